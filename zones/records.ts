@@ -1,0 +1,64 @@
+// The record model shared by the master-file parser, the zone compiler and the wire encoder.
+import type { DnsName } from './name.js';
+
+/** One piece of RDATA: raw octets, or a domain name the encoder may compress (per RFC 3597 section 4). */
+export type RdataPart = Buffer | DnsName;
+
+export interface ZoneRecord {
+  readonly owner: DnsName;
+  readonly type: number;
+  readonly ttl: number;
+  /** Uncompressed RDATA split so that embedded names can be compressed by the encoder. */
+  readonly rdata: readonly RdataPart[];
+  /** Where it came from, for error messages. */
+  readonly file: string;
+  readonly line: number;
+}
+
+/** A located error: rendered as `file:line: message`. */
+export interface ZoneError {
+  readonly file: string;
+  readonly line: number;
+  readonly message: string;
+}
+
+export function formatZoneError(e: ZoneError): string {
+  return e.line > 0 ? `${e.file}:${e.line}: ${e.message}` : `${e.file}: ${e.message}`;
+}
+
+export function isName(part: RdataPart): part is DnsName {
+  return !Buffer.isBuffer(part);
+}
+
+export const QTYPE = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  OPT: 41,
+  DS: 43,
+  RRSIG: 46,
+  NSEC: 47,
+  DNSKEY: 48,
+  IXFR: 251,
+  AXFR: 252,
+  MAILB: 253,
+  MAILA: 254,
+  ANY: 255,
+  CAA: 257,
+} as const;
+
+/** Types whose RDATA names may be compressed (RFC 3597 section 4: the well-known RFC 1035 types). */
+export const COMPRESSIBLE_TYPES: ReadonlySet<number> = new Set([QTYPE.NS, QTYPE.CNAME, QTYPE.SOA, QTYPE.PTR, QTYPE.MX]);
+
+/** Length of the uncompressed RDATA. */
+export function rdataLength(rdata: readonly RdataPart[]): number {
+  let n = 0;
+  for (const p of rdata) n += isName(p) ? p.wire.length : p.length;
+  return n;
+}
