@@ -62,3 +62,23 @@ export function rdataLength(rdata: readonly RdataPart[]): number {
   for (const p of rdata) n += isName(p) ? p.wire.length : p.length;
   return n;
 }
+
+/** A record in an answer. owner null means "the query name": written as a pointer to the question. */
+export interface AnswerRecord {
+  readonly owner: DnsName | null;
+  readonly type: number;
+  readonly klass: number;
+  readonly ttl: number;
+  readonly rdata: readonly RdataPart[];
+}
+
+/** An answer as data: the encoder turns it into bytes and owns the size. */
+export interface Sections {
+  readonly rcode: number;
+  readonly aa: boolean;
+  readonly answer: readonly AnswerRecord[];
+  readonly authority: readonly AnswerRecord[];
+  readonly additional: readonly AnswerRecord[];
+  /** How many leading additional records may not be dropped without setting TC (in-domain glue, RFC 9471). */
+  readonly requiredAdditional: number;
+}

@@ -1,0 +1,84 @@
+// The serving catalog: every zone's exact names precompiled to wire-format replies per query type,
+// so the hot path only copies bytes and patches the ID, flags and question case.
+import { parentKey } from '../zones/name.js';
+import { QTYPE } from '../zones/records.js';
+import { lookup, type LookupKind, type Zone, type ZoneNode } from '../zones/zone.js';
+import { encodeSections, type EncodedReply } from './encode.js';
+import { ParsedQuery } from './query.js';
+
+export interface CompiledAnswer {
+  readonly reply: EncodedReply;
+  readonly kind: LookupKind;
+}
+
+export interface CompiledNode {
+  /** Replies for the types that behave differently at this name. */
+  readonly byType: ReadonlyMap<number, CompiledAnswer>;
+  /** The reply for every other type. */
+  readonly other: CompiledAnswer;
+}
+
+export interface CompiledZone {
+  readonly zone: Zone;
+  readonly nodes: ReadonlyMap<string, CompiledNode>;
+}
+
+export interface Catalog {
+  readonly zones: ReadonlyMap<string, CompiledZone>;
+}
+
+/** A query type no record uses, to compute the shared "any other type" reply. */
+function unusedType(types: ReadonlySet<number>): number {
+  for (let t = 65280; t < 65535; t++) if (!types.has(t)) return t; // private-use range, RFC 6895
+  return 65535;
+}
+
+function compileNode(zone: Zone, node: ZoneNode, zoneTypes: ReadonlySet<number>, otherType: number): CompiledNode {
+  const qmsg = Buffer.alloc(12 + node.name.wire.length + 4);
+  node.name.wire.copy(qmsg, 12);
+  const q = new ParsedQuery();
+  q.qkey = node.name.key;
+  q.qnameLength = node.name.wire.length;
+  q.questionEnd = qmsg.length;
+  q.qclass = 1;
+  const compile = (qtype: number): CompiledAnswer => {
+    const r = lookup(zone, node.name.key, qtype);
+    return { reply: encodeSections(qmsg, q, r.sections), kind: r.kind };
+  };
+  const other = compile(otherType);
+  const byType = new Map<number, CompiledAnswer>();
+  const isPlain = node.cut === null && !node.rrsets.has(QTYPE.CNAME);
+  const isReferral = node.cut !== null;
+  for (const t of [...zoneTypes, QTYPE.ANY, QTYPE.CNAME, QTYPE.DS]) {
+    if (byType.has(t)) continue;
+    if (isReferral && t !== QTYPE.DS) continue; // every type gets the same referral
+    if (isPlain && t !== QTYPE.ANY && !node.rrsets.has(t)) continue; // NODATA like any other absent type
+    byType.set(t, compile(t));
+  }
+  return Object.freeze({ byType, other });
+}
+
+/** Precompiles replies for every name of every zone. */
+export function compileCatalog(zones: readonly Zone[]): Catalog {
+  const out = new Map<string, CompiledZone>();
+  for (const zone of zones) {
+    const types = new Set<number>();
+    for (const n of zone.nodes.values()) for (const t of n.rrsets.keys()) types.add(t);
+    const otherType = unusedType(types);
+    const nodes = new Map<string, CompiledNode>();
+    for (const [key, node] of zone.nodes) nodes.set(key, compileNode(zone, node, types, otherType));
+    out.set(zone.apex.key, Object.freeze({ zone, nodes }));
+  }
+  return Object.freeze({ zones: out });
+}
+
+/** The most specific served zone containing qkey, or null. */
+export function findZone(catalog: Catalog, qkey: string): CompiledZone | null {
+  let k: string | null = qkey;
+  while (k !== null) {
+    const z = catalog.zones.get(k);
+    if (z) return z;
+    k = parentKey(k);
+  }
+  return null;
+}

@@ -1,0 +1,45 @@
+// The `gslb` entry point: dispatches subcommands and turns usage errors into exit code 2.
+import { runCheck } from './check.js';
+import { UsageError } from './args.js';
+import { runServe } from './serve.js';
+
+const USAGE = `usage: gslb <command> [options]
+
+commands:
+  serve --zones DIR [--listen ADDR:PORT]... [--nsid TEXT] [--identity TEXT] [--version-string TEXT]
+        [--tcp-idle-timeout MS] [--tcp-max-connections N] [--log-level LEVEL]
+  check --zones DIR
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return runServe(rest);
+    case 'check':
+      return runCheck(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`gslb: ${err.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`gslb: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,246 @@
+// Wire encoder: answers are data (sections of records); this module owns bytes, name compression,
+// fitting a reply to the client's size (drop additional records first, then TC) and the OPT record.
+import type { DnsName } from '../zones/name.js';
+import { COMPRESSIBLE_TYPES, isName, type AnswerRecord, type Sections } from '../zones/records.js';
+import { RCODE, type ParsedQuery } from './query.js';
+
+/** An encoded reply without OPT, with the offsets needed to trim it to a size. */
+export interface EncodedReply {
+  readonly wire: Buffer;
+  /** Offset where the additional section starts. */
+  readonly additionalStart: number;
+  /** Start offset of each additional record. */
+  readonly additionalOffsets: readonly number[];
+  readonly requiredAdditional: number;
+}
+
+export const OUR_UDP_PAYLOAD = 1232;
+const MAX_MESSAGE = 65535;
+const scratch = Buffer.allocUnsafe(MAX_MESSAGE + 512);
+
+class Writer {
+  pos = 0;
+  private readonly names = new Map<string, number>();
+
+  constructor(private readonly buf: Buffer) {}
+
+  /** Registers every suffix of the question name as a compression target. */
+  registerQuestion(qkey: string, qnameStart: number): void {
+    let i = 0;
+    while (qkey.charCodeAt(i) !== 0) {
+      this.names.set(qkey.slice(i), qnameStart + i);
+      i += qkey.charCodeAt(i) + 1;
+    }
+  }
+
+  u8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+  u16(v: number): void {
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+  u32(v: number): void {
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  name(n: DnsName, compress: boolean): void {
+    const key = n.key;
+    let i = 0;
+    while (key.charCodeAt(i) !== 0) {
+      if (compress) {
+        const suffix = key.slice(i);
+        const at = this.names.get(suffix);
+        if (at !== undefined) {
+          this.u16(0xc000 | at);
+          return;
+        }
+        if (this.pos < 0x3fff) this.names.set(suffix, this.pos);
+      }
+      const len = n.wire[i]!;
+      this.buf.set(n.wire.subarray(i, i + len + 1), this.pos);
+      this.pos += len + 1;
+      i += len + 1;
+    }
+    this.u8(0);
+  }
+
+  record(rr: AnswerRecord): void {
+    if (rr.owner === null) this.u16(0xc00c);
+    else this.name(rr.owner, true);
+    this.u16(rr.type);
+    this.u16(rr.klass);
+    this.u32(rr.ttl);
+    const lenAt = this.pos;
+    this.pos += 2;
+    const compress = COMPRESSIBLE_TYPES.has(rr.type);
+    for (const part of rr.rdata) {
+      if (isName(part)) this.name(part, compress);
+      else this.bytes(part);
+    }
+    this.buf.writeUInt16BE(this.pos - lenAt - 2, lenAt);
+  }
+}
+
+function writeHeader(buf: Buffer, q: ParsedQuery, rcode: number, aa: boolean, qdcount: number): void {
+  buf.writeUInt16BE(q.id, 0);
+  buf[2] = 0x80 | (q.opcode << 3) | (aa ? 0x04 : 0) | (q.rd ? 0x01 : 0);
+  buf[3] = (q.cd ? 0x10 : 0) | (rcode & 0x0f);
+  buf.writeUInt16BE(qdcount, 4);
+  buf.fill(0, 6, 12);
+}
+
+/** Encodes sections after the query's own question (copied byte for byte, so its case is kept). */
+export function encodeSections(msg: Buffer, q: ParsedQuery, s: Sections): EncodedReply {
+  const buf = scratch;
+  writeHeader(buf, q, s.rcode, s.aa, 1);
+  msg.copy(buf, 12, 12, q.questionEnd);
+  const w = new Writer(buf);
+  w.pos = q.questionEnd;
+  w.registerQuestion(q.qkey, 12);
+  for (const rr of s.answer) w.record(rr);
+  for (const rr of s.authority) w.record(rr);
+  const additionalStart = w.pos;
+  const additionalOffsets: number[] = [];
+  for (const rr of s.additional) {
+    additionalOffsets.push(w.pos);
+    w.record(rr);
+  }
+  buf.writeUInt16BE(s.answer.length, 6);
+  buf.writeUInt16BE(s.authority.length, 8);
+  buf.writeUInt16BE(s.additional.length, 10);
+  return {
+    wire: Buffer.from(buf.subarray(0, w.pos)),
+    additionalStart,
+    additionalOffsets,
+    requiredAdditional: s.requiredAdditional,
+  };
+}
+
+/** Reply options that vary per query: OPT contents. */
+export interface OptFields {
+  nsid: Buffer | null;
+  /** ECS scope prefix to return when the query carried ECS. */
+  ecsScope: number;
+}
+
+function optLength(q: ParsedQuery, o: OptFields): number {
+  if (!q.edns) return 0;
+  let n = 11;
+  if (q.nsid && o.nsid) n += 4 + o.nsid.length;
+  if (q.ecs) n += 8 + q.ecs.address.length;
+  return n;
+}
+
+function writeOpt(buf: Buffer, at: number, q: ParsedQuery, o: OptFields, extendedRcode: number): void {
+  buf[at] = 0;
+  buf.writeUInt16BE(41, at + 1);
+  buf.writeUInt16BE(OUR_UDP_PAYLOAD, at + 3);
+  buf[at + 5] = extendedRcode;
+  buf[at + 6] = 0; // version 0
+  buf[at + 7] = q.dnssecOk ? 0x80 : 0;
+  buf[at + 8] = 0;
+  let p = at + 11;
+  if (q.nsid && o.nsid) {
+    buf.writeUInt16BE(3, p);
+    buf.writeUInt16BE(o.nsid.length, p + 2);
+    o.nsid.copy(buf, p + 4);
+    p += 4 + o.nsid.length;
+  }
+  if (q.ecs) {
+    const a = q.ecs.address;
+    buf.writeUInt16BE(8, p);
+    buf.writeUInt16BE(4 + a.length, p + 2);
+    buf.writeUInt16BE(q.ecs.family, p + 4);
+    buf[p + 6] = q.ecs.sourcePrefix;
+    buf[p + 7] = Math.min(o.ecsScope, q.ecs.family === 1 ? 32 : 128);
+    a.copy(buf, p + 8);
+    p += 8 + a.length;
+  }
+  buf.writeUInt16BE(p - at - 11, at + 9);
+}
+
+/** The size a reply may have: 512 without EDNS, else the client's size capped at ours; TCP: 65535. */
+export function replyLimit(q: ParsedQuery, tcp: boolean): number {
+  if (tcp) return MAX_MESSAGE;
+  if (!q.edns) return 512;
+  return q.udpSize < OUR_UDP_PAYLOAD ? q.udpSize : OUR_UDP_PAYLOAD;
+}
+
+/**
+ * Turns an encoded reply into the bytes to send for this query: patches ID, flags and the question
+ * (exact case of the query), trims additional records or sets TC to fit, and appends OPT.
+ */
+export function finishReply(e: EncodedReply, msg: Buffer, q: ParsedQuery, limit: number, o: OptFields): Buffer {
+  const opt = optLength(q, o);
+  let body = e.wire.length;
+  let arcount = e.additionalOffsets.length;
+  let tc = false;
+  if (body + opt > limit) {
+    // Drop additional records from the end until it fits; required glue cannot go without TC.
+    const all = e.additionalOffsets.length;
+    const endWith = (n: number): number => (n === all ? e.wire.length : e.additionalOffsets[n]!);
+    while (arcount > 0 && endWith(arcount) + opt > limit) arcount--;
+    body = endWith(arcount);
+    if (body + opt > limit || arcount < e.requiredAdditional) tc = true;
+  }
+  if (tc) return truncatedReply(e.wire, msg, q, o);
+  const out = Buffer.allocUnsafe(body + opt);
+  e.wire.copy(out, 0, 0, body);
+  out.writeUInt16BE(q.id, 0);
+  out[2] = (out[2]! & 0xfe) | (q.rd ? 0x01 : 0);
+  out[3] = (out[3]! & 0xef) | (q.cd ? 0x10 : 0);
+  msg.copy(out, 12, 12, q.questionEnd);
+  out.writeUInt16BE(arcount + (opt ? 1 : 0), 10);
+  if (opt) writeOpt(out, body, q, o, 0);
+  return out;
+}
+
+/** TC reply: header with the answer's rcode and AA, the question, and OPT; no records. */
+function truncatedReply(wire: Buffer, msg: Buffer, q: ParsedQuery, o: OptFields): Buffer {
+  const opt = optLength(q, o);
+  const out = Buffer.allocUnsafe(q.questionEnd + opt);
+  wire.copy(out, 0, 0, 4);
+  out.writeUInt16BE(q.id, 0);
+  out[2] = (out[2]! & 0xfe) | 0x02 | (q.rd ? 0x01 : 0);
+  out[3] = (out[3]! & 0xef) | (q.cd ? 0x10 : 0);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(0, 6);
+  out.writeUInt16BE(0, 8);
+  out.writeUInt16BE(opt ? 1 : 0, 10);
+  msg.copy(out, 12, 12, q.questionEnd);
+  if (opt) writeOpt(out, q.questionEnd, q, o, 0);
+  return out;
+}
+
+/**
+ * An error reply (FORMERR, NOTIMP, REFUSED, SERVFAIL, BADVERS): header, the question when it parsed,
+ * and OPT when the query's OPT parsed. BADVERS goes in OPT's extended rcode.
+ */
+export function errorReply(
+  msg: Buffer,
+  q: ParsedQuery,
+  rcode: number,
+  withQuestion: boolean,
+  withOpt: boolean,
+  o: OptFields,
+): Buffer {
+  const qEnd = withQuestion ? q.questionEnd : 12;
+  const useOpt = withOpt && q.edns;
+  const opt = useOpt ? optLength(q, o) : 0;
+  const out = Buffer.allocUnsafe(qEnd + opt);
+  writeHeader(out, q, rcode & 0x0f, false, withQuestion ? 1 : 0);
+  if (withQuestion) msg.copy(out, 12, 12, qEnd);
+  if (useOpt) {
+    out.writeUInt16BE(1, 10);
+    writeOpt(out, qEnd, q, o, rcode >> 4);
+  }
+  return out;
+}
+
+export { RCODE };

@@ -1,0 +1,126 @@
+// Listen addresses: parses HOST:PORT / [IPv6]:PORT and starts UDP plus TCP on each, all or nothing.
+import { isIP } from 'node:net';
+import { silentLogger, type Logger } from './log.js';
+import { startTcp, type TcpListener } from './tcp.js';
+import type { QueryHandler } from './transport-types.js';
+import { startUdp, type UdpListener } from './udp.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface ListenerOptions {
+  log?: Logger;
+  idleTimeoutMs?: number;
+  maxConnections?: number;
+}
+
+export interface Listeners {
+  /** The bound addresses, one per requested address, with port 0 resolved to the real port. */
+  readonly endpoints: ListenAddress[];
+  close(): Promise<void>;
+  shutdown(graceMs: number): Promise<void>;
+}
+
+const BRACKETED = /^\[([^\]]*)\]:(\d+)$/;
+const PLAIN = /^([^:[\]]*):(\d+)$/;
+/** With port 0 the port UDP got may already be taken for TCP; pick again a few times. */
+const EPHEMERAL_ATTEMPTS = 5;
+
+export function parseListenAddress(s: string): ListenAddress {
+  const m = BRACKETED.exec(s) ?? PLAIN.exec(s);
+  if (!m) throw new Error(`listen address '${s}' must be HOST:PORT or [IPv6]:PORT`);
+  const bracketed = s.startsWith('[');
+  const host = m[1]!;
+  const digits = m[2]!;
+  const port = Number(digits);
+  if (digits.length > 5 || port > 65535) throw new Error(`listen address '${s}': port must be 0-65535`);
+  const family = isIP(host);
+  if (family === 0) throw new Error(`listen address '${s}': host '${host}' must be an IP address literal`);
+  if (bracketed !== (family === 6)) {
+    throw new Error(`listen address '${s}' must be HOST:PORT or [IPv6]:PORT (brackets go around IPv6 addresses)`);
+  }
+  return { host, port };
+}
+
+export function formatListenAddress(a: ListenAddress): string {
+  return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+interface Pair {
+  udp: UdpListener;
+  tcp: TcpListener;
+}
+
+export async function startListeners(
+  addrs: readonly ListenAddress[],
+  handler: QueryHandler,
+  opts: ListenerOptions = {},
+): Promise<Listeners> {
+  const started: Pair[] = [];
+  try {
+    for (const addr of addrs) started.push(await startPair(addr, handler, opts));
+  } catch (err) {
+    await closeAll(started);
+    throw err;
+  }
+  const log = opts.log ?? silentLogger;
+  const endpoints = started.map((p) => ({ host: p.udp.address().address, port: p.udp.address().port }));
+  log.info({ endpoints: endpoints.map(formatListenAddress) }, 'listening on udp and tcp');
+  return {
+    endpoints,
+    close: () => closeAll(started),
+    async shutdown(graceMs: number): Promise<void> {
+      // UDP has nothing in flight (the handler is synchronous), so only TCP gets the grace period.
+      await Promise.all(started.flatMap((p) => [p.udp.close(), p.tcp.shutdown(graceMs)]));
+    },
+  };
+}
+
+async function closeAll(pairs: readonly Pair[]): Promise<void> {
+  await Promise.all(pairs.flatMap((p) => [p.udp.close(), p.tcp.close()]));
+}
+
+/** UDP first, then TCP on the same port; with port 0, TCP takes whatever port UDP was given. */
+async function startPair(addr: ListenAddress, handler: QueryHandler, opts: ListenerOptions): Promise<Pair> {
+  const log = opts.log;
+  for (let attempt = 1; ; attempt++) {
+    const udp = await startUdp({ host: addr.host, port: addr.port, handler, log }).catch((err: unknown) => {
+      throw bindError('udp', addr, err);
+    });
+    const port = udp.address().port;
+    try {
+      const tcp = await startTcp({
+        host: addr.host,
+        port,
+        handler,
+        log,
+        idleTimeoutMs: opts.idleTimeoutMs,
+        maxConnections: opts.maxConnections,
+      });
+      return { udp, tcp };
+    } catch (err) {
+      await udp.close();
+      const retry = addr.port === 0 && errorCode(err) === 'EADDRINUSE' && attempt < EPHEMERAL_ATTEMPTS;
+      if (!retry) throw bindError('tcp', { host: addr.host, port }, err);
+    }
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const HINTS: Record<string, string> = {
+  EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available on this host',
+};
+
+function bindError(proto: 'udp' | 'tcp', addr: ListenAddress, err: unknown): Error {
+  const code = errorCode(err);
+  const detail = code !== undefined && HINTS[code] ? `${code} ${HINTS[code]}` : String((err as Error)?.message ?? err);
+  return new Error(`cannot listen on ${proto} ${formatListenAddress(addr)}: ${detail}`, { cause: err });
+}

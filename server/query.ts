@@ -1,0 +1,219 @@
+// Hot-path query decoder: reads the header, the question and EDNS (OPT, NSID, Client Subnet) straight
+// from the bytes into one reused object, and classifies the message as a closed union.
+
+export const RCODE = {
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  BADVERS: 16,
+} as const;
+
+const OPT_TYPE = 41;
+const OPTION_NSID = 3;
+const OPTION_ECS = 8;
+
+export interface ClientSubnet {
+  family: 1 | 2;
+  sourcePrefix: number;
+  /** The address bytes as sent (ceil(sourcePrefix / 8) octets). */
+  address: Buffer;
+}
+
+/** Everything the pipeline needs from a query. One instance is reused: copy what you keep. */
+export class ParsedQuery {
+  id = 0;
+  /** Second header byte's RD bit and the fourth byte's CD bit, to copy into the reply. */
+  rd = false;
+  cd = false;
+  opcode = 0;
+  /** Offset of the first byte after the question (qname + qtype + qclass). */
+  questionEnd = 12;
+  /** Length of the qname in wire form. */
+  qnameLength = 1;
+  qtype = 0;
+  qclass = 0;
+  /** Lowercased qname wire form as a latin1 string (see zones/name.ts keyOfWire). */
+  qkey = '\0';
+  edns = false;
+  ednsVersion = 0;
+  udpSize = 512;
+  dnssecOk = false;
+  nsid = false;
+  ecs: ClientSubnet | null = null;
+}
+
+export type Decoded =
+  | { kind: 'drop' }
+  | { kind: 'ok'; query: ParsedQuery }
+  /** questionOk: the question parsed, so the reply may echo it; ednsOk: the OPT parsed. */
+  | { kind: 'formerr'; query: ParsedQuery; questionOk: boolean; ednsOk: boolean; reason: string }
+  | { kind: 'notimp'; query: ParsedQuery; questionOk: boolean }
+  | { kind: 'badvers'; query: ParsedQuery };
+
+const shared = new ParsedQuery();
+const DROP: Decoded = { kind: 'drop' };
+
+function formerr(q: ParsedQuery, questionOk: boolean, ednsOk: boolean, reason: string): Decoded {
+  return { kind: 'formerr', query: q, questionOk, ednsOk, reason };
+}
+
+/** Reads an uncompressed qname; returns its end offset, or -1 when malformed. Fills q.qkey. */
+function readQname(msg: Buffer, start: number, q: ParsedQuery): number {
+  let pos = start;
+  let key = '';
+  for (;;) {
+    if (pos >= msg.length) return -1;
+    const len = msg[pos]!;
+    if (len === 0) {
+      pos++;
+      break;
+    }
+    // Pointers and extended label types have no place in a question.
+    if (len > 63) return -1;
+    if (pos + 1 + len > msg.length) return -1;
+    key += String.fromCharCode(len);
+    for (let i = pos + 1; i <= pos + len; i++) {
+      const c = msg[i]!;
+      key += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+    }
+    pos += len + 1;
+    if (pos - start > 255) return -1;
+  }
+  if (pos - start > 255) return -1;
+  q.qkey = key + '\0';
+  q.qnameLength = pos - start;
+  return pos;
+}
+
+/** Skips a possibly compressed name in the additional section; -1 when malformed. */
+function skipName(msg: Buffer, start: number): number {
+  let pos = start;
+  for (;;) {
+    if (pos >= msg.length) return -1;
+    const len = msg[pos]!;
+    if (len === 0) return pos + 1;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 1 >= msg.length) return -1;
+      // A pointer must point backwards, or it could loop; we never follow it here.
+      const target = ((len & 0x3f) << 8) | msg[pos + 1]!;
+      if (target >= start) return -1;
+      return pos + 2;
+    }
+    if (len > 63) return -1;
+    pos += len + 1;
+  }
+}
+
+/** Validates an ECS option (RFC 7871 section 7.1.2); returns an error reason or null. */
+function readClientSubnet(msg: Buffer, start: number, len: number, q: ParsedQuery): string | null {
+  if (len < 4) return 'ECS option shorter than 4 octets';
+  const family = msg.readUInt16BE(start);
+  const source = msg[start + 2]!;
+  const scope = msg[start + 3]!;
+  if (family !== 1 && family !== 2) return `ECS family ${family} is not 1 or 2`;
+  const maxBits = family === 1 ? 32 : 128;
+  if (source > maxBits) return `ECS source prefix ${source} exceeds ${maxBits}`;
+  if (scope !== 0) return 'ECS scope prefix must be 0 in a query';
+  const addrLen = (source + 7) >> 3;
+  if (len - 4 !== addrLen) return `ECS address is ${len - 4} octets, expected ${addrLen} for /${source}`;
+  if (source % 8 !== 0 && addrLen > 0) {
+    const mask = 0xff >> (source % 8);
+    if ((msg[start + 4 + addrLen - 1]! & mask) !== 0) return 'ECS address has bits set beyond the source prefix';
+  }
+  q.ecs = { family, sourcePrefix: source, address: Buffer.from(msg.subarray(start + 4, start + 4 + addrLen)) };
+  return null;
+}
+
+/** Reads an OPT RR's fixed fields and options; returns an error reason or null. */
+function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery): string | null {
+  if (q.edns) return 'more than one OPT record';
+  q.edns = true;
+  const size = msg.readUInt16BE(pos - 8);
+  q.udpSize = size < 512 ? 512 : size;
+  q.ednsVersion = msg[pos - 5]!;
+  q.dnssecOk = (msg[pos - 4]! & 0x80) !== 0;
+  let o = pos;
+  const end = pos + rdlen;
+  let sawEcs = false;
+  while (o < end) {
+    if (o + 4 > end) return 'truncated EDNS option';
+    const code = msg.readUInt16BE(o);
+    const len = msg.readUInt16BE(o + 2);
+    o += 4;
+    if (o + len > end) return 'EDNS option overruns the OPT record';
+    if (code === OPTION_NSID) q.nsid = true;
+    else if (code === OPTION_ECS) {
+      if (sawEcs) return 'more than one ECS option';
+      sawEcs = true;
+      const err = readClientSubnet(msg, o, len, q);
+      if (err) return err;
+    }
+    // Unknown options are ignored (RFC 6891 section 6.1.2).
+    o += len;
+  }
+  return null;
+}
+
+/** Decodes a query. The returned query object is shared and overwritten by the next call. */
+export function decodeQuery(msg: Buffer): Decoded {
+  if (msg.length < 12) return DROP;
+  const flags1 = msg[2]!;
+  if (flags1 & 0x80) return DROP; // a response: never answer it (no reflection loops)
+  const q = shared;
+  q.id = msg.readUInt16BE(0);
+  q.rd = (flags1 & 0x01) !== 0;
+  q.cd = (msg[3]! & 0x10) !== 0;
+  q.opcode = (flags1 >> 3) & 0x0f;
+  q.edns = false;
+  q.ednsVersion = 0;
+  q.udpSize = 512;
+  q.dnssecOk = false;
+  q.nsid = false;
+  q.ecs = null;
+  q.qkey = '\0';
+  q.qnameLength = 1;
+  q.qtype = 0;
+  q.qclass = 0;
+  q.questionEnd = 12;
+  const qd = msg.readUInt16BE(4);
+  const an = msg.readUInt16BE(6);
+  const ns = msg.readUInt16BE(8);
+  const ar = msg.readUInt16BE(10);
+
+  let questionOk = false;
+  if (qd === 1) {
+    const end = readQname(msg, 12, q);
+    if (end >= 0 && end + 4 <= msg.length) {
+      q.qtype = msg.readUInt16BE(end);
+      q.qclass = msg.readUInt16BE(end + 2);
+      q.questionEnd = end + 4;
+      questionOk = true;
+    }
+  }
+  if (q.opcode !== 0) return { kind: 'notimp', query: q, questionOk };
+  if (qd !== 1) return formerr(q, false, false, `QDCOUNT is ${qd}, expected 1`);
+  if (!questionOk) return formerr(q, false, false, 'malformed question');
+  if (an !== 0 || ns !== 0) return formerr(q, true, false, 'query carries answer or authority records');
+
+  let pos = q.questionEnd;
+  for (let i = 0; i < ar; i++) {
+    const nameEnd = skipName(msg, pos);
+    if (nameEnd < 0 || nameEnd + 10 > msg.length) return formerr(q, true, false, 'malformed additional record');
+    const type = msg.readUInt16BE(nameEnd);
+    const rdlen = msg.readUInt16BE(nameEnd + 8);
+    const rdata = nameEnd + 10;
+    if (rdata + rdlen > msg.length) return formerr(q, true, false, 'additional record overruns the message');
+    if (type === OPT_TYPE) {
+      if (nameEnd !== pos + 1 || msg[pos] !== 0) return formerr(q, true, false, 'OPT owner is not the root');
+      const err = readOpt(msg, rdata, rdlen, q);
+      if (err) return formerr(q, true, q.edns && !err.startsWith('more than one OPT'), err);
+    }
+    pos = rdata + rdlen;
+  }
+  if (pos !== msg.length) return formerr(q, true, q.edns, 'trailing bytes after the last record');
+  if (q.edns && q.ednsVersion > 0) return { kind: 'badvers', query: q };
+  return { kind: 'ok', query: q };
+}

@@ -1,0 +1,76 @@
+// Loads a zones directory: one sub-folder per zone (named by its apex), master files (*.zone) inside.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseMasterFile } from './masterfile.js';
+import { parseName } from './name.js';
+import type { ZoneError, ZoneRecord } from './records.js';
+import { buildZone, type Zone } from './zone.js';
+
+export interface LoadResult {
+  readonly zones: Zone[];
+  readonly errors: ZoneError[];
+}
+
+function listFiles(dir: string, suffix: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(path, suffix));
+    else if (entry.isFile() && entry.name.endsWith(suffix)) out.push(path);
+  }
+  return out;
+}
+
+/** Reads and validates every zone under dir; errors name files relative to dir. */
+export function loadZones(dir: string): LoadResult {
+  const errors: ZoneError[] = [];
+  const zones: Zone[] = [];
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) return { zones, errors: [{ file: dir, line: 0, message: 'is not a directory' }] };
+    entries = readdirSync(dir).sort();
+  } catch (err) {
+    return {
+      zones,
+      errors: [{ file: dir, line: 0, message: `cannot read zones directory: ${(err as Error).message}` }],
+    };
+  }
+  for (const entry of entries) {
+    const folder = join(dir, entry);
+    if (!statSync(folder).isDirectory() || entry.startsWith('.')) continue;
+    const apexText = entry.endsWith('.') ? entry : entry + '.';
+    const apex = parseName(apexText, null);
+    if (!apex.ok) {
+      errors.push({
+        file: relative(dir, folder) || entry,
+        line: 0,
+        message: `folder name is not a zone name: ${apex.error}`,
+      });
+      continue;
+    }
+    const files = listFiles(folder, '.zone');
+    if (files.length === 0) {
+      errors.push({ file: relative(dir, folder), line: 0, message: 'zone folder has no master file (*.zone)' });
+      continue;
+    }
+    const records: ZoneRecord[] = [];
+    for (const file of files) {
+      const name = relative(dir, file);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        errors.push({ file: name, line: 0, message: `cannot read: ${(err as Error).message}` });
+        continue;
+      }
+      const parsed = parseMasterFile(text, { file: name, origin: apex.name });
+      records.push(...parsed.records);
+      errors.push(...parsed.errors);
+    }
+    const built = buildZone(apex.name, records, relative(dir, files[0]!));
+    errors.push(...built.errors);
+    if (built.zone) zones.push(built.zone);
+  }
+  if (zones.length === 0 && errors.length === 0) errors.push({ file: dir, line: 0, message: 'no zone folders found' });
+  return { zones, errors };
+}
