@@ -1,0 +1,145 @@
+// The gslb command as a user runs it: check reports every error as file:line, serve refuses bad zones,
+// serves good ones, reloads on SIGHUP (keeping the last good config on error) and exits on SIGTERM.
+import { expect } from 'chai';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ask, type TestServer } from './helpers/dns.js';
+import net from 'node:net';
+
+const GSLB = 'bin/gslb';
+
+const GOOD = `$ORIGIN cli.test.
+$TTL 60
+@ SOA ns1 host 1 2 3 4 5
+  NS ns1
+ns1 A 192.0.2.1
+www A 192.0.2.10
+`;
+
+const BAD = `$ORIGIN cli.test.
+$TTL 60
+@ SOA ns1 host 1 2 3 4 5
+  NS ns1
+ns1 A 192.0.2.300
+www AAAA not-an-address
+txt TXT "unterminated
+ok A 192.0.2.2
+x FOO bar
+`;
+
+function writeZone(dir: string, text: string): void {
+  mkdirSync(join(dir, 'cli.test'), { recursive: true });
+  writeFileSync(join(dir, 'cli.test', 'records.zone'), text);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${out}`)), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (pattern.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ${pattern}: ${out}`));
+    });
+  });
+}
+
+describe('gslb CLI', () => {
+  let dir: string;
+  let child: ChildProcess | null = null;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gslb-cli-'));
+  });
+  afterEach(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    child = null;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('check reports every error as file:line: message and exits non-zero', () => {
+    writeZone(dir, BAD);
+    const r = spawnSync(process.execPath, [GSLB, 'check', '--zones', dir], { encoding: 'utf8' });
+    expect(r.status).to.equal(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).to.include.members([
+      "cli.test/records.zone:5: bad IPv4 address '192.0.2.300' for A record",
+    ]);
+    expect(lines.filter((l) => /^cli\.test\/records\.zone:\d+: /.test(l))).to.have.length(4);
+    expect(r.stderr).to.match(/records\.zone:6: /);
+    expect(r.stderr).to.match(/records\.zone:7: /);
+    expect(r.stderr).to.match(/records\.zone:9: .*FOO/);
+  });
+
+  it('check passes a valid zone', () => {
+    writeZone(dir, GOOD);
+    const r = spawnSync(process.execPath, [GSLB, 'check', '--zones', dir], { encoding: 'utf8' });
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/ok: 1 zone/);
+  });
+
+  it('check validates the shipped example', () => {
+    const r = spawnSync(process.execPath, [GSLB, 'check', '--zones', 'examples'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+  });
+
+  it('usage errors exit 2 with a message', () => {
+    const r = spawnSync(process.execPath, [GSLB, 'serve', '--zones', dir, '--listen', 'nonsense'], { encoding: 'utf8' });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/listen address 'nonsense'/);
+    const u = spawnSync(process.execPath, [GSLB, 'frobnicate'], { encoding: 'utf8' });
+    expect(u.status).to.equal(2);
+  });
+
+  it('serve refuses to start on invalid zones with the same errors', () => {
+    writeZone(dir, BAD);
+    const r = spawnSync(process.execPath, [GSLB, 'serve', '--zones', dir, '--listen', '127.0.0.1:0'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/records\.zone:5: bad IPv4 address/);
+    expect(r.stderr).to.match(/refusing to start/);
+  });
+
+  it('serve answers, keeps the last good zones on a bad SIGHUP reload, applies a good one, exits on SIGTERM', async () => {
+    writeZone(dir, GOOD);
+    const port = await freePort();
+    child = spawn(process.execPath, [GSLB, 'serve', '--zones', dir, '--listen', `127.0.0.1:${port}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await waitForOutput(child, /serving/);
+    const server = { host: '127.0.0.1', port } as TestServer;
+    expect((await ask(server, { name: 'www.cli.test' })).answer).to.deep.equal(['www.cli.test 60 A 192.0.2.10']);
+
+    writeZone(dir, BAD);
+    child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await ask(server, { name: 'www.cli.test' })).answer).to.deep.equal(['www.cli.test 60 A 192.0.2.10']);
+
+    writeZone(dir, GOOD.replace('192.0.2.10', '192.0.2.99'));
+    child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await ask(server, { name: 'www.cli.test' })).answer).to.deep.equal(['www.cli.test 60 A 192.0.2.99']);
+
+    const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+  });
+});
