@@ -3,12 +3,17 @@
 import { parentKey } from '../zones/name.js';
 import { QTYPE } from '../zones/records.js';
 import { lookup, type LookupKind, type Zone, type ZoneNode } from '../zones/zone.js';
+import type { GeoData } from '../geo/geoip.js';
 import { encodeSections, type EncodedReply } from './encode.js';
+import { ClassifierCache } from './gslb/classify.js';
+import { LbAnswerer } from './gslb/answerer.js';
 import { ParsedQuery } from './query.js';
 
 export interface CompiledAnswer {
   readonly reply: EncodedReply;
   readonly kind: LookupKind;
+  /** A CNAME chain that ends at a load-balanced name: answered per query, not from this reply. */
+  readonly dynamic: boolean;
 }
 
 export interface CompiledNode {
@@ -16,6 +21,8 @@ export interface CompiledNode {
   readonly byType: ReadonlyMap<number, CompiledAnswer>;
   /** The reply for every other type. */
   readonly other: CompiledAnswer;
+  /** Set for load-balanced names: answers A, AAAA and ANY. */
+  readonly lb: LbAnswerer | null;
 }
 
 export interface CompiledZone {
@@ -25,6 +32,7 @@ export interface CompiledZone {
 
 export interface Catalog {
   readonly zones: ReadonlyMap<string, CompiledZone>;
+  readonly geo: GeoData;
 }
 
 /** A query type no record uses, to compute the shared "any other type" reply. */
@@ -33,7 +41,7 @@ function unusedType(types: ReadonlySet<number>): number {
   return 65535;
 }
 
-function compileNode(zone: Zone, node: ZoneNode, zoneTypes: ReadonlySet<number>, otherType: number): CompiledNode {
+function compileNode(zone: Zone, node: ZoneNode, zoneTypes: ReadonlySet<number>, otherType: number, lb: LbAnswerer | null): CompiledNode {
   const qmsg = Buffer.alloc(12 + node.name.wire.length + 4);
   node.name.wire.copy(qmsg, 12);
   const q = new ParsedQuery();
@@ -43,7 +51,7 @@ function compileNode(zone: Zone, node: ZoneNode, zoneTypes: ReadonlySet<number>,
   q.qclass = 1;
   const compile = (qtype: number): CompiledAnswer => {
     const r = lookup(zone, node.name.key, qtype);
-    return { reply: encodeSections(qmsg, q, r.sections), kind: r.kind };
+    return { reply: encodeSections(qmsg, q, r.sections), kind: r.kind, dynamic: r.gslb !== undefined };
   };
   const other = compile(otherType);
   const byType = new Map<number, CompiledAnswer>();
@@ -52,24 +60,30 @@ function compileNode(zone: Zone, node: ZoneNode, zoneTypes: ReadonlySet<number>,
   for (const t of [...zoneTypes, QTYPE.ANY, QTYPE.CNAME, QTYPE.DS]) {
     if (byType.has(t)) continue;
     if (isReferral && t !== QTYPE.DS) continue; // every type gets the same referral
+    if (lb && (t === QTYPE.A || t === QTYPE.AAAA || t === QTYPE.ANY)) continue; // decided per query
     if (isPlain && t !== QTYPE.ANY && !node.rrsets.has(t)) continue; // NODATA like any other absent type
     byType.set(t, compile(t));
   }
-  return Object.freeze({ byType, other });
+  return Object.freeze({ byType, other, lb });
 }
 
 /** Precompiles replies for every name of every zone. */
-export function compileCatalog(zones: readonly Zone[]): Catalog {
+export function compileCatalog(zones: readonly Zone[], geo: GeoData): Catalog {
   const out = new Map<string, CompiledZone>();
+  const classifiers = new ClassifierCache(geo);
   for (const zone of zones) {
     const types = new Set<number>();
     for (const n of zone.nodes.values()) for (const t of n.rrsets.keys()) types.add(t);
     const otherType = unusedType(types);
     const nodes = new Map<string, CompiledNode>();
-    for (const [key, node] of zone.nodes) nodes.set(key, compileNode(zone, node, types, otherType));
+    const p = zone.policy;
+    for (const [key, node] of zone.nodes) {
+      const lb = node.lb ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p.checks) : null;
+      nodes.set(key, compileNode(zone, node, types, otherType, lb));
+    }
     out.set(zone.apex.key, Object.freeze({ zone, nodes }));
   }
-  return Object.freeze({ zones: out });
+  return Object.freeze({ zones: out, geo });
 }
 
 /** The most specific served zone containing qkey, or null. */

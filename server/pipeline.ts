@@ -1,7 +1,13 @@
 // The query pipeline: decode, classify, match zone, answer, encode. Transports call handleQuery only.
-import { QTYPE } from '../zones/records.js';
-import { lookup } from '../zones/zone.js';
+import type { HealthView } from '../health/view.js';
+import { lookupV4, lookupV6, lastDepth } from '../geo/trie.js';
+import { QTYPE, type Sections } from '../zones/records.js';
+import { lookup, type LookupResult } from '../zones/zone.js';
 import { findZone, type Catalog } from './catalog.js';
+import type { LbAnswerer } from './gslb/answerer.js';
+import { decisionRecords } from './gslb/answerer.js';
+import { resolveClient, type ClientAddress } from './gslb/client.js';
+import { HASH_PREFIX, decide } from './gslb/decide.js';
 import { chaosAnswer, type ChaosConfig } from './chaos.js';
 import { encodeSections, errorReply, finishReply, replyLimit, type OptFields } from './encode.js';
 import type { Logger } from './log.js';
@@ -16,6 +22,10 @@ export interface PipelineOptions {
   readonly nsid: Buffer | null;
   readonly chaos: ChaosConfig;
   readonly log: Logger;
+  /** The current health snapshot; read once per load-balanced query, never awaited. */
+  readonly health: () => HealthView;
+  /** Randomness for weighted choices (injected in tests). */
+  readonly rng?: () => number;
 }
 
 /** Counters for every pipeline exit; each query is counted exactly once. */
@@ -37,8 +47,62 @@ export interface Pipeline {
 export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions): Pipeline {
   const stats = new PipelineStats();
   const opt: OptFields = { nsid: opts.nsid, ecsScope: 0 };
+  const rng = opts.rng ?? Math.random;
 
-  function answer(msg: Buffer, q: ParsedQuery, tcp: boolean): Buffer {
+  /** Classifies the client for a load-balanced name; returns the class id and sets classDepth. */
+  let classDepth = 0;
+  function classify(lb: LbAnswerer, c: ClientAddress): number {
+    const cl = lb.classifier;
+    if (cl === null) return 0;
+    const id = c.family === 4 ? lookupV4(cl.trie, c.v4) : lookupV6(cl.trie, c.bytes);
+    classDepth = lastDepth;
+    return id;
+  }
+
+  /** ECS scope for an answer about this client: the widest prefix over which it is the same. */
+  function scopeFor(lb: LbAnswerer, byClass: boolean, outcome: string, c: ClientAddress): number {
+    if (!c.fromEcs) return 0;
+    if (byClass) return classDepth + c.scopeOffset;
+    if (lb.name.policy === 'hashed' && outcome === 'primary') return HASH_PREFIX[c.family] + c.scopeOffset;
+    return 0;
+  }
+
+  function lbAnswer(msg: Buffer, q: ParsedQuery, peer: Peer, lb: LbAnswerer, limit: number): Buffer {
+    const c = resolveClient(q, peer);
+    const id = classify(lb, c);
+    const family: 4 | 6 = q.qtype === QTYPE.AAAA ? 6 : q.qtype === QTYPE.A ? 4 : lb.name.pools.some((p) => p.endpoints.some((e) => e.family === 4)) ? 4 : 6;
+    const r = lb.reply(id, family, c.family, c.bytes, opts.health(), rng);
+    const reply = lb.pick(r);
+    stats.count(reply.wire[3]! & 0x0f);
+    opt.ecsScope = scopeFor(lb, r.byClass, r.outcome, c);
+    const out = finishReply(reply, msg, q, limit, opt);
+    opt.ecsScope = 0;
+    return out;
+  }
+
+  /** A CNAME chain ending at a load-balanced name: the chain plus the decided records, encoded per query. */
+  function chainToLb(msg: Buffer, q: ParsedQuery, peer: Peer, result: LookupResult, catalog: Catalog, limit: number): Buffer {
+    const target = result.gslb!;
+    const zone = findZone(catalog, target.name.owner.key);
+    const lb = zone?.nodes.get(target.name.owner.key)?.lb;
+    let sections: Sections = result.sections;
+    if (lb) {
+      const c = resolveClient(q, peer);
+      const id = classify(lb, c);
+      const family: 4 | 6 = target.qtype === QTYPE.AAAA ? 6 : 4;
+      const d = decide({ name: lb.name, family, cls: lb.classOf(id), subnet: c.bytes, health: opts.health(), checks: zone!.zone.policy.checks, rng });
+      if (d.outcome === 'servfail') sections = { ...sections, rcode: RCODE.SERVFAIL };
+      else if (d.endpoints.length === 0) sections = { ...sections, authority: [zone!.zone.negativeSoa] };
+      else sections = { ...sections, answer: [...sections.answer, ...decisionRecords(d, lb.name, lb.name.owner, Math.floor(rng() * 64))] };
+      opt.ecsScope = scopeFor(lb, lb.variesByClient && d.outcome !== 'nodata', d.outcome, c);
+    }
+    stats.count(sections.rcode);
+    const out = finishReply(encodeSections(msg, q, sections), msg, q, limit, opt);
+    opt.ecsScope = 0;
+    return out;
+  }
+
+  function answer(msg: Buffer, q: ParsedQuery, peer: Peer, tcp: boolean): Buffer {
     const limit = replyLimit(q, tcp);
     if (q.qclass !== CLASS_IN) {
       if (q.qclass === CLASS_CH) {
@@ -51,24 +115,30 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       stats.count(RCODE.REFUSED);
       return errorReply(msg, q, RCODE.REFUSED, true, true, opt);
     }
-    const zone = findZone(getCatalog(), q.qkey);
+    const catalog = getCatalog();
+    const zone = findZone(catalog, q.qkey);
     if (zone === null || q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) {
       stats.count(RCODE.REFUSED);
       return errorReply(msg, q, RCODE.REFUSED, true, true, opt);
     }
     const node = zone.nodes.get(q.qkey);
     if (node !== undefined) {
+      if (node.lb !== null && (q.qtype === QTYPE.A || q.qtype === QTYPE.AAAA || q.qtype === QTYPE.ANY))
+        return lbAnswer(msg, q, peer, node.lb, limit);
       const compiled = node.byType.get(q.qtype) ?? node.other;
-      stats.count(compiled.reply.wire[3]! & 0x0f);
-      return finishReply(compiled.reply, msg, q, limit, opt);
+      if (!compiled.dynamic) {
+        stats.count(compiled.reply.wire[3]! & 0x0f);
+        return finishReply(compiled.reply, msg, q, limit, opt);
+      }
     }
     // Names that do not exist as nodes: NXDOMAIN, wildcard synthesis, or a referral below a cut.
     const result = lookup(zone.zone, q.qkey, q.qtype);
+    if (result.gslb !== undefined) return chainToLb(msg, q, peer, result, catalog, limit);
     stats.count(result.sections.rcode);
     return finishReply(encodeSections(msg, q, result.sections), msg, q, limit, opt);
   }
 
-  function handleQuery(msg: Buffer, _peer: Peer, transport: Transport): Buffer | null {
+  function handleQuery(msg: Buffer, peer: Peer, transport: Transport): Buffer | null {
     const d = decodeQuery(msg);
     try {
       switch (d.kind) {
@@ -85,7 +155,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
           stats.count(RCODE.BADVERS);
           return errorReply(msg, d.query, RCODE.BADVERS, true, true, opt);
         case 'ok':
-          return answer(msg, d.query, transport === 'tcp');
+          return answer(msg, d.query, peer, transport === 'tcp');
       }
     } catch (err) {
       // One top-level catch: anything thrown becomes SERVFAIL, a log line and a counter.

@@ -3,6 +3,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseMasterFile } from './masterfile.js';
 import { parseName } from './name.js';
+import { isCountryCode } from '../geo/countries.js';
+import { loadPolicy, type PolicySource } from './policy.js';
 import type { ZoneError, ZoneRecord } from './records.js';
 import { buildZone, type Zone } from './zone.js';
 
@@ -48,6 +50,16 @@ export function loadZones(dir: string): LoadResult {
       });
       continue;
     }
+    const policySources: PolicySource[] = [];
+    for (const file of [...listFiles(folder, '.yaml'), ...listFiles(folder, '.yml')]) {
+      try {
+        policySources.push({ file: relative(dir, file), text: readFileSync(file, 'utf8') });
+      } catch (err) {
+        errors.push({ file: relative(dir, file), line: 0, message: `cannot read: ${(err as Error).message}` });
+      }
+    }
+    const policy = loadPolicy(policySources, apex.name, isCountryCode);
+    errors.push(...policy.errors);
     const files = listFiles(folder, '.zone');
     if (files.length === 0) {
       errors.push({ file: relative(dir, folder), line: 0, message: 'zone folder has no master file (*.zone)' });
@@ -67,7 +79,7 @@ export function loadZones(dir: string): LoadResult {
       records.push(...parsed.records);
       errors.push(...parsed.errors);
     }
-    const built = buildZone(apex.name, records, relative(dir, files[0]!));
+    const built = buildZone(apex.name, records, relative(dir, files[0]!), policy.config);
     errors.push(...built.errors);
     if (built.zone) zones.push(built.zone);
   }

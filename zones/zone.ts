@@ -1,9 +1,12 @@
 // A compiled, frozen zone: nodes by name with RRsets, delegation cuts and wildcards, and the
 // authoritative lookup (RFC 1034 4.3.2, RFC 4592 wildcards, RFC 2308 negative answers) returning data.
 import { isAtOrBelow, parentKey, type DnsName } from './name.js';
+import type { LbName, PolicyConfig } from './policy-types.js';
 import { QTYPE, isName, type AnswerRecord, type Sections, type ZoneError, type ZoneRecord } from './records.js';
 
 const CLASS_IN = 1;
+const EMPTY: readonly AnswerRecord[] = Object.freeze([]);
+export const EMPTY_POLICY: PolicyConfig = Object.freeze({ datacenters: new Map(), checks: new Map(), regions: new Map(), names: new Map() });
 const MAX_CNAME_CHAIN = 8;
 
 export interface RRset {
@@ -17,6 +20,8 @@ export interface ZoneNode {
   readonly rrsets: ReadonlyMap<number, RRset>;
   /** The highest delegation point at or above this node (below the apex), or null when authoritative. */
   readonly cut: ZoneNode | null;
+  /** Set when this name is load-balanced: its A and AAAA come from the GSLB decision. */
+  readonly lb: LbName | null;
 }
 
 export interface Zone {
@@ -25,21 +30,29 @@ export interface Zone {
   readonly soa: RRset;
   /** The SOA record as sent in negative answers: TTL = min(SOA TTL, MINIMUM) (RFC 2308 section 5). */
   readonly negativeSoa: AnswerRecord;
+  /** Datacenters, checks, region map and load-balanced names from the zone's policy files. */
+  readonly policy: PolicyConfig;
 }
 
-export type LookupKind = 'answer' | 'nodata' | 'nxdomain' | 'referral' | 'cname';
+export type LookupKind = 'answer' | 'nodata' | 'nxdomain' | 'referral' | 'cname' | 'gslb';
 
 export interface LookupResult {
   readonly kind: LookupKind;
   readonly sections: Sections;
   /** True when the answer came from a wildcard (so it depends on the exact query name). */
   readonly wildcard: boolean;
+  /**
+   * A load-balanced name whose decided records complete the answer: kind 'gslb' when the query
+   * name itself is load-balanced, kind 'cname' when a CNAME chain ends there.
+   */
+  readonly gslb?: { readonly name: LbName; readonly qtype: number };
 }
 
 interface MutableNode {
   name: DnsName;
   rrsets: Map<number, { type: number; ttl: number; records: AnswerRecord[]; raw: ZoneRecord[] }>;
   cut: ZoneNode | null;
+  lb: LbName | null;
 }
 
 function sameRdata(a: ZoneRecord, b: ZoneRecord): boolean {
@@ -58,13 +71,15 @@ export function buildZone(
   apex: DnsName,
   records: readonly ZoneRecord[],
   file: string,
+  policy: PolicyConfig = EMPTY_POLICY,
 ): { zone: Zone | null; errors: ZoneError[] } {
+  const lbNames = policy.names;
   const errors: ZoneError[] = [];
   const nodes = new Map<string, MutableNode>();
   const nodeFor = (name: DnsName): MutableNode => {
     let n = nodes.get(name.key);
     if (!n) {
-      n = { name, rrsets: new Map(), cut: null };
+      n = { name, rrsets: new Map(), cut: null, lb: null };
       nodes.set(name.key, n);
     }
     return n;
@@ -85,6 +100,21 @@ export function buildZone(
     if (set.raw.some((x) => sameRdata(x, r))) continue;
     set.raw.push(r);
     set.records.push({ owner: r.owner, type: r.type, klass: CLASS_IN, ttl: set.ttl, rdata: r.rdata });
+  }
+
+  // A load-balanced name owns its A and AAAA: the master file may not give them, nor a CNAME.
+  for (const lb of lbNames.values()) {
+    const node = nodeFor(lb.owner);
+    node.lb = lb;
+    for (const t of [QTYPE.A, QTYPE.AAAA, QTYPE.CNAME]) {
+      const r = node.rrsets.get(t)?.raw[0];
+      if (r)
+        errors.push({
+          file: r.file,
+          line: r.line,
+          message: `'${textOf(lb.owner)}' is load-balanced (${lb.file}:${lb.line}); its ${t === QTYPE.CNAME ? 'CNAME' : t === QTYPE.A ? 'A' : 'AAAA'} records come from the policy, not the master file`,
+        });
+    }
   }
 
   // Semantic rules, reported at the offending record.
@@ -122,7 +152,7 @@ export function buildZone(
   for (const key of [...nodes.keys()]) {
     let p = parentKey(key);
     while (p !== null && p !== apex.key && isAtOrBelow(p, apex.key) && !nodes.has(p)) {
-      nodes.set(p, { name: nameOfKeyFrom(nodes.get(key)!.name, p), rrsets: new Map(), cut: null });
+      nodes.set(p, { name: nameOfKeyFrom(nodes.get(key)!.name, p), rrsets: new Map(), cut: null, lb: null });
       p = parentKey(p);
     }
   }
@@ -139,11 +169,23 @@ export function buildZone(
     const rrsets = new Map<number, RRset>();
     for (const [type, set] of n.rrsets)
       rrsets.set(type, Object.freeze({ type, ttl: set.ttl, records: Object.freeze(set.records) }));
-    const node: { name: DnsName; rrsets: Map<number, RRset>; cut: ZoneNode | null } = { name: n.name, rrsets, cut };
+    const node: { name: DnsName; rrsets: Map<number, RRset>; cut: ZoneNode | null; lb: LbName | null } = {
+      name: n.name,
+      rrsets,
+      cut,
+      lb: n.lb,
+    };
     if (!cut && n.name.key !== apex.key && rrsets.has(QTYPE.NS)) node.cut = node;
+    if (node.cut && n.lb)
+      errors.push({
+        file: n.lb.file,
+        line: n.lb.line,
+        message: `name '${n.lb.label}' is at or below the delegation '${textOf(node.cut.name)}'`,
+      });
     frozen.set(n.name.key, node);
   }
 
+  if (errors.length > 0) return { zone: null, errors };
   const soaRec = soaSet.records[0]!;
   const fixed = soaRec.rdata[soaRec.rdata.length - 1] as Buffer;
   const minimum = fixed.readUInt32BE(fixed.length - 4);
@@ -152,8 +194,7 @@ export function buildZone(
     apex,
     nodes: frozen,
     soa: frozen.get(apex.key)!.rrsets.get(QTYPE.SOA)!,
-    negativeSoa,
-  });
+    negativeSoa, policy });
   return { zone, errors };
 }
 
@@ -173,7 +214,6 @@ function nameOfKeyFrom(descendant: DnsName, ancestorKey: string): DnsName {
   return { wire: descendant.wire.subarray(off), key: ancestorKey };
 }
 
-const EMPTY: readonly AnswerRecord[] = Object.freeze([]);
 
 /** Finds the closest existing name at or above qkey within the zone. */
 export function closestEncloser(zone: Zone, qkey: string): ZoneNode {
@@ -279,6 +319,17 @@ function answerFromNode(
     const target = cname.records[0]!.rdata[0] as DnsName;
     return chase(zone, records, target, qtype, depth, seen, wildcard);
   }
+  if (node.lb && !wildcard && (qtype === QTYPE.A || qtype === QTYPE.AAAA || qtype === QTYPE.ANY)) {
+    const sections: Sections = {
+      rcode: 0,
+      aa: true,
+      answer: EMPTY,
+      authority: EMPTY,
+      additional: EMPTY,
+      requiredAdditional: 0,
+    };
+    return { kind: 'gslb', wildcard: false, sections, gslb: { name: node.lb, qtype } };
+  }
   if (qtype === QTYPE.ANY) {
     // RFC 8482: answer ANY with one RRset rather than everything.
     const first = node.rrsets.values().next();
@@ -334,6 +385,7 @@ function chase(
   const s = next.sections;
   return {
     kind: 'cname',
+    ...(next.gslb ? { gslb: next.gslb } : {}),
     wildcard: wildcard || next.wildcard,
     sections: {
       rcode: s.rcode,

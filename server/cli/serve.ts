@@ -1,6 +1,9 @@
 // `gslb serve`: load zones, start UDP+TCP listeners, reload on SIGHUP, drain on SIGTERM.
 import { hostname } from 'node:os';
 import { pino } from 'pino';
+import { bundledDatabasePath } from '../../geo/bundled.js';
+import { openGeoData, type GeoData } from '../../geo/geoip.js';
+import { StaticHealth } from '../../health/static-health.js';
 import { loadZones } from '../../zones/load.js';
 import { formatZoneError } from '../../zones/records.js';
 import { compileCatalog, type Catalog } from '../catalog.js';
@@ -11,10 +14,15 @@ import { intFlag, parse, UsageError } from './args.js';
 
 const DEFAULT_LISTEN = ['127.0.0.1:5353', '[::1]:5353'];
 
-function buildCatalog(dir: string): { catalog: Catalog | null; errors: string[] } {
+function buildCatalog(dir: string, geo: GeoData): { catalog: Catalog | null; errors: string[] } {
   const loaded = loadZones(dir);
   if (loaded.errors.length > 0) return { catalog: null, errors: loaded.errors.map(formatZoneError) };
-  return { catalog: compileCatalog(loaded.zones), errors: [] };
+  return { catalog: compileCatalog(loaded.zones, geo), errors: [] };
+}
+
+/** Opens the GeoIP databases given (first hit wins), or the bundled DB-IP country database. */
+export function openGeo(paths: readonly string[] | undefined): GeoData {
+  return openGeoData(paths && paths.length > 0 ? paths : [bundledDatabasePath()]);
 }
 
 /** NSID given as text, or as hex with a 0x prefix. */
@@ -30,6 +38,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     zones: { type: 'string' },
     listen: { type: 'string', multiple: true },
+    geoip: { type: 'string', multiple: true },
     nsid: { type: 'string' },
     identity: { type: 'string' },
     'version-string': { type: 'string' },
@@ -54,7 +63,14 @@ export async function runServe(argv: string[]): Promise<number> {
   const log: Logger = pino({ level, base: { pid: process.pid } }, pino.destination(2));
 
   const zonesDir = values.zones;
-  const first = buildCatalog(zonesDir);
+  let geo: GeoData;
+  try {
+    geo = openGeo(values.geoip);
+  } catch (err) {
+    process.stderr.write(`refusing to start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const first = buildCatalog(zonesDir, geo);
   if (!first.catalog) {
     for (const e of first.errors) process.stderr.write(e + '\n');
     process.stderr.write(`refusing to start: ${first.errors.length} error(s) in ${zonesDir}\n`);
@@ -62,7 +78,9 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   let catalog: Catalog = first.catalog;
   const identity = values.identity ?? (nsid ? nsid.toString('utf8') : hostname());
+  const health = new StaticHealth();
   const pipeline = createPipeline(() => catalog, {
+    health: () => health.view(),
     nsid,
     chaos: { identity, version: values['version-string'] ?? null },
     log,
@@ -74,7 +92,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   // Reload builds the new catalog off to the side and swaps it in one assignment; errors keep the old one.
   process.on('SIGHUP', () => {
-    const next = buildCatalog(zonesDir);
+    const next = buildCatalog(zonesDir, geo);
     if (next.catalog) {
       catalog = next.catalog;
       log.info({ zones: catalog.zones.size }, 'reloaded');

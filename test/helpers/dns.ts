@@ -7,6 +7,21 @@ import { compileCatalog } from '../../server/catalog.js';
 import { startListeners, type Listeners } from '../../server/listeners.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from '../../server/pipeline.js';
 import { silentLogger } from '../../server/log.js';
+import { openGeo } from '../../server/cli/serve.js';
+import { StaticHealth } from '../../health/static-health.js';
+import type { GeoData } from '../../geo/geoip.js';
+
+const geoCache = new Map<string, GeoData>();
+/** GeoIP data is immutable: tests share one compiled copy per set of files. */
+export function testGeo(paths: readonly string[] = []): GeoData {
+  const key = paths.join('|');
+  let g = geoCache.get(key);
+  if (!g) {
+    g = openGeo(paths);
+    geoCache.set(key, g);
+  }
+  return g;
+}
 
 export interface TestServer {
   readonly host: string;
@@ -14,14 +29,22 @@ export interface TestServer {
   readonly host6: string;
   readonly port6: number;
   readonly pipeline: Pipeline;
+  readonly health: StaticHealth;
   close(): Promise<void>;
 }
 
-export async function startTestServer(zonesDir: string, opts: Partial<PipelineOptions> = {}): Promise<TestServer> {
+export interface TestServerOptions extends Partial<PipelineOptions> {
+  geoip?: string[];
+}
+
+export async function startTestServer(zonesDir: string, opts: TestServerOptions = {}): Promise<TestServer> {
   const loaded = loadZones(zonesDir);
   if (loaded.errors.length > 0) throw new Error(`fixture zones invalid: ${JSON.stringify(loaded.errors)}`);
-  const catalog = compileCatalog(loaded.zones);
+  const catalog = compileCatalog(loaded.zones, testGeo(opts.geoip));
+  const health = new StaticHealth();
   const pipeline = createPipeline(() => catalog, {
+    health: () => health.view(),
+    ...(opts.rng ? { rng: opts.rng } : {}),
     nsid: opts.nsid ?? null,
     chaos: opts.chaos ?? { identity: 'test-node', version: null },
     log: silentLogger,
@@ -41,6 +64,7 @@ export async function startTestServer(zonesDir: string, opts: Partial<PipelineOp
     host6: v6!.host,
     port6: v6!.port,
     pipeline,
+    health,
     close: () => listeners.close(),
   };
 }

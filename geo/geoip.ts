@@ -1,0 +1,143 @@
+// GeoIP databases (--geoip, repeatable, first hit wins) opened once, checked, and compiled into one
+// location trie: every network maps to an interned location id, neighbours with equal locations merged.
+import { readFileSync } from 'node:fs';
+import { Reader, type Response } from 'maxmind';
+import { openMmdb, type MmdbTree } from './mmdb-format.js';
+import { locationFromRecord, locationKey, looksLikeLocationRecord, type GeoLocation } from './location.js';
+import { TrieBuilder, leaf, lookupV4, lookupV6, lastDepth, overlayMissing, type PrefixTrie } from './trie.js';
+
+/** Location id 0: the database has no location for the address. */
+export const UNKNOWN_LOCATION = 0;
+
+export interface GeoDatabaseInfo {
+  readonly path: string;
+  readonly databaseType: string;
+  readonly ipVersion: 4 | 6;
+  readonly buildEpoch: Date;
+  readonly nodeCount: number;
+}
+
+export interface GeoData {
+  readonly databases: readonly GeoDatabaseInfo[];
+  /** Location ids: index 0 is the unknown location (null). */
+  readonly locations: readonly (GeoLocation | null)[];
+  readonly trie: PrefixTrie;
+  /** Direct readers, for explain (which database answered, and its own network). */
+  readonly readers: readonly Reader<Response>[];
+}
+
+class LocationTable {
+  readonly list: (GeoLocation | null)[] = [null];
+  private readonly ids = new Map<string, number>();
+  intern(l: GeoLocation | null): number {
+    if (!l) return UNKNOWN_LOCATION;
+    const k = locationKey(l);
+    let id = this.ids.get(k);
+    if (id === undefined) {
+      id = this.list.length;
+      this.list.push(l);
+      this.ids.set(k, id);
+    }
+    return id;
+  }
+}
+
+/** Compiles one database's search tree into a location trie (memoised per mmdb node). */
+function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder): { v4: number; v6: number } {
+  const n = tree.metadata.nodeCount;
+  const memo = new Int32Array(n).fill(0x7fffffff);
+  const byRecord = new Map<number, number>();
+  const value = (rec: number): number => {
+    if (rec === n) return leaf(UNKNOWN_LOCATION);
+    let id = byRecord.get(rec);
+    if (id === undefined) {
+      id = table.intern(locationFromRecord(tree.decode(rec)));
+      byRecord.set(rec, id);
+    }
+    return leaf(id);
+  };
+  // Iterative post-order walk: the tree is 128 deep, but memo makes shared (aliased) subtrees cheap.
+  const walk = (node: number): number => {
+    if (node >= n) return value(node);
+    const m = memo[node]!;
+    if (m !== 0x7fffffff) return m;
+    const out = b.mk(walk(tree.left(node)), walk(tree.right(node)));
+    memo[node] = out;
+    return out;
+  };
+  if (tree.metadata.ipVersion === 4) return { v4: walk(0), v6: leaf(UNKNOWN_LOCATION) };
+  return { v4: walk(tree.ipv4Start), v6: walk(0) };
+}
+
+/** Opens and compiles the databases; throws with the file named on anything unusable. */
+export function openGeoData(paths: readonly string[]): GeoData {
+  const table = new LocationTable();
+  const tries: PrefixTrie[] = [];
+  const infos: GeoDatabaseInfo[] = [];
+  const readers: Reader<Response>[] = [];
+  for (const path of paths) {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (err) {
+      throw new Error(`${path}: cannot read GeoIP database: ${(err as Error).message}`);
+    }
+    const tree = openMmdb(buf, path);
+    // Check the record layout once, at open: a database without locations (ASN) is a config error.
+    const sample = firstRecord(tree);
+    if (sample !== null && !looksLikeLocationRecord(tree.decode(sample)))
+      throw new Error(`${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`);
+    const b = new TrieBuilder();
+    const roots = compileTree(tree, table, b);
+    tries.push(b.finish(roots.v4, roots.v6));
+    infos.push(
+      Object.freeze({
+        path,
+        databaseType: tree.metadata.databaseType,
+        ipVersion: tree.metadata.ipVersion,
+        buildEpoch: new Date(tree.metadata.buildEpoch * 1000),
+        nodeCount: tree.metadata.nodeCount,
+      }),
+    );
+    readers.push(new Reader<Response>(buf));
+  }
+  const trie = tries.length === 0 ? new TrieBuilder().finish(leaf(0), leaf(0)) : overlayMissing(tries, UNKNOWN_LOCATION);
+  return Object.freeze({ databases: infos, locations: table.list, trie, readers });
+}
+
+function firstRecord(tree: MmdbTree): number | null {
+  const n = tree.metadata.nodeCount;
+  let node = 0;
+  for (let i = 0; i < 128 && node < n; i++) {
+    const l = tree.left(node);
+    const r = tree.right(node);
+    if (l > n) return l;
+    if (r > n) return r;
+    node = l < n ? l : r;
+    if (node === n) return null;
+  }
+  return node > n ? node : null;
+}
+
+export interface LocatedClient {
+  readonly location: GeoLocation | null;
+  readonly locationId: number;
+  /** Prefix length over which the database's answer is the same. */
+  readonly prefix: number;
+}
+
+/** Looks up an address in the compiled location trie (the same data the server decides with). */
+export function locate(geo: GeoData, family: 4 | 6, bytes: Uint8Array): LocatedClient {
+  const id = family === 4 ? lookupV4(geo.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0) : lookupV6(geo.trie, bytes);
+  return { location: geo.locations[id] ?? null, locationId: id, prefix: lastDepth };
+}
+
+/** Which database answers an address directly (first hit wins), with its own network prefix; for explain. */
+export function whichDatabase(geo: GeoData, ip: string, family: 4 | 6): { index: number; prefix: number; record: unknown } | null {
+  for (let i = 0; i < geo.readers.length; i++) {
+    if (family === 6 && geo.databases[i]!.ipVersion === 4) continue; // never ask an IPv4-only database about IPv6
+    const [rec, prefix] = geo.readers[i]!.getWithPrefixLength(ip);
+    if (rec && locationFromRecord(rec)) return { index: i, prefix, record: rec };
+  }
+  return null;
+}

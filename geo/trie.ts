@@ -1,0 +1,170 @@
+// Binary prefix tries over IPv4 and IPv6 with integer leaves, built collapsed: a leaf's depth is the
+// widest prefix around an address over which the value is the same (the ECS scope).
+
+/**
+ * Children of node i are kids[2i] (bit 0) and kids[2i+1] (bit 1). A reference r >= 0 is a node;
+ * r < 0 is a leaf holding the value -r - 1.
+ */
+export interface PrefixTrie {
+  readonly kids: Int32Array;
+  readonly v4Root: number;
+  readonly v6Root: number;
+}
+
+export const leaf = (value: number): number => -value - 1;
+export const leafValue = (ref: number): number => -ref - 1;
+
+/** Depth of the leaf reached by the last lookup: the scope prefix length. */
+export let lastDepth = 0;
+
+/** Looks up an IPv4 address given as an unsigned 32-bit integer. */
+export function lookupV4(t: PrefixTrie, ip: number): number {
+  const kids = t.kids;
+  let ref = t.v4Root;
+  let d = 0;
+  while (ref >= 0) {
+    ref = kids[2 * ref + ((ip >>> (31 - d)) & 1)]!;
+    d++;
+  }
+  lastDepth = d;
+  return -ref - 1;
+}
+
+/** Looks up an IPv6 address given as 16 bytes (shorter buffers read as zero-padded). */
+export function lookupV6(t: PrefixTrie, bytes: Uint8Array): number {
+  const kids = t.kids;
+  let ref = t.v6Root;
+  let d = 0;
+  while (ref >= 0) {
+    const byte = bytes[d >> 3] ?? 0;
+    ref = kids[2 * ref + ((byte >> (7 - (d & 7))) & 1)]!;
+    d++;
+  }
+  lastDepth = d;
+  return -ref - 1;
+}
+
+/** Builds tries node by node; mk() collapses a node whose two children are the same leaf. */
+export class TrieBuilder {
+  private kids: Int32Array = new Int32Array(1024);
+  private count = 0;
+
+  mk(left: number, right: number): number {
+    if (left === right && left < 0) return left;
+    if (2 * this.count + 2 > this.kids.length) {
+      const bigger = new Int32Array(this.kids.length * 2);
+      bigger.set(this.kids);
+      this.kids = bigger;
+    }
+    const i = this.count++;
+    this.kids[2 * i] = left;
+    this.kids[2 * i + 1] = right;
+    return i;
+  }
+
+  left(ref: number): number {
+    return this.kids[2 * ref]!;
+  }
+  right(ref: number): number {
+    return this.kids[2 * ref + 1]!;
+  }
+
+  finish(v4Root: number, v6Root: number): PrefixTrie {
+    return Object.freeze({ kids: this.kids.slice(0, 2 * this.count), v4Root, v6Root });
+  }
+}
+
+/** Reads child `bit` of ref in trie t, treating a leaf as its own child (a leaf covers its whole block). */
+function child(kids: Int32Array, ref: number, bit: number): number {
+  return ref < 0 ? ref : kids[2 * ref + bit]!;
+}
+
+/**
+ * Rebuilds a trie with every leaf value mapped through f, collapsing what becomes equal.
+ * Memoized per source node, so shared subtrees (IPv4 aliases in IPv6 trees) are mapped once.
+ */
+export function mapTrie(src: PrefixTrie, f: (value: number) => number): PrefixTrie {
+  const b = new TrieBuilder();
+  const memo = new Int32Array(src.kids.length / 2).fill(0x7fffffff);
+  const walk = (ref: number): number => {
+    if (ref < 0) return leaf(f(leafValue(ref)));
+    const m = memo[ref]!;
+    if (m !== 0x7fffffff) return m;
+    const out = b.mk(walk(src.kids[2 * ref]!), walk(src.kids[2 * ref + 1]!));
+    memo[ref] = out;
+    return out;
+  };
+  const v4 = walk(src.v4Root);
+  const v6 = walk(src.v6Root);
+  return b.finish(v4, v6);
+}
+
+/**
+ * Merges tries in priority order: where the first has `missing`, the next one answers ("first hit wins").
+ */
+export function overlayMissing(tries: readonly PrefixTrie[], missing: number): PrefixTrie {
+  if (tries.length === 1) return tries[0]!;
+  const b = new TrieBuilder();
+  const merge = (refs: number[], owners: PrefixTrie[]): number => {
+    // Drop leading tries that are a missing leaf here; the first non-missing decides or recurses.
+    let i = 0;
+    while (i < refs.length - 1 && refs[i]! < 0 && leafValue(refs[i]!) === missing) i++;
+    const r = refs[i]!;
+    if (r < 0 && (leafValue(r) !== missing || i === refs.length - 1)) return r;
+    if (refs.slice(i).every((x) => x < 0)) return r;
+    const rest = refs.slice(i);
+    const restOwners = owners.slice(i);
+    const l = merge(
+      rest.map((x, k) => child(restOwners[k]!.kids, x, 0)),
+      restOwners,
+    );
+    const rr = merge(
+      rest.map((x, k) => child(restOwners[k]!.kids, x, 1)),
+      restOwners,
+    );
+    return b.mk(l, rr);
+  };
+  const all = [...tries];
+  const v4 = merge(
+    all.map((t) => t.v4Root),
+    all,
+  );
+  const v6 = merge(
+    all.map((t) => t.v6Root),
+    all,
+  );
+  return b.finish(v4, v6);
+}
+
+/** A prefix to force to a value: later entries win where they overlap earlier ones. */
+export interface PrefixOverride {
+  readonly family: 4 | 6;
+  readonly bytes: Uint8Array;
+  readonly prefix: number;
+  readonly value: number;
+}
+
+/** Applies overrides (sorted by the caller from least to most specific) on top of a trie. */
+export function applyOverrides(src: PrefixTrie, overrides: readonly PrefixOverride[]): PrefixTrie {
+  if (overrides.length === 0) return src;
+  const b = new TrieBuilder();
+  const copy = (ref: number): number => (ref < 0 ? ref : b.mk(copy(src.kids[2 * ref]!), copy(src.kids[2 * ref + 1]!)));
+  // Copy into a mutable builder, then splice each override in along its path.
+  let v4 = copy(src.v4Root);
+  let v6 = copy(src.v6Root);
+  const bitAt = (bytes: Uint8Array, d: number) => ((bytes[d >> 3] ?? 0) >> (7 - (d & 7))) & 1;
+  const set = (ref: number, o: PrefixOverride, d: number): number => {
+    if (d === o.prefix) return leaf(o.value);
+    const bit = bitAt(o.bytes, d);
+    const l = ref < 0 ? ref : b.left(ref);
+    const r = ref < 0 ? ref : b.right(ref);
+    return bit === 0 ? b.mk(set(l, o, d + 1), r) : b.mk(l, set(r, o, d + 1));
+  };
+  for (const o of overrides) {
+    if (o.family === 4) v4 = set(v4, o, 0);
+    else v6 = set(v6, o, 0);
+  }
+  // One more pass re-collapses and drops nodes orphaned by the splicing.
+  const spliced = b.finish(v4, v6);
+  return mapTrie(spliced, (v) => v);
+}

@@ -1,0 +1,170 @@
+// Hot-path answers for one load-balanced name: decisions are computed by decide() once per
+// (client class, address family, health epoch) and kept as precompiled wire replies, one per
+// round-robin slot; per-query policies (weighted, hashed) pick a datacenter, then reuse its replies.
+import type { HealthView } from '../../health/view.js';
+import type { DnsName } from '../../zones/name.js';
+import type { Check, LbName } from '../../zones/policy-types.js';
+import { QTYPE, type AnswerRecord, type Sections } from '../../zones/records.js';
+import type { Zone } from '../../zones/zone.js';
+import { encodeSections, type EncodedReply } from '../encode.js';
+import { ParsedQuery } from '../query.js';
+import type { Classifier, ClientClass } from './classify.js';
+import { HASH_PREFIX, decide, type Decision, type Outcome } from './decide.js';
+import { candidateOrder, endpointStates, rendezvousScore, rotationSchedule, weightedPick } from './select.js';
+
+export interface LbReply {
+  readonly replies: readonly EncodedReply[];
+  readonly outcome: Outcome;
+  readonly datacenter: string | null;
+  /** Whether the reply depends on the client's class (so the ECS scope is the class's prefix). */
+  readonly byClass: boolean;
+}
+
+/** Records for a decision: owner null points at the question (exact-name answers). */
+export function decisionRecords(d: Decision, name: LbName, owner: DnsName | null, slot: number): AnswerRecord[] {
+  const type = d.family === 4 ? QTYPE.A : QTYPE.AAAA;
+  const schedule = rotationSchedule(
+    d.endpoints,
+    d.endpoints.map((e) => e.weight || 1),
+    name.maxAnswers,
+  );
+  const order = schedule.length > 0 ? schedule[slot % schedule.length]! : [];
+  return order.map((e) => ({ owner, type, klass: 1, ttl: name.ttl, rdata: [e.bytes] }));
+}
+
+export class LbAnswerer {
+  private epoch = -1;
+  private byClass: (LbReply | undefined)[] = [];
+  private byDc = new Map<string, LbReply>();
+  private rr = 0;
+  private readonly qmsg: Buffer;
+  private readonly q: ParsedQuery;
+  /** True when different client classes can get different answers. */
+  readonly variesByClient: boolean;
+
+  constructor(
+    readonly name: LbName,
+    private readonly zone: Zone,
+    readonly classifier: Classifier | null,
+    private readonly checks: ReadonlyMap<string, Check>,
+  ) {
+    this.qmsg = Buffer.alloc(12 + name.owner.wire.length + 4);
+    name.owner.wire.copy(this.qmsg, 12);
+    this.q = new ParsedQuery();
+    this.q.qkey = name.owner.key;
+    this.q.qnameLength = name.owner.wire.length;
+    this.q.questionEnd = this.qmsg.length;
+    this.q.qclass = 1;
+    const orders = new Set((classifier?.classes ?? [null]).map((c) => candidateOrder(name, c).order.join(',')));
+    this.variesByClient = classifier !== null && orders.size > 1;
+  }
+
+  classOf(id: number): ClientClass | null {
+    return this.classifier?.classes[id] ?? null;
+  }
+
+  private encode(d: Decision): LbReply {
+    const sections = (answer: AnswerRecord[], rcode: number, authority: AnswerRecord[]): Sections => ({
+      rcode,
+      aa: rcode === 0,
+      answer,
+      authority,
+      additional: [],
+      requiredAdditional: 0,
+    });
+    let replies: EncodedReply[];
+    if (d.outcome === 'servfail') replies = [encodeSections(this.qmsg, this.q, sections([], 2, []))];
+    else if (d.outcome === 'nodata' || d.endpoints.length === 0)
+      replies = [encodeSections(this.qmsg, this.q, sections([], 0, [this.zone.negativeSoa]))];
+    else {
+      const slots = rotationSchedule(
+        d.endpoints,
+        d.endpoints.map((e) => e.weight || 1),
+        this.name.maxAnswers,
+      ).length;
+      replies = [];
+      for (let s = 0; s < slots; s++) replies.push(encodeSections(this.qmsg, this.q, sections(decisionRecords(d, this.name, null, s), 0, [])));
+    }
+    return { replies, outcome: d.outcome, datacenter: d.chosen, byClass: this.variesByClient && d.outcome !== 'nodata' };
+  }
+
+  private sync(health: HealthView): void {
+    if (health.epoch !== this.epoch) {
+      this.epoch = health.epoch;
+      this.byClass = [];
+      this.byDc.clear();
+    }
+  }
+
+  /**
+   * The reply set for a client. classId indexes the classifier's classes (0 without one); subnet is
+   * the client address bytes (for hashed).
+   */
+  reply(classId: number, family: 4 | 6, clientFamily: 4 | 6, subnet: Uint8Array, health: HealthView, rng: () => number): LbReply {
+    this.sync(health);
+    const policy = this.name.policy;
+    if (policy === 'weighted' || policy === 'hashed') return this.perQuery(family, clientFamily, subnet, health, rng);
+    const slot = classId * 2 + (family === 6 ? 1 : 0);
+    let r = this.byClass[slot];
+    if (r === undefined) {
+      r = this.encode(decide({ name: this.name, family, cls: this.classOf(classId), subnet, health, checks: this.checks, rng }));
+      this.byClass[slot] = r;
+    }
+    return r;
+  }
+
+  /** weighted and hashed: choose the datacenter per query among the healthy ones, then reuse its replies. */
+  private perQuery(family: 4 | 6, clientFamily: 4 | 6, subnet: Uint8Array, health: HealthView, rng: () => number): LbReply {
+    const dcs: string[] = [];
+    const weights: number[] = [];
+    for (const p of this.name.pools) {
+      let w = 0;
+      for (const s of endpointStates(this.name, p.datacenter, family, health, this.checks)) if (s.usable) w += s.endpoint.weight;
+      if (w > 0) {
+        dcs.push(p.datacenter);
+        weights.push(w);
+      }
+    }
+    if (dcs.length === 0) return this.cached('', family, health, rng, subnet);
+    let pick = 0;
+    if (this.name.policy === 'weighted') pick = weightedPick(weights, rng);
+    else {
+      let best = -1;
+      const bytes = HASH_PREFIX[clientFamily] >> 3;
+      for (let i = 0; i < dcs.length; i++) {
+        const score = rendezvousScore(subnet, bytes, dcs[i]!, weights[i]!);
+        if (score > best) {
+          best = score;
+          pick = i;
+        }
+      }
+    }
+    return this.cached(dcs[pick]!, family, health, rng, subnet);
+  }
+
+  /** Replies for "datacenter dc was chosen" (or '' for the all-down fallback), cached per epoch. */
+  private cached(dc: string, family: 4 | 6, health: HealthView, rng: () => number, subnet: Uint8Array): LbReply {
+    const key = dc + '|' + family;
+    let r = this.byDc.get(key);
+    if (r === undefined) {
+      const d = decide({ name: this.name, family, cls: null, subnet, health, checks: this.checks, rng });
+      if (dc === '' || d.chosen === dc) r = this.encode(d);
+      else {
+        const endpoints = endpointStates(this.name, dc, family, health, this.checks)
+          .filter((s) => s.usable)
+          .map((s) => s.endpoint);
+        r = this.encode({ ...d, chosen: dc, endpoints, outcome: 'primary' });
+      }
+      this.byDc.set(key, r);
+    }
+    return r;
+  }
+
+  /** Next round-robin slot. */
+  pick(r: LbReply): EncodedReply {
+    const n = r.replies.length;
+    if (n === 1) return r.replies[0]!;
+    this.rr = (this.rr + 1) % 1_000_000_007;
+    return r.replies[this.rr % n]!;
+  }
+}

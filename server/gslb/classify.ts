@@ -1,0 +1,104 @@
+// Client classes: the GeoIP location trie compiled per region map (or per nearest-datacenter
+// geometry) into a small trie of class ids, so a query costs one tree walk and the leaf depth is the
+// widest ECS scope over which the class is the same (gdnsd-style).
+import { type GeoData } from '../../geo/geoip.js';
+import type { GeoLocation } from '../../geo/location.js';
+import { applyOverrides, mapTrie, type PrefixOverride, type PrefixTrie } from '../../geo/trie.js';
+import type { Datacenter, LbName, Region, RegionMap } from '../../zones/policy-types.js';
+import { biasedKm, greatCircleKm } from './distance.js';
+import { indexRegions, matchLocation, type RegionIndex } from './regions.js';
+
+export interface ClientClass {
+  /** geo-like policies: the region matched (null: no default region, use pool order). */
+  readonly region: Region | null;
+  /** nearest: datacenters by biased distance; null for geo-like classes. */
+  readonly nearest: readonly string[] | null;
+}
+
+export interface Classifier {
+  readonly kind: 'regions' | 'nearest';
+  readonly trie: PrefixTrie;
+  readonly classes: readonly ClientClass[];
+  readonly regions: RegionIndex;
+}
+
+/** Policies whose order comes from the client's region. */
+export const REGION_POLICIES = new Set(['geo', 'least-loaded', 'least-bandwidth', 'lowest-latency', 'least-response-time']);
+
+function regionClassifier(geo: GeoData, map: RegionMap): Classifier {
+  const ix = indexRegions(map);
+  const regions = [...map.values()];
+  const classes: ClientClass[] = regions.map((region) => ({ region, nearest: null }));
+  const noRegion = classes.length;
+  classes.push({ region: null, nearest: null });
+  const classOfRegion = (r: Region | null) => (r ? regions.indexOf(r) : noRegion);
+  const byLocation = geo.locations.map((loc) => classOfRegion(matchLocation(ix, loc).region));
+  const overrides: PrefixOverride[] = [];
+  regions.forEach((r, i) => {
+    for (const c of r.match?.cidrs ?? []) overrides.push({ family: c.family, bytes: c.bytes, prefix: c.prefix, value: i });
+  });
+  overrides.sort((a, b) => a.prefix - b.prefix);
+  const trie = applyOverrides(
+    mapTrie(geo.trie, (id) => byLocation[id] ?? noRegion),
+    overrides,
+  );
+  return { kind: 'regions', trie, classes, regions: ix };
+}
+
+/** Datacenters ordered by biased great-circle distance from a location; ties keep pool order. */
+export function nearestOrder(loc: GeoLocation | null, dcs: readonly Datacenter[]): string[] | null {
+  if (!loc || loc.lat === null || loc.lon === null) return null;
+  const here = { lat: loc.lat, lon: loc.lon };
+  return dcs
+    .map((dc, i) => ({ dc, i, km: biasedKm(greatCircleKm(here, dc.location!), dc.bias) }))
+    .sort((a, b) => a.km - b.km || a.i - b.i)
+    .map((x) => x.dc.name);
+}
+
+function nearestClassifier(geo: GeoData, dcs: readonly Datacenter[], map: RegionMap): Classifier {
+  const ix = indexRegions(map);
+  const classes: ClientClass[] = [];
+  const ids = new Map<string, number>();
+  const intern = (order: string[] | null): number => {
+    const key = order ? order.join(',') : '';
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = classes.length;
+      classes.push({ region: order ? null : ix.fallback, nearest: order });
+      ids.set(key, id);
+    }
+    return id;
+  };
+  const byLocation = geo.locations.map((loc) => intern(nearestOrder(loc, dcs)));
+  const trie = mapTrie(geo.trie, (id) => byLocation[id] ?? intern(null));
+  return { kind: 'nearest', trie, classes, regions: ix };
+}
+
+/** Builds classifiers for names, sharing one per distinct region map or nearest geometry. */
+export class ClassifierCache {
+  private readonly cache = new Map<string | RegionMap, Classifier>();
+  constructor(private readonly geo: GeoData) {}
+
+  forName(name: LbName, zoneRegions: RegionMap, datacenters: ReadonlyMap<string, Datacenter>): Classifier | null {
+    const map = name.regions ?? zoneRegions;
+    if (REGION_POLICIES.has(name.policy)) {
+      let c = this.cache.get(map);
+      if (!c) {
+        c = regionClassifier(this.geo, map);
+        this.cache.set(map, c);
+      }
+      return c;
+    }
+    if (name.policy === 'nearest') {
+      const dcs = name.pools.map((p) => datacenters.get(p.datacenter)!);
+      const key = 'nearest|' + dcs.map((d) => `${d.name}@${d.location!.lat},${d.location!.lon},${d.bias}`).join(';') + '|' + [...map.keys()].join(',');
+      let c = this.cache.get(key);
+      if (!c) {
+        c = nearestClassifier(this.geo, dcs, map);
+        this.cache.set(key, c);
+      }
+      return c;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,110 @@
+// Selection building blocks shared by the decision (explain) and the hot path: healthy endpoints,
+// candidate order per client class, weighted and rendezvous picks, smooth weighted rotation.
+import type { HealthView, TargetHealth } from '../../health/view.js';
+import { NO_CHECK, targetKey } from '../../health/view.js';
+import type { Check, Endpoint, LbName } from '../../zones/policy-types.js';
+import type { ClientClass } from './classify.js';
+
+export interface EndpointState {
+  readonly endpoint: Endpoint;
+  readonly health: TargetHealth;
+  readonly drained: boolean;
+  readonly usable: boolean;
+}
+
+/** Endpoints of one family in a datacenter, with their health. */
+export function endpointStates(
+  name: LbName,
+  dc: string,
+  family: 4 | 6,
+  health: HealthView,
+  checks: ReadonlyMap<string, Check>,
+): EndpointState[] {
+  const pool = name.pools.find((p) => p.datacenter === dc);
+  if (!pool) return [];
+  const check = name.check ? checks.get(name.check) : undefined;
+  const out: EndpointState[] = [];
+  for (const ep of pool.endpoints) {
+    if (ep.family !== family) continue;
+    const h = check ? health.target(targetKey(check.name, ep, check.port)) : NO_CHECK;
+    const drained = health.isDrained(dc, ep.address);
+    out.push({ endpoint: ep, health: h, drained, usable: h.up && !drained && ep.weight > 0 });
+  }
+  return out;
+}
+
+/** The client's datacenter order for a name: region (or nearest) order restricted to the name's pools. */
+export function candidateOrder(name: LbName, cls: ClientClass | null): { order: string[]; why: string } {
+  const pools = name.pools.map((p) => p.datacenter);
+  if (cls?.nearest) return { order: cls.nearest.filter((d) => pools.includes(d)), why: 'datacenters by distance' };
+  if (cls?.region) {
+    const order = cls.region.datacenters.filter((d) => pools.includes(d));
+    if (order.length > 0) return { order, why: `region '${cls.region.name}' order` };
+    return { order: pools, why: `region '${cls.region.name}' lists none of the name's pools: pool order` };
+  }
+  return { order: pools, why: 'pool order' };
+}
+
+/** 32-bit FNV-1a over bytes then a string: stable, cheap, well spread for rendezvous scores. */
+export function fnv1a(bytes: Uint8Array, len: number, salt: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < len; i++) {
+    h ^= bytes[i] ?? 0;
+    h = Math.imul(h, 0x01000193);
+  }
+  for (let i = 0; i < salt.length; i++) {
+    h ^= salt.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // Final avalanche (murmur3 fmix) so nearby subnets do not score alike.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Weighted rendezvous score: the highest wins; a datacenter leaving moves only its own clients. */
+export function rendezvousScore(subnet: Uint8Array, subnetBytes: number, key: string, weight: number): number {
+  const u = (fnv1a(subnet, subnetBytes, key) + 0.5) / 4294967296;
+  return -weight / Math.log(u);
+}
+
+/** Picks an index with probability proportional to weights (all >= 0, some > 0). */
+export function weightedPick(weights: readonly number[], rng: () => number): number {
+  let total = 0;
+  for (const w of weights) total += w;
+  let x = rng() * total;
+  for (let i = 0; i < weights.length; i++) {
+    x -= weights[i]!;
+    if (x < 0) return i;
+  }
+  return weights.length - 1;
+}
+
+/**
+ * Round-robin schedule over endpoints, smooth-weighted (nginx's algorithm) so an endpoint of weight 3
+ * leads three times as often as one of weight 1; at most maxSlots slots. Each slot is an answer order.
+ */
+export function rotationSchedule<T>(items: readonly T[], weights: readonly number[], maxAnswers: number, maxSlots = 64): T[][] {
+  if (items.length === 0) return [];
+  const total = weights.reduce((a, b) => a + b, 0);
+  const equal = weights.every((w) => w === weights[0]);
+  const slots = equal ? items.length : Math.min(maxSlots, Math.max(items.length, Math.round(total)));
+  const current = weights.map(() => 0);
+  const out: T[][] = [];
+  for (let s = 0; s < slots; s++) {
+    let lead = 0;
+    if (equal) lead = s;
+    else {
+      for (let i = 0; i < items.length; i++) current[i]! += weights[i]!;
+      for (let i = 1; i < items.length; i++) if (current[i]! > current[lead]!) lead = i;
+      current[lead]! -= total;
+    }
+    const order: T[] = [];
+    for (let k = 0; k < items.length && order.length < maxAnswers; k++) order.push(items[(lead + k) % items.length]!);
+    out.push(order);
+  }
+  return out;
+}

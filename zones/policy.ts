@@ -1,0 +1,392 @@
+// Loads a zone folder's YAML policy files: syntax, the JSON Schema, merging across files (a key
+// defined twice names both files), then cross-references; every error located as file:line: path: message.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { parseCidr, parseIp } from './address.js';
+import { parseName, type DnsName } from './name.js';
+import {
+  DEFAULT_MAX_ANSWERS,
+  DEFAULT_TTL,
+  type Check,
+  type CheckType,
+  type Cidr,
+  type Datacenter,
+  type Endpoint,
+  type Fallback,
+  type LbName,
+  type PolicyConfig,
+  type PolicyName,
+  type Pool,
+  type Region,
+  type RegionMap,
+} from './policy-types.js';
+import type { ZoneError } from './records.js';
+
+const schema = JSON.parse(readFileSync(new URL('../../zones/policy.schema.json', import.meta.url), 'utf8')) as object;
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateFile = ajv.compile(schema);
+
+export const SECTIONS = ['datacenters', 'checks', 'regions', 'names'] as const;
+type Section = (typeof SECTIONS)[number];
+const SECTION_NOUN: Record<Section, string> = { datacenters: 'datacenter', checks: 'check', regions: 'region', names: 'name' };
+
+/** One parsed policy file: its JS value plus what is needed to locate any path in it. */
+interface PolicyFile {
+  readonly file: string;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+  readonly value: Record<string, Record<string, unknown>>;
+}
+
+type Path = readonly (string | number)[];
+
+/** Line of the key (in maps) or item (in sequences) that path ends at; the deepest that exists. */
+function lineOf(f: PolicyFile, path: Path, _keyOnly = false): number {
+  let node: unknown = f.doc.contents;
+  let line = 1;
+  const at = (n: unknown) => {
+    const r = (n as YamlNode | undefined)?.range;
+    if (r) line = f.lines.linePos(r[0]).line;
+  };
+  at(node);
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      at(pair.key);
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)];
+      if (item === undefined) break;
+      at(item);
+      node = item;
+    } else break;
+  }
+  return line;
+}
+
+/** Renders a path the way operators read it: name 'www': pool 'eu-west': entry 2: weight. */
+function describePath(path: Path): string {
+  const out: string[] = [];
+  const [section, key, ...rest] = path;
+  if (section === undefined) return '';
+  if (key === undefined) return String(section);
+  out.push(`${SECTION_NOUN[section as Section] ?? section} '${key}'`);
+  for (let i = 0; i < rest.length; i++) {
+    const seg = rest[i]!;
+    const next = rest[i + 1];
+    if ((seg === 'pools' || seg === 'regions') && next !== undefined) {
+      out.push(`${seg === 'pools' ? 'pool' : 'region'} '${next}'`);
+      i++;
+    } else if (typeof seg === 'number' || /^[0-9]+$/.test(String(seg))) out.push(`entry ${Number(seg) + 1}`);
+    else out.push(String(seg));
+  }
+  return out.join(': ');
+}
+
+function ajvMessage(e: ErrorObject): string {
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `unknown key '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+    case 'required':
+      return `missing key '${(e.params as { missingProperty: string }).missingProperty}'`;
+    case 'enum':
+      return `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
+    case 'type':
+      return `must be ${(e.params as { type: string }).type}`;
+    case 'anyOf':
+      return 'has the wrong form';
+    case 'pattern':
+      return `has the wrong format (${(e.params as { pattern: string }).pattern})`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+class Collector {
+  readonly errors: ZoneError[] = [];
+  at(f: PolicyFile, path: Path, message: string, keyOnly = false): void {
+    const where = describePath(path);
+    this.errors.push({ file: f.file, line: lineOf(f, path, keyOnly), message: where ? `${where}: ${message}` : message });
+  }
+}
+
+function readPolicyFile(file: string, text: string, errs: Collector): PolicyFile | null {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) errs.errors.push({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! });
+    return null;
+  }
+  const value = (doc.toJS() ?? {}) as unknown;
+  const f: PolicyFile = { file, doc, lines, value: value as PolicyFile['value'] };
+  if (!validateFile(value)) {
+    // anyOf errors repeat their branches' errors: report the most specific ones only.
+    const seen = new Set<string>();
+    for (const e of validateFile.errors ?? []) {
+      const path = e.instancePath.split('/').slice(1).map(decodeURIComponent);
+      if (e.keyword === 'anyOf' && (validateFile.errors ?? []).some((o) => o !== e && o.instancePath.startsWith(e.instancePath) && o.instancePath !== e.instancePath)) continue;
+      const msg = ajvMessage(e);
+      const key = path.join('/') + msg;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        errs.at(f, [...path, extra], path.length === 0 ? `unknown section '${extra}' (expected ${SECTIONS.join(', ')})` : msg, true);
+      } else errs.at(f, path, msg);
+    }
+    return null;
+  }
+  return f;
+}
+
+/** Parses a duration: seconds as a number, or "250ms", "5s", "1m". */
+export function durationMs(v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number') return Math.round(v * 1000);
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)$/.exec(String(v));
+  if (!m) return fallback;
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000);
+}
+
+interface Owned<T> {
+  readonly value: T;
+  readonly file: PolicyFile;
+}
+
+type Raw = Record<string, unknown>;
+
+function buildDatacenter(name: string, raw: Raw): Datacenter {
+  const loc = raw['location'] as { lat: number; lon: number } | undefined;
+  return Object.freeze({ name, location: loc ? Object.freeze({ lat: loc.lat, lon: loc.lon }) : null, bias: (raw['bias'] as number) ?? 0 });
+}
+
+const DEFAULT_PORT: Record<CheckType, number> = { tcp: 80, http: 80, https: 443, dns: 53 };
+
+function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collector): Check {
+  const type = raw['type'] as CheckType;
+  const intervalMs = durationMs(raw['interval'], 5000);
+  const timeoutMs = durationMs(raw['timeout'], Math.min(2000, intervalMs));
+  if (intervalMs < 100) errs.at(f, ['checks', name, 'interval'], 'must be at least 100ms');
+  if (timeoutMs > intervalMs) errs.at(f, ['checks', name, 'timeout'], `must not exceed the interval (${intervalMs}ms)`);
+  if (type === 'dns' && raw['query'] === undefined) errs.at(f, ['checks', name], "a dns check needs 'query'");
+  const httpOnly = ['path', 'host', 'body', 'follow_redirects'];
+  if (type === 'tcp' || type === 'dns')
+    for (const k of httpOnly) if (raw[k] !== undefined) errs.at(f, ['checks', name, k], `only applies to http and https checks`);
+  if (type !== 'https') for (const k of ['sni', 'tls_verify']) if (raw[k] !== undefined) errs.at(f, ['checks', name, k], 'only applies to https checks');
+  return Object.freeze({
+    name,
+    type,
+    port: (raw['port'] as number) ?? DEFAULT_PORT[type],
+    path: (raw['path'] as string) ?? '/',
+    expect: Object.freeze((raw['expect'] as number[]) ?? (type === 'dns' ? [0] : [200])),
+    host: (raw['host'] as string) ?? null,
+    sni: (raw['sni'] as string) ?? null,
+    tlsVerify: (raw['tls_verify'] as boolean) ?? true,
+    body: (raw['body'] as string) ?? null,
+    followRedirects: (raw['follow_redirects'] as boolean) ?? false,
+    query: (raw['query'] as string) ?? null,
+    qtype: ((raw['qtype'] as string) ?? 'SOA').toUpperCase(),
+    intervalMs,
+    timeoutMs,
+    jitterMs: durationMs(raw['jitter'], Math.round(intervalMs / 10)),
+    rise: (raw['rise'] as number) ?? 1,
+    fall: (raw['fall'] as number) ?? 1,
+  });
+}
+
+function buildRegions(
+  raw: Record<string, Owned<Raw>>,
+  base: Path,
+  datacenters: ReadonlyMap<string, Datacenter>,
+  errs: Collector,
+  isCountry: (code: string) => boolean,
+): RegionMap {
+  const out = new Map<string, Region>();
+  const claimed = new Map<string, string>();
+  for (const [name, { value, file: f }] of Object.entries(raw)) {
+    const path = [...base, name];
+    const match = value['match'] as Record<string, string[]> | undefined;
+    if (!match && name !== 'default') errs.at(f, path, "needs 'match' (only the 'default' region may omit it)");
+    if (match && name === 'default') errs.at(f, [...path, 'match'], "the 'default' region catches every client no other region matches; it takes no 'match'");
+    const dcs = value['datacenters'] as string[];
+    const seenDc = new Set<string>();
+    dcs.forEach((dc, i) => {
+      if (!datacenters.has(dc)) errs.at(f, [...path, 'datacenters', i], `unknown datacenter '${dc}'`);
+      if (seenDc.has(dc)) errs.at(f, [...path, 'datacenters', i], `datacenter '${dc}' listed twice`);
+      seenDc.add(dc);
+    });
+    const claim = (kind: string, key: string, p: Path) => {
+      const prev = claimed.get(kind + ':' + key);
+      if (prev !== undefined) errs.at(f, p, `${kind} ${key} is already matched by region '${prev}'`);
+      else claimed.set(kind + ':' + key, name);
+    };
+    const cidrs: Cidr[] = [];
+    (match?.['cidrs'] ?? []).forEach((c, i) => {
+      const r = parseCidr(c);
+      if (!r.ok) errs.at(f, [...path, 'match', 'cidrs', i], r.error);
+      else {
+        cidrs.push(r.cidr);
+        claim('cidr', r.cidr.text, [...path, 'match', 'cidrs', i]);
+      }
+    });
+    const countries = (match?.['countries'] ?? []).map((c, i) => {
+      const up = c.toUpperCase();
+      if (!isCountry(up)) errs.at(f, [...path, 'match', 'countries', i], `unknown country code '${c}'`);
+      claim('country', up, [...path, 'match', 'countries', i]);
+      return up;
+    });
+    const subdivisions = (match?.['subdivisions'] ?? []).map((c, i) => {
+      const up = c.toUpperCase();
+      if (!isCountry(up.slice(0, 2))) errs.at(f, [...path, 'match', 'subdivisions', i], `unknown country in subdivision '${c}'`);
+      claim('subdivision', up, [...path, 'match', 'subdivisions', i]);
+      return up;
+    });
+    const continents = (match?.['continents'] ?? []).map((c, i) => {
+      claim('continent', c, [...path, 'match', 'continents', i]);
+      return c;
+    });
+    out.set(
+      name,
+      Object.freeze({
+        name,
+        match: match ? Object.freeze({ cidrs, subdivisions, countries, continents }) : null,
+        datacenters: Object.freeze([...dcs]),
+        file: f.file,
+        line: lineOf(f, path, true),
+      }),
+    );
+  }
+  return out;
+}
+
+function buildEndpoint(raw: unknown, dc: string, path: Path, f: PolicyFile, errs: Collector): Endpoint | null {
+  const obj = typeof raw === 'string' ? { address: raw } : (raw as { address: string; weight?: number; probe?: string });
+  const ip = parseIp(obj.address);
+  if (!ip) {
+    errs.at(f, typeof raw === 'string' ? path : [...path, 'address'], `'${obj.address}' is not an IPv4 or IPv6 address`);
+    return null;
+  }
+  let probe: Endpoint['probe'] = null;
+  if (obj.probe !== undefined) {
+    const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::([0-9]{1,5}))?$/.exec(obj.probe);
+    const port = m?.[3] === undefined ? null : Number(m[3]);
+    if (!m || (port !== null && (port < 1 || port > 65535))) errs.at(f, [...path, 'probe'], `'${obj.probe}' must be HOST:PORT (or HOST, or [IPv6]:PORT)`);
+    else probe = Object.freeze({ host: m[1] ?? m[2]!, port });
+  }
+  return Object.freeze({ address: obj.address, family: ip.family, bytes: ip.bytes, weight: obj.weight ?? 1, probe, datacenter: dc });
+}
+
+function buildName(
+  label: string,
+  raw: Raw,
+  f: PolicyFile,
+  apex: DnsName,
+  cfg: { datacenters: ReadonlyMap<string, Datacenter>; checks: ReadonlyMap<string, Check>; regions: RegionMap },
+  errs: Collector,
+  isCountry: (code: string) => boolean,
+): LbName | null {
+  const path = ['names', label];
+  const owner = parseName(label === '@' ? '@' : label, apex);
+  if (!owner.ok || label.endsWith('.')) {
+    errs.at(f, path, owner.ok ? 'must be relative to the zone apex (no trailing dot)' : owner.error, true);
+    return null;
+  }
+  const policy = (raw['policy'] as PolicyName) ?? 'geo';
+  const check = (raw['check'] as string) ?? null;
+  if (check !== null && !cfg.checks.has(check)) errs.at(f, [...path, 'check'], `unknown check '${check}'`);
+  const pools: Pool[] = [];
+  const seen = new Map<string, string>();
+  for (const [dc, list] of Object.entries(raw['pools'] as Record<string, unknown[]>)) {
+    if (!cfg.datacenters.has(dc)) errs.at(f, [...path, 'pools', dc], `unknown datacenter '${dc}'`, true);
+    const endpoints: Endpoint[] = [];
+    list.forEach((e, i) => {
+      const ep = buildEndpoint(e, dc, [...path, 'pools', dc, i], f, errs);
+      if (!ep) return;
+      const prev = seen.get(ep.address);
+      if (prev !== undefined) errs.at(f, [...path, 'pools', dc, i], `address ${ep.address} is already in pool '${prev}'`);
+      seen.set(ep.address, dc);
+      endpoints.push(ep);
+    });
+    if (endpoints.length > 0 && endpoints.every((e) => e.weight === 0))
+      errs.at(f, [...path, 'pools', dc], 'every endpoint has weight 0: the pool could never be chosen');
+    pools.push(Object.freeze({ datacenter: dc, endpoints: Object.freeze(endpoints) }));
+  }
+  let regions: RegionMap | null = null;
+  if (raw['regions'] !== undefined) {
+    const own: Record<string, Owned<Raw>> = {};
+    for (const [k, v] of Object.entries(raw['regions'] as Record<string, Raw>)) own[k] = { value: v, file: f };
+    regions = buildRegions(own, [...path, 'regions'], cfg.datacenters, errs, isCountry);
+  }
+  const effective = regions ?? cfg.regions;
+  if ((policy === 'geo' || policy === 'lowest-latency') && effective.size === 0)
+    errs.at(f, [...path, 'policy'], `policy '${policy}' needs regions (in the zone's policy files or the name's own 'regions')`);
+  if (policy === 'nearest')
+    for (const p of pools) {
+      const dc = cfg.datacenters.get(p.datacenter);
+      if (dc && !dc.location) errs.at(f, [...path, 'pools', p.datacenter], `policy 'nearest' needs a location for datacenter '${p.datacenter}'`, true);
+    }
+  return Object.freeze({
+    label,
+    owner: owner.name,
+    policy,
+    ttl: (raw['ttl'] as number) ?? DEFAULT_TTL,
+    maxAnswers: (raw['max_answers'] as number) ?? DEFAULT_MAX_ANSWERS,
+    check,
+    fallback: (raw['fallback'] as Fallback) ?? 'all',
+    pools: Object.freeze(pools),
+    regions,
+    file: f.file,
+    line: lineOf(f, path, true),
+  });
+}
+
+export interface PolicyLoad {
+  readonly config: PolicyConfig;
+  readonly errors: ZoneError[];
+}
+
+export interface PolicySource {
+  /** Name shown in errors (relative to the zones directory). */
+  readonly file: string;
+  readonly text: string;
+}
+
+/** Loads and merges policy files of one zone. isCountry validates ISO 3166-1 codes. */
+export function loadPolicy(sources: readonly PolicySource[], apex: DnsName, isCountry: (code: string) => boolean): PolicyLoad {
+  const errs = new Collector();
+  const merged: Record<Section, Record<string, Owned<Raw>>> = { datacenters: {}, checks: {}, regions: {}, names: {} };
+  for (const src of sources) {
+    const f = readPolicyFile(src.file, src.text, errs);
+    if (!f) continue;
+    for (const section of SECTIONS) {
+      const entries = f.value[section];
+      if (!entries) continue;
+      for (const [key, value] of Object.entries(entries)) {
+        const prev = merged[section][key];
+        if (prev) {
+          const where = `${prev.file.file}:${lineOf(prev.file, [section, key], true)}`;
+          errs.at(f, [section, key], `defined twice: here and in ${where}`, true);
+          continue;
+        }
+        merged[section][key] = { value: value as Raw, file: f };
+      }
+    }
+  }
+  const datacenters = new Map<string, Datacenter>();
+  for (const [name, { value }] of Object.entries(merged.datacenters)) datacenters.set(name, buildDatacenter(name, value));
+  const checks = new Map<string, Check>();
+  for (const [name, { value, file }] of Object.entries(merged.checks)) checks.set(name, buildCheck(name, value, file, errs));
+  const regions = buildRegions(merged.regions, ['regions'], datacenters, errs, isCountry);
+  const names = new Map<string, LbName>();
+  for (const [label, { value, file }] of Object.entries(merged.names)) {
+    const n = buildName(label, value, file, apex, { datacenters, checks, regions }, errs, isCountry);
+    if (!n) continue;
+    if (names.has(n.owner.key)) errs.at(file, ['names', label], 'the same name is defined twice (under different spellings)', true);
+    names.set(n.owner.key, n);
+  }
+  const config: PolicyConfig = Object.freeze({ datacenters, checks, regions, names });
+  return { config, errors: errs.errors };
+}
