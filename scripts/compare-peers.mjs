@@ -13,15 +13,16 @@
 //
 // Usage:
 //   node scripts/compare-peers.mjs --zone FILE --origin NAME [--ours HOST:PORT] [--out DIR] [--strict]
-//          [--examples N] [--nsid] [--timeout MS] [--concurrency N] [--keep]
+//          [--examples N] [--nsid] [--ecs] [--timeout MS] [--concurrency N] [--keep]
 //   --strict    exit 1 if ours differs from BOTH knot and nsd on any query (otherwise always exit 0)
 //   --examples  example queries printed per kind of difference (default 3; the full list is in report.txt)
-//   --nsid      configure an NSID on knot and nsd (default: none, the out-of-the-box behaviour)
+//   --nsid      configure an NSID on knot and nsd (default: knot sends its hostname, nsd nothing)
+//   --ecs       turn on knot's edns-client-subnet (RFC 7871 echo/validation; nsd has no ECS support)
 //   --keep      keep the temp dir with the peers' configs and logs
 //
 // Only node builtins and dns-packet are used. Knot and NSD are killed on exit, error and SIGINT/SIGTERM.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import fs from 'node:fs';
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     strict: { type: 'boolean', default: false },
     examples: { type: 'string', default: '3' },
     nsid: { type: 'boolean', default: false },
+    ecs: { type: 'boolean', default: false },
     timeout: { type: 'string', default: '1500' },
     concurrency: { type: 'string', default: '24' },
     keep: { type: 'boolean', default: false },
@@ -51,7 +53,7 @@ const { values: args } = parseArgs({
 
 if (args.help || !args.zone || !args.origin) {
   console.log('usage: node scripts/compare-peers.mjs --zone FILE --origin NAME [--ours HOST:PORT] [--out DIR]');
-  console.log('       [--strict] [--examples N] [--nsid] [--timeout MS] [--concurrency N] [--keep]');
+  console.log('       [--strict] [--examples N] [--nsid] [--ecs] [--timeout MS] [--concurrency N] [--keep]');
   process.exit(args.help ? 0 : 2);
 }
 
@@ -68,17 +70,14 @@ const EXAMPLES = Number(args.examples);
 const children = new Set();
 let tmpDir = null;
 
-function killChildren(signal) {
+/** Signal each peer: its main process, or with group=true its whole process group (helpers included). */
+function killChildren(signal, group = false) {
   for (const child of children) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
+    if (!group && (child.exitCode !== null || child.signalCode !== null)) continue;
     try {
-      process.kill(-child.pid, signal);
+      process.kill(group ? -child.pid : child.pid, signal);
     } catch {
-      try {
-        child.kill(signal);
-      } catch {
-        // already gone
-      }
+      // already gone
     }
   }
 }
@@ -87,15 +86,16 @@ function removeTmp() {
   if (tmpDir && !args.keep) fs.rmSync(tmpDir, { recursive: true, force: true });
 }
 
+// Last resort on any exit path: the main processes stop their own helpers on SIGTERM (signalling the whole group
+// at once would leave nsd's helpers as unreaped zombies).
 process.on('exit', () => {
-  killChildren('SIGKILL');
+  killChildren('SIGTERM');
   removeTmp();
 });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     console.error(`\ncompare-peers: ${sig}, stopping peers`);
-    killChildren('SIGTERM');
-    process.exit(130);
+    stopChildren().finally(() => process.exit(130));
   });
 }
 process.on('uncaughtException', (err) => {
@@ -113,7 +113,8 @@ async function stopChildren() {
   while ([...children].some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) {
     await sleep(50);
   }
-  killChildren('SIGKILL');
+  await sleep(100); // let nsd's helpers finish
+  killChildren('SIGKILL', true);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ server:
     rundir: "${kdir}"
     pidfile: "${kdir}/knot.pid"
     listen: 127.0.0.1@${port}
-${args.nsid ? '    nsid: "knot-peer"\n' : ''}
+${args.nsid ? '    nsid: "knot-peer"\n' : ''}${args.ecs ? '    edns-client-subnet: on\n' : ''}
 database:
     storage: "${kdir}/db"
 
@@ -225,15 +226,11 @@ async function startNsd(dir, zonePath) {
   const port = await freePort();
   const ndir = path.join(dir, 'nsd');
   fs.mkdirSync(ndir, { recursive: true });
-  let rrl = '';
-  try {
-    // Response rate limiting would drop our burst of queries; the options exist only if compiled in.
-    const version = execFileSync('/usr/sbin/nsd', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    if (/enable-ratelimit/.test(version)) rrl = '    rrl-ratelimit: 0\n    rrl-whitelist-ratelimit: 0\n';
-  } catch (err) {
-    const text = String((err && err.stdout) || '') + String((err && err.stderr) || '');
-    if (/enable-ratelimit/.test(text)) rrl = '    rrl-ratelimit: 0\n    rrl-whitelist-ratelimit: 0\n';
-  }
+  // Response rate limiting would drop or truncate our burst of queries; the options exist only if compiled in.
+  const version = spawnSync('/usr/sbin/nsd', ['-v'], { encoding: 'utf8' });
+  const rrl = /enable-ratelimit/.test(`${version.stdout}${version.stderr}`)
+    ? '    rrl-ratelimit: 0\n    rrl-whitelist-ratelimit: 0\n'
+    : '';
   const conf = `# generated by compare-peers.mjs
 server:
     ip-address: 127.0.0.1@${port}
@@ -276,51 +273,26 @@ async function waitReady(server, seconds = 15) {
   }
   let tail = '';
   try {
-    tail = fs.readFileSync(server.logFile, 'utf8').split('\n').slice(-15).join('\n');
+    if (server.logFile) tail = fs.readFileSync(server.logFile, 'utf8').split('\n').slice(-15).join('\n');
   } catch {
     // no log
   }
-  throw new Error(`${server.name} did not become ready on ${server.host}:${server.port}\n${tail}`);
+  throw new Error(
+    `${server.name} at ${server.host}:${server.port} gives no authoritative SOA answer for ${ORIGIN}\n${tail}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Wire: building queries
 
-const T = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  PTR: 12,
-  MX: 15,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
-  OPT: 41,
-  DS: 43,
-  IXFR: 251,
-  AXFR: 252,
-  MAILB: 253,
-  ANY: 255,
-  CAA: 257,
-};
+// prettier-ignore
+const T = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, DS: 43,
+  IXFR: 251, AXFR: 252, MAILB: 253, ANY: 255, CAA: 257 };
 const C = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 };
 const OPCODES = ['QUERY', 'IQUERY', 'STATUS', 'OPCODE3', 'NOTIFY', 'UPDATE', 'DSO'];
-const RCODES = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  6: 'YXDOMAIN',
-  7: 'YXRRSET',
-  8: 'NXRRSET',
-  9: 'NOTAUTH',
-  10: 'NOTZONE',
-  16: 'BADVERS',
-  23: 'BADCOOKIE',
-};
+// prettier-ignore
+const RCODES = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 6: 'YXDOMAIN',
+  7: 'YXRRSET', 8: 'NXRRSET', 9: 'NOTAUTH', 10: 'NOTZONE', 16: 'BADVERS', 23: 'BADCOOKIE' };
 const CLASS_NAMES = { 1: 'IN', 3: 'CH', 4: 'HS', 254: 'NONE', 255: 'ANY' };
 
 function typeToString(n) {
@@ -335,8 +307,9 @@ function classFromPacket(s) {
 }
 
 /**
- * Build a query with dns-packet. q: { qname, qtype (number), qclass (number), opcode, rd, cd, ad, qr, tc,
- * noQuestion, questions (count, default 1), edns: { udp, version, do, zflags, extRcode, options: [{code, data}] } }.
+ * Build a query: header and question with dns-packet, OPT by hand. q: { qname, qtype, qclass (numbers), opcode,
+ * aa, tc, rd, ad, cd, qr (header bits), questions (qdcount, default 1), edns: { udp, version, do, zflags, extRcode,
+ * options: [{ code, data }] }, extraOpt (send the OPT twice), mutate (buf => buf, for malformed packets) }.
  */
 function buildQuery(q, id) {
   const flags =
@@ -355,20 +328,8 @@ function buildQuery(q, id) {
     questions: Array.from({ length: nq }, () => question),
     additionals: [],
   };
-  const ednsList = q.edns ? [q.edns].concat(q.extraOpt ? [q.edns] : []) : [];
-  for (const e of ednsList) {
-    packet.additionals.push({
-      name: '.',
-      type: 'OPT',
-      udpPayloadSize: e.udp,
-      extendedRcode: e.extRcode || 0,
-      ednsVersion: e.version || 0,
-      flags: (e.do ? 0x8000 : 0) | (e.zflags || 0),
-      options: e.options || [],
-    });
-  }
-  const buf = dnsPacket.encode(packet);
-  // dns-packet only knows class names; patch the qclass of every question in place.
+  let buf = dnsPacket.encode(packet);
+  // dns-packet only knows class names; patch the qtype/qclass of every question in place.
   let off = 12;
   for (let i = 0; i < nq; i++) {
     off = skipName(buf, off);
@@ -376,7 +337,33 @@ function buildQuery(q, id) {
     buf.writeUInt16BE(q.qclass || C.IN, off + 2);
     off += 4;
   }
+  // OPT records are built by hand (dns-packet turns a payload size of 0 into 4096).
+  if (q.edns) {
+    const opts = q.extraOpt ? [q.edns, q.edns] : [q.edns];
+    buf = Buffer.concat([buf, ...opts.map(encodeOpt)]);
+    buf.writeUInt16BE(opts.length, 10);
+  }
   return q.mutate ? q.mutate(buf) : buf;
+}
+
+/** OPT pseudo-RR: root owner, type 41, class = UDP payload size, TTL = ext-rcode|version|DO+Z, options. */
+function encodeOpt(e) {
+  const options = (e.options || []).map((o) => {
+    const h = Buffer.alloc(4);
+    h.writeUInt16BE(o.code, 0);
+    h.writeUInt16BE(o.data.length, 2);
+    return Buffer.concat([h, o.data]);
+  });
+  const rdata = Buffer.concat(options);
+  const rr = Buffer.alloc(11);
+  rr.writeUInt8(0, 0);
+  rr.writeUInt16BE(T.OPT, 1);
+  rr.writeUInt16BE(e.udp, 3);
+  rr.writeUInt8(e.extRcode || 0, 5);
+  rr.writeUInt8(e.version || 0, 6);
+  rr.writeUInt16BE((e.do ? 0x8000 : 0) | (e.zflags || 0), 7);
+  rr.writeUInt16BE(rdata.length, 9);
+  return Buffer.concat([rr, rdata]);
 }
 
 function skipName(buf, off) {
@@ -413,7 +400,10 @@ function sendUdp(server, wire, timeoutMs = TIMEOUT_MS) {
       if (wire.length >= 2 && (msg.length < 2 || msg.readUInt16BE(0) !== wire.readUInt16BE(0))) return;
       finish({ buf: msg });
     });
-    sock.send(wire, server.port, server.host, (err) => err && finish({ error: err.code || err.message }));
+    // A connected socket reports ICMP port-unreachable as ECONNREFUSED instead of waiting for the timeout.
+    sock.connect(server.port, server.host, () => {
+      sock.send(wire, (err) => err && finish({ error: err.code || err.message }));
+    });
   });
 }
 
@@ -448,7 +438,13 @@ function sendTcp(server, wire, { timeoutMs = TIMEOUT_MS * 2, localAddress, until
         const n = pending.readUInt16BE(0);
         replies.push(pending.subarray(2, 2 + n));
         pending = pending.subarray(2 + n);
-        if (!until || until(replies)) return finish({ buf: replies[0], bufs: replies });
+        let complete = true;
+        try {
+          complete = !until || until(replies);
+        } catch (err) {
+          return finish({ error: err.message, bufs: replies });
+        }
+        if (complete) return finish({ buf: replies[0], bufs: replies });
       }
     });
   });
@@ -487,6 +483,7 @@ async function axfr(server) {
 // ---------------------------------------------------------------------------------------------------------------
 // Query matrix
 
+// prettier-ignore
 const MATRIX_TYPES = [T.A, T.AAAA, T.NS, T.SOA, T.MX, T.TXT, T.SRV, T.CAA, T.PTR, T.CNAME, T.ANY, 65400, T.DS, 65000];
 const EDNS_1232 = { udp: 1232 };
 const FLAVOURS = [
@@ -504,10 +501,6 @@ function mixCase(name) {
     up = !up;
     return r;
   });
-}
-
-function rel(name) {
-  return name === ORIGIN ? '@' : name.slice(0, -(ORIGIN.length + 1));
 }
 
 function buildMatrix(records) {
@@ -566,6 +559,8 @@ function buildMatrix(records) {
     [...owners].find(([, t]) => t.has('MX'))?.[0],
   ].filter(Boolean);
   for (const n of pick) add(mixCase(n), 'mixed case');
+  // Every other owner in mixed case too, but with one flavour only (see below).
+  const mixedOnce = [...owners.keys()].map(mixCase).filter((n) => !names.some((x) => x.name === n));
 
   add('outside.test.', 'out of zone');
   add(parentOf(ORIGIN), 'out of zone: parent of the apex');
@@ -586,6 +581,19 @@ function buildMatrix(records) {
       }
     }
   }
+  for (const name of mixedOnce) {
+    for (const qtype of MATRIX_TYPES) {
+      queries.push({
+        key: `${name} ${typeToString(qtype)} udp-edns1232`,
+        why: 'owner in mixed case',
+        qname: name,
+        qtype,
+        qclass: C.IN,
+        transport: 'udp',
+        edns: EDNS_1232,
+      });
+    }
+  }
   queries.push(...specialQueries(leaf || ORIGIN, wildcards, delegations, owners));
   return { queries, names, owners };
 }
@@ -593,6 +601,7 @@ function buildMatrix(records) {
 function specialQueries(leaf, wildcards, delegations, owners) {
   const apex = ORIGIN;
   const big = [...owners].find(([n, t]) => t.has('A') && n.startsWith('many.'))?.[0] || apex;
+  const huge = [...owners].find(([n, t]) => t.has('TXT') && n.startsWith('hugetxt.'))?.[0] || apex;
   const s = (key, q) => ({ key: `special: ${key}`, why: 'special', qclass: C.IN, transport: 'udp', edns: null, ...q });
   const list = [
     s('opcode IQUERY (1)', { qname: apex, qtype: T.SOA, opcode: 1 }),
@@ -629,6 +638,8 @@ function specialQueries(leaf, wildcards, delegations, owners) {
     s('EDNS bufsize 0', { qname: big, qtype: T.A, edns: { udp: 0 } }),
     s('EDNS bufsize 100', { qname: big, qtype: T.A, edns: { udp: 100 } }),
     s('EDNS bufsize 4096', { qname: big, qtype: T.A, edns: { udp: 4096 } }),
+    s('EDNS bufsize 4096, > 1232 byte answer', { qname: huge, qtype: T.TXT, edns: { udp: 4096 } }),
+    s('EDNS bufsize 65535, > 1232 byte answer', { qname: huge, qtype: T.TXT, edns: { udp: 65535 } }),
     s('EDNS NSID request', {
       qname: apex,
       qtype: T.SOA,
@@ -1011,14 +1022,18 @@ async function main() {
   const nsd = await startNsd(tmpDir, zonePath);
   await Promise.all([waitReady(knot), waitReady(nsd)]);
   const servers = [knot, nsd];
-  if (args.ours) servers.push({ name: 'ours', ...parseHostPort(args.ours) });
+  if (args.ours) {
+    const ours = { name: 'ours', ...parseHostPort(args.ours), logFile: null };
+    await waitReady(ours, 5);
+    servers.push(ours);
+  }
   console.log(`compare-peers: ${servers.map((s) => `${s.name}@${s.host}:${s.port}`).join(', ')}  (tmp ${tmpDir})`);
 
   const records = await axfr(knot);
   const { queries, names, owners } = buildMatrix(records);
   console.log(
     `compare-peers: zone ${ORIGIN} ${records.length} RRs, ${owners.size} owners; ${names.length} names x ` +
-      `${MATRIX_TYPES.length} types x ${FLAVOURS.length} flavours + specials = ${queries.length} queries per server`,
+      `${MATRIX_TYPES.length} types x ${FLAVOURS.length} flavours + mixed-case owners + specials = ${queries.length} queries per server`,
   );
 
   // Send everything.
@@ -1123,8 +1138,9 @@ async function main() {
     ),
   );
   fs.writeFileSync(path.join(OUT_DIR, 'report.txt'), fullReport.join('\n\n') + '\n\n' + summary.join('\n') + '\n');
-  if (oursBothKeys.length)
-    fs.writeFileSync(path.join(OUT_DIR, 'ours-differs-from-both.txt'), oursBothKeys.join('\n') + '\n');
+  const bothFile = path.join(OUT_DIR, 'ours-differs-from-both.txt');
+  if (oursBothKeys.length) fs.writeFileSync(bothFile, oursBothKeys.join('\n') + '\n');
+  else fs.rmSync(bothFile, { force: true });
   console.log(`\nfull report: ${path.join(OUT_DIR, 'report.txt')}, replies: ${path.join(OUT_DIR, 'replies.json')}`);
 
   await stopChildren();
@@ -1135,6 +1151,6 @@ main().then(
   (code) => process.exit(code),
   (err) => {
     console.error('compare-peers: error:', err && err.stack ? err.stack : err);
-    process.exit(2);
+    stopChildren().finally(() => process.exit(2));
   },
 );

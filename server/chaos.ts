@@ -44,7 +44,7 @@ export function chaosAnswer(qkey: string, qtype: number, cfg: ChaosConfig): Sect
   const owner: DnsName | null = null;
   return {
     rcode: 0,
-    aa: true,
+    aa: false, // not authoritative data, as Knot and NSD answer it
     answer: [{ owner, type: TXT, klass: CLASS_CH, ttl: 0, rdata: txtRdata(text) }],
     authority: [],
     additional: [],

@@ -90,7 +90,8 @@ class Writer {
 function writeHeader(buf: Buffer, q: ParsedQuery, rcode: number, aa: boolean, qdcount: number): void {
   buf.writeUInt16BE(q.id, 0);
   buf[2] = 0x80 | (q.opcode << 3) | (aa ? 0x04 : 0) | (q.rd ? 0x01 : 0);
-  buf[3] = (q.cd ? 0x10 : 0) | (rcode & 0x0f);
+  // CD is not copied: this server does no DNSSEC validation (Knot and NSD do the same).
+  buf[3] = rcode & 0x0f;
   buf.writeUInt16BE(qdcount, 4);
   buf.fill(0, 6, 12);
 }
@@ -127,6 +128,8 @@ export interface OptFields {
   nsid: Buffer | null;
   /** ECS scope prefix to return when the query carried ECS. */
   ecsScope: number;
+  /** Extended DNS Error info-code (RFC 8914) to attach, or null. */
+  ede: number | null;
 }
 
 function optLength(q: ParsedQuery, o: OptFields): number {
@@ -134,6 +137,7 @@ function optLength(q: ParsedQuery, o: OptFields): number {
   let n = 11;
   if (q.nsid && o.nsid) n += 4 + o.nsid.length;
   if (q.ecs) n += 8 + q.ecs.address.length;
+  if (o.ede !== null) n += 6;
   return n;
 }
 
@@ -162,6 +166,12 @@ function writeOpt(buf: Buffer, at: number, q: ParsedQuery, o: OptFields, extende
     a.copy(buf, p + 8);
     p += 8 + a.length;
   }
+  if (o.ede !== null) {
+    buf.writeUInt16BE(15, p);
+    buf.writeUInt16BE(2, p + 2);
+    buf.writeUInt16BE(o.ede, p + 4);
+    p += 6;
+  }
   buf.writeUInt16BE(p - at - 11, at + 9);
 }
 
@@ -187,16 +197,17 @@ export function finishReply(e: EncodedReply, msg: Buffer, q: ParsedQuery, limit:
     const endWith = (n: number): number => (n === all ? e.wire.length : e.additionalOffsets[n]!);
     while (arcount > 0 && endWith(arcount) + opt > limit) arcount--;
     body = endWith(arcount);
-    if (body + opt > limit || arcount < e.requiredAdditional) tc = true;
+    if (body + opt > limit) return truncatedReply(e.wire, msg, q, o);
+    // Glue that did not fit: send what fits with TC so the resolver retries over TCP (RFC 9471).
+    if (arcount < e.requiredAdditional) tc = true;
   }
-  if (tc) return truncatedReply(e.wire, msg, q, o);
   const out = Buffer.allocUnsafe(body + opt);
   e.wire.copy(out, 0, 0, body);
   out.writeUInt16BE(q.id, 0);
   out[2] = (out[2]! & 0xfe) | (q.rd ? 0x01 : 0);
-  out[3] = (out[3]! & 0xef) | (q.cd ? 0x10 : 0);
   msg.copy(out, 12, 12, q.questionEnd);
   out.writeUInt16BE(arcount + (opt ? 1 : 0), 10);
+  if (tc) out[2] = out[2]! | 0x02;
   if (opt) writeOpt(out, body, q, o, 0);
   return out;
 }
@@ -208,7 +219,6 @@ function truncatedReply(wire: Buffer, msg: Buffer, q: ParsedQuery, o: OptFields)
   wire.copy(out, 0, 0, 4);
   out.writeUInt16BE(q.id, 0);
   out[2] = (out[2]! & 0xfe) | 0x02 | (q.rd ? 0x01 : 0);
-  out[3] = (out[3]! & 0xef) | (q.cd ? 0x10 : 0);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(0, 6);
   out.writeUInt16BE(0, 8);

@@ -16,6 +16,7 @@ import type { Peer, QueryHandler, Transport } from './transport-types.js';
 
 const CLASS_IN = 1;
 const CLASS_CH = 3;
+const CLASS_ANY = 255;
 
 export interface PipelineOptions {
   /** NSID payload (RFC 5001); null disables NSID. */
@@ -46,7 +47,15 @@ export interface Pipeline {
 /** Builds the pipeline over a catalog read through getCatalog on every query (reloads swap it). */
 export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions): Pipeline {
   const stats = new PipelineStats();
-  const opt: OptFields = { nsid: opts.nsid, ecsScope: 0 };
+  const opt: OptFields = { nsid: opts.nsid, ecsScope: 0, ede: null };
+  /** Out of every zone: REFUSED, with EDE 20 "Not Authoritative" when the query has EDNS (as Knot and NSD do). */
+  const refused = (msg: Buffer, q: ParsedQuery): Buffer => {
+    stats.count(RCODE.REFUSED);
+    opt.ede = 20;
+    const out = errorReply(msg, q, RCODE.REFUSED, true, true, opt);
+    opt.ede = null;
+    return out;
+  };
   const rng = opts.rng ?? Math.random;
 
   /** Classifies the client for a load-balanced name; returns the class id and sets classDepth. */
@@ -104,7 +113,8 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
 
   function answer(msg: Buffer, q: ParsedQuery, peer: Peer, tcp: boolean): Buffer {
     const limit = replyLimit(q, tcp);
-    if (q.qclass !== CLASS_IN) {
+    // QCLASS ANY is answered from the IN data, as Knot and NSD do.
+    if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) {
       if (q.qclass === CLASS_CH) {
         const s = chaosAnswer(q.qkey, q.qtype, opts.chaos);
         if (s) {
@@ -117,9 +127,12 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     }
     const catalog = getCatalog();
     const zone = findZone(catalog, q.qkey);
-    if (zone === null || q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) {
-      stats.count(RCODE.REFUSED);
-      return errorReply(msg, q, RCODE.REFUSED, true, true, opt);
+    if (zone === null) return refused(msg, q);
+    if (q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) {
+      // Zone transfers are not offered: AXFR over UDP is NOTIMP (as Knot and NSD answer), the rest REFUSED.
+      const rcode = !tcp && q.qtype === QTYPE.AXFR ? RCODE.NOTIMP : RCODE.REFUSED;
+      stats.count(rcode);
+      return errorReply(msg, q, rcode, true, true, opt);
     }
     const node = zone.nodes.get(q.qkey);
     if (node !== undefined) {

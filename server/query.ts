@@ -157,6 +157,14 @@ function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery): strin
   return null;
 }
 
+/** Reads an OPT record that directly follows the header (a query without a question). */
+function readBareOpt(msg: Buffer, q: ParsedQuery): boolean {
+  if (msg.length < 12 + 11 || msg[12] !== 0 || msg.readUInt16BE(13) !== OPT_TYPE) return false;
+  const rdlen = msg.readUInt16BE(21);
+  if (23 + rdlen !== msg.length) return false;
+  return readOpt(msg, 23, rdlen, q) === null || q.edns;
+}
+
 /** Decodes a query. The returned query object is shared and overwritten by the next call. */
 export function decodeQuery(msg: Buffer): Decoded {
   if (msg.length < 12) return DROP;
@@ -194,7 +202,11 @@ export function decodeQuery(msg: Buffer): Decoded {
     }
   }
   if (q.opcode !== 0) return { kind: 'notimp', query: q, questionOk };
-  if (qd !== 1) return formerr(q, false, false, `QDCOUNT is ${qd}, expected 1`);
+  if (qd !== 1) {
+    // No question to echo, but an OPT right after the header still gets one back (as Knot does).
+    const ednsOk = qd === 0 && an === 0 && ns === 0 && ar === 1 && readBareOpt(msg, q);
+    return formerr(q, false, ednsOk, `QDCOUNT is ${qd}, expected 1`);
+  }
   if (!questionOk) return formerr(q, false, false, 'malformed question');
   if (an !== 0 || ns !== 0) return formerr(q, true, false, 'query carries answer or authority records');
 

@@ -314,7 +314,8 @@ function answerFromNode(
   seen: Set<string>,
 ): LookupResult {
   const cname = node.rrsets.get(QTYPE.CNAME);
-  if (cname && qtype !== QTYPE.CNAME) {
+  // ANY at a CNAME returns the CNAME itself, unchased (as Knot and NSD do).
+  if (cname && qtype !== QTYPE.CNAME && qtype !== QTYPE.ANY) {
     const records = wildcard ? retarget(cname.records, owner) : cname.records;
     const target = cname.records[0]!.rdata[0] as DnsName;
     return chase(zone, records, target, qtype, depth, seen, wildcard);

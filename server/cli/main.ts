@@ -1,14 +1,16 @@
 // The `gslb` entry point: dispatches subcommands and turns usage errors into exit code 2.
 import { runCheck } from './check.js';
+import { runExplain } from './explain.js';
 import { UsageError } from './args.js';
 import { runServe } from './serve.js';
 
 const USAGE = `usage: gslb <command> [options]
 
 commands:
-  serve --zones DIR [--listen ADDR:PORT]... [--nsid TEXT] [--identity TEXT] [--version-string TEXT]
-        [--tcp-idle-timeout MS] [--tcp-max-connections N] [--log-level LEVEL]
-  check --zones DIR
+  serve   --zones DIR [--listen ADDR:PORT]... [--geoip FILE]... [--nsid TEXT] [--identity TEXT]
+          [--version-string TEXT] [--tcp-idle-timeout MS] [--tcp-max-connections N] [--log-level LEVEL]
+  check   --zones DIR
+  explain --zones DIR NAME [TYPE] --client IP[/PREFIX] [--geoip FILE]... [--json] [--down DC]...
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -18,6 +20,8 @@ async function main(argv: string[]): Promise<number> {
       return runServe(rest);
     case 'check':
       return runCheck(rest);
+    case 'explain':
+      return runExplain(rest);
     case undefined:
     case 'help':
     case '--help':

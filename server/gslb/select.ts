@@ -33,14 +33,20 @@ export function endpointStates(
   return out;
 }
 
-/** The client's datacenter order for a name: region (or nearest) order restricted to the name's pools. */
+/**
+ * The client's datacenter order for a name: the region's (or nearest) order restricted to the name's
+ * pools, then the name's other pools in pool order as a last resort, so a healthy datacenter is never
+ * passed over for a dead one just because the region's list did not mention it.
+ */
 export function candidateOrder(name: LbName, cls: ClientClass | null): { order: string[]; why: string } {
   const pools = name.pools.map((p) => p.datacenter);
-  if (cls?.nearest) return { order: cls.nearest.filter((d) => pools.includes(d)), why: 'datacenters by distance' };
+  const withRest = (first: string[]) => [...first, ...pools.filter((d) => !first.includes(d))];
+  if (cls?.nearest) return { order: withRest(cls.nearest.filter((d) => pools.includes(d))), why: 'datacenters by distance' };
   if (cls?.region) {
-    const order = cls.region.datacenters.filter((d) => pools.includes(d));
-    if (order.length > 0) return { order, why: `region '${cls.region.name}' order` };
-    return { order: pools, why: `region '${cls.region.name}' lists none of the name's pools: pool order` };
+    const listed = cls.region.datacenters.filter((d) => pools.includes(d));
+    if (listed.length === 0) return { order: pools, why: `region '${cls.region.name}' lists none of the name's pools: pool order` };
+    const extra = listed.length < pools.length ? ', then the other pools' : '';
+    return { order: withRest(listed), why: `region '${cls.region.name}' order${extra}` };
   }
   return { order: pools, why: 'pool order' };
 }

@@ -1,0 +1,167 @@
+// Every selection policy with injected health, figures and randomness, plus invariants shared by all
+// policies: never empty while a pool has addresses, never more than max_answers, only healthy
+// endpoints unless falling back, hashed stable when a datacenter leaves.
+import { expect } from 'chai';
+import { dcOf, makeRig, seeded, type Rig } from './helpers/gslb.js';
+
+const key = (addr: string) => `web|${addr}|80`;
+
+describe('GSLB policies', () => {
+  let rig: Rig;
+  beforeEach(() => {
+    rig = makeRig({ rng: seeded(42) });
+  });
+  const down = (...addrs: string[]) => addrs.forEach((a) => rig.health.set(key(a), { up: false, reason: 'connection refused' }));
+
+  it('geo: a datacenter down moves its clients to the next in the region order', () => {
+    expect(dcOf(rig.ask('www.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
+    down('198.51.100.10', '198.51.100.11');
+    const r = rig.ask('www.lb.test', 'A', '81.2.69.142/31');
+    expect(dcOf(r.addresses)).to.equal('us-east');
+    expect(r.scope).to.equal(31);
+  });
+
+  it('geo: an endpoint down is left out; the rest of its datacenter still serves', () => {
+    down('198.51.100.10');
+    for (let i = 0; i < 4; i++) expect(rig.ask('www.lb.test', 'A', '81.2.69.142/31').addresses).to.deep.equal(['198.51.100.11']);
+  });
+
+  it('drain takes a datacenter or one endpoint out of every answer', () => {
+    rig.health.drain('eu-west');
+    expect(dcOf(rig.ask('www.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('us-east');
+    rig.health.undrain('eu-west');
+    rig.health.drain('eu-west', '198.51.100.11');
+    expect(rig.ask('www.lb.test', 'A', '81.2.69.142/31').addresses).to.deep.equal(['198.51.100.10']);
+  });
+
+  it('failover: pool order, client-independent (scope 0)', () => {
+    const r = rig.ask('fo.lb.test', 'A', '216.160.83.56/29');
+    expect(r.addresses).to.deep.equal(['198.51.100.10']);
+    expect(r.scope).to.equal(0);
+    down('198.51.100.10');
+    expect(rig.ask('fo.lb.test', 'A', '216.160.83.56/29').addresses).to.deep.equal(['192.0.2.10']);
+  });
+
+  it('weighted: datacenters drawn in proportion to their healthy weight', () => {
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 4000; i++) {
+      const dc = dcOf(rig.ask('wt.lb.test', 'A', '81.2.69.142/31').addresses);
+      counts[dc] = (counts[dc] ?? 0) + 1;
+    }
+    const ratio = counts['us-east']! / counts['eu-west']!;
+    expect(ratio).to.be.within(2.6, 3.4);
+    expect(rig.ask('wt.lb.test', 'A', '81.2.69.142/31').scope).to.equal(0);
+    down('192.0.2.10');
+    for (let i = 0; i < 50; i++) expect(dcOf(rig.ask('wt.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
+  });
+
+  it('hashed: sticky per /24, spread over datacenters, scope 24', () => {
+    const assign = new Map<string, string>();
+    for (let i = 0; i < 300; i++) {
+      const subnet = `10.${i >> 4}.${(i * 7) & 255}.0/24`;
+      const r = rig.ask('hs.lb.test', 'A', subnet);
+      assign.set(subnet, dcOf(r.addresses));
+      expect(r.scope).to.equal(24);
+      expect(dcOf(rig.ask('hs.lb.test', 'A', subnet).addresses)).to.equal(assign.get(subnet));
+      // Any address in the same /24 hashes alike.
+      expect(dcOf(rig.ask('hs.lb.test', 'A', subnet.replace('.0/24', '.77/32')).addresses)).to.equal(assign.get(subnet));
+    }
+    const counts = [...assign.values()].reduce<Record<string, number>>((m, d) => ((m[d] = (m[d] ?? 0) + 1), m), {});
+    for (const dc of ['us-east', 'eu-west', 'ap-south']) expect(counts[dc] ?? 0).to.be.above(60);
+    // A datacenter failure only moves its own clients.
+    down('203.0.113.10');
+    for (const [subnet, dc] of assign) {
+      const now = dcOf(rig.ask('hs.lb.test', 'A', subnet).addresses);
+      if (dc !== 'ap-south') expect(now, subnet).to.equal(dc);
+      else expect(now).to.not.equal('ap-south');
+    }
+  });
+
+  it('hashed over IPv6 keys on the /56', () => {
+    const a = dcOf(rig.ask('hs.lb.test', 'A', '2001:db8:1:200::/56').addresses);
+    expect(dcOf(rig.ask('hs.lb.test', 'A', '2001:db8:1:2ff::/64').addresses)).to.equal(a);
+    expect(rig.ask('hs.lb.test', 'A', '2001:db8:1:200::/56').scope).to.equal(56);
+  });
+
+  it('least-loaded: the datacenter with the fewest connections per weight; without figures, the plain order', () => {
+    expect(dcOf(rig.ask('ll.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west'); // no figures: region order
+    rig.health.set(key('192.0.2.10'), { up: true, connections: 5 });
+    rig.health.set(key('198.51.100.10'), { up: true, connections: 50 });
+    expect(dcOf(rig.ask('ll.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('us-east');
+    rig.health.set(key('192.0.2.10'), { up: true, connections: 500 });
+    expect(dcOf(rig.ask('ll.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
+  });
+
+  it('lowest-latency: the datacenter with the lowest probe RTT', () => {
+    rig.health.set(key('192.0.2.10'), { up: true, rttMs: 12 });
+    rig.health.set(key('198.51.100.10'), { up: true, rttMs: 80 });
+    expect(dcOf(rig.ask('lat.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('us-east');
+    rig.health.set(key('192.0.2.10'), { up: false });
+    expect(dcOf(rig.ask('lat.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
+  });
+
+  describe('fallback when every candidate is down', () => {
+    it("'all' (default): fail open with the client's first datacenter, up to max_answers", () => {
+      down('192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.20', '192.0.2.21', '198.51.100.10', '198.51.100.11', '203.0.113.10');
+      const r = rig.ask('www.lb.test', 'A', '81.2.69.142/31');
+      expect(dcOf(r.addresses)).to.equal('eu-west');
+      expect(r.addresses).to.have.length(2);
+      expect(r.rcode).to.equal(0);
+    });
+    it("'first': the first endpoint of the client's first datacenter", () => {
+      down('192.0.2.10', '192.0.2.11', '198.51.100.10');
+      expect(rig.ask('fb-first.lb.test', 'A', '149.101.100.0/28').addresses).to.deep.equal(['192.0.2.10']);
+    });
+    it("'nodata' and 'servfail'", () => {
+      down('192.0.2.10');
+      const n = rig.ask('fb-nodata.lb.test', 'A', '149.101.100.0/28');
+      expect(n.rcode).to.equal(0);
+      expect(n.answer).to.deep.equal([]);
+      expect(n.authority[0]).to.match(/SOA/);
+      expect(rig.ask('fb-servfail.lb.test', 'A', '149.101.100.0/28').rcode).to.equal(2);
+    });
+    it('recovery restores the normal answer', () => {
+      down('192.0.2.10');
+      expect(rig.ask('fb-nodata.lb.test', 'A').answer).to.deep.equal([]);
+      rig.health.set(key('192.0.2.10'), { up: true });
+      expect(rig.ask('fb-nodata.lb.test', 'A').addresses).to.deep.equal(['192.0.2.10']);
+    });
+  });
+
+  it('endpoint weights shape the round-robin lead (3:1)', () => {
+    const lead: Record<string, number> = {};
+    for (let i = 0; i < 400; i++) {
+      const [a] = rig.ask('weights.lb.test', 'A').addresses;
+      lead[a!] = (lead[a!] ?? 0) + 1;
+    }
+    expect(lead['192.0.2.10']! / lead['192.0.2.11']!).to.be.within(2.5, 3.5);
+  });
+
+  describe('invariants over every policy, client and health scenario', () => {
+    const names = ['www', 'near', 'fo', 'wt', 'hs', 'll', 'lat', 'single', 'fb-first', 'own', 'weights'];
+    const clients = ['81.2.69.142/31', '216.160.83.56/29', '2001:218::/32', '10.0.0.0/8', '127.0.0.1', '2a02:d180::/29'];
+    const scenarios: Array<[string, string[]]> = [
+      ['all up', []],
+      ['eu-west down', ['198.51.100.10', '198.51.100.11']],
+      ['us-east down', ['192.0.2.10', '192.0.2.11', '192.0.2.12']],
+      ['everything down', ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.20', '192.0.2.21', '198.51.100.10', '198.51.100.11', '203.0.113.10']],
+    ];
+    for (const [scenario, downs] of scenarios) {
+      it(scenario, () => {
+        down(...downs);
+        for (const n of names) {
+          const name = [...[...rig.catalog.zones.values()][0]!.zone.policy.names.values()].find((x) => x.label === n)!;
+          for (const c of clients) {
+            const r = rig.ask(`${n}.lb.test`, 'A', c);
+            const v4 = name.pools.flatMap((p) => p.endpoints).filter((e) => e.family === 4);
+            expect(r.addresses.length, `${n} ${c}`).to.be.at.least(v4.length > 0 ? 1 : 0);
+            expect(r.addresses.length, `${n} ${c}`).to.be.at.most(name.maxAnswers);
+            const allDown = v4.every((e) => downs.includes(e.address));
+            if (name.check && !allDown) for (const a of r.addresses) expect(downs, `${n} ${c} answered a down endpoint`).to.not.include(a);
+            for (const a of r.addresses) expect(v4.map((e) => e.address)).to.include(a);
+          }
+        }
+      });
+    }
+  });
+});
