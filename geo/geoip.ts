@@ -86,7 +86,9 @@ export function openGeoData(paths: readonly string[]): GeoData {
     // Check the record layout once, at open: a database without locations (ASN) is a config error.
     const sample = firstRecord(tree);
     if (sample !== null && !looksLikeLocationRecord(tree.decode(sample)))
-      throw new Error(`${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`);
+      throw new Error(
+        `${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`,
+      );
     const b = new TrieBuilder();
     const roots = compileTree(tree, table, b);
     tries.push(b.finish(roots.v4, roots.v6));
@@ -101,7 +103,8 @@ export function openGeoData(paths: readonly string[]): GeoData {
     );
     readers.push(new Reader<Response>(buf));
   }
-  const trie = tries.length === 0 ? new TrieBuilder().finish(leaf(0), leaf(0)) : overlayMissing(tries, UNKNOWN_LOCATION);
+  const trie =
+    tries.length === 0 ? new TrieBuilder().finish(leaf(0), leaf(0)) : overlayMissing(tries, UNKNOWN_LOCATION);
   return Object.freeze({ databases: infos, locations: table.list, trie, readers });
 }
 
@@ -128,12 +131,19 @@ export interface LocatedClient {
 
 /** Looks up an address in the compiled location trie (the same data the server decides with). */
 export function locate(geo: GeoData, family: 4 | 6, bytes: Uint8Array): LocatedClient {
-  const id = family === 4 ? lookupV4(geo.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0) : lookupV6(geo.trie, bytes);
+  const id =
+    family === 4
+      ? lookupV4(geo.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0)
+      : lookupV6(geo.trie, bytes);
   return { location: geo.locations[id] ?? null, locationId: id, prefix: lastDepth };
 }
 
 /** Which database answers an address directly (first hit wins), with its own network prefix; for explain. */
-export function whichDatabase(geo: GeoData, ip: string, family: 4 | 6): { index: number; prefix: number; record: unknown } | null {
+export function whichDatabase(
+  geo: GeoData,
+  ip: string,
+  family: 4 | 6,
+): { index: number; prefix: number; record: unknown } | null {
   for (let i = 0; i < geo.readers.length; i++) {
     if (family === 6 && geo.databases[i]!.ipVersion === 4) continue; // never ask an IPv4-only database about IPv6
     const [rec, prefix] = geo.readers[i]!.getWithPrefixLength(ip);

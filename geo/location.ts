@@ -45,7 +45,8 @@ export function locationFromRecord(record: unknown): GeoLocation | null {
       if (code) subdivisions.push(`${country}-${code.toUpperCase()}`);
     }
   const state = str(r['state1']);
-  if (state && country && subdivisions.length === 0 && /^[A-Za-z0-9]{1,3}$/.test(state)) subdivisions.push(`${country}-${state.toUpperCase()}`);
+  if (state && country && subdivisions.length === 0 && /^[A-Za-z0-9]{1,3}$/.test(state))
+    subdivisions.push(`${country}-${state.toUpperCase()}`);
   const loc = obj(r['location']);
   let lat = num(loc?.['latitude']) ?? num(r['latitude']);
   let lon = num(loc?.['longitude']) ?? num(r['longitude']);

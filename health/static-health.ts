@@ -12,7 +12,10 @@ export class StaticHealth {
   set(key: string, state: Partial<TargetHealth> & { up: boolean }): void {
     const prev = this.targets.get(key) ?? UNKNOWN_UP;
     const since = prev.up !== state.up ? this.now() : prev.since;
-    this.targets.set(key, Object.freeze({ ...prev, reason: state.up ? 'up' : 'down', ...state, since: state.since ?? since }));
+    this.targets.set(
+      key,
+      Object.freeze({ ...prev, reason: state.up ? 'up' : 'down', ...state, since: state.since ?? since }),
+    );
     this.changed();
   }
 

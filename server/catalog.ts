@@ -41,7 +41,13 @@ function unusedType(types: ReadonlySet<number>): number {
   return 65535;
 }
 
-function compileNode(zone: Zone, node: ZoneNode, zoneTypes: ReadonlySet<number>, otherType: number, lb: LbAnswerer | null): CompiledNode {
+function compileNode(
+  zone: Zone,
+  node: ZoneNode,
+  zoneTypes: ReadonlySet<number>,
+  otherType: number,
+  lb: LbAnswerer | null,
+): CompiledNode {
   const qmsg = Buffer.alloc(12 + node.name.wire.length + 4);
   node.name.wire.copy(qmsg, 12);
   const q = new ParsedQuery();
@@ -78,7 +84,9 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData): Catalog {
     const nodes = new Map<string, CompiledNode>();
     const p = zone.policy;
     for (const [key, node] of zone.nodes) {
-      const lb = node.lb ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p.checks) : null;
+      const lb = node.lb
+        ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p.checks)
+        : null;
       nodes.set(key, compileNode(zone, node, types, otherType, lb));
     }
     out.set(zone.apex.key, Object.freeze({ zone, nodes }));

@@ -79,7 +79,14 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   function lbAnswer(msg: Buffer, q: ParsedQuery, peer: Peer, lb: LbAnswerer, limit: number): Buffer {
     const c = resolveClient(q, peer);
     const id = classify(lb, c);
-    const family: 4 | 6 = q.qtype === QTYPE.AAAA ? 6 : q.qtype === QTYPE.A ? 4 : lb.name.pools.some((p) => p.endpoints.some((e) => e.family === 4)) ? 4 : 6;
+    const family: 4 | 6 =
+      q.qtype === QTYPE.AAAA
+        ? 6
+        : q.qtype === QTYPE.A
+          ? 4
+          : lb.name.pools.some((p) => p.endpoints.some((e) => e.family === 4))
+            ? 4
+            : 6;
     const r = lb.reply(id, family, c.family, c.bytes, opts.health(), rng);
     const reply = lb.pick(r);
     stats.count(reply.wire[3]! & 0x0f);
@@ -90,7 +97,14 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   }
 
   /** A CNAME chain ending at a load-balanced name: the chain plus the decided records, encoded per query. */
-  function chainToLb(msg: Buffer, q: ParsedQuery, peer: Peer, result: LookupResult, catalog: Catalog, limit: number): Buffer {
+  function chainToLb(
+    msg: Buffer,
+    q: ParsedQuery,
+    peer: Peer,
+    result: LookupResult,
+    catalog: Catalog,
+    limit: number,
+  ): Buffer {
     const target = result.gslb!;
     const zone = findZone(catalog, target.name.owner.key);
     const lb = zone?.nodes.get(target.name.owner.key)?.lb;
@@ -99,10 +113,22 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       const c = resolveClient(q, peer);
       const id = classify(lb, c);
       const family: 4 | 6 = target.qtype === QTYPE.AAAA ? 6 : 4;
-      const d = decide({ name: lb.name, family, cls: lb.classOf(id), subnet: c.bytes, health: opts.health(), checks: zone!.zone.policy.checks, rng });
+      const d = decide({
+        name: lb.name,
+        family,
+        cls: lb.classOf(id),
+        subnet: c.bytes,
+        health: opts.health(),
+        checks: zone!.zone.policy.checks,
+        rng,
+      });
       if (d.outcome === 'servfail') sections = { ...sections, rcode: RCODE.SERVFAIL };
       else if (d.endpoints.length === 0) sections = { ...sections, authority: [zone!.zone.negativeSoa] };
-      else sections = { ...sections, answer: [...sections.answer, ...decisionRecords(d, lb.name, lb.name.owner, Math.floor(rng() * 64))] };
+      else
+        sections = {
+          ...sections,
+          answer: [...sections.answer, ...decisionRecords(d, lb.name, lb.name.owner, Math.floor(rng() * 64))],
+        };
       opt.ecsScope = scopeFor(lb, lb.variesByClient && d.outcome !== 'nodata', d.outcome, c);
     }
     stats.count(sections.rcode);

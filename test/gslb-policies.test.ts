@@ -11,7 +11,8 @@ describe('GSLB policies', () => {
   beforeEach(() => {
     rig = makeRig({ rng: seeded(42) });
   });
-  const down = (...addrs: string[]) => addrs.forEach((a) => rig.health.set(key(a), { up: false, reason: 'connection refused' }));
+  const down = (...addrs: string[]) =>
+    addrs.forEach((a) => rig.health.set(key(a), { up: false, reason: 'connection refused' }));
 
   it('geo: a datacenter down moves its clients to the next in the region order', () => {
     expect(dcOf(rig.ask('www.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
@@ -23,7 +24,8 @@ describe('GSLB policies', () => {
 
   it('geo: an endpoint down is left out; the rest of its datacenter still serves', () => {
     down('198.51.100.10');
-    for (let i = 0; i < 4; i++) expect(rig.ask('www.lb.test', 'A', '81.2.69.142/31').addresses).to.deep.equal(['198.51.100.11']);
+    for (let i = 0; i < 4; i++)
+      expect(rig.ask('www.lb.test', 'A', '81.2.69.142/31').addresses).to.deep.equal(['198.51.100.11']);
   });
 
   it('drain takes a datacenter or one endpoint out of every answer', () => {
@@ -52,7 +54,8 @@ describe('GSLB policies', () => {
     expect(ratio).to.be.within(2.6, 3.4);
     expect(rig.ask('wt.lb.test', 'A', '81.2.69.142/31').scope).to.equal(0);
     down('192.0.2.10');
-    for (let i = 0; i < 50; i++) expect(dcOf(rig.ask('wt.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
+    for (let i = 0; i < 50; i++)
+      expect(dcOf(rig.ask('wt.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
   });
 
   it('hashed: sticky per /24, spread over datacenters, scope 24', () => {
@@ -64,7 +67,9 @@ describe('GSLB policies', () => {
       expect(r.scope).to.equal(24);
       expect(dcOf(rig.ask('hs.lb.test', 'A', subnet).addresses)).to.equal(assign.get(subnet));
       // Any address in the same /24 hashes alike.
-      expect(dcOf(rig.ask('hs.lb.test', 'A', subnet.replace('.0/24', '.77/32')).addresses)).to.equal(assign.get(subnet));
+      expect(dcOf(rig.ask('hs.lb.test', 'A', subnet.replace('.0/24', '.77/32')).addresses)).to.equal(
+        assign.get(subnet),
+      );
     }
     const counts = [...assign.values()].reduce<Record<string, number>>((m, d) => ((m[d] = (m[d] ?? 0) + 1), m), {});
     for (const dc of ['us-east', 'eu-west', 'ap-south']) expect(counts[dc] ?? 0).to.be.above(60);
@@ -102,7 +107,16 @@ describe('GSLB policies', () => {
 
   describe('fallback when every candidate is down', () => {
     it("'all' (default): fail open with the client's first datacenter, up to max_answers", () => {
-      down('192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.20', '192.0.2.21', '198.51.100.10', '198.51.100.11', '203.0.113.10');
+      down(
+        '192.0.2.10',
+        '192.0.2.11',
+        '192.0.2.12',
+        '192.0.2.20',
+        '192.0.2.21',
+        '198.51.100.10',
+        '198.51.100.11',
+        '203.0.113.10',
+      );
       const r = rig.ask('www.lb.test', 'A', '81.2.69.142/31');
       expect(dcOf(r.addresses)).to.equal('eu-west');
       expect(r.addresses).to.have.length(2);
@@ -139,12 +153,31 @@ describe('GSLB policies', () => {
 
   describe('invariants over every policy, client and health scenario', () => {
     const names = ['www', 'near', 'fo', 'wt', 'hs', 'll', 'lat', 'single', 'fb-first', 'own', 'weights'];
-    const clients = ['81.2.69.142/31', '216.160.83.56/29', '2001:218::/32', '10.0.0.0/8', '127.0.0.1', '2a02:d180::/29'];
+    const clients = [
+      '81.2.69.142/31',
+      '216.160.83.56/29',
+      '2001:218::/32',
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '2a02:d180::/29',
+    ];
     const scenarios: Array<[string, string[]]> = [
       ['all up', []],
       ['eu-west down', ['198.51.100.10', '198.51.100.11']],
       ['us-east down', ['192.0.2.10', '192.0.2.11', '192.0.2.12']],
-      ['everything down', ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.20', '192.0.2.21', '198.51.100.10', '198.51.100.11', '203.0.113.10']],
+      [
+        'everything down',
+        [
+          '192.0.2.10',
+          '192.0.2.11',
+          '192.0.2.12',
+          '192.0.2.20',
+          '192.0.2.21',
+          '198.51.100.10',
+          '198.51.100.11',
+          '203.0.113.10',
+        ],
+      ],
     ];
     for (const [scenario, downs] of scenarios) {
       it(scenario, () => {
@@ -157,7 +190,8 @@ describe('GSLB policies', () => {
             expect(r.addresses.length, `${n} ${c}`).to.be.at.least(v4.length > 0 ? 1 : 0);
             expect(r.addresses.length, `${n} ${c}`).to.be.at.most(name.maxAnswers);
             const allDown = v4.every((e) => downs.includes(e.address));
-            if (name.check && !allDown) for (const a of r.addresses) expect(downs, `${n} ${c} answered a down endpoint`).to.not.include(a);
+            if (name.check && !allDown)
+              for (const a of r.addresses) expect(downs, `${n} ${c} answered a down endpoint`).to.not.include(a);
             for (const a of r.addresses) expect(v4.map((e) => e.address)).to.include(a);
           }
         }

@@ -26,7 +26,8 @@ export function parseCidr(text: string): { ok: true; cidr: Cidr } | { ok: false;
   let prefix = max;
   if (slash >= 0) {
     const p = text.slice(slash + 1);
-    if (!/^[0-9]{1,3}$/.test(p) || Number(p) > max) return { ok: false, error: `'${text}': prefix length must be 0-${max}` };
+    if (!/^[0-9]{1,3}$/.test(p) || Number(p) > max)
+      return { ok: false, error: `'${text}': prefix length must be 0-${max}` };
     prefix = Number(p);
   }
   const masked = maskBytes(ip.bytes, prefix);
@@ -52,7 +53,7 @@ export function formatIp(bytes: Uint8Array): string {
   // Compress the longest run of zero groups (RFC 5952).
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -29,7 +29,12 @@ const validateFile = ajv.compile(schema);
 
 export const SECTIONS = ['datacenters', 'checks', 'regions', 'names'] as const;
 type Section = (typeof SECTIONS)[number];
-const SECTION_NOUN: Record<Section, string> = { datacenters: 'datacenter', checks: 'check', regions: 'region', names: 'name' };
+const SECTION_NOUN: Record<Section, string> = {
+  datacenters: 'datacenter',
+  checks: 'check',
+  regions: 'region',
+  names: 'name',
+};
 
 /** One parsed policy file: its JS value plus what is needed to locate any path in it. */
 interface PolicyFile {
@@ -108,7 +113,11 @@ class Collector {
   readonly errors: ZoneError[] = [];
   at(f: PolicyFile, path: Path, message: string, keyOnly = false): void {
     const where = describePath(path);
-    this.errors.push({ file: f.file, line: lineOf(f, path, keyOnly), message: where ? `${where}: ${message}` : message });
+    this.errors.push({
+      file: f.file,
+      line: lineOf(f, path, keyOnly),
+      message: where ? `${where}: ${message}` : message,
+    });
   }
 }
 
@@ -116,24 +125,40 @@ function readPolicyFile(file: string, text: string, errs: Collector): PolicyFile
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) errs.errors.push({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! });
+    for (const e of doc.errors)
+      errs.errors.push({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! });
     return null;
   }
   const value = (doc.toJS() ?? {}) as unknown;
   const f: PolicyFile = { file, doc, lines, value: value as PolicyFile['value'] };
   if (!validateFile(value)) {
-    // anyOf errors repeat their branches' errors: report the most specific ones only.
+    // anyOf reports every branch's errors: keep the ones from the branch that fits the value's shape.
+    const all = validateFile.errors ?? [];
+    const deeperOrOther = (e: ErrorObject) =>
+      all.some(
+        (o) =>
+          o !== e &&
+          o.keyword !== 'type' &&
+          o.keyword !== 'anyOf' &&
+          (o.instancePath === e.instancePath || o.instancePath.startsWith(e.instancePath + '/')),
+      );
     const seen = new Set<string>();
-    for (const e of validateFile.errors ?? []) {
+    for (const e of all) {
+      if ((e.keyword === 'anyOf' || e.keyword === 'type') && deeperOrOther(e)) continue;
       const path = e.instancePath.split('/').slice(1).map(decodeURIComponent);
-      if (e.keyword === 'anyOf' && (validateFile.errors ?? []).some((o) => o !== e && o.instancePath.startsWith(e.instancePath) && o.instancePath !== e.instancePath)) continue;
       const msg = ajvMessage(e);
       const key = path.join('/') + msg;
       if (seen.has(key)) continue;
       seen.add(key);
       if (e.keyword === 'additionalProperties') {
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
-        errs.at(f, [...path, extra], path.length === 0 ? `unknown section '${extra}' (expected ${SECTIONS.join(', ')})` : msg, true);
+        const where = describePath(path);
+        const text = path.length === 0 ? `unknown section '${extra}' (expected ${SECTIONS.join(', ')})` : msg;
+        errs.errors.push({
+          file: f.file,
+          line: lineOf(f, [...path, extra]),
+          message: where ? `${where}: ${text}` : text,
+        });
       } else errs.at(f, path, msg);
     }
     return null;
@@ -160,7 +185,11 @@ type Raw = Record<string, unknown>;
 
 function buildDatacenter(name: string, raw: Raw): Datacenter {
   const loc = raw['location'] as { lat: number; lon: number } | undefined;
-  return Object.freeze({ name, location: loc ? Object.freeze({ lat: loc.lat, lon: loc.lon }) : null, bias: (raw['bias'] as number) ?? 0 });
+  return Object.freeze({
+    name,
+    location: loc ? Object.freeze({ lat: loc.lat, lon: loc.lon }) : null,
+    bias: (raw['bias'] as number) ?? 0,
+  });
 }
 
 const DEFAULT_PORT: Record<CheckType, number> = { tcp: 80, http: 80, https: 443, dns: 53 };
@@ -174,8 +203,11 @@ function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collector): Che
   if (type === 'dns' && raw['query'] === undefined) errs.at(f, ['checks', name], "a dns check needs 'query'");
   const httpOnly = ['path', 'host', 'body', 'follow_redirects'];
   if (type === 'tcp' || type === 'dns')
-    for (const k of httpOnly) if (raw[k] !== undefined) errs.at(f, ['checks', name, k], `only applies to http and https checks`);
-  if (type !== 'https') for (const k of ['sni', 'tls_verify']) if (raw[k] !== undefined) errs.at(f, ['checks', name, k], 'only applies to https checks');
+    for (const k of httpOnly)
+      if (raw[k] !== undefined) errs.at(f, ['checks', name, k], `only applies to http and https checks`);
+  if (type !== 'https')
+    for (const k of ['sni', 'tls_verify'])
+      if (raw[k] !== undefined) errs.at(f, ['checks', name, k], 'only applies to https checks');
   return Object.freeze({
     name,
     type,
@@ -210,7 +242,12 @@ function buildRegions(
     const path = [...base, name];
     const match = value['match'] as Record<string, string[]> | undefined;
     if (!match && name !== 'default') errs.at(f, path, "needs 'match' (only the 'default' region may omit it)");
-    if (match && name === 'default') errs.at(f, [...path, 'match'], "the 'default' region catches every client no other region matches; it takes no 'match'");
+    if (match && name === 'default')
+      errs.at(
+        f,
+        [...path, 'match'],
+        "the 'default' region catches every client no other region matches; it takes no 'match'",
+      );
     const dcs = value['datacenters'] as string[];
     const seenDc = new Set<string>();
     dcs.forEach((dc, i) => {
@@ -240,7 +277,8 @@ function buildRegions(
     });
     const subdivisions = (match?.['subdivisions'] ?? []).map((c, i) => {
       const up = c.toUpperCase();
-      if (!isCountry(up.slice(0, 2))) errs.at(f, [...path, 'match', 'subdivisions', i], `unknown country in subdivision '${c}'`);
+      if (!isCountry(up.slice(0, 2)))
+        errs.at(f, [...path, 'match', 'subdivisions', i], `unknown country in subdivision '${c}'`);
       claim('subdivision', up, [...path, 'match', 'subdivisions', i]);
       return up;
     });
@@ -263,20 +301,33 @@ function buildRegions(
 }
 
 function buildEndpoint(raw: unknown, dc: string, path: Path, f: PolicyFile, errs: Collector): Endpoint | null {
-  const obj = typeof raw === 'string' ? { address: raw } : (raw as { address: string; weight?: number; probe?: string });
+  const obj =
+    typeof raw === 'string' ? { address: raw } : (raw as { address: string; weight?: number; probe?: string });
   const ip = parseIp(obj.address);
   if (!ip) {
-    errs.at(f, typeof raw === 'string' ? path : [...path, 'address'], `'${obj.address}' is not an IPv4 or IPv6 address`);
+    errs.at(
+      f,
+      typeof raw === 'string' ? path : [...path, 'address'],
+      `'${obj.address}' is not an IPv4 or IPv6 address`,
+    );
     return null;
   }
   let probe: Endpoint['probe'] = null;
   if (obj.probe !== undefined) {
     const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::([0-9]{1,5}))?$/.exec(obj.probe);
     const port = m?.[3] === undefined ? null : Number(m[3]);
-    if (!m || (port !== null && (port < 1 || port > 65535))) errs.at(f, [...path, 'probe'], `'${obj.probe}' must be HOST:PORT (or HOST, or [IPv6]:PORT)`);
+    if (!m || (port !== null && (port < 1 || port > 65535)))
+      errs.at(f, [...path, 'probe'], `'${obj.probe}' must be HOST:PORT (or HOST, or [IPv6]:PORT)`);
     else probe = Object.freeze({ host: m[1] ?? m[2]!, port });
   }
-  return Object.freeze({ address: obj.address, family: ip.family, bytes: ip.bytes, weight: obj.weight ?? 1, probe, datacenter: dc });
+  return Object.freeze({
+    address: obj.address,
+    family: ip.family,
+    bytes: ip.bytes,
+    weight: obj.weight ?? 1,
+    probe,
+    datacenter: dc,
+  });
 }
 
 function buildName(
@@ -306,7 +357,8 @@ function buildName(
       const ep = buildEndpoint(e, dc, [...path, 'pools', dc, i], f, errs);
       if (!ep) return;
       const prev = seen.get(ep.address);
-      if (prev !== undefined) errs.at(f, [...path, 'pools', dc, i], `address ${ep.address} is already in pool '${prev}'`);
+      if (prev !== undefined)
+        errs.at(f, [...path, 'pools', dc, i], `address ${ep.address} is already in pool '${prev}'`);
       seen.set(ep.address, dc);
       endpoints.push(ep);
     });
@@ -322,11 +374,21 @@ function buildName(
   }
   const effective = regions ?? cfg.regions;
   if ((policy === 'geo' || policy === 'lowest-latency') && effective.size === 0)
-    errs.at(f, [...path, 'policy'], `policy '${policy}' needs regions (in the zone's policy files or the name's own 'regions')`);
+    errs.at(
+      f,
+      [...path, 'policy'],
+      `policy '${policy}' needs regions (in the zone's policy files or the name's own 'regions')`,
+    );
   if (policy === 'nearest')
     for (const p of pools) {
       const dc = cfg.datacenters.get(p.datacenter);
-      if (dc && !dc.location) errs.at(f, [...path, 'pools', p.datacenter], `policy 'nearest' needs a location for datacenter '${p.datacenter}'`, true);
+      if (dc && !dc.location)
+        errs.at(
+          f,
+          [...path, 'pools', p.datacenter],
+          `policy 'nearest' needs a location for datacenter '${p.datacenter}'`,
+          true,
+        );
     }
   return Object.freeze({
     label,
@@ -355,7 +417,11 @@ export interface PolicySource {
 }
 
 /** Loads and merges policy files of one zone. isCountry validates ISO 3166-1 codes. */
-export function loadPolicy(sources: readonly PolicySource[], apex: DnsName, isCountry: (code: string) => boolean): PolicyLoad {
+export function loadPolicy(
+  sources: readonly PolicySource[],
+  apex: DnsName,
+  isCountry: (code: string) => boolean,
+): PolicyLoad {
   const errs = new Collector();
   const merged: Record<Section, Record<string, Owned<Raw>>> = { datacenters: {}, checks: {}, regions: {}, names: {} };
   for (const src of sources) {
@@ -376,15 +442,18 @@ export function loadPolicy(sources: readonly PolicySource[], apex: DnsName, isCo
     }
   }
   const datacenters = new Map<string, Datacenter>();
-  for (const [name, { value }] of Object.entries(merged.datacenters)) datacenters.set(name, buildDatacenter(name, value));
+  for (const [name, { value }] of Object.entries(merged.datacenters))
+    datacenters.set(name, buildDatacenter(name, value));
   const checks = new Map<string, Check>();
-  for (const [name, { value, file }] of Object.entries(merged.checks)) checks.set(name, buildCheck(name, value, file, errs));
+  for (const [name, { value, file }] of Object.entries(merged.checks))
+    checks.set(name, buildCheck(name, value, file, errs));
   const regions = buildRegions(merged.regions, ['regions'], datacenters, errs, isCountry);
   const names = new Map<string, LbName>();
   for (const [label, { value, file }] of Object.entries(merged.names)) {
     const n = buildName(label, value, file, apex, { datacenters, checks, regions }, errs, isCountry);
     if (!n) continue;
-    if (names.has(n.owner.key)) errs.at(file, ['names', label], 'the same name is defined twice (under different spellings)', true);
+    if (names.has(n.owner.key))
+      errs.at(file, ['names', label], 'the same name is defined twice (under different spellings)', true);
     names.set(n.owner.key, n);
   }
   const config: PolicyConfig = Object.freeze({ datacenters, checks, regions, names });

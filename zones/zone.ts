@@ -6,7 +6,12 @@ import { QTYPE, isName, type AnswerRecord, type Sections, type ZoneError, type Z
 
 const CLASS_IN = 1;
 const EMPTY: readonly AnswerRecord[] = Object.freeze([]);
-export const EMPTY_POLICY: PolicyConfig = Object.freeze({ datacenters: new Map(), checks: new Map(), regions: new Map(), names: new Map() });
+export const EMPTY_POLICY: PolicyConfig = Object.freeze({
+  datacenters: new Map(),
+  checks: new Map(),
+  regions: new Map(),
+  names: new Map(),
+});
 const MAX_CNAME_CHAIN = 8;
 
 export interface RRset {
@@ -112,7 +117,10 @@ export function buildZone(
         errors.push({
           file: r.file,
           line: r.line,
-          message: `'${textOf(lb.owner)}' is load-balanced (${lb.file}:${lb.line}); its ${t === QTYPE.CNAME ? 'CNAME' : t === QTYPE.A ? 'A' : 'AAAA'} records come from the policy, not the master file`,
+          message:
+            t === QTYPE.CNAME
+              ? `'${textOf(lb.owner)}' is load-balanced (${lb.file}:${lb.line}); it cannot also be a CNAME`
+              : `'${textOf(lb.owner)}' is load-balanced (${lb.file}:${lb.line}); its ${t === QTYPE.A ? 'A' : 'AAAA'} records come from the policy, not the master file`,
         });
     }
   }
@@ -194,7 +202,9 @@ export function buildZone(
     apex,
     nodes: frozen,
     soa: frozen.get(apex.key)!.rrsets.get(QTYPE.SOA)!,
-    negativeSoa, policy });
+    negativeSoa,
+    policy,
+  });
   return { zone, errors };
 }
 
@@ -213,7 +223,6 @@ function nameOfKeyFrom(descendant: DnsName, ancestorKey: string): DnsName {
   const off = descendant.key.length - ancestorKey.length;
   return { wire: descendant.wire.subarray(off), key: ancestorKey };
 }
-
 
 /** Finds the closest existing name at or above qkey within the zone. */
 export function closestEncloser(zone: Zone, qkey: string): ZoneNode {

@@ -43,7 +43,12 @@ export interface Explanation {
   loadBalanced: boolean;
   region: { name: string | null; why: string } | null;
   policy: string | null;
-  candidates: Array<{ datacenter: string; endpoints: Array<{ address: string; up: boolean; drained: boolean; reason: string }>; usable: number; figure: number | null }>;
+  candidates: Array<{
+    datacenter: string;
+    endpoints: Array<{ address: string; up: boolean; drained: boolean; reason: string }>;
+    usable: number;
+    figure: number | null;
+  }>;
   chosen: string | null;
   outcome: string | null;
   steps: readonly string[];
@@ -63,20 +68,37 @@ function rrLine(a: dnsPacket.Answer): string {
 }
 
 /** Explains one query against a compiled catalog and a health view. */
-export function explainQuery(catalog: Catalog, geo: GeoData, health: HealthView, req: ExplainRequest, rng: () => number = Math.random): Explanation {
+export function explainQuery(
+  catalog: Catalog,
+  geo: GeoData,
+  health: HealthView,
+  req: ExplainRequest,
+  rng: () => number = Math.random,
+): Explanation {
   const [addrText, prefixText] = req.client.split('/');
   const parsed = parseIp(addrText ?? '');
   if (!parsed) throw new UsageError(`--client '${req.client}' is not an IP address or IP/PREFIX`);
   const max = parsed.family === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? null : Number(prefixText);
-  if (prefix !== null && (!Number.isInteger(prefix) || prefix < 0 || prefix > max)) throw new UsageError(`--client prefix must be 0-${max}`);
+  if (prefix !== null && (!Number.isInteger(prefix) || prefix < 0 || prefix > max))
+    throw new UsageError(`--client prefix must be 0-${max}`);
   const qname = parseName(req.name.endsWith('.') ? req.name : req.name + '.', null);
   if (!qname.ok) throw new UsageError(`'${req.name}' is not a domain name: ${qname.error}`);
   const type = req.type.toUpperCase();
 
   // The answer: exactly what serve sends, from the same pipeline.
-  const pipeline = createPipeline(() => catalog, { nsid: null, chaos: { identity: 'explain', version: null }, log: silentLogger, health: () => health, rng });
-  const packet: dnsPacket.Packet = { type: 'query', id: 1, questions: [{ name: req.name, type: type as dnsPacket.RecordType }] };
+  const pipeline = createPipeline(() => catalog, {
+    nsid: null,
+    chaos: { identity: 'explain', version: null },
+    log: silentLogger,
+    health: () => health,
+    rng,
+  });
+  const packet: dnsPacket.Packet = {
+    type: 'query',
+    id: 1,
+    questions: [{ name: req.name, type: type as dnsPacket.RecordType }],
+  };
   let peerAddress = addrText!;
   if (prefix !== null) {
     const net = maskBytes(parsed.bytes, prefix);
@@ -85,7 +107,15 @@ export function explainQuery(catalog: Catalog, geo: GeoData, health: HealthView,
         type: 'OPT',
         name: '.',
         udpPayloadSize: 1232,
-        options: [{ code: 8, family: parsed.family === 4 ? 1 : 2, sourcePrefixLength: prefix, scopePrefixLength: 0, ip: formatIp(net) } as never],
+        options: [
+          {
+            code: 8,
+            family: parsed.family === 4 ? 1 : 2,
+            sourcePrefixLength: prefix,
+            scopePrefixLength: 0,
+            ip: formatIp(net),
+          } as never,
+        ],
       } as never,
     ];
     peerAddress = '127.0.0.1';
@@ -95,12 +125,15 @@ export function explainQuery(catalog: Catalog, geo: GeoData, health: HealthView,
   const reply = pipeline.handleQuery(query, { address: peerAddress, port: 53, family: peerFamily }, 'tcp');
   if (!reply) throw new Error('the pipeline dropped the query');
   const decoded = dnsPacket.decode(reply);
-  const opt = (decoded.additionals ?? []).find((a) => a.type === 'OPT') as { options?: Array<{ code: number; scopePrefixLength?: number }> } | undefined;
+  const opt = (decoded.additionals ?? []).find((a) => a.type === 'OPT') as
+    { options?: Array<{ code: number; scopePrefixLength?: number }> } | undefined;
   const ecs = opt?.options?.find((o) => o.code === 8);
   const answers = decoded.answers ?? [];
 
   // The reasoning: the same client resolution, location, class and decide() as the hot path.
-  const client = unmapIpv4(prefix === null ? parsed : { family: parsed.family, bytes: maskBytes(parsed.bytes, prefix) });
+  const client = unmapIpv4(
+    prefix === null ? parsed : { family: parsed.family, bytes: maskBytes(parsed.bytes, prefix) },
+  );
   const loc = locate(geo, client.family, client.bytes);
   const direct = whichDatabase(geo, formatIp(client.bytes), client.family);
   const out: Explanation = {
@@ -142,32 +175,56 @@ export function explainQuery(catalog: Catalog, geo: GeoData, health: HealthView,
       const family: 4 | 6 = type === 'AAAA' ? 6 : 4;
       let classId = 0;
       if (lb.classifier) {
-        classId = client.family === 4 ? lookupV4(lb.classifier.trie, client.bytes.readUInt32BE(0)) : lookupV6(lb.classifier.trie, client.bytes);
+        classId =
+          client.family === 4
+            ? lookupV4(lb.classifier.trie, client.bytes.readUInt32BE(0))
+            : lookupV6(lb.classifier.trie, client.bytes);
         void lastDepth;
       }
       const cls = lb.classOf(classId);
       if (lb.classifier?.kind === 'regions') {
         const cidr = matchCidr(lb.classifier.regions, client.family, client.bytes);
-        out.region = cidr ? { name: cidr.region.name, why: `cidr ${cidr.cidr}` } : (() => {
-          const m = matchLocation(lb.classifier!.regions, loc.location);
-          return { name: m.region?.name ?? null, why: m.why };
-        })();
+        out.region = cidr
+          ? { name: cidr.region.name, why: `cidr ${cidr.cidr}` }
+          : (() => {
+              const m = matchLocation(lb.classifier!.regions, loc.location);
+              return { name: m.region?.name ?? null, why: m.why };
+            })();
       } else if (lb.classifier?.kind === 'nearest') {
-        out.region = { name: null, why: cls?.nearest ? `nearest by distance from ${loc.location?.lat}, ${loc.location?.lon}` : 'location unknown: default order' };
+        out.region = {
+          name: null,
+          why: cls?.nearest
+            ? `nearest by distance from ${loc.location?.lat}, ${loc.location?.lon}`
+            : 'location unknown: default order',
+        };
       }
-      const d: Decision = decide({ name: lb.name, family, cls, subnet: client.bytes, health, checks: zone.zone.policy.checks, rng });
+      const d: Decision = decide({
+        name: lb.name,
+        family,
+        cls,
+        subnet: client.bytes,
+        health,
+        checks: zone.zone.policy.checks,
+        rng,
+      });
       out.loadBalanced = true;
       out.policy = lb.name.policy;
       out.candidates = d.candidates.map((c) => ({
         datacenter: c.datacenter,
-        endpoints: c.endpoints.map((e) => ({ address: e.endpoint.address, up: e.health.up, drained: e.drained, reason: e.drained ? 'drained' : e.health.reason })),
+        endpoints: c.endpoints.map((e) => ({
+          address: e.endpoint.address,
+          up: e.health.up,
+          drained: e.drained,
+          reason: e.drained ? 'drained' : e.health.reason,
+        })),
         usable: c.usable,
         figure: c.figure,
       }));
       out.chosen = d.chosen;
       out.outcome = d.outcome;
       out.steps = d.steps;
-      if (lb.name.policy === 'weighted') out.steps = [...d.steps, 'weighted: each query draws again; the answer above is one draw'];
+      if (lb.name.policy === 'weighted')
+        out.steps = [...d.steps, 'weighted: each query draws again; the answer above is one draw'];
       break;
     }
     const cname = zone.zone.nodes.get(key)?.rrsets.get(5);
@@ -182,7 +239,10 @@ export function formatExplanation(e: Explanation): string {
   const lines: string[] = [];
   const col = (k: string, v: string) => lines.push(`${(k + ':').padEnd(12)}${v}`);
   col('query', `${e.query.name} ${e.query.type}`);
-  col('client', `${e.client.used} (${e.client.source === 'ecs' ? `EDNS Client Subnet /${e.client.prefix}` : "resolver's source address"})`);
+  col(
+    'client',
+    `${e.client.used} (${e.client.source === 'ecs' ? `EDNS Client Subnet /${e.client.prefix}` : "resolver's source address"})`,
+  );
   if (e.location) {
     const l = e.location;
     const where = [l.city, l.subdivisions.join(' '), l.country, l.continent].filter((x) => x).join(', ');
@@ -194,8 +254,15 @@ export function formatExplanation(e: Explanation): string {
     col('policy', e.policy ?? '');
     lines.push('candidates:');
     e.candidates.forEach((c, i) => {
-      const eps = c.endpoints.map((x) => `${x.address} ${x.up && !x.drained ? 'up' : 'DOWN'}${x.reason && x.reason !== 'up' ? ` (${x.reason})` : ''}`).join(', ');
-      lines.push(`  ${i + 1}. ${c.datacenter.padEnd(12)} ${c.usable}/${c.endpoints.length} usable${c.figure !== null ? `, figure ${c.figure}` : ''}${eps ? ': ' + eps : ''}`);
+      const eps = c.endpoints
+        .map(
+          (x) =>
+            `${x.address} ${x.up && !x.drained ? 'up' : 'DOWN'}${x.reason && x.reason !== 'up' ? ` (${x.reason})` : ''}`,
+        )
+        .join(', ');
+      lines.push(
+        `  ${i + 1}. ${c.datacenter.padEnd(12)} ${c.usable}/${c.endpoints.length} usable${c.figure !== null ? `, figure ${c.figure}` : ''}${eps ? ': ' + eps : ''}`,
+      );
     });
     lines.push('decision:');
     for (const s of e.steps) lines.push(`  - ${s}`);

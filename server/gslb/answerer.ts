@@ -83,9 +83,15 @@ export class LbAnswerer {
         this.name.maxAnswers,
       ).length;
       replies = [];
-      for (let s = 0; s < slots; s++) replies.push(encodeSections(this.qmsg, this.q, sections(decisionRecords(d, this.name, null, s), 0, [])));
+      for (let s = 0; s < slots; s++)
+        replies.push(encodeSections(this.qmsg, this.q, sections(decisionRecords(d, this.name, null, s), 0, [])));
     }
-    return { replies, outcome: d.outcome, datacenter: d.chosen, byClass: this.variesByClient && d.outcome !== 'nodata' };
+    return {
+      replies,
+      outcome: d.outcome,
+      datacenter: d.chosen,
+      byClass: this.variesByClient && d.outcome !== 'nodata',
+    };
   }
 
   private sync(health: HealthView): void {
@@ -100,26 +106,42 @@ export class LbAnswerer {
    * The reply set for a client. classId indexes the classifier's classes (0 without one); subnet is
    * the client address bytes (for hashed).
    */
-  reply(classId: number, family: 4 | 6, clientFamily: 4 | 6, subnet: Uint8Array, health: HealthView, rng: () => number): LbReply {
+  reply(
+    classId: number,
+    family: 4 | 6,
+    clientFamily: 4 | 6,
+    subnet: Uint8Array,
+    health: HealthView,
+    rng: () => number,
+  ): LbReply {
     this.sync(health);
     const policy = this.name.policy;
     if (policy === 'weighted' || policy === 'hashed') return this.perQuery(family, clientFamily, subnet, health, rng);
     const slot = classId * 2 + (family === 6 ? 1 : 0);
     let r = this.byClass[slot];
     if (r === undefined) {
-      r = this.encode(decide({ name: this.name, family, cls: this.classOf(classId), subnet, health, checks: this.checks, rng }));
+      r = this.encode(
+        decide({ name: this.name, family, cls: this.classOf(classId), subnet, health, checks: this.checks, rng }),
+      );
       this.byClass[slot] = r;
     }
     return r;
   }
 
   /** weighted and hashed: choose the datacenter per query among the healthy ones, then reuse its replies. */
-  private perQuery(family: 4 | 6, clientFamily: 4 | 6, subnet: Uint8Array, health: HealthView, rng: () => number): LbReply {
+  private perQuery(
+    family: 4 | 6,
+    clientFamily: 4 | 6,
+    subnet: Uint8Array,
+    health: HealthView,
+    rng: () => number,
+  ): LbReply {
     const dcs: string[] = [];
     const weights: number[] = [];
     for (const p of this.name.pools) {
       let w = 0;
-      for (const s of endpointStates(this.name, p.datacenter, family, health, this.checks)) if (s.usable) w += s.endpoint.weight;
+      for (const s of endpointStates(this.name, p.datacenter, family, health, this.checks))
+        if (s.usable) w += s.endpoint.weight;
       if (w > 0) {
         dcs.push(p.datacenter);
         weights.push(w);

@@ -23,7 +23,13 @@ export interface Classifier {
 }
 
 /** Policies whose order comes from the client's region. */
-export const REGION_POLICIES = new Set(['geo', 'least-loaded', 'least-bandwidth', 'lowest-latency', 'least-response-time']);
+export const REGION_POLICIES = new Set([
+  'geo',
+  'least-loaded',
+  'least-bandwidth',
+  'lowest-latency',
+  'least-response-time',
+]);
 
 function regionClassifier(geo: GeoData, map: RegionMap): Classifier {
   const ix = indexRegions(map);
@@ -35,7 +41,8 @@ function regionClassifier(geo: GeoData, map: RegionMap): Classifier {
   const byLocation = geo.locations.map((loc) => classOfRegion(matchLocation(ix, loc).region));
   const overrides: PrefixOverride[] = [];
   regions.forEach((r, i) => {
-    for (const c of r.match?.cidrs ?? []) overrides.push({ family: c.family, bytes: c.bytes, prefix: c.prefix, value: i });
+    for (const c of r.match?.cidrs ?? [])
+      overrides.push({ family: c.family, bytes: c.bytes, prefix: c.prefix, value: i });
   });
   overrides.sort((a, b) => a.prefix - b.prefix);
   const trie = applyOverrides(
@@ -91,7 +98,11 @@ export class ClassifierCache {
     }
     if (name.policy === 'nearest') {
       const dcs = name.pools.map((p) => datacenters.get(p.datacenter)!);
-      const key = 'nearest|' + dcs.map((d) => `${d.name}@${d.location!.lat},${d.location!.lon},${d.bias}`).join(';') + '|' + [...map.keys()].join(',');
+      const key =
+        'nearest|' +
+        dcs.map((d) => `${d.name}@${d.location!.lat},${d.location!.lon},${d.bias}`).join(';') +
+        '|' +
+        [...map.keys()].join(',');
       let c = this.cache.get(key);
       if (!c) {
         c = nearestClassifier(this.geo, dcs, map);

@@ -92,7 +92,12 @@ export function decide(input: DecideInput): Decision {
   const candidates: CandidateReport[] = order.map((dc) => {
     const endpoints = endpointStates(name, dc, family, health, checks);
     const usable = endpoints.filter((e) => e.usable);
-    return { datacenter: dc, endpoints, usable: usable.length, figure: LOAD_POLICIES.has(policy) ? loadFigure(policy, usable) : null };
+    return {
+      datacenter: dc,
+      endpoints,
+      usable: usable.length,
+      figure: LOAD_POLICIES.has(policy) ? loadFigure(policy, usable) : null,
+    };
   });
   const withFamily = candidates.filter((c) => c.endpoints.length > 0);
   const base = { name, family, policy, order, candidates };
@@ -102,7 +107,10 @@ export function decide(input: DecideInput): Decision {
   }
   const healthy = withFamily.filter((c) => c.usable > 0);
   for (const c of withFamily)
-    if (c.usable === 0) steps.push(`${c.datacenter}: no usable IPv${family} endpoint (${c.endpoints.map((e) => `${e.endpoint.address} ${e.drained ? 'drained' : e.health.reason}`).join('; ')})`);
+    if (c.usable === 0)
+      steps.push(
+        `${c.datacenter}: no usable IPv${family} endpoint (${c.endpoints.map((e) => `${e.endpoint.address} ${e.drained ? 'drained' : e.health.reason}`).join('; ')})`,
+      );
 
   if (healthy.length === 0) return fallback(input, base, withFamily, steps);
 
@@ -111,7 +119,9 @@ export function decide(input: DecideInput): Decision {
     case 'weighted': {
       const weights = healthy.map((c) => sum(c.endpoints.filter((e) => e.usable).map((e) => e.endpoint.weight)));
       chosen = healthy[weightedPick(weights, input.rng)]!;
-      steps.push(`weighted pick among ${healthy.map((c, i) => `${c.datacenter} (weight ${weights[i]})`).join(', ')}: ${chosen.datacenter}`);
+      steps.push(
+        `weighted pick among ${healthy.map((c, i) => `${c.datacenter} (weight ${weights[i]})`).join(', ')}: ${chosen.datacenter}`,
+      );
       break;
     }
     case 'hashed': {
@@ -126,7 +136,9 @@ export function decide(input: DecideInput): Decision {
           chosen = c;
         }
       }
-      steps.push(`rendezvous hash of the client /${HASH_PREFIX[family]} over ${healthy.map((c) => c.datacenter).join(', ')}: ${chosen.datacenter}`);
+      steps.push(
+        `rendezvous hash of the client /${HASH_PREFIX[family]} over ${healthy.map((c) => c.datacenter).join(', ')}: ${chosen.datacenter}`,
+      );
       break;
     }
     default: {
@@ -135,7 +147,9 @@ export function decide(input: DecideInput): Decision {
         const ranked = healthy.filter((c) => c.figure !== null);
         if (ranked.length > 0) {
           chosen = ranked.reduce((a, b) => (b.figure! < a.figure! ? b : a));
-          steps.push(`${policy}: ${ranked.map((c) => `${c.datacenter}=${round(c.figure!)}`).join(', ')}: ${chosen.datacenter} is lowest`);
+          steps.push(
+            `${policy}: ${ranked.map((c) => `${c.datacenter}=${round(c.figure!)}`).join(', ')}: ${chosen.datacenter} is lowest`,
+          );
         } else steps.push(`${policy}: no fresh load figures; first healthy datacenter in order`);
       } else steps.push(`first datacenter in order with a usable endpoint: ${chosen.datacenter}`);
     }
@@ -147,17 +161,36 @@ export function decide(input: DecideInput): Decision {
   return { ...base, chosen: chosen.datacenter, endpoints, outcome, fallback: null, steps };
 }
 
-function fallback(input: DecideInput, base: Omit<Decision, 'chosen' | 'endpoints' | 'outcome' | 'fallback' | 'steps'>, withFamily: CandidateReport[], steps: string[]): Decision {
+function fallback(
+  input: DecideInput,
+  base: Omit<Decision, 'chosen' | 'endpoints' | 'outcome' | 'fallback' | 'steps'>,
+  withFamily: CandidateReport[],
+  steps: string[],
+): Decision {
   const mode = input.name.fallback;
   const first = withFamily[0]!;
   steps.push(`every candidate is down: fallback '${mode}'`);
   switch (mode) {
     case 'all':
       steps.push(`fail open with every endpoint of ${first.datacenter}`);
-      return { ...base, chosen: first.datacenter, endpoints: first.endpoints.map((e) => e.endpoint), outcome: 'fallback', fallback: mode, steps };
+      return {
+        ...base,
+        chosen: first.datacenter,
+        endpoints: first.endpoints.map((e) => e.endpoint),
+        outcome: 'fallback',
+        fallback: mode,
+        steps,
+      };
     case 'first':
       steps.push(`answer with the first endpoint of ${first.datacenter}`);
-      return { ...base, chosen: first.datacenter, endpoints: [first.endpoints[0]!.endpoint], outcome: 'fallback', fallback: mode, steps };
+      return {
+        ...base,
+        chosen: first.datacenter,
+        endpoints: [first.endpoints[0]!.endpoint],
+        outcome: 'fallback',
+        fallback: mode,
+        steps,
+      };
     case 'nodata':
       return { ...base, chosen: null, endpoints: [], outcome: 'nodata', fallback: mode, steps };
     case 'servfail':

@@ -41,10 +41,12 @@ export function endpointStates(
 export function candidateOrder(name: LbName, cls: ClientClass | null): { order: string[]; why: string } {
   const pools = name.pools.map((p) => p.datacenter);
   const withRest = (first: string[]) => [...first, ...pools.filter((d) => !first.includes(d))];
-  if (cls?.nearest) return { order: withRest(cls.nearest.filter((d) => pools.includes(d))), why: 'datacenters by distance' };
+  if (cls?.nearest)
+    return { order: withRest(cls.nearest.filter((d) => pools.includes(d))), why: 'datacenters by distance' };
   if (cls?.region) {
     const listed = cls.region.datacenters.filter((d) => pools.includes(d));
-    if (listed.length === 0) return { order: pools, why: `region '${cls.region.name}' lists none of the name's pools: pool order` };
+    if (listed.length === 0)
+      return { order: pools, why: `region '${cls.region.name}' lists none of the name's pools: pool order` };
     const extra = listed.length < pools.length ? ', then the other pools' : '';
     return { order: withRest(listed), why: `region '${cls.region.name}' order${extra}` };
   }
@@ -93,7 +95,12 @@ export function weightedPick(weights: readonly number[], rng: () => number): num
  * Round-robin schedule over endpoints, smooth-weighted (nginx's algorithm) so an endpoint of weight 3
  * leads three times as often as one of weight 1; at most maxSlots slots. Each slot is an answer order.
  */
-export function rotationSchedule<T>(items: readonly T[], weights: readonly number[], maxAnswers: number, maxSlots = 64): T[][] {
+export function rotationSchedule<T>(
+  items: readonly T[],
+  weights: readonly number[],
+  maxAnswers: number,
+  maxSlots = 64,
+): T[][] {
   if (items.length === 0) return [];
   const total = weights.reduce((a, b) => a + b, 0);
   const equal = weights.every((w) => w === weights[0]);

@@ -1,0 +1,292 @@
+// Policy files: the example loads unchanged; every error is located (file:line: path: message) and
+// all are reported together; a key defined in two files names both; the JSON Schema and the loader agree.
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { loadPolicy, SECTIONS, type PolicySource } from '../zones/policy.js';
+import { FALLBACKS, POLICIES } from '../zones/policy-types.js';
+import { parseName } from '../zones/name.js';
+import { isCountryCode } from '../geo/countries.js';
+import { loadZones } from '../zones/load.js';
+import { formatZoneError } from '../zones/records.js';
+
+const apex = (() => {
+  const r = parseName('gslb.example.com.', null);
+  if (!r.ok) throw new Error(r.error);
+  return r.name;
+})();
+
+function load(...files: Array<[string, string]>) {
+  const sources: PolicySource[] = files.map(([file, text]) => ({ file, text }));
+  const r = loadPolicy(sources, apex, isCountryCode);
+  return { ...r, messages: r.errors.map(formatZoneError) };
+}
+
+const DCS = `datacenters:
+  us-east: { location: { lat: 39.0, lon: -77.5 } }
+  eu-west: { location: { lat: 53.3, lon: -6.3 } }
+checks:
+  web: { type: http, port: 80, path: /healthz }
+`;
+
+describe('policy files', () => {
+  it('the example zone from PRODUCT.md loads unchanged', () => {
+    const r = loadZones('examples');
+    expect(r.errors.map(formatZoneError)).to.deep.equal([]);
+    const p = r.zones[0]!.policy;
+    expect([...p.datacenters.keys()]).to.deep.equal(['us-east', 'eu-west', 'ap-south']);
+    expect([...p.checks.keys()]).to.deep.equal(['web', 'tls']);
+    expect([...p.regions.keys()]).to.include.members(['europe', 'americas', 'default']);
+    const www = [...p.names.values()].find((n) => n.label === 'www')!;
+    expect(www.policy).to.equal('geo');
+    expect(www.maxAnswers).to.equal(2);
+    expect(www.pools.map((x) => x.datacenter)).to.deep.equal(['us-east', 'eu-west', 'ap-south']);
+    expect(www.pools[0]!.endpoints.map((e) => e.address)).to.deep.equal([
+      '192.0.2.10',
+      '192.0.2.11',
+      '2001:db8:10::10',
+    ]);
+    const api = [...p.names.values()].find((n) => n.label === 'api')!;
+    expect(api.pools[0]!.endpoints[0]!.weight).to.equal(3);
+    const web = p.checks.get('web')!;
+    expect([web.intervalMs, web.timeoutMs, web.rise, web.fall]).to.deep.equal([5000, 2000, 2, 3]);
+  });
+
+  const cases: Array<[string, Array<[string, string]>, string[]]> = [
+    [
+      'unknown keys, at their line',
+      [['names.yaml', `${DCS}names:\n  www:\n    polcy: geo\n    pools: { us-east: [192.0.2.1] }\n`]],
+      ["names.yaml:8: name 'www': unknown key 'polcy'"],
+    ],
+    [
+      'bad addresses, with name and pool in the path',
+      [
+        [
+          'names.yaml',
+          `${DCS}names:\n  www:\n    pools:\n      us-east: [192.0.2.1]\n      eu-west:\n        - 198.51.100.300\n        - { address: "2001:db8::zz", weight: 2 }\n`,
+        ],
+      ],
+      [
+        "names.yaml:11: name 'www': pool 'eu-west': entry 1: '198.51.100.300' is not an IPv4 or IPv6 address",
+        "names.yaml:12: name 'www': pool 'eu-west': entry 2: address: '2001:db8::zz' is not an IPv4 or IPv6 address",
+      ],
+    ],
+    [
+      'unknown datacenters, regions datacenters and checks',
+      [
+        ['names.yaml', `${DCS}names:\n  www:\n    check: nope\n    pools: { mars: [192.0.2.1] }\n`],
+        ['regions/r.yaml', `regions:\n  europe:\n    match: { continents: [EU] }\n    datacenters: [eu-west, moon]\n`],
+      ],
+      [
+        "names.yaml:8: name 'www': check: unknown check 'nope'",
+        "names.yaml:9: name 'www': pool 'mars': unknown datacenter 'mars'",
+        "regions/r.yaml:4: region 'europe': datacenters: entry 2: unknown datacenter 'moon'",
+      ],
+    ],
+    [
+      'impossible weights',
+      [
+        [
+          'names.yaml',
+          `${DCS}names:\n  api:\n    policy: weighted\n    pools:\n      us-east: [{ address: 192.0.2.1, weight: 0 }]\n`,
+        ],
+        [
+          'more.yaml',
+          `names:\n  other:\n    policy: weighted\n    pools:\n      eu-west: [{ address: 192.0.2.2, weight: -1 }]\n`,
+        ],
+      ],
+      [
+        "names.yaml:10: name 'api': pool 'us-east': every endpoint has weight 0: the pool could never be chosen",
+        "more.yaml:5: name 'other': pool 'eu-west': entry 1: weight: must be >= 0",
+      ],
+    ],
+    [
+      'a key defined in two files names both files',
+      [
+        ['a.yaml', `${DCS}`],
+        [
+          'b.yaml',
+          `datacenters:\n  ap-south: { location: { lat: 1, lon: 2 } }\n  us-east: { location: { lat: 1, lon: 2 } }\n`,
+        ],
+      ],
+      ["b.yaml:3: datacenter 'us-east': defined twice: here and in a.yaml:2"],
+    ],
+    ['YAML syntax errors keep their line', [['bad.yaml', `names:\n  www: [unclosed\n`]], ['bad.yaml:3:']],
+    [
+      'a duplicate key inside one file',
+      [['dup.yaml', `datacenters:\n  a: {}\n  a: {}\n`]],
+      ['dup.yaml:3: Map keys must be unique'],
+    ],
+    [
+      'unknown sections and wrong types',
+      [['x.yaml', `${DCS}nmes: {}\nnames:\n  www:\n    ttl: thirty\n    pools: { us-east: [192.0.2.1] }\n`]],
+      [
+        "x.yaml:6: unknown section 'nmes' (expected datacenters, checks, regions, names)",
+        "x.yaml:9: name 'www': ttl: must be integer",
+      ],
+    ],
+    [
+      'regions: bad CIDR, unknown country, match claimed twice, default with match',
+      [
+        [
+          'regions.yaml',
+          `${DCS}regions:\n  europe:\n    match: { cidrs: [10.0.0.1/8], countries: [XX, FR] }\n    datacenters: [eu-west]\n  france:\n    match: { countries: [FR] }\n    datacenters: [eu-west]\n  default:\n    match: { continents: [EU] }\n    datacenters: [us-east]\n`,
+        ],
+      ],
+      [
+        "regions.yaml:8: region 'europe': match: cidrs: entry 1: '10.0.0.1/8' has host bits set; did you mean 10.0.0.0/8?",
+        "regions.yaml:8: region 'europe': match: countries: entry 1: unknown country code 'XX'",
+        "regions.yaml:11: region 'france': match: countries: entry 1: country FR is already matched by region 'europe'",
+        "regions.yaml:14: region 'default': match: the 'default' region catches every client no other region matches; it takes no 'match'",
+      ],
+    ],
+    [
+      'policy needs: nearest without locations, geo without regions',
+      [
+        [
+          'n.yaml',
+          `datacenters:\n  a: {}\nnames:\n  near:\n    policy: nearest\n    pools: { a: [192.0.2.1] }\n  g:\n    policy: geo\n    pools: { a: [192.0.2.2] }\n`,
+        ],
+      ],
+      [
+        "n.yaml:6: name 'near': pool 'a': policy 'nearest' needs a location for datacenter 'a'",
+        "n.yaml:8: name 'g': policy: policy 'geo' needs regions (in the zone's policy files or the name's own 'regions')",
+      ],
+    ],
+    [
+      'checks: timeout beyond interval, http-only keys on tcp',
+      [['c.yaml', `checks:\n  t: { type: tcp, port: 443, path: /x, interval: 1s, timeout: 2s }\n`]],
+      [
+        "c.yaml:2: check 't': timeout: must not exceed the interval (1000ms)",
+        "c.yaml:2: check 't': path: only applies to http and https checks",
+      ],
+    ],
+    [
+      'the same address in two pools of one name',
+      [
+        [
+          'd.yaml',
+          `${DCS}names:\n  www:\n    policy: failover\n    pools:\n      us-east: [192.0.2.1]\n      eu-west: [192.0.2.1]\n`,
+        ],
+      ],
+      ["d.yaml:11: name 'www': pool 'eu-west': entry 1: address 192.0.2.1 is already in pool 'us-east'"],
+    ],
+  ];
+  for (const [title, files, expected] of cases) {
+    it(title, () => {
+      const r = load(...files);
+      for (const e of expected)
+        expect(
+          r.messages.some((m) => m.startsWith(e)),
+          `missing: ${e}\ngot:\n${r.messages.join('\n')}`,
+        ).to.equal(true);
+    });
+  }
+
+  it('reports every error at once, not just the first', () => {
+    const r = load(['n.yaml', `${DCS}names:\n  a:\n    pools: { mars: [x] }\n  b:\n    pools: { venus: [y] }\n`]);
+    expect(r.messages.length).to.be.at.least(4);
+  });
+
+  it('a load-balanced name may not also have A, AAAA or CNAME in the master file', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'gslb-pol-'));
+    mkdirSync(join(dir, 'gslb.example.com'));
+    writeFileSync(
+      join(dir, 'gslb.example.com', 'records.zone'),
+      '$ORIGIN gslb.example.com.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.53\nwww A 192.0.2.1\napi CNAME www\n',
+    );
+    writeFileSync(
+      join(dir, 'gslb.example.com', 'names.yaml'),
+      `${DCS}names:\n  www:\n    policy: failover\n    pools: { us-east: [192.0.2.9] }\n  api:\n    policy: failover\n    pools: { us-east: [192.0.2.8] }\n`,
+    );
+    const messages = loadZones(dir).errors.map(formatZoneError);
+    expect(messages).to.include(
+      "gslb.example.com/records.zone:6: 'www.gslb.example.com.' is load-balanced (gslb.example.com/names.yaml:7); its A records come from the policy, not the master file",
+    );
+    expect(messages.some((m) => m.startsWith('gslb.example.com/records.zone:7:') && m.includes('CNAME'))).to.equal(
+      true,
+    );
+  });
+
+  describe('the JSON Schema and the loader stay in step', () => {
+    const schema = JSON.parse(readFileSync('zones/policy.schema.json', 'utf8'));
+    it('the same top-level sections', () => {
+      expect(Object.keys(schema.properties)).to.deep.equal([...SECTIONS]);
+    });
+    it('the same policy and fallback names', () => {
+      expect(schema.definitions.name.properties.policy.enum).to.deep.equal([...POLICIES]);
+      expect(schema.definitions.name.properties.fallback.enum).to.deep.equal([...FALLBACKS]);
+    });
+    it('every key the schema allows is read by the loader (a file using them all loads, and they take effect)', () => {
+      const all = `datacenters:
+  a: { location: { lat: 1, lon: 2 }, bias: 10, description: first }
+  b: { location: { lat: 3, lon: 4 } }
+checks:
+  h: { type: https, port: 8443, path: /hc, expect: [200, 204], host: h.example, sni: s.example, tls_verify: false, body: ok, follow_redirects: true, interval: 2s, timeout: 500ms, jitter: 100ms, rise: 3, fall: 4 }
+  d: { type: dns, port: 53, query: example.com, qtype: A, expect: [0] }
+regions:
+  r: { match: { cidrs: [10.0.0.0/8], subdivisions: [US-WA], countries: [FR], continents: [EU] }, datacenters: [a, b] }
+  default: { datacenters: [b, a] }
+names:
+  n:
+    policy: geo
+    ttl: 15
+    max_answers: 3
+    check: h
+    fallback: nodata
+    regions: { own: { match: { continents: [AS] }, datacenters: [b] } }
+    pools: { a: [192.0.2.1, { address: 192.0.2.2, weight: 2, probe: "10.0.0.1:8080" }], b: [192.0.2.3] }
+`;
+      const r = load(['all.yaml', all]);
+      expect(r.messages).to.deep.equal([]);
+      const c = r.config;
+      expect(c.datacenters.get('a')!.bias).to.equal(10);
+      const h = c.checks.get('h')!;
+      expect([
+        h.port,
+        h.path,
+        h.expect,
+        h.host,
+        h.sni,
+        h.tlsVerify,
+        h.body,
+        h.followRedirects,
+        h.intervalMs,
+        h.timeoutMs,
+        h.jitterMs,
+        h.rise,
+        h.fall,
+      ]).to.deep.equal([8443, '/hc', [200, 204], 'h.example', 's.example', false, 'ok', true, 2000, 500, 100, 3, 4]);
+      const d = c.checks.get('d')!;
+      expect([d.query, d.qtype]).to.deep.equal(['example.com', 'A']);
+      const region = c.regions.get('r')!;
+      expect(region.match!.cidrs[0]!.text).to.equal('10.0.0.0/8');
+      expect([region.match!.subdivisions, region.match!.countries, region.match!.continents]).to.deep.equal([
+        ['US-WA'],
+        ['FR'],
+        ['EU'],
+      ]);
+      const n = [...c.names.values()][0]!;
+      expect([n.ttl, n.maxAnswers, n.check, n.fallback]).to.deep.equal([15, 3, 'h', 'nodata']);
+      expect([...n.regions!.keys()]).to.deep.equal(['own']);
+      expect(n.pools[0]!.endpoints[1]).to.include({ weight: 2 });
+      expect(n.pools[0]!.endpoints[1]!.probe).to.deep.equal({ host: '10.0.0.1', port: 8080 });
+      // Every property named in the schema appears in this file, so a new schema key without a loader fails here.
+      const keys = new Set<string>();
+      const walk = (node: unknown): void => {
+        if (node && typeof node === 'object') {
+          const props = (node as { properties?: Record<string, unknown> }).properties;
+          if (props) for (const k of Object.keys(props)) keys.add(k);
+          for (const v of Object.values(node)) walk(v);
+        }
+      };
+      walk(schema);
+      for (const k of keys)
+        expect(all.includes(`${k}:`) || k === 'lat' || k === 'lon', `schema key '${k}' is not exercised`).to.equal(
+          true,
+        );
+    });
+  });
+});
