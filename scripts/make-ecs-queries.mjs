@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Writes a dnsperf binary query file (-B: 2-byte length + message): NAME A with a distinct random
+// public IPv4 /24 as EDNS Client Subnet in every query (fixed seed), like the peers' workload B.
+// usage: node scripts/make-ecs-queries.mjs OUT NAME [COUNT=10000] [SEED=42]
+import { writeFileSync } from 'node:fs';
+
+const [out, name, countText = '10000', seedText = '42'] = process.argv.slice(2);
+if (!out || !name) {
+  console.error('usage: make-ecs-queries.mjs OUT NAME [COUNT] [SEED]');
+  process.exit(2);
+}
+let seed = Number(seedText) >>> 0;
+const rnd = () => {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const reserved = (a, b) => a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19));
+const qname = Buffer.concat([...name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+const seen = new Set();
+const parts = [];
+while (seen.size < Number(countText)) {
+  const a = 1 + Math.floor(rnd() * 223);
+  const b = Math.floor(rnd() * 256);
+  const c = Math.floor(rnd() * 256);
+  if (reserved(a, b) || seen.has(`${a}.${b}.${c}`)) continue;
+  seen.add(`${a}.${b}.${c}`);
+  const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
+  const question = Buffer.concat([qname, Buffer.from([0, 1, 0, 1])]);
+  const ecs = Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
+  const opt = Buffer.concat([Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, ecs.length]), ecs]);
+  const msg = Buffer.concat([header, question, opt]);
+  parts.push(Buffer.from([msg.length >> 8, msg.length & 255]), msg);
+}
+writeFileSync(out, Buffer.concat(parts));
