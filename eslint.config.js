@@ -5,7 +5,11 @@ import tseslint from 'typescript-eslint';
 const noServerImports = {
   'no-restricted-imports': [
     'error',
-    { patterns: [{ group: ['**/server/*', '../server/*'], message: 'geo/, health/ and zones/ must not import server/' }] },
+    {
+      patterns: [
+        { group: ['**/server/*', '../server/*'], message: 'geo/, health/ and zones/ must not import server/' },
+      ],
+    },
   ],
 };
 

@@ -78,9 +78,7 @@ describe('gslb CLI', () => {
     const r = spawnSync(process.execPath, [GSLB, 'check', '--zones', dir], { encoding: 'utf8' });
     expect(r.status).to.equal(1);
     const lines = r.stderr.trim().split('\n');
-    expect(lines).to.include.members([
-      "cli.test/records.zone:5: bad IPv4 address '192.0.2.300' for A record",
-    ]);
+    expect(lines).to.include.members(["cli.test/records.zone:5: bad IPv4 address '192.0.2.300' for A record"]);
     expect(lines.filter((l) => /^cli\.test\/records\.zone:\d+: /.test(l))).to.have.length(4);
     expect(r.stderr).to.match(/records\.zone:6: /);
     expect(r.stderr).to.match(/records\.zone:7: /);
@@ -100,7 +98,9 @@ describe('gslb CLI', () => {
   });
 
   it('usage errors exit 2 with a message', () => {
-    const r = spawnSync(process.execPath, [GSLB, 'serve', '--zones', dir, '--listen', 'nonsense'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [GSLB, 'serve', '--zones', dir, '--listen', 'nonsense'], {
+      encoding: 'utf8',
+    });
     expect(r.status).to.equal(2);
     expect(r.stderr).to.match(/listen address 'nonsense'/);
     const u = spawnSync(process.execPath, [GSLB, 'frobnicate'], { encoding: 'utf8' });

@@ -1,6 +1,15 @@
 // Authoritative DNS behaviour of issue 2, each case over real UDP and TCP sockets on loopback.
 import { expect } from 'chai';
-import { ask, buildQuery, decodeReply, exchange, startTestServer, tcpExchange, type TestServer, type Transport } from './helpers/dns.js';
+import {
+  ask,
+  buildQuery,
+  decodeReply,
+  exchange,
+  startTestServer,
+  tcpExchange,
+  type TestServer,
+  type Transport,
+} from './helpers/dns.js';
 
 const ZONES = 'test/fixtures/zones';
 const SOA_NEG = 'core.test 300 SOA';
@@ -79,14 +88,48 @@ describe('DNS core over real sockets', () => {
   describe('FORMERR for malformed queries', () => {
     const valid = () => buildQuery({ name: 'www.core.test', id: 4242 });
     const cases: Array<[string, () => Buffer]> = [
-      ['QDCOUNT 0', () => { const q = valid().subarray(0, 12); q.writeUInt16BE(0, 4); return Buffer.from(q); }],
-      ['QDCOUNT 2', () => { const q = valid(); q.writeUInt16BE(2, 4); return q; }],
-      ['ANCOUNT 1 without records', () => { const q = valid(); q.writeUInt16BE(1, 6); return q; }],
-      ['ARCOUNT 1 without records', () => { const q = valid(); q.writeUInt16BE(1, 10); return q; }],
+      [
+        'QDCOUNT 0',
+        () => {
+          const q = valid().subarray(0, 12);
+          q.writeUInt16BE(0, 4);
+          return Buffer.from(q);
+        },
+      ],
+      [
+        'QDCOUNT 2',
+        () => {
+          const q = valid();
+          q.writeUInt16BE(2, 4);
+          return q;
+        },
+      ],
+      [
+        'ANCOUNT 1 without records',
+        () => {
+          const q = valid();
+          q.writeUInt16BE(1, 6);
+          return q;
+        },
+      ],
+      [
+        'ARCOUNT 1 without records',
+        () => {
+          const q = valid();
+          q.writeUInt16BE(1, 10);
+          return q;
+        },
+      ],
       ['truncated name', () => valid().subarray(0, 16)],
       ['question missing type and class', () => valid().subarray(0, valid().length - 3)],
-      ['compression pointer loop in the question', () => Buffer.concat([valid().subarray(0, 12), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])])],
-      ['label length over 63', () => Buffer.concat([valid().subarray(0, 12), Buffer.from([0x50, 0x61, 0, 0, 1, 0, 1])])],
+      [
+        'compression pointer loop in the question',
+        () => Buffer.concat([valid().subarray(0, 12), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]),
+      ],
+      [
+        'label length over 63',
+        () => Buffer.concat([valid().subarray(0, 12), Buffer.from([0x50, 0x61, 0, 0, 1, 0, 1])]),
+      ],
       ['trailing garbage', () => Buffer.concat([valid(), Buffer.from([1, 2, 3])])],
     ];
     for (const [name, make] of cases) {
@@ -158,7 +201,10 @@ describe('DNS core over real sockets', () => {
   it('a CNAME loop terminates', async () => {
     const r = await ask(s, { name: 'loop1.core.test', type: 'A' });
     expect(r.rcode).to.equal(0);
-    expect(r.answer).to.deep.equal(['loop1.core.test 3600 CNAME loop2.core.test', 'loop2.core.test 3600 CNAME loop1.core.test']);
+    expect(r.answer).to.deep.equal([
+      'loop1.core.test 3600 CNAME loop2.core.test',
+      'loop2.core.test 3600 CNAME loop1.core.test',
+    ]);
   });
 
   it('synthesizes wildcard answers with the query name as owner (RFC 4592)', async () => {
@@ -174,7 +220,9 @@ describe('DNS core over real sockets', () => {
   });
 
   it('a wildcard does not cover existing names or names below them', async () => {
-    expect((await ask(s, { name: 'exists.wild.core.test', type: 'A' })).answer).to.deep.equal(['exists.wild.core.test 3600 A 192.0.2.7']);
+    expect((await ask(s, { name: 'exists.wild.core.test', type: 'A' })).answer).to.deep.equal([
+      'exists.wild.core.test 3600 A 192.0.2.7',
+    ]);
     expect((await ask(s, { name: 'exists.wild.core.test', type: 'TXT' })).answer).to.deep.equal([]);
     expect((await ask(s, { name: 'below.exists.wild.core.test', type: 'A' })).rcode).to.equal(3);
   });
@@ -190,8 +238,14 @@ describe('DNS core over real sockets', () => {
       expect(r.rcode, name).to.equal(0);
       expect(r.aa, name).to.equal(false);
       expect(r.answer).to.deep.equal([]);
-      expect(r.authority.sort()).to.deep.equal(['sub.core.test 3600 NS ns.elsewhere.example', 'sub.core.test 3600 NS ns1.sub.core.test']);
-      expect(r.additional.sort()).to.deep.equal(['ns1.sub.core.test 3600 A 192.0.2.8', 'ns1.sub.core.test 3600 AAAA 2001:db8::8']);
+      expect(r.authority.sort()).to.deep.equal([
+        'sub.core.test 3600 NS ns.elsewhere.example',
+        'sub.core.test 3600 NS ns1.sub.core.test',
+      ]);
+      expect(r.additional.sort()).to.deep.equal([
+        'ns1.sub.core.test 3600 A 192.0.2.8',
+        'ns1.sub.core.test 3600 AAAA 2001:db8::8',
+      ]);
     }
   });
 
@@ -207,9 +261,17 @@ describe('DNS core over real sockets', () => {
       ['core.test', 'NS', ['core.test 3600 NS ns.elsewhere.example', 'core.test 3600 NS ns1.core.test']],
       ['core.test', 'MX', ['core.test 3600 MX {"preference":10,"exchange":"mail.core.test"}']],
       ['txt.core.test', 'TXT', ['txt.core.test 3600 TXT hello world|second string']],
-      ['srv.core.test', 'SRV', ['srv.core.test 3600 SRV {"priority":1,"weight":2,"port":443,"target":"www.core.test"}']],
+      [
+        'srv.core.test',
+        'SRV',
+        ['srv.core.test 3600 SRV {"priority":1,"weight":2,"port":443,"target":"www.core.test"}'],
+      ],
       ['ptr.core.test', 'PTR', ['ptr.core.test 3600 PTR www.core.test']],
-      ['caa.core.test', 'CAA', ['caa.core.test 3600 CAA {"flags":0,"tag":"issue","value":"ca.example","issuerCritical":false}']],
+      [
+        'caa.core.test',
+        'CAA',
+        ['caa.core.test 3600 CAA {"flags":0,"tag":"issue","value":"ca.example","issuerCritical":false}'],
+      ],
       ['www.core.test', 'AAAA', ['www.core.test 3600 AAAA 2001:db8::3']],
       ['mail.core.test', 'A', ['mail.core.test 600 A 192.0.2.2']],
     ];
@@ -225,7 +287,10 @@ describe('DNS core over real sockets', () => {
     const r = await ask(s, { name: 'core.test', type: 'MX' });
     expect(r.additional).to.deep.equal(['mail.core.test 600 A 192.0.2.2']);
     const srv = await ask(s, { name: 'srv.core.test', type: 'SRV' });
-    expect(srv.additional.sort()).to.deep.equal(['www.core.test 3600 A 192.0.2.3', 'www.core.test 3600 AAAA 2001:db8::3']);
+    expect(srv.additional.sort()).to.deep.equal([
+      'www.core.test 3600 A 192.0.2.3',
+      'www.core.test 3600 AAAA 2001:db8::3',
+    ]);
   });
 
   it('answers ANY minimally (RFC 8482): one RRset', async () => {
@@ -254,7 +319,10 @@ describe('DNS core over real sockets', () => {
       expect(r.answer).to.deep.equal([]);
     });
     it('ignores unknown options', async () => {
-      const r = await ask(s, { name: 'www.core.test', edns: { options: [{ code: 65001, data: Buffer.from('abc') } as never] } });
+      const r = await ask(s, {
+        name: 'www.core.test',
+        edns: { options: [{ code: 65001, data: Buffer.from('abc') } as never] },
+      });
       expect(r.rcode).to.equal(0);
       expect(r.answer).to.have.length(1);
     });
@@ -272,7 +340,10 @@ describe('DNS core over real sockets', () => {
       expect(r[3]! & 0x0f).to.equal(1);
     });
     it('NSID when asked', async () => {
-      const r = await ask(s, { name: 'www.core.test', edns: { options: [{ code: 3, data: Buffer.alloc(0) } as never] } });
+      const r = await ask(s, {
+        name: 'www.core.test',
+        edns: { options: [{ code: 3, data: Buffer.alloc(0) } as never] },
+      });
       const nsid = r.opt!.options!.find((o) => o['code'] === 3);
       expect((nsid!['data'] as Buffer).toString()).to.equal('node-7');
       const none = await ask(s, { name: 'www.core.test', edns: {} });
@@ -294,7 +365,10 @@ describe('DNS core over real sockets', () => {
       expect(o['ip']).to.equal('192.0.2.0');
     });
     it('accepts IPv6 and source prefix 0', async () => {
-      expect((await ask(s, { name: 'www.core.test', edns: { options: [ecs(2, 56, 0, [0x20, 1, 0xd, 0xb8, 0, 0, 0])] } })).rcode).to.equal(0);
+      expect(
+        (await ask(s, { name: 'www.core.test', edns: { options: [ecs(2, 56, 0, [0x20, 1, 0xd, 0xb8, 0, 0, 0])] } }))
+          .rcode,
+      ).to.equal(0);
       expect((await ask(s, { name: 'www.core.test', edns: { options: [ecs(1, 0, 0, [])] } })).rcode).to.equal(0);
     });
     const bad: Array<[string, number[]]> = [
@@ -308,7 +382,10 @@ describe('DNS core over real sockets', () => {
     ];
     for (const [name, bytes] of bad) {
       it(`FORMERR: ${name}`, async () => {
-        const r = await ask(s, { name: 'www.core.test', edns: { options: [{ code: 8, data: Buffer.from(bytes) } as never] } });
+        const r = await ask(s, {
+          name: 'www.core.test',
+          edns: { options: [{ code: 8, data: Buffer.from(bytes) } as never] },
+        });
         expect(r.rcode).to.equal(1);
       });
     }

@@ -290,3 +290,21 @@ names:
     });
   });
 });
+
+describe('docs/policy.md', () => {
+  it('documents every key of the JSON Schema, every policy and every fallback', () => {
+    const doc = readFileSync('docs/policy.md', 'utf8');
+    const schema = JSON.parse(readFileSync('zones/policy.schema.json', 'utf8'));
+    const keys = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (node && typeof node === 'object') {
+        const props = (node as { properties?: Record<string, unknown> }).properties;
+        if (props) for (const k of Object.keys(props)) keys.add(k);
+        for (const v of Object.values(node)) walk(v);
+      }
+    };
+    walk(schema);
+    for (const k of [...keys, ...POLICIES, ...FALLBACKS])
+      expect(doc.includes('`' + k + '`'), `docs/policy.md lacks \`${k}\``).to.equal(true);
+  });
+});

@@ -84,7 +84,13 @@ export function buildQuery(o: QueryOptions): Buffer {
     type: 'query',
     id: o.id ?? Math.floor(Math.random() * 65535),
     flags: o.rd === false ? 0 : dnsPacket.RECURSION_DESIRED,
-    questions: [{ name: o.name, type: (o.type ?? 'A') as dnsPacket.RecordType, class: (o.class ?? 'IN') as dnsPacket.RecordClass }],
+    questions: [
+      {
+        name: o.name,
+        type: (o.type ?? 'A') as dnsPacket.RecordType,
+        class: (o.class ?? 'IN') as dnsPacket.RecordClass,
+      },
+    ],
   };
   if (o.edns) {
     packet.additionals = [
@@ -124,7 +130,13 @@ export function udpExchange(host: string, port: number, msg: Buffer, timeoutMs =
 }
 
 /** Sends several framed messages on one TCP connection and collects `expect` replies. */
-export function tcpExchange(host: string, port: number, msgs: Buffer[], expect = msgs.length, timeoutMs = 2000): Promise<Buffer[]> {
+export function tcpExchange(
+  host: string,
+  port: number,
+  msgs: Buffer[],
+  expect = msgs.length,
+  timeoutMs = 2000,
+): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host, port });
     const replies: Buffer[] = [];
@@ -179,7 +191,14 @@ export interface Reply {
   tc: boolean;
   ra: boolean;
   rd: boolean;
-  opt: (dnsPacket.Answer & { udpPayloadSize?: number; ednsVersion?: number; extendedRcode?: number; options?: Array<Record<string, unknown>> }) | undefined;
+  opt:
+    | (dnsPacket.Answer & {
+        udpPayloadSize?: number;
+        ednsVersion?: number;
+        extendedRcode?: number;
+        options?: Array<Record<string, unknown>>;
+      })
+    | undefined;
   answer: string[];
   authority: string[];
   additional: string[];

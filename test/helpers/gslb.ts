@@ -60,7 +60,11 @@ export function makeRig(opts: { zones?: string; geoip?: string[]; rng?: () => nu
   });
   const ask: Rig['ask'] = (name, type = 'A', client = '127.0.0.1') => {
     const [addr, prefix] = client.split('/');
-    const packet: dnsPacket.Packet = { type: 'query', id: 7, questions: [{ name, type: type as dnsPacket.RecordType }] };
+    const packet: dnsPacket.Packet = {
+      type: 'query',
+      id: 7,
+      questions: [{ name, type: type as dnsPacket.RecordType }],
+    };
     let peer = addr!;
     if (prefix !== undefined) {
       const v6 = addr!.includes(':');
@@ -69,16 +73,30 @@ export function makeRig(opts: { zones?: string; geoip?: string[]; rng?: () => nu
           type: 'OPT',
           name: '.',
           udpPayloadSize: 1232,
-          options: [{ code: 8, family: v6 ? 2 : 1, sourcePrefixLength: Number(prefix), scopePrefixLength: 0, ip: addr } as never],
+          options: [
+            {
+              code: 8,
+              family: v6 ? 2 : 1,
+              sourcePrefixLength: Number(prefix),
+              scopePrefixLength: 0,
+              ip: addr,
+            } as never,
+          ],
         } as never,
       ];
       peer = '127.0.0.1';
     }
-    const raw = pipeline.handleQuery(dnsPacket.encode(packet), { address: peer, port: 5300, family: peer.includes(':') ? 6 : 4 }, 'udp');
+    const raw = pipeline.handleQuery(
+      dnsPacket.encode(packet),
+      { address: peer, port: 5300, family: peer.includes(':') ? 6 : 4 },
+      'udp',
+    );
     if (!raw) throw new Error('dropped');
     const r = decodeReply(raw);
     const ecs = r.opt?.options?.find((o) => o['code'] === 8);
-    const addresses = (r.packet.answers ?? []).filter((a) => a.type === 'A' || a.type === 'AAAA').map((a) => String((a as { data: unknown }).data));
+    const addresses = (r.packet.answers ?? [])
+      .filter((a) => a.type === 'A' || a.type === 'AAAA')
+      .map((a) => String((a as { data: unknown }).data));
     return { ...r, scope: ecs ? Number(ecs['scopePrefixLength']) : null, addresses };
   };
   return { catalog, geo, health, pipeline, ask };

@@ -1,0 +1,28 @@
+// Entry point of the active checks: runs one probe of any type and never rejects.
+import type { ProbeResult, ProbeSpec } from '../probe-types.js';
+import { errorReason } from './common.js';
+import { dnsProbe } from './dns.js';
+import { httpProbe } from './http.js';
+import { tcpProbe } from './tcp.js';
+
+export type RunProbe = (spec: ProbeSpec, signal?: AbortSignal) => Promise<ProbeResult>;
+
+/** One probe; every failure (refused, timeout, bad status, TLS, abort, even a bug) is an ok:false result. */
+export const runProbe: RunProbe = async (spec, signal) => {
+  const at = Date.now();
+  try {
+    switch (spec.type) {
+      case 'tcp':
+        return await tcpProbe(spec, signal);
+      case 'http':
+      case 'https':
+        return await httpProbe(spec, signal);
+      case 'dns':
+        return await dnsProbe(spec, signal);
+      default:
+        return { ok: false, rttMs: 0, reason: `unknown check type ${String(spec.type)}`, at };
+    }
+  } catch (err) {
+    return { ok: false, rttMs: 0, reason: errorReason(err), at };
+  }
+};

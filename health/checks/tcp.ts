@@ -1,0 +1,13 @@
+// TCP check: healthy when a connection to host:port is accepted within the timeout.
+import net from 'node:net';
+import type { ProbeResult, ProbeSpec } from '../probe-types.js';
+import { attempt, errorReason } from './common.js';
+
+export function tcpProbe(spec: ProbeSpec, signal?: AbortSignal): Promise<ProbeResult> {
+  return attempt(spec, signal, (finish, defer) => {
+    const socket = net.connect({ host: spec.host, port: spec.port });
+    defer(() => socket.destroy());
+    socket.once('connect', () => finish(true, 'connected'));
+    socket.once('error', (err) => finish(false, errorReason(err)));
+  });
+}

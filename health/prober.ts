@@ -1,0 +1,227 @@
+// Probe scheduler: runs each target on its interval with jitter, bounded in flight, folding results
+// through the hysteresis and reporting every result (and whether up/down changed) to a callback.
+import { runProbe as realRunProbe, type RunProbe } from './checks/index.js';
+import { nextState, type TargetState } from './hysteresis.js';
+import { sameSpec, type ProbeResult, type ProbeTarget } from './probe-types.js';
+
+export type ResultListener = (key: string, result: ProbeResult, state: TargetState, changed: boolean) => void;
+
+export interface ProberOptions {
+  /** Called after every probe of a current target; `changed` is true on the first result and on up/down flips. */
+  readonly onResult?: ResultListener;
+  /** Called when onResult throws; the prober itself carries on. */
+  readonly onError?: (err: unknown) => void;
+  readonly runProbe?: RunProbe;
+  /** Clock (ms) for due times and synthesized results. */
+  readonly now?: () => number;
+  /** Uniform [0, 1) source for jitter. */
+  readonly rng?: () => number;
+  /** Most probes in flight at once (default 256); later ones wait their turn in order. */
+  readonly concurrency?: number;
+  /** Cap on the random delay of a new target's first probe (default 100ms): fast startup, slightly spread. */
+  readonly startSpreadMs?: number;
+}
+
+interface Entry {
+  target: ProbeTarget;
+  state: TargetState | undefined;
+  /** When the pending (or running) turn was due: the grid the next turn is placed on. */
+  due: number;
+  timer: NodeJS.Timeout | null;
+  /** Set while a probe runs: aborts it when the target goes away or the prober stops. */
+  running: AbortController | null;
+  queued: boolean;
+}
+
+export class Prober {
+  private readonly entries = new Map<string, Entry>();
+  private readonly queue: Entry[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly probe: RunProbe;
+  private readonly now: () => number;
+  private readonly rng: () => number;
+  private readonly concurrency: number;
+  private readonly startSpreadMs: number;
+  private started = false;
+  private skips = 0;
+
+  constructor(private readonly opts: ProberOptions = {}) {
+    this.probe = opts.runProbe ?? realRunProbe;
+    this.now = opts.now ?? Date.now;
+    this.rng = opts.rng ?? Math.random;
+    this.concurrency = Math.max(1, opts.concurrency ?? 256);
+    this.startSpreadMs = Math.max(0, opts.startSpreadMs ?? 100);
+  }
+
+  /** Probes in flight now. */
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  /** Turns skipped because the previous probe of the target was still running or waiting. */
+  get skippedTurns(): number {
+    return this.skips;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  state(key: string): TargetState | undefined {
+    return this.entries.get(key)?.state;
+  }
+
+  /** Known states of current targets (targets not yet probed are absent). */
+  states(): Map<string, TargetState> {
+    const out = new Map<string, TargetState>();
+    for (const [key, e] of this.entries) if (e.state) out.set(key, e.state);
+    return out;
+  }
+
+  /**
+   * Makes `targets` the probed set. A target whose spec is unchanged keeps its state and schedule
+   * (rise/fall/interval updates apply from its next turn); a new or changed one starts fresh and is
+   * probed right away; a missing one is stopped and its running probe aborted.
+   */
+  update(targets: readonly ProbeTarget[]): void {
+    const keep = new Set<string>();
+    for (const t of targets) {
+      if (keep.has(t.key)) continue;
+      keep.add(t.key);
+      const old = this.entries.get(t.key);
+      if (old && sameSpec(old.target.spec, t.spec)) {
+        const retimed = old.target.intervalMs !== t.intervalMs || old.target.jitterMs !== t.jitterMs;
+        old.target = t;
+        if (retimed && old.timer) {
+          clearTimeout(old.timer);
+          old.due = this.now() + t.intervalMs + this.jitter(t);
+          this.arm(old);
+        }
+        continue;
+      }
+      if (old) this.drop(old);
+      const e: Entry = { target: t, state: undefined, due: 0, timer: null, running: null, queued: false };
+      this.entries.set(t.key, e);
+      if (this.started) this.first(e);
+    }
+    for (const e of [...this.entries.values()]) if (!keep.has(e.target.key)) this.drop(e);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const e of this.entries.values()) this.first(e);
+  }
+
+  /** Stops every timer, aborts running probes and waits for them; states are kept for a later start(). */
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const e of this.entries.values()) {
+      if (e.timer) clearTimeout(e.timer);
+      e.timer = null;
+      e.queued = false;
+      e.running?.abort();
+    }
+    this.queue.length = 0;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private drop(e: Entry): void {
+    if (e.timer) clearTimeout(e.timer);
+    e.timer = null;
+    e.running?.abort();
+    // A queued entry is left in the queue and skipped when reached: it is no longer current.
+    if (this.entries.get(e.target.key) === e) this.entries.delete(e.target.key);
+  }
+
+  private current(e: Entry): boolean {
+    return this.started && this.entries.get(e.target.key) === e;
+  }
+
+  /** Up to ±jitterMs, capped at half the interval so turns never bunch up. */
+  private jitter(t: ProbeTarget): number {
+    const j = Math.max(0, Math.min(t.jitterMs, t.intervalMs / 2));
+    return (this.rng() * 2 - 1) * j;
+  }
+
+  private first(e: Entry): void {
+    e.due = this.now() + this.rng() * Math.min(Math.max(0, e.target.jitterMs), this.startSpreadMs);
+    this.arm(e);
+  }
+
+  private arm(e: Entry): void {
+    const t = e.target;
+    // Clamped so a clock jump cannot park a target for hours or spin it.
+    const delay = Math.min(Math.max(0, e.due - this.now()), t.intervalMs + t.jitterMs);
+    e.timer = setTimeout(() => this.turn(e), delay);
+  }
+
+  private turn(e: Entry): void {
+    e.timer = null;
+    if (!this.current(e)) return;
+    // The next turn is placed on the grid of due times, not after the probe ends: no drift.
+    const now = this.now();
+    let next = e.due + e.target.intervalMs + this.jitter(e.target);
+    if (next <= now) next = now + e.target.intervalMs + this.jitter(e.target); // far behind: restart the grid
+    e.due = next;
+    this.arm(e);
+    if (e.running || e.queued) {
+      this.skips++;
+      return;
+    }
+    if (this.inFlight.size < this.concurrency) this.run(e);
+    else {
+      e.queued = true;
+      this.queue.push(e);
+    }
+  }
+
+  private run(e: Entry): void {
+    const ctl = new AbortController();
+    e.running = ctl;
+    const p = this.settle(e, ctl);
+    this.inFlight.add(p);
+    void p.finally(() => {
+      this.inFlight.delete(p);
+      this.pump();
+    });
+  }
+
+  /** Runs one probe and applies its result; never rejects. */
+  private async settle(e: Entry, ctl: AbortController): Promise<void> {
+    let r: ProbeResult;
+    try {
+      r = await this.probe(e.target.spec, ctl.signal);
+    } catch (err) {
+      r = {
+        ok: false,
+        rttMs: 0,
+        reason: `probe error: ${err instanceof Error ? err.message : String(err)}`,
+        at: this.now(),
+      };
+    }
+    e.running = null;
+    if (ctl.signal.aborted || !this.current(e)) return;
+    const prev = e.state;
+    const state = nextState(prev, r, e.target);
+    e.state = state;
+    try {
+      this.opts.onResult?.(e.target.key, r, state, prev === undefined || prev.up !== state.up);
+    } catch (err) {
+      try {
+        this.opts.onError?.(err);
+      } catch {
+        // Nothing left to report to.
+      }
+    }
+  }
+
+  private pump(): void {
+    while (this.started && this.inFlight.size < this.concurrency) {
+      const e = this.queue.shift();
+      if (!e) return;
+      e.queued = false;
+      if (this.current(e)) this.run(e);
+    }
+  }
+}
