@@ -1,6 +1,7 @@
 // Lint rules; the import restrictions keep module boundaries: geo/, health/ and zones/ never import server/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 const noServerImports = {
   'no-restricted-imports': [
@@ -25,7 +26,7 @@ export default tseslint.config(
   },
   { files: ['geo/**/*.ts', 'health/**/*.ts', 'zones/**/*.ts'], rules: noServerImports },
   {
-    files: ['**/*.js', 'bin/gslb'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['**/*.js', '**/*.mjs', 'bin/gslb'],
+    languageOptions: { globals: globals.node },
   },
 );

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console, Buffer, setTimeout, clearTimeout */
 // compare-peers.mjs: conformance comparison harness for the authoritative server.
 //
 // Starts Knot DNS (knotd) and NSD on 127.0.0.1 (free ports, configs and state in a temp dir under /tmp, run as
