@@ -7,6 +7,7 @@ import type { GeoData } from '../geo/geoip.js';
 import { encodeSections, type EncodedReply } from './encode.js';
 import { ClassifierCache } from './gslb/classify.js';
 import { LbAnswerer } from './gslb/answerer.js';
+import { silentLogger, type Logger } from './log.js';
 import { ParsedQuery } from './query.js';
 
 export interface CompiledAnswer {
@@ -74,7 +75,7 @@ function compileNode(
 }
 
 /** Precompiles replies for every name of every zone. */
-export function compileCatalog(zones: readonly Zone[], geo: GeoData): Catalog {
+export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger = silentLogger): Catalog {
   const out = new Map<string, CompiledZone>();
   const classifiers = new ClassifierCache(geo);
   for (const zone of zones) {
@@ -85,7 +86,7 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData): Catalog {
     const p = zone.policy;
     for (const [key, node] of zone.nodes) {
       const lb = node.lb
-        ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p.checks)
+        ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p.checks, log)
         : null;
       nodes.set(key, compileNode(zone, node, types, otherType, lb));
     }

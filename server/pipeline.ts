@@ -89,6 +89,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
             : 6;
     const r = lb.reply(id, family, c.family, c.bytes, opts.health(), rng);
     const reply = lb.pick(r);
+    lb.count(r);
     stats.count(reply.wire[3]! & 0x0f);
     opt.ecsScope = scopeFor(lb, r.byClass, r.outcome, c);
     const out = finishReply(reply, msg, q, limit, opt);

@@ -119,3 +119,20 @@ describe('GSLB geo policy with a City database', () => {
     expect(dcOf(v4only.ask('www.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
   });
 });
+
+describe('GSLB with a Country database (no coordinates)', () => {
+  it('nearest uses the country centroid; continents come from the country table', async () => {
+    const { buildCountryFixture } = await import('./helpers/geo-fixtures.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { locate } = await import('../geo/geoip.js');
+    const rig = makeRig({ geoip: [buildCountryFixture(mkdtempSync(join(tmpdir(), 'gslb-cc-')))] });
+    const loc = locate(rig.geo, 4, Uint8Array.from([81, 2, 69, 142])).location!;
+    expect(loc.coordinates).to.equal('country-centroid');
+    expect(loc.country).to.equal('GB');
+    expect(dcOf(rig.ask('near.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
+    expect(dcOf(rig.ask('near.lb.test', 'A', '2001:218::/32').addresses)).to.equal('ap-south');
+    expect(dcOf(rig.ask('www.lb.test', 'A', '89.160.20.128/25').addresses)).to.equal('eu-west');
+  });
+});

@@ -199,3 +199,41 @@ describe('GSLB policies', () => {
     }
   });
 });
+
+describe('fallback is counted and logged', () => {
+  it('counts decisions by datacenter and outcome, and logs when a name falls back', async () => {
+    const { loadZones } = await import('../zones/load.js');
+    const { compileCatalog } = await import('../server/catalog.js');
+    const { createPipeline } = await import('../server/pipeline.js');
+    const { StaticHealth } = await import('../health/static-health.js');
+    const { buildQuery } = await import('./helpers/dns.js');
+    const { cityDatabase } = await import('./helpers/gslb.js');
+    const { openGeoData } = await import('../geo/geoip.js');
+    const lines: Array<[object | string, string | undefined]> = [];
+    const log = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (o: object | string, m?: string) => void lines.push([o, m]),
+    };
+    const catalog = compileCatalog(loadZones('test/fixtures/gslb').zones, openGeoData([cityDatabase()]), log);
+    const health = new StaticHealth();
+    const p = createPipeline(() => catalog, {
+      nsid: null,
+      chaos: { identity: 't', version: null },
+      log,
+      health: () => health.view(),
+    });
+    const ask = () =>
+      p.handleQuery(buildQuery({ name: 'fb-nodata.lb.test' }), { address: '127.0.0.1', port: 1, family: 4 }, 'udp');
+    ask();
+    ask();
+    health.set('web|192.0.2.10|80', { up: false });
+    ask();
+    const lb = [...catalog.zones.values()][0]!.nodes.get('\x09fb-nodata\x02lb\x04test\x00')!.lb!;
+    expect(Object.fromEntries(lb.decisions)).to.deep.equal({ 'us-east|primary': 2, '-|nodata': 1 });
+    expect(lines).to.have.length(1);
+    expect(lines[0]![1]).to.match(/fallback/);
+    expect(lines[0]![0]).to.deep.include({ name: 'fb-nodata.lb.test.', fallback: 'nodata' });
+  });
+});

@@ -14,10 +14,10 @@ import { intFlag, parse, UsageError } from './args.js';
 
 const DEFAULT_LISTEN = ['127.0.0.1:5353', '[::1]:5353'];
 
-function buildCatalog(dir: string, geo: GeoData): { catalog: Catalog | null; errors: string[] } {
+function buildCatalog(dir: string, geo: GeoData, log: Logger): { catalog: Catalog | null; errors: string[] } {
   const loaded = loadZones(dir);
   if (loaded.errors.length > 0) return { catalog: null, errors: loaded.errors.map(formatZoneError) };
-  return { catalog: compileCatalog(loaded.zones, geo), errors: [] };
+  return { catalog: compileCatalog(loaded.zones, geo, log), errors: [] };
 }
 
 /** Opens the GeoIP databases given (first hit wins), or the bundled DB-IP country database. */
@@ -70,7 +70,7 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`refusing to start: ${(err as Error).message}\n`);
     return 1;
   }
-  const first = buildCatalog(zonesDir, geo);
+  const first = buildCatalog(zonesDir, geo, log);
   if (!first.catalog) {
     for (const e of first.errors) process.stderr.write(e + '\n');
     process.stderr.write(`refusing to start: ${first.errors.length} error(s) in ${zonesDir}\n`);
@@ -92,7 +92,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   // Reload builds the new catalog off to the side and swaps it in one assignment; errors keep the old one.
   process.on('SIGHUP', () => {
-    const next = buildCatalog(zonesDir, geo);
+    const next = buildCatalog(zonesDir, geo, log);
     if (next.catalog) {
       catalog = next.catalog;
       log.info({ zones: catalog.zones.size }, 'reloaded');

@@ -2,7 +2,8 @@
 // (client class, address family, health epoch) and kept as precompiled wire replies, one per
 // round-robin slot; per-query policies (weighted, hashed) pick a datacenter, then reuse its replies.
 import type { HealthView } from '../../health/view.js';
-import type { DnsName } from '../../zones/name.js';
+import { nameToText, type DnsName } from '../../zones/name.js';
+import { silentLogger, type Logger } from '../log.js';
 import type { Check, LbName } from '../../zones/policy-types.js';
 import { QTYPE, type AnswerRecord, type Sections } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
@@ -18,6 +19,8 @@ export interface LbReply {
   readonly datacenter: string | null;
   /** Whether the reply depends on the client's class (so the ECS scope is the class's prefix). */
   readonly byClass: boolean;
+  /** Counter key "datacenter|outcome" for decision counts. */
+  readonly key: string;
 }
 
 /** Records for a decision: owner null points at the question (exact-name answers). */
@@ -47,6 +50,7 @@ export class LbAnswerer {
     private readonly zone: Zone,
     readonly classifier: Classifier | null,
     private readonly checks: ReadonlyMap<string, Check>,
+    private readonly log: Logger = silentLogger,
   ) {
     this.qmsg = Buffer.alloc(12 + name.owner.wire.length + 4);
     name.owner.wire.copy(this.qmsg, 12);
@@ -86,12 +90,25 @@ export class LbAnswerer {
       for (let s = 0; s < slots; s++)
         replies.push(encodeSections(this.qmsg, this.q, sections(decisionRecords(d, this.name, null, s), 0, [])));
     }
+    if (d.outcome === 'fallback' || d.outcome === 'servfail' || (d.outcome === 'nodata' && d.fallback !== null))
+      this.log.warn(
+        { name: nameToText(this.name.owner.wire), family: d.family, fallback: d.fallback, candidates: d.order },
+        'every candidate is down: answering with the fallback',
+      );
     return {
       replies,
       outcome: d.outcome,
       datacenter: d.chosen,
       byClass: this.variesByClient && d.outcome !== 'nodata',
+      key: `${d.chosen ?? '-'}|${d.outcome}`,
     };
+  }
+
+  /** Decisions served since start, by "datacenter|outcome" (primary, failover, fallback, nodata, servfail). */
+  readonly decisions = new Map<string, number>();
+
+  count(r: LbReply): void {
+    this.decisions.set(r.key, (this.decisions.get(r.key) ?? 0) + 1);
   }
 
   private sync(health: HealthView): void {
