@@ -29,7 +29,7 @@ export interface ProbeResult {
 }
 
 export interface ProbeTarget {
-  /** targetKey(check, endpoint, port): names sharing a target share its state. */
+  /** targetKey(check, endpoint): names sharing a target share its state. */
   readonly key: string;
   readonly spec: ProbeSpec;
   readonly intervalMs: number;
@@ -42,7 +42,7 @@ export interface ProbeTarget {
 export function probeTargetsFor(check: Check, endpoints: readonly Endpoint[]): ProbeTarget[] {
   const out = new Map<string, ProbeTarget>();
   for (const ep of endpoints) {
-    const key = targetKey(check.name, ep, check.port);
+    const key = targetKey(check, ep);
     if (out.has(key)) continue;
     const spec: ProbeSpec = Object.freeze({
       type: check.type,

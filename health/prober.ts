@@ -12,7 +12,7 @@ export interface ProberOptions {
   /** Called when onResult throws; the prober itself carries on. */
   readonly onError?: (err: unknown) => void;
   readonly runProbe?: RunProbe;
-  /** Clock (ms) for due times and synthesized results. */
+  /** Wall clock (ms since the epoch) for due times and the `at` of synthesized failures. */
   readonly now?: () => number;
   /** Uniform [0, 1) source for jitter. */
   readonly rng?: () => number;

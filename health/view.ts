@@ -1,7 +1,7 @@
 // The health snapshot the DNS decision reads: per probe target, up/down plus the figures load-aware
 // policies use. Sources (embedded prober, Redis subscriber, tests) publish immutable views; a new
 // epoch number means "something changed, recompute cached decisions".
-import type { Endpoint } from '../zones/policy-types.js';
+import type { Check, Endpoint } from '../zones/policy-types.js';
 
 export interface TargetHealth {
   readonly up: boolean;
@@ -38,9 +38,39 @@ export const UNKNOWN_UP: TargetHealth = Object.freeze({
 
 export const NO_CHECK: TargetHealth = Object.freeze({ ...UNKNOWN_UP, reason: 'no check configured' });
 
-/** The probe target of an endpoint under a check: what is probed, so names sharing it share state. */
-export function targetKey(check: string, ep: Endpoint, checkPort: number): string {
+/** 32-bit FNV-1a of a string, hex: a short fingerprint. */
+function fingerprint(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * The probe target of an endpoint under a check: what is probed and how. Names sharing it share state.
+ * The fingerprint of the check's settings is part of the key, so DNS nodes running different config
+ * versions during a rollout each get results for their own version of a check instead of fighting.
+ */
+export function targetKey(check: Check, ep: Endpoint): string {
   const host = ep.probe?.host ?? ep.address;
-  const port = ep.probe?.port ?? checkPort;
-  return `${check}|${host}|${port}`;
+  const port = ep.probe?.port ?? check.port;
+  const how = [
+    check.type,
+    check.path,
+    check.expect.join(','),
+    check.host,
+    check.sni,
+    check.tlsVerify,
+    check.body,
+    check.followRedirects,
+    check.query,
+    check.qtype,
+    check.timeoutMs,
+    check.intervalMs,
+    check.rise,
+    check.fall,
+  ].join('|');
+  return `${check.name}|${host}|${port}|${fingerprint(how)}`;
 }

@@ -4,7 +4,21 @@
 import { expect } from 'chai';
 import { dcOf, makeRig, seeded, type Rig } from './helpers/gslb.js';
 
-const key = (addr: string) => `web|${addr}|80`;
+import { targetKey } from '../health/view.js';
+import { GSLB_ZONES } from './helpers/gslb.js';
+import { loadZones } from '../zones/load.js';
+
+/** The health key of a fixture endpoint under the 'web' check. */
+const webCheck = loadZones(GSLB_ZONES).zones[0]!.policy.checks.get('web')!;
+const key = (addr: string) =>
+  targetKey(webCheck, {
+    address: addr,
+    family: addr.includes(':') ? 6 : 4,
+    bytes: Buffer.alloc(4),
+    weight: 1,
+    probe: null,
+    datacenter: '',
+  });
 
 describe('GSLB policies', () => {
   let rig: Rig;
@@ -228,7 +242,7 @@ describe('fallback is counted and logged', () => {
       p.handleQuery(buildQuery({ name: 'fb-nodata.lb.test' }), { address: '127.0.0.1', port: 1, family: 4 }, 'udp');
     ask();
     ask();
-    health.set('web|192.0.2.10|80', { up: false });
+    health.set(key('192.0.2.10'), { up: false });
     ask();
     const lb = [...catalog.zones.values()][0]!.nodes.get('\x09fb-nodata\x02lb\x04test\x00')!.lb!;
     expect(Object.fromEntries(lb.decisions)).to.deep.equal({ 'us-east|primary': 2, '-|nodata': 1 });

@@ -80,11 +80,18 @@ function request(spec: ProbeSpec, hop: Hop, redirects: number, finish: Finish, d
   const headers: Record<string, string> = { 'user-agent': 'gslb-health-check', connection: 'close' };
   if (hop.hostHeader !== null) headers['host'] = hop.hostHeader;
   const options = { host: hop.host, port: hop.port, path: hop.path, method: 'GET', headers, agent: false };
-  const req = hop.tls
-    ? https.request({ ...options, servername: hop.servername, rejectUnauthorized: spec.tlsVerify })
-    : http.request(options);
+  let req: http.ClientRequest;
+  try {
+    req = hop.tls
+      ? https.request({ ...options, servername: hop.servername, rejectUnauthorized: spec.tlsVerify })
+      : http.request(options);
+  } catch (err) {
+    // Bad options (a redirect's odd host or path) throw before any socket exists.
+    return finish(false, errorReason(err));
+  }
   defer(() => req.destroy());
-  req.once('error', (err) => finish(false, errorReason(err)));
+  // `on`, not `once`: destroying a request can emit a second error, which must not go unhandled.
+  req.on('error', (err) => finish(false, errorReason(err)));
   req.once('response', (res) => {
     defer(() => res.destroy());
     const status = res.statusCode ?? 0;
@@ -116,5 +123,5 @@ function readBody(res: http.IncomingMessage, want: string, status: number, finis
     else if (size >= MAX_BODY) finish(false, `body does not contain "${want}"`);
   });
   res.once('end', () => finish(false, `body does not contain "${want}"`));
-  res.once('error', (err) => finish(false, errorReason(err)));
+  res.on('error', (err) => finish(false, errorReason(err)));
 }

@@ -8,6 +8,6 @@ export function tcpProbe(spec: ProbeSpec, signal?: AbortSignal): Promise<ProbeRe
     const socket = net.connect({ host: spec.host, port: spec.port });
     defer(() => socket.destroy());
     socket.once('connect', () => finish(true, 'connected'));
-    socket.once('error', (err) => finish(false, errorReason(err)));
+    socket.on('error', (err) => finish(false, errorReason(err)));
   });
 }

@@ -26,7 +26,7 @@ export function endpointStates(
   const out: EndpointState[] = [];
   for (const ep of pool.endpoints) {
     if (ep.family !== family) continue;
-    const h = check ? health.target(targetKey(check.name, ep, check.port)) : NO_CHECK;
+    const h = check ? health.target(targetKey(check, ep)) : NO_CHECK;
     const drained = health.isDrained(dc, ep.address);
     out.push({ endpoint: ep, health: h, drained, usable: h.up && !drained && ep.weight > 0 });
   }

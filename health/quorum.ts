@@ -1,0 +1,137 @@
+// Combining many agents' reports into one verdict per target: only fresh agents vote, an agent that
+// sees everything down (its own datacenter included) is discounted as cut off, and a target is up
+// when at least a quorum of the votes say so. Pure: time and inputs are parameters.
+import { UNKNOWN_UP, type TargetHealth } from './view.js';
+
+/** One agent's latest result for one target, as published. */
+export interface ReportedResult {
+  readonly up: boolean;
+  readonly rttMs: number | null;
+  readonly reason: string;
+  /** When the agent's state for the target last changed (agent clock, ms). */
+  readonly since: number;
+  readonly connections?: number | null;
+  readonly capacity?: number | null;
+  readonly bandwidthBps?: number | null;
+}
+
+export interface AgentReports {
+  readonly agent: string;
+  readonly datacenter: string;
+  /** When this node last heard from the agent (this node's clock, ms). */
+  readonly heardAt: number;
+  readonly results: ReadonlyMap<string, ReportedResult>;
+}
+
+export interface QuorumConfig {
+  /** Reports from agents not heard from for longer than this are ignored. */
+  readonly maxAgeMs: number;
+  /** Votes needed for "up": 'majority' of the fresh voters, or a fixed count (capped at the voters). */
+  readonly quorum: 'majority' | number;
+}
+
+export interface AgentVerdict {
+  readonly agent: string;
+  readonly datacenter: string;
+  readonly ageMs: number;
+  readonly fresh: boolean;
+  readonly discounted: boolean;
+  readonly reason: string;
+}
+
+export interface Combined {
+  readonly targets: ReadonlyMap<string, TargetHealth>;
+  readonly agents: readonly AgentVerdict[];
+}
+
+/** Which datacenters a target serves (from the probe plan), to recognise an agent's own targets. */
+export type TargetDatacenters = ReadonlyMap<string, readonly string[]>;
+
+function cutOff(a: AgentReports, dcs: TargetDatacenters): string | null {
+  if (a.results.size < 2) return null;
+  let own = 0;
+  for (const [key, r] of a.results) {
+    if (r.up) return null;
+    if (dcs.get(key)?.includes(a.datacenter)) own++;
+  }
+  if (own === 0) return null;
+  return `sees all ${a.results.size} targets down, ${own} in its own datacenter: probably cut off; discounted`;
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function combine(
+  all: readonly AgentReports[],
+  dcs: TargetDatacenters,
+  cfg: QuorumConfig,
+  now: number,
+): Combined {
+  const verdicts: AgentVerdict[] = [];
+  const fresh: AgentReports[] = [];
+  const cut = new Set<AgentReports>();
+  for (const a of all) {
+    const ageMs = Math.max(0, now - a.heardAt);
+    const isFresh = ageMs <= cfg.maxAgeMs;
+    const why = isFresh ? cutOff(a, dcs) : null;
+    if (isFresh) fresh.push(a);
+    if (why) cut.add(a);
+    verdicts.push({
+      agent: a.agent,
+      datacenter: a.datacenter,
+      ageMs,
+      fresh: isFresh,
+      discounted: why !== null,
+      reason: isFresh ? (why ?? 'ok') : `stale: last heard ${ageMs} ms ago`,
+    });
+  }
+  // If every fresh agent looks cut off, nobody is discounted: that is an outage, not a partition.
+  const voters = cut.size === fresh.length ? fresh : fresh.filter((a) => !cut.has(a));
+  if (cut.size === fresh.length && cut.size > 0)
+    for (let i = 0; i < verdicts.length; i++) {
+      const v = verdicts[i]!;
+      if (v.discounted)
+        verdicts[i] = { ...v, discounted: false, reason: 'sees everything down, as every agent does: counted' };
+    }
+
+  const keys = new Set<string>();
+  for (const a of voters) for (const k of a.results.keys()) keys.add(k);
+  const targets = new Map<string, TargetHealth>();
+  for (const key of keys) {
+    let upVotes = 0;
+    let votes = 0;
+    const rtts: number[] = [];
+    const downReasons: string[] = [];
+    let since = 0;
+    let connections: number | null = null;
+    let capacity: number | null = null;
+    let bandwidth: number | null = null;
+    for (const a of voters) {
+      const r = a.results.get(key);
+      if (!r) continue;
+      votes++;
+      since = Math.max(since, r.since);
+      if (r.up) {
+        upVotes++;
+        if (r.rttMs !== null) rtts.push(r.rttMs);
+      } else downReasons.push(`${a.agent}: ${r.reason}`);
+      // Load figures describe the endpoint, not the vantage point: the freshest non-null wins.
+      if (r.connections != null) connections = r.connections;
+      if (r.capacity != null) capacity = r.capacity;
+      if (r.bandwidthBps != null) bandwidth = r.bandwidthBps;
+    }
+    const need = cfg.quorum === 'majority' ? Math.floor(votes / 2) + 1 : Math.min(cfg.quorum, votes);
+    const up = upVotes >= need;
+    const reason = up
+      ? `up: ${upVotes}/${votes} agents`
+      : `down: ${votes - upVotes}/${votes} agents (${downReasons.slice(0, 3).join('; ')})`;
+    targets.set(key, { up, rttMs: median(rtts), connections, capacity, bandwidthBps: bandwidth, reason, since });
+  }
+  return { targets, agents: verdicts };
+}
+
+export { UNKNOWN_UP };
