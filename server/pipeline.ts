@@ -122,6 +122,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
         health: opts.health(),
         checks: zone!.zone.policy.checks,
         rng,
+        now: Date.now(),
       });
       if (d.outcome === 'servfail') sections = { ...sections, rcode: RCODE.SERVFAIL };
       else if (d.endpoints.length === 0) sections = { ...sections, authority: [zone!.zone.negativeSoa] };

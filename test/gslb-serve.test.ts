@@ -147,7 +147,8 @@ describe('gslb serve with load-balanced names (real process)', () => {
     ]);
     expect(e.chosen).to.equal('us-east');
     expect(e.outcome).to.equal('failover');
-    expect(e.answer).to.deep.equal(['www.lb.test. 30 IN AAAA 2001:db8:10::10']);
+    // Failover: the health-aware TTL is ceil(30 / 4) = 8 s while eu-west is down.
+    expect(e.answer).to.deep.equal(['www.lb.test. 8 IN AAAA 2001:db8:10::10']);
     expect(e.scope).to.equal(null);
   });
 

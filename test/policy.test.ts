@@ -233,6 +233,7 @@ names:
   n:
     policy: geo
     ttl: 15
+    min_ttl: 4
     max_answers: 3
     check: h
     fallback: nodata
@@ -269,7 +270,7 @@ names:
         ['EU'],
       ]);
       const n = [...c.names.values()][0]!;
-      expect([n.ttl, n.maxAnswers, n.check, n.fallback]).to.deep.equal([15, 3, 'h', 'nodata']);
+      expect([n.ttl, n.minTtl, n.maxAnswers, n.check, n.fallback]).to.deep.equal([15, 4, 3, 'h', 'nodata']);
       expect([...n.regions!.keys()]).to.deep.equal(['own']);
       expect(n.pools[0]!.endpoints[1]).to.include({ weight: 2 });
       expect(n.pools[0]!.endpoints[1]!.probe).to.deep.equal({ host: '10.0.0.1', port: 8080 });

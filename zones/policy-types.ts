@@ -100,6 +100,8 @@ export interface LbName {
   readonly owner: DnsName;
   readonly policy: PolicyName;
   readonly ttl: number;
+  /** Floor of the shorter, health-aware TTL. */
+  readonly minTtl: number;
   readonly maxAnswers: number;
   readonly check: string | null;
   readonly fallback: Fallback;
@@ -120,4 +122,5 @@ export interface PolicyConfig {
 }
 
 export const DEFAULT_TTL = 30;
+export const DEFAULT_MIN_TTL = 5;
 export const DEFAULT_MAX_ANSWERS = 8;

@@ -7,6 +7,7 @@ import { parseCidr, parseIp } from './address.js';
 import { parseName, type DnsName } from './name.js';
 import {
   DEFAULT_MAX_ANSWERS,
+  DEFAULT_MIN_TTL,
   DEFAULT_TTL,
   type Check,
   type CheckType,
@@ -395,6 +396,7 @@ function buildName(
     owner: owner.name,
     policy,
     ttl: (raw['ttl'] as number) ?? DEFAULT_TTL,
+    minTtl: Math.min((raw['min_ttl'] as number) ?? DEFAULT_MIN_TTL, (raw['ttl'] as number) ?? DEFAULT_TTL),
     maxAnswers: (raw['max_answers'] as number) ?? DEFAULT_MAX_ANSWERS,
     check,
     fallback: (raw['fallback'] as Fallback) ?? 'all',

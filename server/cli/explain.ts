@@ -206,6 +206,7 @@ export function explainQuery(
         health,
         checks: zone.zone.policy.checks,
         rng,
+        now: Date.now(),
       });
       out.loadBalanced = true;
       out.policy = lb.name.policy;

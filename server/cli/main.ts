@@ -1,6 +1,8 @@
 // The `gslb` entry point: dispatches subcommands and turns usage errors into exit code 2.
 import { runCheck } from './check.js';
 import { runExplain } from './explain.js';
+import { runAgent } from './agent.js';
+import { runDrain } from './drain.js';
 import { UsageError } from './args.js';
 import { runServe } from './serve.js';
 
@@ -9,6 +11,12 @@ const USAGE = `usage: gslb <command> [options]
 commands:
   serve   --zones DIR [--listen ADDR:PORT]... [--geoip FILE]... [--nsid TEXT] [--identity TEXT]
           [--version-string TEXT] [--tcp-idle-timeout MS] [--tcp-max-connections N] [--log-level LEVEL]
+          [--redis URL [--redis-prefix P] [--node-id ID] [--quorum majority|N] [--max-age DUR]
+           [--grace DUR] [--stale-policy open|keep]]
+  agent   --redis URL --datacenter NAME [--id ID] [--redis-prefix P] [--log-level LEVEL]
+  drain   --redis URL (--endpoint ADDR | --datacenter NAME) [--for DUR] [--reason TEXT] [--redis-prefix P]
+  drain   --redis URL --list
+  undrain --redis URL (--endpoint ADDR | --datacenter NAME) [--redis-prefix P]
   check   --zones DIR
   explain --zones DIR NAME [TYPE] --client IP[/PREFIX] [--geoip FILE]... [--json] [--down DC]...
 `;
@@ -22,6 +30,12 @@ async function main(argv: string[]): Promise<number> {
       return runCheck(rest);
     case 'explain':
       return runExplain(rest);
+    case 'agent':
+      return runAgent(rest);
+    case 'drain':
+      return runDrain(rest, false);
+    case 'undrain':
+      return runDrain(rest, true);
     case undefined:
     case 'help':
     case '--help':

@@ -3,8 +3,13 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { bundledDatabasePath } from '../../geo/bundled.js';
 import { openGeoData, type GeoData } from '../../geo/geoip.js';
-import { StaticHealth } from '../../health/static-health.js';
+import { EmbeddedHealthSource } from '../../health/embedded-source.js';
+import { planFor } from '../../health/plan.js';
+import { RedisHealthSource, type StalePolicy } from '../../health/redis-source.js';
+import { parseRedisUrl } from '../../health/redis-connect.js';
+import type { HealthSource } from '../../health/source.js';
 import { loadZones } from '../../zones/load.js';
+import { durationMs } from '../../zones/policy.js';
 import { formatZoneError } from '../../zones/records.js';
 import { compileCatalog, type Catalog } from '../catalog.js';
 import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
@@ -14,10 +19,40 @@ import { intFlag, parse, UsageError } from './args.js';
 
 const DEFAULT_LISTEN = ['127.0.0.1:5353', '[::1]:5353'];
 
-function buildCatalog(dir: string, geo: GeoData, log: Logger): { catalog: Catalog | null; errors: string[] } {
+interface Built {
+  readonly catalog: Catalog;
+  readonly plan: ReturnType<typeof planFor>;
+}
+
+function buildCatalog(dir: string, geo: GeoData, log: Logger): { built: Built | null; errors: string[] } {
   const loaded = loadZones(dir);
-  if (loaded.errors.length > 0) return { catalog: null, errors: loaded.errors.map(formatZoneError) };
-  return { catalog: compileCatalog(loaded.zones, geo, log), errors: [] };
+  if (loaded.errors.length > 0) return { built: null, errors: loaded.errors.map(formatZoneError) };
+  const catalog = compileCatalog(loaded.zones, geo, log);
+  return { built: { catalog, plan: planFor(loaded.zones.map((z) => z.policy)) }, errors: [] };
+}
+
+/** A duration flag ("500ms", "5s", "1m" or seconds), with the flag's name in the error. */
+export function durationFlag(name: string, value: string | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  if (!/^[0-9]+(\.[0-9]+)?(ms|s|m)?$/.test(value))
+    throw new UsageError(`--${name} must be a duration like 500ms, 5s or 1m, got '${value}'`);
+  return durationMs(/[a-z]$/.test(value) ? value : Number(value), fallbackMs);
+}
+
+export function redisFlags(values: {
+  redis?: string;
+  'redis-prefix'?: string;
+}): { url: string; prefix: string } | null {
+  if (!values.redis) return null;
+  try {
+    parseRedisUrl(values.redis);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const prefix = values['redis-prefix'] ?? 'gslb:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(prefix))
+    throw new UsageError('--redis-prefix must be 1-64 of A-Z a-z 0-9 : _ . -');
+  return { url: values.redis, prefix };
 }
 
 /** Opens the GeoIP databases given (first hit wins), or the bundled DB-IP country database. */
@@ -45,8 +80,24 @@ export async function runServe(argv: string[]): Promise<number> {
     'tcp-idle-timeout': { type: 'string' },
     'tcp-max-connections': { type: 'string' },
     'log-level': { type: 'string' },
+    redis: { type: 'string' },
+    'redis-prefix': { type: 'string' },
+    'node-id': { type: 'string' },
+    quorum: { type: 'string' },
+    'max-age': { type: 'string' },
+    grace: { type: 'string' },
+    'stale-policy': { type: 'string' },
   });
   if (!values.zones) throw new UsageError('serve needs --zones DIR');
+  const redis = redisFlags(values);
+  const quorumText = values.quorum ?? 'majority';
+  if (quorumText !== 'majority' && !/^[1-9][0-9]*$/.test(quorumText))
+    throw new UsageError(`--quorum must be 'majority' or a number of agents`);
+  const quorum = quorumText === 'majority' ? ('majority' as const) : Number(quorumText);
+  const maxAgeMs = durationFlag('max-age', values['max-age'], 5000);
+  const graceMs = durationFlag('grace', values.grace, 30_000);
+  const stalePolicy = (values['stale-policy'] ?? 'open') as StalePolicy;
+  if (stalePolicy !== 'open' && stalePolicy !== 'keep') throw new UsageError(`--stale-policy must be 'open' or 'keep'`);
   const listen = (values.listen ?? DEFAULT_LISTEN).map((s) => {
     try {
       return parseListenAddress(s);
@@ -71,14 +122,28 @@ export async function runServe(argv: string[]): Promise<number> {
     return 1;
   }
   const first = buildCatalog(zonesDir, geo, log);
-  if (!first.catalog) {
+  if (!first.built) {
     for (const e of first.errors) process.stderr.write(e + '\n');
     process.stderr.write(`refusing to start: ${first.errors.length} error(s) in ${zonesDir}\n`);
     return 1;
   }
-  let catalog: Catalog = first.catalog;
+  let catalog: Catalog = first.built.catalog;
   const identity = values.identity ?? (nsid ? nsid.toString('utf8') : hostname());
-  const health = new StaticHealth();
+  const nodeId = values['node-id'] ?? `${hostname()}-${process.pid}`;
+  const health: HealthSource = redis
+    ? new RedisHealthSource({
+        url: redis.url,
+        prefix: redis.prefix,
+        nodeId,
+        quorum: { quorum, maxAgeMs },
+        graceMs,
+        stalePolicy,
+        log,
+      })
+    : new EmbeddedHealthSource({ log });
+  health.setPlan(first.built.plan.targets, first.built.plan.version);
+  // Warm start: learn the current health before answering (no all-up or all-down cold start).
+  await health.start(3000);
   const pipeline = createPipeline(() => catalog, {
     health: () => health.view(),
     nsid,
@@ -93,15 +158,19 @@ export async function runServe(argv: string[]): Promise<number> {
   // Reload builds the new catalog off to the side and swaps it in one assignment; errors keep the old one.
   process.on('SIGHUP', () => {
     const next = buildCatalog(zonesDir, geo, log);
-    if (next.catalog) {
-      catalog = next.catalog;
-      log.info({ zones: catalog.zones.size }, 'reloaded');
+    if (next.built) {
+      catalog = next.built.catalog;
+      health.setPlan(next.built.plan.targets, next.built.plan.version);
+      log.info({ zones: catalog.zones.size, config: next.built.plan.version }, 'reloaded');
     } else log.error({ errors: next.errors }, 'reload failed; still serving the last good configuration');
   });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
-      void listeners.shutdown(5000).then(resolve);
+      void listeners
+        .shutdown(5000)
+        .then(() => health.stop())
+        .then(resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -21,6 +21,8 @@ export interface LbReply {
   readonly byClass: boolean;
   /** Counter key "datacenter|outcome" for decision counts. */
   readonly key: string;
+  /** A shortened TTL ends at this time (ms): the reply must be rebuilt then; 0 when it never expires. */
+  readonly expires: number;
 }
 
 /** Records for a decision: owner null points at the question (exact-name answers). */
@@ -32,7 +34,7 @@ export function decisionRecords(d: Decision, name: LbName, owner: DnsName | null
     name.maxAnswers,
   );
   const order = schedule.length > 0 ? schedule[slot % schedule.length]! : [];
-  return order.map((e) => ({ owner, type, klass: 1, ttl: name.ttl, rdata: [e.bytes] }));
+  return order.map((e) => ({ owner, type, klass: 1, ttl: d.ttl, rdata: [e.bytes] }));
 }
 
 export class LbAnswerer {
@@ -101,6 +103,7 @@ export class LbAnswerer {
       datacenter: d.chosen,
       byClass: this.variesByClient && d.outcome !== 'nodata',
       key: `${d.chosen ?? '-'}|${d.outcome}`,
+      expires: d.ttlUntil ?? 0,
     };
   }
 
@@ -136,9 +139,18 @@ export class LbAnswerer {
     if (policy === 'weighted' || policy === 'hashed') return this.perQuery(family, clientFamily, subnet, health, rng);
     const slot = classId * 2 + (family === 6 ? 1 : 0);
     let r = this.byClass[slot];
-    if (r === undefined) {
+    if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
       r = this.encode(
-        decide({ name: this.name, family, cls: this.classOf(classId), subnet, health, checks: this.checks, rng }),
+        decide({
+          name: this.name,
+          family,
+          cls: this.classOf(classId),
+          subnet,
+          health,
+          checks: this.checks,
+          rng,
+          now: Date.now(),
+        }),
       );
       this.byClass[slot] = r;
     }
@@ -185,8 +197,17 @@ export class LbAnswerer {
   private cached(dc: string, family: 4 | 6, health: HealthView, rng: () => number, subnet: Uint8Array): LbReply {
     const key = dc + '|' + family;
     let r = this.byDc.get(key);
-    if (r === undefined) {
-      const d = decide({ name: this.name, family, cls: null, subnet, health, checks: this.checks, rng });
+    if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
+      const d = decide({
+        name: this.name,
+        family,
+        cls: null,
+        subnet,
+        health,
+        checks: this.checks,
+        rng,
+        now: Date.now(),
+      });
       if (dc === '' || d.chosen === dc) r = this.encode(d);
       else {
         const endpoints = endpointStates(this.name, dc, family, health, this.checks)

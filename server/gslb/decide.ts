@@ -28,6 +28,10 @@ export interface Decision {
   readonly outcome: Outcome;
   readonly fallback: Fallback | null;
   readonly steps: readonly string[];
+  /** The answer's TTL: the name's, or shorter while health is degraded or just changed. */
+  readonly ttl: number;
+  /** Until when (ms) a shortened TTL applies because of a recent change; null when it does not expire by time. */
+  readonly ttlUntil: number | null;
 }
 
 export interface DecideInput {
@@ -39,6 +43,8 @@ export interface DecideInput {
   readonly health: HealthView;
   readonly checks: ReadonlyMap<string, Check>;
   readonly rng: () => number;
+  /** Current time (ms), for the health-aware TTL. */
+  readonly now: number;
 }
 
 const LOAD_POLICIES = new Set<PolicyName>(['least-loaded', 'least-bandwidth', 'lowest-latency', 'least-response-time']);
@@ -84,6 +90,10 @@ export function loadFigure(policy: PolicyName, usable: readonly EndpointState[])
 }
 
 export function decide(input: DecideInput): Decision {
+  return withTtl(input, decideChoice(input));
+}
+
+function decideChoice(input: DecideInput): Omit<Decision, 'ttl' | 'ttlUntil'> {
   const { name, family, cls, health, checks } = input;
   const steps: string[] = [];
   const { order, why } = candidateOrder(name, cls);
@@ -163,10 +173,10 @@ export function decide(input: DecideInput): Decision {
 
 function fallback(
   input: DecideInput,
-  base: Omit<Decision, 'chosen' | 'endpoints' | 'outcome' | 'fallback' | 'steps'>,
+  base: Omit<Decision, 'chosen' | 'endpoints' | 'outcome' | 'fallback' | 'steps' | 'ttl' | 'ttlUntil'>,
   withFamily: CandidateReport[],
   steps: string[],
-): Decision {
+): Omit<Decision, 'ttl' | 'ttlUntil'> {
   const mode = input.name.fallback;
   const first = withFamily[0]!;
   steps.push(`every candidate is down: fallback '${mode}'`);
@@ -196,6 +206,34 @@ function fallback(
     case 'servfail':
       return { ...base, chosen: null, endpoints: [], outcome: 'servfail', fallback: mode, steps };
   }
+}
+
+/**
+ * Health-aware TTL (gdnsd's idea): while a datacenter in the decision is down (failover, fallback) or
+ * an endpoint in it changed state within the last TTL, answer with max(min_ttl, ttl / 4) so resolvers
+ * come back sooner and see the next change.
+ */
+function withTtl(input: DecideInput, d: Omit<Decision, 'ttl' | 'ttlUntil'>): Decision {
+  const { name, now } = input;
+  const short = Math.min(name.ttl, Math.max(name.minTtl, Math.ceil(name.ttl / 4)));
+  const steps = [...d.steps];
+  if (d.outcome === 'failover' || d.outcome === 'fallback') {
+    if (short < name.ttl) steps.push(`health-aware TTL: ${short} s while a datacenter in the decision is down`);
+    return { ...d, steps, ttl: short, ttlUntil: null };
+  }
+  const windowMs = name.ttl * 1000;
+  let latest = 0;
+  for (const c of d.candidates) {
+    for (const e of c.endpoints) if (e.health.since > latest) latest = e.health.since;
+    if (c.datacenter === d.chosen) break;
+  }
+  if (latest > 0 && now - latest < windowMs && short < name.ttl) {
+    steps.push(
+      `health-aware TTL: ${short} s, an endpoint in the decision changed state ${Math.round((now - latest) / 1000)} s ago`,
+    );
+    return { ...d, steps, ttl: short, ttlUntil: latest + windowMs };
+  }
+  return { ...d, steps, ttl: name.ttl, ttlUntil: null };
 }
 
 function round(x: number): number {

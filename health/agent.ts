@@ -1,0 +1,200 @@
+// `gslb agent`: learns what to probe from the plans DNS nodes publish in Redis (the union: a target
+// stays while any node references it), probes it from this datacenter, and publishes results and a
+// heartbeat. Needs no zone files. State changes are published at once; RTT figures with the heartbeat.
+import type { Redis } from 'ioredis';
+import { quietLogger, type HealthLogger } from './log.js';
+import type { ProbeResult } from './probe-types.js';
+import { Prober } from './prober.js';
+import type { TargetState } from './hysteresis.js';
+import type { ReportedResult } from './quorum.js';
+import { connect, parseRedisUrl } from './redis-connect.js';
+import {
+  decodePlan,
+  keys as keysFor,
+  mergePlans,
+  PROTOCOL_VERSION,
+  type Keys,
+  type PlanDoc,
+} from './redis-protocol.js';
+import type { RunProbe } from './checks/index.js';
+
+export interface AgentOptions {
+  readonly url: string;
+  readonly prefix: string;
+  readonly datacenter: string;
+  readonly id: string;
+  readonly heartbeatMs?: number;
+  /** How long results and the heartbeat live in Redis without a refresh. */
+  readonly ttlMs?: number;
+  readonly planRefreshMs?: number;
+  readonly log?: HealthLogger;
+  readonly runProbe?: RunProbe;
+}
+
+/** Waits for a promise at most 500 ms and ignores its failure. */
+export async function briefly(p: Promise<unknown>): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise((r) => (t = setTimeout(r, 500)))]);
+  clearTimeout(t);
+}
+
+export class Agent {
+  private readonly k: Keys;
+  private readonly cmd: Redis;
+  private readonly sub: Redis;
+  private readonly log: HealthLogger;
+  private readonly prober: Prober;
+  private readonly results = new Map<string, ReportedResult>();
+  private pending = new Map<string, ReportedResult>();
+  private timers: NodeJS.Timeout[] = [];
+  private connected = false;
+  private targetsCount = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.k = keysFor(opts.prefix);
+    this.log = opts.log ?? quietLogger;
+    const target = parseRedisUrl(opts.url);
+    this.cmd = connect(target, `gslb-agent-${opts.id}`);
+    this.sub = connect(target, `gslb-agent-${opts.id}-sub`);
+    this.prober = new Prober({
+      onResult: (key, result, state, changed) => this.onResult(key, result, state, changed),
+      ...(opts.runProbe ? { runProbe: opts.runProbe } : {}),
+    });
+    this.cmd.on('ready', () => void this.onReady());
+    this.cmd.on('close', () => {
+      if (this.connected) this.log.warn({}, 'redis connection lost; probing goes on, results are sent on reconnect');
+      this.connected = false;
+    });
+    this.cmd.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis error'));
+    this.sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis subscriber error'));
+    this.sub.on('message', () => void this.loadPlans());
+    void this.sub.subscribe(this.k.plansChannel).catch(() => {});
+    this.log.info({ redis: target.display, datacenter: opts.datacenter, agent: opts.id }, 'agent starting');
+  }
+
+  start(): void {
+    this.prober.start();
+    this.timers.push(setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 1000));
+    this.timers.push(setInterval(() => void this.loadPlans(), this.opts.planRefreshMs ?? 5000));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.prober.stop();
+    // Say goodbye if Redis is there; never hang a shutdown on it.
+    if (this.connected) await briefly(this.cmd.del(this.k.agent(this.opts.id), this.k.results(this.opts.id)));
+    this.cmd.disconnect();
+    this.sub.disconnect();
+  }
+
+  /** Number of targets probed now. */
+  get targets(): number {
+    return this.targetsCount;
+  }
+
+  private async onReady(): Promise<void> {
+    this.connected = true;
+    await this.loadPlans();
+    // After a reconnect everything we know is sent again as a full state.
+    await this.publish(new Map(this.results), true);
+    await this.heartbeat();
+  }
+
+  private async loadPlans(): Promise<void> {
+    if (!this.connected || this.stopped) return;
+    try {
+      const planKeys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await this.cmd.scan(cursor, 'MATCH', this.k.planPattern(), 'COUNT', 500);
+        cursor = next;
+        planKeys.push(...batch);
+      } while (cursor !== '0');
+      const docs = planKeys.length > 0 ? await this.cmd.mget(...planKeys) : [];
+      const plans: PlanDoc[] = [];
+      for (let i = 0; i < planKeys.length; i++) {
+        const d = decodePlan(docs[i] ?? null, planKeys[i]!);
+        if (d.ok) plans.push(d.value);
+        else if (docs[i] !== null) this.log.warn({ error: d.error }, 'ignored malformed plan');
+      }
+      const targets = mergePlans(plans);
+      this.prober.update(targets);
+      const keep = new Set(targets.map((t) => t.key));
+      const gone = [...this.results.keys()].filter((k) => !keep.has(k));
+      for (const k of gone) this.results.delete(k);
+      if (gone.length > 0) await this.cmd.hdel(this.k.results(this.opts.id), ...gone);
+      if (targets.length !== this.targetsCount)
+        this.log.info({ targets: targets.length, nodes: plans.length }, 'probe plan updated');
+      this.targetsCount = targets.length;
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'plan load failed; retrying');
+    }
+  }
+
+  private onResult(key: string, result: ProbeResult, state: TargetState, changed: boolean): void {
+    const r: ReportedResult = {
+      up: state.up,
+      rttMs: state.rttMs === null ? null : Math.round(state.rttMs * 10) / 10,
+      reason: result.reason,
+      since: state.since,
+    };
+    this.results.set(key, r);
+    if (changed) {
+      this.log.info({ target: key, up: r.up, reason: r.reason }, 'target state changed');
+      void this.publish(new Map([[key, r]]), false);
+    } else this.pending.set(key, r);
+  }
+
+  private async publish(results: ReadonlyMap<string, ReportedResult>, full: boolean): Promise<void> {
+    if (!this.connected) return;
+    const body = Object.fromEntries(results);
+    try {
+      const multi = this.cmd.multi();
+      if (results.size > 0)
+        multi.hset(
+          this.k.results(this.opts.id),
+          Object.fromEntries([...results].map(([k, v]) => [k, JSON.stringify(v)])),
+        );
+      multi.pexpire(this.k.results(this.opts.id), this.opts.ttlMs ?? 10_000);
+      multi.publish(
+        this.k.reportsChannel,
+        JSON.stringify({
+          v: PROTOCOL_VERSION,
+          agent: this.opts.id,
+          datacenter: this.opts.datacenter,
+          at: Date.now(),
+          results: body,
+          ...(full ? { full: true } : {}),
+        }),
+      );
+      await multi.exec();
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'publish failed');
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (!this.connected || this.stopped) return;
+    const pending = this.pending;
+    this.pending = new Map();
+    try {
+      await this.cmd.set(
+        this.k.agent(this.opts.id),
+        JSON.stringify({
+          v: PROTOCOL_VERSION,
+          agent: this.opts.id,
+          datacenter: this.opts.datacenter,
+          at: Date.now(),
+          targets: this.targetsCount,
+        }),
+        'PX',
+        this.opts.ttlMs ?? 10_000,
+      );
+      await this.publish(pending, false);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'heartbeat failed');
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// Drain and undrain through Redis: stored in one hash and announced on a channel so every DNS node
+// applies the change within a second. Used by `gslb drain` / `gslb undrain` and the admin API.
+import { quietLogger } from './log.js';
+import { connect, parseRedisUrl } from './redis-connect.js';
+import { decodeDrain, keys as keysFor, type DrainDoc } from './redis-protocol.js';
+import { drainField } from './drains.js';
+
+export type DrainTarget = { datacenter: string } | { endpoint: string };
+
+export async function withRedis<T>(url: string, fn: (r: ReturnType<typeof connect>) => Promise<T>): Promise<T> {
+  const r = connect(
+    {
+      ...parseRedisUrl(url),
+      options: { ...parseRedisUrl(url).options, retryStrategy: () => null, maxRetriesPerRequest: 1 },
+    },
+    'gslb-cli',
+  );
+  r.on('error', () => {});
+  try {
+    return await fn(r);
+  } finally {
+    r.disconnect();
+  }
+}
+
+export async function drain(
+  url: string,
+  prefix: string,
+  target: DrainTarget,
+  opts: { forMs: number | null; by: string; reason: string },
+): Promise<DrainDoc> {
+  const k = keysFor(prefix);
+  const doc: DrainDoc = {
+    until: opts.forMs === null ? null : Date.now() + opts.forMs,
+    at: Date.now(),
+    by: opts.by,
+    reason: opts.reason,
+  };
+  await withRedis(url, async (r) => {
+    await r.hset(k.drains, drainField(target), JSON.stringify(doc));
+    await r.publish(k.drainsChannel, 'changed');
+  });
+  return doc;
+}
+
+export async function undrain(url: string, prefix: string, target: DrainTarget): Promise<boolean> {
+  const k = keysFor(prefix);
+  return withRedis(url, async (r) => {
+    const n = await r.hdel(k.drains, drainField(target));
+    await r.publish(k.drainsChannel, 'changed');
+    return n > 0;
+  });
+}
+
+export async function listDrains(url: string, prefix: string): Promise<Array<{ field: string } & DrainDoc>> {
+  const k = keysFor(prefix);
+  return withRedis(url, async (r) => {
+    const raw = await r.hgetall(k.drains);
+    const now = Date.now();
+    const out: Array<{ field: string } & DrainDoc> = [];
+    const expired: string[] = [];
+    for (const [field, text] of Object.entries(raw)) {
+      const d = decodeDrain(text, field);
+      if (!d.ok) {
+        quietLogger.warn({ error: d.error }, 'malformed drain');
+        continue;
+      }
+      if (d.value.until !== null && d.value.until <= now) expired.push(field);
+      else out.push({ field, ...d.value });
+    }
+    // Expired entries no longer apply anywhere; tidy them up while we are here.
+    if (expired.length > 0) await r.hdel(k.drains, ...expired);
+    return out;
+  });
+}

@@ -1,0 +1,123 @@
+// Health without Redis: this process probes its own plan (one vantage point, like gdnsd or PowerDNS)
+// and turns prober states straight into views. Drains are local to the process.
+import { quietLogger, type HealthLogger } from './log.js';
+import type { TargetState } from './hysteresis.js';
+import { Prober } from './prober.js';
+import type { RunProbe } from './checks/index.js';
+import type { PlanTarget } from './redis-protocol.js';
+import type { HealthSource } from './source.js';
+import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
+
+/** Figures-only changes (RTT) publish a new view at most this often; up/down flips at once. */
+const FIGURES_EVERY_MS = 1000;
+
+export class EmbeddedHealthSource implements HealthSource {
+  private readonly prober: Prober;
+  private readonly log: HealthLogger;
+  private readonly drained = new Set<string>();
+  private epoch = 1;
+  private current: HealthView;
+  private lastFigures = 0;
+  private figuresTimer: NodeJS.Timeout | null = null;
+  private firstRound: Promise<void> | null = null;
+  private planKeys = new Set<string>();
+  private seen = new Set<string>();
+  private resolveFirst: (() => void) | null = null;
+
+  constructor(opts: { log?: HealthLogger; runProbe?: RunProbe; now?: () => number } = {}) {
+    this.log = opts.log ?? quietLogger;
+    this.prober = new Prober({
+      onResult: (key, _r, state, changed) => this.onResult(key, state, changed),
+      onError: (err) => this.log.error({ err: String(err) }, 'health listener failed'),
+      ...(opts.runProbe ? { runProbe: opts.runProbe } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    this.current = this.build();
+  }
+
+  setPlan(targets: readonly PlanTarget[], _version: string): void {
+    this.planKeys = new Set(targets.map((t) => t.key));
+    this.prober.update([...targets]);
+    this.publish();
+  }
+
+  async start(timeoutMs: number): Promise<boolean> {
+    this.prober.start();
+    // Warm start: wait for every planned target's first result, so answers start from real health.
+    if (this.planKeys.size === 0 || [...this.planKeys].every((k) => this.seen.has(k))) return true;
+    this.firstRound = new Promise((r) => (this.resolveFirst = r));
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([
+      this.firstRound.then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  async stop(): Promise<void> {
+    if (this.figuresTimer) clearTimeout(this.figuresTimer);
+    await this.prober.stop();
+  }
+
+  view(): HealthView {
+    return this.current;
+  }
+
+  drain(datacenter: string, address?: string): void {
+    this.drained.add(address === undefined ? `dc:${datacenter}` : `ep:${address}`);
+    this.publish();
+  }
+
+  undrain(datacenter: string, address?: string): void {
+    this.drained.delete(address === undefined ? `dc:${datacenter}` : `ep:${address}`);
+    this.publish();
+  }
+
+  /** Latest prober state per target, for status and metrics. */
+  states(): ReadonlyMap<string, TargetState> {
+    return this.prober.states();
+  }
+
+  private onResult(key: string, state: TargetState, changed: boolean): void {
+    this.seen.add(key);
+    if (this.resolveFirst && [...this.planKeys].every((k) => this.seen.has(k))) {
+      this.resolveFirst();
+      this.resolveFirst = null;
+    }
+    if (changed) {
+      this.log.info({ target: key, up: state.up, reason: state.lastResult.reason }, 'target state changed');
+      this.publish();
+    } else if (!this.figuresTimer) {
+      const wait = Math.max(0, this.lastFigures + FIGURES_EVERY_MS - Date.now());
+      this.figuresTimer = setTimeout(() => {
+        this.figuresTimer = null;
+        this.publish();
+      }, wait);
+      this.figuresTimer.unref();
+    }
+  }
+
+  private publish(): void {
+    this.lastFigures = Date.now();
+    this.current = this.build();
+  }
+
+  private build(): HealthView {
+    const targets = new Map<string, TargetHealth>();
+    for (const [key, s] of this.prober.states())
+      targets.set(key, {
+        ...UNKNOWN_UP,
+        up: s.up,
+        rttMs: s.rttMs,
+        reason: s.up ? 'up' : s.lastResult.reason,
+        since: s.since,
+      });
+    const drained = new Set(this.drained);
+    return Object.freeze({
+      epoch: ++this.epoch,
+      target: (key: string) => targets.get(key) ?? UNKNOWN_UP,
+      isDrained: (dc: string, address: string) => drained.has(`dc:${dc}`) || drained.has(`ep:${address}`),
+    });
+  }
+}

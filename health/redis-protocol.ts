@@ -1,0 +1,256 @@
+// The Redis schema shared by DNS nodes, agents and the drain command: key names under a configurable
+// prefix, and validated codecs for everything read back (bad Redis contents are reported, never trusted).
+import type { ProbeSpec, ProbeTarget } from './probe-types.js';
+import type { ReportedResult } from './quorum.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface Keys {
+  /** One per DNS node: the targets it needs probed (JSON PlanDoc), with a TTL the node refreshes. */
+  plan(node: string): string;
+  planPattern(): string;
+  /** Channel: a node's plan changed. */
+  readonly plansChannel: string;
+  /** One per agent: its heartbeat (JSON AgentDoc), with a TTL the agent refreshes. */
+  agent(id: string): string;
+  agentPattern(): string;
+  /** One hash per agent: target key -> JSON ReportedResult. */
+  results(id: string): string;
+  /** Channel: ReportsMessage from agents (state changes at once, figures with each heartbeat). */
+  readonly reportsChannel: string;
+  /** Hash of operator overrides: "dc:NAME" or "ep:ADDRESS" -> JSON DrainDoc. */
+  readonly drains: string;
+  /** Channel: drains changed. */
+  readonly drainsChannel: string;
+}
+
+export function keys(prefix: string): Keys {
+  return {
+    plan: (node) => `${prefix}plan:${node}`,
+    planPattern: () => `${prefix}plan:*`,
+    plansChannel: `${prefix}plans`,
+    agent: (id) => `${prefix}agent:${id}`,
+    agentPattern: () => `${prefix}agent:*`,
+    results: (id) => `${prefix}results:${id}`,
+    reportsChannel: `${prefix}reports`,
+    drains: `${prefix}drains`,
+    drainsChannel: `${prefix}drains-changed`,
+  };
+}
+
+export interface PlanTarget extends ProbeTarget {
+  /** The datacenters whose endpoints this target stands for (to recognise an agent's own). */
+  readonly datacenters: readonly string[];
+}
+
+export interface PlanDoc {
+  readonly v: number;
+  readonly node: string;
+  /** The config version (hash) the plan comes from. */
+  readonly version: string;
+  readonly at: number;
+  readonly targets: readonly PlanTarget[];
+}
+
+export interface AgentDoc {
+  readonly v: number;
+  readonly agent: string;
+  readonly datacenter: string;
+  readonly at: number;
+  readonly targets: number;
+}
+
+export interface ReportsMessage {
+  readonly v: number;
+  readonly agent: string;
+  readonly datacenter: string;
+  readonly at: number;
+  /** Changed results; may be empty (a pure heartbeat). */
+  readonly results: Readonly<Record<string, ReportedResult>>;
+  /** True when `results` is the agent's whole state (after a reconnect or restart). */
+  readonly full?: boolean;
+}
+
+export interface DrainDoc {
+  /** ms since the epoch after which the drain no longer applies; null: until undrained. */
+  readonly until: number | null;
+  readonly at: number;
+  readonly by: string;
+  readonly reason: string;
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const numOrNull = (v: unknown): boolean => v === null || v === undefined || isNum(v);
+
+function parse(text: string | null | undefined, what: string): Decoded<Record<string, unknown>> {
+  if (text === null || text === undefined) return { ok: false, error: `${what}: missing` };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { ok: false, error: `${what}: not JSON` };
+  }
+  if (!isObj(v)) return { ok: false, error: `${what}: not an object` };
+  if (v['v'] !== undefined && v['v'] !== PROTOCOL_VERSION)
+    return { ok: false, error: `${what}: protocol version ${String(v['v'])}, expected ${PROTOCOL_VERSION}` };
+  return { ok: true, value: v };
+}
+
+export function decodeResult(v: unknown, what: string): Decoded<ReportedResult> {
+  if (!isObj(v) || typeof v['up'] !== 'boolean' || !numOrNull(v['rttMs']) || !isStr(v['reason']) || !isNum(v['since']))
+    return { ok: false, error: `${what}: malformed result` };
+  for (const k of ['connections', 'capacity', 'bandwidthBps'])
+    if (!numOrNull(v[k])) return { ok: false, error: `${what}: malformed ${k}` };
+  return {
+    ok: true,
+    value: {
+      up: v['up'],
+      rttMs: (v['rttMs'] as number | null | undefined) ?? null,
+      reason: v['reason'],
+      since: v['since'],
+      connections: (v['connections'] as number | null | undefined) ?? null,
+      capacity: (v['capacity'] as number | null | undefined) ?? null,
+      bandwidthBps: (v['bandwidthBps'] as number | null | undefined) ?? null,
+    },
+  };
+}
+
+export function decodeResultText(text: string, what: string): Decoded<ReportedResult> {
+  const p = parse(text, what);
+  return p.ok ? decodeResult(p.value, what) : p;
+}
+
+export function decodeReports(text: string): Decoded<ReportsMessage> {
+  const p = parse(text, 'reports message');
+  if (!p.ok) return p;
+  const v = p.value;
+  if (!isStr(v['agent']) || !isStr(v['datacenter']) || !isNum(v['at']) || !isObj(v['results']))
+    return { ok: false, error: 'reports message: missing agent, datacenter, at or results' };
+  const results: Record<string, ReportedResult> = {};
+  for (const [k, r] of Object.entries(v['results'])) {
+    const d = decodeResult(r, `reports message from ${v['agent']}: target ${k}`);
+    if (!d.ok) return d;
+    results[k] = d.value;
+  }
+  return {
+    ok: true,
+    value: {
+      v: PROTOCOL_VERSION,
+      agent: v['agent'],
+      datacenter: v['datacenter'],
+      at: v['at'],
+      results,
+      full: v['full'] === true,
+    },
+  };
+}
+
+export function decodeAgent(text: string | null, key: string): Decoded<AgentDoc> {
+  const p = parse(text, key);
+  if (!p.ok) return p;
+  const v = p.value;
+  if (!isStr(v['agent']) || !isStr(v['datacenter']) || !isNum(v['at']))
+    return { ok: false, error: `${key}: missing agent, datacenter or at` };
+  return {
+    ok: true,
+    value: {
+      v: PROTOCOL_VERSION,
+      agent: v['agent'],
+      datacenter: v['datacenter'],
+      at: v['at'],
+      targets: isNum(v['targets']) ? v['targets'] : 0,
+    },
+  };
+}
+
+function decodeSpec(v: unknown): ProbeSpec | null {
+  if (!isObj(v)) return null;
+  const type = v['type'];
+  if (type !== 'tcp' && type !== 'http' && type !== 'https' && type !== 'dns') return null;
+  if (!isStr(v['host']) || !isNum(v['port']) || v['port'] < 1 || v['port'] > 65535 || !isNum(v['timeoutMs']))
+    return null;
+  const expect = v['expect'];
+  if (!Array.isArray(expect) || !expect.every(isNum)) return null;
+  return Object.freeze({
+    type,
+    host: v['host'],
+    port: v['port'],
+    path: isStr(v['path']) ? v['path'] : '/',
+    expect: Object.freeze([...expect]),
+    hostHeader: isStr(v['hostHeader']) ? v['hostHeader'] : null,
+    sni: isStr(v['sni']) ? v['sni'] : null,
+    tlsVerify: v['tlsVerify'] !== false,
+    body: isStr(v['body']) ? v['body'] : null,
+    followRedirects: v['followRedirects'] === true,
+    query: isStr(v['query']) ? v['query'] : null,
+    qtype: isStr(v['qtype']) ? v['qtype'] : 'SOA',
+    timeoutMs: Math.max(10, Math.min(60_000, v['timeoutMs'])),
+  });
+}
+
+export function decodePlan(text: string | null, key: string): Decoded<PlanDoc> {
+  const p = parse(text, key);
+  if (!p.ok) return p;
+  const v = p.value;
+  if (!isStr(v['node']) || !isStr(v['version']) || !isNum(v['at']) || !Array.isArray(v['targets']))
+    return { ok: false, error: `${key}: missing node, version, at or targets` };
+  const targets: PlanTarget[] = [];
+  for (const [i, t] of v['targets'].entries()) {
+    const spec = isObj(t) ? decodeSpec(t['spec']) : null;
+    if (
+      !isObj(t) ||
+      !spec ||
+      !isStr(t['key']) ||
+      !isNum(t['intervalMs']) ||
+      !isNum(t['rise']) ||
+      !isNum(t['fall']) ||
+      !Array.isArray(t['datacenters'])
+    )
+      return { ok: false, error: `${key}: target ${i + 1} is malformed` };
+    targets.push(
+      Object.freeze({
+        key: t['key'],
+        spec,
+        intervalMs: Math.max(100, t['intervalMs']),
+        jitterMs: isNum(t['jitterMs']) ? Math.max(0, t['jitterMs']) : 0,
+        rise: Math.max(1, Math.floor(t['rise'])),
+        fall: Math.max(1, Math.floor(t['fall'])),
+        datacenters: Object.freeze(t['datacenters'].filter(isStr)),
+      }),
+    );
+  }
+  return { ok: true, value: { v: PROTOCOL_VERSION, node: v['node'], version: v['version'], at: v['at'], targets } };
+}
+
+export function decodeDrain(text: string, field: string): Decoded<DrainDoc> {
+  const p = parse(text, `drain ${field}`);
+  if (!p.ok) return p;
+  const v = p.value;
+  if (!(v['until'] === null || isNum(v['until'])) || !isNum(v['at']))
+    return { ok: false, error: `drain ${field}: malformed` };
+  return {
+    ok: true,
+    value: {
+      until: (v['until'] as number | null) ?? null,
+      at: v['at'],
+      by: isStr(v['by']) ? v['by'] : '?',
+      reason: isStr(v['reason']) ? v['reason'] : '',
+    },
+  };
+}
+
+/** Merges plans from all nodes: each target is kept while any node references it. */
+export function mergePlans(plans: readonly PlanDoc[]): PlanTarget[] {
+  const out = new Map<string, PlanTarget>();
+  for (const p of plans)
+    for (const t of p.targets) {
+      const prev = out.get(t.key);
+      if (!prev) out.set(t.key, t);
+      else out.set(t.key, { ...prev, datacenters: [...new Set([...prev.datacenters, ...t.datacenters])] });
+    }
+  return [...out.values()];
+}

@@ -1,0 +1,364 @@
+// The DNS node's health source with --redis: publishes this node's probe plan, follows agents'
+// reports by subscription, resyncs in full on every (re)connect, combines reports by quorum, and
+// keeps serving the last known state through a Redis outage (then applies the stale policy).
+// Nothing here is ever awaited by the query path: view() returns the current immutable snapshot.
+import type { Redis } from 'ioredis';
+import { briefly } from './agent.js';
+import { DrainSet } from './drains.js';
+import { quietLogger, type HealthLogger } from './log.js';
+import { combine, type AgentReports, type AgentVerdict, type QuorumConfig, type ReportedResult } from './quorum.js';
+import { connect, parseRedisUrl } from './redis-connect.js';
+import {
+  decodeAgent,
+  decodeDrain,
+  decodeReports,
+  decodeResultText,
+  keys as keysFor,
+  PROTOCOL_VERSION,
+  type DrainDoc,
+  type Keys,
+  type PlanDoc,
+  type PlanTarget,
+} from './redis-protocol.js';
+import type { HealthSource } from './source.js';
+import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
+
+export type StalePolicy = 'open' | 'keep';
+
+export interface RedisSourceOptions {
+  readonly url: string;
+  readonly prefix: string;
+  readonly nodeId: string;
+  readonly quorum: QuorumConfig;
+  /** How long to answer from the last known state while Redis is unreachable. */
+  readonly graceMs: number;
+  /** After the grace period: 'open' treats every target as up, 'keep' keeps the last state. */
+  readonly stalePolicy: StalePolicy;
+  readonly log?: HealthLogger;
+  readonly now?: () => number;
+}
+
+export interface RedisSourceStatus {
+  readonly connected: boolean;
+  readonly stale: boolean;
+  readonly lastResync: number | null;
+  readonly resyncs: number;
+  readonly disconnectedSince: number | null;
+  readonly badMessages: number;
+  readonly agents: readonly AgentVerdict[];
+  readonly reportsByAgent: ReadonlyMap<string, ReadonlyMap<string, ReportedResult>>;
+  readonly drains: ReturnType<DrainSet['list']>;
+}
+
+const PLAN_TTL_S = 30;
+const PLAN_REFRESH_MS = 10_000;
+const TICK_MS = 200;
+
+interface AgentState {
+  datacenter: string;
+  heardAt: number;
+  results: Map<string, ReportedResult>;
+}
+
+export class RedisHealthSource implements HealthSource {
+  private readonly k: Keys;
+  private readonly cmd: Redis;
+  private readonly sub: Redis;
+  private readonly log: HealthLogger;
+  private readonly now: () => number;
+  private readonly agents = new Map<string, AgentState>();
+  private drains = new DrainSet(new Map());
+  private plan: PlanDoc | null = null;
+  private planDcs = new Map<string, readonly string[]>();
+  private connected = false;
+  private disconnectedSince: number | null = null;
+  private lastResync: number | null = null;
+  private resyncs = 0;
+  private badMessages = 0;
+  private stale = false;
+  private epoch = 1;
+  private current: HealthView;
+  private lastTargets = new Map<string, TargetHealth>();
+  private lastVerdicts: AgentVerdict[] = [];
+  private dirty = true;
+  private timers: NodeJS.Timeout[] = [];
+  private firstSync: Promise<void>;
+  private resolveFirstSync!: () => void;
+  private stopped = false;
+
+  constructor(private readonly opts: RedisSourceOptions) {
+    this.k = keysFor(opts.prefix);
+    this.log = opts.log ?? quietLogger;
+    this.now = opts.now ?? Date.now;
+    const target = parseRedisUrl(opts.url);
+    this.cmd = connect(target, `gslb-node-${opts.nodeId}`);
+    this.sub = connect(target, `gslb-node-${opts.nodeId}-sub`);
+    this.current = this.makeView(new Map(), this.drains);
+    this.firstSync = new Promise((r) => (this.resolveFirstSync = r));
+    this.cmd.on('ready', () => void this.onReady());
+    this.cmd.on('close', () => this.onDisconnect());
+    this.cmd.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis connection error'));
+    this.sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis subscriber error'));
+    this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    void this.sub.subscribe(this.k.reportsChannel, this.k.drainsChannel).catch(() => {});
+    this.log.info({ redis: target.display, prefix: opts.prefix }, 'health from redis');
+  }
+
+  /** Resolves once the first full resync is done (warm start), or after timeoutMs; true when synced. */
+  async start(timeoutMs: number): Promise<boolean> {
+    this.timers.push(setInterval(() => this.tick(), TICK_MS));
+    this.timers.push(setInterval(() => void this.publishPlan(false), PLAN_REFRESH_MS));
+    for (const t of this.timers) t.unref();
+    let timer: NodeJS.Timeout | undefined;
+    const synced = await Promise.race([
+      this.firstSync.then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!synced)
+      this.log.warn({ timeoutMs }, 'redis not reachable at start: answering without health data until it is');
+    return synced;
+  }
+
+  /** The probe plan of this node: what agents must probe for it. Published now and refreshed. */
+  setPlan(targets: readonly PlanTarget[], version: string): void {
+    this.plan = { v: PROTOCOL_VERSION, node: this.opts.nodeId, version, at: this.now(), targets };
+    this.planDcs = new Map(targets.map((t) => [t.key, t.datacenters]));
+    this.dirty = true;
+    void this.publishPlan(true);
+  }
+
+  view(): HealthView {
+    if (this.dirty) this.rebuild();
+    return this.current;
+  }
+
+  status(): RedisSourceStatus {
+    const reportsByAgent = new Map<string, ReadonlyMap<string, ReportedResult>>();
+    for (const [id, a] of this.agents) reportsByAgent.set(id, a.results);
+    return {
+      connected: this.connected,
+      stale: this.stale,
+      lastResync: this.lastResync,
+      resyncs: this.resyncs,
+      disconnectedSince: this.disconnectedSince,
+      badMessages: this.badMessages,
+      agents: this.lastVerdicts,
+      reportsByAgent,
+      drains: this.drains.list(this.now()),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.plan && this.connected) await briefly(this.cmd.del(this.k.plan(this.opts.nodeId)));
+    this.cmd.disconnect();
+    this.sub.disconnect();
+  }
+
+  private async publishPlan(announce: boolean): Promise<void> {
+    if (!this.plan || !this.connected || this.stopped) return;
+    try {
+      await this.cmd.set(
+        this.k.plan(this.opts.nodeId),
+        JSON.stringify({ ...this.plan, at: this.now() }),
+        'EX',
+        PLAN_TTL_S,
+      );
+      if (announce)
+        await this.cmd.publish(
+          this.k.plansChannel,
+          JSON.stringify({ node: this.opts.nodeId, version: this.plan.version }),
+        );
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'plan publish failed; will retry');
+    }
+  }
+
+  private async onReady(): Promise<void> {
+    try {
+      await this.resync();
+      await this.publishPlan(true);
+      this.resolveFirstSync();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'redis resync failed; retrying on the next connect');
+    }
+  }
+
+  private onDisconnect(): void {
+    if (this.connected) {
+      this.connected = false;
+      this.disconnectedSince = this.now();
+      this.log.warn({}, 'redis connection lost: answering from the last known health state');
+      this.dirty = true;
+    }
+  }
+
+  /** Reads every agent's heartbeat and results and the drains: the state after a (re)connect. */
+  private async resync(): Promise<void> {
+    const agentKeys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.cmd.scan(cursor, 'MATCH', this.k.agentPattern(), 'COUNT', 500);
+      cursor = next;
+      agentKeys.push(...batch);
+    } while (cursor !== '0');
+    const docs = agentKeys.length > 0 ? await this.cmd.mget(...agentKeys) : [];
+    const fresh = new Map<string, AgentState>();
+    const heardAt = this.now();
+    for (let i = 0; i < agentKeys.length; i++) {
+      const d = decodeAgent(docs[i] ?? null, agentKeys[i]!);
+      if (!d.ok) {
+        this.bad(d.error);
+        continue;
+      }
+      const raw = await this.cmd.hgetall(this.k.results(d.value.agent));
+      const results = new Map<string, ReportedResult>();
+      for (const [key, text] of Object.entries(raw)) {
+        const r = decodeResultText(text, `${this.k.results(d.value.agent)} ${key}`);
+        if (r.ok) results.set(key, r.value);
+        else this.bad(r.error);
+      }
+      // An agent whose key exists is alive as of now (the key expires when it stops heartbeating).
+      fresh.set(d.value.agent, { datacenter: d.value.datacenter, heardAt, results });
+    }
+    this.agents.clear();
+    for (const [id, a] of fresh) this.agents.set(id, a);
+    await this.readDrains();
+    this.connected = true;
+    this.disconnectedSince = null;
+    this.lastResync = this.now();
+    this.resyncs++;
+    this.dirty = true;
+    this.log.info({ agents: this.agents.size, drains: this.drains.size }, 'health resynced from redis');
+  }
+
+  private async readDrains(): Promise<void> {
+    const raw = await this.cmd.hgetall(this.k.drains);
+    const entries = new Map<string, DrainDoc>();
+    for (const [field, text] of Object.entries(raw)) {
+      const d = decodeDrain(text, field);
+      if (d.ok && (field.startsWith('dc:') || field.startsWith('ep:'))) entries.set(field, d.value);
+      else this.bad(d.ok ? `drain field '${field}' is not dc:NAME or ep:ADDRESS` : d.error);
+    }
+    this.drains = new DrainSet(entries);
+    this.dirty = true;
+  }
+
+  private bad(error: string): void {
+    this.badMessages++;
+    this.log.warn({ error }, 'ignored malformed health data in redis');
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === this.k.drainsChannel) {
+      void this.readDrains().catch((err: Error) => this.log.debug({ err: err.message }, 'drain read failed'));
+      return;
+    }
+    if (channel !== this.k.reportsChannel) return;
+    const m = decodeReports(message);
+    if (!m.ok) return this.bad(m.error);
+    const r = m.value;
+    let a = this.agents.get(r.agent);
+    if (!a || r.full) {
+      a = { datacenter: r.datacenter, heardAt: 0, results: new Map() };
+      this.agents.set(r.agent, a);
+    }
+    a.datacenter = r.datacenter;
+    a.heardAt = this.now();
+    for (const [key, res] of Object.entries(r.results)) a.results.set(key, res);
+    if (Object.keys(r.results).length > 0 || r.full) this.dirty = true;
+  }
+
+  /** Ages agents out, ends the grace period, expires drains: the view changes with time alone. */
+  private tick(): void {
+    const now = this.now();
+    for (const v of this.lastVerdicts) {
+      const a = this.agents.get(v.agent);
+      if (a && v.fresh !== this.effectiveNow(now) - a.heardAt <= this.opts.quorum.maxAgeMs) this.dirty = true;
+    }
+    const stale =
+      !this.connected && this.disconnectedSince !== null && now - this.disconnectedSince > this.opts.graceMs;
+    if (stale !== this.stale) {
+      this.stale = stale;
+      this.dirty = true;
+      if (stale)
+        this.log.warn(
+          { graceMs: this.opts.graceMs, policy: this.opts.stalePolicy },
+          'redis unreachable past the grace period: applying the stale policy',
+        );
+    }
+    const exp = this.drains.nextExpiry(now - TICK_MS);
+    if (exp !== null && exp <= now) {
+      this.dirty = true;
+      this.forceView = true; // cached decisions must see the drain end
+    }
+    // Forget agents gone for long (their keys expired): they no longer vote or show in status.
+    for (const [id, a] of this.agents)
+      if (this.connected && now - a.heardAt > this.opts.quorum.maxAgeMs * 10) this.agents.delete(id);
+    if (this.dirty) this.rebuild();
+  }
+
+  /** While Redis is unreachable, time stands still for agent ages: the last known state holds. */
+  private effectiveNow(now: number): number {
+    return !this.connected && this.disconnectedSince !== null ? this.disconnectedSince : now;
+  }
+
+  private rebuild(): void {
+    this.dirty = false;
+    const now = this.now();
+    const reports: AgentReports[] = [...this.agents].map(([agent, a]) => ({
+      agent,
+      datacenter: a.datacenter,
+      heardAt: a.heardAt,
+      results: a.results,
+    }));
+    const combined = combine(reports, this.planDcs, this.opts.quorum, this.effectiveNow(now));
+    this.lastVerdicts = [...combined.agents];
+    const targets = new Map<string, TargetHealth>();
+    let changed = targets.size !== this.lastTargets.size;
+    for (const [key, t] of combined.targets) {
+      const prev = this.lastTargets.get(key);
+      // "since" is when this node's verdict last flipped, on this node's clock.
+      const since = prev && prev.up === t.up ? prev.since : now;
+      const next = { ...t, since };
+      targets.set(key, next);
+      if (
+        !prev ||
+        prev.up !== t.up ||
+        prev.rttMs !== t.rttMs ||
+        prev.connections !== t.connections ||
+        prev.bandwidthBps !== t.bandwidthBps ||
+        prev.capacity !== t.capacity
+      )
+        changed = true;
+    }
+    if (this.lastTargets.size !== targets.size) changed = true;
+    this.lastTargets = targets;
+    const staleOpen = this.stale && this.opts.stalePolicy === 'open';
+    if (changed || this.forceView || staleOpen !== this.wasStaleOpen || this.drains !== this.lastDrains) {
+      this.forceView = false;
+      this.wasStaleOpen = staleOpen;
+      this.lastDrains = this.drains;
+      this.current = this.makeView(staleOpen ? new Map() : targets, this.drains, staleOpen);
+    }
+  }
+
+  private wasStaleOpen = false;
+  private forceView = false;
+  private lastDrains: DrainSet | null = null;
+
+  private makeView(targets: ReadonlyMap<string, TargetHealth>, drains: DrainSet, staleOpen = false): HealthView {
+    const epoch = ++this.epoch;
+    const now = this.now;
+    const open: TargetHealth = { ...UNKNOWN_UP, reason: 'redis unreachable past the grace period: failing open' };
+    return Object.freeze({
+      epoch,
+      target: (key: string) => targets.get(key) ?? (staleOpen ? open : UNKNOWN_UP),
+      isDrained: (dc: string, address: string) => drains.isDrained(dc, address, now()),
+    });
+  }
+}

@@ -1,0 +1,62 @@
+// `gslb drain` / `gslb undrain`: take an endpoint or a whole datacenter out of (or back into) every
+// answer on every node, through Redis, optionally for a while. `gslb drain --list` shows what is drained.
+import { hostname, userInfo } from 'node:os';
+import { listDrains, drain, undrain, type DrainTarget } from '../../health/drain-store.js';
+import { parseIp } from '../../zones/address.js';
+import { parse, UsageError } from './args.js';
+import { durationFlag, redisFlags } from './serve.js';
+
+function target(values: { endpoint?: string; datacenter?: string }): DrainTarget {
+  if (values.endpoint && values.datacenter) throw new UsageError('give --endpoint ADDR or --datacenter NAME, not both');
+  if (values.endpoint) {
+    if (!parseIp(values.endpoint)) throw new UsageError(`--endpoint '${values.endpoint}' is not an IP address`);
+    return { endpoint: values.endpoint };
+  }
+  if (values.datacenter) return { datacenter: values.datacenter };
+  throw new UsageError('give --endpoint ADDR or --datacenter NAME');
+}
+
+export async function runDrain(argv: string[], undo: boolean): Promise<number> {
+  const { values } = parse(argv, {
+    redis: { type: 'string' },
+    'redis-prefix': { type: 'string' },
+    endpoint: { type: 'string' },
+    datacenter: { type: 'string' },
+    for: { type: 'string' },
+    reason: { type: 'string' },
+    list: { type: 'boolean' },
+  });
+  const redis = redisFlags(values);
+  if (!redis) throw new UsageError(`${undo ? 'undrain' : 'drain'} needs --redis URL`);
+  try {
+    if (values.list) {
+      const list = await listDrains(redis.url, redis.prefix);
+      if (list.length === 0) process.stdout.write('nothing is drained\n');
+      for (const d of list)
+        process.stdout.write(
+          `${d.field}  by ${d.by}  ${d.until === null ? 'until undrained' : `until ${new Date(d.until).toISOString()}`}${d.reason ? `  (${d.reason})` : ''}\n`,
+        );
+      return 0;
+    }
+    const t = target(values);
+    const what = 'endpoint' in t ? `endpoint ${t.endpoint}` : `datacenter ${t.datacenter}`;
+    if (undo) {
+      const removed = await undrain(redis.url, redis.prefix, t);
+      process.stdout.write(removed ? `undrained ${what}\n` : `${what} was not drained\n`);
+      return 0;
+    }
+    const forMs = values.for === undefined ? null : durationFlag('for', values.for, 0);
+    if (forMs !== null && forMs <= 0) throw new UsageError('--for must be a positive duration');
+    const doc = await drain(redis.url, redis.prefix, t, {
+      forMs,
+      by: `${userInfo().username}@${hostname()}`,
+      reason: values.reason ?? '',
+    });
+    process.stdout.write(`drained ${what}${doc.until === null ? '' : ` until ${new Date(doc.until).toISOString()}`}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    process.stderr.write(`gslb: redis: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

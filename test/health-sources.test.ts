@@ -1,0 +1,327 @@
+// One contract suite run against both health sources (embedded prober, Redis with agents), plus the
+// Redis-only behaviours: quorum, a cut-off agent discounted, warm start, resync, Redis outages and
+// malformed data. Real Redis, real HTTP backends on loopback.
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { Agent } from '../health/agent.js';
+import { drain, undrain } from '../health/drain-store.js';
+import { EmbeddedHealthSource } from '../health/embedded-source.js';
+import { planFor } from '../health/plan.js';
+import { RedisHealthSource } from '../health/redis-source.js';
+import type { HealthSource } from '../health/source.js';
+import type { RunProbe } from '../health/checks/index.js';
+import { isCountryCode } from '../geo/countries.js';
+import { parseName } from '../zones/name.js';
+import { loadPolicy } from '../zones/policy.js';
+import { targetKey } from '../health/view.js';
+import type { PolicyConfig } from '../zones/policy-types.js';
+import { Backend } from './helpers/backends.js';
+import { cleanup, hasRedisServerBinary, redisOrSkip, startRedisServer, testPrefix } from './helpers/redis.js';
+
+const apex = (parseName('h.test.', null) as { ok: true; name: import('../zones/name.js').DnsName }).name;
+
+function policyFor(backends: Record<string, Backend>): PolicyConfig {
+  const pools = Object.entries(backends)
+    .map(([dc, b], i) => `      ${dc}: [{ address: 192.0.2.${i + 1}, probe: "${b.probe}" }]`)
+    .join('\n');
+  const text = `datacenters:\n${Object.keys(backends)
+    .map((dc) => `  ${dc}: {}`)
+    .join(
+      '\n',
+    )}\nchecks:\n  web: { type: http, path: /healthz, interval: 300ms, timeout: 250ms, jitter: 50ms }\nnames:\n  www:\n    policy: failover\n    check: web\n    pools:\n${pools}\n`;
+  const r = loadPolicy([{ file: 'p.yaml', text }], apex, isCountryCode);
+  if (r.errors.length) throw new Error(JSON.stringify(r.errors));
+  return r.config;
+}
+
+function keyOf(config: PolicyConfig, dc: string): string {
+  const name = [...config.names.values()][0]!;
+  const ep = name.pools.find((p) => p.datacenter === dc)!.endpoints[0]!;
+  return targetKey(config.checks.get('web')!, ep);
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 4000): Promise<number> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - t0;
+}
+
+interface Rig {
+  source: HealthSource;
+  drain(dc: string): Promise<void>;
+  undrain(dc: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Factory = (config: PolicyConfig) => Promise<Rig>;
+
+const embedded: Factory = async (config) => {
+  const source = new EmbeddedHealthSource();
+  const plan = planFor([config]);
+  source.setPlan(plan.targets, plan.version);
+  await source.start(3000);
+  return {
+    source,
+    drain: async (dc) => source.drain(dc),
+    undrain: async (dc) => source.undrain(dc),
+    stop: () => source.stop(),
+  };
+};
+
+function redisFactory(getUrl: () => string): Factory {
+  return async (config) => {
+    const url = getUrl();
+    const prefix = testPrefix();
+    const source = new RedisHealthSource({
+      url,
+      prefix,
+      nodeId: 'node-a',
+      quorum: { quorum: 'majority', maxAgeMs: 2000 },
+      graceMs: 2000,
+      stalePolicy: 'open',
+    });
+    const plan = planFor([config]);
+    source.setPlan(plan.targets, plan.version);
+    const agents = ['a', 'b', 'c'].map(
+      (dc) => new Agent({ url, prefix, datacenter: dc, id: `agent-${dc}`, heartbeatMs: 200, planRefreshMs: 500 }),
+    );
+    await source.start(3000);
+    for (const a of agents) a.start();
+    return {
+      source,
+      drain: async (dc) => void (await drain(url, prefix, { datacenter: dc }, { forMs: null, by: 'test', reason: '' })),
+      undrain: async (dc) => void (await undrain(url, prefix, { datacenter: dc })),
+      stop: async () => {
+        await Promise.all(agents.map((a) => a.stop()));
+        await source.stop();
+        await cleanup(url, prefix);
+      },
+    };
+  };
+}
+
+let redisUrl = '';
+const suites: Array<[string, Factory, boolean]> = [
+  ['embedded', embedded, false],
+  ['redis', redisFactory(() => redisUrl), true],
+];
+
+for (const [label, factory, needsRedis] of suites) {
+  describe(`health source contract: ${label}`, function () {
+    this.timeout(20_000);
+    const backends: Record<string, Backend> = {};
+    let config: PolicyConfig;
+    let rig: Rig;
+    before(async function () {
+      if (needsRedis) redisUrl = await redisOrSkip(this);
+      for (const dc of ['a', 'b', 'c']) backends[dc] = await new Backend().start();
+      config = policyFor(backends);
+      rig = await factory(config);
+    });
+    after(async () => {
+      await rig?.stop();
+      for (const b of Object.values(backends)) await b.kill();
+    });
+    const up = (dc: string) => rig.source.view().target(keyOf(config, dc)).up;
+    const known = (dc: string) => rig.source.view().target(keyOf(config, dc)).reason !== 'not probed';
+
+    it('learns every target is up', async () => {
+      await until('all known', () => ['a', 'b', 'c'].every(known));
+      expect(['a', 'b', 'c'].map(up)).to.deep.equal([true, true, true]);
+    });
+    it('a killed backend goes down, the others stay up', async () => {
+      await backends['b']!.kill();
+      await until('b down', () => !up('b'));
+      expect(up('a') && up('c')).to.equal(true);
+      expect(rig.source.view().target(keyOf(config, 'b')).reason).to.match(/refused|down/);
+    });
+    it('a revived backend comes back up', async () => {
+      await backends['b']!.start();
+      await until('b up', () => up('b'));
+    });
+    it('each change gives a new epoch', async () => {
+      const e = rig.source.view().epoch;
+      await backends['c']!.kill();
+      await until('c down', () => !up('c'));
+      expect(rig.source.view().epoch).to.be.above(e);
+      await backends['c']!.start();
+      await until('c up', () => up('c'));
+    });
+    it('drain and undrain a datacenter', async () => {
+      await rig.drain('a');
+      await until('a drained', () => rig.source.view().isDrained('a', '192.0.2.1'), 1000);
+      expect(rig.source.view().isDrained('b', '192.0.2.2')).to.equal(false);
+      await rig.undrain('a');
+      await until('a undrained', () => !rig.source.view().isDrained('a', '192.0.2.1'), 1000);
+    });
+  });
+}
+
+describe('redis health source', function () {
+  this.timeout(30_000);
+  let url = '';
+  const backends: Record<string, Backend> = {};
+  let config: PolicyConfig;
+  const stops: Array<() => Promise<unknown>> = [];
+  before(async function () {
+    url = await redisOrSkip(this);
+    for (const dc of ['a', 'b']) backends[dc] = await new Backend().start();
+    config = policyFor(backends);
+  });
+  afterEach(async () => {
+    while (stops.length) await stops.pop()!();
+  });
+  after(async () => {
+    for (const b of Object.values(backends)) await b.kill();
+  });
+
+  function node(u: string, prefix: string, extra: Partial<ConstructorParameters<typeof RedisHealthSource>[0]> = {}) {
+    const s = new RedisHealthSource({
+      url: u,
+      prefix,
+      nodeId: `n-${Math.random()}`,
+      quorum: { quorum: 'majority', maxAgeMs: 2000 },
+      graceMs: 1500,
+      stalePolicy: 'open',
+      ...extra,
+    });
+    const plan = planFor([config]);
+    s.setPlan(plan.targets, plan.version);
+    stops.push(() => s.stop());
+    return s;
+  }
+  function agent(u: string, prefix: string, dc: string, runProbe?: RunProbe) {
+    const a = new Agent({
+      url: u,
+      prefix,
+      datacenter: dc,
+      id: `agent-${dc}-${Math.random().toString(36).slice(2, 6)}`,
+      heartbeatMs: 200,
+      planRefreshMs: 300,
+      ...(runProbe ? { runProbe } : {}),
+    });
+    a.start();
+    stops.push(() => a.stop());
+    return a;
+  }
+  const cutOff: RunProbe = async () => ({ ok: false, rttMs: 0, reason: 'network unreachable', at: Date.now() });
+
+  it('an agent that sees everything down (its own datacenter too) is discounted: nothing moves', async () => {
+    const prefix = testPrefix();
+    stops.push(() => cleanup(url, prefix));
+    const s = node(url, prefix);
+    await s.start(3000);
+    agent(url, prefix, 'a');
+    agent(url, prefix, 'b', cutOff);
+    await until('both agents heard', () => s.status().agents.length === 2 && s.status().agents.every((a) => a.fresh));
+    await new Promise((r) => setTimeout(r, 800));
+    expect(s.view().target(keyOf(config, 'a')).up).to.equal(true);
+    expect(s.view().target(keyOf(config, 'b')).up).to.equal(true);
+    const cut = s.status().agents.find((a) => a.datacenter === 'b')!;
+    expect(cut.discounted).to.equal(true);
+    expect(cut.reason).to.match(/probably cut off/);
+  });
+
+  it('majority quorum: one dissenting agent out of three does not move a target', async () => {
+    const prefix = testPrefix();
+    stops.push(() => cleanup(url, prefix));
+    const s = node(url, prefix);
+    await s.start(3000);
+    agent(url, prefix, 'a');
+    agent(url, prefix, 'b');
+    // This one sees only 'a' down: not everything, so it is not discounted, but it is outvoted.
+    const keyA = keyOf(config, 'a');
+    agent(url, prefix, 'c', async (spec) => ({
+      ok: `${spec.host}:${spec.port}` !== backends['a']!.probe,
+      rttMs: 1,
+      reason: 'partial view',
+      at: Date.now(),
+    }));
+    await until('three agents', () => s.status().agents.filter((a) => a.fresh).length === 3);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(s.view().target(keyA).up).to.equal(true);
+    expect(s.view().target(keyA).reason).to.match(/up: 2\/3/);
+  });
+
+  it('warm start: a node started later knows the current state before it answers', async () => {
+    const prefix = testPrefix();
+    stops.push(() => cleanup(url, prefix));
+    const first = node(url, prefix);
+    await first.start(3000);
+    agent(url, prefix, 'a', async (spec) => ({
+      ok: `${spec.host}:${spec.port}` !== backends['b']!.probe,
+      rttMs: 1,
+      reason: 'b is down',
+      at: Date.now(),
+    }));
+    await until('b down on the first node', () => !first.view().target(keyOf(config, 'b')).up);
+    const second = node(url, prefix);
+    expect(await second.start(3000)).to.equal(true);
+    expect(second.view().target(keyOf(config, 'b')).up).to.equal(false);
+    expect(second.view().target(keyOf(config, 'a')).up).to.equal(true);
+  });
+
+  it('ignores malformed data in Redis and keeps working', async () => {
+    const prefix = testPrefix();
+    stops.push(() => cleanup(url, prefix));
+    const r = new Redis(url);
+    stops.push(async () => r.disconnect());
+    await r.set(`${prefix}agent:bogus`, '{not json');
+    await r.hset(`${prefix}drains`, 'dc:a', 'garbage');
+    const s = node(url, prefix);
+    await s.start(3000);
+    agent(url, prefix, 'a');
+    await r.publish(`${prefix}reports`, 'nonsense');
+    await r.publish(
+      `${prefix}reports`,
+      JSON.stringify({ v: 1, agent: 'x', datacenter: 'a', at: 1, results: { k: { up: 'yes' } } }),
+    );
+    await until('real agent heard', () => s.view().target(keyOf(config, 'a')).reason.startsWith('up'));
+    expect(s.status().badMessages).to.be.at.least(4);
+    expect(s.view().isDrained('a', '192.0.2.1')).to.equal(false);
+  });
+
+  it('Redis outage: last known state through the grace period, then fail open; resync after restart', async function () {
+    if (!hasRedisServerBinary()) this.skip();
+    const own = await startRedisServer();
+    const prefix = testPrefix();
+    const s = node(own.url, prefix);
+    await s.start(3000);
+    agent(own.url, prefix, 'a', async (spec) => ({
+      ok: `${spec.host}:${spec.port}` !== backends['b']!.probe,
+      rttMs: 1,
+      reason: 'b is down',
+      at: Date.now(),
+    }));
+    await until('b down', () => !s.view().target(keyOf(config, 'b')).up);
+    own.proc.kill('SIGKILL');
+    await until('disconnect seen', () => !s.status().connected);
+    // Within the grace period (1.5 s) the last state holds, even though no heartbeat arrives.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(s.view().target(keyOf(config, 'b')).up).to.equal(false);
+    await until('stale: fail open', () => s.view().target(keyOf(config, 'b')).up, 3000);
+    expect(s.view().target(keyOf(config, 'b')).reason).to.match(/failing open/);
+    const again = await startRedisServer(own.port);
+    stops.push(async () => again.proc.kill('SIGKILL'));
+    await until(
+      'resynced, b down again',
+      () => s.status().connected && !s.view().target(keyOf(config, 'b')).up,
+      10_000,
+    );
+    expect(s.status().resyncs).to.be.at.least(2);
+  });
+
+  it('drain with an expiry ends by itself', async () => {
+    const prefix = testPrefix();
+    stops.push(() => cleanup(url, prefix));
+    const s = node(url, prefix);
+    await s.start(3000);
+    await drain(url, prefix, { endpoint: '192.0.2.2' }, { forMs: 600, by: 'test', reason: 'maintenance' });
+    await until('drained', () => s.view().isDrained('b', '192.0.2.2'), 1000);
+    const e = s.view().epoch;
+    await until('expired', () => !s.view().isDrained('b', '192.0.2.2') && s.view().epoch > e, 2000);
+  });
+});
