@@ -143,3 +143,51 @@ describe('gslb CLI', () => {
     expect(await exited).to.equal(0);
   });
 });
+
+describe('gslb drain / undrain / agent (CLI)', () => {
+  it('drain, list and undrain through Redis', async function () {
+    const { redisOrSkip, testPrefix, cleanup } = await import('./helpers/redis.js');
+    const url = await redisOrSkip(this);
+    const prefix = testPrefix();
+    try {
+      const run = (...a: string[]) =>
+        spawnSync(process.execPath, [GSLB, ...a, '--redis', url, '--redis-prefix', prefix], { encoding: 'utf8' });
+      const d = run('drain', '--datacenter', 'eu-west', '--for', '10m', '--reason', 'maintenance');
+      expect(d.status, d.stderr).to.equal(0);
+      expect(d.stdout).to.match(/drained datacenter eu-west until \d{4}-/);
+      expect(run('drain', '--endpoint', '192.0.2.7').status).to.equal(0);
+      const list = run('drain', '--list');
+      expect(list.stdout).to.match(/dc:eu-west .*\(maintenance\)/);
+      expect(list.stdout).to.match(/ep:192\.0\.2\.7 .*until undrained/);
+      expect(run('undrain', '--datacenter', 'eu-west').stdout).to.equal('undrained datacenter eu-west\n');
+      expect(run('undrain', '--datacenter', 'eu-west').stdout).to.equal('datacenter eu-west was not drained\n');
+      expect(run('drain', '--list').stdout).to.not.match(/eu-west/);
+    } finally {
+      await cleanup(url, prefix);
+    }
+  });
+
+  it('usage errors', () => {
+    const r = (...a: string[]) => spawnSync(process.execPath, [GSLB, ...a], { encoding: 'utf8' });
+    expect(r('drain', '--datacenter', 'x').stderr).to.match(/needs --redis URL/);
+    expect(r('drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', 'nope').stderr).to.match(/not an IP address/);
+    expect(
+      r('drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', '192.0.2.1', '--datacenter', 'x').stderr,
+    ).to.match(/not both/);
+    expect(r('agent', '--redis', 'redis://127.0.0.1:6379').stderr).to.match(/needs --datacenter/);
+    expect(r('agent', '--redis', 'ftp://x', '--datacenter', 'a').stderr).to.match(/scheme 'ftp:'/);
+    expect(r('serve', '--zones', 'examples', '--quorum', 'most').stderr).to.match(/--quorum must be/);
+    expect(r('serve', '--zones', 'examples', '--redis', 'redis://127.0.0.1:6379', '--grace', 'soon').stderr).to.match(
+      /--grace must be a duration/,
+    );
+  });
+
+  it('drain reports an unreachable Redis clearly', () => {
+    const r = spawnSync(process.execPath, [GSLB, 'drain', '--redis', 'redis://127.0.0.1:1', '--datacenter', 'x'], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/gslb: redis: /);
+  });
+});

@@ -251,3 +251,17 @@ describe('fallback is counted and logged', () => {
     expect(lines[0]![0]).to.deep.include({ name: 'fb-nodata.lb.test.', fallback: 'nodata' });
   });
 });
+
+describe('health-aware TTL', () => {
+  const ttlOf = (r: ReturnType<Rig['ask']>) => (r.packet.answers ?? []).map((a) => (a as { ttl: number }).ttl);
+  it('the name TTL when nothing is degraded; max(min_ttl, ttl/4) during failover and just after a change', () => {
+    const rig = makeRig();
+    expect(ttlOf(rig.ask('fo.lb.test'))).to.deep.equal([30]);
+    rig.health.set(key('198.51.100.10'), { up: false });
+    expect(ttlOf(rig.ask('fo.lb.test'))).to.deep.equal([8]); // failover to us-east
+    rig.health.set(key('198.51.100.10'), { up: true });
+    expect(ttlOf(rig.ask('fo.lb.test'))).to.deep.equal([8]); // back, but it just changed
+    rig.health.set(key('198.51.100.10'), { up: true, since: Date.now() - 31_000 });
+    expect(ttlOf(rig.ask('fo.lb.test'))).to.deep.equal([30]); // the change is older than one TTL
+  });
+});

@@ -29,8 +29,15 @@ checks:
 `;
 
 describe('policy files', () => {
-  it('the example zone from PRODUCT.md loads unchanged', () => {
+  it('the shipped examples/ load (PRODUCT.md example plus probe targets for the demo)', () => {
     const r = loadZones('examples');
+    expect(r.errors.map(formatZoneError)).to.deep.equal([]);
+    const www = [...r.zones[0]!.policy.names.values()].find((n) => n.label === 'www')!;
+    expect(www.pools[0]!.endpoints[0]!.probe).to.deep.equal({ host: '127.0.0.1', port: 18081 });
+  });
+
+  it('the example zone from PRODUCT.md loads unchanged', () => {
+    const r = loadZones('test/fixtures/product-example');
     expect(r.errors.map(formatZoneError)).to.deep.equal([]);
     const p = r.zones[0]!.policy;
     expect([...p.datacenters.keys()]).to.deep.equal(['us-east', 'eu-west', 'ap-south']);

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// `npm start`: the example zone with live health. Starts demo backends on loopback for the example's
+// datacenters (the `probe:` targets in examples/gslb.example.com/names.yaml), a small control page to
+// stop and start them, then `gslb serve --zones examples` in-process health mode, and prints dig lines.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CONTROL = 18080;
+// datacenter -> [web (HTTP /healthz) port, tls (TCP) port or null]
+const DATACENTERS = { 'us-east': [18081, 18441], 'eu-west': [18082, 18442], 'ap-south': [18083, null] };
+const up = new Map(Object.keys(DATACENTERS).map((dc) => [dc, true]));
+const servers = [];
+
+function listen(server, port) {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE' ? `port ${port} is taken (is another \`npm start\` running?)` : err.message,
+        ),
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+}
+
+async function startBackends() {
+  for (const [dc, [web, tls]] of Object.entries(DATACENTERS)) {
+    // A down datacenter refuses nothing but answers 503 (web) or resets (tls): like a sick load balancer.
+    const h = http.createServer((req, res) => {
+      const ok = up.get(dc) && req.url === '/healthz';
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain', connection: 'close' });
+      res.end(ok ? `ok ${dc}\n` : `${dc} is down\n`);
+    });
+    servers.push(h);
+    await listen(h, web);
+    if (tls) {
+      const t = net.createServer((s) => (up.get(dc) ? s.end() : s.resetAndDestroy()));
+      servers.push(t);
+      await listen(t, tls);
+    }
+  }
+  const control = http.createServer((req, res) => {
+    const m = /^\/(up|down)\/([a-z-]+)\/?$/.exec(req.url ?? '');
+    if (m && up.has(m[2])) {
+      up.set(m[2], m[1] === 'up');
+      console.log(`demo: datacenter ${m[2]} is now ${m[1]}`);
+    }
+    res.writeHead(m && !up.has(m[2]) ? 404 : 200, { 'content-type': 'text/plain' });
+    res.end([...up].map(([dc, on]) => `${dc}: ${on ? 'up' : 'down'}`).join('\n') + '\n');
+  });
+  servers.push(control);
+  await listen(control, CONTROL);
+}
+
+try {
+  await startBackends();
+} catch (err) {
+  console.error(`demo: ${err.message}`);
+  for (const s of servers) s.close();
+  process.exit(1);
+}
+
+const args = ['bin/gslb', 'serve', '--zones', 'examples', ...process.argv.slice(2)];
+const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => {
+  for (const s of servers) s.close();
+  process.exit(code ?? (signal ? 0 : 1));
+});
+
+setTimeout(() => {
+  if (child.exitCode !== null) return;
+  console.log(`
+Try it (in another terminal):
+  dig @127.0.0.1 -p 5353 www.gslb.example.com A +subnet=81.2.69.0/24     # Europe -> eu-west (198.51.100.x)
+  dig @127.0.0.1 -p 5353 www.gslb.example.com A +subnet=8.8.8.0/24       # Americas -> us-east (192.0.2.x)
+  curl 127.0.0.1:${CONTROL}/down/eu-west                                  # make eu-west fail its health check
+  dig @127.0.0.1 -p 5353 www.gslb.example.com A +subnet=81.2.69.0/24     # ~15 s later: us-east (fall 3 x 5 s)
+  curl 127.0.0.1:${CONTROL}/up/eu-west                                    # and back (rise 2 x 5 s)
+  ./bin/gslb explain --zones examples www.gslb.example.com --client 81.2.69.0/24
+Stop with Ctrl-C.`);
+}, 1500).unref();

@@ -1,0 +1,253 @@
+// A whole deployment on loopback for end-to-end runs: Redis, HTTP backends per datacenter, N `gslb
+// serve --redis` nodes and M `gslb agent` processes, plus a UDP query helper. Used by
+// scripts/failover.ts (the measurement) and test/e2e-failover.test.ts (the smaller check).
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dnsPacket from 'dns-packet';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An HTTP health backend that can be killed (connection refused) and revived on the same port. */
+export class HttpBackend {
+  private server: http.Server | null = null;
+  private sockets = new Set<net.Socket>();
+  constructor(readonly port: number) {}
+  async start(): Promise<void> {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { connection: 'close' });
+      res.end('ok');
+    });
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+  }
+  async kill(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    for (const c of this.sockets) c.destroy();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+}
+
+/** Asks one server for NAME A over UDP; resolves with the addresses, or null on timeout. */
+export function queryA(port: number, name: string, timeoutMs = 300): Promise<string[] | null> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      resolve(null);
+    }, timeoutMs);
+    sock.on('message', (msg) => {
+      clearTimeout(timer);
+      sock.close();
+      try {
+        const p = dnsPacket.decode(msg);
+        resolve((p.answers ?? []).filter((a) => a.type === 'A').map((a) => String((a as { data: unknown }).data)));
+      } catch {
+        resolve(null);
+      }
+    });
+    sock.send(
+      dnsPacket.encode({ type: 'query', id: (Math.random() * 65535) | 0, questions: [{ name, type: 'A' }] }),
+      port,
+      '127.0.0.1',
+    );
+  });
+}
+
+export interface ClusterOptions {
+  readonly gslb: string;
+  readonly datacenters: readonly string[];
+  readonly nodes: number;
+  readonly agents: readonly string[];
+  readonly intervalMs: number;
+  readonly redisUrl?: string;
+}
+
+export class Cluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'gslb-e2e-'));
+  readonly prefix = `gslb-e2e-${process.pid}-${Date.now() % 100000}:`;
+  readonly backends = new Map<string, HttpBackend>();
+  readonly nodePorts: number[] = [];
+  private readonly procs: ChildProcess[] = [];
+  private readonly agentProcs = new Map<string, ChildProcess>();
+  redis: ChildProcess | null = null;
+  redisPort = 0;
+  redisUrl = '';
+
+  constructor(readonly opts: ClusterOptions) {}
+
+  /** The answer address of a datacenter: 192.0.2.(index + 1). */
+  addressOf(dc: string): string {
+    return `192.0.2.${this.opts.datacenters.indexOf(dc) + 1}`;
+  }
+
+  async startRedis(port?: number): Promise<void> {
+    this.redisPort = port ?? (await freePort());
+    this.redis = spawn(
+      'redis-server',
+      ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    this.redisUrl = `redis://127.0.0.1:${this.redisPort}`;
+    for (let i = 0; i < 100; i++) {
+      if (
+        await new Promise<boolean>((r) =>
+          net
+            .connect(this.redisPort, '127.0.0.1')
+            .once('connect', function (this: net.Socket) {
+              this.destroy();
+              r(true);
+            })
+            .once('error', () => r(false)),
+        )
+      )
+        return;
+      await sleep(50);
+    }
+    throw new Error('redis-server did not start');
+  }
+
+  killRedis(): void {
+    this.redis?.kill('SIGKILL');
+    this.redis = null;
+  }
+
+  async start(): Promise<void> {
+    if (this.opts.redisUrl) this.redisUrl = this.opts.redisUrl;
+    else await this.startRedis();
+    const zone = join(this.dir, 'e2e.test');
+    mkdirSync(zone);
+    writeFileSync(
+      join(zone, 'records.zone'),
+      '$ORIGIN e2e.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.53\n',
+    );
+    const pools: string[] = [];
+    for (const dc of this.opts.datacenters) {
+      const b = new HttpBackend(await freePort());
+      await b.start();
+      this.backends.set(dc, b);
+      pools.push(`      ${dc}: [{ address: ${this.addressOf(dc)}, probe: "127.0.0.1:${b.port}" }]`);
+    }
+    writeFileSync(
+      join(zone, 'policy.yaml'),
+      `datacenters:\n${this.opts.datacenters.map((d) => `  ${d}: {}`).join('\n')}\nchecks:\n  web: { type: http, path: /, interval: ${this.opts.intervalMs}ms, timeout: ${Math.round(this.opts.intervalMs / 2)}ms, jitter: ${Math.round(this.opts.intervalMs / 10)}ms, rise: 1, fall: 1 }\nnames:\n  www:\n    policy: failover\n    check: web\n    ttl: 30\n    pools:\n${pools.join('\n')}\n`,
+    );
+    for (let i = 0; i < this.opts.nodes; i++) {
+      const port = await freePort();
+      const p = spawn(
+        process.execPath,
+        [
+          this.opts.gslb,
+          'serve',
+          '--zones',
+          this.dir,
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--redis',
+          this.redisUrl,
+          '--redis-prefix',
+          this.prefix,
+          '--node-id',
+          `node${i + 1}`,
+          '--max-age',
+          '3s',
+          '--grace',
+          '20s',
+          '--log-level',
+          'warn',
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      this.procs.push(p);
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        p.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('serving')) resolve();
+        });
+        p.once('exit', (code) => reject(new Error(`gslb serve exited ${code}`)));
+      });
+      this.nodePorts.push(port);
+    }
+    for (const dc of this.opts.agents) this.startAgent(dc);
+  }
+
+  startAgent(dc: string, id = `agent-${dc}`): void {
+    const p = spawn(
+      process.execPath,
+      [
+        this.opts.gslb,
+        'agent',
+        '--redis',
+        this.redisUrl,
+        '--redis-prefix',
+        this.prefix,
+        '--datacenter',
+        dc,
+        '--id',
+        id,
+        '--log-level',
+        'warn',
+      ],
+      { stdio: 'ignore' },
+    );
+    this.agentProcs.set(id, p);
+    this.procs.push(p);
+  }
+
+  /** Resolves when every node answers www with `address` (first record); returns the ms waited. */
+  async waitAll(address: string, timeoutMs: number, pollMs = 10): Promise<number> {
+    const t0 = performance.now();
+    const done = new Set<number>();
+    while (performance.now() - t0 < timeoutMs) {
+      await Promise.all(
+        this.nodePorts.map(async (port) => {
+          if (done.has(port)) return;
+          const a = await queryA(port, 'www.e2e.test', 200);
+          if (a && a[0] === address) done.add(port);
+        }),
+      );
+      if (done.size === this.nodePorts.length) return performance.now() - t0;
+      await sleep(pollMs);
+    }
+    throw new Error(`not every node answered ${address} within ${timeoutMs} ms`);
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.procs) p.kill('SIGTERM');
+    await sleep(300);
+    for (const p of this.procs) if (p.exitCode === null) p.kill('SIGKILL');
+    for (const b of this.backends.values()) await b.kill();
+    this.killRedis();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

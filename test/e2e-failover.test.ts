@@ -1,0 +1,70 @@
+// End to end with real processes: Redis, two `gslb serve --redis` nodes, three `gslb agent`s and HTTP
+// backends. A killed datacenter moves every node's answer and comes back; a Redis outage leaves
+// answers standing and the nodes resync after it. (scripts/failover.ts measures the times.)
+import { expect } from 'chai';
+import { Cluster, queryA, sleep } from '../scripts/e2e-cluster.js';
+import { hasRedisServerBinary } from './helpers/redis.js';
+
+describe('end to end: failover through Redis with agents', function () {
+  this.timeout(60_000);
+  let cluster: Cluster;
+  before(async function () {
+    if (!hasRedisServerBinary()) {
+      if (process.env['CI'] === 'true') throw new Error('redis-server is needed (CI=true)');
+      console.warn('    skipped: redis-server is not on PATH');
+      this.skip();
+    }
+    cluster = new Cluster({
+      gslb: 'bin/gslb',
+      datacenters: ['dc1', 'dc2', 'dc3'],
+      nodes: 2,
+      agents: ['dc1', 'dc2', 'dc3'],
+      intervalMs: 500,
+    });
+    await cluster.start();
+    await cluster.waitAll(cluster.addressOf('dc1'), 15_000);
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('a datacenter whose backend dies is left by every node, and taken back when it returns', async () => {
+    const dc1 = cluster.backends.get('dc1')!;
+    for (let trial = 0; trial < 2; trial++) {
+      await dc1.kill();
+      await cluster.waitAll(cluster.addressOf('dc2'), 5000);
+      await dc1.start();
+      await cluster.waitAll(cluster.addressOf('dc1'), 5000);
+    }
+  });
+
+  it('two datacenters down: the third serves; all down: fail open with the first', async () => {
+    await cluster.backends.get('dc1')!.kill();
+    await cluster.backends.get('dc2')!.kill();
+    await cluster.waitAll(cluster.addressOf('dc3'), 5000);
+    await cluster.backends.get('dc3')!.kill();
+    await cluster.waitAll(cluster.addressOf('dc1'), 5000);
+    // Restore in reverse, so each step shows health really flowing (the fail-open answer is dc1 too).
+    await cluster.backends.get('dc3')!.start();
+    await cluster.waitAll(cluster.addressOf('dc3'), 5000);
+    await cluster.backends.get('dc2')!.start();
+    await cluster.waitAll(cluster.addressOf('dc2'), 5000);
+    await cluster.backends.get('dc1')!.start();
+    await cluster.waitAll(cluster.addressOf('dc1'), 5000);
+  });
+
+  it('Redis down: every node keeps answering; Redis back: the nodes resync and follow changes again', async () => {
+    cluster.killRedis();
+    for (let i = 0; i < 10; i++) {
+      for (const port of cluster.nodePorts)
+        expect(await queryA(port, 'www.e2e.test')).to.deep.equal([cluster.addressOf('dc1')]);
+      await sleep(100);
+    }
+    await cluster.startRedis(cluster.redisPort);
+    await sleep(2500);
+    await cluster.backends.get('dc1')!.kill();
+    await cluster.waitAll(cluster.addressOf('dc2'), 10_000);
+    await cluster.backends.get('dc1')!.start();
+    await cluster.waitAll(cluster.addressOf('dc1'), 10_000);
+  });
+});
