@@ -14,7 +14,45 @@ export function reconnectDelay(attempt: number): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
+function common(password: string | undefined, username: string | undefined): RedisOptions {
+  return {
+    retryStrategy: reconnectDelay,
+    maxRetriesPerRequest: null,
+    connectTimeout: 2000,
+    enableReadyCheck: true,
+    ...(password ? { password } : {}),
+    ...(username ? { username } : {}),
+  };
+}
+
+/** sentinel://[user:password@]host:port,host:port/MASTER (several hosts: not a WHATWG URL). */
+function parseSentinel(url: string): RedisTarget {
+  const m = /^sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)\/?([^/?#]*)$/.exec(url);
+  if (!m) throw new Error(`sentinel URL '${url}' must be sentinel://[:password@]host:port,host:port/MASTER`);
+  const sentinels = m[3]!.split(',').map((hp) => {
+    const h = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(hp);
+    if (!h || !h[1]) throw new Error(`sentinel address '${hp}' must be HOST:PORT`);
+    return { host: h[1], port: Number(h[2] ?? 26379) };
+  });
+  const name = m[4];
+  const display = `sentinel://${m[3]}/${name ?? ''}`;
+  if (!name) throw new Error(`sentinel URL '${display}' needs the master name: sentinel://host:port,host:port/MASTER`);
+  const password = m[2] ? decodeURIComponent(m[2]) : undefined;
+  const username = m[1] ? decodeURIComponent(m[1]) : undefined;
+  return {
+    options: {
+      ...common(password, username),
+      sentinels,
+      name,
+      sentinelRetryStrategy: reconnectDelay,
+      ...(password ? { sentinelPassword: password } : {}),
+    },
+    display,
+  };
+}
+
 export function parseRedisUrl(url: string): RedisTarget {
+  if (url.startsWith('sentinel://')) return parseSentinel(url);
   let u: URL;
   try {
     u = new URL(url);
@@ -25,38 +63,14 @@ export function parseRedisUrl(url: string): RedisTarget {
   }
   const password = u.password ? decodeURIComponent(u.password) : undefined;
   const username = u.username ? decodeURIComponent(u.username) : undefined;
-  const common: RedisOptions = {
-    retryStrategy: reconnectDelay,
-    maxRetriesPerRequest: null,
-    connectTimeout: 2000,
-    enableReadyCheck: true,
-    ...(password ? { password } : {}),
-    ...(username ? { username } : {}),
-  };
   const display = `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
-  if (u.protocol === 'sentinel:') {
-    // URL puts the first host in u.host; the rest sit in the raw string before the path.
-    const hostsPart = url
-      .slice(url.indexOf('//') + 2)
-      .replace(/^[^@]*@/, '')
-      .split('/')[0]!;
-    const sentinels = hostsPart.split(',').map((hp) => {
-      const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(hp);
-      if (!m) throw new Error(`sentinel address '${hp}' must be HOST:PORT`);
-      return { host: m[1]!, port: Number(m[2] ?? 26379) };
-    });
-    const name = u.pathname.replace(/^\//, '');
-    if (!name)
-      throw new Error(`sentinel URL '${display}' needs the master name: sentinel://host:port,host:port/MASTER`);
-    return { options: { ...common, sentinels, name, sentinelRetryStrategy: reconnectDelay }, display };
-  }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
     throw new Error(`redis URL scheme '${u.protocol}' is not redis:, rediss: or sentinel:`);
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new Error(`redis URL database '${u.pathname.slice(1)}' is not a number`);
   return {
     options: {
-      ...common,
+      ...common(password, username),
       host: u.hostname.replace(/^\[|\]$/g, ''),
       port: u.port ? Number(u.port) : 6379,
       db,
