@@ -5,7 +5,7 @@ import type { TargetState } from './hysteresis.js';
 import { Prober } from './prober.js';
 import type { RunProbe } from './checks/index.js';
 import type { PlanTarget } from './redis-protocol.js';
-import type { HealthSource } from './source.js';
+import type { HealthMatrix, HealthSource } from './source.js';
 import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
 
 /** Figures-only changes (RTT) publish a new view at most this often; up/down flips at once. */
@@ -15,6 +15,8 @@ export class EmbeddedHealthSource implements HealthSource {
   private readonly prober: Prober;
   private readonly log: HealthLogger;
   private readonly drained = new Set<string>();
+  private readonly drainUntil = new Map<string, number>();
+  private planTargets: readonly PlanTarget[] = [];
   private epoch = 1;
   private current: HealthView;
   private lastFigures = 0;
@@ -37,6 +39,7 @@ export class EmbeddedHealthSource implements HealthSource {
 
   setPlan(targets: readonly PlanTarget[], _version: string): void {
     this.planKeys = new Set(targets.map((t) => t.key));
+    this.planTargets = targets;
     this.prober.update([...targets]);
     this.publish();
   }
@@ -71,6 +74,50 @@ export class EmbeddedHealthSource implements HealthSource {
 
   undrain(datacenter: string, address?: string): void {
     this.drained.delete(address === undefined ? `dc:${datacenter}` : `ep:${address}`);
+    this.publish();
+  }
+
+  matrix(): HealthMatrix {
+    const now = Date.now();
+    const view = this.current;
+    const targets = [...this.planTargets].map((t) => {
+      const st = this.prober.state(t.key);
+      const h = view.target(t.key);
+      return {
+        key: t.key,
+        datacenters: t.datacenters,
+        verdict: { up: h.up, reason: h.reason, since: h.since },
+        cells: { local: st ? { up: st.up, reason: st.lastResult.reason, rttMs: st.rttMs, ageMs: now - st.lastResult.at } : null },
+      };
+    });
+    return {
+      mode: 'embedded',
+      agents: [{ id: 'local', datacenter: '(this node)', ageMs: 0, fresh: true, discounted: false, reason: 'probes from this process' }],
+      targets,
+      redis: null,
+      drains: [...this.drained].map((field) => ({ field, until: this.drainUntil.get(field) ?? null, by: 'admin', reason: '' })),
+    };
+  }
+
+  async setDrain(target: { datacenter: string } | { endpoint: string }, drained: boolean, opts?: { forMs: number | null }): Promise<void> {
+    const field = 'datacenter' in target ? `dc:${target.datacenter}` : `ep:${target.endpoint}`;
+    if (drained) {
+      this.drained.add(field);
+      const forMs = opts?.forMs ?? null;
+      if (forMs !== null) {
+        this.drainUntil.set(field, Date.now() + forMs);
+        setTimeout(() => {
+          if ((this.drainUntil.get(field) ?? 0) <= Date.now()) {
+            this.drained.delete(field);
+            this.drainUntil.delete(field);
+            this.publish();
+          }
+        }, forMs).unref();
+      }
+    } else {
+      this.drained.delete(field);
+      this.drainUntil.delete(field);
+    }
     this.publish();
   }
 

@@ -20,7 +20,8 @@ import {
   type PlanDoc,
   type PlanTarget,
 } from './redis-protocol.js';
-import type { HealthSource } from './source.js';
+import type { HealthMatrix, HealthSource, MatrixCell } from './source.js';
+import { drain, undrain } from './drain-store.js';
 import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
 
 export type StalePolicy = 'open' | 'keep';
@@ -149,6 +150,33 @@ export class RedisHealthSource implements HealthSource {
       reportsByAgent,
       drains: this.drains.list(this.now()),
     };
+  }
+
+  matrix(): HealthMatrix {
+    const now = this.now();
+    const view = this.view();
+    const st = this.status();
+    const targets = (this.plan?.targets ?? []).map((t) => {
+      const h = view.target(t.key);
+      const cells: Record<string, MatrixCell | null> = {};
+      for (const [id, a] of this.agents) {
+        const r = a.results.get(t.key);
+        cells[id] = r ? { up: r.up, reason: r.reason, rttMs: r.rttMs, ageMs: Math.max(0, now - a.heardAt) } : null;
+      }
+      return { key: t.key, datacenters: t.datacenters, verdict: { up: h.up, reason: h.reason, since: h.since }, cells };
+    });
+    return {
+      mode: 'redis',
+      agents: st.agents.map((a) => ({ id: a.agent, datacenter: a.datacenter, ageMs: a.ageMs, fresh: a.fresh, discounted: a.discounted, reason: a.reason })),
+      targets,
+      redis: { connected: st.connected, stale: st.stale, lastResync: st.lastResync, resyncs: st.resyncs, disconnectedSince: st.disconnectedSince, badMessages: st.badMessages },
+      drains: st.drains.map((d) => ({ field: d.field, until: d.until, by: d.by, reason: d.reason })),
+    };
+  }
+
+  async setDrain(target: { datacenter: string } | { endpoint: string }, drained: boolean, opts?: { forMs: number | null; by: string; reason: string }): Promise<void> {
+    if (drained) await drain(this.opts.url, this.opts.prefix, target, opts ?? { forMs: null, by: 'admin', reason: '' });
+    else await undrain(this.opts.url, this.opts.prefix, target);
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
 // The serving catalog: every zone's exact names precompiled to wire-format replies per query type,
 // so the hot path only copies bytes and patches the ID, flags and question case.
-import { parentKey } from '../zones/name.js';
+import { nameToText, parentKey } from '../zones/name.js';
 import { QTYPE } from '../zones/records.js';
 import { lookup, type LookupKind, type Zone, type ZoneNode } from '../zones/zone.js';
 import type { GeoData } from '../geo/geoip.js';
@@ -27,6 +27,8 @@ export interface CompiledNode {
 }
 
 export interface CompiledZone {
+  /** The apex in presentation form, for metrics and logs. */
+  readonly name: string;
   readonly zone: Zone;
   readonly nodes: ReadonlyMap<string, CompiledNode>;
 }
@@ -90,7 +92,7 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
         : null;
       nodes.set(key, compileNode(zone, node, types, otherType, lb));
     }
-    out.set(zone.apex.key, Object.freeze({ zone, nodes }));
+    out.set(zone.apex.key, Object.freeze({ name: nameToText(zone.apex.wire), zone, nodes }));
   }
   return Object.freeze({ zones: out, geo });
 }

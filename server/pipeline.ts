@@ -11,7 +11,10 @@ import { HASH_PREFIX, decide } from './gslb/decide.js';
 import { chaosAnswer, type ChaosConfig } from './chaos.js';
 import { encodeSections, errorReply, finishReply, replyLimit, type OptFields } from './encode.js';
 import type { Logger } from './log.js';
-import { RCODE, decodeQuery, type ParsedQuery } from './query.js';
+import { RCODE, decodeQuery, ParsedQuery } from './query.js';
+import { PipelineStats } from './stats.js';
+import { formatIp } from '../zones/address.js';
+import { nameToText } from '../zones/name.js';
 import type { Peer, QueryHandler, Transport } from './transport-types.js';
 
 const CLASS_IN = 1;
@@ -27,17 +30,18 @@ export interface PipelineOptions {
   readonly health: () => HealthView;
   /** Randomness for weighted choices (injected in tests). */
   readonly rng?: () => number;
+  /** Log one query in this many (0: no query log). */
+  readonly queryLogSample?: number;
 }
 
-/** Counters for every pipeline exit; each query is counted exactly once. */
-export class PipelineStats {
-  dropped = 0;
-  readonly rcodes = new Map<number, number>();
-  errors = 0;
-  count(rcode: number): void {
-    this.rcodes.set(rcode, (this.rcodes.get(rcode) ?? 0) + 1);
-  }
+/** An ECS address (ceil(prefix/8) bytes) padded to a full address for display. */
+function padAddress(a: Buffer, family: 1 | 2): Buffer {
+  const out = Buffer.alloc(family === 1 ? 4 : 16);
+  a.copy(out, 0, 0, Math.min(a.length, out.length));
+  return out;
 }
+
+export { PipelineStats };
 
 export interface Pipeline {
   readonly handleQuery: QueryHandler;
@@ -50,7 +54,6 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   const opt: OptFields = { nsid: opts.nsid, ecsScope: 0, ede: null };
   /** Out of every zone: REFUSED, with EDE 20 "Not Authoritative" when the query has EDNS (as Knot and NSD do). */
   const refused = (msg: Buffer, q: ParsedQuery): Buffer => {
-    stats.count(RCODE.REFUSED);
     opt.ede = 20;
     const out = errorReply(msg, q, RCODE.REFUSED, true, true, opt);
     opt.ede = null;
@@ -90,7 +93,8 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     const r = lb.reply(id, family, c.family, c.bytes, opts.health(), rng);
     const reply = lb.pick(r);
     lb.count(r);
-    stats.count(reply.wire[3]! & 0x0f);
+    decidedDc = r.datacenter;
+    decidedOutcome = r.outcome;
     opt.ecsScope = scopeFor(lb, r.byClass, r.outcome, c);
     const out = finishReply(reply, msg, q, limit, opt);
     opt.ecsScope = 0;
@@ -133,7 +137,6 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
         };
       opt.ecsScope = scopeFor(lb, lb.variesByClient && d.outcome !== 'nodata', d.outcome, c);
     }
-    stats.count(sections.rcode);
     const out = finishReply(encodeSections(msg, q, sections), msg, q, limit, opt);
     opt.ecsScope = 0;
     return out;
@@ -146,20 +149,18 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       if (q.qclass === CLASS_CH) {
         const s = chaosAnswer(q.qkey, q.qtype, opts.chaos);
         if (s) {
-          stats.count(RCODE.NOERROR);
           return finishReply(encodeSections(msg, q, s), msg, q, limit, opt);
         }
       }
-      stats.count(RCODE.REFUSED);
       return errorReply(msg, q, RCODE.REFUSED, true, true, opt);
     }
     const catalog = getCatalog();
     const zone = findZone(catalog, q.qkey);
+    if (zone !== null) zoneSlot = stats.zoneSlot(zone);
     if (zone === null) return refused(msg, q);
     if (q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) {
       // Zone transfers are not offered: AXFR over UDP is NOTIMP (as Knot and NSD answer), the rest REFUSED.
       const rcode = !tcp && q.qtype === QTYPE.AXFR ? RCODE.NOTIMP : RCODE.REFUSED;
-      stats.count(rcode);
       return errorReply(msg, q, rcode, true, true, opt);
     }
     const node = zone.nodes.get(q.qkey);
@@ -168,32 +169,67 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
         return lbAnswer(msg, q, peer, node.lb, limit);
       const compiled = node.byType.get(q.qtype) ?? node.other;
       if (!compiled.dynamic) {
-        stats.count(compiled.reply.wire[3]! & 0x0f);
         return finishReply(compiled.reply, msg, q, limit, opt);
       }
     }
     // Names that do not exist as nodes: NXDOMAIN, wildcard synthesis, or a referral below a cut.
     const result = lookup(zone.zone, q.qkey, q.qtype);
     if (result.gslb !== undefined) return chainToLb(msg, q, peer, result, catalog, limit);
-    stats.count(result.sections.rcode);
     return finishReply(encodeSections(msg, q, result.sections), msg, q, limit, opt);
   }
 
+  /** Per-query facts the counters and the query log need, set along the way (no allocation). */
+  let zoneSlot = 0;
+  let decidedDc: string | null = null;
+  let decidedOutcome: string | null = null;
+  let sampleCounter = 0;
+  const sampleEvery = opts.queryLogSample ?? 0;
+
   function handleQuery(msg: Buffer, peer: Peer, transport: Transport): Buffer | null {
+    const t0 = performance.now();
+    zoneSlot = 0;
+    decidedDc = null;
+    decidedOutcome = null;
+    const out = handle(msg, peer, transport);
+    if (out === null) {
+      stats.dropped++;
+      return null;
+    }
+    const q = lastQuery;
+    const rcode = out.length > 3 ? out[3]! & 0x0f : 2;
+    const rc = lastKind === 'badvers' ? 16 : rcode;
+    stats.record(zoneSlot, q.qtype, rc, transport === 'tcp', (performance.now() - t0) / 1000);
+    if (sampleEvery > 0 && ++sampleCounter >= sampleEvery) {
+      sampleCounter = 0;
+      logQuery(q, peer, rc, transport);
+    }
+    return out;
+  }
+
+  function logQuery(q: ParsedQuery, peer: Peer, rcode: number, transport: Transport): void {
+    const ecs = q.ecs ? `${formatIp(padAddress(q.ecs.address, q.ecs.family))}/${q.ecs.sourcePrefix}` : null;
+    opts.log.info(
+      { query: nameToText(Buffer.from(q.qkey, 'latin1')), qtype: q.qtype, client: peer.address, ecs, transport, rcode, datacenter: decidedDc, decision: decidedOutcome },
+      'query',
+    );
+  }
+
+  let lastQuery: ParsedQuery = new ParsedQuery();
+  let lastKind: string = 'ok';
+
+  function handle(msg: Buffer, peer: Peer, transport: Transport): Buffer | null {
     const d = decodeQuery(msg);
+    lastKind = d.kind;
+    if (d.kind !== 'drop') lastQuery = d.query;
     try {
       switch (d.kind) {
         case 'drop':
-          stats.dropped++;
           return null;
         case 'notimp':
-          stats.count(RCODE.NOTIMP);
           return errorReply(msg, d.query, RCODE.NOTIMP, d.questionOk, true, opt);
         case 'formerr':
-          stats.count(RCODE.FORMERR);
           return errorReply(msg, d.query, RCODE.FORMERR, d.questionOk, d.ednsOk, opt);
         case 'badvers':
-          stats.count(RCODE.BADVERS);
           return errorReply(msg, d.query, RCODE.BADVERS, true, true, opt);
         case 'ok':
           return answer(msg, d.query, peer, transport === 'tcp');
@@ -201,7 +237,6 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     } catch (err) {
       // One top-level catch: anything thrown becomes SERVFAIL, a log line and a counter.
       stats.errors++;
-      stats.count(RCODE.SERVFAIL);
       opts.log.error({ err }, 'query failed');
       if (d.kind === 'drop') return null;
       try {

@@ -4,32 +4,16 @@ import { pino } from 'pino';
 import { bundledDatabasePath } from '../../geo/bundled.js';
 import { openGeoData, type GeoData } from '../../geo/geoip.js';
 import { EmbeddedHealthSource } from '../../health/embedded-source.js';
-import { planFor } from '../../health/plan.js';
 import { RedisHealthSource, type StalePolicy } from '../../health/redis-source.js';
 import { parseRedisUrl } from '../../health/redis-connect.js';
 import type { HealthSource } from '../../health/source.js';
-import { loadZones } from '../../zones/load.js';
 import { durationMs } from '../../zones/policy.js';
-import { formatZoneError } from '../../zones/records.js';
-import { compileCatalog, type Catalog } from '../catalog.js';
 import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
-import { createPipeline } from '../pipeline.js';
+import { buildConfig, DnsNode } from '../node.js';
 import { intFlag, parse, UsageError } from './args.js';
 
 const DEFAULT_LISTEN = ['127.0.0.1:5353', '[::1]:5353'];
-
-interface Built {
-  readonly catalog: Catalog;
-  readonly plan: ReturnType<typeof planFor>;
-}
-
-function buildCatalog(dir: string, geo: GeoData, log: Logger): { built: Built | null; errors: string[] } {
-  const loaded = loadZones(dir);
-  if (loaded.errors.length > 0) return { built: null, errors: loaded.errors.map(formatZoneError) };
-  const catalog = compileCatalog(loaded.zones, geo, log);
-  return { built: { catalog, plan: planFor(loaded.zones.map((z) => z.policy)) }, errors: [] };
-}
 
 /** A duration flag ("500ms", "5s", "1m" or seconds), with the flag's name in the error. */
 export function durationFlag(name: string, value: string | undefined, fallbackMs: number): number {
@@ -87,6 +71,7 @@ export async function runServe(argv: string[]): Promise<number> {
     'max-age': { type: 'string' },
     grace: { type: 'string' },
     'stale-policy': { type: 'string' },
+    'query-log-sample': { type: 'string' },
   });
   if (!values.zones) throw new UsageError('serve needs --zones DIR');
   const redis = redisFlags(values);
@@ -121,49 +106,42 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`refusing to start: ${(err as Error).message}\n`);
     return 1;
   }
-  const first = buildCatalog(zonesDir, geo, log);
+  const queryLogSample = intFlag('query-log-sample', values['query-log-sample'], 0, 0, 1_000_000_000);
+  const first = buildConfig(zonesDir, geo, log);
   if (!first.built) {
     for (const e of first.errors) process.stderr.write(e + '\n');
     process.stderr.write(`refusing to start: ${first.errors.length} error(s) in ${zonesDir}\n`);
     return 1;
   }
-  let catalog: Catalog = first.built.catalog;
   const identity = values.identity ?? (nsid ? nsid.toString('utf8') : hostname());
   const nodeId = values['node-id'] ?? `${hostname()}-${process.pid}`;
   const health: HealthSource = redis
-    ? new RedisHealthSource({
-        url: redis.url,
-        prefix: redis.prefix,
-        nodeId,
-        quorum: { quorum, maxAgeMs },
-        graceMs,
-        stalePolicy,
-        log,
-      })
+    ? new RedisHealthSource({ url: redis.url, prefix: redis.prefix, nodeId, quorum: { quorum, maxAgeMs }, graceMs, stalePolicy, log })
     : new EmbeddedHealthSource({ log });
-  health.setPlan(first.built.plan.targets, first.built.plan.version);
+  const geoPaths = values.geoip;
+  const node = new DnsNode(
+    {
+      zonesDir,
+      nodeId,
+      geo,
+      health,
+      log,
+      pipeline: { nsid, chaos: { identity, version: values['version-string'] ?? null }, queryLogSample },
+      reopenGeo: () => openGeo(geoPaths),
+    },
+    first.built,
+  );
   // Warm start: learn the current health before answering (no all-up or all-down cold start).
   await health.start(3000);
-  const pipeline = createPipeline(() => catalog, {
-    health: () => health.view(),
-    nsid,
-    chaos: { identity, version: values['version-string'] ?? null },
-    log,
-  });
+  const pipeline = node.pipeline;
+  const catalog = node.catalog;
   const listeners = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections });
   const where = listeners.endpoints.map(formatListenAddress).join(', ');
   log.info({ zones: catalog.zones.size, listen: where }, 'serving');
   process.stdout.write(`gslb serving ${catalog.zones.size} zone(s) on ${where} (udp+tcp)\n`);
 
-  // Reload builds the new catalog off to the side and swaps it in one assignment; errors keep the old one.
-  process.on('SIGHUP', () => {
-    const next = buildCatalog(zonesDir, geo, log);
-    if (next.built) {
-      catalog = next.built.catalog;
-      health.setPlan(next.built.plan.targets, next.built.plan.version);
-      log.info({ zones: catalog.zones.size, config: next.built.plan.version }, 'reloaded');
-    } else log.error({ errors: next.errors }, 'reload failed; still serving the last good configuration');
-  });
+  // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old one.
+  process.on('SIGHUP', () => void node.reload('SIGHUP'));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');

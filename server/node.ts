@@ -1,0 +1,131 @@
+// A running DNS node: the current catalog (swapped whole on reload), the health source, the
+// pipeline and its counters. The CLI, the admin API and the metrics all work through this object.
+import { readFileSync } from 'node:fs';
+import type { GeoData } from '../geo/geoip.js';
+import { planFor } from '../health/plan.js';
+import type { HealthSource } from '../health/source.js';
+import { loadZones } from '../zones/load.js';
+import { formatZoneError } from '../zones/records.js';
+import { compileCatalog, type Catalog } from './catalog.js';
+import { explainQuery, type ExplainRequest, type Explanation } from './cli/explain.js';
+import type { Logger } from './log.js';
+import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
+
+export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly at: number;
+  readonly errors: readonly string[];
+  readonly configVersion: string;
+  readonly durationMs: number;
+}
+
+export interface Built {
+  readonly catalog: Catalog;
+  readonly plan: ReturnType<typeof planFor>;
+}
+
+/** Loads and compiles a zones directory off to the side; nothing is swapped here. */
+export function buildConfig(dir: string, geo: GeoData, log: Logger): { built: Built | null; errors: string[] } {
+  const loaded = loadZones(dir);
+  if (loaded.errors.length > 0) return { built: null, errors: loaded.errors.map(formatZoneError) };
+  const catalog = compileCatalog(loaded.zones, geo, log);
+  return { built: { catalog, plan: planFor(loaded.zones.map((z) => z.policy)) }, errors: [] };
+}
+
+export interface DnsNodeOptions {
+  readonly zonesDir: string;
+  readonly nodeId: string;
+  readonly geo: GeoData;
+  readonly health: HealthSource;
+  readonly log: Logger;
+  readonly pipeline: Omit<PipelineOptions, 'health' | 'log'>;
+  /** Re-opens the GeoIP databases (reload); null keeps the ones given. */
+  readonly reopenGeo?: (() => GeoData) | null;
+}
+
+export class DnsNode {
+  readonly startedAt = Date.now();
+  readonly pipeline: Pipeline;
+  private built: Built;
+  private geoData: GeoData;
+  reloadsOk = 0;
+  reloadsFailed = 0;
+  lastReload: ReloadResult | null = null;
+
+  constructor(
+    private readonly opts: DnsNodeOptions,
+    first: Built,
+  ) {
+    this.built = first;
+    this.geoData = opts.geo;
+    opts.health.setPlan(first.plan.targets, first.plan.version);
+    this.pipeline = createPipeline(() => this.built.catalog, { ...opts.pipeline, health: () => opts.health.view(), log: opts.log });
+  }
+
+  get nodeId(): string {
+    return this.opts.nodeId;
+  }
+  get health(): HealthSource {
+    return this.opts.health;
+  }
+  get catalog(): Catalog {
+    return this.built.catalog;
+  }
+  get geo(): GeoData {
+    return this.geoData;
+  }
+  get configVersion(): string {
+    return this.built.plan.version + '-' + this.catalogVersion();
+  }
+
+  /** A fingerprint of what is served (zones and names), for the config-version metric. */
+  private catalogVersion(): string {
+    let h = 0x811c9dc5;
+    for (const z of this.built.catalog.zones.values()) {
+      const text = `${z.name}:${z.nodes.size}:${z.zone.soa.records[0] ? JSON.stringify(z.zone.soa.records[0].rdata.map((p) => (Buffer.isBuffer(p) ? p.toString('hex') : p.key))) : ''}`;
+      for (let i = 0; i < text.length; i++) {
+        h ^= text.charCodeAt(i);
+        h = Math.imul(h, 0x01000193);
+      }
+    }
+    return (h >>> 0).toString(16).padStart(8, '0');
+  }
+
+  /**
+   * Rebuilds everything from disk off to the side and swaps it in one assignment; a configuration
+   * that fails validation is not applied and the last good one keeps serving.
+   */
+  reload(reason: string): ReloadResult {
+    const t0 = performance.now();
+    let geo = this.geoData;
+    const errors: string[] = [];
+    if (this.opts.reopenGeo) {
+      try {
+        geo = this.opts.reopenGeo();
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    }
+    const next = errors.length === 0 ? buildConfig(this.opts.zonesDir, geo, this.opts.log) : { built: null, errors };
+    const at = Date.now();
+    if (next.built) {
+      this.built = next.built;
+      this.geoData = geo;
+      this.opts.health.setPlan(next.built.plan.targets, next.built.plan.version);
+      this.reloadsOk++;
+      this.lastReload = { ok: true, at, errors: [], configVersion: this.configVersion, durationMs: performance.now() - t0 };
+      this.opts.log.info({ reason, config: this.configVersion, zones: this.built.catalog.zones.size, ms: Math.round(this.lastReload.durationMs) }, 'reloaded');
+    } else {
+      this.reloadsFailed++;
+      this.lastReload = { ok: false, at, errors: next.errors, configVersion: this.configVersion, durationMs: performance.now() - t0 };
+      this.opts.log.error({ reason, errors: next.errors }, 'reload failed; still serving the last good configuration');
+    }
+    return this.lastReload;
+  }
+
+  explain(req: ExplainRequest): Explanation {
+    return explainQuery(this.built.catalog, this.geoData, this.opts.health.view(), req);
+  }
+}

@@ -1,0 +1,84 @@
+// Hot-path counters: one typed-array slot per (zone, qtype, rcode, transport) and a latency
+// histogram, incremented with no allocation; metrics read them at scrape time.
+import type { CompiledZone } from './catalog.js';
+
+/** Query types counted by name; everything else is "other". */
+export const QTYPE_LABELS = ['A', 'NS', 'CNAME', 'SOA', 'PTR', 'MX', 'TXT', 'AAAA', 'SRV', 'DS', 'CAA', 'ANY', 'other'] as const;
+const QTYPE_CODES = [1, 2, 5, 6, 12, 15, 16, 28, 33, 43, 257, 255];
+export const RCODE_LABELS = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'BADVERS', 'other'] as const;
+export const TRANSPORT_LABELS = ['udp', 'tcp'] as const;
+/** Upper bounds of the answer-latency buckets, in seconds (the time inside handleQuery). */
+export const LATENCY_BUCKETS = [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025];
+
+const qtypeSlot = new Uint8Array(65536).fill(QTYPE_LABELS.length - 1);
+QTYPE_CODES.forEach((code, i) => (qtypeSlot[code] = i));
+const NQ = QTYPE_LABELS.length;
+const NR = RCODE_LABELS.length;
+const NT = TRANSPORT_LABELS.length;
+const PER_ZONE = NQ * NR * NT;
+/** Zones beyond this many share the last slot ("other"), so a huge catalog cannot blow up the metrics. */
+export const MAX_ZONE_SLOTS = 1024;
+
+export function rcodeSlot(rcode: number): number {
+  return rcode <= 5 ? rcode : rcode === 16 ? 6 : 7;
+}
+
+export class PipelineStats {
+  dropped = 0;
+  /** Exceptions caught by the top-level catch (answered SERVFAIL). */
+  errors = 0;
+  /** Zone names by slot; slot 0 is "no zone" (refused, malformed). */
+  readonly zoneNames: string[] = ['(none)'];
+  private readonly slotByName = new Map<string, number>();
+  private readonly slotByZone = new WeakMap<CompiledZone, number>();
+  counts = new Float64Array(PER_ZONE * 16);
+  readonly latency = new Float64Array(LATENCY_BUCKETS.length + 1);
+  latencySum = 0;
+
+  /** The slot of a zone, stable across reloads (by name). */
+  zoneSlot(zone: CompiledZone): number {
+    let s = this.slotByZone.get(zone);
+    if (s !== undefined) return s;
+    s = this.slotByName.get(zone.name);
+    if (s === undefined) {
+      s = Math.min(this.zoneNames.length, MAX_ZONE_SLOTS - 1);
+      if (s === this.zoneNames.length) this.zoneNames.push(s === MAX_ZONE_SLOTS - 1 ? '(other)' : zone.name);
+      this.slotByName.set(zone.name, s);
+      if ((s + 1) * PER_ZONE > this.counts.length) {
+        const bigger = new Float64Array(this.counts.length * 2);
+        bigger.set(this.counts);
+        this.counts = bigger;
+      }
+    }
+    this.slotByZone.set(zone, s);
+    return s;
+  }
+
+  record(zone: number, qtype: number, rcode: number, tcp: boolean, seconds: number): void {
+    this.counts[zone * PER_ZONE + qtypeSlot[qtype]! * NR * NT + rcodeSlot(rcode) * NT + (tcp ? 1 : 0)]!++;
+    let b = 0;
+    while (b < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[b]!) b++;
+    this.latency[b]!++;
+    this.latencySum += seconds;
+  }
+
+  /** Visits every non-zero counter with its labels. */
+  forEachCount(fn: (zone: string, qtype: string, rcode: string, transport: string, value: number) => void): void {
+    for (let z = 0; z < this.zoneNames.length; z++)
+      for (let q = 0; q < NQ; q++)
+        for (let r = 0; r < NR; r++)
+          for (let t = 0; t < NT; t++) {
+            const v = this.counts[z * PER_ZONE + q * NR * NT + r * NT + t]!;
+            if (v > 0) fn(this.zoneNames[z]!, QTYPE_LABELS[q]!, RCODE_LABELS[r]!, TRANSPORT_LABELS[t]!, v);
+          }
+  }
+
+  /** Total queries answered with an rcode (for tests and status). */
+  total(rcode?: string): number {
+    let n = 0;
+    this.forEachCount((_z, _q, r, _t, v) => {
+      if (rcode === undefined || r === rcode) n += v;
+    });
+    return n;
+  }
+}
