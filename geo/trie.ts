@@ -9,6 +9,10 @@ export interface PrefixTrie {
   readonly kids: Int32Array;
   readonly v4Root: number;
   readonly v6Root: number;
+  /** Optional jump table: the reference reached after the first 16 bits of an IPv4 address (or the leaf before). */
+  readonly v4Jump?: Int32Array;
+  /** Depth of each v4Jump entry (16, or less when a leaf came first). */
+  readonly v4JumpDepth?: Uint8Array;
 }
 
 export const leaf = (value: number): number => -value - 1;
@@ -20,8 +24,17 @@ export let lastDepth = 0;
 /** Looks up an IPv4 address given as an unsigned 32-bit integer. */
 export function lookupV4(t: PrefixTrie, ip: number): number {
   const kids = t.kids;
-  let ref = t.v4Root;
-  let d = 0;
+  let ref: number;
+  let d: number;
+  const jump = t.v4Jump;
+  if (jump !== undefined) {
+    const i = ip >>> 16;
+    ref = jump[i]!;
+    d = t.v4JumpDepth![i]!;
+  } else {
+    ref = t.v4Root;
+    d = 0;
+  }
   while (ref >= 0) {
     ref = kids[2 * ref + ((ip >>> (31 - d)) & 1)]!;
     d++;
@@ -167,4 +180,23 @@ export function applyOverrides(src: PrefixTrie, overrides: readonly PrefixOverri
   // One more pass re-collapses and drops nodes orphaned by the splicing.
   const spliced = b.finish(v4, v6);
   return mapTrie(spliced, (v) => v);
+}
+
+/** Adds the 16-bit IPv4 jump table (256 KiB + 64 KiB): lookups then walk at most 16 more steps. */
+export function withV4Jump(t: PrefixTrie): PrefixTrie {
+  const jump = new Int32Array(65536);
+  const depth = new Uint8Array(65536);
+  const fill = (ref: number, d: number, prefix: number): void => {
+    if (ref < 0 || d === 16) {
+      const span = 1 << (16 - d);
+      const start = prefix << (16 - d);
+      jump.fill(ref, start, start + span);
+      depth.fill(d, start, start + span);
+      return;
+    }
+    fill(t.kids[2 * ref]!, d + 1, prefix * 2);
+    fill(t.kids[2 * ref + 1]!, d + 1, prefix * 2 + 1);
+  };
+  fill(t.v4Root, 0, 0);
+  return Object.freeze({ ...t, v4Jump: jump, v4JumpDepth: depth });
 }

@@ -4,7 +4,7 @@ import { nameToText, parentKey } from '../zones/name.js';
 import { QTYPE } from '../zones/records.js';
 import { lookup, type LookupKind, type Zone, type ZoneNode } from '../zones/zone.js';
 import type { GeoData } from '../geo/geoip.js';
-import { encodeSections, type EncodedReply } from './encode.js';
+import { encodeSections, negativeTemplate, type EncodedReply, type NegativeTemplate } from './encode.js';
 import { ClassifierCache } from './gslb/classify.js';
 import { LbAnswerer } from './gslb/answerer.js';
 import { silentLogger, type Logger } from './log.js';
@@ -29,12 +29,21 @@ export interface CompiledNode {
 export interface CompiledZone {
   /** The apex in presentation form, for metrics and logs. */
   readonly name: string;
+  /** The SOA for NXDOMAIN answers, pre-encoded. */
+  readonly negative: NegativeTemplate;
   readonly zone: Zone;
   readonly nodes: ReadonlyMap<string, CompiledNode>;
 }
 
+export interface ExactEntry {
+  readonly zone: CompiledZone;
+  readonly node: CompiledNode;
+}
+
 export interface Catalog {
   readonly zones: ReadonlyMap<string, CompiledZone>;
+  /** Every existing name of every zone, under the zone that is authoritative for it: one lookup on the hot path. */
+  readonly exact: ReadonlyMap<string, ExactEntry>;
   readonly geo: GeoData;
 }
 
@@ -92,9 +101,22 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
         : null;
       nodes.set(key, compileNode(zone, node, types, otherType, lb));
     }
-    out.set(zone.apex.key, Object.freeze({ name: nameToText(zone.apex.wire), zone, nodes }));
+    out.set(
+      zone.apex.key,
+      Object.freeze({
+        name: nameToText(zone.apex.wire),
+        negative: negativeTemplate(zone.apex, zone.negativeSoa),
+        zone,
+        nodes,
+      }),
+    );
   }
-  return Object.freeze({ zones: out, geo });
+  const exact = new Map<string, ExactEntry>();
+  const partial: Catalog = { zones: out, exact, geo };
+  for (const z of out.values())
+    for (const [key, node] of z.nodes)
+      if (findZone(partial, key) === z) exact.set(key, Object.freeze({ zone: z, node }));
+  return Object.freeze(partial);
 }
 
 /** The most specific served zone containing qkey, or null. */

@@ -136,7 +136,7 @@ function optLength(q: ParsedQuery, o: OptFields): number {
   if (!q.edns) return 0;
   let n = 11;
   if (q.nsid && o.nsid) n += 4 + o.nsid.length;
-  if (q.ecs) n += 8 + q.ecs.address.length;
+  if (q.ecs) n += 8 + q.ecs.length;
   if (o.ede !== null) n += 6;
   return n;
 }
@@ -157,14 +157,14 @@ function writeOpt(buf: Buffer, at: number, q: ParsedQuery, o: OptFields, extende
     p += 4 + o.nsid.length;
   }
   if (q.ecs) {
-    const a = q.ecs.address;
+    const e = q.ecs;
     buf.writeUInt16BE(8, p);
-    buf.writeUInt16BE(4 + a.length, p + 2);
+    buf.writeUInt16BE(4 + e.length, p + 2);
     buf.writeUInt16BE(q.ecs.family, p + 4);
     buf[p + 6] = q.ecs.sourcePrefix;
     buf[p + 7] = Math.min(o.ecsScope, q.ecs.family === 1 ? 32 : 128);
-    a.copy(buf, p + 8);
-    p += 8 + a.length;
+    e.msg.copy(buf, p + 8, e.start, e.start + e.length);
+    p += 8 + e.length;
   }
   if (o.ede !== null) {
     buf.writeUInt16BE(15, p);
@@ -254,3 +254,81 @@ export function errorReply(
 }
 
 export { RCODE };
+
+/**
+ * A negative answer's SOA record, encoded once per zone for a question that is just the apex, with
+ * the places its compression pointers must move to when the real question is longer.
+ */
+export interface NegativeTemplate {
+  /** The SOA record bytes as written after a question of `apexLength` (owner pointer included). */
+  readonly record: Buffer;
+  readonly apexLength: number;
+  /** Offsets (in record) of 2-byte pointers and, for each, what it points at. */
+  readonly pointers: ReadonlyArray<{ readonly at: number; readonly target: number }>;
+}
+
+export function negativeTemplate(apex: DnsName, soa: AnswerRecord): NegativeTemplate {
+  const qmsg = Buffer.alloc(12 + apex.wire.length + 4);
+  apex.wire.copy(qmsg, 12);
+  const q = {
+    id: 0,
+    opcode: 0,
+    rd: false,
+    cd: false,
+    qkey: apex.key,
+    questionEnd: qmsg.length,
+    qclass: 1,
+  } as ParsedQuery;
+  const e = encodeSections(qmsg, q, {
+    rcode: 3,
+    aa: true,
+    answer: [],
+    authority: [soa],
+    additional: [],
+    requiredAdditional: 0,
+  });
+  const record = Buffer.from(e.wire.subarray(qmsg.length));
+  // Find every pointer in the record: walk owner and the names inside the SOA RDATA.
+  const pointers: Array<{ at: number; target: number }> = [];
+  const walkName = (at: number): number => {
+    for (;;) {
+      const len = record[at]!;
+      if (len === 0) return at + 1;
+      if ((len & 0xc0) === 0xc0) {
+        pointers.push({ at, target: record.readUInt16BE(at) & 0x3fff });
+        return at + 2;
+      }
+      at += len + 1;
+    }
+  };
+  let at = walkName(0) + 10; // owner, type, class, ttl, rdlength
+  at = walkName(at); // MNAME
+  walkName(at); // RNAME
+  return { record, apexLength: apex.wire.length, pointers };
+}
+
+/** NXDOMAIN or NODATA with the zone's SOA, for a query under the apex, without re-encoding. */
+export function negativeReply(
+  t: NegativeTemplate,
+  rcode: number,
+  msg: Buffer,
+  q: ParsedQuery,
+  limit: number,
+  o: OptFields,
+): Buffer | null {
+  const opt = optLength(q, o);
+  const qEnd = q.questionEnd;
+  const size = qEnd + t.record.length + opt;
+  if (size > limit) return null;
+  const out = Buffer.allocUnsafe(size);
+  writeHeader(out, q, rcode, true, 1);
+  out.writeUInt16BE(1, 8);
+  msg.copy(out, 12, 12, qEnd);
+  t.record.copy(out, qEnd);
+  // The apex sits at the end of the query name: pointers into it move by the extra length.
+  const shift = q.qnameLength - t.apexLength;
+  for (const p of t.pointers) out.writeUInt16BE(0xc000 | (p.target + shift), qEnd + p.at);
+  out.writeUInt16BE(opt ? 1 : 0, 10);
+  if (opt) writeOpt(out, qEnd + t.record.length, q, o, 0);
+  return out;
+}

@@ -11,7 +11,9 @@ import { explainQuery, type ExplainRequest, type Explanation } from './cli/expla
 import type { Logger } from './log.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
-export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const PACKAGE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -61,7 +63,11 @@ export class DnsNode {
     this.built = first;
     this.geoData = opts.geo;
     opts.health.setPlan(first.plan.targets, first.plan.version);
-    this.pipeline = createPipeline(() => this.built.catalog, { ...opts.pipeline, health: () => opts.health.view(), log: opts.log });
+    this.pipeline = createPipeline(() => this.built.catalog, {
+      ...opts.pipeline,
+      health: () => opts.health.view(),
+      log: opts.log,
+    });
   }
 
   get nodeId(): string {
@@ -115,11 +121,31 @@ export class DnsNode {
       this.geoData = geo;
       this.opts.health.setPlan(next.built.plan.targets, next.built.plan.version);
       this.reloadsOk++;
-      this.lastReload = { ok: true, at, errors: [], configVersion: this.configVersion, durationMs: performance.now() - t0 };
-      this.opts.log.info({ reason, config: this.configVersion, zones: this.built.catalog.zones.size, ms: Math.round(this.lastReload.durationMs) }, 'reloaded');
+      this.lastReload = {
+        ok: true,
+        at,
+        errors: [],
+        configVersion: this.configVersion,
+        durationMs: performance.now() - t0,
+      };
+      this.opts.log.info(
+        {
+          reason,
+          config: this.configVersion,
+          zones: this.built.catalog.zones.size,
+          ms: Math.round(this.lastReload.durationMs),
+        },
+        'reloaded',
+      );
     } else {
       this.reloadsFailed++;
-      this.lastReload = { ok: false, at, errors: next.errors, configVersion: this.configVersion, durationMs: performance.now() - t0 };
+      this.lastReload = {
+        ok: false,
+        at,
+        errors: next.errors,
+        configVersion: this.configVersion,
+        durationMs: performance.now() - t0,
+      };
       this.opts.log.error({ reason, errors: next.errors }, 'reload failed; still serving the last good configuration');
     }
     return this.lastReload;

@@ -15,12 +15,24 @@ const OPT_TYPE = 41;
 const OPTION_NSID = 3;
 const OPTION_ECS = 8;
 
-export interface ClientSubnet {
-  family: 1 | 2;
-  sourcePrefix: number;
-  /** The address bytes as sent (ceil(sourcePrefix / 8) octets). */
-  address: Buffer;
+/** The query's Client Subnet option; its address stays in the query buffer (no copy on the hot path). */
+export class ClientSubnet {
+  family: 1 | 2 = 1;
+  sourcePrefix = 0;
+  msg: Buffer = Buffer.alloc(0);
+  /** Offset and length of the address bytes in msg (ceil(sourcePrefix / 8) octets). */
+  start = 0;
+  length = 0;
+  /** The address bytes as sent (a view into the query: copy it to keep it). */
+  get address(): Buffer {
+    return this.msg.subarray(this.start, this.start + this.length);
+  }
+  byte(i: number): number {
+    return i < this.length ? this.msg[this.start + i]! : 0;
+  }
 }
+
+const sharedSubnet = new ClientSubnet();
 
 /** Everything the pipeline needs from a query. One instance is reused: copy what you keep. */
 export class ParsedQuery {
@@ -60,10 +72,15 @@ function formerr(q: ParsedQuery, questionOk: boolean, ednsOk: boolean, reason: s
   return { kind: 'formerr', query: q, questionOk, ednsOk, reason };
 }
 
-/** Reads an uncompressed qname; returns its end offset, or -1 when malformed. Fills q.qkey. */
+const lowered = Buffer.alloc(256);
+
+/**
+ * Reads an uncompressed qname; returns its end offset, or -1 when malformed. Fills q.qkey with the
+ * lowercased wire form: one latin1 slice, after an ASCII-only lowercase copy when the name has capitals.
+ */
 function readQname(msg: Buffer, start: number, q: ParsedQuery): number {
   let pos = start;
-  let key = '';
+  let upper = false;
   for (;;) {
     if (pos >= msg.length) return -1;
     const len = msg[pos]!;
@@ -72,18 +89,29 @@ function readQname(msg: Buffer, start: number, q: ParsedQuery): number {
       break;
     }
     // Pointers and extended label types have no place in a question.
-    if (len > 63) return -1;
-    if (pos + 1 + len > msg.length) return -1;
-    key += String.fromCharCode(len);
+    if (len > 63 || pos + 1 + len > msg.length) return -1;
     for (let i = pos + 1; i <= pos + len; i++) {
       const c = msg[i]!;
-      key += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+      if (c >= 0x41 && c <= 0x5a) upper = true;
     }
     pos += len + 1;
     if (pos - start > 255) return -1;
   }
   if (pos - start > 255) return -1;
-  q.qkey = key + '\0';
+  if (!upper) q.qkey = msg.toString('latin1', start, pos);
+  else {
+    msg.copy(lowered, 0, start, pos);
+    let i = 0;
+    while (lowered[i] !== 0) {
+      const len = lowered[i]!;
+      for (let j = i + 1; j <= i + len; j++) {
+        const c = lowered[j]!;
+        if (c >= 0x41 && c <= 0x5a) lowered[j] = c | 0x20;
+      }
+      i += len + 1;
+    }
+    q.qkey = lowered.toString('latin1', 0, pos - start);
+  }
   q.qnameLength = pos - start;
   return pos;
 }
@@ -123,7 +151,13 @@ function readClientSubnet(msg: Buffer, start: number, len: number, q: ParsedQuer
     const mask = 0xff >> (source % 8);
     if ((msg[start + 4 + addrLen - 1]! & mask) !== 0) return 'ECS address has bits set beyond the source prefix';
   }
-  q.ecs = { family, sourcePrefix: source, address: Buffer.from(msg.subarray(start + 4, start + 4 + addrLen)) };
+  const ecs = sharedSubnet;
+  ecs.family = family;
+  ecs.sourcePrefix = source;
+  ecs.msg = msg;
+  ecs.start = start + 4;
+  ecs.length = addrLen;
+  q.ecs = ecs;
   return null;
 }
 

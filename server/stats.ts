@@ -3,11 +3,34 @@
 import type { CompiledZone } from './catalog.js';
 
 /** Query types counted by name; everything else is "other". */
-export const QTYPE_LABELS = ['A', 'NS', 'CNAME', 'SOA', 'PTR', 'MX', 'TXT', 'AAAA', 'SRV', 'DS', 'CAA', 'ANY', 'other'] as const;
+export const QTYPE_LABELS = [
+  'A',
+  'NS',
+  'CNAME',
+  'SOA',
+  'PTR',
+  'MX',
+  'TXT',
+  'AAAA',
+  'SRV',
+  'DS',
+  'CAA',
+  'ANY',
+  'other',
+] as const;
 const QTYPE_CODES = [1, 2, 5, 6, 12, 15, 16, 28, 33, 43, 257, 255];
-export const RCODE_LABELS = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'BADVERS', 'other'] as const;
+export const RCODE_LABELS = [
+  'NOERROR',
+  'FORMERR',
+  'SERVFAIL',
+  'NXDOMAIN',
+  'NOTIMP',
+  'REFUSED',
+  'BADVERS',
+  'other',
+] as const;
 export const TRANSPORT_LABELS = ['udp', 'tcp'] as const;
-/** Upper bounds of the answer-latency buckets, in seconds (the time inside handleQuery). */
+/** Upper bounds of the answer-latency buckets, in seconds (the time inside handleQuery, sampled 1 in 8). */
 export const LATENCY_BUCKETS = [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025];
 
 const qtypeSlot = new Uint8Array(65536).fill(QTYPE_LABELS.length - 1);
@@ -54,8 +77,10 @@ export class PipelineStats {
     return s;
   }
 
+  /** Counts a query; seconds < 0 means "not timed" (latency is sampled, one query in 8). */
   record(zone: number, qtype: number, rcode: number, tcp: boolean, seconds: number): void {
     this.counts[zone * PER_ZONE + qtypeSlot[qtype]! * NR * NT + rcodeSlot(rcode) * NT + (tcp ? 1 : 0)]!++;
+    if (seconds < 0) return;
     let b = 0;
     while (b < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[b]!) b++;
     this.latency[b]!++;

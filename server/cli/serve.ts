@@ -116,7 +116,15 @@ export async function runServe(argv: string[]): Promise<number> {
   const identity = values.identity ?? (nsid ? nsid.toString('utf8') : hostname());
   const nodeId = values['node-id'] ?? `${hostname()}-${process.pid}`;
   const health: HealthSource = redis
-    ? new RedisHealthSource({ url: redis.url, prefix: redis.prefix, nodeId, quorum: { quorum, maxAgeMs }, graceMs, stalePolicy, log })
+    ? new RedisHealthSource({
+        url: redis.url,
+        prefix: redis.prefix,
+        nodeId,
+        quorum: { quorum, maxAgeMs },
+        graceMs,
+        stalePolicy,
+        log,
+      })
     : new EmbeddedHealthSource({ log });
   const geoPaths = values.geoip;
   const node = new DnsNode(

@@ -3,7 +3,7 @@
 // widest ECS scope over which the class is the same (gdnsd-style).
 import { type GeoData } from '../../geo/geoip.js';
 import type { GeoLocation } from '../../geo/location.js';
-import { applyOverrides, mapTrie, type PrefixOverride, type PrefixTrie } from '../../geo/trie.js';
+import { applyOverrides, mapTrie, withV4Jump, type PrefixOverride, type PrefixTrie } from '../../geo/trie.js';
 import type { Datacenter, LbName, Region, RegionMap } from '../../zones/policy-types.js';
 import { biasedKm, greatCircleKm } from './distance.js';
 import { indexRegions, matchLocation, type RegionIndex } from './regions.js';
@@ -49,7 +49,7 @@ function regionClassifier(geo: GeoData, map: RegionMap): Classifier {
     mapTrie(geo.trie, (id) => byLocation[id] ?? noRegion),
     overrides,
   );
-  return { kind: 'regions', trie, classes, regions: ix };
+  return { kind: 'regions', trie: withV4Jump(trie), classes, regions: ix };
 }
 
 /** Datacenters ordered by biased great-circle distance from a location; ties keep pool order. */
@@ -78,7 +78,7 @@ function nearestClassifier(geo: GeoData, dcs: readonly Datacenter[], map: Region
   };
   const byLocation = geo.locations.map((loc) => intern(nearestOrder(loc, dcs)));
   const trie = mapTrie(geo.trie, (id) => byLocation[id] ?? intern(null));
-  return { kind: 'nearest', trie, classes, regions: ix };
+  return { kind: 'nearest', trie: withV4Jump(trie), classes, regions: ix };
 }
 
 /** Builds classifiers for names, sharing one per distinct region map or nearest geometry. */

@@ -64,13 +64,12 @@ export function resolveClient(q: ParsedQuery, peer: Peer): ClientAddress {
   const ecs = q.ecs;
   if (ecs !== null && ecs.sourcePrefix > 0) {
     client.fromEcs = true;
-    const a = ecs.address;
     if (ecs.family === 1) {
-      setV4((((a[0] ?? 0) << 24) | ((a[1] ?? 0) << 16) | ((a[2] ?? 0) << 8) | (a[3] ?? 0)) >>> 0);
+      setV4(((ecs.byte(0) << 24) | (ecs.byte(1) << 16) | (ecs.byte(2) << 8) | ecs.byte(3)) >>> 0);
       return client;
     }
     v6bytes.fill(0);
-    v6bytes.set(a.subarray(0, 16));
+    ecs.msg.copy(v6bytes, 0, ecs.start, ecs.start + Math.min(16, ecs.length));
     if (ecs.sourcePrefix >= 96 && isMapped(v6bytes)) {
       setV4(((v6bytes[12]! << 24) | (v6bytes[13]! << 16) | (v6bytes[14]! << 8) | v6bytes[15]!) >>> 0);
       client.scopeOffset = 96;

@@ -1,0 +1,46 @@
+// In-process cost per query of handleQuery for the bench workloads (no sockets): a quick way to see
+// what a change to the query path costs. Not a substitute for scripts/bench.
+// usage: node dist/scripts/microbench.js [--seconds S]
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dnsPacket from 'dns-packet';
+import { loadZones } from '../zones/load.js';
+import { compileCatalog } from '../server/catalog.js';
+import { createPipeline } from '../server/pipeline.js';
+import { silentLogger } from '../server/log.js';
+import { StaticHealth } from '../health/static-health.js';
+import { openGeoData } from '../geo/geoip.js';
+import { bundledDatabasePath } from '../geo/bundled.js';
+
+const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 2);
+const catalog = compileCatalog(loadZones('examples').zones, openGeoData([bundledDatabasePath()]));
+const health = new StaticHealth();
+const p = createPipeline(() => catalog, { nsid: null, chaos: { identity: 'x', version: null }, log: silentLogger, health: () => health.view() });
+const peer = { address: '127.0.0.1', port: 5300, family: 4 as const };
+
+const dir = mkdtempSync(join(tmpdir(), 'gslb-mb-'));
+execFileSync(process.execPath, ['scripts/make-ecs-queries.mjs', join(dir, 'lb.bin'), 'www.gslb.example.com', '10000', '42']);
+const bin = readFileSync(join(dir, 'lb.bin'));
+const lb: Buffer[] = [];
+for (let o = 0; o < bin.length; ) {
+  const len = bin.readUInt16BE(o);
+  lb.push(bin.subarray(o + 2, o + 2 + len));
+  o += 2 + len;
+}
+const q = (name: string, type = 'A') => dnsPacket.encode({ type: 'query', id: 1, questions: [{ name, type: type as dnsPacket.RecordType }] });
+const workloads: Record<string, Buffer[]> = {
+  static: ['mail.gslb.example.com', 'ns1.gslb.example.com', 'gslb.example.com'].map((n) => q(n)),
+  nxdomain: Array.from({ length: 1000 }, (_, i) => q(`nx-${i}.gslb.example.com`)),
+  'lb (ECS per query)': lb,
+  'lb (resolver address)': [q('www.gslb.example.com')],
+};
+for (const [name, msgs] of Object.entries(workloads)) {
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  while (performance.now() < end) for (let i = 0; i < 1000; i++) p.handleQuery(msgs[n++ % msgs.length]!, peer, 'udp');
+  const us = ((performance.now() - t0) * 1000) / n;
+  console.log(`${name.padEnd(24)} ${us.toFixed(2)} us/query  (${Math.round(1e6 / us)} q/s on one core, handler only)`);
+}

@@ -1,0 +1,422 @@
+// The admin HTTP server (node:http): status page, Prometheus metrics, health matrix, explain, drains, reload.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import { isIP, type AddressInfo } from 'node:net';
+import dnsPacket from 'dns-packet';
+import { targetKey } from '../../health/view.js';
+import { parseIp } from '../../zones/address.js';
+import { UsageError } from '../cli/args.js';
+import { formatExplanation } from '../cli/explain.js';
+import { parseListenAddress, type ListenAddress } from '../listeners.js';
+import type { Logger } from '../log.js';
+import { createMetrics, splitDecisionKey, type Metrics } from '../metrics.js';
+import { PACKAGE_VERSION, type DnsNode } from '../node.js';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
+
+export interface AdminOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly token: string | null;
+  readonly log: Logger;
+}
+
+export interface AdminServer {
+  address(): ListenAddress;
+  close(): Promise<void>;
+}
+
+/** Request bodies larger than this are refused (413): drain and reload bodies are tiny. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** An error with its HTTP status, turned into a JSON `{ "error": ... }` reply. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  if (isIP(host) === 4) return host.startsWith('127.');
+  const h = host.toLowerCase();
+  return h === '::1' || h === '0:0:0:0:0:0:0:1' || h.startsWith('::ffff:127.');
+}
+
+/** Why the admin server may not start with these settings, or null when it may. */
+export function adminRefusal(host: string, token: string | null): string | null {
+  if (token !== null && token.length < 16) return '--admin-token must be at least 16 characters';
+  if (token === null && !isLoopback(host))
+    return `--admin on ${host} (not loopback) needs --admin-token (or GSLB_ADMIN_TOKEN): every route then requires it`;
+  return null;
+}
+
+/** `--admin ADDR:PORT` and `--admin-token` / GSLB_ADMIN_TOKEN, checked as serve starts (UsageError). */
+export function adminFlags(
+  admin: string | undefined,
+  token: string | undefined,
+): { host: string; port: number; token: string | null } | null {
+  if (admin === undefined) return null;
+  let addr: ListenAddress;
+  try {
+    addr = parseListenAddress(admin);
+  } catch (err) {
+    throw new UsageError(`--admin: ${(err as Error).message}`);
+  }
+  const t = token === undefined || token === '' ? null : token;
+  const refusal = adminRefusal(addr.host, t);
+  if (refusal) throw new UsageError(refusal);
+  return { ...addr, token: t };
+}
+
+/** Compares digests, so neither the content nor the length of the token leaks through timing. */
+function tokenMatches(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function bearer(req: http.IncomingMessage): string | null {
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m ? m[1]! : null;
+}
+
+const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Longest timed drain accepted: beyond this, drain without "for" and undrain by hand. */
+const MAX_DRAIN_MS = 30 * 86_400_000;
+
+function parseDuration(v: unknown): number {
+  const m = typeof v === 'string' ? DURATION.exec(v) : null;
+  const ms = m ? Math.round(Number(m[1]) * UNIT_MS[m[2]!]!) : NaN;
+  if (!(ms > 0 && ms <= MAX_DRAIN_MS))
+    throw new HttpError(400, `"for" must be a duration like 90s, 10m or 2h (at most 30 days)`);
+  return ms;
+}
+
+type DrainTarget = { datacenter: string } | { endpoint: string };
+
+/** Validates a drain/undrain body against the served configuration. */
+function drainRequest(
+  node: DnsNode,
+  body: unknown,
+  undo: boolean,
+): { target: DrainTarget; forMs: number | null; reason: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'the body must be a JSON object: {"datacenter": "NAME"} or {"endpoint": "ADDRESS"}');
+  const b = body as Record<string, unknown>;
+  const allowed = undo ? ['datacenter', 'endpoint'] : ['datacenter', 'endpoint', 'for', 'reason'];
+  const unknown = Object.keys(b).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0)
+    throw new HttpError(400, `unknown field(s): ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
+  if ((b['datacenter'] === undefined) === (b['endpoint'] === undefined))
+    throw new HttpError(400, 'give exactly one of "datacenter" or "endpoint"');
+  const served = servedTargets(node);
+  let target: DrainTarget;
+  if (b['datacenter'] !== undefined) {
+    const dc = b['datacenter'];
+    if (typeof dc !== 'string' || dc === '' || dc.length > 253) throw new HttpError(400, '"datacenter" must be a name');
+    // Undrain accepts any name, so a drain left over from an older configuration can still be removed.
+    if (!undo && !served.datacenters.has(dc))
+      throw new HttpError(400, `datacenter '${dc}' is not in the configuration`);
+    target = { datacenter: dc };
+  } else {
+    const ep = b['endpoint'];
+    if (typeof ep !== 'string' || !parseIp(ep)) throw new HttpError(400, '"endpoint" must be an IP address');
+    if (!undo && !served.endpoints.has(ep)) throw new HttpError(400, `endpoint ${ep} is not in any pool`);
+    target = { endpoint: ep };
+  }
+  const reason = b['reason'] ?? '';
+  if (typeof reason !== 'string' || reason.length > 500)
+    throw new HttpError(400, '"reason" must be a string of at most 500 characters');
+  return { target, forMs: b['for'] === undefined ? null : parseDuration(b['for']), reason };
+}
+
+/** Datacenters, pool addresses and probe targets (with the addresses they stand for) of the served config. */
+function servedTargets(node: DnsNode) {
+  const datacenters = new Set<string>();
+  const endpoints = new Set<string>();
+  const addresses = new Map<string, Set<string>>();
+  for (const zone of node.catalog.zones.values()) {
+    const policy = zone.zone.policy;
+    for (const dc of policy.datacenters.keys()) datacenters.add(dc);
+    for (const name of policy.names.values()) {
+      const check = name.check === null ? undefined : policy.checks.get(name.check);
+      for (const pool of name.pools) {
+        datacenters.add(pool.datacenter);
+        for (const ep of pool.endpoints) {
+          endpoints.add(ep.address);
+          if (!check) continue;
+          const key = targetKey(check, ep);
+          if (!addresses.has(key)) addresses.set(key, new Set());
+          addresses.get(key)!.add(ep.address);
+        }
+      }
+    }
+  }
+  return { datacenters, endpoints, addresses };
+}
+
+/** Whether dns-packet knows the type name (it silently encodes unknown names as type 0). */
+function knownType(type: string): boolean {
+  try {
+    const q = dnsPacket.encode({ type: 'query', questions: [{ name: 'a', type: type as dnsPacket.RecordType }] });
+    return dnsPacket.decode(q).questions?.[0]?.type === type;
+  } catch {
+    return false;
+  }
+}
+
+function status(node: DnsNode) {
+  const m = node.health.matrix();
+  const l = node.lastReload;
+  return {
+    version: PACKAGE_VERSION,
+    nodeId: node.nodeId,
+    configVersion: node.configVersion,
+    startedAt: new Date(node.startedAt).toISOString(),
+    uptimeSeconds: Math.round((Date.now() - node.startedAt) / 100) / 10,
+    zones: [...node.catalog.zones.values()].map((z) => ({
+      name: z.name,
+      names: z.nodes.size,
+      loadBalanced: [...z.nodes.values()].filter((n) => n.lb).length,
+    })),
+    health: { mode: m.mode },
+    redis: m.redis,
+    reloads: { ok: node.reloadsOk, failed: node.reloadsFailed },
+    lastReload: l && {
+      ok: l.ok,
+      at: l.at,
+      errors: l.errors,
+      configVersion: l.configVersion,
+      durationMs: Math.round(l.durationMs),
+    },
+    geoip: node.geo.databases.map((d) => ({ path: d.path, type: d.databaseType, built: d.buildEpoch.toISOString() })),
+  };
+}
+
+function decisions(metrics: Metrics) {
+  return {
+    names: [...metrics.decisions.read()].map(([name, counts]) => ({
+      name,
+      decisions: [...counts].map(([key, count]) => ({ ...splitDecisionKey(key), count })),
+    })),
+  };
+}
+
+/** Reads a body up to MAX_BODY_BYTES; beyond it, 413 (the rest is drained, not buffered). */
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      req.resume();
+      return reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('end', () =>
+      size > MAX_BODY_BYTES
+        ? reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`))
+        : resolve(Buffer.concat(chunks)),
+    );
+    req.on('error', reject);
+  });
+}
+
+async function jsonBody(req: http.IncomingMessage, emptyAllowed: boolean): Promise<unknown> {
+  const raw = await readBody(req);
+  if (raw.length === 0) {
+    if (emptyAllowed) return {};
+    throw new HttpError(400, 'a JSON body is required');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `the body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+interface Reply {
+  status: number;
+  type: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+const json = (value: unknown, status = 200): Reply => ({
+  status,
+  type: 'application/json; charset=utf-8',
+  body: JSON.stringify(value, null, 2) + '\n',
+});
+
+type Route = {
+  method: 'GET' | 'POST';
+  handle: (req: http.IncomingMessage, q: URLSearchParams) => Promise<Reply> | Reply;
+};
+
+function routes(node: DnsNode, metrics: Metrics): Record<string, Route> {
+  const drainRoute = (undo: boolean): Route => ({
+    method: 'POST',
+    handle: async (req) => {
+      const d = drainRequest(node, await jsonBody(req, false), undo);
+      const by = `admin API (${req.socket.remoteAddress ?? '?'})`;
+      await node.health.setDrain(d.target, !undo, { forMs: d.forMs, by, reason: d.reason });
+      return json({
+        ok: true,
+        [undo ? 'undrained' : 'drained']: d.target,
+        ...(undo ? {} : { until: d.forMs === null ? null : new Date(Date.now() + d.forMs).toISOString() }),
+      });
+    },
+  });
+  return {
+    '/': {
+      method: 'GET',
+      handle: () => ({
+        status: 200,
+        type: 'text/html; charset=utf-8',
+        body: STATUS_PAGE_HTML,
+        headers: { 'Content-Security-Policy': STATUS_PAGE_CSP, 'Referrer-Policy': 'no-referrer' },
+      }),
+    },
+    '/metrics': {
+      method: 'GET',
+      handle: async () => ({ status: 200, type: metrics.registry.contentType, body: await metrics.text() }),
+    },
+    '/api/status': { method: 'GET', handle: () => json(status(node)) },
+    '/api/health': {
+      method: 'GET',
+      handle: () => {
+        const addresses = servedTargets(node).addresses;
+        return json({
+          ...node.health.matrix(),
+          addresses: Object.fromEntries([...addresses].map(([k, v]) => [k, [...v]])),
+        });
+      },
+    },
+    '/api/decisions': { method: 'GET', handle: () => json(decisions(metrics)) },
+    '/api/explain': {
+      method: 'GET',
+      handle: (_req, q) => {
+        const name = q.get('name');
+        const client = q.get('client');
+        const type = (q.get('type') ?? 'A').toUpperCase();
+        if (!name) throw new HttpError(400, 'name is required: /api/explain?name=NAME&type=A&client=IP[/PREFIX]');
+        if (!client) throw new HttpError(400, 'client is required: an IP address, or IP/PREFIX for EDNS Client Subnet');
+        if (!/^[A-Z0-9]{1,10}$/.test(type) || !knownType(type))
+          throw new HttpError(400, `unknown query type '${type}'`);
+        let e;
+        try {
+          e = node.explain({ name, type, client });
+        } catch (err) {
+          if (err instanceof UsageError) throw new HttpError(400, err.message.replace(/^--client/, 'client'));
+          throw err;
+        }
+        if (q.get('format') === 'text')
+          return { status: 200, type: 'text/plain; charset=utf-8', body: formatExplanation(e) };
+        return json(e);
+      },
+    },
+    '/api/drain': drainRoute(false),
+    '/api/undrain': drainRoute(true),
+    '/api/reload': {
+      method: 'POST',
+      handle: async (req) => {
+        await jsonBody(req, true); // an optional empty object; read so the connection stays usable
+        const r = node.reload('admin API');
+        return r.ok ? json(r) : json({ error: 'reload failed; still serving the last good configuration', ...r }, 422);
+      },
+    },
+  };
+}
+
+/** DNS rebinding guard on loopback: a browser tricked into calling us sends the attacker's host name. */
+function hostAllowed(req: http.IncomingMessage): boolean {
+  const host = req.headers.host;
+  if (host === undefined) return true;
+  const name = host.replace(/:[0-9]+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return name === 'localhost' || isIP(name) !== 0;
+}
+
+export async function startAdmin(node: DnsNode, opts: AdminOptions): Promise<AdminServer> {
+  const refusal = adminRefusal(opts.host, opts.token);
+  if (refusal) throw new Error(`refusing to start the admin server: ${refusal}`);
+  const everything = !isLoopback(opts.host);
+  const metrics = createMetrics(node);
+  const table = routes(node, metrics);
+  const log = opts.log;
+
+  const authorized = (req: http.IncomingMessage, q: URLSearchParams, path: string): boolean => {
+    if (opts.token === null) return false;
+    // The page itself may carry ?token= (a browser cannot send a header when opening a URL).
+    const given = bearer(req) ?? (path === '/' ? q.get('token') : null);
+    return given !== null && tokenMatches(given, opts.token);
+  };
+
+  const handle = async (req: http.IncomingMessage): Promise<Reply> => {
+    const url = req.url ?? '/';
+    const qi = url.indexOf('?');
+    const path = qi < 0 ? url : url.slice(0, qi);
+    const q = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1));
+    const route = Object.hasOwn(table, path) ? table[path] : undefined;
+    if (!everything && !hostAllowed(req)) throw new HttpError(403, 'unexpected Host header');
+    if (!route) throw new HttpError(404, `no such route: ${path}`);
+    const method = req.method === 'HEAD' && route.method === 'GET' ? 'GET' : req.method;
+    if (method !== route.method)
+      return { ...json({ error: `${path} takes ${route.method}` }, 405), headers: { Allow: route.method } };
+    if (everything || route.method === 'POST') {
+      if (opts.token === null) throw new HttpError(403, 'state-changing routes need --admin-token; none is configured');
+      if (!authorized(req, q, path))
+        return {
+          ...json({ error: 'a valid bearer token is required (Authorization: Bearer TOKEN)' }, 401),
+          headers: { 'WWW-Authenticate': 'Bearer realm="gslb admin"' },
+        };
+    }
+    return route.handle(req, q);
+  };
+
+  const server = http.createServer((req, res) => {
+    const send = (r: Reply) => {
+      if (res.headersSent) return;
+      res.writeHead(r.status, {
+        'Content-Type': r.type,
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        ...(r.status === 413 ? { Connection: 'close' } : {}),
+        ...r.headers,
+      });
+      res.end(req.method === 'HEAD' ? undefined : r.body);
+    };
+    handle(req).then(send, (err: unknown) => {
+      if (err instanceof HttpError) return send(json({ error: err.message }, err.status));
+      log.error({ err: String((err as Error)?.stack ?? err), url: req.url }, 'admin request failed');
+      send(json({ error: 'internal error' }, 500));
+    });
+    if (req.method !== 'POST') req.resume(); // bodies on other methods are ignored
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 10_000;
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  log.info({ host: bound.address, port: bound.port, token: opts.token !== null }, 'admin server listening');
+  return {
+    address: () => ({ host: bound.address, port: bound.port }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,284 @@
+// Prometheus metrics for a DnsNode: every series is read from the node by a collect callback at scrape time.
+import { basename } from 'node:path';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { nameToText } from '../zones/name.js';
+import type { HealthMatrix } from '../health/source.js';
+import type { LbAnswerer } from './gslb/answerer.js';
+import { PACKAGE_VERSION, type DnsNode } from './node.js';
+import { LATENCY_BUCKETS } from './stats.js';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** The exposition text (Prometheus text format 0.0.4). */
+  text(): Promise<string>;
+  /** Decision counts per name, kept across reloads (the admin API shows the same numbers). */
+  readonly decisions: DecisionTally;
+}
+
+/** Counts by name, then by "datacenter|outcome". */
+export type DecisionCounts = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
+/**
+ * Decision counts that survive reloads. A reload builds new answerers whose counts start at zero, so
+ * each read adds what every answerer counted since the previous read; answerers of a replaced catalog
+ * are read once more (they get no queries after the swap) and then forgotten.
+ */
+export class DecisionTally {
+  private readonly totals = new Map<string, Map<string, number>>();
+  private seen = new Map<LbAnswerer, ReadonlyMap<string, number>>();
+
+  constructor(private readonly node: DnsNode) {}
+
+  read(): DecisionCounts {
+    const current = new Set<LbAnswerer>();
+    for (const zone of this.node.catalog.zones.values())
+      for (const n of zone.nodes.values()) if (n.lb) current.add(n.lb);
+    const next = new Map<LbAnswerer, ReadonlyMap<string, number>>();
+    for (const lb of new Set([...this.seen.keys(), ...current])) {
+      const counts = new Map(lb.decisions);
+      this.fold(lb, counts);
+      if (current.has(lb)) next.set(lb, counts);
+    }
+    this.seen = next;
+    return this.totals;
+  }
+
+  private fold(lb: LbAnswerer, counts: ReadonlyMap<string, number>): void {
+    const name = nameToText(lb.name.owner.wire);
+    let totals = this.totals.get(name);
+    if (!totals) this.totals.set(name, (totals = new Map()));
+    const before = this.seen.get(lb);
+    for (const [key, n] of counts) totals.set(key, (totals.get(key) ?? 0) + Math.max(0, n - (before?.get(key) ?? 0)));
+  }
+}
+
+/** Splits a decision key "datacenter|outcome"; "-" (no datacenter chosen) becomes "". */
+export function splitDecisionKey(key: string): { datacenter: string; outcome: string } {
+  const i = key.lastIndexOf('|');
+  const dc = key.slice(0, i);
+  return { datacenter: dc === '-' ? '' : dc, outcome: key.slice(i + 1) };
+}
+
+/**
+ * The answer-latency histogram from the pipeline's own buckets. prom-client's Histogram can only
+ * observe, so this is a small collector of its own producing cumulative buckets, +Inf, _sum and _count.
+ */
+function latencyHistogram(node: DnsNode): Metric {
+  const name = 'gslb_answer_seconds';
+  const help = 'Time spent answering a query inside the server (seconds), from receipt to reply bytes.';
+  const get = async () => {
+    const s = node.pipeline.stats;
+    const values: Array<{ metricName: string; labels: Record<string, string>; value: number }> = [];
+    let cumulative = 0;
+    LATENCY_BUCKETS.forEach((le, i) => {
+      cumulative += s.latency[i] ?? 0;
+      values.push({ metricName: `${name}_bucket`, labels: { le: String(le) }, value: cumulative });
+    });
+    cumulative += s.latency[LATENCY_BUCKETS.length] ?? 0;
+    values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: cumulative });
+    values.push({ metricName: `${name}_sum`, labels: {}, value: s.latencySum });
+    values.push({ metricName: `${name}_count`, labels: {}, value: cumulative });
+    return { name, help, type: 'histogram', aggregator: 'sum', values };
+  };
+  // The registry only calls get() (and reset() on resetMetrics); the cast is for its class-based type.
+  return { name, help, type: 'histogram', aggregator: 'sum', get, reset: () => {} } as unknown as Metric;
+}
+
+export function createMetrics(node: DnsNode): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const tally = new DecisionTally(node);
+  collectDefaultMetrics({ register: registry });
+  const stats = () => node.pipeline.stats;
+
+  new Counter({
+    name: 'gslb_queries_total',
+    help: 'Queries answered, by zone, query type, response code and transport.',
+    labelNames: ['zone', 'qtype', 'rcode', 'transport'] as const,
+    registers,
+    collect() {
+      this.reset();
+      stats().forEachCount((zone, qtype, rcode, transport, v) => this.inc({ zone, qtype, rcode, transport }, v));
+    },
+  });
+  new Counter({
+    name: 'gslb_dropped_total',
+    help: 'Packets dropped without an answer (not a DNS query, or too malformed to answer).',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(stats().dropped);
+    },
+  });
+  new Counter({
+    name: 'gslb_query_errors_total',
+    help: 'Queries that hit an internal error (answered SERVFAIL).',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(stats().errors);
+    },
+  });
+  registry.registerMetric(latencyHistogram(node));
+
+  new Counter({
+    name: 'gslb_decisions_total',
+    help: 'Load-balancing decisions served, by name, chosen datacenter and outcome (primary, failover, fallback, nodata, servfail).',
+    labelNames: ['name', 'datacenter', 'reason'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [name, counts] of tally.read())
+        for (const [key, v] of counts) {
+          const { datacenter, outcome } = splitDecisionKey(key);
+          this.inc({ name, datacenter, reason: outcome }, v);
+        }
+    },
+  });
+
+  // Health: one matrix per scrape. prom-client runs every collect callback in one synchronous pass,
+  // so a snapshot kept until the next microtask is shared by exactly that scrape's health series.
+  let snapshot: HealthMatrix | null = null;
+  const matrix = (): HealthMatrix => {
+    if (!snapshot) {
+      snapshot = node.health.matrix();
+      queueMicrotask(() => (snapshot = null));
+    }
+    return snapshot;
+  };
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    fill: (set: (labels: Record<string, string>, v: number) => void) => void,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        let any = false;
+        fill((labels, v) => {
+          any = true;
+          this.set(labels, v);
+        });
+        // A series with no labels and no value this scrape is left out rather than shown as 0.
+        if (!any && labelNames.length === 0) this.remove({});
+      },
+    });
+
+  gauge(
+    'gslb_endpoint_up',
+    'Combined health verdict of a probe target, per datacenter it serves (1 up, 0 down).',
+    ['target', 'datacenter'],
+    (set) => {
+      for (const t of matrix().targets)
+        for (const dc of t.datacenters) set({ target: t.key, datacenter: dc }, t.verdict.up ? 1 : 0);
+    },
+  );
+  gauge(
+    'gslb_datacenter_up',
+    'Whether any probe target of the datacenter is up (1) or all are down (0).',
+    ['datacenter'],
+    (set) => {
+      const up = new Map<string, boolean>();
+      for (const t of matrix().targets)
+        for (const dc of t.datacenters) up.set(dc, (up.get(dc) ?? false) || t.verdict.up);
+      for (const [dc, v] of up) set({ datacenter: dc }, v ? 1 : 0);
+    },
+  );
+  gauge(
+    'gslb_agent_report_age_seconds',
+    "Seconds since the health agent's latest report reached this node.",
+    ['agent', 'datacenter'],
+    (set) => {
+      for (const a of matrix().agents) set({ agent: a.id, datacenter: a.datacenter }, a.ageMs / 1000);
+    },
+  );
+  gauge('gslb_agent_fresh', 'Whether the agent reported within --max-age (1) or not (0).', ['agent'], (set) => {
+    for (const a of matrix().agents) set({ agent: a.id }, a.fresh ? 1 : 0);
+  });
+  gauge(
+    'gslb_agent_discounted',
+    "Whether the agent's reports are discounted (it looks cut off: it sees every other datacenter down).",
+    ['agent'],
+    (set) => {
+      for (const a of matrix().agents) set({ agent: a.id }, a.discounted ? 1 : 0);
+    },
+  );
+  gauge('gslb_agent_reports', 'Number of probe targets the agent has reported on.', ['agent'], (set) => {
+    const m = matrix();
+    for (const a of m.agents) set({ agent: a.id }, m.targets.filter((t) => t.cells[a.id]).length);
+  });
+  gauge('gslb_redis_connected', 'Whether this node is connected to Redis (Redis health mode only).', [], (set) => {
+    const r = matrix().redis;
+    if (r) set({}, r.connected ? 1 : 0);
+  });
+  gauge(
+    'gslb_redis_last_resync_timestamp_seconds',
+    'When this node last re-read the whole health state from Redis (Unix seconds).',
+    [],
+    (set) => {
+      const r = matrix().redis;
+      if (r?.lastResync != null) set({}, r.lastResync / 1000);
+    },
+  );
+  new Counter({
+    name: 'gslb_redis_resyncs_total',
+    help: 'Full re-reads of the health state from Redis (after connecting, reconnecting or a missed message).',
+    registers,
+    collect() {
+      this.reset();
+      const r = matrix().redis;
+      if (r) this.inc(r.resyncs);
+      else this.remove({});
+    },
+  });
+  new Counter({
+    name: 'gslb_redis_bad_messages_total',
+    help: 'Malformed health messages or documents read from Redis and ignored.',
+    registers,
+    collect() {
+      this.reset();
+      const r = matrix().redis;
+      if (r) this.inc(r.badMessages);
+      else this.remove({});
+    },
+  });
+
+  new Counter({
+    name: 'gslb_config_reloads_total',
+    help: 'Configuration reloads (SIGHUP or admin API), by result.',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ result: 'ok' }, node.reloadsOk);
+      this.inc({ result: 'failed' }, node.reloadsFailed);
+    },
+  });
+  gauge('gslb_config_info', 'The configuration version being served (always 1).', ['version'], (set) =>
+    set({ version: node.configVersion }, 1),
+  );
+  gauge(
+    'gslb_config_last_reload_timestamp_seconds',
+    'When the configuration was last loaded or a reload was last tried (Unix seconds; start time before any reload).',
+    [],
+    (set) => set({}, (node.lastReload?.at ?? node.startedAt) / 1000),
+  );
+  gauge(
+    'gslb_geoip_build_timestamp_seconds',
+    'Build time of each GeoIP database in use (Unix seconds), by file name.',
+    ['database'],
+    (set) => {
+      for (const db of node.geo.databases) set({ database: basename(db.path) }, db.buildEpoch.getTime() / 1000);
+    },
+  );
+  gauge('gslb_info', 'The server version and node id (always 1).', ['version', 'node'], (set) =>
+    set({ version: PACKAGE_VERSION, node: node.nodeId }, 1),
+  );
+
+  return { registry, text: () => registry.metrics(), decisions: tally };
+}
