@@ -87,19 +87,41 @@ export class EmbeddedHealthSource implements HealthSource {
         key: t.key,
         datacenters: t.datacenters,
         verdict: { up: h.up, reason: h.reason, since: h.since },
-        cells: { local: st ? { up: st.up, reason: st.lastResult.reason, rttMs: st.rttMs, ageMs: now - st.lastResult.at } : null },
+        cells: {
+          local: st
+            ? { up: st.up, reason: st.lastResult.reason, rttMs: st.rttMs, ageMs: now - st.lastResult.at }
+            : null,
+        },
       };
     });
     return {
       mode: 'embedded',
-      agents: [{ id: 'local', datacenter: '(this node)', ageMs: 0, fresh: true, discounted: false, reason: 'probes from this process' }],
+      agents: [
+        {
+          id: 'local',
+          datacenter: '(this node)',
+          ageMs: 0,
+          fresh: true,
+          discounted: false,
+          reason: 'probes from this process',
+        },
+      ],
       targets,
       redis: null,
-      drains: [...this.drained].map((field) => ({ field, until: this.drainUntil.get(field) ?? null, by: 'admin', reason: '' })),
+      drains: [...this.drained].map((field) => ({
+        field,
+        until: this.drainUntil.get(field) ?? null,
+        by: 'admin',
+        reason: '',
+      })),
     };
   }
 
-  async setDrain(target: { datacenter: string } | { endpoint: string }, drained: boolean, opts?: { forMs: number | null }): Promise<void> {
+  async setDrain(
+    target: { datacenter: string } | { endpoint: string },
+    drained: boolean,
+    opts?: { forMs: number | null },
+  ): Promise<void> {
     const field = 'datacenter' in target ? `dc:${target.datacenter}` : `ep:${target.endpoint}`;
     if (drained) {
       this.drained.add(field);

@@ -167,14 +167,32 @@ export class RedisHealthSource implements HealthSource {
     });
     return {
       mode: 'redis',
-      agents: st.agents.map((a) => ({ id: a.agent, datacenter: a.datacenter, ageMs: a.ageMs, fresh: a.fresh, discounted: a.discounted, reason: a.reason })),
+      agents: st.agents.map((a) => ({
+        id: a.agent,
+        datacenter: a.datacenter,
+        ageMs: a.ageMs,
+        fresh: a.fresh,
+        discounted: a.discounted,
+        reason: a.reason,
+      })),
       targets,
-      redis: { connected: st.connected, stale: st.stale, lastResync: st.lastResync, resyncs: st.resyncs, disconnectedSince: st.disconnectedSince, badMessages: st.badMessages },
+      redis: {
+        connected: st.connected,
+        stale: st.stale,
+        lastResync: st.lastResync,
+        resyncs: st.resyncs,
+        disconnectedSince: st.disconnectedSince,
+        badMessages: st.badMessages,
+      },
       drains: st.drains.map((d) => ({ field: d.field, until: d.until, by: d.by, reason: d.reason })),
     };
   }
 
-  async setDrain(target: { datacenter: string } | { endpoint: string }, drained: boolean, opts?: { forMs: number | null; by: string; reason: string }): Promise<void> {
+  async setDrain(
+    target: { datacenter: string } | { endpoint: string },
+    drained: boolean,
+    opts?: { forMs: number | null; by: string; reason: string },
+  ): Promise<void> {
     if (drained) await drain(this.opts.url, this.opts.prefix, target, opts ?? { forMs: null, by: 'admin', reason: '' });
     else await undrain(this.opts.url, this.opts.prefix, target);
   }

@@ -13,7 +13,14 @@ export interface MatrixCell {
 /** Targets down the side, agents across the top: what the status page and the admin API show. */
 export interface HealthMatrix {
   readonly mode: 'embedded' | 'redis';
-  readonly agents: ReadonlyArray<{ id: string; datacenter: string; ageMs: number; fresh: boolean; discounted: boolean; reason: string }>;
+  readonly agents: ReadonlyArray<{
+    id: string;
+    datacenter: string;
+    ageMs: number;
+    fresh: boolean;
+    discounted: boolean;
+    reason: string;
+  }>;
   readonly targets: ReadonlyArray<{
     key: string;
     datacenters: readonly string[];
@@ -35,7 +42,11 @@ export interface HealthSource {
   /** The whole picture, for operators (not for the query path). */
   matrix(): HealthMatrix;
   /** Drain or undrain an endpoint or datacenter (Redis: for every node; embedded: this process). */
-  setDrain(target: { datacenter: string } | { endpoint: string }, drained: boolean, opts?: { forMs: number | null; by: string; reason: string }): Promise<void>;
+  setDrain(
+    target: { datacenter: string } | { endpoint: string },
+    drained: boolean,
+    opts?: { forMs: number | null; by: string; reason: string },
+  ): Promise<void>;
   /** The targets this node needs probed (its current config), with the config version. */
   setPlan(targets: readonly PlanTarget[], version: string): void;
   /** The current snapshot; never waits. */

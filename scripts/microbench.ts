@@ -17,19 +17,31 @@ import { bundledDatabasePath } from '../geo/bundled.js';
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 2);
 const catalog = compileCatalog(loadZones('examples').zones, openGeoData([bundledDatabasePath()]));
 const health = new StaticHealth();
-const p = createPipeline(() => catalog, { nsid: null, chaos: { identity: 'x', version: null }, log: silentLogger, health: () => health.view() });
+const p = createPipeline(() => catalog, {
+  nsid: null,
+  chaos: { identity: 'x', version: null },
+  log: silentLogger,
+  health: () => health.view(),
+});
 const peer = { address: '127.0.0.1', port: 5300, family: 4 as const };
 
 const dir = mkdtempSync(join(tmpdir(), 'gslb-mb-'));
-execFileSync(process.execPath, ['scripts/make-ecs-queries.mjs', join(dir, 'lb.bin'), 'www.gslb.example.com', '10000', '42']);
+execFileSync(process.execPath, [
+  'scripts/make-ecs-queries.mjs',
+  join(dir, 'lb.bin'),
+  'www.gslb.example.com',
+  '10000',
+  '42',
+]);
 const bin = readFileSync(join(dir, 'lb.bin'));
 const lb: Buffer[] = [];
-for (let o = 0; o < bin.length; ) {
+for (let o = 0; o < bin.length;) {
   const len = bin.readUInt16BE(o);
   lb.push(bin.subarray(o + 2, o + 2 + len));
   o += 2 + len;
 }
-const q = (name: string, type = 'A') => dnsPacket.encode({ type: 'query', id: 1, questions: [{ name, type: type as dnsPacket.RecordType }] });
+const q = (name: string, type = 'A') =>
+  dnsPacket.encode({ type: 'query', id: 1, questions: [{ name, type: type as dnsPacket.RecordType }] });
 const workloads: Record<string, Buffer[]> = {
   static: ['mail.gslb.example.com', 'ns1.gslb.example.com', 'gslb.example.com'].map((n) => q(n)),
   nxdomain: Array.from({ length: 1000 }, (_, i) => q(`nx-${i}.gslb.example.com`)),

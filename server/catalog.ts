@@ -15,7 +15,17 @@ export interface CompiledAnswer {
   readonly kind: LookupKind;
   /** A CNAME chain that ends at a load-balanced name: answered per query, not from this reply. */
   readonly dynamic: boolean;
+  /** NODATA from the zone's negative template (names with no records of their own): nothing stored per name. */
+  readonly nodata?: boolean;
 }
+
+const NO_TYPES: ReadonlyMap<number, CompiledAnswer> = new Map();
+const TEMPLATE_NODATA: CompiledAnswer = Object.freeze({
+  reply: { wire: Buffer.alloc(12), additionalStart: 12, additionalOffsets: [], requiredAdditional: 0 },
+  kind: 'nodata',
+  dynamic: false,
+  nodata: true,
+});
 
 export interface CompiledNode {
   /** Replies for the types that behave differently at this name. */
@@ -60,6 +70,10 @@ function compileNode(
   otherType: number,
   lb: LbAnswerer | null,
 ): CompiledNode {
+  // Empty non-terminals and load-balanced names without static records: every type but the decided
+  // ones is NODATA, answered from the zone's template (100,000 names cost no bytes each here).
+  if (node.rrsets.size === 0 && node.cut === null)
+    return Object.freeze({ byType: NO_TYPES, other: TEMPLATE_NODATA, lb });
   const qmsg = Buffer.alloc(12 + node.name.wire.length + 4);
   node.name.wire.copy(qmsg, 12);
   const q = new ParsedQuery();

@@ -169,7 +169,10 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       if (node.lb !== null && (q.qtype === QTYPE.A || q.qtype === QTYPE.AAAA || q.qtype === QTYPE.ANY))
         return lbAnswer(msg, q, peer, node.lb, limit);
       const compiled = node.byType.get(q.qtype) ?? node.other;
-      if (!compiled.dynamic) {
+      if (compiled.nodata === true) {
+        const out = negativeReply(zone.negative, RCODE.NOERROR, msg, q, limit, opt);
+        if (out !== null) return out;
+      } else if (!compiled.dynamic) {
         return finishReply(compiled.reply, msg, q, limit, opt);
       }
     }

@@ -60,20 +60,25 @@ export class PipelineStats {
 
   /** The slot of a zone, stable across reloads (by name). */
   zoneSlot(zone: CompiledZone): number {
-    let s = this.slotByZone.get(zone);
-    if (s !== undefined) return s;
-    s = this.slotByName.get(zone.name);
+    const known = this.slotByZone.get(zone);
+    if (known !== undefined) return known;
+    const s = this.zoneSlotByName(zone.name);
+    this.slotByZone.set(zone, s);
+    return s;
+  }
+
+  zoneSlotByName(name: string): number {
+    let s = this.slotByName.get(name);
     if (s === undefined) {
       s = Math.min(this.zoneNames.length, MAX_ZONE_SLOTS - 1);
-      if (s === this.zoneNames.length) this.zoneNames.push(s === MAX_ZONE_SLOTS - 1 ? '(other)' : zone.name);
-      this.slotByName.set(zone.name, s);
+      if (s === this.zoneNames.length) this.zoneNames.push(s === MAX_ZONE_SLOTS - 1 ? '(other)' : name);
+      this.slotByName.set(name, s);
       if ((s + 1) * PER_ZONE > this.counts.length) {
         const bigger = new Float64Array(this.counts.length * 2);
         bigger.set(this.counts);
         this.counts = bigger;
       }
     }
-    this.slotByZone.set(zone, s);
     return s;
   }
 
@@ -105,5 +110,45 @@ export class PipelineStats {
       if (rcode === undefined || r === rcode) n += v;
     });
     return n;
+  }
+}
+
+/** Counters as plain data, sent by workers to the primary (--workers N). */
+export interface StatsSnapshot {
+  readonly zoneNames: readonly string[];
+  readonly counts: readonly number[];
+  readonly latency: readonly number[];
+  readonly latencySum: number;
+  readonly dropped: number;
+  readonly errors: number;
+}
+
+export function statsSnapshot(s: PipelineStats): StatsSnapshot {
+  return {
+    zoneNames: [...s.zoneNames],
+    counts: Array.from(s.counts),
+    latency: Array.from(s.latency),
+    latencySum: s.latencySum,
+    dropped: s.dropped,
+    errors: s.errors,
+  };
+}
+
+/** Sums workers' snapshots into one PipelineStats (the primary's, which answers no queries itself). */
+export function sumStats(into: PipelineStats, parts: readonly StatsSnapshot[]): void {
+  into.counts.fill(0);
+  into.latency.fill(0);
+  into.latencySum = 0;
+  into.dropped = 0;
+  into.errors = 0;
+  for (const p of parts) {
+    for (let z = 0; z < p.zoneNames.length; z++) {
+      const slot = z === 0 ? 0 : into.zoneSlotByName(p.zoneNames[z]!);
+      for (let i = 0; i < PER_ZONE; i++) into.counts[slot * PER_ZONE + i]! += p.counts[z * PER_ZONE + i] ?? 0;
+    }
+    for (let b = 0; b < into.latency.length; b++) into.latency[b]! += p.latency[b] ?? 0;
+    into.latencySum += p.latencySum;
+    into.dropped += p.dropped;
+    into.errors += p.errors;
   }
 }

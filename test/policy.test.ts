@@ -121,7 +121,7 @@ describe('policy files', () => {
     [
       'a duplicate key inside one file',
       [['dup.yaml', `datacenters:\n  a: {}\n  a: {}\n`]],
-      ['dup.yaml:3: Map keys must be unique'],
+      ['dup.yaml:3: YAML: duplicate key'],
     ],
     [
       'unknown sections and wrong types',

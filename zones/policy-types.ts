@@ -82,7 +82,8 @@ export type RegionMap = ReadonlyMap<string, Region>;
 export interface Endpoint {
   readonly address: string;
   readonly family: 4 | 6;
-  readonly bytes: Buffer;
+  /** Not kept by the loader (100,000 names would hold 400,000 small buffers): see addressBytes(). */
+  readonly bytes?: Buffer;
   readonly weight: number;
   /** Where to probe; the address itself on the check's port unless the endpoint says otherwise. */
   readonly probe: { readonly host: string; readonly port: number | null } | null;

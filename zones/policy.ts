@@ -2,7 +2,19 @@
 // defined twice names both files), then cross-references; every error located as file:line: path: message.
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import jsYaml from 'js-yaml';
+import {
+  LineCounter,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Pair,
+  type YAMLMap,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
 import { parseCidr, parseIp } from './address.js';
 import { parseName, type DnsName } from './name.js';
 import {
@@ -37,15 +49,47 @@ const SECTION_NOUN: Record<Section, string> = {
   names: 'name',
 };
 
-/** One parsed policy file: its JS value plus what is needed to locate any path in it. */
-interface PolicyFile {
-  readonly file: string;
-  readonly doc: Document;
-  readonly lines: LineCounter;
-  readonly value: Record<string, Record<string, unknown>>;
+/**
+ * One parsed policy file: its JS value, and the positions of every node, parsed only when an error
+ * needs a line (js-yaml reads a 13 MB file in under a second; the position-keeping parser takes 15).
+ */
+class PolicyFile {
+  private located: { doc: Document; lines: LineCounter } | null = null;
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    /** The parsed tree: dropped after loading (the lazy line getters keep the file alive). */
+    public value: Record<string, Record<string, unknown>>,
+  ) {}
+  get doc(): Document {
+    return this.locate().doc;
+  }
+  get lines(): LineCounter {
+    return this.locate().lines;
+  }
+  private locate(): { doc: Document; lines: LineCounter } {
+    if (!this.located) {
+      const lines = new LineCounter();
+      this.located = { doc: parseDocument(this.text, { lineCounter: lines, uniqueKeys: false }), lines };
+    }
+    return this.located;
+  }
 }
 
 type Path = readonly (string | number)[];
+
+/** Each map's pairs by key, built on first use: locating 100,000 names stays linear. */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+function pairsOf(map: YAMLMap): Map<string, Pair> {
+  let m = pairIndex.get(map);
+  if (!m) {
+    m = new Map();
+    for (const p of map.items)
+      if (isPair(p) && isScalar(p.key) && !m.has(String(p.key.value))) m.set(String(p.key.value), p);
+    pairIndex.set(map, m);
+  }
+  return m;
+}
 
 /** Line of the key (in maps) or item (in sequences) that path ends at; the deepest that exists. */
 function lineOf(f: PolicyFile, path: Path, _keyOnly = false): number {
@@ -58,7 +102,7 @@ function lineOf(f: PolicyFile, path: Path, _keyOnly = false): number {
   at(node);
   for (const seg of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = pairsOf(node).get(String(seg));
       if (!pair) break;
       at(pair.key);
       node = pair.value;
@@ -123,15 +167,20 @@ class Collector {
 }
 
 function readPolicyFile(file: string, text: string, errs: Collector): PolicyFile | null {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors)
-      errs.errors.push({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! });
+  let value: unknown;
+  try {
+    // YAML 1.2 core schema (no timestamps or other implicit types); duplicate keys are errors.
+    value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file }) ?? {};
+  } catch (err) {
+    const e = err as { mark?: { line: number }; reason?: string; message: string };
+    const reason = (e.reason ?? e.message.split('\n')[0]!).replace(
+      /^duplicated mapping key$/,
+      'duplicate key: a key is defined twice in this map',
+    );
+    errs.errors.push({ file, line: (e.mark?.line ?? 0) + 1, message: `YAML: ${reason}` });
     return null;
   }
-  const value = (doc.toJS() ?? {}) as unknown;
-  const f: PolicyFile = { file, doc, lines, value: value as PolicyFile['value'] };
+  const f = new PolicyFile(file, text, value as PolicyFile['value']);
   if (!validateFile(value)) {
     // anyOf reports every branch's errors: keep the ones from the branch that fits the value's shape.
     const all = validateFile.errors ?? [];
@@ -294,7 +343,10 @@ function buildRegions(
         match: match ? Object.freeze({ cidrs, subdivisions, countries, continents }) : null,
         datacenters: Object.freeze([...dcs]),
         file: f.file,
-        line: lineOf(f, path, true),
+        // Computed on first use: finding lines needs the slow position-keeping parse.
+        get line() {
+          return lineOf(f, path, true);
+        },
       }),
     );
   }
@@ -324,7 +376,6 @@ function buildEndpoint(raw: unknown, dc: string, path: Path, f: PolicyFile, errs
   return Object.freeze({
     address: obj.address,
     family: ip.family,
-    bytes: ip.bytes,
     weight: obj.weight ?? 1,
     probe,
     datacenter: dc,
@@ -403,7 +454,9 @@ function buildName(
     pools: Object.freeze(pools),
     regions,
     file: f.file,
-    line: lineOf(f, path, true),
+    get line() {
+      return lineOf(f, path, true);
+    },
   });
 }
 
@@ -426,9 +479,11 @@ export function loadPolicy(
 ): PolicyLoad {
   const errs = new Collector();
   const merged: Record<Section, Record<string, Owned<Raw>>> = { datacenters: {}, checks: {}, regions: {}, names: {} };
+  const files: PolicyFile[] = [];
   for (const src of sources) {
     const f = readPolicyFile(src.file, src.text, errs);
     if (!f) continue;
+    files.push(f);
     for (const section of SECTIONS) {
       const entries = f.value[section];
       if (!entries) continue;
@@ -459,5 +514,6 @@ export function loadPolicy(
     names.set(n.owner.key, n);
   }
   const config: PolicyConfig = Object.freeze({ datacenters, checks, regions, names });
+  for (const f of files) f.value = {};
   return { config, errors: errs.errors };
 }

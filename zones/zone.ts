@@ -6,6 +6,7 @@ import { QTYPE, isName, type AnswerRecord, type Sections, type ZoneError, type Z
 
 const CLASS_IN = 1;
 const EMPTY: readonly AnswerRecord[] = Object.freeze([]);
+const NO_RRSETS: ReadonlyMap<number, RRset> = new Map();
 export const EMPTY_POLICY: PolicyConfig = Object.freeze({
   datacenters: new Map(),
   checks: new Map(),
@@ -174,7 +175,8 @@ export function buildZone(
       cut = parent === apex.key ? null : (frozen.get(parent)?.cut ?? null);
       if (!cut && n.rrsets.has(QTYPE.NS)) cut = null; // set below once the node is frozen
     }
-    const rrsets = new Map<number, RRset>();
+    // Names without records (load-balanced only, empty non-terminals) share one empty map.
+    const rrsets = n.rrsets.size === 0 ? (NO_RRSETS as Map<number, RRset>) : new Map<number, RRset>();
     for (const [type, set] of n.rrsets)
       rrsets.set(type, Object.freeze({ type, ttl: set.ttl, records: Object.freeze(set.records) }));
     const node: { name: DnsName; rrsets: Map<number, RRset>; cut: ZoneNode | null; lb: LbName | null } = {

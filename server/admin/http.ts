@@ -4,7 +4,7 @@ import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { targetKey } from '../../health/view.js';
-import { parseIp } from '../../zones/address.js';
+import { formatIp, parseIp } from '../../zones/address.js';
 import { UsageError } from '../cli/args.js';
 import { formatExplanation } from '../cli/explain.js';
 import { parseListenAddress, type ListenAddress } from '../listeners.js';
@@ -18,6 +18,8 @@ export interface AdminOptions {
   readonly port: number;
   readonly token: string | null;
   readonly log: Logger;
+  /** Require the token on every route even on loopback (beyond loopback it always is). */
+  readonly tokenForEverything?: boolean;
 }
 
 export interface AdminServer {
@@ -46,7 +48,6 @@ export function isLoopback(host: string): boolean {
 
 /** Why the admin server may not start with these settings, or null when it may. */
 export function adminRefusal(host: string, token: string | null): string | null {
-  if (token !== null && token.length < 16) return '--admin-token must be at least 16 characters';
   if (token === null && !isLoopback(host))
     return `--admin on ${host} (not loopback) needs --admin-token (or GSLB_ADMIN_TOKEN): every route then requires it`;
   return null;
@@ -123,9 +124,12 @@ function drainRequest(
     target = { datacenter: dc };
   } else {
     const ep = b['endpoint'];
-    if (typeof ep !== 'string' || !parseIp(ep)) throw new HttpError(400, '"endpoint" must be an IP address');
-    if (!undo && !served.endpoints.has(ep)) throw new HttpError(400, `endpoint ${ep} is not in any pool`);
-    target = { endpoint: ep };
+    const ip = typeof ep === 'string' ? parseIp(ep) : null;
+    if (typeof ep !== 'string' || !ip) throw new HttpError(400, '"endpoint" must be an IP address');
+    // Drains match the address as the configuration spells it (2001:DB8::1 and 2001:db8::1 are one endpoint).
+    const configured = served.endpoints.get(formatIp(ip.bytes));
+    if (!undo && configured === undefined) throw new HttpError(400, `endpoint ${ep} is not in any pool`);
+    target = { endpoint: configured ?? ep };
   }
   const reason = b['reason'] ?? '';
   if (typeof reason !== 'string' || reason.length > 500)
@@ -136,7 +140,8 @@ function drainRequest(
 /** Datacenters, pool addresses and probe targets (with the addresses they stand for) of the served config. */
 function servedTargets(node: DnsNode) {
   const datacenters = new Set<string>();
-  const endpoints = new Set<string>();
+  /** Canonical address text -> the address as configured. */
+  const endpoints = new Map<string, string>();
   const addresses = new Map<string, Set<string>>();
   for (const zone of node.catalog.zones.values()) {
     const policy = zone.zone.policy;
@@ -146,7 +151,8 @@ function servedTargets(node: DnsNode) {
       for (const pool of name.pools) {
         datacenters.add(pool.datacenter);
         for (const ep of pool.endpoints) {
-          endpoints.add(ep.address);
+          const ip = parseIp(ep.address);
+          endpoints.set(ip ? formatIp(ip.bytes) : ep.address, ep.address);
           if (!check) continue;
           const key = targetKey(check, ep);
           if (!addresses.has(key)) addresses.set(key, new Set());
@@ -205,25 +211,23 @@ function decisions(metrics: Metrics) {
   };
 }
 
-/** Reads a body up to MAX_BODY_BYTES; beyond it, 413 (the rest is drained, not buffered). */
+/** Reads a body up to MAX_BODY_BYTES; past it, 413 at once and the rest is discarded unread. */
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
+    const tooLarge = () => {
+      req.removeAllListeners('data');
       req.resume();
-      return reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
-    }
+      reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
+    };
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
+      if (size > MAX_BODY_BYTES) tooLarge();
+      else chunks.push(c);
     });
-    req.on('end', () =>
-      size > MAX_BODY_BYTES
-        ? reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`))
-        : resolve(Buffer.concat(chunks)),
-    );
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -345,7 +349,8 @@ function hostAllowed(req: http.IncomingMessage): boolean {
 export async function startAdmin(node: DnsNode, opts: AdminOptions): Promise<AdminServer> {
   const refusal = adminRefusal(opts.host, opts.token);
   if (refusal) throw new Error(`refusing to start the admin server: ${refusal}`);
-  const everything = !isLoopback(opts.host);
+  const everything = !isLoopback(opts.host) || opts.tokenForEverything === true;
+  if (everything && opts.token === null) throw new Error('refusing to start the admin server: no token configured');
   const metrics = createMetrics(node);
   const table = routes(node, metrics);
   const log = opts.log;
@@ -357,24 +362,27 @@ export async function startAdmin(node: DnsNode, opts: AdminOptions): Promise<Adm
     return given !== null && tokenMatches(given, opts.token);
   };
 
+  const unauthorized = (): Reply => ({
+    ...json({ error: 'a valid bearer token is required (Authorization: Bearer TOKEN)' }, 401),
+    headers: { 'WWW-Authenticate': 'Bearer realm="gslb admin"' },
+  });
+
   const handle = async (req: http.IncomingMessage): Promise<Reply> => {
     const url = req.url ?? '/';
     const qi = url.indexOf('?');
     const path = qi < 0 ? url : url.slice(0, qi);
     const q = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1));
+    if (isLoopback(opts.host) && !hostAllowed(req)) throw new HttpError(403, 'unexpected Host header');
+    // Beyond loopback every route needs the token, checked before anything else is revealed.
+    if (everything && !authorized(req, q, path)) return unauthorized();
     const route = Object.hasOwn(table, path) ? table[path] : undefined;
-    if (!everything && !hostAllowed(req)) throw new HttpError(403, 'unexpected Host header');
     if (!route) throw new HttpError(404, `no such route: ${path}`);
     const method = req.method === 'HEAD' && route.method === 'GET' ? 'GET' : req.method;
     if (method !== route.method)
       return { ...json({ error: `${path} takes ${route.method}` }, 405), headers: { Allow: route.method } };
-    if (everything || route.method === 'POST') {
+    if (route.method === 'POST') {
       if (opts.token === null) throw new HttpError(403, 'state-changing routes need --admin-token; none is configured');
-      if (!authorized(req, q, path))
-        return {
-          ...json({ error: 'a valid bearer token is required (Authorization: Bearer TOKEN)' }, 401),
-          headers: { 'WWW-Authenticate': 'Bearer realm="gslb admin"' },
-        };
+      if (!authorized(req, q, path)) return unauthorized();
     }
     return route.handle(req, q);
   };
@@ -390,13 +398,13 @@ export async function startAdmin(node: DnsNode, opts: AdminOptions): Promise<Adm
         ...r.headers,
       });
       res.end(req.method === 'HEAD' ? undefined : r.body);
+      req.resume(); // whatever of the body was not read (refused before reading) is discarded
     };
     handle(req).then(send, (err: unknown) => {
       if (err instanceof HttpError) return send(json({ error: err.message }, err.status));
       log.error({ err: String((err as Error)?.stack ?? err), url: req.url }, 'admin request failed');
       send(json({ error: 'internal error' }, 500));
     });
-    if (req.method !== 'POST') req.resume(); // bodies on other methods are ignored
   });
   server.requestTimeout = 10_000;
   server.headersTimeout = 10_000;

@@ -8,7 +8,7 @@ header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 16px; }
 h1 { font-size: 20px; margin: 0; }
 h2 { font-size: 16px; margin: 20px 0 8px; }
 .meta { color: #59636e; }
-#live[data-state="ok"]::before { content: "\\25CF "; color: #1a7f37; }
+#live[data-state="ok"]::before { content: "\\25CF"; color: #1a7f37; margin-right: 4px; }
 #live[data-state="error"] { color: #cf222e; font-weight: 600; }
 table { border-collapse: collapse; background: #fff; }
 th, td { border: 1px solid #d1d9e0; padding: 4px 8px; text-align: left; vertical-align: top; }
@@ -16,6 +16,7 @@ thead th { background: #eef1f4; }
 th small, td small { display: block; color: #59636e; font-weight: normal; }
 tbody th[scope="rowgroup"] { background: #f6f8fa; font-size: 15px; }
 .cell, .verdict { min-width: 6em; font-variant-numeric: tabular-nums; }
+.verdict { max-width: 24em; }
 .up { background: #dafbe1; color: #116329; }
 .down { background: #ffebe9; color: #a40e26; font-weight: 600; }
 .none { background: #eaeef2; color: #59636e; }
@@ -107,7 +108,7 @@ function renderMatrix(h) {
           stale ? 'stale' : c.up ? 'up' : 'down', el('small', {}, age(c.ageMs))));
       }
       row.append(el('td', { class: 'verdict ' + (t.verdict.up ? 'up' : 'down'), title: t.verdict.reason + (t.verdict.since ? ' since ' + when(t.verdict.since) : '') },
-        t.verdict.up ? 'up' : 'down', el('small', {}, t.verdict.reason)));
+        t.verdict.up ? 'up' : 'down', t.verdict.reason === 'up' ? null : el('small', {}, t.verdict.reason)));
       group.append(row);
     }
     table.append(group);

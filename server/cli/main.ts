@@ -13,6 +13,7 @@ commands:
           [--version-string TEXT] [--tcp-idle-timeout MS] [--tcp-max-connections N] [--log-level LEVEL]
           [--redis URL [--redis-prefix P] [--node-id ID] [--quorum majority|N] [--max-age DUR]
            [--grace DUR] [--stale-policy open|keep]]
+          [--admin ADDR:PORT [--admin-token TOKEN]]   (token also from GSLB_ADMIN_TOKEN)
   agent   --redis URL --datacenter NAME [--id ID] [--redis-prefix P] [--log-level LEVEL]
   drain   --redis URL (--endpoint ADDR | --datacenter NAME) [--for DUR] [--reason TEXT] [--redis-prefix P]
   drain   --redis URL --list

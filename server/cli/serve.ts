@@ -11,6 +11,7 @@ import { durationMs } from '../../zones/policy.js';
 import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
 import { buildConfig, DnsNode } from '../node.js';
+import { adminFlags, startAdmin, type AdminServer } from '../admin/http.js';
 import { intFlag, parse, UsageError } from './args.js';
 
 const DEFAULT_LISTEN = ['127.0.0.1:5353', '[::1]:5353'];
@@ -72,9 +73,12 @@ export async function runServe(argv: string[]): Promise<number> {
     grace: { type: 'string' },
     'stale-policy': { type: 'string' },
     'query-log-sample': { type: 'string' },
+    admin: { type: 'string' },
+    'admin-token': { type: 'string' },
   });
   if (!values.zones) throw new UsageError('serve needs --zones DIR');
   const redis = redisFlags(values);
+  const admin = adminFlags(values.admin, values['admin-token'] ?? process.env['GSLB_ADMIN_TOKEN']);
   const quorumText = values.quorum ?? 'majority';
   if (quorumText !== 'majority' && !/^[1-9][0-9]*$/.test(quorumText))
     throw new UsageError(`--quorum must be 'majority' or a number of agents`);
@@ -147,6 +151,19 @@ export async function runServe(argv: string[]): Promise<number> {
   const where = listeners.endpoints.map(formatListenAddress).join(', ');
   log.info({ zones: catalog.zones.size, listen: where }, 'serving');
   process.stdout.write(`gslb serving ${catalog.zones.size} zone(s) on ${where} (udp+tcp)\n`);
+  // The admin HTTP server (status page, metrics, API) starts once DNS is being served.
+  let adminServer: AdminServer | null = null;
+  if (admin) {
+    try {
+      adminServer = await startAdmin(node, { ...admin, log });
+    } catch (err) {
+      process.stderr.write(`refusing to start: admin: ${(err as Error).message}\n`);
+      await listeners.close();
+      await health.stop();
+      return 1;
+    }
+    process.stdout.write(`admin on http://${formatListenAddress(adminServer.address())}/\n`);
+  }
 
   // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old one.
   process.on('SIGHUP', () => void node.reload('SIGHUP'));
@@ -155,6 +172,7 @@ export async function runServe(argv: string[]): Promise<number> {
       log.info({ signal }, 'shutting down');
       void listeners
         .shutdown(5000)
+        .then(() => adminServer?.close())
         .then(() => health.stop())
         .then(resolve);
     };

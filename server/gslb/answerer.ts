@@ -3,6 +3,7 @@
 // round-robin slot; per-query policies (weighted, hashed) pick a datacenter, then reuse its replies.
 import type { HealthView } from '../../health/view.js';
 import { nameToText, type DnsName } from '../../zones/name.js';
+import { parseIp } from '../../zones/address.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Check, LbName } from '../../zones/policy-types.js';
 import { QTYPE, type AnswerRecord, type Sections } from '../../zones/records.js';
@@ -34,16 +35,14 @@ export function decisionRecords(d: Decision, name: LbName, owner: DnsName | null
     name.maxAnswers,
   );
   const order = schedule.length > 0 ? schedule[slot % schedule.length]! : [];
-  return order.map((e) => ({ owner, type, klass: 1, ttl: d.ttl, rdata: [e.bytes] }));
+  return order.map((e) => ({ owner, type, klass: 1, ttl: d.ttl, rdata: [parseIp(e.address)!.bytes] }));
 }
 
 export class LbAnswerer {
   private epoch = -1;
   private byClass: (LbReply | undefined)[] = [];
-  private byDc = new Map<string, LbReply>();
+  private byDc: Map<string, LbReply> | null = null;
   private rr = 0;
-  private readonly qmsg: Buffer;
-  private readonly q: ParsedQuery;
   /** True when different client classes can get different answers. */
   readonly variesByClient: boolean;
 
@@ -54,13 +53,6 @@ export class LbAnswerer {
     private readonly checks: ReadonlyMap<string, Check>,
     private readonly log: Logger = silentLogger,
   ) {
-    this.qmsg = Buffer.alloc(12 + name.owner.wire.length + 4);
-    name.owner.wire.copy(this.qmsg, 12);
-    this.q = new ParsedQuery();
-    this.q.qkey = name.owner.key;
-    this.q.qnameLength = name.owner.wire.length;
-    this.q.questionEnd = this.qmsg.length;
-    this.q.qclass = 1;
     const orders = new Set((classifier?.classes ?? [null]).map((c) => candidateOrder(name, c).order.join(',')));
     this.variesByClient = classifier !== null && orders.size > 1;
   }
@@ -69,7 +61,20 @@ export class LbAnswerer {
     return this.classifier?.classes[id] ?? null;
   }
 
+  /** A synthetic query for this name, to encode replies against (built when needed, not kept). */
+  private question(): { qmsg: Buffer; q: ParsedQuery } {
+    const qmsg = Buffer.alloc(12 + this.name.owner.wire.length + 4);
+    this.name.owner.wire.copy(qmsg, 12);
+    const q = new ParsedQuery();
+    q.qkey = this.name.owner.key;
+    q.qnameLength = this.name.owner.wire.length;
+    q.questionEnd = qmsg.length;
+    q.qclass = 1;
+    return { qmsg, q };
+  }
+
   private encode(d: Decision): LbReply {
+    const { qmsg, q } = this.question();
     const sections = (answer: AnswerRecord[], rcode: number, authority: AnswerRecord[]): Sections => ({
       rcode,
       aa: rcode === 0,
@@ -79,9 +84,9 @@ export class LbAnswerer {
       requiredAdditional: 0,
     });
     let replies: EncodedReply[];
-    if (d.outcome === 'servfail') replies = [encodeSections(this.qmsg, this.q, sections([], 2, []))];
+    if (d.outcome === 'servfail') replies = [encodeSections(qmsg, q, sections([], 2, []))];
     else if (d.outcome === 'nodata' || d.endpoints.length === 0)
-      replies = [encodeSections(this.qmsg, this.q, sections([], 0, [this.zone.negativeSoa]))];
+      replies = [encodeSections(qmsg, q, sections([], 0, [this.zone.negativeSoa]))];
     else {
       const slots = rotationSchedule(
         d.endpoints,
@@ -90,7 +95,7 @@ export class LbAnswerer {
       ).length;
       replies = [];
       for (let s = 0; s < slots; s++)
-        replies.push(encodeSections(this.qmsg, this.q, sections(decisionRecords(d, this.name, null, s), 0, [])));
+        replies.push(encodeSections(qmsg, q, sections(decisionRecords(d, this.name, null, s), 0, [])));
     }
     if (d.outcome === 'fallback' || d.outcome === 'servfail' || (d.outcome === 'nodata' && d.fallback !== null))
       this.log.warn(
@@ -118,7 +123,7 @@ export class LbAnswerer {
     if (health.epoch !== this.epoch) {
       this.epoch = health.epoch;
       this.byClass = [];
-      this.byDc.clear();
+      this.byDc = null;
     }
   }
 
@@ -196,6 +201,7 @@ export class LbAnswerer {
   /** Replies for "datacenter dc was chosen" (or '' for the all-down fallback), cached per epoch. */
   private cached(dc: string, family: 4 | 6, health: HealthView, rng: () => number, subnet: Uint8Array): LbReply {
     const key = dc + '|' + family;
+    this.byDc ??= new Map();
     let r = this.byDc.get(key);
     if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
       const d = decide({

@@ -1,0 +1,168 @@
+// --workers N: one primary owns health (the prober or the Redis subscriber) and the admin API; N
+// worker processes serve the same UDP and TCP ports (shared handles, accepted by the workers
+// themselves) and answer from the primary's health snapshots. Reloads go to every worker; worker
+// counters come back to the primary every second for the metrics.
+import cluster, { type Worker } from 'node:cluster';
+import type { HealthSource } from '../health/source.js';
+import { SnapshotHealthSource, snapshotOf, type HealthSnapshot } from '../health/snapshot.js';
+import type { Logger } from './log.js';
+import type { DnsNode } from './node.js';
+import { statsSnapshot, sumStats, type StatsSnapshot } from './stats.js';
+
+type DrainArgs = [
+  target: { datacenter: string } | { endpoint: string },
+  drained: boolean,
+  opts?: { forMs: number | null; by: string; reason: string },
+];
+
+type ToWorker = { t: 'health'; s: HealthSnapshot } | { t: 'reload' };
+type ToPrimary =
+  | { t: 'listening' }
+  | { t: 'stats'; s: StatsSnapshot; decisions: Record<string, Record<string, number>> }
+  | { t: 'drain'; id: number; args: DrainArgs }
+  | { t: 'fatal'; message: string };
+
+export const isWorker = (): boolean => cluster.isWorker;
+
+/** Decision counters of a node, by name key, as plain data. */
+function decisionsOf(node: DnsNode): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const z of node.catalog.zones.values())
+    for (const [key, n] of z.nodes) if (n.lb && n.lb.decisions.size > 0) out[key] = Object.fromEntries(n.lb.decisions);
+  return out;
+}
+
+export interface PrimaryHandle {
+  /** Resolves when every worker listens. */
+  readonly ready: Promise<void>;
+  broadcastReload(): void;
+  stop(): Promise<void>;
+}
+
+/** The primary side: forks workers, feeds them health, collects their counters. */
+export function startPrimary(node: DnsNode, health: HealthSource, workers: number, log: Logger): PrimaryHandle {
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const live = new Set<Worker>();
+  const stats = new Map<number, { s: StatsSnapshot; decisions: Record<string, Record<string, number>> }>();
+  let stopping = false;
+  let lastEpoch = -1;
+  let listening = 0;
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((r) => (resolveReady = r));
+
+  const snapshot = (): HealthSnapshot => {
+    const keys = new Set<string>();
+    for (const t of health.matrix().targets) keys.add(t.key);
+    return snapshotOf(health.view(), keys, health.matrix());
+  };
+  const send = (w: Worker, m: ToWorker) => {
+    if (w.isConnected()) w.send(m);
+  };
+
+  const fork = () => {
+    const w = cluster.fork({ GSLB_WORKER: '1' });
+    live.add(w);
+    w.on('online', () => send(w, { t: 'health', s: snapshot() }));
+    w.on('message', (m: ToPrimary) => {
+      switch (m.t) {
+        case 'listening':
+          if (++listening === workers) resolveReady();
+          break;
+        case 'stats':
+          stats.set(w.id, { s: m.s, decisions: m.decisions });
+          aggregate();
+          break;
+        case 'drain':
+          void health
+            .setDrain(...m.args)
+            .catch((err: Error) => log.error({ err: err.message }, 'drain from a worker failed'));
+          break;
+        case 'fatal':
+          log.error({ worker: w.id, message: m.message }, 'worker could not start');
+          break;
+      }
+    });
+    w.on('exit', (code, signal) => {
+      live.delete(w);
+      stats.delete(w.id);
+      if (stopping) return;
+      log.error({ worker: w.id, code, signal }, 'worker died; starting another');
+      setTimeout(fork, 500).unref();
+    });
+  };
+
+  const aggregate = () => {
+    sumStats(
+      node.pipeline.stats,
+      [...stats.values()].map((x) => x.s),
+    );
+    for (const z of node.catalog.zones.values())
+      for (const [key, n] of z.nodes) {
+        if (!n.lb) continue;
+        n.lb.decisions.clear();
+        for (const { decisions } of stats.values())
+          for (const [k, v] of Object.entries(decisions[key] ?? {}))
+            n.lb.decisions.set(k, (n.lb.decisions.get(k) ?? 0) + v);
+      }
+  };
+
+  // Health changes reach every worker within one poll (20 ms).
+  const poll = setInterval(() => {
+    const e = health.view().epoch;
+    if (e === lastEpoch) return;
+    lastEpoch = e;
+    const s = snapshot();
+    for (const w of live) send(w, { t: 'health', s });
+  }, 20);
+
+  for (let i = 0; i < workers; i++) fork();
+
+  return {
+    ready,
+    broadcastReload: () => {
+      for (const w of live) send(w, { t: 'reload' });
+    },
+    stop: async () => {
+      stopping = true;
+      clearInterval(poll);
+      const exits = [...live].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
+      for (const w of live) w.process.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        for (const w of live) w.process.kill('SIGKILL');
+      }, 6000);
+      await Promise.all(exits);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The worker side: a health source fed by the primary, reloads on request, counters sent back. */
+export function workerHealth(): SnapshotHealthSource {
+  let seq = 0;
+  const source = new SnapshotHealthSource(async (...args: DrainArgs) => {
+    process.send?.({ t: 'drain', id: ++seq, args } satisfies ToPrimary);
+  });
+  process.on('message', (m: ToWorker) => {
+    if (m.t === 'health') source.apply(m.s);
+  });
+  return source;
+}
+
+export function workerAttach(node: DnsNode): void {
+  process.on('message', (m: ToWorker) => {
+    if (m.t === 'reload') node.reload('primary');
+  });
+  const timer = setInterval(() => {
+    process.send?.({
+      t: 'stats',
+      s: statsSnapshot(node.pipeline.stats),
+      decisions: decisionsOf(node),
+    } satisfies ToPrimary);
+  }, 1000);
+  timer.unref();
+  process.send?.({ t: 'listening' } satisfies ToPrimary);
+}
+
+export function workerFatal(message: string): void {
+  process.send?.({ t: 'fatal', message } satisfies ToPrimary);
+}

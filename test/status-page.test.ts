@@ -1,0 +1,261 @@
+// The status page in a real browser (Debian's chromium through playwright-core): `gslb serve --admin` with
+// the example zone probing one HTTP backend per datacenter; every target shows up, a killed backend's rows
+// turn down within seconds. Saves docs/status-page.png when missing or with UPDATE_SCREENSHOT=1.
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { Backend } from './helpers/backends.js';
+import { ask, type TestServer } from './helpers/dns.js';
+import { cityDatabase } from './helpers/gslb.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = 'docs/status-page.png';
+const TOKEN = 'status-page-test-token-42';
+const DATACENTERS = ['us-east', 'eu-west', 'ap-south'] as const;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The example zone with fast checks and every endpoint probed at its datacenter's loopback backend. */
+function writeZones(backends: Record<string, Backend>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gslb-status-'));
+  cpSync('test/fixtures/product-example/gslb.example.com', join(dir, 'gslb.example.com'), { recursive: true });
+  const p = (dc: string) => `"${backends[dc]!.probe}"`;
+  writeFileSync(
+    join(dir, 'gslb.example.com', 'checks.yaml'),
+    'checks:\n' +
+      '  web: { type: http, path: /healthz, expect: [200], interval: 300ms, timeout: 250ms, rise: 1, fall: 2 }\n' +
+      '  tls: { type: tcp, interval: 300ms, timeout: 250ms, rise: 1, fall: 2 }\n',
+  );
+  writeFileSync(
+    join(dir, 'gslb.example.com', 'names.yaml'),
+    `names:
+  www:
+    policy: geo
+    ttl: 30
+    max_answers: 2
+    check: web
+    pools:
+      us-east: [{ address: 192.0.2.10, probe: ${p('us-east')} }, { address: 192.0.2.11, probe: ${p('us-east')} }]
+      eu-west: [{ address: 198.51.100.10, probe: ${p('eu-west')} }, { address: 198.51.100.11, probe: ${p('eu-west')} }]
+      ap-south: [{ address: 203.0.113.10, probe: ${p('ap-south')} }]
+  api:
+    policy: weighted
+    ttl: 20
+    check: tls
+    pools:
+      us-east: [{ address: 192.0.2.20, weight: 3, probe: ${p('us-east')} }]
+      eu-west: [{ address: 198.51.100.20, weight: 1, probe: ${p('eu-west')} }]
+`,
+  );
+  return dir;
+}
+
+/** Polls fn in the page until it returns true, or fails with what was last seen. */
+async function until(page: Page, what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await fn()) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) {
+      const seen = await page
+        .locator('#matrix')
+        .innerText()
+        .catch(() => '?');
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the matrix shows:\n${seen}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Row {
+  target: string;
+  datacenter: string;
+  verdict: string;
+  cells: Array<{ state: string; text: string; title: string; cls: string }>;
+}
+
+const rows = (page: Page): Promise<Row[]> =>
+  page.$$eval('tr[data-target]', (trs) =>
+    trs.map((tr) => ({
+      target: tr.getAttribute('data-target') ?? '',
+      datacenter: tr.getAttribute('data-datacenter') ?? '',
+      verdict: tr.getAttribute('data-verdict') ?? '',
+      cells: [...tr.querySelectorAll('td.cell')].map((td) => ({
+        state: td.getAttribute('data-state') ?? '',
+        text: (td as unknown as { innerText: string }).innerText,
+        title: td.getAttribute('title') ?? '',
+        cls: td.className,
+      })),
+    })),
+  );
+
+describe('status page in a real browser', function () {
+  this.timeout(60_000);
+  const backends: Record<string, Backend> = {};
+  let zones = '';
+  let profile = '';
+  let child: ChildProcess | null = null;
+  let context: BrowserContext | null = null;
+  let page: Page;
+  let base = '';
+  let dnsPort = 0;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`    skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
+      this.skip();
+    }
+    for (const dc of DATACENTERS) backends[dc] = await new Backend().start();
+    zones = writeZones(backends);
+    dnsPort = await freePort();
+    const proc = spawn(
+      process.execPath,
+      [
+        'bin/gslb',
+        'serve',
+        '--zones',
+        zones,
+        '--geoip',
+        cityDatabase(),
+        '--listen',
+        `127.0.0.1:${dnsPort}`,
+        '--admin',
+        '127.0.0.1:0',
+        '--admin-token',
+        TOKEN,
+        '--node-id',
+        'dns-1',
+        '--log-level',
+        'error',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = proc;
+    base = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /admin on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      proc.on('exit', (code) => reject(new Error(`gslb exited ${code}: ${out}`)));
+    });
+    profile = mkdtempSync(join(tmpdir(), 'gslb-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1280, height: 860 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  after(async () => {
+    await context?.close();
+    if (child && child.exitCode === null) {
+      const c = child;
+      await new Promise<void>((resolve) => {
+        c.on('exit', () => resolve());
+        c.kill('SIGTERM');
+      });
+    }
+    for (const b of Object.values(backends)) await b.kill();
+    if (zones) rmSync(zones, { recursive: true, force: true });
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('shows every probe target up, by datacenter, with the node id and version in the title', async () => {
+    // Some answers, so the decision table has numbers: Europe, North America, and the weighted name.
+    const server = { host: '127.0.0.1', port: dnsPort } as TestServer;
+    for (const [subnet, n] of [
+      ['81.2.69.0', 3],
+      ['216.160.83.0', 2],
+    ] as const)
+      for (let i = 0; i < n; i++)
+        await ask(server, {
+          name: 'www.gslb.example.com',
+          type: 'A',
+          edns: {
+            options: [{ code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: subnet } as never],
+          },
+        });
+    for (let i = 0; i < 4; i++) await ask(server, { name: 'api.gslb.example.com', type: 'A' });
+
+    await page.goto(`${base}/?token=${TOKEN}`);
+    await until(
+      page,
+      'every target up',
+      async () => {
+        const r = await rows(page);
+        return r.length === 5 && r.every((x) => x.verdict === 'up' && x.cells.every((c) => c.state === 'up'));
+      },
+      10_000,
+    );
+    expect(await page.title()).to.match(/^gslb dns-1 \d+\.\d+\.\d+/);
+    const r = await rows(page);
+    expect(new Set(r.map((x) => x.datacenter))).to.deep.equal(new Set(DATACENTERS));
+    for (const row of r) {
+      expect(row.cells).to.have.length(1); // embedded mode: one agent, this node
+      expect(row.cells[0]!.cls).to.include('up');
+      expect(row.cells[0]!.text).to.match(/^up\n?\d+\.\d s$/);
+      expect(row.cells[0]!.title).to.match(/^up: (HTTP 200|\S+)/);
+    }
+    expect(await page.locator('thead th[data-agent="local"]').count()).to.equal(1);
+    expect(await page.locator('#redis [data-redis="none"]').innerText()).to.match(/embedded/);
+    expect(await page.locator('#live').getAttribute('data-state')).to.equal('ok');
+    const decisions = await page.locator('#decisions').innerText();
+    expect(decisions)
+      .to.match(/eu-west/)
+      .and.match(/us-east/);
+    // Accessible markup: header cells carry their scope.
+    expect(await page.locator('th[scope="col"]').count()).to.be.above(2);
+    expect(await page.locator('#matrix th[scope="row"]').count()).to.equal(5); // web x3, tls x2: endpoints sharing a probe share a row
+  });
+
+  it("a killed backend's rows turn down within 5 s; the others stay up", async () => {
+    await backends['eu-west']!.kill();
+    const ms = await until(
+      page,
+      'eu-west down',
+      async () => {
+        const r = (await rows(page)).filter((x) => x.datacenter === 'eu-west');
+        return r.length > 0 && r.every((x) => x.verdict === 'down' && x.cells.every((c) => c.state === 'down'));
+      },
+      5_000,
+    );
+    const r = await rows(page);
+    for (const row of r.filter((x) => x.datacenter === 'eu-west')) {
+      expect(row.cells[0]!.cls).to.include('down');
+      expect(row.cells[0]!.text).to.match(/^down/);
+      expect(row.cells[0]!.title).to.match(/^down: .*refused/);
+    }
+    expect(r.filter((x) => x.datacenter !== 'eu-west').every((x) => x.verdict === 'up')).to.equal(true);
+    expect(await page.locator('tr.dc-row[data-datacenter="eu-west"]').getAttribute('data-verdict')).to.equal('down');
+    expect(await page.locator('tr.dc-row[data-datacenter="us-east"]').getAttribute('data-verdict')).to.equal('up');
+    expect(ms).to.be.below(5_000);
+
+    if (process.env['UPDATE_SCREENSHOT'] === '1' || !existsSync(SCREENSHOT)) {
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      console.log(`    wrote ${SCREENSHOT}`);
+    }
+  });
+});
