@@ -17,6 +17,7 @@ type DrainArgs = [
 
 type ToWorker = { t: 'health'; s: HealthSnapshot } | { t: 'reload' };
 type ToPrimary =
+  | { t: 'hello' }
   | { t: 'listening' }
   | { t: 'stats'; s: StatsSnapshot; decisions: Record<string, Record<string, number>> }
   | { t: 'drain'; id: number; args: DrainArgs }
@@ -62,9 +63,12 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   const fork = () => {
     const w = cluster.fork({ GSLB_WORKER: '1' });
     live.add(w);
-    w.on('online', () => send(w, { t: 'health', s: snapshot() }));
     w.on('message', (m: ToPrimary) => {
       switch (m.t) {
+        case 'hello':
+          // The worker listens now (messages sent before it did would have been lost).
+          send(w, { t: 'health', s: snapshot() });
+          break;
         case 'listening':
           if (++listening === workers) resolveReady();
           break;
@@ -145,6 +149,7 @@ export function workerHealth(): SnapshotHealthSource {
   process.on('message', (m: ToWorker) => {
     if (m.t === 'health') source.apply(m.s);
   });
+  process.send?.({ t: 'hello' } satisfies ToPrimary);
   return source;
 }
 

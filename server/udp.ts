@@ -1,4 +1,5 @@
 // DNS over UDP: one socket per listen address, each datagram handed to the QueryHandler and answered.
+import cluster from 'node:cluster';
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { isIP, type AddressInfo } from 'node:net';
@@ -56,7 +57,8 @@ export function startUdp(opts: UdpOptions): Promise<UdpListener> {
       reject(err);
     };
     socket.once('error', onBindError);
-    socket.bind({ address: opts.host, port: opts.port, exclusive: true }, () => {
+    // In --workers mode every worker shares the primary's socket (cluster hands out one handle).
+    socket.bind({ address: opts.host, port: opts.port, exclusive: !cluster.isWorker }, () => {
       socket.off('error', onBindError);
       socket.on('error', (err) => log.warn({ err }, 'udp socket error'));
       socket.on('message', onMessage);

@@ -137,6 +137,9 @@ describe('status page in a real browser', function () {
         'dns-1',
         '--log-level',
         'error',
+        // One process: decisions are counted where the page reads them, with no 1 s hand-over from workers.
+        '--workers',
+        '1',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -11,6 +11,10 @@ import { durationMs } from '../../zones/policy.js';
 import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
 import { buildConfig, DnsNode } from '../node.js';
+import { availableParallelism } from 'node:os';
+import { isWorker, startPrimary, workerHealth, type PrimaryHandle } from '../cluster.js';
+import { resolvePorts, runWorker } from './serve-worker.js';
+import type { ListenAddress } from '../listeners.js';
 import { adminFlags, startAdmin, type AdminServer } from '../admin/http.js';
 import { intFlag, parse, UsageError } from './args.js';
 
@@ -73,6 +77,7 @@ export async function runServe(argv: string[]): Promise<number> {
     grace: { type: 'string' },
     'stale-policy': { type: 'string' },
     'query-log-sample': { type: 'string' },
+    workers: { type: 'string' },
     admin: { type: 'string' },
     'admin-token': { type: 'string' },
   });
@@ -119,17 +124,22 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const identity = values.identity ?? (nsid ? nsid.toString('utf8') : hostname());
   const nodeId = values['node-id'] ?? `${hostname()}-${process.pid}`;
-  const health: HealthSource = redis
-    ? new RedisHealthSource({
-        url: redis.url,
-        prefix: redis.prefix,
-        nodeId,
-        quorum: { quorum, maxAgeMs },
-        graceMs,
-        stalePolicy,
-        log,
-      })
-    : new EmbeddedHealthSource({ log });
+  const workers = intFlag('workers', values.workers, availableParallelism(), 1, 256);
+  const clustered = workers > 1;
+  const inWorker = clustered && isWorker();
+  const health: HealthSource = inWorker
+    ? workerHealth()
+    : redis
+      ? new RedisHealthSource({
+          url: redis.url,
+          prefix: redis.prefix,
+          nodeId,
+          quorum: { quorum, maxAgeMs },
+          graceMs,
+          stalePolicy,
+          log,
+        })
+      : new EmbeddedHealthSource({ log });
   const geoPaths = values.geoip;
   const node = new DnsNode(
     {
@@ -144,13 +154,42 @@ export async function runServe(argv: string[]): Promise<number> {
     first.built,
   );
   // Warm start: learn the current health before answering (no all-up or all-down cold start).
-  await health.start(3000);
+  await health.start(inWorker ? 10_000 : 3000);
   const pipeline = node.pipeline;
   const catalog = node.catalog;
-  const listeners = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections });
+  if (inWorker)
+    return runWorker(node, JSON.parse(process.env['GSLB_LISTEN'] ?? '[]') as ListenAddress[], {
+      log,
+      idleTimeoutMs,
+      maxConnections,
+    });
+  let listeners: { endpoints: ListenAddress[]; shutdown(ms: number): Promise<void>; close(): Promise<void> };
+  let primary: PrimaryHandle | null = null;
+  if (clustered) {
+    // Port 0 is chosen here, once, so every worker serves the same port.
+    const resolved = await resolvePorts(listen);
+    process.env['GSLB_LISTEN'] = JSON.stringify(resolved);
+    const p = startPrimary(node, health, workers, log);
+    primary = p;
+    let t: NodeJS.Timeout | undefined;
+    const ok = await Promise.race([
+      p.ready.then(() => true),
+      new Promise<boolean>((r) => (t = setTimeout(() => r(false), 30_000))),
+    ]);
+    clearTimeout(t);
+    if (!ok) {
+      process.stderr.write('refusing to start: the workers did not all start listening within 30 s\n');
+      await p.stop();
+      await health.stop();
+      return 1;
+    }
+    listeners = { endpoints: resolved, shutdown: () => p.stop(), close: () => p.stop() };
+  } else listeners = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections });
   const where = listeners.endpoints.map(formatListenAddress).join(', ');
-  log.info({ zones: catalog.zones.size, listen: where }, 'serving');
-  process.stdout.write(`gslb serving ${catalog.zones.size} zone(s) on ${where} (udp+tcp)\n`);
+  log.info({ zones: catalog.zones.size, listen: where, workers }, 'serving');
+  process.stdout.write(
+    `gslb serving ${catalog.zones.size} zone(s) on ${where} (udp+tcp${clustered ? `, ${workers} workers` : ''})\n`,
+  );
   // The admin HTTP server (status page, metrics, API) starts once DNS is being served.
   let adminServer: AdminServer | null = null;
   if (admin) {
@@ -166,7 +205,10 @@ export async function runServe(argv: string[]): Promise<number> {
   }
 
   // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old one.
-  process.on('SIGHUP', () => void node.reload('SIGHUP'));
+  process.on('SIGHUP', () => {
+    const r = node.reload('SIGHUP');
+    if (r.ok) primary?.broadcastReload();
+  });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');

@@ -1,0 +1,123 @@
+// `gslb serve --workers 2`: both processes serve the same UDP and TCP port, every worker follows the
+// primary's health and reloads, the primary's metrics add up the workers' counters, SIGTERM stops all.
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Backend } from './helpers/backends.js';
+import { queryA, sleep } from '../scripts/e2e-cluster.js';
+import { tcpExchange, buildQuery, decodeReply } from './helpers/dns.js';
+
+describe('gslb serve --workers 2', function () {
+  this.timeout(40_000);
+  let dir: string;
+  let proc: ChildProcess;
+  let port = 0;
+  let admin = '';
+  const backends: Backend[] = [];
+
+  const zone = (www: string) =>
+    `$ORIGIN w.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.53\nstatic A ${www}\n`;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gslb-workers-'));
+    mkdirSync(join(dir, 'w.test'));
+    for (let i = 0; i < 2; i++) backends.push(await new Backend().start());
+    writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.10'));
+    writeFileSync(
+      join(dir, 'w.test', 'policy.yaml'),
+      `datacenters:\n  a: {}\n  b: {}\nchecks:\n  web: { type: http, path: /healthz, interval: 300ms, timeout: 200ms }\nnames:\n  www:\n    policy: failover\n    check: web\n    pools:\n      a: [{ address: 192.0.2.1, probe: "${backends[0]!.probe}" }]\n      b: [{ address: 192.0.2.2, probe: "${backends[1]!.probe}" }]\n`,
+    );
+    proc = spawn(
+      process.execPath,
+      [
+        'bin/gslb',
+        'serve',
+        '--zones',
+        dir,
+        '--listen',
+        '127.0.0.1:0',
+        '--workers',
+        '2',
+        '--admin',
+        '127.0.0.1:0',
+        '--log-level',
+        'error',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /on 127\.0\.0\.1:(\d+) \(udp\+tcp, 2 workers\)/.exec(out);
+        const a = /admin on (http:\/\/[^\s]+)/.exec(out);
+        if (m && a) {
+          port = Number(m[1]);
+          admin = a[1]!;
+          resolve();
+        }
+      });
+      proc.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+    });
+  });
+  after(async () => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    for (const b of backends) await b.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers over UDP and TCP on the one port', async () => {
+    expect(await queryA(port, 'www.w.test', 1000)).to.deep.equal(['192.0.2.1']);
+    const [r] = await tcpExchange('127.0.0.1', port, [buildQuery({ name: 'static.w.test' })]);
+    expect(decodeReply(r!).answer).to.deep.equal(['static.w.test 60 A 192.0.2.10']);
+  });
+
+  it('every worker follows the health the primary sees', async () => {
+    await backends[0]!.kill();
+    const t0 = Date.now();
+    for (;;) {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => queryA(port, 'www.w.test', 500)));
+      if (answers.every((a) => a?.[0] === '192.0.2.2')) break;
+      if (Date.now() - t0 > 5000) throw new Error(`not every answer moved: ${JSON.stringify(answers)}`);
+      await sleep(50);
+    }
+    await backends[0]!.start();
+  });
+
+  it('SIGHUP reloads every worker', async () => {
+    writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.99'));
+    proc.kill('SIGHUP');
+    const t0 = Date.now();
+    for (;;) {
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, () => tcpExchange('127.0.0.1', port, [buildQuery({ name: 'static.w.test' })])),
+      );
+      if (replies.every(([r]) => decodeReply(r!).answer[0] === 'static.w.test 60 A 192.0.2.99')) break;
+      if (Date.now() - t0 > 5000) throw new Error('not every worker reloaded');
+      await sleep(100);
+    }
+  });
+
+  it("the primary's metrics add up the workers' queries", async () => {
+    const before = await total();
+    for (let i = 0; i < 50; i++) await queryA(port, 'www.w.test', 500);
+    await sleep(1500);
+    expect((await total()) - before).to.be.at.least(50);
+    async function total(): Promise<number> {
+      const text = await (await fetch(`${admin}metrics`)).text();
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith('gslb_queries_total{'))
+        .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    }
+  });
+
+  it('SIGTERM stops the primary and the workers', async () => {
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    proc.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    expect(await queryA(port, 'www.w.test', 300)).to.equal(null);
+  });
+});
