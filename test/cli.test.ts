@@ -191,3 +191,38 @@ describe('gslb drain / undrain / agent (CLI)', () => {
     expect(r.stderr).to.match(/gslb: redis: /);
   });
 });
+
+describe('gslb serve reloads on file changes', () => {
+  it('a valid change is applied and an invalid one keeps the last good zones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gslb-watch-'));
+    writeZone(dir, GOOD);
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [GSLB, 'serve', '--zones', dir, '--listen', `127.0.0.1:${port}`, '--workers', '1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      await waitForOutput(child, /serving/);
+      const server = { host: '127.0.0.1', port } as TestServer;
+      const answer = async () => (await ask(server, { name: 'www.cli.test' })).answer;
+      const until = async (want: string[]) => {
+        for (let i = 0; i < 100; i++) {
+          if (JSON.stringify(await answer()) === JSON.stringify(want)) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`answer never became ${want}`);
+      };
+      writeZone(dir, GOOD.replace('192.0.2.10', '192.0.2.77'));
+      await until(['www.cli.test 60 A 192.0.2.77']);
+      writeZone(dir, BAD);
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await answer()).to.deep.equal(['www.cli.test 60 A 192.0.2.77']);
+      writeZone(dir, GOOD.replace('192.0.2.10', '192.0.2.78'));
+      await until(['www.cli.test 60 A 192.0.2.78']);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { durationMs } from '../../zones/policy.js';
 import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
 import { buildConfig, DnsNode } from '../node.js';
+import { watchConfig } from '../watch.js';
 import { availableParallelism } from 'node:os';
 import { isWorker, startPrimary, workerHealth, type PrimaryHandle } from '../cluster.js';
 import { resolvePorts, runWorker } from './serve-worker.js';
@@ -78,6 +79,7 @@ export async function runServe(argv: string[]): Promise<number> {
     'stale-policy': { type: 'string' },
     'query-log-sample': { type: 'string' },
     workers: { type: 'string' },
+    'no-watch': { type: 'boolean' },
     admin: { type: 'string' },
     'admin-token': { type: 'string' },
   });
@@ -185,6 +187,20 @@ export async function runServe(argv: string[]): Promise<number> {
     }
     listeners = { endpoints: resolved, shutdown: () => p.stop(), close: () => p.stop() };
   } else listeners = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections });
+  // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old one.
+  const reload = (reason: string) => {
+    const r = node.reload(reason);
+    if (r.ok) primary?.broadcastReload();
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  const watcher = values['no-watch']
+    ? null
+    : watchConfig(
+        zonesDir,
+        geoPaths && geoPaths.length > 0 ? geoPaths : [bundledDatabasePath()],
+        (what) => reload(`file changed: ${what}`),
+        log,
+      );
   const where = listeners.endpoints.map(formatListenAddress).join(', ');
   log.info({ zones: catalog.zones.size, listen: where, workers }, 'serving');
   process.stdout.write(
@@ -204,14 +220,10 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stdout.write(`admin on http://${formatListenAddress(adminServer.address())}/\n`);
   }
 
-  // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old one.
-  process.on('SIGHUP', () => {
-    const r = node.reload('SIGHUP');
-    if (r.ok) primary?.broadcastReload();
-  });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
+      watcher?.close();
       void listeners
         .shutdown(5000)
         .then(() => adminServer?.close())
