@@ -337,7 +337,9 @@ export class RedisHealthSource implements HealthSource {
           'redis unreachable past the grace period: applying the stale policy',
         );
     }
-    const exp = this.drains.nextExpiry(now - TICK_MS);
+    // A drain that ended since the last tick (timers drift under load: compare with that tick).
+    const exp = this.drains.nextExpiry(this.lastTickAt);
+    this.lastTickAt = now;
     if (exp !== null && exp <= now) {
       this.dirty = true;
       this.forceView = true; // cached decisions must see the drain end
@@ -395,6 +397,7 @@ export class RedisHealthSource implements HealthSource {
 
   private wasStaleOpen = false;
   private forceView = false;
+  private lastTickAt = Date.now();
   private lastDrains: DrainSet | null = null;
 
   private makeView(targets: ReadonlyMap<string, TargetHealth>, drains: DrainSet, staleOpen = false): HealthView {
