@@ -54,6 +54,8 @@ export interface RedisSourceStatus {
 const PLAN_TTL_S = 30;
 const PLAN_REFRESH_MS = 10_000;
 const TICK_MS = 200;
+/** Shortest time between two view rebuilds: bounds churn cost; far below the 1 s staleness budget. */
+const REBUILD_MS = 50;
 
 interface AgentState {
   datacenter: string;
@@ -131,8 +133,25 @@ export class RedisHealthSource implements HealthSource {
     void this.publishPlan(true);
   }
 
+  /**
+   * The current snapshot. Under churn (hundreds of reports a second) views are rebuilt at most every
+   * REBUILD_MS, so the query path never pays for a rebuild per report and cached decisions live a while.
+   */
   view(): HealthView {
-    if (this.dirty) this.rebuild();
+    if (this.dirty) {
+      const now = this.now();
+      if (now - this.lastRebuildAt >= REBUILD_MS) this.rebuild();
+      else if (!this.rebuildTimer) {
+        this.rebuildTimer = setTimeout(
+          () => {
+            this.rebuildTimer = null;
+            if (this.dirty) this.rebuild();
+          },
+          REBUILD_MS - (now - this.lastRebuildAt),
+        );
+        this.rebuildTimer.unref();
+      }
+    }
     return this.current;
   }
 
@@ -200,6 +219,7 @@ export class RedisHealthSource implements HealthSource {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
     if (this.plan && this.connected) await briefly(this.cmd.del(this.k.plan(this.opts.nodeId)));
     this.cmd.disconnect();
     this.sub.disconnect();
@@ -358,6 +378,7 @@ export class RedisHealthSource implements HealthSource {
   private rebuild(): void {
     this.dirty = false;
     const now = this.now();
+    this.lastRebuildAt = now;
     const reports: AgentReports[] = [...this.agents].map(([agent, a]) => ({
       agent,
       datacenter: a.datacenter,
@@ -397,6 +418,8 @@ export class RedisHealthSource implements HealthSource {
 
   private wasStaleOpen = false;
   private forceView = false;
+  private lastRebuildAt = 0;
+  private rebuildTimer: NodeJS.Timeout | null = null;
   private lastTickAt = Date.now();
   private lastDrains: DrainSet | null = null;
 
