@@ -1,7 +1,8 @@
 // GeoIP databases (--geoip, repeatable, first hit wins) opened once, checked, and compiled into one
 // location trie: every network maps to an interned location id, neighbours with equal locations merged.
 import { readFileSync } from 'node:fs';
-import { Reader, type Response } from 'maxmind';
+import { createRequire } from 'node:module';
+import type { Reader, Response } from 'maxmind';
 import { openMmdb, type MmdbTree } from './mmdb-format.js';
 import { locationFromRecord, locationKey, looksLikeLocationRecord, type GeoLocation } from './location.js';
 import { TrieBuilder, leaf, lookupV4, lookupV6, lastDepth, overlayMissing, type PrefixTrie } from './trie.js';
@@ -22,8 +23,6 @@ export interface GeoData {
   /** Location ids: index 0 is the unknown location (null). */
   readonly locations: readonly (GeoLocation | null)[];
   readonly trie: PrefixTrie;
-  /** Direct readers, for explain (which database answered, and its own network). */
-  readonly readers: readonly Reader<Response>[];
 }
 
 class LocationTable {
@@ -74,7 +73,6 @@ export function openGeoData(paths: readonly string[]): GeoData {
   const table = new LocationTable();
   const tries: PrefixTrie[] = [];
   const infos: GeoDatabaseInfo[] = [];
-  const readers: Reader<Response>[] = [];
   for (const path of paths) {
     let buf: Buffer;
     try {
@@ -101,11 +99,10 @@ export function openGeoData(paths: readonly string[]): GeoData {
         nodeCount: tree.metadata.nodeCount,
       }),
     );
-    readers.push(new Reader<Response>(buf));
   }
   const trie =
     tries.length === 0 ? new TrieBuilder().finish(leaf(0), leaf(0)) : overlayMissing(tries, UNKNOWN_LOCATION);
-  return Object.freeze({ databases: infos, locations: table.list, trie, readers });
+  return Object.freeze({ databases: infos, locations: table.list, trie });
 }
 
 function firstRecord(tree: MmdbTree): number | null {
@@ -138,15 +135,30 @@ export function locate(geo: GeoData, family: 4 | 6, bytes: Uint8Array): LocatedC
   return { location: geo.locations[id] ?? null, locationId: id, prefix: lastDepth };
 }
 
+const require = createRequire(import.meta.url);
+const readers = new WeakMap<GeoData, Reader<Response>[]>();
+
+/** maxmind readers for explain, opened on first use (the query path never needs them). */
+function readersOf(geo: GeoData): Reader<Response>[] {
+  let r = readers.get(geo);
+  if (!r) {
+    const { Reader: MaxmindReader } = require('maxmind') as typeof import('maxmind');
+    r = geo.databases.map((d) => new MaxmindReader<Response>(readFileSync(d.path)));
+    readers.set(geo, r);
+  }
+  return r;
+}
+
 /** Which database answers an address directly (first hit wins), with its own network prefix; for explain. */
 export function whichDatabase(
   geo: GeoData,
   ip: string,
   family: 4 | 6,
 ): { index: number; prefix: number; record: unknown } | null {
-  for (let i = 0; i < geo.readers.length; i++) {
+  const all = readersOf(geo);
+  for (let i = 0; i < all.length; i++) {
     if (family === 6 && geo.databases[i]!.ipVersion === 4) continue; // never ask an IPv4-only database about IPv6
-    const [rec, prefix] = geo.readers[i]!.getWithPrefixLength(ip);
+    const [rec, prefix] = all[i]!.getWithPrefixLength(ip);
     if (rec && locationFromRecord(rec)) return { index: i, prefix, record: rec };
   }
   return null;

@@ -1,6 +1,11 @@
 // Opens ioredis connections from one URL: redis:// and rediss:// (TLS) with optional password, or
 // sentinel://[:password@]host:port,host:port/MASTER for Redis Sentinel. Reconnects with capped backoff.
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+// ioredis is loaded only when a Redis connection is made: a node without --redis never pays its
+// ~20 MB of resident memory.
+const require = createRequire(import.meta.url);
 
 export interface RedisTarget {
   readonly options: RedisOptions;
@@ -81,5 +86,6 @@ export function parseRedisUrl(url: string): RedisTarget {
 }
 
 export function connect(target: RedisTarget, name: string): Redis {
-  return new Redis({ ...target.options, connectionName: name });
+  const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
+  return new RedisClient({ ...target.options, connectionName: name });
 }

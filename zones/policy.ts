@@ -3,18 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import jsYaml from 'js-yaml';
-import {
-  LineCounter,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  parseDocument,
-  type Pair,
-  type YAMLMap,
-  type Document,
-  type Node as YamlNode,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type { LineCounter, Pair, YAMLMap, Document, Node as YamlNode } from 'yaml';
+
+// The position-keeping YAML parser is loaded only when an error needs a line number.
+const require = createRequire(import.meta.url);
+const yamlLib = (): typeof import('yaml') => require('yaml') as typeof import('yaml');
 import { parseCidr, parseIp } from './address.js';
 import { parseName, type DnsName } from './name.js';
 import {
@@ -69,7 +63,8 @@ class PolicyFile {
   }
   private locate(): { doc: Document; lines: LineCounter } {
     if (!this.located) {
-      const lines = new LineCounter();
+      const { LineCounter: Lines, parseDocument } = yamlLib();
+      const lines = new Lines();
       this.located = { doc: parseDocument(this.text, { lineCounter: lines, uniqueKeys: false }), lines };
     }
     return this.located;
@@ -84,6 +79,7 @@ function pairsOf(map: YAMLMap): Map<string, Pair> {
   let m = pairIndex.get(map);
   if (!m) {
     m = new Map();
+    const { isPair, isScalar } = yamlLib();
     for (const p of map.items)
       if (isPair(p) && isScalar(p.key) && !m.has(String(p.key.value))) m.set(String(p.key.value), p);
     pairIndex.set(map, m);
@@ -93,6 +89,7 @@ function pairsOf(map: YAMLMap): Map<string, Pair> {
 
 /** Line of the key (in maps) or item (in sequences) that path ends at; the deepest that exists. */
 function lineOf(f: PolicyFile, path: Path, _keyOnly = false): number {
+  const { isMap, isSeq } = yamlLib();
   let node: unknown = f.doc.contents;
   let line = 1;
   const at = (n: unknown) => {

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { bundledDatabasePath } from '../../geo/bundled.js';
 import { openGeoData, type GeoData } from '../../geo/geoip.js';
 import { EmbeddedHealthSource } from '../../health/embedded-source.js';
-import { RedisHealthSource, type StalePolicy } from '../../health/redis-source.js';
+import type { StalePolicy } from '../../health/redis-source.js';
 import { parseRedisUrl } from '../../health/redis-connect.js';
 import type { HealthSource } from '../../health/source.js';
 import { durationMs } from '../../zones/policy.js';
@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { isWorker, startPrimary, workerHealth, type PrimaryHandle } from '../cluster.js';
 import { resolvePorts, runWorker } from './serve-worker.js';
 import type { ListenAddress } from '../listeners.js';
-import { adminFlags, startAdmin, type AdminServer } from '../admin/http.js';
+import type { AdminServer } from '../admin/http.js';
 import { intFlag, parse, UsageError } from './args.js';
 
 const DEFAULT_LISTEN = ['127.0.0.1:5353', '[::1]:5353'];
@@ -85,7 +85,12 @@ export async function runServe(argv: string[]): Promise<number> {
   });
   if (!values.zones) throw new UsageError('serve needs --zones DIR');
   const redis = redisFlags(values);
-  const admin = adminFlags(values.admin, values['admin-token'] ?? process.env['GSLB_ADMIN_TOKEN']);
+  // The admin API (and prom-client) and the Redis source (and ioredis) load only when asked for.
+  const adminModule = values.admin !== undefined ? await import('../admin/http.js') : null;
+  const admin = adminModule
+    ? adminModule.adminFlags(values.admin, values['admin-token'] ?? process.env['GSLB_ADMIN_TOKEN'])
+    : null;
+  const RedisHealthSource = redis ? (await import('../../health/redis-source.js')).RedisHealthSource : null;
   const quorumText = values.quorum ?? 'majority';
   if (quorumText !== 'majority' && !/^[1-9][0-9]*$/.test(quorumText))
     throw new UsageError(`--quorum must be 'majority' or a number of agents`);
@@ -131,7 +136,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const inWorker = clustered && isWorker();
   const health: HealthSource = inWorker
     ? workerHealth()
-    : redis
+    : redis && RedisHealthSource
       ? new RedisHealthSource({
           url: redis.url,
           prefix: redis.prefix,
@@ -210,7 +215,7 @@ export async function runServe(argv: string[]): Promise<number> {
   let adminServer: AdminServer | null = null;
   if (admin) {
     try {
-      adminServer = await startAdmin(node, { ...admin, log });
+      adminServer = await adminModule!.startAdmin(node, { ...admin, log });
     } catch (err) {
       process.stderr.write(`refusing to start: admin: ${(err as Error).message}\n`);
       await listeners.close();
