@@ -4,7 +4,7 @@
 import dnsPacket from 'dns-packet';
 import { basename } from 'node:path';
 import { locate, whichDatabase, type GeoData } from '../../geo/geoip.js';
-import { lookupV4, lookupV6, lastDepth } from '../../geo/trie.js';
+import { lookupV4, lookupV6 } from '../../geo/trie.js';
 import { StaticHealth } from '../../health/static-health.js';
 import { formatIp, maskBytes, parseIp, unmapIpv4 } from '../../zones/address.js';
 import { loadZones } from '../../zones/load.js';
@@ -179,7 +179,6 @@ export function explainQuery(
           client.family === 4
             ? lookupV4(lb.classifier.trie, client.bytes.readUInt32BE(0))
             : lookupV6(lb.classifier.trie, client.bytes);
-        void lastDepth;
       }
       const cls = lb.classOf(classId);
       if (lb.classifier?.kind === 'regions') {
