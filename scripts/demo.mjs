@@ -65,7 +65,7 @@ try {
   process.exit(1);
 }
 
-const args = ['bin/gslb', 'serve', '--zones', 'examples', ...process.argv.slice(2)];
+const args = ['bin/gslb', 'serve', '--zones', 'examples', '--admin', '127.0.0.1:8053', ...process.argv.slice(2)];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
@@ -83,5 +83,6 @@ Try it (in another terminal):
   dig @127.0.0.1 -p 5353 www.gslb.example.com A +subnet=81.2.69.0/24     # ~15 s later: us-east (fall 3 x 5 s)
   curl 127.0.0.1:${CONTROL}/up/eu-west                                    # and back (rise 2 x 5 s)
   ./bin/gslb explain --zones examples www.gslb.example.com --client 81.2.69.0/24
+Status page (datacenters x agents, live): http://127.0.0.1:8053/   metrics: http://127.0.0.1:8053/metrics
 Stop with Ctrl-C.`);
 }, 1500).unref();

@@ -448,3 +448,11 @@ describe('gslb serve --admin (real process)', function () {
     expect(bad.stderr).to.match(/--admin: listen address/);
   });
 });
+
+describe('--admin flag forms', () => {
+  it('a bare port means loopback', async () => {
+    const { adminFlags } = await import('../server/admin/http.js');
+    expect(adminFlags('8053', undefined)).to.deep.equal({ host: '127.0.0.1', port: 8053, token: null });
+    expect(() => adminFlags('0.0.0.0:8053', undefined)).to.throw(/needs --admin-token/);
+  });
+});

@@ -61,7 +61,8 @@ export function adminFlags(
   if (admin === undefined) return null;
   let addr: ListenAddress;
   try {
-    addr = parseListenAddress(admin);
+    // A bare port means loopback: the admin API is never exposed by accident.
+    addr = parseListenAddress(/^[0-9]+$/.test(admin) ? `127.0.0.1:${admin}` : admin);
   } catch (err) {
     throw new UsageError(`--admin: ${(err as Error).message}`);
   }
