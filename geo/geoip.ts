@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Reader, Response } from 'maxmind';
-import { openMmdb, type MmdbTree } from './mmdb-format.js';
+import { openMmdb, type MmdbTree, type Spec } from './mmdb-format.js';
 import { locationFromRecord, locationKey, looksLikeLocationRecord, type GeoLocation } from './location.js';
 import { TrieBuilder, leaf, lookupV4, lookupV6, lastDepth, overlayMissing, type PrefixTrie } from './trie.js';
 
@@ -41,6 +41,22 @@ class LocationTable {
   }
 }
 
+/** The parts of a record a location is made of (City, Country and DB-IP layouts). */
+const LOCATION_FIELDS: Spec = {
+  country: { iso_code: true },
+  continent: { code: true },
+  subdivisions: { iso_code: true },
+  location: { latitude: true, longitude: true },
+  city: { names: { en: true } },
+  registered_country: { iso_code: true },
+  country_code: true,
+  continent_code: true,
+  state1: true,
+  city_name: true,
+  latitude: true,
+  longitude: true,
+};
+
 /** Compiles one database's search tree into a location trie (memoised per mmdb node). */
 function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder): { v4: number; v6: number } {
   const n = tree.metadata.nodeCount;
@@ -50,7 +66,7 @@ function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder): { v4
     if (rec === n) return leaf(UNKNOWN_LOCATION);
     let id = byRecord.get(rec);
     if (id === undefined) {
-      id = table.intern(locationFromRecord(tree.decode(rec)));
+      id = table.intern(locationFromRecord(tree.decodeSelected(rec, LOCATION_FIELDS)));
       byRecord.set(rec, id);
     }
     return leaf(id);

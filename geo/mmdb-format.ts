@@ -20,6 +20,9 @@ export interface MmdbMetadata {
   description: Record<string, string>;
 }
 
+/** What to decode of a record: true for everything, or the map keys to keep (see SectionDecoder.selected). */
+export type Spec = true | { readonly [key: string]: Spec };
+
 export interface MmdbTree {
   readonly metadata: MmdbMetadata;
   /** Record value of the node's left (bit 0) child: < nodeCount = node index; === nodeCount = not found; > nodeCount = data (use dataOffset). */
@@ -32,6 +35,8 @@ export interface MmdbTree {
   dataOffset(recordValue: number): number;
   /** Decodes the data record a record value points at (results cached per offset; returned objects are frozen/shared). */
   decode(recordValue: number): unknown;
+  /** Decodes only the parts of the record `spec` names (not cached). */
+  decodeSelected(recordValue: number, spec: Spec): unknown;
 }
 
 /**
@@ -176,6 +181,122 @@ class SectionDecoder {
     return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   }
 
+  /** Control byte, extended type and length of the field at offset: { type, len, p } (p: payload start). */
+  private header(offset: number): { type: number; len: number; p: number } {
+    const { buf, base, size } = this;
+    if (offset < 0 || offset >= size) this.fail(offset, `field runs past the end of the ${this.what} (${size} bytes)`);
+    const ctrl = buf[base + offset]!;
+    let p = offset + 1;
+    let type = ctrl >> 5;
+    if (type === 1) return { type, len: (ctrl >> 3) & 3, p };
+    if (type === 0) {
+      this.need(offset, p, 1);
+      type = buf[base + p]! + 7;
+      p++;
+      if (type === 7 || type > 15) this.fail(offset, `unknown extended type ${type}`);
+    }
+    let len = ctrl & 31;
+    if (len >= 29) {
+      const extra = len - 28;
+      this.need(offset, p, extra);
+      const at = base + p;
+      len = len === 29 ? 29 + buf[at]! : len === 30 ? 285 + buf.readUInt16BE(at) : 65821 + buf.readUIntBE(at, 3);
+      p += extra;
+    }
+    return { type, len, p };
+  }
+
+  /** Moves past the field at offset without building its value; returns where the next field starts. */
+  skip(offset: number, depth: number): number {
+    if (depth > MAX_DECODE_DEPTH) this.fail(offset, `data nested deeper than ${MAX_DECODE_DEPTH} levels`);
+    const { type, len, p } = this.header(offset);
+    switch (type) {
+      case 1:
+        return p + len + 1; // a pointer: its size bits, never followed here
+      case 7: {
+        let q = p;
+        for (let i = 0; i < 2 * len; i++) q = this.skip(q, depth + 1);
+        return q;
+      }
+      case 11: {
+        let q = p;
+        for (let i = 0; i < len; i++) q = this.skip(q, depth + 1);
+        return q;
+      }
+      case 14:
+        return p;
+      case 3:
+        return p + 8;
+      case 15:
+        return p + 4;
+      default:
+        this.need(offset, p, len);
+        return p + len;
+    }
+  }
+
+  /**
+   * Decodes only what `spec` asks for: true takes the whole value; an object names the map keys to
+   * keep (applied to every element of an array). A City record's names in eight languages are never
+   * built when only the English city name is wanted.
+   */
+  selected(offset: number, spec: Spec, depth: number): unknown {
+    if (spec === true) return this.value(offset, depth);
+    if (depth > MAX_DECODE_DEPTH) this.fail(offset, `data nested deeper than ${MAX_DECODE_DEPTH} levels`);
+    const { type, len, p } = this.header(offset);
+    if (type === 1) {
+      const after = p + len + 1;
+      const v = this.selected(this.pointerTarget(offset), spec, depth + 1);
+      this.next = after;
+      return v;
+    }
+    if (type === 7) {
+      const obj: Record<string, unknown> = {};
+      let q = p;
+      for (let i = 0; i < len; i++) {
+        const key = this.value(q, depth + 1);
+        q = this.next;
+        const want = typeof key === 'string' && key !== '__proto__' ? spec[key] : undefined;
+        if (want === undefined) q = this.skip(q, depth + 1);
+        else {
+          obj[key as string] = this.selected(q, want, depth + 1);
+          q = this.next;
+        }
+      }
+      this.next = q;
+      return obj;
+    }
+    if (type === 11) {
+      const arr: unknown[] = [];
+      let q = p;
+      for (let i = 0; i < len; i++) {
+        arr.push(this.selected(q, spec, depth + 1));
+        q = this.next;
+      }
+      this.next = q;
+      return arr;
+    }
+    return this.value(offset, depth);
+  }
+
+  private pointerTarget(offset: number): number {
+    const { buf, base } = this;
+    const ctrl = buf[base + offset]!;
+    const ss = (ctrl >> 3) & 3;
+    const p = offset + 1;
+    this.need(offset, p, ss + 1);
+    const at = base + p;
+    const vvv = ctrl & 7;
+    let target: number;
+    if (ss === 0) target = (vvv << 8) | buf[at]!;
+    else if (ss === 1) target = ((vvv << 16) | buf.readUInt16BE(at)) + 2048;
+    else if (ss === 2) target = vvv * 0x1000000 + buf.readUIntBE(at, 3) + 526336;
+    else target = buf.readUInt32BE(at);
+    if (target >= this.size) this.fail(offset, `pointer to ${target} is outside the ${this.what} (${this.size} bytes)`);
+    if (buf[base + target]! >> 5 === 1) this.fail(offset, `pointer to ${target} points at another pointer`);
+    return target;
+  }
+
   private map(field: number, p: number, count: number, depth: number): Readonly<Record<string, unknown>> {
     const obj: Record<string, unknown> = {};
     let q = p;
@@ -253,6 +374,10 @@ abstract class Tree implements MmdbTree {
       this.cache.set(offset, v);
     }
     return v;
+  }
+
+  decodeSelected(recordValue: number, spec: Spec): unknown {
+    return this.data.selected(this.dataOffset(recordValue), spec, 0);
   }
 }
 
