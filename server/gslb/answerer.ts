@@ -42,6 +42,7 @@ export class LbAnswerer {
   private epoch = -1;
   private byClass: (LbReply | undefined)[] = [];
   private byDc: Map<string, LbReply> | null = null;
+  private healthy: ({ dcs: string[]; weights: number[] } | undefined)[] = [];
   private rr = 0;
   /** True when different client classes can get different answers. */
   readonly variesByClient: boolean;
@@ -124,6 +125,7 @@ export class LbAnswerer {
       this.epoch = health.epoch;
       this.byClass = [];
       this.byDc = null;
+      this.healthy = [];
     }
   }
 
@@ -162,6 +164,27 @@ export class LbAnswerer {
     return r;
   }
 
+  /** Datacenters with usable endpoints of a family and their weights, computed once per health epoch. */
+  private healthyDatacenters(family: 4 | 6, health: HealthView): { dcs: string[]; weights: number[] } {
+    let h = this.healthy[family === 6 ? 1 : 0];
+    if (h === undefined) {
+      const dcs: string[] = [];
+      const weights: number[] = [];
+      for (const p of this.name.pools) {
+        let w = 0;
+        for (const s of endpointStates(this.name, p.datacenter, family, health, this.checks))
+          if (s.usable) w += s.endpoint.weight;
+        if (w > 0) {
+          dcs.push(p.datacenter);
+          weights.push(w);
+        }
+      }
+      h = { dcs, weights };
+      this.healthy[family === 6 ? 1 : 0] = h;
+    }
+    return h;
+  }
+
   /** weighted and hashed: choose the datacenter per query among the healthy ones, then reuse its replies. */
   private perQuery(
     family: 4 | 6,
@@ -170,17 +193,7 @@ export class LbAnswerer {
     health: HealthView,
     rng: () => number,
   ): LbReply {
-    const dcs: string[] = [];
-    const weights: number[] = [];
-    for (const p of this.name.pools) {
-      let w = 0;
-      for (const s of endpointStates(this.name, p.datacenter, family, health, this.checks))
-        if (s.usable) w += s.endpoint.weight;
-      if (w > 0) {
-        dcs.push(p.datacenter);
-        weights.push(w);
-      }
-    }
+    const { dcs, weights } = this.healthyDatacenters(family, health);
     if (dcs.length === 0) return this.cached('', family, health, rng, subnet);
     let pick = 0;
     if (this.name.policy === 'weighted') pick = weightedPick(weights, rng);
