@@ -63,29 +63,9 @@ class SectionDecoder {
   value(offset: number, depth: number): unknown {
     if (depth > MAX_DECODE_DEPTH)
       this.fail(offset, `data nested deeper than ${MAX_DECODE_DEPTH} levels (pointer loop?)`);
-    const { buf, base, size } = this;
-    if (offset < 0 || offset >= size) this.fail(offset, `field runs past the end of the ${this.what} (${size} bytes)`);
-    const ctrl = buf[base + offset]!;
-    let p = offset + 1;
-    let type = ctrl >> 5;
-
-    if (type === 1) return this.pointer(offset, ctrl, depth);
-    if (type === 0) {
-      this.need(offset, p, 1);
-      const ext = buf[base + p]!;
-      p++;
-      type = ext + 7;
-      if (ext === 0 || type > 15) this.fail(offset, `unknown extended type ${type}`);
-    }
-
-    let len = ctrl & 31;
-    if (len >= 29) {
-      const extra = len - 28;
-      this.need(offset, p, extra);
-      const at = base + p;
-      len = len === 29 ? 29 + buf[at]! : len === 30 ? 285 + buf.readUInt16BE(at) : 65821 + buf.readUIntBE(at, 3);
-      p += extra;
-    }
+    const { buf, base } = this;
+    const { type, len, p } = this.header(offset);
+    if (type === 1) return this.pointer(offset, p + len + 1, depth);
 
     switch (type) {
       case 2: // utf8_string
@@ -137,21 +117,9 @@ class SectionDecoder {
     if (p + count > this.size) this.fail(field, `field runs past the end of the ${this.what} (${this.size} bytes)`);
   }
 
-  private pointer(offset: number, ctrl: number, depth: number): unknown {
-    const { buf, base } = this;
-    const ss = (ctrl >> 3) & 3;
-    const p = offset + 1;
-    this.need(offset, p, ss + 1);
-    const at = base + p;
-    const vvv = ctrl & 7;
-    let target: number;
-    if (ss === 0) target = (vvv << 8) | buf[at]!;
-    else if (ss === 1) target = ((vvv << 16) | buf.readUInt16BE(at)) + 2048;
-    else if (ss === 2) target = vvv * 0x1000000 + buf.readUIntBE(at, 3) + 526336;
-    else target = buf.readUInt32BE(at);
-    const after = p + ss + 1;
-    if (target >= this.size) this.fail(offset, `pointer to ${target} is outside the ${this.what} (${this.size} bytes)`);
-    if (buf[base + target]! >> 5 === 1) this.fail(offset, `pointer to ${target} points at another pointer`);
+  /** Follows the pointer at offset (cached per target); `after` is where the next field starts. */
+  private pointer(offset: number, after: number, depth: number): unknown {
+    const target = this.pointerTarget(offset);
     let v = this.cache?.get(target);
     if (v === undefined) {
       v = this.value(target, depth + 1);

@@ -1,6 +1,7 @@
 // The probe plan of a configuration: every (check, endpoint) target of every load-balanced name,
 // with the datacenters it serves, and a version fingerprint of the whole plan.
 import { probeTargetsFor } from './probe-types.js';
+import { fingerprint } from './view.js';
 import type { PlanTarget } from './redis-protocol.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
 
@@ -19,11 +20,5 @@ export function planFor(policies: readonly PolicyConfig[]): { targets: PlanTarge
         }
     }
   const targets = [...out.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-  let h = 0x811c9dc5;
-  const text = targets.map((t) => t.key + '@' + t.datacenters.join(',')).join(';');
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return { targets, version: (h >>> 0).toString(16).padStart(8, '0') };
+  return { targets, version: fingerprint(targets.map((t) => t.key + '@' + t.datacenters.join(',')).join(';')) };
 }

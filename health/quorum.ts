@@ -1,7 +1,7 @@
 // Combining many agents' reports into one verdict per target: only fresh agents vote, an agent that
 // sees everything down (its own datacenter included) is discounted as cut off, and a target is up
 // when at least a quorum of the votes say so. Pure: time and inputs are parameters.
-import { UNKNOWN_UP, type TargetHealth } from './view.js';
+import type { TargetHealth } from './view.js';
 
 /** One agent's latest result for one target, as published. */
 export interface ReportedResult {
@@ -133,5 +133,3 @@ export function combine(
   }
   return { targets, agents: verdicts };
 }
-
-export { UNKNOWN_UP };

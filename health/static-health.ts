@@ -30,12 +30,6 @@ export class StaticHealth {
     this.changed();
   }
 
-  clear(): void {
-    this.targets.clear();
-    this.drained.clear();
-    this.changed();
-  }
-
   private changed(): void {
     this.epoch++;
     this.current = null;

@@ -38,8 +38,8 @@ export const UNKNOWN_UP: TargetHealth = Object.freeze({
 
 export const NO_CHECK: TargetHealth = Object.freeze({ ...UNKNOWN_UP, reason: 'no check configured' });
 
-/** 32-bit FNV-1a of a string, hex: a short fingerprint. */
-function fingerprint(text: string): string {
+/** 32-bit FNV-1a of a string, hex: a short fingerprint (target keys, plan and config versions). */
+export function fingerprint(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

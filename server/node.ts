@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { GeoData } from '../geo/geoip.js';
 import { planFor } from '../health/plan.js';
+import { fingerprint } from '../health/view.js';
 import type { HealthSource } from '../health/source.js';
 import { loadZones } from '../zones/load.js';
 import { formatZoneError } from '../zones/records.js';
@@ -36,6 +37,15 @@ export function buildConfig(dir: string, geo: GeoData, log: Logger): { built: Bu
   return { built: { catalog, plan: planFor(loaded.zones.map((z) => z.policy)) }, errors: [] };
 }
 
+/** The served configuration's version: the probe plan's fingerprint and one of every zone's SOA and size. */
+function versionOf(b: Built): string {
+  const zones = [...b.catalog.zones.values()].map((z) => {
+    const soa = z.zone.soa.records[0]?.rdata.map((p) => (Buffer.isBuffer(p) ? p.toString('hex') : p.key)) ?? [];
+    return `${z.name}:${z.nodes.size}:${soa.join(',')}`;
+  });
+  return `${b.plan.version}-${fingerprint(zones.join(';'))}`;
+}
+
 export interface DnsNodeOptions {
   readonly zonesDir: string;
   readonly nodeId: string;
@@ -51,6 +61,8 @@ export class DnsNode {
   readonly startedAt = Date.now();
   readonly pipeline: Pipeline;
   private built: Built;
+  /** Fingerprint of the plan and of what is served, recomputed only when the configuration changes. */
+  private version: string;
   private geoData: GeoData;
   reloadsOk = 0;
   reloadsFailed = 0;
@@ -61,6 +73,7 @@ export class DnsNode {
     first: Built,
   ) {
     this.built = first;
+    this.version = versionOf(first);
     this.geoData = opts.geo;
     opts.health.setPlan(first.plan.targets, first.plan.version);
     this.pipeline = createPipeline(() => this.built.catalog, {
@@ -83,20 +96,7 @@ export class DnsNode {
     return this.geoData;
   }
   get configVersion(): string {
-    return this.built.plan.version + '-' + this.catalogVersion();
-  }
-
-  /** A fingerprint of what is served (zones and names), for the config-version metric. */
-  private catalogVersion(): string {
-    let h = 0x811c9dc5;
-    for (const z of this.built.catalog.zones.values()) {
-      const text = `${z.name}:${z.nodes.size}:${z.zone.soa.records[0] ? JSON.stringify(z.zone.soa.records[0].rdata.map((p) => (Buffer.isBuffer(p) ? p.toString('hex') : p.key))) : ''}`;
-      for (let i = 0; i < text.length; i++) {
-        h ^= text.charCodeAt(i);
-        h = Math.imul(h, 0x01000193);
-      }
-    }
-    return (h >>> 0).toString(16).padStart(8, '0');
+    return this.version;
   }
 
   /**
@@ -118,6 +118,7 @@ export class DnsNode {
     const at = Date.now();
     if (next.built) {
       this.built = next.built;
+      this.version = versionOf(next.built);
       this.geoData = geo;
       this.opts.health.setPlan(next.built.plan.targets, next.built.plan.version);
       this.reloadsOk++;

@@ -102,15 +102,6 @@ export class PipelineStats {
             if (v > 0) fn(this.zoneNames[z]!, QTYPE_LABELS[q]!, RCODE_LABELS[r]!, TRANSPORT_LABELS[t]!, v);
           }
   }
-
-  /** Total queries answered with an rcode (for tests and status). */
-  total(rcode?: string): number {
-    let n = 0;
-    this.forEachCount((_z, _q, r, _t, v) => {
-      if (rcode === undefined || r === rcode) n += v;
-    });
-    return n;
-  }
 }
 
 /** Counters as plain data, sent by workers to the primary (--workers N). */

@@ -1,12 +1,12 @@
 // The gslb command as a user runs it: check reports every error as file:line, serve refuses bad zones,
 // serves good ones, reloads on SIGHUP (keeping the last good config on error) and exits on SIGTERM.
+import { freePort } from '../scripts/e2e-cluster.js';
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ask, type TestServer } from './helpers/dns.js';
-import net from 'node:net';
 
 const GSLB = 'bin/gslb';
 
@@ -32,15 +32,6 @@ x FOO bar
 function writeZone(dir: string, text: string): void {
   mkdirSync(join(dir, 'cli.test'), { recursive: true });
   writeFileSync(join(dir, 'cli.test', 'records.zone'), text);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<string> {

@@ -1,20 +1,11 @@
 // The real `gslb serve` process with a City database: load-balanced answers and ECS scopes over UDP
 // and TCP on IPv4 and IPv6, `gslb explain` in text and JSON, and the scope property that a resolver
 // caching by scope never serves one region's answer to another.
+import { freePort } from '../scripts/e2e-cluster.js';
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { ask, type TestServer, type Transport } from './helpers/dns.js';
 import { cityDatabase, dcOf, GSLB_ZONES, makeRig, seeded } from './helpers/gslb.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const ecs = (address: number[], prefix: number, family = 1) =>
   ({

@@ -1,6 +1,6 @@
 // A compiled, frozen zone: nodes by name with RRsets, delegation cuts and wildcards, and the
 // authoritative lookup (RFC 1034 4.3.2, RFC 4592 wildcards, RFC 2308 negative answers) returning data.
-import { isAtOrBelow, parentKey, type DnsName } from './name.js';
+import { isAtOrBelow, nameToText, parentKey, type DnsName } from './name.js';
 import type { LbName, PolicyConfig } from './policy-types.js';
 import { QTYPE, isName, type AnswerRecord, type Sections, type ZoneError, type ZoneRecord } from './records.js';
 
@@ -120,8 +120,8 @@ export function buildZone(
           line: r.line,
           message:
             t === QTYPE.CNAME
-              ? `'${textOf(lb.owner)}' is load-balanced (${lb.file}:${lb.line}); it cannot also be a CNAME`
-              : `'${textOf(lb.owner)}' is load-balanced (${lb.file}:${lb.line}); its ${t === QTYPE.A ? 'A' : 'AAAA'} records come from the policy, not the master file`,
+              ? `'${nameToText(lb.owner.wire)}' is load-balanced (${lb.file}:${lb.line}); it cannot also be a CNAME`
+              : `'${nameToText(lb.owner.wire)}' is load-balanced (${lb.file}:${lb.line}); its ${t === QTYPE.A ? 'A' : 'AAAA'} records come from the policy, not the master file`,
         });
     }
   }
@@ -150,11 +150,11 @@ export function buildZone(
 
   const apexNode = nodes.get(apex.key);
   const soaSet = apexNode?.rrsets.get(QTYPE.SOA);
-  if (!soaSet) errors.push({ file, line: 0, message: `zone '${textOf(apex)}' has no SOA record at its apex` });
+  if (!soaSet) errors.push({ file, line: 0, message: `zone '${nameToText(apex.wire)}' has no SOA record at its apex` });
   else if (soaSet.raw.length > 1)
     errors.push({ file: soaSet.raw[1]!.file, line: soaSet.raw[1]!.line, message: 'more than one SOA record' });
   if (!apexNode?.rrsets.get(QTYPE.NS))
-    errors.push({ file, line: 0, message: `zone '${textOf(apex)}' has no NS records at its apex` });
+    errors.push({ file, line: 0, message: `zone '${nameToText(apex.wire)}' has no NS records at its apex` });
   if (errors.length > 0 || !apexNode || !soaSet) return { zone: null, errors };
 
   // Empty non-terminals exist as nodes without RRsets.
@@ -173,7 +173,6 @@ export function buildZone(
     if (n.name.key !== apex.key) {
       const parent = parentKey(n.name.key)!;
       cut = parent === apex.key ? null : (frozen.get(parent)?.cut ?? null);
-      if (!cut && n.rrsets.has(QTYPE.NS)) cut = null; // set below once the node is frozen
     }
     // Names without records (load-balanced only, empty non-terminals) share one empty map.
     const rrsets = n.rrsets.size === 0 ? (NO_RRSETS as Map<number, RRset>) : new Map<number, RRset>();
@@ -190,7 +189,7 @@ export function buildZone(
       errors.push({
         file: n.lb.file,
         line: n.lb.line,
-        message: `name '${n.lb.label}' is at or below the delegation '${textOf(node.cut.name)}'`,
+        message: `name '${n.lb.label}' is at or below the delegation '${nameToText(node.cut.name.wire)}'`,
       });
     frozen.set(n.name.key, node);
   }
@@ -208,16 +207,6 @@ export function buildZone(
     policy,
   });
   return { zone, errors };
-}
-
-function textOf(n: DnsName): string {
-  const parts: string[] = [];
-  let i = 0;
-  while (n.wire[i]) {
-    parts.push(n.wire.subarray(i + 1, i + 1 + n.wire[i]!).toString('latin1'));
-    i += n.wire[i]! + 1;
-  }
-  return parts.join('.') + '.';
 }
 
 /** The DnsName of an ancestor, cut from a descendant's wire form (keeps the original case). */
@@ -342,25 +331,8 @@ function answerFromNode(
     };
     return { kind: 'gslb', wildcard: false, sections, gslb: { name: node.lb, qtype } };
   }
-  if (qtype === QTYPE.ANY) {
-    // RFC 8482: answer ANY with one RRset rather than everything.
-    const first = node.rrsets.values().next();
-    if (first.done) return negative(zone, 'nodata', wildcard);
-    const records = wildcard ? retarget(first.value.records, owner) : first.value.records;
-    return {
-      kind: 'answer',
-      wildcard,
-      sections: {
-        rcode: 0,
-        aa: true,
-        answer: records,
-        authority: EMPTY,
-        additional: withAdditional(zone, records),
-        requiredAdditional: 0,
-      },
-    };
-  }
-  const set = node.rrsets.get(qtype);
+  // RFC 8482: ANY is answered with one RRset rather than everything.
+  const set = qtype === QTYPE.ANY ? node.rrsets.values().next().value : node.rrsets.get(qtype);
   if (!set) return negative(zone, 'nodata', wildcard);
   const records = wildcard ? retarget(set.records, owner) : set.records;
   return {

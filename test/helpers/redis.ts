@@ -2,7 +2,7 @@
 // started here on a free port if one is on PATH; otherwise the suite is skipped with a visible reason,
 // except under CI=true, where a missing Redis fails the run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from '../../scripts/e2e-cluster.js';
 import { Redis } from 'ioredis';
 
 let started: ChildProcess | null = null;
@@ -24,15 +24,6 @@ async function answers(url: string): Promise<boolean> {
   } finally {
     r.disconnect();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts a throwaway redis-server on a free loopback port; the caller stops it. */
