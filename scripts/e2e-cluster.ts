@@ -22,12 +22,18 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** An HTTP health backend that can be killed (connection refused) and revived on the same port. */
+/**
+ * An HTTP health backend that can be killed (connection refused) and revived on the same port.
+ * Port 0 picks a free port on the first start; later starts reuse it.
+ */
 export class HttpBackend {
   private server: http.Server | null = null;
   private sockets = new Set<net.Socket>();
-  constructor(readonly port: number) {}
-  async start(): Promise<void> {
+  constructor(
+    public port = 0,
+    readonly host = '127.0.0.1',
+  ) {}
+  async start(): Promise<this> {
     const server = http.createServer((_req, res) => {
       res.writeHead(200, { connection: 'close' });
       res.end('ok');
@@ -38,9 +44,15 @@ export class HttpBackend {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, this.host, () => resolve());
     });
+    this.port = (server.address() as net.AddressInfo).port;
     this.server = server;
+    return this;
+  }
+  /** HOST:PORT, as a policy's `probe:` names it. */
+  get probe(): string {
+    return `${this.host}:${this.port}`;
   }
   async kill(): Promise<void> {
     const s = this.server;

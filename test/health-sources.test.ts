@@ -15,7 +15,7 @@ import { parseName } from '../zones/name.js';
 import { loadPolicy } from '../zones/policy.js';
 import { targetKey } from '../health/view.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
-import { Backend } from './helpers/backends.js';
+import { HttpBackend as Backend } from '../scripts/e2e-cluster.js';
 import { cleanup, hasRedisServerBinary, redisOrSkip, startRedisServer, testPrefix } from './helpers/redis.js';
 
 const apex = (parseName('h.test.', null) as { ok: true; name: import('../zones/name.js').DnsName }).name;

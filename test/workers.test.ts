@@ -5,8 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Backend } from './helpers/backends.js';
-import { queryA, sleep } from '../scripts/e2e-cluster.js';
+import { HttpBackend as Backend, queryA, sleep } from '../scripts/e2e-cluster.js';
 import { tcpExchange, buildQuery, decodeReply } from './helpers/dns.js';
 
 describe('gslb serve --workers 2', function () {
