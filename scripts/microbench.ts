@@ -47,6 +47,7 @@ const workloads: Record<string, Buffer[]> = {
   nxdomain: Array.from({ length: 1000 }, (_, i) => q(`nx-${i}.gslb.example.com`)),
   'lb (ECS per query)': lb,
   'lb (resolver address)': [q('www.gslb.example.com')],
+  'weighted (api)': [q('api.gslb.example.com')],
 };
 for (const [name, msgs] of Object.entries(workloads)) {
   let n = 0;
