@@ -17,6 +17,7 @@ const key = (addr: string) =>
     bytes: Buffer.alloc(4),
     weight: 1,
     probe: null,
+    loadUrl: null,
     datacenter: '',
   });
 

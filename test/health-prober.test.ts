@@ -357,6 +357,7 @@ describe('health probe targets', () => {
     bytes: Buffer.from(address.split('.').map(Number)),
     weight: 1,
     probe,
+    loadUrl: null,
     datacenter: 'dc1',
   });
 

@@ -127,7 +127,7 @@ describe('policy files', () => {
       'unknown sections and wrong types',
       [['x.yaml', `${DCS}nmes: {}\nnames:\n  www:\n    ttl: thirty\n    pools: { us-east: [192.0.2.1] }\n`]],
       [
-        "x.yaml:6: unknown section 'nmes' (expected datacenters, checks, regions, names)",
+        "x.yaml:6: unknown section 'nmes' (expected datacenters, checks, loads, regions, names)",
         "x.yaml:9: name 'www': ttl: must be integer",
       ],
     ],
@@ -176,6 +176,42 @@ describe('policy files', () => {
         ],
       ],
       ["d.yaml:11: name 'www': pool 'eu-west': entry 1: address 192.0.2.1 is already in pool 'us-east'"],
+    ],
+    [
+      'load sources: missing proxy and figures, keys of another type, bad url, passive without counters',
+      [
+        [
+          'l.yaml',
+          `loads:\n  h: { type: haproxy, url: "http://{address}:8404/;csv" }\n  n: { type: nginx, url: "http://x/", proxy: p, passive: { max_error_rate: 5% } }\n  p: { type: prometheus, url: "http://x/m", passive: { max_error_rate: 0.1 } }\n  j: { type: json, url: "http://x/j", figures: { connections: a.b }, interval: 1s, timeout: 2s }\n`,
+        ],
+      ],
+      [
+        "l.yaml:2: load source 'h': a haproxy source needs 'proxy' (the pxname of the row to read)",
+        "l.yaml:3: load source 'n': proxy: only applies to haproxy sources",
+        "l.yaml:4: load source 'p': figures: a prometheus source needs figures.connections",
+        "l.yaml:4: load source 'p': passive: passive health needs figures.errors and figures.requests",
+        "l.yaml:5: load source 'j': timeout: must not exceed the interval (1000ms)",
+      ],
+    ],
+    [
+      'load-aware names: the figures they need, steering keys on other policies, shed bounds',
+      [
+        [
+          's.yaml',
+          `${DCS}loads:\n  lb: { type: nginx }\nnames:\n  a:\n    policy: least-loaded\n    pools: { us-east: [192.0.2.1] }\n  b:\n    policy: least-response-time\n    load: nope\n    pools: { us-east: [192.0.2.2] }\n  c:\n    policy: geo\n    tier: 2\n    pools: { us-east: [192.0.2.3] }\n  d:\n    policy: weighted\n    load: lb\n    shed: { high: 50%, low: 60% }\n    pools: { us-east: [192.0.2.4] }\n  e:\n    policy: lowest-latency\n    pools: { us-east: [{ address: 192.0.2.5, load_url: "http://x/s" }] }\n`,
+        ],
+      ],
+      [
+        "s.yaml:10: name 'a': policy: policy 'least-loaded' needs 'load': the load source its figures come from",
+        "s.yaml:14: name 'b': load: unknown load source 'nope'",
+        "s.yaml:13: name 'b': policy: policy 'least-response-time' needs 'check'",
+        "s.yaml:18: name 'c': tier: only applies to load-aware policies",
+        "s.yaml:23: name 'd': shed: low: must be below high (0.5)",
+        "s.yaml:23: name 'd': shed: does not apply to policy 'weighted'",
+        "s.yaml:24: name 'd': pool 'us-east': entry 1: load source 'lb' has no url: the endpoint needs 'load_url'",
+        "s.yaml:26: name 'e': policy: policy 'lowest-latency' needs 'check'",
+        "s.yaml:27: name 'e': pool 'us-east': entry 1: load_url: needs the name's 'load'",
+      ],
     ],
   ];
   for (const [title, files, expected] of cases) {
@@ -228,8 +264,11 @@ describe('policy files', () => {
     });
     it('every key the schema allows is read by the loader (a file using them all loads, and they take effect)', () => {
       const all = `datacenters:
-  a: { location: { lat: 1, lon: 2 }, bias: 10, description: first }
+  a: { location: { lat: 1, lon: 2 }, bias: 10, description: first, capacity: 5000 }
   b: { location: { lat: 3, lon: 4 } }
+loads:
+  lb: { type: haproxy, url: "http://{address}:8404/stats;csv", headers: { Authorization: "Basic eDp5" }, proxy: www, server: BACKEND, tls_verify: false, interval: 1s, timeout: 300ms, jitter: 50ms, max_age: 4s, smoothing: 0, capacity: 800, passive: { max_error_rate: 5%, min_requests: 20, rise: 3, fall: 2 } }
+  pm: { type: prometheus, url: "https://stats.example/metrics", figures: { connections: 'cx{l="a"}', capacity: cap, bytes: [rx, tx], bandwidth: bw, errors: err, requests: req } }
 checks:
   h: { type: https, port: 8443, path: /hc, expect: [200, 204], host: h.example, sni: s.example, tls_verify: false, body: ok, follow_redirects: true, interval: 2s, timeout: 500ms, jitter: 100ms, rise: 3, fall: 4 }
   d: { type: dns, port: 53, query: example.com, qtype: A, expect: [0] }
@@ -246,6 +285,14 @@ names:
     fallback: nodata
     regions: { own: { match: { continents: [AS] }, datacenters: [b] } }
     pools: { a: [192.0.2.1, { address: 192.0.2.2, weight: 2, probe: "10.0.0.1:8080" }], b: [192.0.2.3] }
+  m:
+    policy: least-response-time
+    check: h
+    load: lb
+    tier: 2
+    margin: 20%
+    shed: { high: 80%, low: 0.6, step: 5%, every: 2s, max: 50% }
+    pools: { a: [{ address: 192.0.2.9, load_url: "http://10.0.0.9:8404/stats;csv" }], b: [192.0.2.10] }
 `;
       const r = load(['all.yaml', all]);
       expect(r.messages).to.deep.equal([]);
@@ -276,6 +323,53 @@ names:
         ['FR'],
         ['EU'],
       ]);
+      expect(c.datacenters.get('a')!.capacity).to.equal(5000);
+      const lb = c.loads.get('lb')!;
+      expect([
+        lb.type,
+        lb.url,
+        lb.headers,
+        lb.proxy,
+        lb.server,
+        lb.tlsVerify,
+        lb.intervalMs,
+        lb.timeoutMs,
+        lb.jitterMs,
+        lb.maxAgeMs,
+        lb.smoothingMs,
+        lb.capacity,
+        lb.passive,
+      ]).to.deep.equal([
+        'haproxy',
+        'http://{address}:8404/stats;csv',
+        { Authorization: 'Basic eDp5' },
+        'www',
+        'BACKEND',
+        false,
+        1000,
+        300,
+        50,
+        4000,
+        0,
+        800,
+        { maxErrorRate: 0.05, minRequests: 20, rise: 3, fall: 2 },
+      ]);
+      expect(c.loads.get('pm')!.selectors).to.deep.equal({
+        connections: 'cx{l="a"}',
+        capacity: 'cap',
+        bytes: ['rx', 'tx'],
+        bandwidth: 'bw',
+        errors: 'err',
+        requests: 'req',
+      });
+      const m = [...c.names.values()][1]!;
+      expect([m.load, m.tier, m.margin, m.shed]).to.deep.equal([
+        'lb',
+        { kind: 'first', n: 2 },
+        0.2,
+        { high: 0.8, low: 0.6, step: 0.05, everyMs: 2000, max: 0.5 },
+      ]);
+      expect(m.pools[0]!.endpoints[0]!.loadUrl).to.equal('http://10.0.0.9:8404/stats;csv');
       const n = [...c.names.values()][0]!;
       expect([n.ttl, n.minTtl, n.maxAnswers, n.check, n.fallback]).to.deep.equal([15, 4, 3, 'h', 'nodata']);
       expect([...n.regions!.keys()]).to.deep.equal(['own']);

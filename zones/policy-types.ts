@@ -1,5 +1,6 @@
 // Typed, frozen policy configuration: datacenters, checks, region maps and load-balanced names.
 import type { DnsName } from './name.js';
+import type { LoadSelectors, LoadType } from '../health/load/types.js';
 
 export const POLICIES = [
   'geo',
@@ -27,6 +28,8 @@ export interface Datacenter {
   readonly location: Location | null;
   /** nearest: percent by which distances to this datacenter shrink (Route 53 geoproximity bias). */
   readonly bias: number;
+  /** What the datacenter can serve, in the units of `gslb simulate`'s client weights; null: not stated. */
+  readonly capacity: number | null;
 }
 
 export type CheckType = 'tcp' | 'http' | 'https' | 'dns';
@@ -49,6 +52,59 @@ export interface Check {
   readonly jitterMs: number;
   readonly rise: number;
   readonly fall: number;
+}
+
+/** Passive health: an endpoint whose error rate stays above the threshold goes down (rise/fall like a check). */
+export interface PassiveHealth {
+  /** Errors / requests between two reads above this (0..1) count as a failed read. */
+  readonly maxErrorRate: number;
+  /** Fewer requests than this between two reads give no verdict (too few to judge). */
+  readonly minRequests: number;
+  readonly rise: number;
+  readonly fall: number;
+}
+
+/** Where agents read an endpoint's load figures: its load balancer's stats. */
+export interface LoadSource {
+  readonly name: string;
+  readonly type: LoadType;
+  /** URL template ({address} is the endpoint's address, IPv6 in brackets); null: endpoints give load_url. */
+  readonly url: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** haproxy: the proxy (pxname) and row (svname) to read. */
+  readonly proxy: string | null;
+  readonly server: string;
+  readonly selectors: LoadSelectors;
+  readonly tlsVerify: boolean;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly jitterMs: number;
+  /** Figures older than this are ignored (the policy falls back to the plain order). */
+  readonly maxAgeMs: number;
+  /** Time constant of the exponential smoothing of connections and bandwidth; 0: raw figures. */
+  readonly smoothingMs: number;
+  /** Connections one endpoint can take; overrides the source's own figure (HAProxy slim). */
+  readonly capacity: number | null;
+  readonly passive: PassiveHealth | null;
+}
+
+/** Which healthy datacenters a load-aware policy compares for a client. */
+export type Tier =
+  | { readonly kind: 'all' }
+  /** The first n healthy datacenters of the client's order. */
+  | { readonly kind: 'first'; readonly n: number }
+  /** Healthy datacenters within km of the client's first healthy datacenter. */
+  | { readonly kind: 'km'; readonly km: number };
+
+/** Shed load: above `high` utilisation a datacenter gives a growing share of its clients to the next. */
+export interface ShedConfig {
+  readonly high: number;
+  readonly low: number;
+  /** Share added (above high) or taken back (below low) per step. */
+  readonly step: number;
+  readonly everyMs: number;
+  /** Largest share ever given away. */
+  readonly max: number;
 }
 
 export interface Cidr {
@@ -87,6 +143,8 @@ export interface Endpoint {
   readonly weight: number;
   /** Where to probe; the address itself on the check's port unless the endpoint says otherwise. */
   readonly probe: { readonly host: string; readonly port: number | null } | null;
+  /** This endpoint's stats URL, instead of the load source's template. */
+  readonly loadUrl: string | null;
   readonly datacenter: string;
 }
 
@@ -105,6 +163,12 @@ export interface LbName {
   readonly minTtl: number;
   readonly maxAnswers: number;
   readonly check: string | null;
+  /** The load source read for each endpoint (load-aware policies, shed load, passive health). */
+  readonly load: string | null;
+  readonly tier: Tier;
+  /** Load-aware policies keep their choice until another datacenter is better by more than this share. */
+  readonly margin: number;
+  readonly shed: ShedConfig | null;
   readonly fallback: Fallback;
   /** Pools in file order: the failover order. */
   readonly pools: readonly Pool[];
@@ -117,6 +181,7 @@ export interface LbName {
 export interface PolicyConfig {
   readonly datacenters: ReadonlyMap<string, Datacenter>;
   readonly checks: ReadonlyMap<string, Check>;
+  readonly loads: ReadonlyMap<string, LoadSource>;
   readonly regions: RegionMap;
   /** Load-balanced names by their lookup key (see zones/name.ts). */
   readonly names: ReadonlyMap<string, LbName>;
@@ -125,3 +190,12 @@ export interface PolicyConfig {
 export const DEFAULT_TTL = 30;
 export const DEFAULT_MIN_TTL = 5;
 export const DEFAULT_MAX_ANSWERS = 8;
+export const DEFAULT_MARGIN = 0.1;
+export const DEFAULT_SHED: ShedConfig = Object.freeze({ high: 0.9, low: 0.75, step: 0.1, everyMs: 5000, max: 1 });
+/** Policies that rank datacenters by load figures or round-trip times. */
+export const LOAD_POLICIES: ReadonlySet<PolicyName> = new Set([
+  'least-loaded',
+  'least-bandwidth',
+  'lowest-latency',
+  'least-response-time',
+]);

@@ -12,8 +12,11 @@ const yamlLib = (): typeof import('yaml') => require('yaml') as typeof import('y
 import { parseCidr, parseIp } from './address.js';
 import { parseName, type DnsName } from './name.js';
 import {
+  DEFAULT_MARGIN,
   DEFAULT_MAX_ANSWERS,
   DEFAULT_MIN_TTL,
+  DEFAULT_SHED,
+  LOAD_POLICIES,
   DEFAULT_TTL,
   type Check,
   type CheckType,
@@ -22,11 +25,15 @@ import {
   type Endpoint,
   type Fallback,
   type LbName,
+  type LoadSource,
+  type PassiveHealth,
   type PolicyConfig,
   type PolicyName,
   type Pool,
   type Region,
   type RegionMap,
+  type ShedConfig,
+  type Tier,
 } from './policy-types.js';
 import type { ZoneError } from './records.js';
 
@@ -34,11 +41,12 @@ const schema = JSON.parse(readFileSync(new URL('../../zones/policy.schema.json',
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateFile = ajv.compile(schema);
 
-export const SECTIONS = ['datacenters', 'checks', 'regions', 'names'] as const;
+export const SECTIONS = ['datacenters', 'checks', 'loads', 'regions', 'names'] as const;
 type Section = (typeof SECTIONS)[number];
 const SECTION_NOUN: Record<Section, string> = {
   datacenters: 'datacenter',
   checks: 'check',
+  loads: 'load source',
   regions: 'region',
   names: 'name',
 };
@@ -223,6 +231,13 @@ export function durationMs(v: unknown, fallback: number): number {
   return Math.round(m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000);
 }
 
+/** Parses a share: a number from 0 to 1, or "85%". */
+export function ratio(v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number') return v;
+  return Number(String(v).slice(0, -1)) / 100;
+}
+
 interface Owned<T> {
   readonly value: T;
   readonly file: PolicyFile;
@@ -236,6 +251,7 @@ function buildDatacenter(name: string, raw: Raw): Datacenter {
     name,
     location: loc ? Object.freeze({ lat: loc.lat, lon: loc.lon }) : null,
     bias: (raw['bias'] as number) ?? 0,
+    capacity: (raw['capacity'] as number) ?? null,
   });
 }
 
@@ -274,6 +290,99 @@ function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collector): Che
     rise: (raw['rise'] as number) ?? 1,
     fall: (raw['fall'] as number) ?? 1,
   });
+}
+
+function buildLoadSource(name: string, raw: Raw, f: PolicyFile, errs: Collector): LoadSource {
+  const type = raw['type'] as LoadSource['type'];
+  const path = ['loads', name];
+  const intervalMs = durationMs(raw['interval'], 2000);
+  const timeoutMs = durationMs(raw['timeout'], Math.min(1000, intervalMs));
+  if (intervalMs < 100) errs.at(f, [...path, 'interval'], 'must be at least 100ms');
+  if (timeoutMs > intervalMs) errs.at(f, [...path, 'timeout'], `must not exceed the interval (${intervalMs}ms)`);
+  const figures = (raw['figures'] as Record<string, string | string[]> | undefined) ?? {};
+  const generic = type === 'prometheus' || type === 'json';
+  if (!generic && raw['figures'] !== undefined)
+    errs.at(f, [...path, 'figures'], `only applies to prometheus and json sources (${type}'s figures are fixed)`);
+  if (generic && figures['connections'] === undefined)
+    errs.at(f, [...path, 'figures'], `a ${type} source needs figures.connections`);
+  if (type === 'haproxy' && raw['proxy'] === undefined)
+    errs.at(f, path, "a haproxy source needs 'proxy' (the pxname of the row to read)");
+  if (type !== 'haproxy')
+    for (const k of ['proxy', 'server'])
+      if (raw[k] !== undefined) errs.at(f, [...path, k], 'only applies to haproxy sources');
+  const url = (raw['url'] as string) ?? null;
+  if (url !== null && !validUrl(url.replaceAll('{address}', '192.0.2.1')))
+    errs.at(f, [...path, 'url'], `'${url}' is not a valid URL`);
+  const p = raw['passive'] as Raw | undefined;
+  let passive: PassiveHealth | null = null;
+  if (p) {
+    passive = Object.freeze({
+      maxErrorRate: ratio(p['max_error_rate'], 0),
+      minRequests: (p['min_requests'] as number) ?? 10,
+      rise: (p['rise'] as number) ?? 2,
+      fall: (p['fall'] as number) ?? 2,
+    });
+    if (type === 'nginx') errs.at(f, [...path, 'passive'], 'nginx stub_status gives no error counts');
+    if (generic && (figures['errors'] === undefined || figures['requests'] === undefined))
+      errs.at(f, [...path, 'passive'], 'passive health needs figures.errors and figures.requests');
+  }
+  const one = (k: string) => (typeof figures[k] === 'string' ? (figures[k] as string) : null);
+  const bytes = figures['bytes'];
+  return Object.freeze({
+    name,
+    type,
+    url,
+    headers: Object.freeze({ ...((raw['headers'] as Record<string, string>) ?? {}) }),
+    proxy: (raw['proxy'] as string) ?? null,
+    server: (raw['server'] as string) ?? 'FRONTEND',
+    selectors: Object.freeze({
+      connections: one('connections'),
+      capacity: one('capacity'),
+      bytes: Object.freeze(bytes === undefined ? [] : typeof bytes === 'string' ? [bytes] : [...bytes]),
+      bandwidth: one('bandwidth'),
+      errors: one('errors'),
+      requests: one('requests'),
+    }),
+    tlsVerify: (raw['tls_verify'] as boolean) ?? true,
+    intervalMs,
+    timeoutMs,
+    jitterMs: durationMs(raw['jitter'], Math.round(intervalMs / 10)),
+    maxAgeMs: durationMs(raw['max_age'], intervalMs * 5),
+    smoothingMs: durationMs(raw['smoothing'], 5000),
+    capacity: (raw['capacity'] as number) ?? null,
+    passive,
+  });
+}
+
+function validUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function buildTier(v: unknown): Tier {
+  if (v === undefined || v === 'all') return { kind: 'all' };
+  if (typeof v === 'number') return Object.freeze({ kind: 'first', n: v });
+  return Object.freeze({ kind: 'km', km: Number(String(v).slice(0, -2)) });
+}
+
+function buildShed(raw: Raw, path: Path, f: PolicyFile, errs: Collector): ShedConfig {
+  const d = DEFAULT_SHED;
+  const shed = Object.freeze({
+    high: ratio(raw['high'], d.high),
+    low: ratio(raw['low'], d.low),
+    step: ratio(raw['step'], d.step),
+    everyMs: durationMs(raw['every'], d.everyMs),
+    max: ratio(raw['max'], d.max),
+  });
+  if (shed.low >= shed.high)
+    errs.at(f, [...path, raw['low'] !== undefined ? 'low' : 'high'], `must be below high (${shed.high})`);
+  if (shed.step <= 0) errs.at(f, [...path, 'step'], 'must be above 0');
+  if (shed.everyMs < 100) errs.at(f, [...path, 'every'], 'must be at least 100ms');
+  return shed;
 }
 
 function buildRegions(
@@ -352,7 +461,9 @@ function buildRegions(
 
 function buildEndpoint(raw: unknown, dc: string, path: Path, f: PolicyFile, errs: Collector): Endpoint | null {
   const obj =
-    typeof raw === 'string' ? { address: raw } : (raw as { address: string; weight?: number; probe?: string });
+    typeof raw === 'string'
+      ? { address: raw }
+      : (raw as { address: string; weight?: number; probe?: string; load_url?: string });
   const ip = parseIp(obj.address);
   if (!ip) {
     errs.at(
@@ -375,6 +486,7 @@ function buildEndpoint(raw: unknown, dc: string, path: Path, f: PolicyFile, errs
     family: ip.family,
     weight: obj.weight ?? 1,
     probe,
+    loadUrl: obj.load_url ?? null,
     datacenter: dc,
   });
 }
@@ -384,7 +496,12 @@ function buildName(
   raw: Raw,
   f: PolicyFile,
   apex: DnsName,
-  cfg: { datacenters: ReadonlyMap<string, Datacenter>; checks: ReadonlyMap<string, Check>; regions: RegionMap },
+  cfg: {
+    datacenters: ReadonlyMap<string, Datacenter>;
+    checks: ReadonlyMap<string, Check>;
+    loads: ReadonlyMap<string, LoadSource>;
+    regions: RegionMap;
+  },
   errs: Collector,
   isCountry: (code: string) => boolean,
 ): LbName | null {
@@ -422,7 +539,7 @@ function buildName(
     regions = buildRegions(own, [...path, 'regions'], cfg.datacenters, errs, isCountry);
   }
   const effective = regions ?? cfg.regions;
-  if ((policy === 'geo' || policy === 'lowest-latency') && effective.size === 0)
+  if (policy === 'geo' && effective.size === 0)
     errs.at(
       f,
       [...path, 'policy'],
@@ -439,6 +556,8 @@ function buildName(
           true,
         );
     }
+  const load = (raw['load'] as string) ?? null;
+  checkSteering(raw, policy, check, load, pools, path, f, errs, cfg);
   return Object.freeze({
     label,
     owner: owner.name,
@@ -447,6 +566,10 @@ function buildName(
     minTtl: Math.min((raw['min_ttl'] as number) ?? DEFAULT_MIN_TTL, (raw['ttl'] as number) ?? DEFAULT_TTL),
     maxAnswers: (raw['max_answers'] as number) ?? DEFAULT_MAX_ANSWERS,
     check,
+    load,
+    tier: buildTier(raw['tier']),
+    margin: ratio(raw['margin'], DEFAULT_MARGIN),
+    shed: raw['shed'] !== undefined ? buildShed(raw['shed'] as Raw, [...path, 'shed'], f, errs) : null,
     fallback: (raw['fallback'] as Fallback) ?? 'all',
     pools: Object.freeze(pools),
     regions,
@@ -455,6 +578,48 @@ function buildName(
       return lineOf(f, path, true);
     },
   });
+}
+
+/** What load-aware policies, shed load and load sources need from a name: the figures' sources. */
+function checkSteering(
+  raw: Raw,
+  policy: PolicyName,
+  check: string | null,
+  load: string | null,
+  pools: readonly Pool[],
+  path: Path,
+  f: PolicyFile,
+  errs: Collector,
+  cfg: { datacenters: ReadonlyMap<string, Datacenter>; loads: ReadonlyMap<string, LoadSource> },
+): void {
+  const source = load !== null ? cfg.loads.get(load) : undefined;
+  if (load !== null && !source) errs.at(f, [...path, 'load'], `unknown load source '${load}'`);
+  const needsLoad = policy === 'least-loaded' || policy === 'least-bandwidth' || policy === 'least-response-time';
+  if (needsLoad && load === null)
+    errs.at(f, [...path, 'policy'], `policy '${policy}' needs 'load': the load source its figures come from`);
+  if ((policy === 'lowest-latency' || policy === 'least-response-time') && check === null)
+    errs.at(f, [...path, 'policy'], `policy '${policy}' needs 'check': round-trip times come from the probes`);
+  if (!LOAD_POLICIES.has(policy))
+    for (const k of ['tier', 'margin'])
+      if (raw[k] !== undefined) errs.at(f, [...path, k], 'only applies to load-aware policies');
+  if (raw['shed'] !== undefined) {
+    if (load === null) errs.at(f, [...path, 'shed'], "shed load needs 'load': utilisation comes from the load source");
+    if (policy === 'weighted' || policy === 'hashed')
+      errs.at(f, [...path, 'shed'], `does not apply to policy '${policy}' (it spreads clients by weight already)`);
+  }
+  if (typeof raw['tier'] === 'string' && raw['tier'] !== 'all')
+    for (const p of pools)
+      if (cfg.datacenters.get(p.datacenter)?.location === null)
+        errs.at(f, [...path, 'tier'], `a distance tier needs a location for datacenter '${p.datacenter}'`);
+  pools.forEach((p) =>
+    p.endpoints.forEach((e, i) => {
+      const at = [...path, 'pools', p.datacenter, i];
+      if (e.loadUrl !== null && load === null) errs.at(f, [...at, 'load_url'], "needs the name's 'load'");
+      else if (e.loadUrl !== null && !validUrl(e.loadUrl)) errs.at(f, [...at, 'load_url'], 'is not a valid URL');
+      else if (source && source.url === null && e.loadUrl === null)
+        errs.at(f, at, `load source '${load}' has no url: the endpoint needs 'load_url'`);
+    }),
+  );
 }
 
 export interface PolicyLoad {
@@ -475,7 +640,13 @@ export function loadPolicy(
   isCountry: (code: string) => boolean,
 ): PolicyLoad {
   const errs = new Collector();
-  const merged: Record<Section, Record<string, Owned<Raw>>> = { datacenters: {}, checks: {}, regions: {}, names: {} };
+  const merged: Record<Section, Record<string, Owned<Raw>>> = {
+    datacenters: {},
+    checks: {},
+    loads: {},
+    regions: {},
+    names: {},
+  };
   const files: PolicyFile[] = [];
   for (const src of sources) {
     const f = readPolicyFile(src.file, src.text, errs);
@@ -501,16 +672,19 @@ export function loadPolicy(
   const checks = new Map<string, Check>();
   for (const [name, { value, file }] of Object.entries(merged.checks))
     checks.set(name, buildCheck(name, value, file, errs));
+  const loads = new Map<string, LoadSource>();
+  for (const [name, { value, file }] of Object.entries(merged.loads))
+    loads.set(name, buildLoadSource(name, value, file, errs));
   const regions = buildRegions(merged.regions, ['regions'], datacenters, errs, isCountry);
   const names = new Map<string, LbName>();
   for (const [label, { value, file }] of Object.entries(merged.names)) {
-    const n = buildName(label, value, file, apex, { datacenters, checks, regions }, errs, isCountry);
+    const n = buildName(label, value, file, apex, { datacenters, checks, loads, regions }, errs, isCountry);
     if (!n) continue;
     if (names.has(n.owner.key))
       errs.at(file, ['names', label], 'the same name is defined twice (under different spellings)', true);
     names.set(n.owner.key, n);
   }
-  const config: PolicyConfig = Object.freeze({ datacenters, checks, regions, names });
+  const config: PolicyConfig = Object.freeze({ datacenters, checks, loads, regions, names });
   for (const f of files) f.value = {};
   return { config, errors: errs.errors };
 }

@@ -10,6 +10,7 @@ const NO_RRSETS: ReadonlyMap<number, RRset> = new Map();
 export const EMPTY_POLICY: PolicyConfig = Object.freeze({
   datacenters: new Map(),
   checks: new Map(),
+  loads: new Map(),
   regions: new Map(),
   names: new Map(),
 });
