@@ -3,7 +3,8 @@
 // heartbeat. Needs no zone files. State changes are published at once; RTT figures with the heartbeat.
 import type { Redis } from 'ioredis';
 import { quietLogger, type HealthLogger } from './log.js';
-import type { ProbeResult } from './probe-types.js';
+import { isLoadSpec, type ProbeResult, type ProbeSpec } from './probe-types.js';
+import { publishedFigures } from './load/fold.js';
 import { Prober } from './prober.js';
 import type { TargetState } from './hysteresis.js';
 import type { ReportedResult } from './quorum.js';
@@ -45,6 +46,7 @@ export class Agent {
   private readonly log: HealthLogger;
   private readonly prober: Prober;
   private readonly results = new Map<string, ReportedResult>();
+  private specs = new Map<string, ProbeSpec>();
   private pending = new Map<string, ReportedResult>();
   private timers: NodeJS.Timeout[] = [];
   private connected = false;
@@ -120,6 +122,7 @@ export class Agent {
         else if (docs[i] !== null) this.log.warn({ error: d.error }, 'ignored malformed plan');
       }
       const targets = mergePlans(plans);
+      this.specs = new Map(targets.map((t) => [t.key, t.spec]));
       this.prober.update(targets);
       const keep = new Set(targets.map((t) => t.key));
       const gone = [...this.results.keys()].filter((k) => !keep.has(k));
@@ -134,11 +137,13 @@ export class Agent {
   }
 
   private onResult(key: string, result: ProbeResult, state: TargetState, changed: boolean): void {
+    const spec = this.specs.get(key);
     const r: ReportedResult = {
       up: state.up,
       rttMs: state.rttMs === null ? null : Math.round(state.rttMs * 10) / 10,
-      reason: result.reason,
+      reason: state.lastResult.reason,
       since: state.since,
+      ...(spec && isLoadSpec(spec) ? publishedFigures(state, spec.maxAgeMs, Date.now()) : {}),
     };
     this.results.set(key, r);
     if (changed) {

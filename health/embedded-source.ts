@@ -5,6 +5,8 @@ import type { TargetState } from './hysteresis.js';
 import { Prober } from './prober.js';
 import type { RunProbe } from './checks/index.js';
 import type { PlanTarget } from './redis-protocol.js';
+import { isLoadSpec, type ProbeSpec } from './probe-types.js';
+import { publishedFigures } from './load/fold.js';
 import type { HealthMatrix, HealthSource } from './source.js';
 import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
 
@@ -17,6 +19,7 @@ export class EmbeddedHealthSource implements HealthSource {
   private readonly drained = new Set<string>();
   private readonly drainUntil = new Map<string, number>();
   private planTargets: readonly PlanTarget[] = [];
+  private specs = new Map<string, ProbeSpec>();
   private epoch = 1;
   private current: HealthView;
   private lastFigures = 0;
@@ -40,6 +43,7 @@ export class EmbeddedHealthSource implements HealthSource {
   setPlan(targets: readonly PlanTarget[], _version: string): void {
     this.planKeys = new Set(targets.map((t) => t.key));
     this.planTargets = targets;
+    this.specs = new Map(targets.map((t) => [t.key, t.spec]));
     this.prober.update([...targets]);
     this.publish();
   }
@@ -86,7 +90,7 @@ export class EmbeddedHealthSource implements HealthSource {
       return {
         key: t.key,
         datacenters: t.datacenters,
-        verdict: { up: h.up, reason: h.reason, since: h.since },
+        verdict: h,
         cells: {
           local: st
             ? { up: st.up, reason: st.lastResult.reason, rttMs: st.rttMs, ageMs: now - st.lastResult.at }
@@ -174,14 +178,18 @@ export class EmbeddedHealthSource implements HealthSource {
 
   private build(): HealthView {
     const targets = new Map<string, TargetHealth>();
-    for (const [key, s] of this.prober.states())
+    const now = Date.now();
+    for (const [key, s] of this.prober.states()) {
+      const spec = this.specs.get(key);
       targets.set(key, {
         ...UNKNOWN_UP,
+        ...(spec && isLoadSpec(spec) ? publishedFigures(s, spec.maxAgeMs, now) : {}),
         up: s.up,
         rttMs: s.rttMs,
         reason: s.up ? 'up' : s.lastResult.reason,
         since: s.since,
       });
+    }
     const drained = new Set(this.drained);
     return Object.freeze({
       epoch: ++this.epoch,

@@ -1,5 +1,6 @@
 // Pure up/down hysteresis over probe results: rise successes to come up, fall failures to go down.
 import type { ProbeResult } from './probe-types.js';
+import type { LoadFigures } from './load/fold.js';
 
 export interface TargetState {
   readonly up: boolean;
@@ -10,6 +11,8 @@ export interface TargetState {
   readonly lastResult: ProbeResult;
   /** Round-trip time smoothed over ok results (EWMA); null until one succeeds. */
   readonly rttMs: number | null;
+  /** Load-read targets: the figures folded from their readings. */
+  readonly load?: LoadFigures | null;
 }
 
 export interface HysteresisConfig {
@@ -20,16 +23,32 @@ export interface HysteresisConfig {
 /** Weight of the newest ok result in the smoothed round-trip time. */
 export const RTT_ALPHA = 0.3;
 
-export function nextState(prev: TargetState | undefined, r: ProbeResult, cfg: HysteresisConfig): TargetState {
-  const okStreak = r.ok ? (prev?.okStreak ?? 0) + 1 : 0;
-  const failStreak = r.ok ? 0 : (prev?.failStreak ?? 0) + 1;
+/**
+ * One verdict through the hysteresis: true (good), false (bad) or null (no verdict: streaks and state
+ * hold). A new target takes its first verdict as is, so a cold start is not stuck for rise * interval.
+ */
+export function applyVerdict(
+  prev: TargetState | undefined,
+  verdict: boolean | null,
+  at: number,
+  cfg: HysteresisConfig,
+): Pick<TargetState, 'up' | 'okStreak' | 'failStreak' | 'since'> {
+  if (verdict === null)
+    return prev
+      ? { up: prev.up, okStreak: prev.okStreak, failStreak: prev.failStreak, since: prev.since }
+      : { up: true, okStreak: 0, failStreak: 0, since: at };
+  const okStreak = verdict ? (prev?.okStreak ?? 0) + 1 : 0;
+  const failStreak = verdict ? 0 : (prev?.failStreak ?? 0) + 1;
   let up: boolean;
-  // A new target takes its first result as is, so a cold start is not stuck for rise * interval.
-  if (prev === undefined) up = r.ok;
+  if (prev === undefined) up = verdict;
   else if (prev.up) up = failStreak < Math.max(1, cfg.fall);
   else up = okStreak >= Math.max(1, cfg.rise);
-  const since = prev === undefined || prev.up !== up ? r.at : prev.since;
+  const since = prev === undefined || prev.up !== up ? at : prev.since;
+  return { up, okStreak, failStreak, since };
+}
+
+export function nextState(prev: TargetState | undefined, r: ProbeResult, cfg: HysteresisConfig): TargetState {
   let rttMs = prev?.rttMs ?? null;
   if (r.ok) rttMs = rttMs === null ? r.rttMs : rttMs + RTT_ALPHA * (r.rttMs - rttMs);
-  return Object.freeze({ up, okStreak, failStreak, since, lastResult: r, rttMs });
+  return Object.freeze({ ...applyVerdict(prev, r.ok, r.at, cfg), lastResult: r, rttMs });
 }

@@ -1,23 +1,24 @@
-// The probe plan of a configuration: every (check, endpoint) target of every load-balanced name,
-// with the datacenters it serves, and a version fingerprint of the whole plan.
-import { probeTargetsFor } from './probe-types.js';
+// The probe plan of a configuration: every (check, endpoint) and (load source, endpoint) target of
+// every load-balanced name, with the datacenters it serves, and a version fingerprint of the whole plan.
+import { loadTargetsFor, probeTargetsFor, type ProbeTarget } from './probe-types.js';
 import { fingerprint } from './view.js';
 import type { PlanTarget } from './redis-protocol.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
 
 export function planFor(policies: readonly PolicyConfig[]): { targets: PlanTarget[]; version: string } {
   const out = new Map<string, PlanTarget>();
+  const add = (t: ProbeTarget, dc: string) => {
+    const prev = out.get(t.key);
+    out.set(t.key, { ...t, datacenters: prev ? [...new Set([...prev.datacenters, dc])] : [dc] });
+  };
   for (const p of policies)
     for (const name of p.names.values()) {
-      if (!name.check) continue;
-      const check = p.checks.get(name.check);
-      if (!check) continue;
-      for (const pool of name.pools)
-        for (const t of probeTargetsFor(check, pool.endpoints)) {
-          const prev = out.get(t.key);
-          const datacenters = prev ? [...new Set([...prev.datacenters, pool.datacenter])] : [pool.datacenter];
-          out.set(t.key, { ...t, datacenters });
-        }
+      const check = name.check ? p.checks.get(name.check) : undefined;
+      const load = name.load ? p.loads.get(name.load) : undefined;
+      for (const pool of name.pools) {
+        if (check) for (const t of probeTargetsFor(check, pool.endpoints)) add(t, pool.datacenter);
+        if (load) for (const t of loadTargetsFor(load, pool.endpoints)) add(t, pool.datacenter);
+      }
     }
   const targets = [...out.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
   return { targets, version: fingerprint(targets.map((t) => t.key + '@' + t.datacenters.join(',')).join(';')) };

@@ -1,9 +1,11 @@
-// What the active health checks probe: one spec per distinct target, derived from a check and its endpoints.
-import type { Check, Endpoint } from '../zones/policy-types.js';
-import { targetKey } from './view.js';
+// What agents probe: one spec per distinct target, derived from a check (or a load source) and its
+// endpoints. Active checks and load reads share the scheduler, the hysteresis and the quorum.
+import type { Check, Endpoint, LoadSource } from '../zones/policy-types.js';
+import { LOAD_TYPES, type LoadReadSpec, type LoadReading } from './load/types.js';
+import { loadKey, loadUrlOf, targetKey } from './view.js';
 
-/** Everything one probe needs, resolved from the check and the endpoint. */
-export interface ProbeSpec {
+/** Everything one active check needs, resolved from the check and the endpoint. */
+export interface CheckSpec {
   readonly type: 'tcp' | 'http' | 'https' | 'dns';
   readonly host: string;
   readonly port: number;
@@ -20,12 +22,41 @@ export interface ProbeSpec {
   readonly timeoutMs: number;
 }
 
+/** A load read: where the figures are, and how successive readings are folded into figures. */
+export interface LoadSpec extends LoadReadSpec {
+  /** Connections one endpoint can take, overriding the source's figure. */
+  readonly capacity: number | null;
+  readonly smoothingMs: number;
+  readonly maxAgeMs: number;
+  readonly passive: { readonly maxErrorRate: number; readonly minRequests: number } | null;
+}
+
+export type ProbeSpec = CheckSpec | LoadSpec;
+
+export function isLoadSpec(spec: ProbeSpec): spec is LoadSpec {
+  return (LOAD_TYPES as readonly string[]).includes(spec.type);
+}
+
+/** What a spec probes, for logs and tests: HOST:PORT of a check, the URL of a load read. */
+export function describeSpec(spec: ProbeSpec): string {
+  return isLoadSpec(spec) ? spec.url : `${spec.host}:${spec.port}`;
+}
+
+export type LoadTarget = ProbeTarget & { readonly spec: LoadSpec };
+
+export function isLoadTarget(t: ProbeTarget): t is LoadTarget {
+  return isLoadSpec(t.spec);
+}
+
 export interface ProbeResult {
+  /** Check: healthy. Load read: the figures were read. */
   readonly ok: boolean;
   readonly rttMs: number;
   readonly reason: string;
   /** When the probe started (ms since the epoch). */
   readonly at: number;
+  /** Load reads: the raw figures. */
+  readonly reading?: LoadReading;
 }
 
 export interface ProbeTarget {
@@ -44,7 +75,7 @@ export function probeTargetsFor(check: Check, endpoints: readonly Endpoint[]): P
   for (const ep of endpoints) {
     const key = targetKey(check, ep);
     if (out.has(key)) continue;
-    const spec: ProbeSpec = Object.freeze({
+    const spec: CheckSpec = Object.freeze({
       type: check.type,
       host: ep.probe?.host ?? ep.address,
       port: ep.probe?.port ?? check.port,
@@ -74,8 +105,44 @@ export function probeTargetsFor(check: Check, endpoints: readonly Endpoint[]): P
   return [...out.values()];
 }
 
+/** The distinct load-read targets of endpoints under a load source (endpoints sharing a URL share one). */
+export function loadTargetsFor(source: LoadSource, endpoints: readonly Endpoint[]): ProbeTarget[] {
+  const out = new Map<string, ProbeTarget>();
+  for (const ep of endpoints) {
+    const key = loadKey(source, ep);
+    if (out.has(key)) continue;
+    const spec: LoadSpec = Object.freeze({
+      type: source.type,
+      url: loadUrlOf(source, ep),
+      headers: source.headers,
+      proxy: source.proxy,
+      server: source.server,
+      selectors: source.selectors,
+      timeoutMs: source.timeoutMs,
+      tlsVerify: source.tlsVerify,
+      capacity: source.capacity,
+      smoothingMs: source.smoothingMs,
+      maxAgeMs: source.maxAgeMs,
+      passive: source.passive && { maxErrorRate: source.passive.maxErrorRate, minRequests: source.passive.minRequests },
+    });
+    out.set(
+      key,
+      Object.freeze({
+        key,
+        spec,
+        intervalMs: source.intervalMs,
+        jitterMs: source.jitterMs,
+        rise: source.passive?.rise ?? 1,
+        fall: source.passive?.fall ?? 1,
+      }),
+    );
+  }
+  return [...out.values()];
+}
+
 /** Two specs probe the same thing the same way (a target whose spec is unchanged keeps its state). */
 export function sameSpec(a: ProbeSpec, b: ProbeSpec): boolean {
+  if (isLoadSpec(a) || isLoadSpec(b)) return JSON.stringify(a) === JSON.stringify(b);
   return (
     a.type === b.type &&
     a.host === b.host &&

@@ -2,7 +2,8 @@
 // through the hysteresis and reporting every result (and whether up/down changed) to a callback.
 import { runProbe as realRunProbe, type RunProbe } from './checks/index.js';
 import { nextState, type TargetState } from './hysteresis.js';
-import { sameSpec, type ProbeResult, type ProbeTarget } from './probe-types.js';
+import { nextLoadState } from './load/fold.js';
+import { isLoadTarget, sameSpec, type ProbeResult, type ProbeTarget } from './probe-types.js';
 
 export type ResultListener = (key: string, result: ProbeResult, state: TargetState, changed: boolean) => void;
 
@@ -203,7 +204,7 @@ export class Prober {
     e.running = null;
     if (ctl.signal.aborted || !this.current(e)) return;
     const prev = e.state;
-    const state = nextState(prev, r, e.target);
+    const state = isLoadTarget(e.target) ? nextLoadState(prev, r, e.target) : nextState(prev, r, e.target);
     e.state = state;
     try {
       this.opts.onResult?.(e.target.key, r, state, prev === undefined || prev.up !== state.up);

@@ -1,7 +1,7 @@
 // Combining many agents' reports into one verdict per target: only fresh agents vote, an agent that
 // sees everything down (its own datacenter included) is discounted as cut off, and a target is up
 // when at least a quorum of the votes say so. Pure: time and inputs are parameters.
-import type { TargetHealth } from './view.js';
+import { isLoadKey, type TargetHealth } from './view.js';
 
 /** One agent's latest result for one target, as published. */
 export interface ReportedResult {
@@ -13,6 +13,7 @@ export interface ReportedResult {
   readonly connections?: number | null;
   readonly capacity?: number | null;
   readonly bandwidthBps?: number | null;
+  readonly errorRate?: number | null;
 }
 
 export interface AgentReports {
@@ -48,15 +49,21 @@ export interface Combined {
 export type TargetDatacenters = ReadonlyMap<string, readonly string[]>;
 
 function cutOff(a: AgentReports, dcs: TargetDatacenters): string | null {
-  if (a.results.size < 2) return null;
   let own = 0;
+  let probed = 0;
   for (const [key, r] of a.results) {
+    // Load reads say nothing about reachability: a cut-off agent's stats reads fail without a verdict.
+    if (isLoadKey(key)) continue;
+    probed++;
     if (r.up) return null;
     if (dcs.get(key)?.includes(a.datacenter)) own++;
   }
-  if (own === 0) return null;
-  return `sees all ${a.results.size} targets down, ${own} in its own datacenter: probably cut off; discounted`;
+  if (probed < 2 || own === 0) return null;
+  return `sees all ${probed} targets down, ${own} in its own datacenter: probably cut off; discounted`;
 }
+
+const FIGURES = ['connections', 'capacity', 'bandwidthBps', 'errorRate'] as const;
+type Figure = (typeof FIGURES)[number];
 
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
@@ -107,9 +114,7 @@ export function combine(
     const rtts: number[] = [];
     const downReasons: string[] = [];
     let since = 0;
-    let connections: number | null = null;
-    let capacity: number | null = null;
-    let bandwidth: number | null = null;
+    const figures: Record<Figure, number[]> = { connections: [], capacity: [], bandwidthBps: [], errorRate: [] };
     for (const a of voters) {
       const r = a.results.get(key);
       if (!r) continue;
@@ -119,17 +124,28 @@ export function combine(
         upVotes++;
         if (r.rttMs !== null) rtts.push(r.rttMs);
       } else downReasons.push(`${a.agent}: ${r.reason}`);
-      // Load figures describe the endpoint, not the vantage point: the freshest non-null wins.
-      if (r.connections != null) connections = r.connections;
-      if (r.capacity != null) capacity = r.capacity;
-      if (r.bandwidthBps != null) bandwidth = r.bandwidthBps;
+      // Load figures describe the endpoint, not the vantage point: agents reading the same stats
+      // agree up to timing, and the median keeps one agent's odd reading out.
+      for (const f of FIGURES) {
+        const x = r[f];
+        if (x != null) figures[f].push(x);
+      }
     }
     const need = cfg.quorum === 'majority' ? Math.floor(votes / 2) + 1 : Math.min(cfg.quorum, votes);
     const up = upVotes >= need;
     const reason = up
       ? `up: ${upVotes}/${votes} agents`
       : `down: ${votes - upVotes}/${votes} agents (${downReasons.slice(0, 3).join('; ')})`;
-    targets.set(key, { up, rttMs: median(rtts), connections, capacity, bandwidthBps: bandwidth, reason, since });
+    targets.set(key, {
+      up,
+      rttMs: median(rtts),
+      connections: median(figures.connections),
+      capacity: median(figures.capacity),
+      bandwidthBps: median(figures.bandwidthBps),
+      errorRate: median(figures.errorRate),
+      reason,
+      since,
+    });
   }
   return { targets, agents: verdicts };
 }

@@ -1,6 +1,7 @@
 // The Redis schema shared by DNS nodes, agents and the drain command: key names under a configurable
 // prefix, and validated codecs for everything read back (bad Redis contents are reported, never trusted).
-import type { ProbeSpec, ProbeTarget } from './probe-types.js';
+import type { LoadSpec, ProbeSpec, ProbeTarget } from './probe-types.js';
+import { LOAD_TYPES, type LoadType } from './load/types.js';
 import type { ReportedResult } from './quorum.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -103,7 +104,7 @@ function parse(text: string | null | undefined, what: string): Decoded<Record<st
 export function decodeResult(v: unknown, what: string): Decoded<ReportedResult> {
   if (!isObj(v) || typeof v['up'] !== 'boolean' || !numOrNull(v['rttMs']) || !isStr(v['reason']) || !isNum(v['since']))
     return { ok: false, error: `${what}: malformed result` };
-  for (const k of ['connections', 'capacity', 'bandwidthBps'])
+  for (const k of ['connections', 'capacity', 'bandwidthBps', 'errorRate'])
     if (!numOrNull(v[k])) return { ok: false, error: `${what}: malformed ${k}` };
   return {
     ok: true,
@@ -115,6 +116,7 @@ export function decodeResult(v: unknown, what: string): Decoded<ReportedResult> 
       connections: (v['connections'] as number | null | undefined) ?? null,
       capacity: (v['capacity'] as number | null | undefined) ?? null,
       bandwidthBps: (v['bandwidthBps'] as number | null | undefined) ?? null,
+      errorRate: (v['errorRate'] as number | null | undefined) ?? null,
     },
   };
 }
@@ -167,9 +169,48 @@ export function decodeAgent(text: string | null, key: string): Decoded<AgentDoc>
   };
 }
 
+const strOrNull = (v: unknown): string | null => (isStr(v) ? v : null);
+
+/** A load-read spec from a plan: only http(s) URLs, bounded numbers, string headers and selectors. */
+function decodeLoadSpec(v: Record<string, unknown>): LoadSpec | null {
+  const url = v['url'];
+  if (!isStr(url) || !/^https?:\/\//.test(url) || !isNum(v['timeoutMs']) || !isObj(v['selectors'])) return null;
+  const headers: Record<string, string> = {};
+  if (isObj(v['headers'])) for (const [k, h] of Object.entries(v['headers'])) if (isStr(h)) headers[k] = h;
+  const sel = v['selectors'];
+  const bytes = Array.isArray(sel['bytes']) ? sel['bytes'].filter(isStr) : [];
+  const p = v['passive'];
+  const passive =
+    isObj(p) && isNum(p['maxErrorRate']) && isNum(p['minRequests'])
+      ? Object.freeze({ maxErrorRate: p['maxErrorRate'], minRequests: Math.max(1, p['minRequests']) })
+      : null;
+  return Object.freeze({
+    type: v['type'] as LoadType,
+    url,
+    headers: Object.freeze(headers),
+    proxy: strOrNull(v['proxy']),
+    server: isStr(v['server']) ? v['server'] : 'FRONTEND',
+    selectors: Object.freeze({
+      connections: strOrNull(sel['connections']),
+      capacity: strOrNull(sel['capacity']),
+      bytes: Object.freeze(bytes),
+      bandwidth: strOrNull(sel['bandwidth']),
+      errors: strOrNull(sel['errors']),
+      requests: strOrNull(sel['requests']),
+    }),
+    timeoutMs: Math.max(10, Math.min(60_000, v['timeoutMs'])),
+    tlsVerify: v['tlsVerify'] !== false,
+    capacity: isNum(v['capacity']) && v['capacity'] > 0 ? v['capacity'] : null,
+    smoothingMs: isNum(v['smoothingMs']) ? Math.max(0, v['smoothingMs']) : 0,
+    maxAgeMs: isNum(v['maxAgeMs']) ? Math.max(100, v['maxAgeMs']) : 10_000,
+    passive,
+  });
+}
+
 function decodeSpec(v: unknown): ProbeSpec | null {
   if (!isObj(v)) return null;
   const type = v['type'];
+  if ((LOAD_TYPES as readonly unknown[]).includes(type)) return decodeLoadSpec(v);
   if (type !== 'tcp' && type !== 'http' && type !== 'https' && type !== 'dns') return null;
   if (!isStr(v['host']) || !isNum(v['port']) || v['port'] < 1 || v['port'] > 65535 || !isNum(v['timeoutMs']))
     return null;

@@ -182,7 +182,7 @@ export class RedisHealthSource implements HealthSource {
         const r = a.results.get(t.key);
         cells[id] = r ? { up: r.up, reason: r.reason, rttMs: r.rttMs, ageMs: Math.max(0, now - a.heardAt) } : null;
       }
-      return { key: t.key, datacenters: t.datacenters, verdict: { up: h.up, reason: h.reason, since: h.since }, cells };
+      return { key: t.key, datacenters: t.datacenters, verdict: h, cells };
     });
     return {
       mode: 'redis',
@@ -401,7 +401,8 @@ export class RedisHealthSource implements HealthSource {
         prev.rttMs !== t.rttMs ||
         prev.connections !== t.connections ||
         prev.bandwidthBps !== t.bandwidthBps ||
-        prev.capacity !== t.capacity
+        prev.capacity !== t.capacity ||
+        prev.errorRate !== t.errorRate
       )
         changed = true;
     }

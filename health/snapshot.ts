@@ -64,7 +64,7 @@ export class SnapshotHealthSource implements HealthSource {
       targets: (this.last?.targets ?? []).map(([key, h]) => ({
         key,
         datacenters: [],
-        verdict: { up: h.up, reason: h.reason, since: h.since },
+        verdict: h,
         cells: {},
       })),
       redis: null,

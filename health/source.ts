@@ -1,6 +1,6 @@
 // What serve needs from a health source, embedded or Redis-backed: take the probe plan, give views.
 import type { PlanTarget } from './redis-protocol.js';
-import type { HealthView } from './view.js';
+import type { HealthView, TargetHealth } from './view.js';
 
 export interface MatrixCell {
   readonly up: boolean;
@@ -24,7 +24,8 @@ export interface HealthMatrix {
   readonly targets: ReadonlyArray<{
     key: string;
     datacenters: readonly string[];
-    verdict: { up: boolean; reason: string; since: number };
+    /** The combined verdict, with the target's figures (RTT; load targets: connections, capacity, ...). */
+    verdict: TargetHealth;
     cells: Readonly<Record<string, MatrixCell | null>>;
   }>;
   readonly redis: null | {

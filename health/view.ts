@@ -1,7 +1,7 @@
 // The health snapshot the DNS decision reads: per probe target, up/down plus the figures load-aware
 // policies use. Sources (embedded prober, Redis subscriber, tests) publish immutable views; a new
 // epoch number means "something changed, recompute cached decisions".
-import type { Check, Endpoint } from '../zones/policy-types.js';
+import type { Check, Endpoint, LoadSource } from '../zones/policy-types.js';
 
 export interface TargetHealth {
   readonly up: boolean;
@@ -12,6 +12,8 @@ export interface TargetHealth {
   readonly capacity: number | null;
   /** Bytes per second through the endpoint, when known. */
   readonly bandwidthBps: number | null;
+  /** Share of failed requests between the last two reads of the load source, when known. */
+  readonly errorRate: number | null;
   readonly reason: string;
   /** When the state last changed (ms since the epoch), 0 when unknown. */
   readonly since: number;
@@ -32,6 +34,7 @@ export const UNKNOWN_UP: TargetHealth = Object.freeze({
   connections: null,
   capacity: null,
   bandwidthBps: null,
+  errorRate: null,
   reason: 'not probed',
   since: 0,
 });
@@ -73,4 +76,37 @@ export function targetKey(check: Check, ep: Endpoint): string {
     check.fall,
   ].join('|');
   return `${check.name}|${host}|${port}|${fingerprint(how)}`;
+}
+
+/** Load-read target keys start with this, so they never collide with a check's name. */
+export const LOAD_KEY_PREFIX = 'load:';
+
+export function isLoadKey(key: string): boolean {
+  return key.startsWith(LOAD_KEY_PREFIX);
+}
+
+/** The stats URL of an endpoint under a load source: its own load_url, else the source's template. */
+export function loadUrlOf(source: LoadSource, ep: Endpoint): string {
+  if (ep.loadUrl !== null) return ep.loadUrl;
+  return (source.url ?? '').replaceAll('{address}', ep.family === 6 ? `[${ep.address}]` : ep.address);
+}
+
+/** The load-read target of an endpoint under a load source: what is read and how it is folded. */
+export function loadKey(source: LoadSource, ep: Endpoint): string {
+  const url = loadUrlOf(source, ep);
+  const how = JSON.stringify([
+    source.type,
+    source.headers,
+    source.proxy,
+    source.server,
+    source.selectors,
+    source.tlsVerify,
+    source.intervalMs,
+    source.timeoutMs,
+    source.maxAgeMs,
+    source.smoothingMs,
+    source.capacity,
+    source.passive,
+  ]);
+  return `${LOAD_KEY_PREFIX}${source.name}|${url}|${fingerprint(how)}`;
 }

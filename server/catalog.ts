@@ -111,7 +111,7 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
     const p = zone.policy;
     for (const [key, node] of zone.nodes) {
       const lb = node.lb
-        ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p.checks, log)
+        ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p, log)
         : null;
       nodes.set(key, compileNode(zone, node, types, otherType, lb));
     }

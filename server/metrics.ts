@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { nameToText } from '../zones/name.js';
 import type { HealthMatrix } from '../health/source.js';
+import { isLoadKey, type TargetHealth } from '../health/view.js';
 import type { LbAnswerer } from './gslb/answerer.js';
 import { PACKAGE_VERSION, type DnsNode } from './node.js';
 import { LATENCY_BUCKETS } from './stats.js';
@@ -184,9 +185,58 @@ export function createMetrics(node: DnsNode): Metrics {
     ['datacenter'],
     (set) => {
       const up = new Map<string, boolean>();
+      // Load targets are stats reads, not reachability: a datacenter is up by its checks.
       for (const t of matrix().targets)
-        for (const dc of t.datacenters) up.set(dc, (up.get(dc) ?? false) || t.verdict.up);
+        if (!isLoadKey(t.key)) for (const dc of t.datacenters) up.set(dc, (up.get(dc) ?? false) || t.verdict.up);
       for (const [dc, v] of up) set({ datacenter: dc }, v ? 1 : 0);
+    },
+  );
+  const figure = (name: string, help: string, value: (h: TargetHealth) => number | null) =>
+    gauge(name, help, ['target', 'datacenter'], (set) => {
+      for (const t of matrix().targets) {
+        const v = value(t.verdict);
+        if (v !== null) for (const dc of t.datacenters) set({ target: t.key, datacenter: dc }, v);
+      }
+    });
+  figure('gslb_endpoint_rtt_seconds', 'Smoothed probe round-trip time of a check target (median over agents).', (h) =>
+    h.rttMs === null ? null : h.rttMs / 1000,
+  );
+  figure(
+    'gslb_load_connections',
+    'Active connections of a load target, as read from its load balancer (smoothed).',
+    (h) => h.connections,
+  );
+  figure(
+    'gslb_load_capacity',
+    'Connections a load target can take (its source, or the configured capacity).',
+    (h) => h.capacity,
+  );
+  figure('gslb_load_utilisation', 'Connections / capacity of a load target (0..1 and beyond when overloaded).', (h) =>
+    h.connections !== null && h.capacity !== null && h.capacity > 0 ? h.connections / h.capacity : null,
+  );
+  figure(
+    'gslb_load_bandwidth_bytes_per_second',
+    'Bytes per second through a load target (smoothed).',
+    (h) => h.bandwidthBps,
+  );
+  figure(
+    'gslb_load_error_ratio',
+    'Failed / all requests of a load target between its last two reads.',
+    (h) => h.errorRate,
+  );
+  gauge(
+    'gslb_shed_share',
+    'Shed load: share of its clients a datacenter gives to the next one, per load-balanced name (0..1).',
+    ['name', 'datacenter'],
+    (set) => {
+      for (const zone of node.catalog.zones.values())
+        for (const n of zone.nodes.values())
+          if (n.lb?.name.shed)
+            for (const p of n.lb.name.pools)
+              set(
+                { name: nameToText(n.lb.name.owner.wire), datacenter: p.datacenter },
+                n.lb.shedShares().get(p.datacenter) ?? 0,
+              );
     },
   );
   gauge(

@@ -7,7 +7,7 @@ import { findZone, type Catalog } from './catalog.js';
 import type { LbAnswerer } from './gslb/answerer.js';
 import { decisionRecords } from './gslb/answerer.js';
 import { resolveClient, type ClientAddress } from './gslb/client.js';
-import { HASH_PREFIX, decide } from './gslb/decide.js';
+import { HASH_PREFIX } from './gslb/decide.js';
 import { chaosAnswer, type ChaosConfig } from './chaos.js';
 import { encodeSections, errorReply, finishReply, negativeReply, replyLimit, type OptFields } from './encode.js';
 import type { Logger } from './log.js';
@@ -72,8 +72,10 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   }
 
   /** ECS scope for an answer about this client: the widest prefix over which it is the same. */
-  function scopeFor(lb: LbAnswerer, byClass: boolean, outcome: string, c: ClientAddress): number {
+  function scopeFor(lb: LbAnswerer, byClass: boolean, outcome: string, c: ClientAddress, bySubnet = false): number {
     if (!c.fromEcs) return 0;
+    // Shed load splits a class by /24 (/56): the scope is at least that, and never narrower than the class's.
+    if (bySubnet) return Math.max(HASH_PREFIX[c.family], byClass ? classDepth : 0) + c.scopeOffset;
     if (byClass) return classDepth + c.scopeOffset;
     if (lb.name.policy === 'hashed' && outcome === 'primary') return HASH_PREFIX[c.family] + c.scopeOffset;
     return 0;
@@ -95,7 +97,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     lb.count(r);
     decidedDc = r.datacenter;
     decidedOutcome = r.outcome;
-    opt.ecsScope = scopeFor(lb, r.byClass, r.outcome, c);
+    opt.ecsScope = scopeFor(lb, r.byClass, r.outcome, c, r.bySubnet);
     const out = finishReply(reply, msg, q, limit, opt);
     opt.ecsScope = 0;
     return out;
@@ -118,16 +120,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       const c = resolveClient(q, peer);
       const id = classify(lb, c);
       const family: 4 | 6 = target.qtype === QTYPE.AAAA ? 6 : 4;
-      const d = decide({
-        name: lb.name,
-        family,
-        cls: lb.classOf(id),
-        subnet: c.bytes,
-        health: opts.health(),
-        checks: zone!.zone.policy.checks,
-        rng,
-        now: Date.now(),
-      });
+      const d = lb.decision(id, family, c.family, c.bytes, opts.health(), rng);
       if (d.outcome === 'servfail') sections = { ...sections, rcode: RCODE.SERVFAIL };
       else if (d.endpoints.length === 0) sections = { ...sections, authority: [zone!.zone.negativeSoa] };
       else
@@ -135,7 +128,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
           ...sections,
           answer: [...sections.answer, ...decisionRecords(d, lb.name, lb.name.owner, Math.floor(rng() * 64))],
         };
-      opt.ecsScope = scopeFor(lb, lb.variesByClient && d.outcome !== 'nodata', d.outcome, c);
+      opt.ecsScope = scopeFor(lb, lb.variesByClient && d.outcome !== 'nodata', d.outcome, c, d.shed !== null);
     }
     const out = finishReply(encodeSections(msg, q, sections), msg, q, limit, opt);
     opt.ecsScope = 0;

@@ -122,7 +122,7 @@ describe('admin API (in-process)', function () {
     const r = await call(base, '/api/status');
     expect(r.status).to.equal(200);
     expect(r.json).to.include({ nodeId: 'admin-node', configVersion: node.configVersion });
-    expect(r.json['zones']).to.deep.equal([{ name: 'lb.test.', names: 16, loadBalanced: 13 }]);
+    expect(r.json['zones']).to.deep.equal([{ name: 'lb.test.', names: 22, loadBalanced: 19 }]);
     expect(r.json['health']).to.deep.equal({ mode: 'embedded' });
     expect(r.json['redis']).to.equal(null);
     expect(r.json['uptimeSeconds']).to.be.a('number');
@@ -134,7 +134,7 @@ describe('admin API (in-process)', function () {
     expect(r.status).to.equal(200);
     const targets = r.json['targets'] as Array<{ key: string; verdict: { up: boolean } }>;
     expect(r.json['mode']).to.equal('embedded');
-    expect(targets.length).to.equal(10);
+    expect(targets.length).to.equal(17); // 10 checked endpoints, 7 load-read endpoints
     expect(targets.every((t) => t.verdict.up)).to.equal(true);
     const addresses = r.json['addresses'] as Record<string, string[]>;
     expect(addresses[targets.find((t) => t.key.includes('|198.51.100.10|'))!.key]).to.deep.equal(['198.51.100.10']);

@@ -4,22 +4,23 @@
 import { expect } from 'chai';
 import { dcOf, makeRig, seeded, type Rig } from './helpers/gslb.js';
 
-import { targetKey } from '../health/view.js';
+import { loadKey, targetKey } from '../health/view.js';
 import { GSLB_ZONES } from './helpers/gslb.js';
 import { loadZones } from '../zones/load.js';
 
 /** The health key of a fixture endpoint under the 'web' check. */
-const webCheck = loadZones(GSLB_ZONES).zones[0]!.policy.checks.get('web')!;
-const key = (addr: string) =>
-  targetKey(webCheck, {
-    address: addr,
-    family: addr.includes(':') ? 6 : 4,
-    bytes: Buffer.alloc(4),
-    weight: 1,
-    probe: null,
-    loadUrl: null,
-    datacenter: '',
-  });
+const fixture = loadZones(GSLB_ZONES).zones[0]!.policy;
+const endpoint = (addr: string) => ({
+  address: addr,
+  family: addr.includes(':') ? (6 as const) : (4 as const),
+  weight: 1,
+  probe: null,
+  loadUrl: null,
+  datacenter: '',
+});
+const key = (addr: string) => targetKey(fixture.checks.get('web')!, endpoint(addr));
+/** The load-figure key of a fixture endpoint under the 'lb' load source. */
+const loadKeyOf = (addr: string) => loadKey(fixture.loads.get('lb')!, endpoint(addr));
 
 describe('GSLB policies', () => {
   let rig: Rig;
@@ -105,10 +106,10 @@ describe('GSLB policies', () => {
 
   it('least-loaded: the datacenter with the fewest connections per weight; without figures, the plain order', () => {
     expect(dcOf(rig.ask('ll.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west'); // no figures: region order
-    rig.health.set(key('192.0.2.10'), { up: true, connections: 5 });
-    rig.health.set(key('198.51.100.10'), { up: true, connections: 50 });
+    rig.health.set(loadKeyOf('192.0.2.10'), { up: true, connections: 5 });
+    rig.health.set(loadKeyOf('198.51.100.10'), { up: true, connections: 50 });
     expect(dcOf(rig.ask('ll.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('us-east');
-    rig.health.set(key('192.0.2.10'), { up: true, connections: 500 });
+    rig.health.set(loadKeyOf('192.0.2.10'), { up: true, connections: 500 });
     expect(dcOf(rig.ask('ll.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
   });
 

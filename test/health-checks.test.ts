@@ -11,11 +11,11 @@ import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import dnsPacket from 'dns-packet';
 import { runProbe } from '../health/checks/index.js';
-import type { ProbeSpec } from '../health/probe-types.js';
+import type { CheckSpec } from '../health/probe-types.js';
 
 const HOST = '127.0.0.1';
 
-function spec(over: Partial<ProbeSpec> & Pick<ProbeSpec, 'type' | 'port'>): ProbeSpec {
+function spec(over: Partial<CheckSpec> & Pick<CheckSpec, 'type' | 'port'>): CheckSpec {
   return {
     host: HOST,
     path: '/',
@@ -84,7 +84,7 @@ function handler(seen: Seen[]): http.RequestListener {
 }
 
 /** Runs a probe in a fresh node process; resolves with its result and how long the process lived. */
-function probeInChild(s: ProbeSpec): Promise<{ result: { ok: boolean; reason: string }; ms: number }> {
+function probeInChild(s: CheckSpec): Promise<{ result: { ok: boolean; reason: string }; ms: number }> {
   const mod = new URL('../health/checks/index.js', import.meta.url).href;
   const code = `const { runProbe } = await import(${JSON.stringify(mod)});
     process.stdout.write(JSON.stringify(await runProbe(JSON.parse(process.argv[1]))));`;
@@ -177,7 +177,7 @@ describe('health checks: http', () => {
   });
   beforeEach(() => (seen.length = 0));
 
-  const http_ = (over: Partial<ProbeSpec>) => spec({ type: 'http', port, ...over });
+  const http_ = (over: Partial<CheckSpec>) => spec({ type: 'http', port, ...over });
 
   it('200 in expect is up; the reason names the status', async () => {
     const r = await runProbe(http_({ path: '/ok' }));
@@ -322,7 +322,7 @@ describe('health checks: https', function () {
   });
   beforeEach(() => (seen.length = 0));
 
-  const https_ = (over: Partial<ProbeSpec>) => spec({ type: 'https', port, path: '/ok', ...over });
+  const https_ = (over: Partial<CheckSpec>) => spec({ type: 'https', port, path: '/ok', ...over });
 
   it('tlsVerify rejects a self-signed certificate with a TLS reason', async () => {
     const r = await runProbe(https_({ hostHeader: 'localhost' }));
@@ -402,7 +402,7 @@ describe('health checks: dns', () => {
   after(() => responder.close());
   beforeEach(() => (questions.length = 0));
 
-  const dns_ = (over: Partial<ProbeSpec>) => spec({ type: 'dns', port, qtype: 'SOA', ...over });
+  const dns_ = (over: Partial<CheckSpec>) => spec({ type: 'dns', port, qtype: 'SOA', ...over });
 
   it('NOERROR is up; the query carries the configured name and type', async () => {
     const r = await runProbe(dns_({ query: 'ok.test', qtype: 'A' }));

@@ -5,12 +5,18 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Prober, type ProberOptions } from '../health/prober.js';
 import type { TargetState } from '../health/hysteresis.js';
-import { probeTargetsFor, type ProbeResult, type ProbeSpec, type ProbeTarget } from '../health/probe-types.js';
+import {
+  probeTargetsFor,
+  type ProbeResult,
+  type CheckSpec,
+  type ProbeSpec,
+  type ProbeTarget,
+} from '../health/probe-types.js';
 import type { Check, Endpoint } from '../zones/policy-types.js';
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
-function target(host: string, over: Partial<Omit<ProbeTarget, 'spec'>> & { spec?: Partial<ProbeSpec> } = {}) {
+function target(host: string, over: Partial<Omit<ProbeTarget, 'spec'>> & { spec?: Partial<CheckSpec> } = {}) {
   const { spec, ...rest } = over;
   const t: ProbeTarget = {
     key: `web|${host}|80`,
@@ -49,7 +55,8 @@ interface Call {
 /** A fake probe: records calls, takes `durationMs`, answers `outcome(host, n)` (n counts that host's calls). */
 function fakeProbe(durationMs = 0, outcome: (host: string, n: number) => boolean | Error = () => true) {
   const calls: Call[] = [];
-  const runProbe = async (spec: ProbeSpec, signal?: AbortSignal): Promise<ProbeResult> => {
+  const runProbe = async (probe: ProbeSpec, signal?: AbortSignal): Promise<ProbeResult> => {
+    const spec = probe as CheckSpec;
     const call: Call = { host: spec.host, t: performance.now(), end: null, signal };
     calls.push(call);
     const n = calls.filter((c) => c.host === spec.host).length;
@@ -160,7 +167,7 @@ describe('health prober', () => {
     let peak = 0;
     const order: string[] = [];
     const runProbe = async (spec: ProbeSpec): Promise<ProbeResult> => {
-      order.push(spec.host);
+      order.push((spec as CheckSpec).host);
       peak = Math.max(peak, ++active);
       await sleep(40);
       active--;
@@ -369,7 +376,9 @@ describe('health probe targets', () => {
       ep('192.0.2.4', { host: '10.0.0.7', port: null }),
       ep('192.0.2.1'),
     ]);
-    expect(targets.map((t) => [t.key.replace(/\|[0-9a-f]{8}$/, ''), t.spec.host, t.spec.port])).to.deep.equal([
+    expect(
+      targets.map((t) => [t.key.replace(/\|[0-9a-f]{8}$/, ''), (t.spec as CheckSpec).host, (t.spec as CheckSpec).port]),
+    ).to.deep.equal([
       ['web|192.0.2.1|443', '192.0.2.1', 443],
       ['web|10.0.0.9|8443', '10.0.0.9', 8443],
       ['web|10.0.0.7|443', '10.0.0.7', 443],

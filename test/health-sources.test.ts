@@ -14,6 +14,7 @@ import { isCountryCode } from '../geo/countries.js';
 import { parseName } from '../zones/name.js';
 import { loadPolicy } from '../zones/policy.js';
 import { targetKey } from '../health/view.js';
+import { describeSpec } from '../health/probe-types.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
 import { HttpBackend as Backend } from '../scripts/e2e-cluster.js';
 import { cleanup, hasRedisServerBinary, redisOrSkip, startRedisServer, testPrefix } from './helpers/redis.js';
@@ -235,7 +236,7 @@ describe('redis health source', function () {
     // This one sees only 'a' down: not everything, so it is not discounted, but it is outvoted.
     const keyA = keyOf(config, 'a');
     agent(url, prefix, 'c', async (spec) => ({
-      ok: `${spec.host}:${spec.port}` !== backends['a']!.probe,
+      ok: describeSpec(spec) !== backends['a']!.probe,
       rttMs: 1,
       reason: 'partial view',
       at: Date.now(),
@@ -252,7 +253,7 @@ describe('redis health source', function () {
     const first = node(url, prefix);
     await first.start(3000);
     agent(url, prefix, 'a', async (spec) => ({
-      ok: `${spec.host}:${spec.port}` !== backends['b']!.probe,
+      ok: describeSpec(spec) !== backends['b']!.probe,
       rttMs: 1,
       reason: 'b is down',
       at: Date.now(),
@@ -291,7 +292,7 @@ describe('redis health source', function () {
     const s = node(own.url, prefix);
     await s.start(3000);
     agent(own.url, prefix, 'a', async (spec) => ({
-      ok: `${spec.host}:${spec.port}` !== backends['b']!.probe,
+      ok: describeSpec(spec) !== backends['b']!.probe,
       rttMs: 1,
       reason: 'b is down',
       at: Date.now(),

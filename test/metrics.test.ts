@@ -9,7 +9,7 @@ import { openGeoData } from '../geo/geoip.js';
 import type { PlanTarget } from '../health/redis-protocol.js';
 import type { HealthMatrix, HealthSource } from '../health/source.js';
 import { StaticHealth } from '../health/static-health.js';
-import type { HealthView } from '../health/view.js';
+import { UNKNOWN_UP, type HealthView } from '../health/view.js';
 import { silentLogger } from '../server/log.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { buildConfig, DnsNode, PACKAGE_VERSION } from '../server/node.js';
@@ -178,20 +178,26 @@ describe('metrics', function () {
         {
           key: 'web|10.0.0.1|80|x',
           datacenters: ['us-east'],
-          verdict: { up: true, reason: 'up', since: 0 },
+          verdict: { ...UNKNOWN_UP, up: true, reason: 'up', since: 0, rttMs: 12.5 },
           cells: { 'agent-a': cell(true, 1500), 'agent-b': cell(false, 9000) },
         },
         {
           key: 'web|10.0.0.2|80|x',
           datacenters: ['us-east'],
-          verdict: { up: false, reason: 'down', since: 0 },
+          verdict: { ...UNKNOWN_UP, up: false, reason: 'down', since: 0 },
           cells: { 'agent-a': cell(false, 1500), 'agent-b': null },
         },
         {
           key: 'web|10.0.1.1|80|x',
           datacenters: ['eu-west'],
-          verdict: { up: false, reason: 'down', since: 0 },
+          verdict: { ...UNKNOWN_UP, up: false, reason: 'down', since: 0 },
           cells: { 'agent-a': cell(false, 1500), 'agent-b': null },
+        },
+        {
+          key: 'load:lb|http://10.0.0.1:8404/;csv|x',
+          datacenters: ['us-east'],
+          verdict: { ...UNKNOWN_UP, connections: 150, capacity: 600, bandwidthBps: 2e6, errorRate: 0.01, reason: 'up' },
+          cells: { 'agent-a': cell(true, 1500), 'agent-b': null },
         },
       ],
       redis: {
@@ -213,7 +219,15 @@ describe('metrics', function () {
     expect(s.get('gslb_agent_fresh{agent="agent-b"}')).to.equal(0);
     expect(s.get('gslb_agent_discounted{agent="agent-b"}')).to.equal(1);
     expect(s.get('gslb_agent_discounted{agent="agent-a"}')).to.equal(0);
-    expect(s.get('gslb_agent_reports{agent="agent-a"}')).to.equal(3);
+    expect(s.get('gslb_agent_reports{agent="agent-a"}')).to.equal(4);
+    expect(s.get('gslb_endpoint_rtt_seconds{target="web|10.0.0.1|80|x",datacenter="us-east"}')).to.equal(0.0125);
+    const load = (m: string) => s.get(`${m}{target="load:lb|http://10.0.0.1:8404/;csv|x",datacenter="us-east"}`);
+    expect(load('gslb_load_connections')).to.equal(150);
+    expect(load('gslb_load_capacity')).to.equal(600);
+    expect(load('gslb_load_utilisation')).to.equal(0.25);
+    expect(load('gslb_load_bandwidth_bytes_per_second')).to.equal(2e6);
+    expect(load('gslb_load_error_ratio')).to.equal(0.01);
+    expect(s.has('gslb_load_connections{target="web|10.0.0.1|80|x",datacenter="us-east"}')).to.equal(false);
     expect(s.get('gslb_agent_reports{agent="agent-b"}')).to.equal(1);
     expect(s.get('gslb_redis_connected')).to.equal(1);
     expect(s.get('gslb_redis_last_resync_timestamp_seconds')).to.equal(1_700_000_000);

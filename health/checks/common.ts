@@ -1,6 +1,6 @@
 // Shared probe plumbing: one settle-once attempt with a timeout, abort and cleanup, and short error reasons.
 import { performance } from 'node:perf_hooks';
-import type { ProbeResult, ProbeSpec } from '../probe-types.js';
+import type { ProbeResult } from '../probe-types.js';
 
 export type Finish = (ok: boolean, reason: string) => void;
 /** Registers cleanup (destroy sockets) run once the attempt settles; runs at once if it already has. */
@@ -11,7 +11,7 @@ export type Defer = (cleanup: () => void) => void;
  * an abort both finish it too; every deferred cleanup then runs, so nothing outlives the attempt.
  */
 export function attempt(
-  spec: ProbeSpec,
+  spec: { readonly timeoutMs: number },
   signal: AbortSignal | undefined,
   run: (finish: Finish, defer: Defer) => void,
 ): Promise<ProbeResult> {

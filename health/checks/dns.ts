@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
-import type { ProbeResult, ProbeSpec } from '../probe-types.js';
+import type { ProbeResult, CheckSpec } from '../probe-types.js';
 import { attempt, errorReason } from './common.js';
 
 const RCODES = [
@@ -25,7 +25,7 @@ export function rcodeName(rcode: number): string {
 }
 
 /** The query packet, or an error text when the question cannot be encoded. */
-function buildQuery(spec: ProbeSpec, id: number): Buffer | string {
+function buildQuery(spec: CheckSpec, id: number): Buffer | string {
   if (spec.query === null) return 'no query configured';
   // Generic TYPEnnn (RFC 3597) is spelled UNKNOWN_nnn in dns-packet.
   const generic = /^TYPE(\d+)$/i.exec(spec.qtype);
@@ -41,7 +41,7 @@ function buildQuery(spec: ProbeSpec, id: number): Buffer | string {
   return buf;
 }
 
-export function dnsProbe(spec: ProbeSpec, signal?: AbortSignal): Promise<ProbeResult> {
+export function dnsProbe(spec: CheckSpec, signal?: AbortSignal): Promise<ProbeResult> {
   return attempt(spec, signal, (finish, defer) => {
     const id = randomInt(0, 0x10000);
     const query = buildQuery(spec, id);

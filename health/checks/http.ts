@@ -2,7 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import type { ProbeResult, ProbeSpec } from '../probe-types.js';
+import type { ProbeResult, CheckSpec } from '../probe-types.js';
 import { attempt, errorReason, type Defer, type Finish } from './common.js';
 
 const MAX_BODY = 64 * 1024;
@@ -34,7 +34,7 @@ function serverName(sni: string | null, hostHeader: string | null, host: string)
   return net.isIP(name) ? '' : name;
 }
 
-function firstHop(spec: ProbeSpec): Hop {
+function firstHop(spec: CheckSpec): Hop {
   return {
     tls: spec.type === 'https',
     host: spec.host,
@@ -72,11 +72,11 @@ function nextHop(hop: Hop, location: string): Hop | string {
   return { tls, host: name, port, path, hostHeader: url.host, servername: net.isIP(name) ? '' : name };
 }
 
-export function httpProbe(spec: ProbeSpec, signal?: AbortSignal): Promise<ProbeResult> {
+export function httpProbe(spec: CheckSpec, signal?: AbortSignal): Promise<ProbeResult> {
   return attempt(spec, signal, (finish, defer) => request(spec, firstHop(spec), 0, finish, defer));
 }
 
-function request(spec: ProbeSpec, hop: Hop, redirects: number, finish: Finish, defer: Defer): void {
+function request(spec: CheckSpec, hop: Hop, redirects: number, finish: Finish, defer: Defer): void {
   const headers: Record<string, string> = { 'user-agent': 'gslb-health-check', connection: 'close' };
   if (hop.hostHeader !== null) headers['host'] = hop.hostHeader;
   const options = { host: hop.host, port: hop.port, path: hop.path, method: 'GET', headers, agent: false };

@@ -1,5 +1,6 @@
 // Entry point of the active checks: runs one probe of any type and never rejects.
-import type { ProbeResult, ProbeSpec } from '../probe-types.js';
+import { isLoadSpec, type ProbeResult, type ProbeSpec } from '../probe-types.js';
+import { readLoad } from '../load/read.js';
 import { errorReason } from './common.js';
 import { dnsProbe } from './dns.js';
 import { httpProbe } from './http.js';
@@ -11,6 +12,12 @@ export type RunProbe = (spec: ProbeSpec, signal?: AbortSignal) => Promise<ProbeR
 export const runProbe: RunProbe = async (spec, signal) => {
   const at = Date.now();
   try {
+    if (isLoadSpec(spec)) {
+      const r = await readLoad(spec, signal);
+      return r.ok
+        ? { ok: true, rttMs: r.rttMs, reason: 'figures read', at, reading: r.reading }
+        : { ok: false, rttMs: r.rttMs, reason: r.reason, at };
+    }
     switch (spec.type) {
       case 'tcp':
         return await tcpProbe(spec, signal);
@@ -20,7 +27,7 @@ export const runProbe: RunProbe = async (spec, signal) => {
       case 'dns':
         return await dnsProbe(spec, signal);
       default:
-        return { ok: false, rttMs: 0, reason: `unknown check type ${String(spec.type)}`, at };
+        return { ok: false, rttMs: 0, reason: `unknown check type ${String((spec as { type: unknown }).type)}`, at };
     }
   } catch (err) {
     return { ok: false, rttMs: 0, reason: errorReason(err), at };

@@ -11,7 +11,8 @@ import { loadZones } from '../../zones/load.js';
 import { nameToText, parseName } from '../../zones/name.js';
 import { formatZoneError } from '../../zones/records.js';
 import { findZone, compileCatalog, type Catalog } from '../catalog.js';
-import { decide, type Decision } from '../gslb/decide.js';
+import type { Decision } from '../gslb/decide.js';
+import type { DatacenterLoad } from '../gslb/select.js';
 import { matchCidr, matchLocation } from '../gslb/regions.js';
 import { silentLogger } from '../log.js';
 import { createPipeline } from '../pipeline.js';
@@ -48,7 +49,11 @@ export interface Explanation {
     endpoints: Array<{ address: string; up: boolean; drained: boolean; reason: string }>;
     usable: number;
     figure: number | null;
+    /** The usable endpoints' load figures (connections, capacity, utilisation, bandwidth, RTT). */
+    load: DatacenterLoad;
   }>;
+  /** Shed load in effect for the chosen datacenter, if any. */
+  shed: { from: string; to: string; share: number } | null;
   chosen: string | null;
   outcome: string | null;
   steps: readonly string[];
@@ -150,6 +155,7 @@ export function explainQuery(
     region: null,
     policy: null,
     candidates: [],
+    shed: null,
     chosen: null,
     outcome: null,
     steps: [],
@@ -197,16 +203,7 @@ export function explainQuery(
             : 'location unknown: default order',
         };
       }
-      const d: Decision = decide({
-        name: lb.name,
-        family,
-        cls,
-        subnet: client.bytes,
-        health,
-        checks: zone.zone.policy.checks,
-        rng,
-        now: Date.now(),
-      });
+      const d: Decision = lb.decision(classId, family, client.family, client.bytes, health, rng);
       out.loadBalanced = true;
       out.policy = lb.name.policy;
       out.candidates = d.candidates.map((c) => ({
@@ -219,7 +216,9 @@ export function explainQuery(
         })),
         usable: c.usable,
         figure: c.figure,
+        load: c.load,
       }));
+      out.shed = d.shed && { from: d.shed.from, to: d.shed.to, share: d.shed.fraction };
       out.chosen = d.chosen;
       out.outcome = d.outcome;
       out.steps = d.steps;
@@ -263,6 +262,8 @@ export function formatExplanation(e: Explanation): string {
       lines.push(
         `  ${i + 1}. ${c.datacenter.padEnd(12)} ${c.usable}/${c.endpoints.length} usable${c.figure !== null ? `, figure ${c.figure}` : ''}${eps ? ': ' + eps : ''}`,
       );
+      const load = loadLine(c.load);
+      if (load) lines.push(`     load: ${load}`);
     });
     lines.push('decision:');
     for (const s of e.steps) lines.push(`  - ${s}`);
@@ -275,6 +276,22 @@ export function formatExplanation(e: Explanation): string {
   col('ttl', e.ttl === null ? '-' : String(e.ttl));
   col('ecs scope', e.scope === null ? '- (no ECS in the query)' : `/${e.scope}`);
   return lines.join('\n') + '\n';
+}
+
+/** A datacenter's figures for people: "120 connections of 500 (24%), 1.2 MB/s, RTT 3.1 ms". */
+function loadLine(l: DatacenterLoad): string {
+  const parts: string[] = [];
+  if (l.connections !== null)
+    parts.push(
+      `${round1(l.connections)} connections${l.capacity !== null ? ` of ${l.capacity}` : ''}${l.utilisation !== null ? ` (${round1(l.utilisation * 100)}%)` : ''}`,
+    );
+  if (l.bandwidthBps !== null) parts.push(`${round1(l.bandwidthBps / 1e6)} MB/s`);
+  if (l.rttMs !== null) parts.push(`RTT ${round1(l.rttMs)} ms`);
+  return parts.join(', ');
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
 }
 
 export function runExplain(argv: string[]): number {

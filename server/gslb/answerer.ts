@@ -5,14 +5,23 @@ import type { HealthView } from '../../health/view.js';
 import { nameToText, type DnsName } from '../../zones/name.js';
 import { parseIp } from '../../zones/address.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { Check, LbName } from '../../zones/policy-types.js';
+import type { LbName, PolicyConfig } from '../../zones/policy-types.js';
 import { QTYPE, type AnswerRecord, type Sections } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
 import { encodeSections, type EncodedReply } from '../encode.js';
 import { ParsedQuery } from '../query.js';
 import type { Classifier, ClientClass } from './classify.js';
-import { HASH_PREFIX, decide, type Decision, type Outcome } from './decide.js';
-import { candidateOrder, endpointStates, rendezvousScore, rotationSchedule, weightedPick } from './select.js';
+import { HASH_PREFIX, decide, type DecideInput, type Decision, type Outcome } from './decide.js';
+import {
+  candidateOrder,
+  datacenterLoad,
+  endpointStates,
+  fnv1a,
+  rendezvousScore,
+  rotationSchedule,
+  weightedPick,
+} from './select.js';
+import { NOT_SHEDDING, isShed, nextShedStep, stepShed, type ShedState } from './shed.js';
 
 export interface LbReply {
   readonly replies: readonly EncodedReply[];
@@ -24,6 +33,15 @@ export interface LbReply {
   readonly key: string;
   /** A shortened TTL ends at this time (ms): the reply must be rebuilt then; 0 when it never expires. */
   readonly expires: number;
+  /** Whether the reply depends on the client's /24 (/56): shed load splits a class by subnet. */
+  readonly bySubnet: boolean;
+  /** Shed load: clients whose subnet hashes below `share` get these replies instead. */
+  readonly spill: { readonly share: number; readonly reply: LbReply } | null;
+}
+
+/** A client subnet's place in [0, 1) for shed load: /24 or /56, salted with the name so names differ. */
+function subnetHash(subnet: Uint8Array, clientFamily: 4 | 6, salt: string): number {
+  return fnv1a(subnet, HASH_PREFIX[clientFamily] >> 3, salt) / 4294967296;
 }
 
 /** Records for a decision: owner null points at the question (exact-name answers). */
@@ -44,6 +62,13 @@ export class LbAnswerer {
   private byDc: Map<string, LbReply> | null = null;
   private healthy: ({ dcs: string[]; weights: number[] } | undefined)[] = [];
   private rr = 0;
+  /** Load-aware policies: the datacenter last chosen per (class, family) slot, kept within the margin. */
+  private previous: (string | null)[] = [];
+  /** Shed load: each datacenter's share given away, and when the shares may step next. */
+  private shed = new Map<string, ShedState>();
+  private shares = new Map<string, number>();
+  private shedEpoch = -1;
+  private shedNext = Infinity;
   /** True when different client classes can get different answers. */
   readonly variesByClient: boolean;
 
@@ -51,7 +76,7 @@ export class LbAnswerer {
     readonly name: LbName,
     private readonly zone: Zone,
     readonly classifier: Classifier | null,
-    private readonly checks: ReadonlyMap<string, Check>,
+    private readonly policy: Pick<PolicyConfig, 'checks' | 'loads' | 'datacenters'>,
     private readonly log: Logger = silentLogger,
   ) {
     const orders = new Set((classifier?.classes ?? [null]).map((c) => candidateOrder(name, c).order.join(',')));
@@ -103,14 +128,19 @@ export class LbAnswerer {
         { name: nameToText(this.name.owner.wire), family: d.family, fallback: d.fallback, candidates: d.order },
         'every candidate is down: answering with the fallback',
       );
-    return {
+    const reply: LbReply = {
       replies,
       outcome: d.outcome,
       datacenter: d.chosen,
       byClass: this.variesByClient && d.outcome !== 'nodata',
       key: `${d.chosen ?? '-'}|${d.outcome}`,
       expires: d.ttlUntil ?? 0,
+      bySubnet: d.shed !== null,
+      spill: null,
     };
+    if (!d.shed) return reply;
+    const moved = this.encode({ ...d, chosen: d.shed.to, endpoints: d.shed.endpoints, shed: null });
+    return { ...reply, spill: { share: d.shed.fraction, reply: { ...moved, bySubnet: true } } };
   }
 
   /** Decisions served since start, by "datacenter|outcome" (primary, failover, fallback, nodata, servfail). */
@@ -127,6 +157,57 @@ export class LbAnswerer {
       this.byDc = null;
       this.healthy = [];
     }
+    if (this.name.shed) this.stepShed(health);
+  }
+
+  /**
+   * Steps every datacenter's shed share when figures changed (a new epoch) or a step falls due; a
+   * changed share drops the cached replies. Shares are per name: its own endpoints' utilisation.
+   */
+  private stepShed(health: HealthView): void {
+    const cfg = this.name.shed!;
+    const now = Date.now();
+    if (health.epoch === this.shedEpoch && now < this.shedNext) return;
+    this.shedEpoch = health.epoch;
+    this.shedNext = Infinity;
+    let changed = false;
+    for (const p of this.name.pools) {
+      const usable = endpointStates(this.name, p.datacenter, 0, health, this.policy.checks, this.policy.loads).filter(
+        (s) => s.usable,
+      );
+      const u = datacenterLoad(usable).utilisation;
+      const prev = this.shed.get(p.datacenter) ?? NOT_SHEDDING;
+      const next = stepShed(prev, u, cfg, now);
+      if (next !== prev) {
+        changed = true;
+        this.shed.set(p.datacenter, next);
+        if (next.share > 0) this.shares.set(p.datacenter, next.share);
+        else this.shares.delete(p.datacenter);
+        this.log.info(
+          { name: nameToText(this.name.owner.wire), datacenter: p.datacenter, utilisation: u, share: next.share },
+          next.share > prev.share ? 'shedding load' : 'taking load back',
+        );
+      }
+      const due = nextShedStep(next, u, cfg);
+      if (due !== null && due < this.shedNext) this.shedNext = due;
+    }
+    if (changed) this.byClass = [];
+  }
+
+  /** Shed load shares now, by datacenter (for explain and metrics). */
+  shedShares(): ReadonlyMap<string, number> {
+    return this.shares;
+  }
+
+  /** What decide() needs beyond the query: the policy's maps and this answerer's state. */
+  private inputs(slot: number): Pick<DecideInput, 'checks' | 'loads' | 'datacenters' | 'previous' | 'shedShares'> {
+    return {
+      checks: this.policy.checks,
+      loads: this.policy.loads,
+      datacenters: this.policy.datacenters,
+      previous: this.previous[slot] ?? null,
+      shedShares: this.shares,
+    };
   }
 
   /**
@@ -147,21 +228,58 @@ export class LbAnswerer {
     const slot = classId * 2 + (family === 6 ? 1 : 0);
     let r = this.byClass[slot];
     if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
-      r = this.encode(
-        decide({
-          name: this.name,
-          family,
-          cls: this.classOf(classId),
-          subnet,
-          health,
-          checks: this.checks,
-          rng,
-          now: Date.now(),
-        }),
-      );
+      const d = decide({
+        name: this.name,
+        family,
+        cls: this.classOf(classId),
+        subnet,
+        health,
+        rng,
+        now: Date.now(),
+        ...this.inputs(slot),
+      });
+      this.previous[slot] = d.chosen;
+      r = this.encode(d);
       this.byClass[slot] = r;
     }
+    if (r.spill && isShed(subnetHash(subnet, clientFamily, this.name.owner.key), r.spill.share)) return r.spill.reply;
     return r;
+  }
+
+  /**
+   * The decision for one client, as reply() makes it, shed load applied to its subnet: for answers
+   * that are encoded per query (a CNAME chain ending here) and for explain against live state.
+   */
+  decision(
+    classId: number,
+    family: 4 | 6,
+    clientFamily: 4 | 6,
+    subnet: Uint8Array,
+    health: HealthView,
+    rng: () => number,
+  ): Decision {
+    this.sync(health);
+    const slot = classId * 2 + (family === 6 ? 1 : 0);
+    const d = decide({
+      name: this.name,
+      family,
+      cls: this.classOf(classId),
+      subnet,
+      health,
+      rng,
+      now: Date.now(),
+      ...this.inputs(slot),
+    });
+    if (!d.shed || !isShed(subnetHash(subnet, clientFamily, this.name.owner.key), d.shed.fraction)) return d;
+    return {
+      ...d,
+      chosen: d.shed.to,
+      endpoints: d.shed.endpoints,
+      steps: [
+        ...d.steps,
+        `this client's subnet is among the ${Math.round(d.shed.fraction * 100)}% moved: ${d.shed.to}`,
+      ],
+    };
   }
 
   /** Datacenters with usable endpoints of a family and their weights, computed once per health epoch. */
@@ -172,7 +290,7 @@ export class LbAnswerer {
       const weights: number[] = [];
       for (const p of this.name.pools) {
         let w = 0;
-        for (const s of endpointStates(this.name, p.datacenter, family, health, this.checks))
+        for (const s of endpointStates(this.name, p.datacenter, family, health, this.policy.checks, this.policy.loads))
           if (s.usable) w += s.endpoint.weight;
         if (w > 0) {
           dcs.push(p.datacenter);
@@ -223,13 +341,13 @@ export class LbAnswerer {
         cls: null,
         subnet,
         health,
-        checks: this.checks,
         rng,
         now: Date.now(),
+        ...this.inputs(0),
       });
       if (dc === '' || d.chosen === dc) r = this.encode(d);
       else {
-        const endpoints = endpointStates(this.name, dc, family, health, this.checks)
+        const endpoints = endpointStates(this.name, dc, family, health, this.policy.checks, this.policy.loads)
           .filter((s) => s.usable)
           .map((s) => s.endpoint);
         r = this.encode({ ...d, chosen: dc, endpoints, outcome: 'primary' });

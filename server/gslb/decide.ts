@@ -2,9 +2,27 @@
 // datacenter order, health filters it, the policy picks, fallback covers "all down". `gslb explain`
 // prints the steps; the hot path caches results of the same function per (class, family, health epoch).
 import type { HealthView } from '../../health/view.js';
-import type { Check, Endpoint, Fallback, LbName, PolicyName } from '../../zones/policy-types.js';
+import {
+  LOAD_POLICIES,
+  type Check,
+  type Datacenter,
+  type Endpoint,
+  type Fallback,
+  type LbName,
+  type LoadSource,
+  type PolicyName,
+} from '../../zones/policy-types.js';
 import type { ClientClass } from './classify.js';
-import { candidateOrder, endpointStates, rendezvousScore, weightedPick, type EndpointState } from './select.js';
+import { greatCircleKm } from './distance.js';
+import {
+  candidateOrder,
+  datacenterLoad,
+  endpointStates,
+  rendezvousScore,
+  weightedPick,
+  type DatacenterLoad,
+  type EndpointState,
+} from './select.js';
 
 export type Outcome = 'primary' | 'failover' | 'fallback' | 'nodata' | 'servfail';
 
@@ -14,6 +32,16 @@ export interface CandidateReport {
   readonly usable: number;
   /** Load figure that ranked it, for load-aware policies. */
   readonly figure: number | null;
+  /** Its usable endpoints' load figures, when the name has a load source or a check. */
+  readonly load: DatacenterLoad;
+}
+
+/** Shed load in effect: clients of `from` whose subnet hashes below `fraction` get `to` instead. */
+export interface Shed {
+  readonly from: string;
+  readonly to: string;
+  readonly fraction: number;
+  readonly endpoints: readonly Endpoint[];
 }
 
 export interface Decision {
@@ -32,6 +60,7 @@ export interface Decision {
   readonly ttl: number;
   /** Until when (ms) a shortened TTL applies because of a recent change; null when it does not expire by time. */
   readonly ttlUntil: number | null;
+  readonly shed: Shed | null;
 }
 
 export interface DecideInput {
@@ -45,9 +74,15 @@ export interface DecideInput {
   readonly rng: () => number;
   /** Current time (ms), for the health-aware TTL. */
   readonly now: number;
+  /** The name's load source lives here (load figures and passive health). */
+  readonly loads?: ReadonlyMap<string, LoadSource>;
+  /** Datacenter locations, for a distance tier. */
+  readonly datacenters?: ReadonlyMap<string, Datacenter>;
+  /** Load-aware policies: the datacenter chosen last time for this client class, kept within the margin. */
+  readonly previous?: string | null;
+  /** Shed load: the share each datacenter gives away now (the server's shed controller). */
+  readonly shedShares?: ReadonlyMap<string, number>;
 }
-
-const LOAD_POLICIES = new Set<PolicyName>(['least-loaded', 'least-bandwidth', 'lowest-latency', 'least-response-time']);
 
 /** Bytes of the client address the hashed policy keys on: /24 for IPv4, /56 for IPv6. */
 export const HASH_PREFIX = { 4: 24, 6: 56 } as const;
@@ -90,23 +125,27 @@ export function loadFigure(policy: PolicyName, usable: readonly EndpointState[])
 }
 
 export function decide(input: DecideInput): Decision {
-  return withTtl(input, decideChoice(input));
+  const d = decideChoice(input);
+  return withTtl(input, { ...d, shed: shedFor(input, d) });
 }
 
-function decideChoice(input: DecideInput): Omit<Decision, 'ttl' | 'ttlUntil'> {
+type Choice = Omit<Decision, 'ttl' | 'ttlUntil' | 'shed'>;
+
+function decideChoice(input: DecideInput): Choice {
   const { name, family, cls, health, checks } = input;
   const steps: string[] = [];
   const { order, why } = candidateOrder(name, cls);
   const policy = name.policy;
   steps.push(`candidates (${why}): ${order.join(', ')}`);
   const candidates: CandidateReport[] = order.map((dc) => {
-    const endpoints = endpointStates(name, dc, family, health, checks);
+    const endpoints = endpointStates(name, dc, family, health, checks, input.loads);
     const usable = endpoints.filter((e) => e.usable);
     return {
       datacenter: dc,
       endpoints,
       usable: usable.length,
       figure: LOAD_POLICIES.has(policy) ? loadFigure(policy, usable) : null,
+      load: datacenterLoad(usable),
     };
   });
   const withFamily = candidates.filter((c) => c.endpoints.length > 0);
@@ -152,31 +191,108 @@ function decideChoice(input: DecideInput): Omit<Decision, 'ttl' | 'ttlUntil'> {
       break;
     }
     default: {
-      chosen = healthy[0]!;
-      if (LOAD_POLICIES.has(policy)) {
-        const ranked = healthy.filter((c) => c.figure !== null);
-        if (ranked.length > 0) {
-          chosen = ranked.reduce((a, b) => (b.figure! < a.figure! ? b : a));
-          steps.push(
-            `${policy}: ${ranked.map((c) => `${c.datacenter}=${round(c.figure!)}`).join(', ')}: ${chosen.datacenter} is lowest`,
-          );
-        } else steps.push(`${policy}: no fresh load figures; first healthy datacenter in order`);
-      } else steps.push(`first datacenter in order with a usable endpoint: ${chosen.datacenter}`);
+      chosen = LOAD_POLICIES.has(policy) ? leastOf(input, healthy, steps) : healthy[0]!;
+      if (!LOAD_POLICIES.has(policy))
+        steps.push(`first datacenter in order with a usable endpoint: ${chosen.datacenter}`);
     }
   }
-  const isFirst = chosen === withFamily[0];
   const endpoints = chosen.endpoints.filter((e) => e.usable).map((e) => e.endpoint);
-  const outcome: Outcome = isFirst || policy === 'weighted' || policy === 'hashed' ? 'primary' : 'failover';
+  // A failover is serving elsewhere because the client's first datacenter is down, whatever the policy.
+  const firstDown = withFamily[0]!.usable === 0;
+  const outcome: Outcome = !firstDown || policy === 'weighted' || policy === 'hashed' ? 'primary' : 'failover';
   if (outcome === 'failover') steps.push(`failover: ${withFamily[0]!.datacenter} is down, ${chosen.datacenter} serves`);
   return { ...base, chosen: chosen.datacenter, endpoints, outcome, fallback: null, steps };
 }
 
+/** The healthy datacenters that compete for this client under the name's tier. */
+function tierOf(input: DecideInput, healthy: readonly CandidateReport[], steps: string[]): CandidateReport[] {
+  const tier = input.name.tier;
+  if (tier.kind === 'all') return [...healthy];
+  if (tier.kind === 'first') {
+    const out = healthy.slice(0, tier.n);
+    steps.push(`tier: the first ${tier.n} healthy datacenters in order: ${out.map((c) => c.datacenter).join(', ')}`);
+    return out;
+  }
+  const anchor = input.datacenters?.get(healthy[0]!.datacenter)?.location;
+  if (!anchor) return [...healthy];
+  const out = healthy.filter((c) => {
+    const at = input.datacenters?.get(c.datacenter)?.location;
+    return at ? greatCircleKm(anchor, at) <= tier.km : false;
+  });
+  steps.push(
+    `tier: healthy datacenters within ${tier.km} km of ${healthy[0]!.datacenter}: ${out.map((c) => c.datacenter).join(', ')}`,
+  );
+  return out;
+}
+
+/**
+ * Load-aware pick: the lowest figure in the tier, except that the previous choice is kept until another
+ * is lower by more than the margin (answers cached by resolvers would otherwise herd back and forth).
+ * Without fresh figures the plain order decides.
+ */
+function leastOf(input: DecideInput, healthy: readonly CandidateReport[], steps: string[]): CandidateReport {
+  const { name } = input;
+  const ranked = tierOf(input, healthy, steps).filter((c) => c.figure !== null);
+  if (ranked.length === 0) {
+    steps.push(`${name.policy}: no fresh figures; first healthy datacenter in order: ${healthy[0]!.datacenter}`);
+    return healthy[0]!;
+  }
+  const best = ranked.reduce((a, b) => (b.figure! < a.figure! ? b : a));
+  const figures = ranked.map((c) => `${c.datacenter}=${round(c.figure!)}`).join(', ');
+  const prev = ranked.find((c) => c.datacenter === input.previous);
+  if (prev && prev !== best && best.figure! >= prev.figure! * (1 - name.margin)) {
+    steps.push(
+      `${name.policy} (${FIGURE_UNITS[name.policy]}): ${figures}: ${best.datacenter} is lowest, but not by more than the ${round(name.margin * 100)}% margin: ${prev.datacenter} keeps serving`,
+    );
+    return prev;
+  }
+  steps.push(`${name.policy} (${FIGURE_UNITS[name.policy]}): ${figures}: ${best.datacenter} is lowest`);
+  return best;
+}
+
+const FIGURE_UNITS: Partial<Record<PolicyName, string>> = {
+  'least-loaded': 'connections per unit of weight',
+  'least-bandwidth': 'bytes/s per unit of weight',
+  'lowest-latency': 'probe RTT ms',
+  'least-response-time': 'RTT ms x (connections per weight + 1)',
+};
+
+/**
+ * Shed load: the chosen datacenter's share to give away (from the server's controller) goes to the next
+ * healthy datacenter in the client's order that is itself below the high watermark.
+ */
+function shedFor(input: DecideInput, d: Choice): Shed | null {
+  const cfg = input.name.shed;
+  if (!cfg || d.chosen === null || d.outcome === 'fallback') return null;
+  const fraction = input.shedShares?.get(d.chosen) ?? 0;
+  if (fraction <= 0) return null;
+  const steps = d.steps as string[];
+  const to = d.candidates.find(
+    (c) => c.datacenter !== d.chosen && c.usable > 0 && (c.load.utilisation === null || c.load.utilisation < cfg.high),
+  );
+  if (!to) {
+    steps.push(
+      `shed load: ${d.chosen} sheds ${round(fraction * 100)}%, but no other healthy datacenter is below ${round(cfg.high * 100)}%: nobody moves`,
+    );
+    return null;
+  }
+  steps.push(
+    `shed load: ${d.chosen} is giving ${round(fraction * 100)}% of its clients (by subnet hash) to ${to.datacenter}`,
+  );
+  return {
+    from: d.chosen,
+    to: to.datacenter,
+    fraction,
+    endpoints: to.endpoints.filter((e) => e.usable).map((e) => e.endpoint),
+  };
+}
+
 function fallback(
   input: DecideInput,
-  base: Omit<Decision, 'chosen' | 'endpoints' | 'outcome' | 'fallback' | 'steps' | 'ttl' | 'ttlUntil'>,
+  base: Omit<Choice, 'chosen' | 'endpoints' | 'outcome' | 'fallback' | 'steps'>,
   withFamily: CandidateReport[],
   steps: string[],
-): Omit<Decision, 'ttl' | 'ttlUntil'> {
+): Choice {
   const mode = input.name.fallback;
   const first = withFamily[0]!;
   steps.push(`every candidate is down: fallback '${mode}'`);

@@ -1,8 +1,8 @@
 // Selection building blocks shared by the decision (explain) and the hot path: healthy endpoints,
 // candidate order per client class, weighted and rendezvous picks, smooth weighted rotation.
 import type { HealthView, TargetHealth } from '../../health/view.js';
-import { NO_CHECK, targetKey } from '../../health/view.js';
-import type { Check, Endpoint, LbName } from '../../zones/policy-types.js';
+import { NO_CHECK, loadKey, targetKey } from '../../health/view.js';
+import type { Check, Endpoint, LbName, LoadSource } from '../../zones/policy-types.js';
 import type { ClientClass } from './classify.js';
 
 export interface EndpointState {
@@ -12,25 +12,76 @@ export interface EndpointState {
   readonly usable: boolean;
 }
 
-/** Endpoints of one family in a datacenter, with their health. */
+/**
+ * An endpoint's health from its check and its load source together: up only when both say so (passive
+ * health can take it down), round-trip time from the check, load figures from the load source.
+ */
+function merged(check: TargetHealth, load: TargetHealth): TargetHealth {
+  return {
+    up: check.up && load.up,
+    rttMs: check.rttMs,
+    connections: load.connections,
+    capacity: load.capacity,
+    bandwidthBps: load.bandwidthBps,
+    errorRate: load.errorRate,
+    reason: !load.up ? load.reason : check.reason,
+    since: Math.max(check.since, load.since),
+  };
+}
+
+/** Endpoints of one family (or both, family 0) in a datacenter, with their health. */
 export function endpointStates(
   name: LbName,
   dc: string,
-  family: 4 | 6,
+  family: 4 | 6 | 0,
   health: HealthView,
   checks: ReadonlyMap<string, Check>,
+  loads?: ReadonlyMap<string, LoadSource>,
 ): EndpointState[] {
   const pool = name.pools.find((p) => p.datacenter === dc);
   if (!pool) return [];
   const check = name.check ? checks.get(name.check) : undefined;
+  const load = name.load ? loads?.get(name.load) : undefined;
   const out: EndpointState[] = [];
   for (const ep of pool.endpoints) {
-    if (ep.family !== family) continue;
-    const h = check ? health.target(targetKey(check, ep)) : NO_CHECK;
+    if (family !== 0 && ep.family !== family) continue;
+    let h = check ? health.target(targetKey(check, ep)) : NO_CHECK;
+    if (load) h = merged(h, health.target(loadKey(load, ep)));
     const drained = health.isDrained(dc, ep.address);
     out.push({ endpoint: ep, health: h, drained, usable: h.up && !drained && ep.weight > 0 });
   }
   return out;
+}
+
+/** A datacenter's load: its usable endpoints' figures summed (RTT: the lowest). */
+export interface DatacenterLoad {
+  readonly connections: number | null;
+  readonly capacity: number | null;
+  /** connections / capacity, over the endpoints that give both. */
+  readonly utilisation: number | null;
+  readonly bandwidthBps: number | null;
+  readonly rttMs: number | null;
+}
+
+export function datacenterLoad(usable: readonly EndpointState[]): DatacenterLoad {
+  let connections: number | null = null;
+  let bandwidth: number | null = null;
+  let rtt: number | null = null;
+  let capacity: number | null = null;
+  let used = 0;
+  let cap = 0;
+  for (const s of usable) {
+    const h = s.health;
+    if (h.connections !== null) connections = (connections ?? 0) + h.connections;
+    if (h.bandwidthBps !== null) bandwidth = (bandwidth ?? 0) + h.bandwidthBps;
+    if (h.rttMs !== null) rtt = rtt === null ? h.rttMs : Math.min(rtt, h.rttMs);
+    if (h.capacity !== null) capacity = (capacity ?? 0) + h.capacity;
+    if (h.connections !== null && h.capacity !== null && h.capacity > 0) {
+      used += h.connections;
+      cap += h.capacity;
+    }
+  }
+  return { connections, capacity, utilisation: cap > 0 ? used / cap : null, bandwidthBps: bandwidth, rttMs: rtt };
 }
 
 /**
