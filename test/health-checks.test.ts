@@ -1,17 +1,15 @@
 // Active checks against real loopback servers: TCP, HTTP(S) status/body/Host/SNI/TLS/redirects, DNS, timeouts.
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import dnsPacket from 'dns-packet';
 import { runProbe } from '../health/checks/index.js';
 import type { CheckSpec } from '../health/probe-types.js';
+import { selfSignedCertificate } from './helpers/tls.js';
 
 const HOST = '127.0.0.1';
 
@@ -279,37 +277,14 @@ describe('health checks: https', function () {
   const seen: Seen[] = [];
   let server: https.Server | null = null;
   let port = 0;
-  let dir = '';
 
   before(function () {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'gslb-tls-'));
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-subj',
-          '/CN=localhost',
-          '-days',
-          '1',
-          '-keyout',
-          key,
-          '-out',
-          cert,
-        ],
-        { stdio: 'ignore' },
-      );
-    } catch (err) {
-      console.log(`      (skipping https checks: openssl could not make a certificate: ${String(err)})`);
-      this.skip();
+    const tls = selfSignedCertificate();
+    if (typeof tls === 'string') {
+      console.log(`      (skipping https checks: ${tls})`);
+      return this.skip();
     }
-    server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, handler(seen));
+    server = https.createServer(tls, handler(seen));
   });
   before(async function () {
     if (!server) return this.skip();
@@ -318,7 +293,6 @@ describe('health checks: https', function () {
   });
   after(async () => {
     if (server?.listening) await close(server);
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => (seen.length = 0));
 

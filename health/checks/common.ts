@@ -9,6 +9,7 @@ export type Defer = (cleanup: () => void) => void;
 /**
  * Runs one probe: `run` opens sockets and calls finish exactly when it knows the answer. The timer and
  * an abort both finish it too; every deferred cleanup then runs, so nothing outlives the attempt.
+ * Only the timeout is read from the spec, so other bounded requests (load reads) use it too.
  */
 export function attempt(
   spec: { readonly timeoutMs: number },
