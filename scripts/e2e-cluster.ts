@@ -29,13 +29,15 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class HttpBackend {
   private server: http.Server | null = null;
   private sockets = new Set<net.Socket>();
+  /** The status every request gets (a test turns it to 500 to make errors). */
+  status = 200;
   constructor(
     public port = 0,
     readonly host = '127.0.0.1',
   ) {}
   async start(): Promise<this> {
     const server = http.createServer((_req, res) => {
-      res.writeHead(200, { connection: 'close' });
+      res.writeHead(this.status, { connection: 'close' });
       res.end('ok');
     });
     server.on('connection', (s) => {
@@ -96,6 +98,10 @@ export interface ClusterOptions {
   readonly agents: readonly string[];
   readonly intervalMs: number;
   readonly redisUrl?: string;
+  /** The zone's policy file, instead of one www name (failover over a backend per datacenter). */
+  readonly policyYaml?: string;
+  /** Extra `gslb serve` arguments (e.g. --admin). */
+  readonly serveArgs?: readonly string[];
 }
 
 export class Cluster {
@@ -156,17 +162,7 @@ export class Cluster {
       join(zone, 'records.zone'),
       '$ORIGIN e2e.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.53\n',
     );
-    const pools: string[] = [];
-    for (const dc of this.opts.datacenters) {
-      const b = new HttpBackend(await freePort());
-      await b.start();
-      this.backends.set(dc, b);
-      pools.push(`      ${dc}: [{ address: ${this.addressOf(dc)}, probe: "127.0.0.1:${b.port}" }]`);
-    }
-    writeFileSync(
-      join(zone, 'policy.yaml'),
-      `datacenters:\n${this.opts.datacenters.map((d) => `  ${d}: {}`).join('\n')}\nchecks:\n  web: { type: http, path: /, interval: ${this.opts.intervalMs}ms, timeout: ${Math.round(this.opts.intervalMs / 2)}ms, jitter: ${Math.round(this.opts.intervalMs / 10)}ms, rise: 1, fall: 1 }\nnames:\n  www:\n    policy: failover\n    check: web\n    ttl: 30\n    pools:\n${pools.join('\n')}\n`,
-    );
+    writeFileSync(join(zone, 'policy.yaml'), this.opts.policyYaml ?? (await this.failoverPolicy()));
     for (let i = 0; i < this.opts.nodes; i++) {
       const port = await freePort();
       const p = spawn(
@@ -190,6 +186,7 @@ export class Cluster {
           '20s',
           '--log-level',
           'warn',
+          ...(this.opts.serveArgs ?? []),
         ],
         { stdio: ['ignore', 'pipe', 'ignore'] },
       );
@@ -205,6 +202,18 @@ export class Cluster {
       this.nodePorts.push(port);
     }
     for (const dc of this.opts.agents) this.startAgent(dc);
+  }
+
+  /** One www name, failover over a live HTTP backend per datacenter (started here). */
+  private async failoverPolicy(): Promise<string> {
+    const pools: string[] = [];
+    for (const dc of this.opts.datacenters) {
+      const b = new HttpBackend(await freePort());
+      await b.start();
+      this.backends.set(dc, b);
+      pools.push(`      ${dc}: [{ address: ${this.addressOf(dc)}, probe: "127.0.0.1:${b.port}" }]`);
+    }
+    return `datacenters:\n${this.opts.datacenters.map((d) => `  ${d}: {}`).join('\n')}\nchecks:\n  web: { type: http, path: /, interval: ${this.opts.intervalMs}ms, timeout: ${Math.round(this.opts.intervalMs / 2)}ms, jitter: ${Math.round(this.opts.intervalMs / 10)}ms, rise: 1, fall: 1 }\nnames:\n  www:\n    policy: failover\n    check: web\n    ttl: 30\n    pools:\n${pools.join('\n')}\n`;
   }
 
   startAgent(dc: string, id = `agent-${dc}`): void {
@@ -230,22 +239,22 @@ export class Cluster {
     this.procs.push(p);
   }
 
-  /** Resolves when every node answers www with `address` (first record); returns the ms waited. */
-  async waitAll(address: string, timeoutMs: number, pollMs = 10): Promise<number> {
+  /** Resolves when every node answers NAME (default www) with `address` (first record); returns the ms waited. */
+  async waitAll(address: string, timeoutMs: number, pollMs = 10, name = 'www.e2e.test'): Promise<number> {
     const t0 = performance.now();
     const done = new Set<number>();
     while (performance.now() - t0 < timeoutMs) {
       await Promise.all(
         this.nodePorts.map(async (port) => {
           if (done.has(port)) return;
-          const a = await queryA(port, 'www.e2e.test', 200);
+          const a = await queryA(port, name, 200);
           if (a && a[0] === address) done.add(port);
         }),
       );
       if (done.size === this.nodePorts.length) return performance.now() - t0;
       await sleep(pollMs);
     }
-    throw new Error(`not every node answered ${address} within ${timeoutMs} ms`);
+    throw new Error(`not every node answered ${name} with ${address} within ${timeoutMs} ms`);
   }
 
   async stop(): Promise<void> {

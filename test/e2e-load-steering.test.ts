@@ -1,0 +1,199 @@
+// End to end with real processes: Redis, a `gslb serve --redis` node, a `gslb agent`, a real HAProxy
+// per datacenter in front of a test backend, and a Prometheus-text endpoint served by the test. The
+// agent reads the load balancers' stats; connections the test holds open load one datacenter and the
+// answers move to the other; 5xx responses through HAProxy take a datacenter down by passive health.
+import { expect } from 'chai';
+import http from 'node:http';
+import net from 'node:net';
+import { Cluster, HttpBackend, freePort, queryA, sleep } from '../scripts/e2e-cluster.js';
+import { Haproxy, haproxyBinary } from './helpers/haproxy.js';
+import { hasRedisServerBinary } from './helpers/redis.js';
+
+function needs(what: string, ok: boolean, ctx: Mocha.Context): void {
+  if (ok) return;
+  if (process.env['CI'] === 'true') throw new Error(`${what} is needed (CI=true)`);
+  console.warn(`    skipped: ${what} is not installed`);
+  ctx.skip();
+}
+
+/** Opens n connections to a frontend and sends half a request, so HAProxy counts n sessions. */
+async function holdSessions(port: number, n: number): Promise<net.Socket[]> {
+  const out: net.Socket[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise<void>((r, j) => s.once('connect', () => r()).once('error', j));
+    s.write('GET / HTTP/1.1\r\nHost: held\r\n');
+    s.on('error', () => {});
+    out.push(s);
+  }
+  return out;
+}
+
+/** n requests through a frontend (each its own connection); resolves with their status codes. */
+function requests(port: number, n: number): Promise<number[]> {
+  return Promise.all(
+    [...Array(n)].map(
+      () =>
+        new Promise<number>((resolve) => {
+          const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', () => resolve(0));
+        }),
+    ),
+  );
+}
+
+describe('end to end: load-aware steering from HAProxy stats and a Prometheus endpoint', function () {
+  this.timeout(90_000);
+  let cluster: Cluster;
+  const backends: HttpBackend[] = [];
+  const lbs: Haproxy[] = [];
+  let prom: http.Server;
+  const promSessions = { dc1: 0, dc2: 0 };
+  let adminPort = 0;
+
+  before(async function () {
+    needs('redis-server', hasRedisServerBinary(), this);
+    const bin = haproxyBinary();
+    needs("haproxy (Debian's haproxy package)", bin !== null, this);
+    for (let i = 0; i < 2; i++) {
+      const b = await new HttpBackend(await freePort()).start();
+      backends.push(b);
+      lbs.push(await new Haproxy(bin!, b.port).start());
+    }
+    prom = http.createServer((req, res) => {
+      const dc = req.url === '/dc1' ? 'dc1' : 'dc2';
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(
+        `# HELP app_sessions Sessions by state.\n# TYPE app_sessions gauge\napp_sessions{state="active"} ${promSessions[dc]}\napp_sessions{state="idle"} 999\n`,
+      );
+    });
+    await new Promise<void>((r) => prom.listen(0, '127.0.0.1', () => r()));
+    const promPort = (prom.address() as net.AddressInfo).port;
+    adminPort = await freePort();
+    const ep = (i: number, extra: string) =>
+      `{ address: 192.0.2.${i + 1}, probe: "127.0.0.1:${lbs[i]!.frontendPort}", load_url: "${extra}" }`;
+    const policyYaml = `datacenters:
+  dc1: {}
+  dc2: {}
+checks:
+  web: { type: http, path: /, interval: 300ms, timeout: 250ms, rise: 1, fall: 1 }
+loads:
+  lb: { type: haproxy, proxy: www, interval: 300ms, timeout: 250ms, smoothing: 0 }
+  lb-passive:
+    type: haproxy
+    proxy: www
+    interval: 300ms
+    timeout: 250ms
+    passive: { max_error_rate: 20%, min_requests: 5, rise: 1, fall: 1 }
+  app: { type: prometheus, interval: 300ms, timeout: 250ms, smoothing: 0, figures: { connections: 'app_sessions{state="active"}' } }
+names:
+  www:
+    policy: least-loaded
+    check: web
+    load: lb
+    ttl: 5
+    pools:
+      dc1: [${ep(0, lbs[0]!.statsUrl)}]
+      dc2: [${ep(1, lbs[1]!.statsUrl)}]
+  api:
+    policy: failover
+    load: lb-passive
+    pools:
+      dc1: [${ep(0, lbs[0]!.statsUrl)}]
+      dc2: [${ep(1, lbs[1]!.statsUrl)}]
+  app:
+    policy: least-loaded
+    load: app
+    pools:
+      dc1: [{ address: 192.0.2.1, load_url: "http://127.0.0.1:${promPort}/dc1" }]
+      dc2: [{ address: 192.0.2.2, load_url: "http://127.0.0.1:${promPort}/dc2" }]
+`;
+    cluster = new Cluster({
+      gslb: 'bin/gslb',
+      datacenters: ['dc1', 'dc2'],
+      nodes: 1,
+      agents: ['dc1'],
+      intervalMs: 300,
+      policyYaml,
+      serveArgs: ['--admin', `127.0.0.1:${adminPort}`],
+    });
+    await cluster.start();
+    await cluster.waitAll('192.0.2.1', 15_000);
+  });
+  after(async () => {
+    await cluster?.stop();
+    for (const lb of lbs) await lb.stop();
+    for (const b of backends) await b.kill();
+    await new Promise((r) => (prom ? prom.close(r) : r(null)));
+  });
+
+  it('connections held open on one datacenter move least-loaded answers to the other', async () => {
+    const held = await holdSessions(lbs[0]!.frontendPort, 30);
+    try {
+      await cluster.waitAll('192.0.2.2', 10_000);
+      // explain on the admin API shows the figures that decided.
+      const r = await fetch(`http://127.0.0.1:${adminPort}/api/explain?name=www.e2e.test&type=A&client=192.0.2.99`);
+      const e = (await r.json()) as {
+        chosen: string;
+        candidates: Array<{ datacenter: string; load: { connections: number; capacity: number } }>;
+        steps: string[];
+      };
+      expect(e.chosen).to.equal('dc2');
+      const dc1 = e.candidates.find((c) => c.datacenter === 'dc1')!;
+      expect(dc1.load.connections).to.be.at.least(30);
+      expect(dc1.load.capacity).to.equal(100); // the frontend's maxconn, read as slim
+      expect(e.steps.join('\n')).to.match(/least-loaded \(connections per unit of weight\): .*dc2 is lowest/);
+      // ... and so does /metrics.
+      const m = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+      const line = m
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('gslb_load_connections{') && l.includes(`:${lbs[0]!.statsPort}/`) && l.includes('load:lb|'),
+        );
+      expect(Number(line?.split(' ').pop())).to.be.at.least(30);
+    } finally {
+      for (const s of held) s.destroy();
+    }
+    // dc1 empties; dc2 gets the load now: the answers go back.
+    const moreHeld = await holdSessions(lbs[1]!.frontendPort, 30);
+    try {
+      await cluster.waitAll('192.0.2.1', 10_000);
+    } finally {
+      for (const s of moreHeld) s.destroy();
+    }
+  });
+
+  it('passive health: 5xx responses through HAProxy take a datacenter down, and it comes back', async () => {
+    expect((await queryA(cluster.nodePorts[0]!, 'api.e2e.test', 500))?.[0]).to.equal('192.0.2.1');
+    backends[0]!.status = 500;
+    const traffic = (async () => {
+      const until = Date.now() + 4000;
+      while (Date.now() < until) {
+        await requests(lbs[0]!.frontendPort, 10);
+        await sleep(50);
+      }
+    })();
+    await cluster.waitAll('192.0.2.2', 8000, 20, 'api.e2e.test');
+    const r = await fetch(`http://127.0.0.1:${adminPort}/api/explain?name=api.e2e.test&type=A&client=192.0.2.99`);
+    const e = (await r.json()) as { candidates: Array<{ datacenter: string; endpoints: Array<{ reason: string }> }> };
+    const reason = e.candidates.find((c) => c.datacenter === 'dc1')!.endpoints[0]!.reason;
+    expect(reason, reason).to.match(/passive: 5xx rate [\d.]+% over \d+ requests > 20%/);
+    await traffic;
+    backends[0]!.status = 200;
+    await requests(lbs[0]!.frontendPort, 10);
+    await cluster.waitAll('192.0.2.1', 8000, 20, 'api.e2e.test');
+  });
+
+  it('a Prometheus text gauge steers too', async () => {
+    promSessions.dc1 = 50;
+    promSessions.dc2 = 5;
+    await cluster.waitAll('192.0.2.2', 8000, 20, 'app.e2e.test');
+    promSessions.dc1 = 1;
+    promSessions.dc2 = 80;
+    await cluster.waitAll('192.0.2.1', 8000, 20, 'app.e2e.test');
+  });
+});
