@@ -13,6 +13,8 @@ const CONTROL = 18080;
 // datacenter -> [web (HTTP /healthz) port, tls (TCP) port or null]
 const DATACENTERS = { 'us-east': [18081, 18441], 'eu-west': [18082, 18442], 'ap-south': [18083, null] };
 const up = new Map(Object.keys(DATACENTERS).map((dc) => [dc, true]));
+// Active connections each datacenter's (pretend) load balancer reports on /nginx_status.
+const load = new Map(Object.keys(DATACENTERS).map((dc) => [dc, 10]));
 const servers = [];
 
 function listen(server, port) {
@@ -32,6 +34,14 @@ async function startBackends() {
   for (const [dc, [web, tls]] of Object.entries(DATACENTERS)) {
     // A down datacenter refuses nothing but answers 503 (web) or resets (tls): like a sick load balancer.
     const h = http.createServer((req, res) => {
+      if (req.url === '/nginx_status') {
+        res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
+        const n = load.get(dc);
+        res.end(
+          `Active connections: ${n} \nserver accepts handled requests\n ${n} ${n} ${n} \nReading: 0 Writing: 1 Waiting: ${n - 1} \n`,
+        );
+        return;
+      }
       const ok = up.get(dc) && req.url === '/healthz';
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain', connection: 'close' });
       res.end(ok ? `ok ${dc}\n` : `${dc} is down\n`);
@@ -50,8 +60,14 @@ async function startBackends() {
       up.set(m[2], m[1] === 'up');
       console.log(`demo: datacenter ${m[2]} is now ${m[1]}`);
     }
-    res.writeHead(m && !up.has(m[2]) ? 404 : 200, { 'content-type': 'text/plain' });
-    res.end([...up].map(([dc, on]) => `${dc}: ${on ? 'up' : 'down'}`).join('\n') + '\n');
+    const l = /^\/load\/([a-z-]+)\/([0-9]{1,6})\/?$/.exec(req.url ?? '');
+    if (l && load.has(l[1])) {
+      load.set(l[1], Number(l[2]));
+      console.log(`demo: datacenter ${l[1]} now reports ${l[2]} active connections`);
+    }
+    const bad = (m && !up.has(m[2])) || (l && !load.has(l[1]));
+    res.writeHead(bad ? 404 : 200, { 'content-type': 'text/plain' });
+    res.end([...up].map(([dc, on]) => `${dc}: ${on ? 'up' : 'down'}, ${load.get(dc)} connections`).join('\n') + '\n');
   });
   servers.push(control);
   await listen(control, CONTROL);
@@ -82,6 +98,8 @@ Try it (in another terminal):
   curl 127.0.0.1:${CONTROL}/down/eu-west                                  # make eu-west fail its health check
   dig @127.0.0.1 -p 5353 www.gslb.example.com A +subnet=81.2.69.0/24     # ~15 s later: us-east (fall 3 x 5 s)
   curl 127.0.0.1:${CONTROL}/up/eu-west                                    # and back (rise 2 x 5 s)
+  curl 127.0.0.1:${CONTROL}/load/eu-west/80                               # eu-west's load balancer: 80 connections
+  dig @127.0.0.1 -p 5353 shop.gslb.example.com A +subnet=81.2.69.0/24    # a few seconds later: us-east (least-loaded)
   ./bin/gslb explain --zones examples www.gslb.example.com --client 81.2.69.0/24
 Status page (datacenters x agents, live): http://127.0.0.1:8053/   metrics: http://127.0.0.1:8053/metrics
 Stop with Ctrl-C.`);
