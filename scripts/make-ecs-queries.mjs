@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Writes a dnsperf binary query file (-B: 2-byte length + message): NAME A with a distinct random
 // public IPv4 /24 as EDNS Client Subnet in every query (fixed seed), like the peers' workload B.
-// usage: node scripts/make-ecs-queries.mjs OUT NAME [COUNT=10000] [SEED=42]
+// A '%d' in NAME is replaced by a random number below NAMES in each query (many names, as in a big zone).
+// usage: node scripts/make-ecs-queries.mjs OUT NAME [COUNT=10000] [SEED=42] [NAMES=1]
 import { writeFileSync } from 'node:fs';
 
-const [out, name, countText = '10000', seedText = '42'] = process.argv.slice(2);
+const [out, name, countText = '10000', seedText = '42', namesText = '1'] = process.argv.slice(2);
 if (!out || !name) {
-  console.error('usage: make-ecs-queries.mjs OUT NAME [COUNT] [SEED]');
+  console.error('usage: make-ecs-queries.mjs OUT NAME [COUNT] [SEED] [NAMES]');
   process.exit(2);
 }
 let seed = Number(seedText) >>> 0;
@@ -26,13 +27,16 @@ const reserved = (a, b) =>
   (a === 172 && b >= 16 && b < 32) ||
   (a === 192 && b === 168) ||
   (a === 198 && (b === 18 || b === 19));
-const qname = Buffer.concat([
-  ...name
-    .split('.')
-    .filter(Boolean)
-    .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
-  Buffer.from([0]),
-]);
+const wireName = (text) =>
+  Buffer.concat([
+    ...text
+      .split('.')
+      .filter(Boolean)
+      .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+    Buffer.from([0]),
+  ]);
+const names = Number(namesText);
+const fixedName = name.includes('%d') ? null : wireName(name);
 const seen = new Set();
 const parts = [];
 while (seen.size < Number(countText)) {
@@ -42,6 +46,7 @@ while (seen.size < Number(countText)) {
   if (reserved(a, b) || seen.has(`${a}.${b}.${c}`)) continue;
   seen.add(`${a}.${b}.${c}`);
   const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
+  const qname = fixedName ?? wireName(name.replace('%d', String(Math.floor(rnd() * names))));
   const question = Buffer.concat([qname, Buffer.from([0, 1, 0, 1])]);
   const ecs = Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
   const opt = Buffer.concat([Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, ecs.length]), ecs]);

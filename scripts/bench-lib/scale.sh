@@ -1,0 +1,57 @@
+# Stage scale (sourced by scripts/bench): figure 4 of issue #5 on a zone from scripts/gen-scale-zone.ts
+# (SCALE_NAMES load-balanced names over 50 datacenters, SCALE_NAMES / 10 static records):
+# `gslb check` time and peak RSS; `gslb serve` launch to first answer and RSS; workload B spread over
+# the big zone's names against B on the example zone; then scripts/reload-under-load on a copy of
+# the big zone (an invalid and a valid change under dnsperf load: time to the new answer, lost queries).
+stage_scale() {
+  local dir="$WORK/scale" statics=$((SCALE_NAMES / 10)) secs kb first startup
+  node "$ROOT/dist/scripts/gen-scale-zone.js" "$dir" "$SCALE_NAMES" 50 "$statics" > /dev/null
+  echo "scale: $SCALE_NAMES load-balanced names, 50 datacenters, $statics static records ($(du -sh "$dir" | cut -f1))"
+
+  if [[ -x /usr/bin/time ]]; then
+    /usr/bin/time -f '%e %M' -o "$WORK/check.time" node "$ROOT/bin/gslb" check --zones "$dir" > "$WORK/check.out" 2>&1 ||
+      die "gslb check failed on the scale zone: $(tail -3 "$WORK/check.out")"
+    read -r secs kb < "$WORK/check.time"
+    echo "  gslb check: $secs s, peak RSS $(mib "$kb") MiB ($(cat "$WORK/check.out"))"
+    figure check_s "scale: gslb check time" "$secs s"
+    figure check_rss "scale: gslb check peak RSS" "$(mib "$kb") MiB"
+  else
+    skipped check_s "scale: gslb check time" "no /usr/bin/time (apt-get install time)"
+    skipped check_rss "scale: gslb check peak RSS" "no /usr/bin/time (apt-get install time)"
+  fi
+
+  start_gslb big 1 "$dir"
+  first=$(node "$ROOT/dist/scripts/wait-answer.js" --port "$PORT_big" --name "n0.$SCALE_ZONE" --timeout "$START_TIMEOUT") ||
+    die "the scale zone's server never answered"
+  startup=$(awk -v a="$START_MS_big" -v b="${first#* }" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+  echo "  gslb serve: first answer $startup s after launch; RSS $(mib "$(mem_kb "$PID_big" VmRSS)") MiB" \
+    "(peak $(mib "$(mem_kb "$PID_big" VmHWM)") MiB)"
+  figure start_s "scale: serve launch to first answer" "$startup s"
+  figure start_rss "scale: serve RSS after start-up" "$(mib "$(mem_kb "$PID_big" VmRSS)") MiB"
+
+  start_gslb small 1 "$ROOT/examples"
+  warm big lbbig
+  warm small lb
+  interleave lbbig:big lb:small
+  figure scale_b "scale: B over all names / B on the example zone" "$(median_of lbbig big 1) q/s" "$(median_of lb small 1) q/s"
+  # The reload run starts its own server on a copy: one big server at a time is enough memory.
+  stop_server big
+  stop_server small
+
+  awk -v n="$SCALE_NAMES" -v s="$statics" -v zone="$SCALE_ZONE" 'BEGIN { srand(45); for (i = 0; i < 20000; i++)
+      if (rand() < 0.9) printf "n%d.%s A\n", int(rand() * n), zone; else printf "s%d.%s A\n", int(rand() * s), zone }' \
+    > "$WORK/scale-queries.txt"
+  "$ROOT/scripts/reload-under-load" --zones "$dir" --reloads 2 --qps "$RELOAD_QPS" --queries "$WORK/scale-queries.txt" \
+    --timeout "$START_TIMEOUT" > "$WORK/reload.out" 2>&1 || true
+  sed 's/^/  /' "$WORK/reload.out"
+  local visible lost
+  visible=$(sed -nE 's/^reload to new answer: median ([0-9]+) ms.*/\1/p' "$WORK/reload.out")
+  lost=$(sed -nE 's/^dnsperf at .* lost ([0-9]+);.*/\1/p' "$WORK/reload.out")
+  if [[ -n "$visible" && -n "$lost" ]]; then
+    figure reload_ms "scale: reload, file change to new answer" "$visible ms"
+    figure reload_lost "scale: queries lost at $RELOAD_QPS q/s over the reloads" "$lost"
+  else
+    skipped reload_ms "scale: reload, file change to new answer" "reload-under-load failed (see above)"
+    skipped reload_lost "scale: queries lost at $RELOAD_QPS q/s over the reloads" "reload-under-load failed"
+  fi
+}
