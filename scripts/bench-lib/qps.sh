@@ -52,7 +52,7 @@ stage_qps() {
   done
   echo "Note: server CPU well under 100% (and client CPU near 100%) means dnsperf was the limit, not the server."
   for wl in "${SELECTED[@]}"; do
-    figure qps "qps: $(workload_label "$wl")" "$(median_of "$wl" gslb 1) q/s" "$(median_of "$wl" bare 1) q/s"
+    figure "qps_$wl" "qps: $(workload_label "$wl")" "$(median_of "$wl" gslb 1) q/s" "$(median_of "$wl" bare 1) q/s"
   done
 
   if ((LATENCY_QPS > 0)); then
