@@ -1,7 +1,8 @@
 // --workers N: one primary owns health (the prober or the Redis subscriber) and the admin API; N
 // worker processes serve the same UDP and TCP ports (shared handles, accepted by the workers
-// themselves) and answer from the primary's health snapshots. Reloads go to every worker; worker
-// counters come back to the primary every second for the metrics.
+// themselves) and answer from the primary's health snapshots. Reloads go to one worker at a time, so
+// while one builds the new config (seconds for 100,000 names) the others keep answering from the
+// shared sockets; worker counters come back to the primary every second for the metrics.
 import cluster, { type Worker } from 'node:cluster';
 import type { HealthSource } from '../health/source.js';
 import { SnapshotHealthSource, snapshotOf, type HealthSnapshot } from '../health/snapshot.js';
@@ -21,7 +22,11 @@ type ToPrimary =
   | { t: 'listening' }
   | { t: 'stats'; s: StatsSnapshot; decisions: Record<string, Record<string, number>> }
   | { t: 'drain'; id: number; args: DrainArgs }
+  | { t: 'reloaded' }
   | { t: 'fatal'; message: string };
+
+/** Longest wait for one worker's reload before the next worker is told anyway. */
+const RELOAD_STEP_TIMEOUT_MS = 120_000;
 
 export const isWorker = (): boolean => cluster.isWorker;
 
@@ -50,6 +55,9 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   let listening = 0;
   let resolveReady!: () => void;
   const ready = new Promise<void>((r) => (resolveReady = r));
+  const reloadDone = new Map<Worker, () => void>();
+  let reloading = false;
+  let reloadAgain = false;
 
   const snapshot = (): HealthSnapshot => {
     const keys = new Set<string>();
@@ -81,6 +89,9 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
             .setDrain(...m.args)
             .catch((err: Error) => log.error({ err: err.message }, 'drain from a worker failed'));
           break;
+        case 'reloaded':
+          reloadDone.get(w)?.();
+          break;
         case 'fatal':
           log.error({ worker: w.id, message: m.message }, 'worker could not start');
           break;
@@ -88,6 +99,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
     });
     w.on('exit', (code, signal) => {
       live.delete(w);
+      reloadDone.get(w)?.();
       stats.delete(w.id);
       if (stopping) return;
       log.error({ worker: w.id, code, signal }, 'worker died; starting another');
@@ -119,13 +131,36 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
     for (const w of live) send(w, { t: 'health', s });
   }, 20);
 
+  /** Reloads the workers one after another; a reload asked for meanwhile runs once more after. */
+  const rollingReload = async (): Promise<void> => {
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
+    reloading = true;
+    do {
+      reloadAgain = false;
+      for (const w of [...live]) {
+        if (stopping) break;
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          reloadDone.set(w, resolve);
+          timer = setTimeout(resolve, RELOAD_STEP_TIMEOUT_MS);
+          send(w, { t: 'reload' });
+          if (!w.isConnected()) resolve();
+        });
+        clearTimeout(timer);
+        reloadDone.delete(w);
+      }
+    } while (reloadAgain && !stopping);
+    reloading = false;
+  };
+
   for (let i = 0; i < workers; i++) fork();
 
   return {
     ready,
-    broadcastReload: () => {
-      for (const w of live) send(w, { t: 'reload' });
-    },
+    broadcastReload: () => void rollingReload(),
     stop: async () => {
       stopping = true;
       clearInterval(poll);
@@ -155,7 +190,10 @@ export function workerHealth(): SnapshotHealthSource {
 
 export function workerAttach(node: DnsNode): void {
   process.on('message', (m: ToWorker) => {
-    if (m.t === 'reload') node.reload('primary');
+    if (m.t === 'reload') {
+      node.reload('primary');
+      process.send?.({ t: 'reloaded' } satisfies ToPrimary);
+    }
   });
   const timer = setInterval(() => {
     process.send?.({
