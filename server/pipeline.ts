@@ -15,6 +15,7 @@ import { RCODE, decodeQuery, ParsedQuery } from './query.js';
 import { PipelineStats } from './stats.js';
 import { formatIp } from '../zones/address.js';
 import { nameToText } from '../zones/name.js';
+import type { LbName } from '../zones/policy-types.js';
 import type { Peer, QueryHandler, Transport } from './transport-types.js';
 
 const CLASS_IN = 1;
@@ -46,6 +47,11 @@ export { PipelineStats };
 export interface Pipeline {
   readonly handleQuery: QueryHandler;
   readonly stats: PipelineStats;
+}
+
+/** The family an ANY query for a load-balanced name is answered in: IPv4 unless it has only IPv6 endpoints. */
+export function anyFamily(name: LbName): 4 | 6 {
+  return name.pools.some((p) => p.endpoints.some((e) => e.family === 4)) ? 4 : 6;
 }
 
 /** Builds the pipeline over a catalog read through getCatalog on every query (reloads swap it). */
@@ -84,14 +90,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   function lbAnswer(msg: Buffer, q: ParsedQuery, peer: Peer, lb: LbAnswerer, limit: number): Buffer {
     const c = resolveClient(q, peer);
     const id = classify(lb, c);
-    const family: 4 | 6 =
-      q.qtype === QTYPE.AAAA
-        ? 6
-        : q.qtype === QTYPE.A
-          ? 4
-          : lb.name.pools.some((p) => p.endpoints.some((e) => e.family === 4))
-            ? 4
-            : 6;
+    const family: 4 | 6 = q.qtype === QTYPE.AAAA ? 6 : q.qtype === QTYPE.A ? 4 : anyFamily(lb.name);
     const r = lb.reply(id, family, c.family, c.bytes, opts.health(), rng);
     const reply = lb.pick(r);
     lb.count(r);

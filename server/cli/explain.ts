@@ -4,13 +4,10 @@
 import dnsPacket from 'dns-packet';
 import { basename } from 'node:path';
 import { locate, whichDatabase, type GeoData } from '../../geo/geoip.js';
-import { lookupV4, lookupV6 } from '../../geo/trie.js';
-import { StaticHealth } from '../../health/static-health.js';
 import { formatIp, maskBytes, parseIp, unmapIpv4 } from '../../zones/address.js';
-import { loadZones } from '../../zones/load.js';
 import { nameToText, parseName } from '../../zones/name.js';
-import { formatZoneError } from '../../zones/records.js';
 import { findZone, compileCatalog, type Catalog } from '../catalog.js';
+import { classifyAddress } from '../gslb/classify.js';
 import type { Decision } from '../gslb/decide.js';
 import type { DatacenterLoad } from '../gslb/select.js';
 import { matchCidr, matchLocation } from '../gslb/regions.js';
@@ -18,6 +15,7 @@ import { silentLogger } from '../log.js';
 import { createPipeline } from '../pipeline.js';
 import type { HealthView } from '../../health/view.js';
 import { parse, UsageError } from './args.js';
+import { healthWithDown, loadValidZones } from './offline.js';
 import { openGeo } from './serve.js';
 
 export interface ExplainRequest {
@@ -179,13 +177,7 @@ export function explainQuery(
     if (node.lb) {
       const lb = node.lb;
       const family: 4 | 6 = type === 'AAAA' ? 6 : 4;
-      let classId = 0;
-      if (lb.classifier) {
-        classId =
-          client.family === 4
-            ? lookupV4(lb.classifier.trie, client.bytes.readUInt32BE(0))
-            : lookupV6(lb.classifier.trie, client.bytes);
-      }
+      const classId = classifyAddress(lb.classifier, client.family, client.bytes);
       const cls = lb.classOf(classId);
       if (lb.classifier?.kind === 'regions') {
         const cidr = matchCidr(lb.classifier.regions, client.family, client.bytes);
@@ -311,16 +303,12 @@ export function runExplain(argv: string[]): number {
   const [name, type = 'A', ...extra] = positionals;
   if (!name) throw new UsageError('explain needs a NAME');
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  const loaded = loadZones(values.zones);
-  if (loaded.errors.length > 0) {
-    for (const e of loaded.errors) process.stderr.write(formatZoneError(e) + '\n');
-    return 1;
-  }
+  const zones = loadValidZones(values.zones);
+  if (zones === null) return 1;
+  const health = healthWithDown(zones, values.down ?? []);
   const geo = openGeo(values.geoip);
-  const catalog = compileCatalog(loaded.zones, geo);
-  const health = new StaticHealth();
-  for (const dc of values.down ?? []) health.drain(dc);
-  const e = explainQuery(catalog, geo, health.view(), { name, type, client: values.client });
+  const catalog = compileCatalog(zones, geo);
+  const e = explainQuery(catalog, geo, health, { name, type, client: values.client });
   process.stdout.write(values.json ? JSON.stringify(e, null, 2) + '\n' : formatExplanation(e));
   return 0;
 }

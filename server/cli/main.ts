@@ -5,6 +5,7 @@ import { runAgent } from './agent.js';
 import { runDrain } from './drain.js';
 import { UsageError } from './args.js';
 import { runServe } from './serve.js';
+import { runSimulate } from './simulate.js';
 
 const USAGE = `usage: gslb <command> [options]
 
@@ -20,6 +21,8 @@ commands:
   undrain --redis URL (--endpoint ADDR | --datacenter NAME) [--redis-prefix P]
   check   --zones DIR
   explain --zones DIR NAME [TYPE] --client IP[/PREFIX] [--geoip FILE]... [--json] [--down DC]...
+  simulate --zones DIR --clients FILE [--down DC]... [--name NAME]... [--geoip FILE]... [--json]
+          (exit 3: a datacenter past its capacity)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
       return runCheck(rest);
     case 'explain':
       return runExplain(rest);
+    case 'simulate':
+      return runSimulate(rest);
     case 'agent':
       return runAgent(rest);
     case 'drain':

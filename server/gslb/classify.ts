@@ -3,7 +3,15 @@
 // widest ECS scope over which the class is the same (gdnsd-style).
 import { type GeoData } from '../../geo/geoip.js';
 import type { GeoLocation } from '../../geo/location.js';
-import { applyOverrides, mapTrie, withV4Jump, type PrefixOverride, type PrefixTrie } from '../../geo/trie.js';
+import {
+  applyOverrides,
+  lookupV4,
+  lookupV6,
+  mapTrie,
+  withV4Jump,
+  type PrefixOverride,
+  type PrefixTrie,
+} from '../../geo/trie.js';
 import type { Datacenter, LbName, Region, RegionMap } from '../../zones/policy-types.js';
 import { biasedKm, greatCircleKm } from './distance.js';
 import { indexRegions, matchLocation, type RegionIndex } from './regions.js';
@@ -79,6 +87,16 @@ function nearestClassifier(geo: GeoData, dcs: readonly Datacenter[], map: Region
   const byLocation = geo.locations.map((loc) => intern(nearestOrder(loc, dcs)));
   const trie = mapTrie(geo.trie, (id) => byLocation[id] ?? intern(null));
   return { kind: 'nearest', trie: withV4Jump(trie), classes, regions: ix };
+}
+
+/**
+ * The class id of a client address (4 or 16 bytes, IPv4-mapped already unmapped): what the pipeline
+ * finds for the same address in EDNS Client Subnet; 0 without a classifier. For explain and simulate.
+ */
+export function classifyAddress(classifier: Classifier | null, family: 4 | 6, bytes: Uint8Array): number {
+  if (classifier === null) return 0;
+  if (family === 6) return lookupV6(classifier.trie, bytes);
+  return lookupV4(classifier.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0);
 }
 
 /** Builds classifiers for names, sharing one per distinct region map or nearest geometry. */

@@ -67,7 +67,7 @@ export interface DecideInput {
   readonly name: LbName;
   readonly family: 4 | 6;
   readonly cls: ClientClass | null;
-  /** The client subnet bytes hashed by the hashed policy (/24 or /56 of the client address). */
+  /** The client address (4 or 16 bytes): hashed policy and shed load key on its /24 or /56. */
   readonly subnet: Uint8Array;
   readonly health: HealthView;
   readonly checks: ReadonlyMap<string, Check>;
@@ -174,7 +174,9 @@ function decideChoice(input: DecideInput): Choice {
       break;
     }
     case 'hashed': {
-      const bytes = (HASH_PREFIX[family] >> 3) as number;
+      // Keyed on the client's own family (its /24 or /56), whatever the query's type, as the server does.
+      const clientPrefix = HASH_PREFIX[input.subnet.length === 16 ? 6 : 4];
+      const bytes = clientPrefix >> 3;
       let best = -1;
       chosen = healthy[0]!;
       for (const c of healthy) {
@@ -186,7 +188,7 @@ function decideChoice(input: DecideInput): Choice {
         }
       }
       steps.push(
-        `rendezvous hash of the client /${HASH_PREFIX[family]} over ${healthy.map((c) => c.datacenter).join(', ')}: ${chosen.datacenter}`,
+        `rendezvous hash of the client /${clientPrefix} over ${healthy.map((c) => c.datacenter).join(', ')}: ${chosen.datacenter}`,
       );
       break;
     }

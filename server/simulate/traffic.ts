@@ -1,0 +1,194 @@
+// `gslb simulate`'s model: each client subnet is classified and decided exactly as a query carrying
+// it in EDNS Client Subnet (classifyAddress, then decide()), and its weight lands where that decision
+// sends it, once with every datacenter up and once with the --down ones down.
+import type { HealthView } from '../../health/view.js';
+import { nameToText } from '../../zones/name.js';
+import { LOAD_POLICIES, type LbName, type PolicyName } from '../../zones/policy-types.js';
+import type { Catalog, CompiledZone } from '../catalog.js';
+import type { LbAnswerer } from '../gslb/answerer.js';
+import { classifyAddress } from '../gslb/classify.js';
+import { decide } from '../gslb/decide.js';
+import { anyFamily } from '../pipeline.js';
+import type { Client } from './clients.js';
+
+export interface SimName {
+  /** Fully qualified, with the trailing dot. */
+  readonly name: string;
+  readonly zone: CompiledZone;
+  readonly lb: LbAnswerer;
+}
+
+/** Every load-balanced name of every zone, zone by zone in file order. */
+export function loadBalancedNames(catalog: Catalog): SimName[] {
+  const out: SimName[] = [];
+  for (const zone of catalog.zones.values())
+    for (const key of zone.zone.policy.names.keys()) {
+      const lb = zone.nodes.get(key)?.lb;
+      if (lb) out.push({ name: nameToText(lb.name.owner.wire), zone, lb });
+    }
+  return out;
+}
+
+/** Whether text names n: relative to its zone (`www`, `@`) or fully qualified (trailing dot optional). */
+export function nameMatches(n: SimName, text: string): boolean {
+  const t = text.toLowerCase();
+  return t === n.lb.name.label.toLowerCase() || (t.endsWith('.') ? t : t + '.') === n.name.toLowerCase();
+}
+
+/**
+ * Where traffic goes: `served` by a datacenter; `fallback`: answered with a datacenter's endpoints
+ * although every candidate is down (fallback all or first); `nodata` / `servfail`: no datacenter.
+ */
+export type Destination = 'served' | 'fallback' | 'nodata' | 'servfail';
+
+export interface Share {
+  readonly datacenter: string | null;
+  readonly to: Destination;
+  readonly share: number;
+}
+
+/** Where one client's queries for a name go, as shares summing to 1. */
+export function clientShares(n: SimName, client: Client, health: HealthView): Share[] {
+  const { lb } = n;
+  const d = decide({
+    name: lb.name,
+    family: anyFamily(lb.name),
+    cls: lb.classOf(classifyAddress(lb.classifier, client.family, client.bytes)),
+    subnet: client.bytes,
+    health,
+    checks: n.zone.zone.policy.checks,
+    rng: () => 0, // a weighted draw is replaced by its expected value below
+    now: Date.now(),
+  });
+  if (d.chosen === null) return [{ datacenter: null, to: d.outcome === 'servfail' ? 'servfail' : 'nodata', share: 1 }];
+  if (d.outcome === 'fallback') return [{ datacenter: d.chosen, to: 'fallback', share: 1 }];
+  if (d.policy !== 'weighted') return [{ datacenter: d.chosen, to: 'served', share: 1 }];
+  // decide() draws among the datacenters with usable endpoints, each by the sum of their weights.
+  const weights = d.candidates.map((c) => c.endpoints.reduce((w, e) => w + (e.usable ? e.endpoint.weight : 0), 0));
+  const total = weights.reduce((a, b) => a + b, 0);
+  return d.candidates.flatMap((c, i) =>
+    weights[i]! > 0 ? [{ datacenter: c.datacenter, to: 'served' as const, share: weights[i]! / total }] : [],
+  );
+}
+
+/** What offline figures cannot show for a name's policy. */
+export function policyNotes(name: LbName): string[] {
+  const notes: string[] = [];
+  if (LOAD_POLICIES.has(name.policy))
+    notes.push(`${name.policy} has no live load figures offline: the plain order decides (first healthy datacenter)`);
+  if (name.shed) notes.push('shed load is not simulated: it needs live utilisation');
+  return notes;
+}
+
+export interface Scenario {
+  /** The datacenters down in this scenario (none: "now"). */
+  readonly down: readonly string[];
+  readonly health: HealthView;
+}
+
+export interface Row {
+  readonly datacenter: string | null;
+  readonly to: Destination;
+  /** Weight per scenario. */
+  readonly weights: number[];
+}
+
+export interface NameResult {
+  readonly name: SimName;
+  readonly policy: PolicyName;
+  readonly family: 4 | 6;
+  readonly clients: number;
+  readonly notes: readonly string[];
+  /** The name's pools in order (even those that get nothing), then fallback and no-answer rows. */
+  readonly rows: readonly Row[];
+  readonly totals: readonly number[];
+}
+
+function rowKey(datacenter: string | null, to: Destination): string {
+  return `${datacenter ?? ''}|${to}`;
+}
+
+/** One name's traffic under each scenario, from the clients that apply to it. */
+export function simulateName(n: SimName, clients: readonly Client[], scenarios: readonly Scenario[]): NameResult {
+  const rows = new Map<string, Row>();
+  const row = (datacenter: string | null, to: Destination): Row => {
+    const key = rowKey(datacenter, to);
+    let r = rows.get(key);
+    if (!r) {
+      r = { datacenter, to, weights: scenarios.map(() => 0) };
+      rows.set(key, r);
+    }
+    return r;
+  };
+  for (const p of n.lb.name.pools) row(p.datacenter, 'served');
+  const mine = clients.filter((c) => c.name === null || nameMatches(n, c.name));
+  const totals = scenarios.map(() => 0);
+  scenarios.forEach((s, i) => {
+    for (const c of mine) {
+      for (const sh of clientShares(n, c, s.health)) row(sh.datacenter, sh.to).weights[i]! += c.weight * sh.share;
+      totals[i]! += c.weight;
+    }
+  });
+  return {
+    name: n,
+    policy: n.lb.name.policy,
+    family: anyFamily(n.lb.name),
+    clients: mine.length,
+    notes: policyNotes(n.lb.name),
+    rows: [...rows.values()],
+    totals,
+  };
+}
+
+export interface TotalRow extends Row {
+  /** The datacenter's capacity (served rows), null when not stated. */
+  readonly capacity: number | null;
+}
+
+export interface Totals {
+  readonly rows: readonly TotalRow[];
+  readonly totals: readonly number[];
+  readonly notes: readonly string[];
+}
+
+/**
+ * Every simulated name summed per datacenter, with its capacity; zones that state different
+ * capacities for one datacenter name get the smallest (the cautious reading), said in a note.
+ */
+export function sumNames(results: readonly NameResult[], scenarioCount: number): Totals {
+  const capacities = new Map<string, Set<number>>();
+  for (const r of results)
+    for (const dc of r.name.zone.zone.policy.datacenters.values())
+      if (dc.capacity !== null) capacities.set(dc.name, (capacities.get(dc.name) ?? new Set()).add(dc.capacity));
+  const rows = new Map<string, TotalRow>();
+  const totals = new Array<number>(scenarioCount).fill(0);
+  for (const r of results) {
+    r.totals.forEach((t, i) => (totals[i]! += t));
+    for (const x of r.rows) {
+      const key = rowKey(x.datacenter, x.to);
+      let t = rows.get(key);
+      if (!t) {
+        const caps = x.to === 'served' && x.datacenter !== null ? capacities.get(x.datacenter) : undefined;
+        t = {
+          datacenter: x.datacenter,
+          to: x.to,
+          weights: totals.map(() => 0),
+          capacity: caps ? Math.min(...caps) : null,
+        };
+        rows.set(key, t);
+      }
+      x.weights.forEach((w, i) => (t.weights[i]! += w));
+    }
+  }
+  const notes = [...capacities]
+    .filter(([, caps]) => caps.size > 1)
+    .map(([dc, caps]) => `zones state different capacities for ${dc} (${[...caps].join(', ')}): the smallest is used`);
+  // Datacenters first (in order of appearance), then the rows of traffic no datacenter serves normally.
+  const sorted = [...rows.values()].sort((a, b) => Number(a.to !== 'served') - Number(b.to !== 'served'));
+  return { rows: sorted, totals, notes };
+}
+
+/** Load over capacity (1 = full), or null without a capacity. */
+export function utilisation(row: TotalRow, scenario: number): number | null {
+  return row.capacity === null ? null : row.weights[scenario]! / row.capacity;
+}
