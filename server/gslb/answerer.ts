@@ -1,6 +1,8 @@
 // Hot-path answers for one load-balanced name: decisions are computed by decide() once per
-// (client class, address family, health epoch) and kept as precompiled wire replies, one per
+// (candidate order, address family, health epoch) and kept as precompiled wire replies, one per
 // round-robin slot; per-query policies (weighted, hashed) pick a datacenter, then reuse its replies.
+// A decision depends on the client only through its candidate order, and client classes that give
+// the name the same order (its pools restricted to the region's list) share one cached decision.
 import type { HealthView } from '../../health/view.js';
 import { nameToText, type DnsName } from '../../zones/name.js';
 import { parseIp } from '../../zones/address.js';
@@ -71,6 +73,8 @@ export class LbAnswerer {
   private shedNext = Infinity;
   /** True when different client classes can get different answers. */
   readonly variesByClient: boolean;
+  /** Client class id -> index of its distinct candidate order (null: one order for every class). */
+  private readonly orderSlot: Uint16Array | null;
 
   constructor(
     readonly name: LbName,
@@ -79,8 +83,22 @@ export class LbAnswerer {
     private readonly policy: Pick<PolicyConfig, 'checks' | 'loads' | 'datacenters'>,
     private readonly log: Logger = silentLogger,
   ) {
-    const orders = new Set((classifier?.classes ?? [null]).map((c) => candidateOrder(name, c).order.join(',')));
+    const orders = new Map<string, number>();
+    const classes = classifier?.classes ?? [null];
+    const slotOf = classes.map((c) => {
+      const key = candidateOrder(name, c).order.join(',');
+      let slot = orders.get(key);
+      if (slot === undefined) orders.set(key, (slot = orders.size));
+      return slot;
+    });
     this.variesByClient = classifier !== null && orders.size > 1;
+    this.orderSlot = this.variesByClient ? Uint16Array.from(slotOf) : null;
+  }
+
+  /** The cache slot of a (client class, family): classes with the same candidate order share it. */
+  private slotOf(classId: number, family: 4 | 6): number {
+    const order = this.orderSlot === null ? 0 : (this.orderSlot[classId] ?? 0);
+    return order * 2 + (family === 6 ? 1 : 0);
   }
 
   classOf(id: number): ClientClass | null {
@@ -225,7 +243,7 @@ export class LbAnswerer {
     this.sync(health);
     const policy = this.name.policy;
     if (policy === 'weighted' || policy === 'hashed') return this.perQuery(family, clientFamily, subnet, health, rng);
-    const slot = classId * 2 + (family === 6 ? 1 : 0);
+    const slot = this.slotOf(classId, family);
     let r = this.byClass[slot];
     if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
       const d = decide({
@@ -259,7 +277,7 @@ export class LbAnswerer {
     rng: () => number,
   ): Decision {
     this.sync(health);
-    const slot = classId * 2 + (family === 6 ? 1 : 0);
+    const slot = this.slotOf(classId, family);
     const d = decide({
       name: this.name,
       family,
