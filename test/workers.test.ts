@@ -41,6 +41,10 @@ describe('gslb serve --workers 2', function () {
         '2',
         '--admin',
         '127.0.0.1:0',
+        '--admin-token',
+        'secret',
+        // Reloads come from the test only (SIGHUP, the admin API), never from the file watcher.
+        '--no-watch',
         '--log-level',
         'error',
       ],
@@ -94,6 +98,21 @@ describe('gslb serve --workers 2', function () {
         Array.from({ length: 20 }, () => tcpExchange('127.0.0.1', port, [buildQuery({ name: 'static.w.test' })])),
       );
       if (replies.every(([r]) => decodeReply(r!).answer[0] === 'static.w.test 60 A 192.0.2.99')) break;
+      if (Date.now() - t0 > 5000) throw new Error('not every worker reloaded');
+      await sleep(100);
+    }
+  });
+
+  it('a reload through the admin API reaches every worker', async () => {
+    writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.98'));
+    const r = await fetch(`${admin}api/reload`, { method: 'POST', headers: { authorization: 'Bearer secret' } });
+    expect(r.status).to.equal(200);
+    const t0 = Date.now();
+    for (;;) {
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, () => tcpExchange('127.0.0.1', port, [buildQuery({ name: 'static.w.test' })])),
+      );
+      if (replies.every(([r]) => decodeReply(r!).answer[0] === 'static.w.test 60 A 192.0.2.98')) break;
       if (Date.now() - t0 > 5000) throw new Error('not every worker reloaded');
       await sleep(100);
     }

@@ -5,9 +5,10 @@
 #   mixed   90% static names, 10% NXDOMAIN
 #   lb      (B) the load-balanced name www, a different EDNS Client Subnet /24 per query (10,000 of them)
 #   lbmix   (C) 90% www A (no ECS: located by the resolver address), 10% NXDOMAIN
+#   lbone   B on the scale zone: one of its load-balanced names, a different ECS /24 per query (as lb)
 #   lbbig   B on the scale zone: a random one of its load-balanced names per query, each with its own ECS
 WORKLOADS=(static mixed lb lbmix)
-BINARY_WORKLOADS=" lb lbbig "
+BINARY_WORKLOADS=" lb lbone lbbig "
 ZONE=gslb.example.com
 SCALE_ZONE=scale.example # what scripts/gen-scale-zone.ts writes
 
@@ -39,6 +40,10 @@ workload_lbmix() {
   awk -v zone="$ZONE" 'BEGIN { srand(43); for (i = 0; i < 20000; i++) {
       if (rand() < 0.1) printf "nx-%d-%06d.%s A\n", i, int(rand() * 1000000), zone
       else printf "www.%s A\n", zone } }' > "$1"
+}
+
+workload_lbone() {
+  node "$ROOT/scripts/make-ecs-queries.mjs" "$1" "n1.$SCALE_ZONE" 10000 42
 }
 
 workload_lbbig() {

@@ -10,7 +10,7 @@ import { formatExplanation } from '../cli/explain.js';
 import { parseListenAddress, type ListenAddress } from '../listeners.js';
 import type { Logger } from '../log.js';
 import { createMetrics, splitDecisionKey, type Metrics } from '../metrics.js';
-import { PACKAGE_VERSION, type DnsNode } from '../node.js';
+import { PACKAGE_VERSION, type DnsNode, type ReloadResult } from '../node.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
 
 export interface AdminOptions {
@@ -20,6 +20,8 @@ export interface AdminOptions {
   readonly log: Logger;
   /** Require the token on every route even on loopback (beyond loopback it always is). */
   readonly tokenForEverything?: boolean;
+  /** What POST /api/reload does: `gslb serve` passes its own reload, which also reaches the workers. */
+  readonly reload?: (reason: string) => ReloadResult;
 }
 
 export interface AdminServer {
@@ -264,7 +266,7 @@ type Route = {
   handle: (req: http.IncomingMessage, q: URLSearchParams) => Promise<Reply> | Reply;
 };
 
-function routes(node: DnsNode, metrics: Metrics): Record<string, Route> {
+function routes(node: DnsNode, metrics: Metrics, reload: (reason: string) => ReloadResult): Record<string, Route> {
   const drainRoute = (undo: boolean): Route => ({
     method: 'POST',
     handle: async (req) => {
@@ -332,7 +334,7 @@ function routes(node: DnsNode, metrics: Metrics): Record<string, Route> {
       method: 'POST',
       handle: async (req) => {
         await jsonBody(req, true); // an optional empty object; read so the connection stays usable
-        const r = node.reload('admin API');
+        const r = reload('admin API');
         return r.ok ? json(r) : json({ error: 'reload failed; still serving the last good configuration', ...r }, 422);
       },
     },
@@ -353,7 +355,7 @@ export async function startAdmin(node: DnsNode, opts: AdminOptions): Promise<Adm
   const everything = !isLoopback(opts.host) || opts.tokenForEverything === true;
   if (everything && opts.token === null) throw new Error('refusing to start the admin server: no token configured');
   const metrics = createMetrics(node);
-  const table = routes(node, metrics);
+  const table = routes(node, metrics, opts.reload ?? ((reason) => node.reload(reason)));
   const log = opts.log;
 
   const authorized = (req: http.IncomingMessage, q: URLSearchParams, path: string): boolean => {

@@ -10,7 +10,7 @@ import type { HealthSource } from '../../health/source.js';
 import { durationMs } from '../../zones/policy.js';
 import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
-import { buildConfig, DnsNode } from '../node.js';
+import { buildConfig, DnsNode, type ReloadResult } from '../node.js';
 import { watchConfig } from '../watch.js';
 import { availableParallelism } from 'node:os';
 import { isWorker, startPrimary, workerHealth, type PrimaryHandle } from '../cluster.js';
@@ -192,10 +192,12 @@ export async function runServe(argv: string[]): Promise<number> {
     }
     listeners = { endpoints: resolved, shutdown: () => p.stop(), close: () => p.stop() };
   } else listeners = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections });
-  // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old one.
-  const reload = (reason: string) => {
-    const r = node.reload(reason);
-    if (r.ok) primary?.broadcastReload();
+  // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old
+  // one. The workers start their rolling reload first: the primary's own build (it serves no DNS) then
+  // runs beside the first worker's instead of before it. Each worker validates for itself.
+  const reload = (reason: string): ReloadResult => {
+    primary?.broadcastReload();
+    return node.reload(reason);
   };
   process.on('SIGHUP', () => reload('SIGHUP'));
   const watcher = values['no-watch']
@@ -215,7 +217,7 @@ export async function runServe(argv: string[]): Promise<number> {
   let adminServer: AdminServer | null = null;
   if (admin) {
     try {
-      adminServer = await adminModule!.startAdmin(node, { ...admin, log });
+      adminServer = await adminModule!.startAdmin(node, { ...admin, log, reload });
     } catch (err) {
       process.stderr.write(`refusing to start: admin: ${(err as Error).message}\n`);
       await listeners.close();
