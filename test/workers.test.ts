@@ -104,6 +104,7 @@ describe('gslb serve --workers 2', function () {
   });
 
   it('a reload through the admin API reaches every worker', async () => {
+    await sleep(1000); // the previous test's rolling reload has reached the last worker
     writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.98'));
     const r = await fetch(`${admin}api/reload`, { method: 'POST', headers: { authorization: 'Bearer secret' } });
     expect(r.status).to.equal(200);
