@@ -47,6 +47,8 @@ export class Agent {
   private readonly prober: Prober;
   private readonly results = new Map<string, ReportedResult>();
   private specs = new Map<string, ProbeSpec>();
+  /** Plan versions already warned about (skipped targets), by node: one warning per version. */
+  private readonly warnedVersions = new Map<string, string>();
   private pending = new Map<string, ReportedResult>();
   private timers: NodeJS.Timeout[] = [];
   private connected = false;
@@ -118,8 +120,13 @@ export class Agent {
       const plans: PlanDoc[] = [];
       for (let i = 0; i < planKeys.length; i++) {
         const d = decodePlan(docs[i] ?? null, planKeys[i]!);
-        if (d.ok) plans.push(d.value);
-        else if (docs[i] !== null) this.log.warn({ error: d.error }, 'ignored malformed plan');
+        if (d.ok) {
+          plans.push(d.value);
+          if (d.value.skipped?.length && d.value.version !== this.warnedVersions.get(d.value.node)) {
+            this.warnedVersions.set(d.value.node, d.value.version);
+            this.log.warn({ node: d.value.node, skipped: d.value.skipped }, 'left out targets this agent cannot probe');
+          }
+        } else if (docs[i] !== null) this.log.warn({ error: d.error }, 'ignored malformed plan');
       }
       const targets = mergePlans(plans);
       this.specs = new Map(targets.map((t) => [t.key, t.spec]));

@@ -51,6 +51,8 @@ export interface PlanDoc {
   readonly version: string;
   readonly at: number;
   readonly targets: readonly PlanTarget[];
+  /** Targets left out as malformed or of a kind this version does not know (a newer node's), with why. */
+  readonly skipped?: readonly string[];
 }
 
 export interface AgentDoc {
@@ -239,7 +241,10 @@ export function decodePlan(text: string | null, key: string): Decoded<PlanDoc> {
   const v = p.value;
   if (!isStr(v['node']) || !isStr(v['version']) || !isNum(v['at']) || !Array.isArray(v['targets']))
     return { ok: false, error: `${key}: missing node, version, at or targets` };
+  // One target this agent cannot probe (malformed, or a kind from a newer version during a rolling
+  // upgrade) is left out, not the whole plan: the node's other targets still get probed.
   const targets: PlanTarget[] = [];
+  const skipped: string[] = [];
   for (const [i, t] of v['targets'].entries()) {
     const spec = isObj(t) ? decodeSpec(t['spec']) : null;
     if (
@@ -250,8 +255,11 @@ export function decodePlan(text: string | null, key: string): Decoded<PlanDoc> {
       !isNum(t['rise']) ||
       !isNum(t['fall']) ||
       !Array.isArray(t['datacenters'])
-    )
-      return { ok: false, error: `${key}: target ${i + 1} is malformed` };
+    ) {
+      const type = isObj(t) && isObj(t['spec']) ? String(t['spec']['type']) : '?';
+      skipped.push(`${key}: target ${i + 1} (type ${type}) is malformed or of an unknown kind`);
+      continue;
+    }
     targets.push(
       Object.freeze({
         key: t['key'],
@@ -264,7 +272,10 @@ export function decodePlan(text: string | null, key: string): Decoded<PlanDoc> {
       }),
     );
   }
-  return { ok: true, value: { v: PROTOCOL_VERSION, node: v['node'], version: v['version'], at: v['at'], targets } };
+  return {
+    ok: true,
+    value: { v: PROTOCOL_VERSION, node: v['node'], version: v['version'], at: v['at'], targets, skipped },
+  };
 }
 
 export function decodeDrain(text: string, field: string): Decoded<DrainDoc> {

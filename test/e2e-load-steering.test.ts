@@ -2,9 +2,14 @@
 // per datacenter in front of a test backend, and a Prometheus-text endpoint served by the test. The
 // agent reads the load balancers' stats; connections the test holds open load one datacenter and the
 // answers move to the other; 5xx responses through HAProxy take a datacenter down by passive health.
+// Then without Redis: the server reads nginx stub_status and a JSON document itself, and sheds load.
 import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cluster, HttpBackend, freePort, queryA, sleep } from '../scripts/e2e-cluster.js';
 import { Haproxy, haproxyBinary } from './helpers/haproxy.js';
 import { hasRedisServerBinary } from './helpers/redis.js';
@@ -195,5 +200,102 @@ names:
     promSessions.dc1 = 1;
     promSessions.dc2 = 80;
     await cluster.waitAll('192.0.2.1', 8000, 20, 'app.e2e.test');
+  });
+});
+
+describe('end to end: load-aware steering without Redis (the server reads the stats itself)', function () {
+  this.timeout(30_000);
+  let serve: ChildProcess;
+  let stats: http.Server;
+  let port = 0;
+  const dir = mkdtempSync(join(tmpdir(), 'gslb-load-'));
+  const active = { dc1: 0, dc2: 0 };
+
+  before(async () => {
+    // nginx stub_status for one name, a JSON document for the other, per datacenter.
+    stats = http.createServer((req, res) => {
+      const [, kind, dc] = /^\/(nginx|json)\/(dc[12])$/.exec(req.url ?? '') ?? [];
+      const n = active[dc as 'dc1' | 'dc2'];
+      if (kind === 'nginx')
+        res.end(
+          `Active connections: ${n} \nserver accepts handled requests\n 9 9 9 \nReading: 0 Writing: 1 Waiting: 0 \n`,
+        );
+      else if (kind === 'json') res.end(JSON.stringify({ upstream: { peers: [{ active: n, max_conns: 50 }] } }));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => stats.listen(0, '127.0.0.1', () => r()));
+    const s = `http://127.0.0.1:${(stats.address() as net.AddressInfo).port}`;
+    mkdirSync(join(dir, 'e2e.test'));
+    writeFileSync(
+      join(dir, 'e2e.test', 'records.zone'),
+      '$ORIGIN e2e.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.53\n',
+    );
+    writeFileSync(
+      join(dir, 'e2e.test', 'policy.yaml'),
+      `datacenters: { dc1: {}, dc2: {} }
+loads:
+  nginx: { type: nginx, interval: 200ms, timeout: 150ms, smoothing: 0, capacity: 100 }
+  app: { type: json, interval: 200ms, timeout: 150ms, smoothing: 0, figures: { connections: upstream.peers.0.active, capacity: upstream.peers.0.max_conns } }
+names:
+  web:
+    policy: least-loaded
+    load: nginx
+    pools:
+      dc1: [{ address: 192.0.2.1, load_url: "${s}/nginx/dc1" }]
+      dc2: [{ address: 192.0.2.2, load_url: "${s}/nginx/dc2" }]
+  app:
+    policy: failover
+    load: app
+    shed: { high: 80%, low: 50%, step: 100%, every: 200ms }
+    pools:
+      dc1: [{ address: 192.0.2.1, load_url: "${s}/json/dc1" }]
+      dc2: [{ address: 192.0.2.2, load_url: "${s}/json/dc2" }]
+`,
+    );
+    port = await freePort();
+    serve = spawn(
+      process.execPath,
+      ['bin/gslb', 'serve', '--zones', dir, '--listen', `127.0.0.1:${port}`, '--workers', '1', '--log-level', 'warn'],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    await new Promise<void>((resolve, reject) => {
+      serve.stdout!.on('data', (d: Buffer) => d.toString().includes('serving') && resolve());
+      serve.once('exit', (code) => reject(new Error(`gslb serve exited ${code}`)));
+    });
+  });
+  after(async () => {
+    serve?.kill('SIGKILL');
+    await new Promise((r) => (stats ? stats.close(r) : r(null)));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function waitFor(name: string, address: string): Promise<void> {
+    const until = Date.now() + 8000;
+    while (Date.now() < until) {
+      if ((await queryA(port, name, 300))?.[0] === address) return;
+      await sleep(50);
+    }
+    throw new Error(`${name} never answered ${address}`);
+  }
+
+  it('nginx stub_status: the datacenter with fewer active connections gets the answers', async () => {
+    active.dc1 = 40;
+    active.dc2 = 5;
+    await waitFor('web.e2e.test', '192.0.2.2');
+    active.dc1 = 1;
+    active.dc2 = 40;
+    await waitFor('web.e2e.test', '192.0.2.1');
+  });
+
+  it("a JSON field path; shed load gives an overloaded datacenter's clients to the next one", async () => {
+    active.dc1 = 10;
+    active.dc2 = 5;
+    await waitFor('app.e2e.test', '192.0.2.1');
+    active.dc1 = 45; // 90 % of max_conns 50: above the high watermark, and a step of 100 % moves everyone
+    await waitFor('app.e2e.test', '192.0.2.2');
+    active.dc1 = 5; // below low: taken back
+    await waitFor('app.e2e.test', '192.0.2.1');
   });
 });

@@ -5,7 +5,9 @@ import { expect } from 'chai';
 import { nextLoadState, publishedFigures, smooth } from '../health/load/fold.js';
 import type { LoadReading } from '../health/load/types.js';
 import type { TargetState } from '../health/hysteresis.js';
-import { loadTargetsFor, type LoadTarget, type ProbeResult } from '../health/probe-types.js';
+import { planFor } from '../health/plan.js';
+import { isLoadSpec, loadTargetsFor, type LoadSpec, type LoadTarget, type ProbeResult } from '../health/probe-types.js';
+import { decodePlan } from '../health/redis-protocol.js';
 import { combine, type AgentReports, type ReportedResult } from '../health/quorum.js';
 import { loadKey, targetKey } from '../health/view.js';
 import { stepShed, NOT_SHEDDING, type ShedState } from '../server/gslb/shed.js';
@@ -328,5 +330,22 @@ describe('load-aware policies (injected figures)', () => {
       figures('192.0.2.10', { up: true, connections: 99, capacity: 100 });
       expect(split().get('eu-west')).to.equal(256);
     });
+  });
+});
+
+describe('load targets in the probe plan', () => {
+  it('round-trip through the plan codec agents read; a target of an unknown kind is left out, not the plan', () => {
+    const plan = planFor([policy]);
+    const loads = plan.targets.filter((t) => isLoadSpec(t.spec));
+    expect(loads.map((t) => (t.spec as LoadSpec).url)).to.include('http://192.0.2.10:8404/stats;csv');
+    const doc = { v: 1, node: 'n1', version: plan.version, at: 1, targets: plan.targets };
+    const decoded = decodePlan(JSON.stringify(doc), 'plan:n1');
+    expect(decoded.ok && decoded.value.targets).to.deep.equal(plan.targets);
+    const future = { ...doc, targets: [...plan.targets, { ...plan.targets[0], key: 'x', spec: { type: 'quic' } }] };
+    const d2 = decodePlan(JSON.stringify(future), 'plan:n1');
+    expect(d2.ok && d2.value.targets.length).to.equal(plan.targets.length);
+    expect(d2.ok && d2.value.skipped).to.deep.equal([
+      `plan:n1: target ${plan.targets.length + 1} (type quic) is malformed or of an unknown kind`,
+    ]);
   });
 });
