@@ -84,7 +84,9 @@ function renderMatrix(h) {
   if (byDc.size === 0)
     table.append(el('tbody', {}, el('tr', {}, el('td', { colspan: agents.length + 2 }, 'No health checks configured.'))));
   for (const [dc, targets] of [...byDc].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const up = targets.some((t) => t.verdict.up);
+    // A datacenter is up by its checks; load reads (key load:...) count only where there are no checks.
+    const checked = targets.filter((t) => !t.key.startsWith('load:'));
+    const up = (checked.length ? checked : targets).some((t) => t.verdict.up);
     const isDrained = drained.has('dc:' + dc);
     const group = el('tbody', { 'data-datacenter': dc });
     const head = el('th', { scope: 'rowgroup', colspan: agents.length + 1 }, dc);
@@ -107,8 +109,12 @@ function renderMatrix(h) {
         row.append(el('td', { class: 'cell ' + (stale ? 'none' : c.up ? 'up' : 'down'), 'data-agent': a.id, 'data-state': state, title: tip },
           stale ? 'stale' : c.up ? 'up' : 'down', el('small', {}, age(c.ageMs))));
       }
-      row.append(el('td', { class: 'verdict ' + (t.verdict.up ? 'up' : 'down'), title: t.verdict.reason + (t.verdict.since ? ' since ' + when(t.verdict.since) : '') },
-        t.verdict.up ? 'up' : 'down', t.verdict.reason === 'up' ? null : el('small', {}, t.verdict.reason)));
+      const v = t.verdict;
+      const figures = v.connections != null
+        ? Math.round(v.connections) + (v.capacity != null ? ' / ' + v.capacity : '') + ' conn' + (v.bandwidthBps != null ? ', ' + (v.bandwidthBps / 1e6).toFixed(1) + ' MB/s' : '')
+        : null;
+      row.append(el('td', { class: 'verdict ' + (v.up ? 'up' : 'down'), 'data-figures': figures || '', title: v.reason + (v.since ? ' since ' + when(v.since) : '') },
+        v.up ? 'up' : 'down', v.reason === 'up' ? null : el('small', {}, v.reason), figures ? el('small', {}, figures) : null));
       group.append(row);
     }
     table.append(group);

@@ -7,7 +7,7 @@ import type { HealthView } from '../../health/view.js';
 import { nameToText, type DnsName } from '../../zones/name.js';
 import { parseIp } from '../../zones/address.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { LbName, PolicyConfig } from '../../zones/policy-types.js';
+import { LOAD_POLICIES, type LbName, type PolicyConfig } from '../../zones/policy-types.js';
 import { QTYPE, type AnswerRecord, type Sections } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
 import { encodeSections, type EncodedReply } from '../encode.js';
@@ -41,6 +41,8 @@ export interface LbReply {
   readonly spill: { readonly share: number; readonly reply: LbReply } | null;
 }
 
+const NO_SHARES: ReadonlyMap<string, number> = new Map();
+
 /** A client subnet's place in [0, 1) for shed load: /24 or /56, salted with the name so names differ. */
 function subnetHash(subnet: Uint8Array, clientFamily: 4 | 6, salt: string): number {
   return fnv1a(subnet, HASH_PREFIX[clientFamily] >> 3, salt) / 4294967296;
@@ -64,11 +66,12 @@ export class LbAnswerer {
   private byDc: Map<string, LbReply> | null = null;
   private healthy: ({ dcs: string[]; weights: number[] } | undefined)[] = [];
   private rr = 0;
-  /** Load-aware policies: the datacenter last chosen per (class, family) slot, kept within the margin. */
-  private previous: (string | null)[] = [];
-  /** Shed load: each datacenter's share given away, and when the shares may step next. */
-  private shed = new Map<string, ShedState>();
-  private shares = new Map<string, number>();
+  /** Load-aware policies: the datacenter last chosen per cache slot, kept within the margin. */
+  private previous: (string | null)[] | null = null;
+  /** Shed load: each datacenter's share given away, and when the shares may step next (made on first use:
+   * 100,000 names should not carry empty maps). */
+  private shed: Map<string, ShedState> | null = null;
+  private shares: Map<string, number> | null = null;
   private shedEpoch = -1;
   private shedNext = Infinity;
   /** True when different client classes can get different answers. */
@@ -194,11 +197,12 @@ export class LbAnswerer {
         (s) => s.usable,
       );
       const u = datacenterLoad(usable).utilisation;
-      const prev = this.shed.get(p.datacenter) ?? NOT_SHEDDING;
+      const prev = this.shed?.get(p.datacenter) ?? NOT_SHEDDING;
       const next = stepShed(prev, u, cfg, now);
       if (next !== prev) {
         changed = true;
-        this.shed.set(p.datacenter, next);
+        (this.shed ??= new Map()).set(p.datacenter, next);
+        this.shares ??= new Map();
         if (next.share > 0) this.shares.set(p.datacenter, next.share);
         else this.shares.delete(p.datacenter);
         this.log.info(
@@ -214,7 +218,7 @@ export class LbAnswerer {
 
   /** Shed load shares now, by datacenter (for explain and metrics). */
   shedShares(): ReadonlyMap<string, number> {
-    return this.shares;
+    return this.shares ?? NO_SHARES;
   }
 
   /** What decide() needs beyond the query: the policy's maps and this answerer's state. */
@@ -223,8 +227,8 @@ export class LbAnswerer {
       checks: this.policy.checks,
       loads: this.policy.loads,
       datacenters: this.policy.datacenters,
-      previous: this.previous[slot] ?? null,
-      shedShares: this.shares,
+      previous: this.previous?.[slot] ?? null,
+      shedShares: this.shares ?? NO_SHARES,
     };
   }
 
@@ -256,7 +260,7 @@ export class LbAnswerer {
         now: Date.now(),
         ...this.inputs(slot),
       });
-      this.previous[slot] = d.chosen;
+      if (LOAD_POLICIES.has(policy)) (this.previous ??= [])[slot] = d.chosen;
       r = this.encode(d);
       this.byClass[slot] = r;
     }
