@@ -74,10 +74,29 @@ export class LbAnswerer {
   private shares: Map<string, number> | null = null;
   private shedEpoch = -1;
   private shedNext = Infinity;
+  /**
+   * Client class id -> index of its distinct candidate order (null: one order for every class).
+   * Worked out on the first query, not at load: 100,000 names x every class would slow start-up.
+   */
+  private orderSlot: Uint16Array | null | undefined = undefined;
+
   /** True when different client classes can get different answers. */
-  readonly variesByClient: boolean;
-  /** Client class id -> index of its distinct candidate order (null: one order for every class). */
-  private readonly orderSlot: Uint16Array | null;
+  get variesByClient(): boolean {
+    if (this.orderSlot === undefined) this.orderSlot = this.orderSlots();
+    return this.orderSlot !== null;
+  }
+
+  private orderSlots(): Uint16Array | null {
+    if (this.classifier === null) return null;
+    const orders = new Map<string, number>();
+    const slots = this.classifier.classes.map((c) => {
+      const key = candidateOrder(this.name, c).order.join(',');
+      let slot = orders.get(key);
+      if (slot === undefined) orders.set(key, (slot = orders.size));
+      return slot;
+    });
+    return orders.size > 1 ? Uint16Array.from(slots) : null;
+  }
 
   constructor(
     readonly name: LbName,
@@ -85,21 +104,11 @@ export class LbAnswerer {
     readonly classifier: Classifier | null,
     private readonly policy: Pick<PolicyConfig, 'checks' | 'loads' | 'datacenters'>,
     private readonly log: Logger = silentLogger,
-  ) {
-    const orders = new Map<string, number>();
-    const classes = classifier?.classes ?? [null];
-    const slotOf = classes.map((c) => {
-      const key = candidateOrder(name, c).order.join(',');
-      let slot = orders.get(key);
-      if (slot === undefined) orders.set(key, (slot = orders.size));
-      return slot;
-    });
-    this.variesByClient = classifier !== null && orders.size > 1;
-    this.orderSlot = this.variesByClient ? Uint16Array.from(slotOf) : null;
-  }
+  ) {}
 
   /** The cache slot of a (client class, family): classes with the same candidate order share it. */
   private slotOf(classId: number, family: 4 | 6): number {
+    if (this.orderSlot === undefined) this.orderSlot = this.orderSlots();
     const order = this.orderSlot === null ? 0 : (this.orderSlot[classId] ?? 0);
     return order * 2 + (family === 6 ? 1 : 0);
   }
