@@ -1,0 +1,13 @@
+import { loadZones } from './dist/zones/load.js';
+import { compileCatalog } from './dist/server/catalog.js';
+import { openGeoData } from './dist/geo/geoip.js';
+import { bundledDatabasePath } from './dist/geo/bundled.js';
+const m = (l) => { gc(); const u = process.memoryUsage(); console.log(l, 'rss', (u.rss/1e6)|0, 'heapUsed', (u.heapUsed/1e6)|0, 'external', (u.external/1e6)|0, 'ab', (u.arrayBuffers/1e6)|0); };
+m('start');
+const geo = openGeoData([bundledDatabasePath()]);
+m('geo');
+const zones = loadZones('/tmp/scale100k').zones;
+m('zones');
+const catalog = compileCatalog(zones, geo);
+m('catalog');
+globalThis.keep = [catalog, zones];
