@@ -115,10 +115,10 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
     for (const z of node.catalog.zones.values())
       for (const [key, n] of z.nodes) {
         if (!n.lb) continue;
-        n.lb.decisions.clear();
+        const sum = new Map<string, number>();
         for (const { decisions } of stats.values())
-          for (const [k, v] of Object.entries(decisions[key] ?? {}))
-            n.lb.decisions.set(k, (n.lb.decisions.get(k) ?? 0) + v);
+          for (const [k, v] of Object.entries(decisions[key] ?? {})) sum.set(k, (sum.get(k) ?? 0) + v);
+        n.lb.setDecisions(sum);
       }
   };
 

@@ -42,6 +42,7 @@ export interface LbReply {
 }
 
 const NO_SHARES: ReadonlyMap<string, number> = new Map();
+const NO_COUNTS: ReadonlyMap<string, number> = new Map();
 
 /** A client subnet's place in [0, 1) for shed load: /24 or /56, salted with the name so names differ. */
 function subnetHash(subnet: Uint8Array, clientFamily: 4 | 6, salt: string): number {
@@ -61,10 +62,13 @@ export function decisionRecords(d: Decision, name: LbName, owner: DnsName | null
 }
 
 export class LbAnswerer {
+  // Caches and counters start as null and are made on first use: a zone of 100,000 names has mostly
+  // names nobody has asked for yet.
   private epoch = -1;
-  private byClass: (LbReply | undefined)[] = [];
+  private byClass: (LbReply | undefined)[] | null = null;
   private byDc: Map<string, LbReply> | null = null;
-  private healthy: ({ dcs: string[]; weights: number[] } | undefined)[] = [];
+  private healthy: ({ dcs: string[]; weights: number[] } | undefined)[] | null = null;
+  private counts: Map<string, number> | null = null;
   private rr = 0;
   /** Load-aware policies: the datacenter last chosen per cache slot, kept within the margin. */
   private previous: (string | null)[] | null = null;
@@ -174,18 +178,26 @@ export class LbAnswerer {
   }
 
   /** Decisions served since start, by "datacenter|outcome" (primary, failover, fallback, nodata, servfail). */
-  readonly decisions = new Map<string, number>();
+  get decisions(): ReadonlyMap<string, number> {
+    return this.counts ?? NO_COUNTS;
+  }
 
   count(r: LbReply): void {
-    this.decisions.set(r.key, (this.decisions.get(r.key) ?? 0) + 1);
+    const counts = (this.counts ??= new Map());
+    counts.set(r.key, (counts.get(r.key) ?? 0) + 1);
+  }
+
+  /** Replaces the counts (the primary of --workers sums its workers' counts here). */
+  setDecisions(counts: ReadonlyMap<string, number>): void {
+    this.counts = counts.size > 0 ? new Map(counts) : null;
   }
 
   private sync(health: HealthView): void {
     if (health.epoch !== this.epoch) {
       this.epoch = health.epoch;
-      this.byClass = [];
+      this.byClass = null;
       this.byDc = null;
-      this.healthy = [];
+      this.healthy = null;
     }
     if (this.name.shed) this.stepShed(health);
   }
@@ -222,7 +234,7 @@ export class LbAnswerer {
       const due = nextShedStep(next, u, cfg);
       if (due !== null && due < this.shedNext) this.shedNext = due;
     }
-    if (changed) this.byClass = [];
+    if (changed) this.byClass = null;
   }
 
   /** Shed load shares now, by datacenter (for explain and metrics). */
@@ -257,7 +269,7 @@ export class LbAnswerer {
     const policy = this.name.policy;
     if (policy === 'weighted' || policy === 'hashed') return this.perQuery(family, clientFamily, subnet, health, rng);
     const slot = this.slotOf(classId, family);
-    let r = this.byClass[slot];
+    let r = this.byClass?.[slot];
     if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
       const d = decide({
         name: this.name,
@@ -271,7 +283,7 @@ export class LbAnswerer {
       });
       if (LOAD_POLICIES.has(policy)) (this.previous ??= [])[slot] = d.chosen;
       r = this.encode(d);
-      this.byClass[slot] = r;
+      (this.byClass ??= [])[slot] = r;
     }
     if (r.spill && isShed(subnetHash(subnet, clientFamily, this.name.owner.key), r.spill.share)) return r.spill.reply;
     return r;
@@ -315,7 +327,7 @@ export class LbAnswerer {
 
   /** Datacenters with usable endpoints of a family and their weights, computed once per health epoch. */
   private healthyDatacenters(family: 4 | 6, health: HealthView): { dcs: string[]; weights: number[] } {
-    let h = this.healthy[family === 6 ? 1 : 0];
+    let h = this.healthy?.[family === 6 ? 1 : 0];
     if (h === undefined) {
       const dcs: string[] = [];
       const weights: number[] = [];
@@ -329,7 +341,7 @@ export class LbAnswerer {
         }
       }
       h = { dcs, weights };
-      this.healthy[family === 6 ? 1 : 0] = h;
+      (this.healthy ??= [])[family === 6 ? 1 : 0] = h;
     }
     return h;
   }
