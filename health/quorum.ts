@@ -112,6 +112,7 @@ export function combine(
     let upVotes = 0;
     let votes = 0;
     const rtts: number[] = [];
+    const rttsByDc = new Map<string, number[]>();
     const downReasons: string[] = [];
     let since = 0;
     const figures: Record<Figure, number[]> = { connections: [], capacity: [], bandwidthBps: [], errorRate: [] };
@@ -122,7 +123,12 @@ export function combine(
       since = Math.max(since, r.since);
       if (r.up) {
         upVotes++;
-        if (r.rttMs !== null) rtts.push(r.rttMs);
+        if (r.rttMs !== null) {
+          rtts.push(r.rttMs);
+          const at = rttsByDc.get(a.datacenter);
+          if (at) at.push(r.rttMs);
+          else rttsByDc.set(a.datacenter, [r.rttMs]);
+        }
       } else downReasons.push(`${a.agent}: ${r.reason}`);
       // Load figures describe the endpoint, not the vantage point: agents reading the same stats
       // agree up to timing, and the median keeps one agent's odd reading out.
@@ -139,6 +145,8 @@ export function combine(
     targets.set(key, {
       up,
       rttMs: median(rtts),
+      rttByDatacenter:
+        rttsByDc.size > 1 ? Object.fromEntries([...rttsByDc].map(([dc, xs]) => [dc, median(xs)!])) : null,
       connections: median(figures.connections),
       capacity: median(figures.capacity),
       bandwidthBps: median(figures.bandwidthBps),

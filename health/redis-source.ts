@@ -26,6 +26,12 @@ import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
 
 export type StalePolicy = 'open' | 'keep';
 
+function sameNumbers(a: Readonly<Record<string, number>> | null, b: Readonly<Record<string, number>> | null): boolean {
+  if (a === null || b === null) return a === b;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
 export interface RedisSourceOptions {
   readonly url: string;
   readonly prefix: string;
@@ -399,6 +405,7 @@ export class RedisHealthSource implements HealthSource {
         !prev ||
         prev.up !== t.up ||
         prev.rttMs !== t.rttMs ||
+        !sameNumbers(prev.rttByDatacenter, t.rttByDatacenter) ||
         prev.connections !== t.connections ||
         prev.bandwidthBps !== t.bandwidthBps ||
         prev.capacity !== t.capacity ||

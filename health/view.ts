@@ -5,8 +5,13 @@ import type { Check, Endpoint, LoadSource } from '../zones/policy-types.js';
 
 export interface TargetHealth {
   readonly up: boolean;
-  /** Smoothed probe round-trip time, when known. */
+  /** Smoothed probe round-trip time, when known (the median over the agents that see the target up). */
   readonly rttMs: number | null;
+  /**
+   * The same, as seen from each datacenter's agents (distributed mode): lowest-latency ranks by the
+   * RTT from the client's first datacenter, a stand-in for the client's own. Null when there is one vantage.
+   */
+  readonly rttByDatacenter: Readonly<Record<string, number>> | null;
   /** Active connections and capacity from the load balancer's stats, when known. */
   readonly connections: number | null;
   readonly capacity: number | null;
@@ -31,6 +36,7 @@ export interface HealthView {
 export const UNKNOWN_UP: TargetHealth = Object.freeze({
   up: true,
   rttMs: null,
+  rttByDatacenter: null,
   connections: null,
   capacity: null,
   bandwidthBps: null,

@@ -145,6 +145,23 @@ describe('load figures: many agents', () => {
   });
   const cfg = { maxAgeMs: 5000, quorum: 'majority' as const };
 
+  it('RTT per agent datacenter, besides the median, when agents in several datacenters report', () => {
+    const k = ck('192.0.2.10');
+    const c = combine(
+      [
+        agent('a1', 'us-east', { [k]: rep({ rttMs: 2 }) }),
+        agent('a2', 'us-east', { [k]: rep({ rttMs: 4 }) }),
+        agent('b', 'eu-west', { [k]: rep({ rttMs: 80 }) }),
+        agent('c', 'ap-south', { [k]: rep({ up: false, rttMs: null }) }),
+      ],
+      new Map([[k, ['us-east']]]),
+      cfg,
+      1000,
+    );
+    expect(c.targets.get(k)).to.include({ rttMs: 4 });
+    expect(c.targets.get(k)!.rttByDatacenter).to.deep.equal({ 'us-east': 3, 'eu-west': 80 });
+  });
+
   it("figures are the median of the agents' (one odd reading does not steer), RTT of the up votes", () => {
     const k = lk('192.0.2.10');
     const c = combine(
@@ -276,6 +293,15 @@ describe('load-aware policies (injected figures)', () => {
     expect(dcOf(rig.ask('ll.lb.test', 'A', eu).addresses)).to.equal('us-east');
     figures('198.51.100.10', { up: true, connections: 75 }); // 6 % lower: us-east keeps it
     expect(dcOf(rig.ask('ll.lb.test', 'A', eu).addresses)).to.equal('us-east');
+  });
+
+  it("lowest-latency ranks by the RTT the agents in the client's first datacenter measure, else the median", () => {
+    const america = '149.101.100.0/28'; // region americas: us-east first
+    rig.health.set(ck('192.0.2.10'), { up: true, rttMs: 20, rttByDatacenter: { 'eu-west': 80, 'ap-south': 150 } });
+    rig.health.set(ck('198.51.100.10'), { up: true, rttMs: 30, rttByDatacenter: { 'eu-west': 3, 'ap-south': 160 } });
+    expect(dcOf(rig.ask('lat.lb.test', 'A', eu).addresses)).to.equal('eu-west');
+    // No agent in us-east reports: the median over all agents decides for American clients.
+    expect(dcOf(rig.ask('lat.lb.test', 'A', america).addresses)).to.equal('us-east');
   });
 
   it('passive health down on the load target takes the endpoint out like a failed check, with its reason', () => {

@@ -93,8 +93,11 @@ function sum(xs: readonly number[]): number {
   return s;
 }
 
-/** The load figure of a datacenter under a policy (lower is better), or null when not known. */
-export function loadFigure(policy: PolicyName, usable: readonly EndpointState[]): number | null {
+/**
+ * The load figure of a datacenter under a policy (lower is better), or null when not known. `home` is
+ * the client's first datacenter: lowest-latency takes the RTT its agents measure, where there is one.
+ */
+export function loadFigure(policy: PolicyName, usable: readonly EndpointState[], home?: string): number | null {
   if (usable.length === 0) return null;
   const weight = sum(usable.map((s) => s.endpoint.weight)) || 1;
   const all = <K extends 'connections' | 'bandwidthBps' | 'rttMs'>(k: K): number[] | null => {
@@ -111,8 +114,10 @@ export function loadFigure(policy: PolicyName, usable: readonly EndpointState[])
       return b ? sum(b) / weight : null;
     }
     case 'lowest-latency': {
-      const r = all('rttMs');
-      return r ? Math.min(...r) : null;
+      const r = usable.map(
+        (s) => (home !== undefined ? s.health.rttByDatacenter?.[home] : undefined) ?? s.health.rttMs,
+      );
+      return r.every((x) => x !== null) ? Math.min(...(r as number[])) : null;
     }
     case 'least-response-time': {
       const r = all('rttMs');
@@ -144,7 +149,7 @@ function decideChoice(input: DecideInput): Choice {
       datacenter: dc,
       endpoints,
       usable: usable.length,
-      figure: LOAD_POLICIES.has(policy) ? loadFigure(policy, usable) : null,
+      figure: LOAD_POLICIES.has(policy) ? loadFigure(policy, usable, order[0]) : null,
       load: datacenterLoad(usable),
     };
   });
@@ -255,7 +260,7 @@ function leastOf(input: DecideInput, healthy: readonly CandidateReport[], steps:
 const FIGURE_UNITS: Partial<Record<PolicyName, string>> = {
   'least-loaded': 'connections per unit of weight',
   'least-bandwidth': 'bytes/s per unit of weight',
-  'lowest-latency': 'probe RTT ms',
+  'lowest-latency': "probe RTT ms, from the client's first datacenter's agents where they report",
   'least-response-time': 'RTT ms x (connections per weight + 1)',
 };
 

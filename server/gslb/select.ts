@@ -20,6 +20,7 @@ function merged(check: TargetHealth, load: TargetHealth): TargetHealth {
   return {
     up: check.up && load.up,
     rttMs: check.rttMs,
+    rttByDatacenter: check.rttByDatacenter,
     connections: load.connections,
     capacity: load.capacity,
     bandwidthBps: load.bandwidthBps,
