@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +27,9 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The example zone with fast checks and every endpoint probed at its datacenter's loopback backend. */
-function writeZones(backends: Record<string, Backend>): string {
+/** The example zone with fast checks and every endpoint probed at its datacenter's loopback backend;
+ * a least-loaded name reads its figures from `stats` (a JSON page per datacenter). */
+function writeZones(backends: Record<string, Backend>, stats: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'gslb-status-'));
   cpSync('test/fixtures/product-example/gslb.example.com', join(dir, 'gslb.example.com'), { recursive: true });
   const p = (dc: string) => `"${backends[dc]!.probe}"`;
@@ -56,6 +58,16 @@ function writeZones(backends: Record<string, Backend>): string {
     pools:
       us-east: [{ address: 192.0.2.20, weight: 3, probe: ${p('us-east')} }]
       eu-west: [{ address: 198.51.100.20, weight: 1, probe: ${p('eu-west')} }]
+  shop:
+    policy: least-loaded
+    check: web
+    load: lb
+    pools:
+      us-east: [{ address: 192.0.2.30, probe: ${p('us-east')}, load_url: "${stats}/us-east" }]
+      eu-west: [{ address: 198.51.100.30, probe: ${p('eu-west')}, load_url: "${stats}/eu-west" }]
+      ap-south: [{ address: 203.0.113.30, probe: ${p('ap-south')}, load_url: "${stats}/ap-south" }]
+loads:
+  lb: { type: json, interval: 300ms, timeout: 250ms, smoothing: 0, figures: { connections: active, capacity: limit } }
 `,
   );
   return dir;
@@ -109,6 +121,7 @@ describe('status page in a real browser', function () {
   let page: Page;
   let base = '';
   let dnsPort = 0;
+  let stats: http.Server | null = null;
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -116,7 +129,9 @@ describe('status page in a real browser', function () {
       this.skip();
     }
     for (const dc of DATACENTERS) backends[dc] = await new Backend().start();
-    zones = writeZones(backends);
+    stats = http.createServer((_req, res) => res.end(JSON.stringify({ active: 42, limit: 100 })));
+    await new Promise<void>((r) => stats!.listen(0, '127.0.0.1', () => r()));
+    zones = writeZones(backends, `http://127.0.0.1:${(stats.address() as net.AddressInfo).port}`);
     dnsPort = await freePort();
     const proc = spawn(
       process.execPath,
@@ -182,6 +197,7 @@ describe('status page in a real browser', function () {
       });
     }
     for (const b of Object.values(backends)) await b.kill();
+    await new Promise((r) => (stats ? stats.close(r) : r(null)));
     if (zones) rmSync(zones, { recursive: true, force: true });
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
@@ -210,7 +226,7 @@ describe('status page in a real browser', function () {
       'every target up',
       async () => {
         const r = await rows(page);
-        return r.length === 5 && r.every((x) => x.verdict === 'up' && x.cells.every((c) => c.state === 'up'));
+        return r.length === 8 && r.every((x) => x.verdict === 'up' && x.cells.every((c) => c.state === 'up'));
       },
       10_000,
     );
@@ -232,22 +248,34 @@ describe('status page in a real browser', function () {
       .and.match(/us-east/);
     // Accessible markup: header cells carry their scope.
     expect(await page.locator('th[scope="col"]').count()).to.be.above(2);
-    expect(await page.locator('#matrix th[scope="row"]').count()).to.equal(5); // web x3, tls x2: endpoints sharing a probe share a row
+    // web x3, tls x2 (endpoints sharing a probe share a row), and shop's three load reads.
+    expect(await page.locator('#matrix th[scope="row"]').count()).to.equal(8);
+    // A load read's verdict shows its figures.
+    await until(
+      page,
+      'load figures',
+      async () => (await page.locator('td.verdict[data-figures="42 / 100 conn"]').count()) === 3,
+      5_000,
+    );
   });
 
   it("a killed backend's rows turn down within 5 s; the others stay up", async () => {
     await backends['eu-west']!.kill();
+    // Its checks go down; its load read (the stats page is elsewhere) stays up and does not hold the
+    // datacenter up.
+    const checked = (x: Row) => !x.target.startsWith('load:');
     const ms = await until(
       page,
       'eu-west down',
       async () => {
-        const r = (await rows(page)).filter((x) => x.datacenter === 'eu-west');
+        const r = (await rows(page)).filter((x) => x.datacenter === 'eu-west' && checked(x));
         return r.length > 0 && r.every((x) => x.verdict === 'down' && x.cells.every((c) => c.state === 'down'));
       },
       5_000,
     );
     const r = await rows(page);
-    for (const row of r.filter((x) => x.datacenter === 'eu-west')) {
+    expect(r.find((x) => x.datacenter === 'eu-west' && !checked(x))!.verdict).to.equal('up');
+    for (const row of r.filter((x) => x.datacenter === 'eu-west' && checked(x))) {
       expect(row.cells[0]!.cls).to.include('down');
       expect(row.cells[0]!.text).to.match(/^down/);
       expect(row.cells[0]!.title).to.match(/^down: .*refused/);
