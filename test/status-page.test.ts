@@ -257,6 +257,11 @@ describe('status page in a real browser', function () {
       async () => (await page.locator('td.verdict[data-figures="42 / 100 conn"]').count()) === 3,
       5_000,
     );
+    expect(await page.locator('tr[data-target^="load:"] th small').allInnerTexts()).to.have.members([
+      '192.0.2.30',
+      '198.51.100.30',
+      '203.0.113.30',
+    ]);
   });
 
   it("a killed backend's rows turn down within 5 s; the others stay up", async () => {

@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
-import { targetKey } from '../../health/view.js';
+import { loadKey, targetKey } from '../../health/view.js';
 import { formatIp, parseIp } from '../../zones/address.js';
 import { UsageError } from '../cli/args.js';
 import { formatExplanation } from '../cli/explain.js';
@@ -140,7 +140,7 @@ function drainRequest(
   return { target, forMs: b['for'] === undefined ? null : parseDuration(b['for']), reason };
 }
 
-/** Datacenters, pool addresses and probe targets (with the addresses they stand for) of the served config. */
+/** Datacenters, pool addresses and probe and load targets (with the addresses they stand for) of the served config. */
 function servedTargets(node: DnsNode) {
   const datacenters = new Set<string>();
   /** Canonical address text -> the address as configured. */
@@ -151,15 +151,18 @@ function servedTargets(node: DnsNode) {
     for (const dc of policy.datacenters.keys()) datacenters.add(dc);
     for (const name of policy.names.values()) {
       const check = name.check === null ? undefined : policy.checks.get(name.check);
+      const load = name.load === null ? undefined : policy.loads.get(name.load);
+      const add = (key: string, address: string) => {
+        if (!addresses.has(key)) addresses.set(key, new Set());
+        addresses.get(key)!.add(address);
+      };
       for (const pool of name.pools) {
         datacenters.add(pool.datacenter);
         for (const ep of pool.endpoints) {
           const ip = parseIp(ep.address);
           endpoints.set(ip ? formatIp(ip.bytes) : ep.address, ep.address);
-          if (!check) continue;
-          const key = targetKey(check, ep);
-          if (!addresses.has(key)) addresses.set(key, new Set());
-          addresses.get(key)!.add(ep.address);
+          if (check) add(targetKey(check, ep), ep.address);
+          if (load) add(loadKey(load, ep), ep.address);
         }
       }
     }
