@@ -126,8 +126,13 @@ describe('gslb CLI', () => {
 
     writeZone(dir, GOOD.replace('192.0.2.10', '192.0.2.99'));
     child.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await ask(server, { name: 'www.cli.test' })).answer).to.deep.equal(['www.cli.test 60 A 192.0.2.99']);
+    // The workers (one per core by default) reload one after another: wait until every answer is new.
+    const t0 = Date.now();
+    for (let fresh = 0; fresh < 10;) {
+      const a = (await ask(server, { name: 'www.cli.test' })).answer;
+      fresh = a[0] === 'www.cli.test 60 A 192.0.2.99' ? fresh + 1 : 0;
+      if (Date.now() - t0 > 10_000) expect(a).to.deep.equal(['www.cli.test 60 A 192.0.2.99']);
+    }
 
     const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
