@@ -57,22 +57,55 @@ export function lookupV6(t: PrefixTrie, bytes: Uint8Array): number {
   return -ref - 1;
 }
 
-/** Builds tries node by node; mk() collapses a node whose two children are the same leaf. */
+/**
+ * Builds tries node by node. mk() collapses a node whose two children are the same leaf and
+ * hash-conses the rest: equal subtrees are stored once, so a trie is a DAG. Lookups cannot tell,
+ * because a subtree's answer and depth count from where it is entered; class tries with a handful of
+ * values shrink several fold, since most of the location trie's shape repeats under them.
+ */
 export class TrieBuilder {
-  private kids: Int32Array = new Int32Array(1024);
+  private kids: Int32Array;
   private count = 0;
+  /** Open addressing over node index + 1 (0 = empty), keyed by the node's (left, right). */
+  private slots: Int32Array;
+
+  /** `expected`: nodes likely needed, to skip the first doublings (a guess, never a limit). */
+  constructor(expected = 512) {
+    const n = Math.max(512, 2 ** Math.ceil(Math.log2(expected)));
+    this.kids = new Int32Array(2 * n);
+    this.slots = new Int32Array(2 * n);
+  }
 
   mk(left: number, right: number): number {
     if (left === right && left < 0) return left;
-    if (2 * this.count + 2 > this.kids.length) {
-      const bigger = new Int32Array(this.kids.length * 2);
-      bigger.set(this.kids);
-      this.kids = bigger;
+    if (2 * this.count + 2 > this.kids.length) this.grow();
+    const { kids, slots } = this;
+    const mask = slots.length - 1;
+    let s = pairHash(left, right) & mask;
+    for (let v = slots[s]!; v !== 0; v = slots[s]!) {
+      if (kids[2 * v - 2] === left && kids[2 * v - 1] === right) return v - 1;
+      s = (s + 1) & mask;
     }
     const i = this.count++;
-    this.kids[2 * i] = left;
-    this.kids[2 * i + 1] = right;
+    kids[2 * i] = left;
+    kids[2 * i + 1] = right;
+    slots[s] = i + 1;
     return i;
+  }
+
+  /** Doubles the node store and the table together, keeping the table at most half full. */
+  private grow(): void {
+    const kids = new Int32Array(this.kids.length * 2);
+    kids.set(this.kids);
+    this.kids = kids;
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let i = 0; i < this.count; i++) {
+      let s = pairHash(kids[2 * i]!, kids[2 * i + 1]!) & mask;
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = i + 1;
+    }
+    this.slots = slots;
   }
 
   left(ref: number): number {
@@ -85,6 +118,12 @@ export class TrieBuilder {
   finish(v4Root: number, v6Root: number): PrefixTrie {
     return Object.freeze({ kids: this.kids.slice(0, 2 * this.count), v4Root, v6Root });
   }
+}
+
+function pairHash(left: number, right: number): number {
+  let h = Math.imul(left, 0x9e3779b1) ^ Math.imul(right ^ 0x5bd1e995, 0x85ebca77);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 13);
 }
 
 /** Reads child `bit` of ref in trie t, treating a leaf as its own child (a leaf covers its whole block). */
