@@ -132,26 +132,6 @@ function child(kids: Int32Array, ref: number, bit: number): number {
 }
 
 /**
- * Rebuilds a trie with every leaf value mapped through f, collapsing what becomes equal.
- * Memoized per source node, so shared subtrees (IPv4 aliases in IPv6 trees) are mapped once.
- */
-export function mapTrie(src: PrefixTrie, f: (value: number) => number): PrefixTrie {
-  const b = new TrieBuilder();
-  const memo = new Int32Array(src.kids.length / 2).fill(0x7fffffff);
-  const walk = (ref: number): number => {
-    if (ref < 0) return leaf(f(leafValue(ref)));
-    const m = memo[ref]!;
-    if (m !== 0x7fffffff) return m;
-    const out = b.mk(walk(src.kids[2 * ref]!), walk(src.kids[2 * ref + 1]!));
-    memo[ref] = out;
-    return out;
-  };
-  const v4 = walk(src.v4Root);
-  const v6 = walk(src.v6Root);
-  return b.finish(v4, v6);
-}
-
-/**
  * Merges tries in priority order: where the first has `missing`, the next one answers ("first hit wins").
  */
 export function overlayMissing(tries: readonly PrefixTrie[], missing: number): PrefixTrie {
@@ -188,7 +168,7 @@ export function overlayMissing(tries: readonly PrefixTrie[], missing: number): P
   return b.finish(v4, v6);
 }
 
-/** A prefix to force to a value: later entries win where they overlap earlier ones. */
+/** A prefix to force to a value (see mapTrie for which wins where they overlap). */
 export interface PrefixOverride {
   readonly family: 4 | 6;
   readonly bytes: Uint8Array;
@@ -196,30 +176,58 @@ export interface PrefixOverride {
   readonly value: number;
 }
 
-/** Applies overrides (sorted by the caller from least to most specific) on top of a trie. */
-export function applyOverrides(src: PrefixTrie, overrides: readonly PrefixOverride[]): PrefixTrie {
-  if (overrides.length === 0) return src;
+/**
+ * Rebuilds a trie with every leaf value mapped through f and the overrides spliced in (the most
+ * specific wins; among equal prefixes the later), collapsing what becomes equal, in one pass.
+ * Memoised per source node wherever no override reaches, so shared subtrees (the IPv4 aliases in
+ * IPv6 trees) are mapped once; only the few paths down to an override are rebuilt per path.
+ */
+export function mapTrie(
+  src: PrefixTrie,
+  f: (value: number) => number,
+  overrides: readonly PrefixOverride[] = [],
+): PrefixTrie {
   const b = new TrieBuilder();
-  const copy = (ref: number): number => (ref < 0 ? ref : b.mk(copy(src.kids[2 * ref]!), copy(src.kids[2 * ref + 1]!)));
-  // Copy into a mutable builder, then splice each override in along its path.
-  let v4 = copy(src.v4Root);
-  let v6 = copy(src.v6Root);
-  const bitAt = (bytes: Uint8Array, d: number) => ((bytes[d >> 3] ?? 0) >> (7 - (d & 7))) & 1;
-  const set = (ref: number, o: PrefixOverride, d: number): number => {
-    if (d === o.prefix) return leaf(o.value);
-    const bit = bitAt(o.bytes, d);
-    const l = ref < 0 ? ref : b.left(ref);
-    const r = ref < 0 ? ref : b.right(ref);
-    return bit === 0 ? b.mk(set(l, o, d + 1), r) : b.mk(l, set(r, o, d + 1));
+  const memo = new Int32Array(src.kids.length / 2).fill(0x7fffffff);
+  const plain = (ref: number): number => {
+    if (ref < 0) return leaf(f(leafValue(ref)));
+    const m = memo[ref]!;
+    if (m !== 0x7fffffff) return m;
+    const out = b.mk(plain(src.kids[2 * ref]!), plain(src.kids[2 * ref + 1]!));
+    memo[ref] = out;
+    return out;
   };
-  for (const o of overrides) {
-    if (o.family === 4) v4 = set(v4, o, 0);
-    else v6 = set(v6, o, 0);
-  }
-  // One more pass re-collapses and drops nodes orphaned by the splicing.
-  const spliced = b.finish(v4, v6);
-  return mapTrie(spliced, (v) => v);
+  // `live`: overrides inside this block and longer than d; `forced`: the leaf of the one covering it.
+  const walk = (ref: number, d: number, live: readonly PrefixOverride[], forced: number | null): number => {
+    const here = live.filter((o) => o.prefix === d);
+    if (here.length > 0) forced = leaf(here[here.length - 1]!.value);
+    const deeper = here.length > 0 ? live.filter((o) => o.prefix > d) : live;
+    if (deeper.length === 0) return forced ?? plain(ref);
+    const side = (bit: number) =>
+      walk(
+        child(src.kids, ref, bit),
+        d + 1,
+        deeper.filter((o) => bitAt(o.bytes, d) === bit),
+        forced,
+      );
+    return b.mk(side(0), side(1));
+  };
+  const v4 = walk(
+    src.v4Root,
+    0,
+    overrides.filter((o) => o.family === 4),
+    null,
+  );
+  const v6 = walk(
+    src.v6Root,
+    0,
+    overrides.filter((o) => o.family === 6),
+    null,
+  );
+  return b.finish(v4, v6);
 }
+
+const bitAt = (bytes: Uint8Array, d: number): number => ((bytes[d >> 3] ?? 0) >> (7 - (d & 7))) & 1;
 
 /** Adds the 16-bit IPv4 jump table (256 KiB + 64 KiB): lookups then walk at most 16 more steps. */
 export function withV4Jump(t: PrefixTrie): PrefixTrie {
