@@ -57,10 +57,16 @@ const LOCATION_FIELDS: Spec = {
   longitude: true,
 };
 
-/** Compiles one database's search tree into a location trie (memoised per mmdb node). */
-function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder): { v4: number; v6: number } {
+/**
+ * Compiles one database's search tree into a location trie. The walk keeps no per-node table: a
+ * search tree is a tree, except that MaxMind's IPv4 aliases (::ffff:0:0/96, 2002::/16) point back at
+ * the IPv4 subtree, which is compiled first and reused. A node reached a second time any other way is
+ * recompiled once (hash-consing makes the result the same reference) and remembered, so even a
+ * database that shares subtrees costs at most two visits per node.
+ */
+function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder, path: string): { v4: number; v6: number } {
   const n = tree.metadata.nodeCount;
-  const memo = new Int32Array(n).fill(0x7fffffff);
+  const maxDepth = tree.metadata.ipVersion === 4 ? 32 : 128;
   const byRecord = new Map<number, number>();
   const value = (rec: number): number => {
     if (rec === n) return leaf(UNKNOWN_LOCATION);
@@ -71,17 +77,24 @@ function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder): { v4
     }
     return leaf(id);
   };
-  // Iterative post-order walk: the tree is 128 deep, but memo makes shared (aliased) subtrees cheap.
-  const walk = (node: number): number => {
+  const seen = new Uint8Array(Math.ceil(n / 8));
+  const shared = new Map<number, number>();
+  const walk = (node: number, depth: number): number => {
     if (node >= n) return value(node);
-    const m = memo[node]!;
-    if (m !== 0x7fffffff) return m;
-    const out = b.mk(walk(tree.left(node)), walk(tree.right(node)));
-    memo[node] = out;
+    const known = shared.get(node);
+    if (known !== undefined) return known;
+    if (depth >= maxDepth)
+      throw new Error(`${path}: corrupt search tree: deeper than ${maxDepth} bits at node ${node}`);
+    const again = (seen[node >> 3]! >> (node & 7)) & 1;
+    seen[node >> 3]! |= 1 << (node & 7);
+    const out = b.mk(walk(tree.left(node), depth + 1), walk(tree.right(node), depth + 1));
+    if (again) shared.set(node, out);
     return out;
   };
-  if (tree.metadata.ipVersion === 4) return { v4: walk(0), v6: leaf(UNKNOWN_LOCATION) };
-  return { v4: walk(tree.ipv4Start), v6: walk(0) };
+  if (tree.metadata.ipVersion === 4) return { v4: walk(0, 0), v6: leaf(UNKNOWN_LOCATION) };
+  const v4 = walk(tree.ipv4Start, 96);
+  shared.set(tree.ipv4Start, v4);
+  return { v4, v6: walk(0, 0) };
 }
 
 /** Opens and compiles the databases; throws with the file named on anything unusable. */
@@ -104,7 +117,7 @@ export function openGeoData(paths: readonly string[]): GeoData {
         `${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`,
       );
     const b = new TrieBuilder();
-    const roots = compileTree(tree, table, b);
+    const roots = compileTree(tree, table, b, path);
     tries.push(b.finish(roots.v4, roots.v6));
     infos.push(
       Object.freeze({

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openGeoData } from '../geo/geoip.js';
 import { openMmdb, type MmdbTree } from '../geo/mmdb-format.js';
 import { parseCidr, writeMmdb, type MmdbEntry, type MmdbValue, type WriteOptions } from '../geo/mmdb-writer.js';
 import {
@@ -729,6 +730,9 @@ describe('openMmdb on corrupt files', () => {
     expect(t.left(0)).to.equal(0);
     expect(t.ipv4Start).to.equal(0);
     expect(() => walkAll(t, 0, 128)).to.throw(/deeper than 128 bits/);
+    const file = join(tmp, 'loop.mmdb');
+    writeFileSync(file, loop);
+    expect(() => openGeoData([file])).to.throw(/loop\.mmdb: corrupt search tree: deeper than 128 bits at node 0/);
   });
 });
 
