@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Reader, Response } from 'maxmind';
-import { openMmdb, type MmdbTree, type Spec } from './mmdb-format.js';
+import { openMmdbFile, type MmdbTree, type Spec } from './mmdb-format.js';
 import { locationFromRecord, locationKey, looksLikeLocationRecord, type GeoLocation } from './location.js';
 import { TrieBuilder, leaf, lookupV4, lookupV6, lastDepth, overlayMissing, type PrefixTrie } from './trie.js';
 
@@ -103,22 +103,20 @@ export function openGeoData(paths: readonly string[]): GeoData {
   const tries: PrefixTrie[] = [];
   const infos: GeoDatabaseInfo[] = [];
   for (const path of paths) {
-    let buf: Buffer;
+    const tree = openTree(path);
     try {
-      buf = readFileSync(path);
-    } catch (err) {
-      throw new Error(`${path}: cannot read GeoIP database: ${(err as Error).message}`);
+      // Check the record layout once, at open: a database without locations (ASN) is a config error.
+      const sample = firstRecord(tree);
+      if (sample !== null && !looksLikeLocationRecord(tree.decode(sample)))
+        throw new Error(
+          `${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`,
+        );
+      const b = new TrieBuilder();
+      const roots = compileTree(tree, table, b, path);
+      tries.push(b.finish(roots.v4, roots.v6));
+    } finally {
+      tree.close();
     }
-    const tree = openMmdb(buf, path);
-    // Check the record layout once, at open: a database without locations (ASN) is a config error.
-    const sample = firstRecord(tree);
-    if (sample !== null && !looksLikeLocationRecord(tree.decode(sample)))
-      throw new Error(
-        `${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`,
-      );
-    const b = new TrieBuilder();
-    const roots = compileTree(tree, table, b, path);
-    tries.push(b.finish(roots.v4, roots.v6));
     infos.push(
       Object.freeze({
         path,
@@ -132,6 +130,16 @@ export function openGeoData(paths: readonly string[]): GeoData {
   const trie =
     tries.length === 0 ? new TrieBuilder().finish(leaf(0), leaf(0)) : overlayMissing(tries, UNKNOWN_LOCATION);
   return Object.freeze({ databases: infos, locations: table.list, trie });
+}
+
+/** Opens a database file for compiling (read as it is walked, never whole); I/O errors name the file. */
+function openTree(path: string): MmdbTree {
+  try {
+    return openMmdbFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    throw new Error(`${path}: cannot read GeoIP database: ${(err as Error).message}`);
+  }
 }
 
 function firstRecord(tree: MmdbTree): number | null {
