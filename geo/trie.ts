@@ -1,5 +1,6 @@
 // Binary prefix tries over IPv4 and IPv6 with integer leaves, built collapsed: a leaf's depth is the
 // widest prefix around an address over which the value is the same (the ECS scope).
+import { Scratch } from './scratch.js';
 
 /**
  * Children of node i are kids[2i] (bit 0) and kids[2i+1] (bit 1). A reference r >= 0 is a node;
@@ -64,22 +65,23 @@ export function lookupV6(t: PrefixTrie, bytes: Uint8Array): number {
  * values shrink several fold, since most of the location trie's shape repeats under them.
  */
 export class TrieBuilder {
-  private kids: Int32Array;
+  private readonly kids: Scratch;
   private count = 0;
   /** Open addressing over node index + 1 (0 = empty), keyed by the node's (left, right). */
-  private slots: Int32Array;
+  private readonly slots: Scratch;
 
   /** `expected`: nodes likely needed, to skip the first doublings (a guess, never a limit). */
   constructor(expected = 512) {
     const n = Math.max(512, 2 ** Math.ceil(Math.log2(expected)));
-    this.kids = new Int32Array(2 * n);
-    this.slots = new Int32Array(2 * n);
+    this.kids = new Scratch(2 * n);
+    this.slots = new Scratch(2 * n);
   }
 
   mk(left: number, right: number): number {
     if (left === right && left < 0) return left;
-    if (2 * this.count + 2 > this.kids.length) this.grow();
-    const { kids, slots } = this;
+    if (2 * this.count + 2 > this.kids.a.length) this.grow();
+    const kids = this.kids.a;
+    const slots = this.slots.a;
     const mask = slots.length - 1;
     let s = pairHash(left, right) & mask;
     for (let v = slots[s]!; v !== 0; v = slots[s]!) {
@@ -95,28 +97,33 @@ export class TrieBuilder {
 
   /** Doubles the node store and the table together, keeping the table at most half full. */
   private grow(): void {
-    const kids = new Int32Array(this.kids.length * 2);
-    kids.set(this.kids);
-    this.kids = kids;
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
+    this.kids.grow(this.kids.a.length * 2);
+    const size = this.slots.a.length * 2;
+    this.slots.release();
+    this.slots.grow(size);
+    const kids = this.kids.a;
+    const slots = this.slots.a;
+    const mask = size - 1;
     for (let i = 0; i < this.count; i++) {
       let s = pairHash(kids[2 * i]!, kids[2 * i + 1]!) & mask;
       while (slots[s] !== 0) s = (s + 1) & mask;
       slots[s] = i + 1;
     }
-    this.slots = slots;
   }
 
   left(ref: number): number {
-    return this.kids[2 * ref]!;
+    return this.kids.a[2 * ref]!;
   }
   right(ref: number): number {
-    return this.kids[2 * ref + 1]!;
+    return this.kids.a[2 * ref + 1]!;
   }
 
+  /** The trie, copied out at its exact size; the builder's tables are released, so it is done. */
   finish(v4Root: number, v6Root: number): PrefixTrie {
-    return Object.freeze({ kids: this.kids.slice(0, 2 * this.count), v4Root, v6Root });
+    const kids = this.kids.a.slice(0, 2 * this.count);
+    this.kids.release();
+    this.slots.release();
+    return Object.freeze({ kids, v4Root, v6Root });
   }
 }
 
@@ -188,7 +195,8 @@ export function mapTrie(
   overrides: readonly PrefixOverride[] = [],
 ): PrefixTrie {
   const b = new TrieBuilder();
-  const memo = new Int32Array(src.kids.length / 2).fill(0x7fffffff);
+  const scratch = new Scratch(src.kids.length / 2, 0x7fffffff);
+  const memo = scratch.a;
   const plain = (ref: number): number => {
     if (ref < 0) return leaf(f(leafValue(ref)));
     const m = memo[ref]!;
@@ -224,6 +232,7 @@ export function mapTrie(
     overrides.filter((o) => o.family === 6),
     null,
   );
+  scratch.release();
   return b.finish(v4, v6);
 }
 
