@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Reader, Response } from 'maxmind';
+import { IntMap } from './int-map.js';
 import { openMmdbFile, type MmdbTree, type Spec } from './mmdb-format.js';
 import { locationFromRecord, locationKey, looksLikeLocationRecord, type GeoLocation } from './location.js';
 import { TrieBuilder, leaf, lookupV4, lookupV6, lastDepth, overlayMissing, type PrefixTrie } from './trie.js';
@@ -67,7 +68,7 @@ const LOCATION_FIELDS: Spec = {
 function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder, path: string): { v4: number; v6: number } {
   const n = tree.metadata.nodeCount;
   const maxDepth = tree.metadata.ipVersion === 4 ? 32 : 128;
-  const byRecord = new Map<number, number>();
+  const byRecord = new IntMap();
   const value = (rec: number): number => {
     if (rec === n) return leaf(UNKNOWN_LOCATION);
     let id = byRecord.get(rec);
@@ -91,10 +92,14 @@ function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder, path:
     if (again) shared.set(node, out);
     return out;
   };
-  if (tree.metadata.ipVersion === 4) return { v4: walk(0, 0), v6: leaf(UNKNOWN_LOCATION) };
-  const v4 = walk(tree.ipv4Start, 96);
-  shared.set(tree.ipv4Start, v4);
-  return { v4, v6: walk(0, 0) };
+  try {
+    if (tree.metadata.ipVersion === 4) return { v4: walk(0, 0), v6: leaf(UNKNOWN_LOCATION) };
+    const v4 = walk(tree.ipv4Start, 96);
+    shared.set(tree.ipv4Start, v4);
+    return { v4, v6: walk(0, 0) };
+  } finally {
+    byRecord.release();
+  }
 }
 
 /** Opens and compiles the databases; throws with the file named on anything unusable. */
