@@ -38,7 +38,7 @@ export interface MmdbTree {
   dataOffset(recordValue: number): number;
   /** Decodes the data record a record value points at (results cached per offset; returned objects are frozen/shared). */
   decode(recordValue: number): unknown;
-  /** Decodes only the parts of the record `spec` names (not cached). */
+  /** Decodes only the parts of the record `spec` names (pointed-to parts cached per spec: treat results as read-only). */
   decodeSelected(recordValue: number, spec: Spec): unknown;
   /** Releases the file of a tree opened with openMmdbFile (nothing for an in-memory image). */
   close(): void;
@@ -58,7 +58,12 @@ class SectionDecoder {
     private readonly what: string,
     private readonly source: string,
     private readonly cache: Map<number, unknown> | null,
-  ) {}
+  ) {
+    this.selectedCache = cache ? new Map() : null;
+  }
+
+  /** selected() results of pointer targets, per spec (only where `cache` is given, as for data sections). */
+  private readonly selectedCache: Map<Spec, Map<number, unknown>> | null;
 
   fail(offset: number, message: string): never {
     throw new Error(`${this.source}: corrupt ${this.what} at offset ${offset}: ${message}`);
@@ -218,8 +223,16 @@ class SectionDecoder {
     if (depth > MAX_DECODE_DEPTH) this.fail(offset, `data nested deeper than ${MAX_DECODE_DEPTH} levels`);
     const { type, len, p } = this.header(offset);
     if (type === 1) {
+      // Databases point many records at one shared value (a country, a city): decode it once per spec.
       const after = p + len + 1;
-      const v = this.selected(this.pointerTarget(offset), spec, depth + 1);
+      const target = this.pointerTarget(offset);
+      let bySpec = this.selectedCache?.get(spec);
+      if (!bySpec && this.selectedCache) this.selectedCache.set(spec, (bySpec = new Map()));
+      let v = bySpec?.get(target);
+      if (v === undefined) {
+        v = this.selected(target, spec, depth + 1);
+        bySpec?.set(target, v);
+      }
       this.next = after;
       return v;
     }
