@@ -82,11 +82,13 @@ function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder, path:
   const shared = new Map<number, number>();
   const walk = (node: number, depth: number): number => {
     if (node >= n) return value(node);
-    const known = shared.get(node);
-    if (known !== undefined) return known;
+    const again = (seen[node >> 3]! >> (node & 7)) & 1;
+    if (again) {
+      const known = shared.get(node);
+      if (known !== undefined) return known;
+    }
     if (depth >= maxDepth)
       throw new Error(`${path}: corrupt search tree: deeper than ${maxDepth} bits at node ${node}`);
-    const again = (seen[node >> 3]! >> (node & 7)) & 1;
     seen[node >> 3]! |= 1 << (node & 7);
     const out = b.mk(walk(tree.left(node), depth + 1), walk(tree.right(node), depth + 1));
     if (again) shared.set(node, out);
