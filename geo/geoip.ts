@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Reader, Response } from 'maxmind';
-import { openMmdb, type MmdbTree, type Spec } from './mmdb-format.js';
+import { IntMap } from './int-map.js';
+import { openMmdbFile, type MmdbTree, type Spec } from './mmdb-format.js';
 import { locationFromRecord, locationKey, looksLikeLocationRecord, type GeoLocation } from './location.js';
 import { TrieBuilder, leaf, lookupV4, lookupV6, lastDepth, overlayMissing, type PrefixTrie } from './trie.js';
 
@@ -57,11 +58,17 @@ const LOCATION_FIELDS: Spec = {
   longitude: true,
 };
 
-/** Compiles one database's search tree into a location trie (memoised per mmdb node). */
-function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder): { v4: number; v6: number } {
+/**
+ * Compiles one database's search tree into a location trie. The walk keeps no per-node table: a
+ * search tree is a tree, except that MaxMind's IPv4 aliases (::ffff:0:0/96, 2002::/16) point back at
+ * the IPv4 subtree, which is compiled first and reused. A node reached a second time any other way is
+ * recompiled once (hash-consing makes the result the same reference) and remembered, so even a
+ * database that shares subtrees costs at most two visits per node.
+ */
+function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder, path: string): { v4: number; v6: number } {
   const n = tree.metadata.nodeCount;
-  const memo = new Int32Array(n).fill(0x7fffffff);
-  const byRecord = new Map<number, number>();
+  const maxDepth = tree.metadata.ipVersion === 4 ? 32 : 128;
+  const byRecord = new IntMap();
   const value = (rec: number): number => {
     if (rec === n) return leaf(UNKNOWN_LOCATION);
     let id = byRecord.get(rec);
@@ -71,17 +78,30 @@ function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder): { v4
     }
     return leaf(id);
   };
-  // Iterative post-order walk: the tree is 128 deep, but memo makes shared (aliased) subtrees cheap.
-  const walk = (node: number): number => {
+  const seen = new Uint8Array(Math.ceil(n / 8));
+  const shared = new Map<number, number>();
+  const walk = (node: number, depth: number): number => {
     if (node >= n) return value(node);
-    const m = memo[node]!;
-    if (m !== 0x7fffffff) return m;
-    const out = b.mk(walk(tree.left(node)), walk(tree.right(node)));
-    memo[node] = out;
+    const again = (seen[node >> 3]! >> (node & 7)) & 1;
+    if (again) {
+      const known = shared.get(node);
+      if (known !== undefined) return known;
+    }
+    if (depth >= maxDepth)
+      throw new Error(`${path}: corrupt search tree: deeper than ${maxDepth} bits at node ${node}`);
+    seen[node >> 3]! |= 1 << (node & 7);
+    const out = b.mk(walk(tree.left(node), depth + 1), walk(tree.right(node), depth + 1));
+    if (again) shared.set(node, out);
     return out;
   };
-  if (tree.metadata.ipVersion === 4) return { v4: walk(0), v6: leaf(UNKNOWN_LOCATION) };
-  return { v4: walk(tree.ipv4Start), v6: walk(0) };
+  try {
+    if (tree.metadata.ipVersion === 4) return { v4: walk(0, 0), v6: leaf(UNKNOWN_LOCATION) };
+    const v4 = walk(tree.ipv4Start, 96);
+    shared.set(tree.ipv4Start, v4);
+    return { v4, v6: walk(0, 0) };
+  } finally {
+    byRecord.release();
+  }
 }
 
 /** Opens and compiles the databases; throws with the file named on anything unusable. */
@@ -90,22 +110,20 @@ export function openGeoData(paths: readonly string[]): GeoData {
   const tries: PrefixTrie[] = [];
   const infos: GeoDatabaseInfo[] = [];
   for (const path of paths) {
-    let buf: Buffer;
+    const tree = openTree(path);
     try {
-      buf = readFileSync(path);
-    } catch (err) {
-      throw new Error(`${path}: cannot read GeoIP database: ${(err as Error).message}`);
+      // Check the record layout once, at open: a database without locations (ASN) is a config error.
+      const sample = firstRecord(tree);
+      if (sample !== null && !looksLikeLocationRecord(tree.decode(sample)))
+        throw new Error(
+          `${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`,
+        );
+      const b = new TrieBuilder();
+      const roots = compileTree(tree, table, b, path);
+      tries.push(b.finish(roots.v4, roots.v6));
+    } finally {
+      tree.close();
     }
-    const tree = openMmdb(buf, path);
-    // Check the record layout once, at open: a database without locations (ASN) is a config error.
-    const sample = firstRecord(tree);
-    if (sample !== null && !looksLikeLocationRecord(tree.decode(sample)))
-      throw new Error(
-        `${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`,
-      );
-    const b = new TrieBuilder();
-    const roots = compileTree(tree, table, b);
-    tries.push(b.finish(roots.v4, roots.v6));
     infos.push(
       Object.freeze({
         path,
@@ -119,6 +137,16 @@ export function openGeoData(paths: readonly string[]): GeoData {
   const trie =
     tries.length === 0 ? new TrieBuilder().finish(leaf(0), leaf(0)) : overlayMissing(tries, UNKNOWN_LOCATION);
   return Object.freeze({ databases: infos, locations: table.list, trie });
+}
+
+/** Opens a database file for compiling (read as it is walked, never whole); I/O errors name the file. */
+function openTree(path: string): MmdbTree {
+  try {
+    return openMmdbFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    throw new Error(`${path}: cannot read GeoIP database: ${(err as Error).message}`);
+  }
 }
 
 function firstRecord(tree: MmdbTree): number | null {

@@ -1,4 +1,5 @@
 // Raw MaxMind DB (.mmdb) reader for whole-tree compilation: allocation-free node access and a bounds-checked data decoder.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /** `\xab\xcd\xefMaxMind.com`: the last occurrence starts the metadata section. */
 const METADATA_MARKER = Buffer.from('abcdef4d61784d696e642e636f6d', 'hex');
@@ -6,6 +7,8 @@ const METADATA_MARKER = Buffer.from('abcdef4d61784d696e642e636f6d', 'hex');
 const METADATA_MAX_BYTES = 128 * 1024;
 /** 16 zero bytes between the search tree and the data section. */
 const DATA_SEPARATOR_BYTES = 16;
+/** Tree bytes a file-backed tree holds at a time: a depth-first walk reads nodes almost in file order. */
+const TREE_WINDOW_BYTES = 1 << 20;
 /** Real data nests 4-5 levels; the cap turns pointer cycles in a corrupt file into an error, not a stack overflow. */
 const MAX_DECODE_DEPTH = 64;
 
@@ -35,8 +38,10 @@ export interface MmdbTree {
   dataOffset(recordValue: number): number;
   /** Decodes the data record a record value points at (results cached per offset; returned objects are frozen/shared). */
   decode(recordValue: number): unknown;
-  /** Decodes only the parts of the record `spec` names (not cached). */
+  /** Decodes only the parts of the record `spec` names (pointed-to parts cached per spec: treat results as read-only). */
   decodeSelected(recordValue: number, spec: Spec): unknown;
+  /** Releases the file of a tree opened with openMmdbFile (nothing for an in-memory image). */
+  close(): void;
 }
 
 /**
@@ -53,7 +58,12 @@ class SectionDecoder {
     private readonly what: string,
     private readonly source: string,
     private readonly cache: Map<number, unknown> | null,
-  ) {}
+  ) {
+    this.selectedCache = cache ? new Map() : null;
+  }
+
+  /** selected() results of pointer targets, per spec (only where `cache` is given, as for data sections). */
+  private readonly selectedCache: Map<Spec, Map<number, unknown>> | null;
 
   fail(offset: number, message: string): never {
     throw new Error(`${this.source}: corrupt ${this.what} at offset ${offset}: ${message}`);
@@ -213,8 +223,16 @@ class SectionDecoder {
     if (depth > MAX_DECODE_DEPTH) this.fail(offset, `data nested deeper than ${MAX_DECODE_DEPTH} levels`);
     const { type, len, p } = this.header(offset);
     if (type === 1) {
+      // Databases point many records at one shared value (a country, a city): decode it once per spec.
       const after = p + len + 1;
-      const v = this.selected(this.pointerTarget(offset), spec, depth + 1);
+      const target = this.pointerTarget(offset);
+      let bySpec = this.selectedCache?.get(spec);
+      if (!bySpec && this.selectedCache) this.selectedCache.set(spec, (bySpec = new Map()));
+      let v = bySpec?.get(target);
+      if (v === undefined) {
+        v = this.selected(target, spec, depth + 1);
+        bySpec?.set(target, v);
+      }
       this.next = after;
       return v;
     }
@@ -294,26 +312,67 @@ class SectionDecoder {
   }
 }
 
+/**
+ * Where node bytes come from: an image in memory (the window is the whole tree and never moves), or
+ * an open file read through a window of TREE_WINDOW_BYTES, so compiling never holds the whole tree.
+ */
+export interface TreeSource {
+  readonly fd: number | null;
+  readonly bytes: Buffer;
+  readonly treeSize: number;
+}
+
 abstract class Tree implements MmdbTree {
   readonly ipv4Start: number;
   protected readonly nodeCount: number;
   private readonly data: SectionDecoder;
   private readonly cache = new Map<number, unknown>();
+  /** Tree bytes held: file offsets [winStart, winStart + winLength) are buf[0, winLength). */
+  protected buf: Buffer;
+  private winStart = 0;
+  private winLength: number;
+  private readonly fd: number | null;
+  private readonly treeSize: number;
 
   constructor(
-    protected readonly buf: Buffer,
+    tree: TreeSource,
     readonly metadata: MmdbMetadata,
+    data: Buffer,
     dataStart: number,
     dataSize: number,
     private readonly source: string,
   ) {
     this.nodeCount = metadata.nodeCount;
-    this.data = new SectionDecoder(buf, dataStart, dataSize, 'data section', source, this.cache);
+    this.fd = tree.fd;
+    this.buf = tree.bytes;
+    this.treeSize = tree.treeSize;
+    this.winLength = tree.fd === null ? tree.treeSize : 0;
+    this.data = new SectionDecoder(data, dataStart, dataSize, 'data section', source, this.cache);
     let start = 0;
     if (metadata.ipVersion === 6) {
       for (let i = 0; i < 96 && start < this.nodeCount; i++) start = this.left(start);
     }
     this.ipv4Start = start;
+  }
+
+  /** Index in buf of the node bytes at tree offset `at` (`size` long), reading the file if needed. */
+  protected at(at: number, size: number): number {
+    const o = at - this.winStart;
+    if (o >= 0 && o + size <= this.winLength) return o;
+    const length = Math.min(this.buf.length, this.treeSize - at);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(this.fd!, this.buf, got, length - got, at + got);
+      if (n === 0) throw new Error(`${this.source}: file shrank while reading the search tree`);
+      got += n;
+    }
+    this.winStart = at;
+    this.winLength = length;
+    return 0;
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
   }
 
   abstract left(node: number): number;
@@ -354,14 +413,14 @@ abstract class Tree implements MmdbTree {
 class Tree24 extends Tree {
   left(node: number): number {
     if (node >>> 0 !== node || node >= this.nodeCount) this.badNode(node);
+    const o = this.at(node * 6, 6);
     const b = this.buf;
-    const o = node * 6;
     return (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
   }
   right(node: number): number {
     if (node >>> 0 !== node || node >= this.nodeCount) this.badNode(node);
+    const o = this.at(node * 6, 6) + 3;
     const b = this.buf;
-    const o = node * 6 + 3;
     return (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
   }
 }
@@ -370,14 +429,14 @@ class Tree24 extends Tree {
 class Tree28 extends Tree {
   left(node: number): number {
     if (node >>> 0 !== node || node >= this.nodeCount) this.badNode(node);
+    const o = this.at(node * 7, 7);
     const b = this.buf;
-    const o = node * 7;
     return ((b[o + 3]! & 0xf0) << 20) | (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
   }
   right(node: number): number {
     if (node >>> 0 !== node || node >= this.nodeCount) this.badNode(node);
+    const o = this.at(node * 7, 7);
     const b = this.buf;
-    const o = node * 7;
     return ((b[o + 3]! & 0x0f) << 24) | (b[o + 4]! << 16) | (b[o + 5]! << 8) | b[o + 6]!;
   }
 }
@@ -385,14 +444,14 @@ class Tree28 extends Tree {
 class Tree32 extends Tree {
   left(node: number): number {
     if (node >>> 0 !== node || node >= this.nodeCount) this.badNode(node);
+    const o = this.at(node * 8, 8);
     const b = this.buf;
-    const o = node * 8;
     return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   }
   right(node: number): number {
     if (node >>> 0 !== node || node >= this.nodeCount) this.badNode(node);
+    const o = this.at(node * 8, 8) + 4;
     const b = this.buf;
-    const o = node * 8 + 4;
     return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   }
 }
@@ -444,15 +503,18 @@ function parseMetadata(meta: unknown, source: string): MmdbMetadata {
   });
 }
 
-/** Opens an .mmdb image held in memory; `source` (usually the path) prefixes every error message. */
-export function openMmdb(buf: Buffer, source: string): MmdbTree {
-  const tail = Math.max(0, buf.length - METADATA_MAX_BYTES);
-  const marker = buf.lastIndexOf(METADATA_MARKER);
-  if (marker < 0 || marker < tail) throw new Error(`${source}: not a MaxMind DB (metadata marker missing)`);
-  const metaStart = marker + METADATA_MARKER.length;
-  const metaDecoder = new SectionDecoder(buf, metaStart, buf.length - metaStart, 'metadata', source, null);
-  const metadata = parseMetadata(metaDecoder.value(0, 0), source);
+/** Finds and parses the metadata in the file's last bytes (`tail`, which starts at file offset `tailAt`). */
+function readMetadata(tail: Buffer, tailAt: number, source: string): { metadata: MmdbMetadata; marker: number } {
+  const at = tail.lastIndexOf(METADATA_MARKER);
+  if (at < 0 || at < tail.length - METADATA_MAX_BYTES)
+    throw new Error(`${source}: not a MaxMind DB (metadata marker missing)`);
+  const metaStart = at + METADATA_MARKER.length;
+  const metaDecoder = new SectionDecoder(tail, metaStart, tail.length - metaStart, 'metadata', source, null);
+  return { metadata: parseMetadata(metaDecoder.value(0, 0), source), marker: tailAt + at };
+}
 
+/** Where the search tree and the data section lie, checked against the metadata's position. */
+function layout(metadata: MmdbMetadata, marker: number, source: string) {
   const treeSize = (metadata.nodeCount * metadata.recordSize) / 4;
   const dataStart = treeSize + DATA_SEPARATOR_BYTES;
   if (dataStart > marker) {
@@ -461,13 +523,62 @@ export function openMmdb(buf: Buffer, source: string): MmdbTree {
         `(only ${marker} bytes before the metadata; truncated or corrupt)`,
     );
   }
-  const dataSize = marker - dataStart;
+  return { treeSize, dataStart, dataSize: marker - dataStart };
+}
+
+function makeTree(
+  tree: TreeSource,
+  metadata: MmdbMetadata,
+  data: Buffer,
+  dataStart: number,
+  size: number,
+  source: string,
+) {
   switch (metadata.recordSize) {
     case 24:
-      return new Tree24(buf, metadata, dataStart, dataSize, source);
+      return new Tree24(tree, metadata, data, dataStart, size, source);
     case 28:
-      return new Tree28(buf, metadata, dataStart, dataSize, source);
+      return new Tree28(tree, metadata, data, dataStart, size, source);
     case 32:
-      return new Tree32(buf, metadata, dataStart, dataSize, source);
+      return new Tree32(tree, metadata, data, dataStart, size, source);
   }
+}
+
+/** Opens an .mmdb image held in memory; `source` (usually the path) prefixes every error message. */
+export function openMmdb(buf: Buffer, source: string): MmdbTree {
+  const { metadata, marker } = readMetadata(buf, 0, source);
+  const { treeSize, dataStart, dataSize } = layout(metadata, marker, source);
+  return makeTree({ fd: null, bytes: buf, treeSize }, metadata, buf, dataStart, dataSize, source);
+}
+
+/**
+ * Opens an .mmdb file without reading it whole: the metadata and the data section are read, the
+ * search tree is read through a window as it is walked. close() the tree when done. I/O errors
+ * (missing file, a directory) are thrown as they come, for the caller to word.
+ */
+export function openMmdbFile(path: string): MmdbTree {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const tailAt = Math.max(0, size - METADATA_MAX_BYTES);
+    const { metadata, marker } = readMetadata(readAt(fd, tailAt, size - tailAt), tailAt, path);
+    const { treeSize, dataStart, dataSize } = layout(metadata, marker, path);
+    const data = readAt(fd, dataStart, dataSize);
+    const window = Buffer.allocUnsafe(Math.min(TREE_WINDOW_BYTES, treeSize));
+    return makeTree({ fd, bytes: window, treeSize }, metadata, data, 0, dataSize, path);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+function readAt(fd: number, at: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, at + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === length ? buf : buf.subarray(0, got);
 }

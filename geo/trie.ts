@@ -1,5 +1,6 @@
 // Binary prefix tries over IPv4 and IPv6 with integer leaves, built collapsed: a leaf's depth is the
 // widest prefix around an address over which the value is the same (the ECS scope).
+import { Scratch } from './scratch.js';
 
 /**
  * Children of node i are kids[2i] (bit 0) and kids[2i+1] (bit 1). A reference r >= 0 is a node;
@@ -57,59 +58,84 @@ export function lookupV6(t: PrefixTrie, bytes: Uint8Array): number {
   return -ref - 1;
 }
 
-/** Builds tries node by node; mk() collapses a node whose two children are the same leaf. */
+/**
+ * Builds tries node by node. mk() collapses a node whose two children are the same leaf and
+ * hash-conses the rest: equal subtrees are stored once, so a trie is a DAG. Lookups cannot tell,
+ * because a subtree's answer and depth count from where it is entered; class tries with a handful of
+ * values shrink several fold, since most of the location trie's shape repeats under them.
+ */
 export class TrieBuilder {
-  private kids: Int32Array = new Int32Array(1024);
+  private readonly kids: Scratch;
   private count = 0;
+  /** Open addressing over node index + 1 (0 = empty), keyed by the node's (left, right). */
+  private readonly slots: Scratch;
+
+  /** `expected`: nodes likely needed, to skip the first doublings (a guess, never a limit). */
+  constructor(expected = 512) {
+    const n = Math.max(512, 2 ** Math.ceil(Math.log2(expected)));
+    this.kids = new Scratch(2 * n);
+    this.slots = new Scratch(2 * n);
+  }
 
   mk(left: number, right: number): number {
     if (left === right && left < 0) return left;
-    if (2 * this.count + 2 > this.kids.length) {
-      const bigger = new Int32Array(this.kids.length * 2);
-      bigger.set(this.kids);
-      this.kids = bigger;
+    if (2 * this.count + 2 > this.kids.a.length) this.grow();
+    const kids = this.kids.a;
+    const slots = this.slots.a;
+    const mask = slots.length - 1;
+    let s = pairHash(left, right) & mask;
+    for (let v = slots[s]!; v !== 0; v = slots[s]!) {
+      if (kids[2 * v - 2] === left && kids[2 * v - 1] === right) return v - 1;
+      s = (s + 1) & mask;
     }
     const i = this.count++;
-    this.kids[2 * i] = left;
-    this.kids[2 * i + 1] = right;
+    kids[2 * i] = left;
+    kids[2 * i + 1] = right;
+    slots[s] = i + 1;
     return i;
   }
 
-  left(ref: number): number {
-    return this.kids[2 * ref]!;
-  }
-  right(ref: number): number {
-    return this.kids[2 * ref + 1]!;
+  /** Doubles the node store and the table together, keeping the table at most half full. */
+  private grow(): void {
+    this.kids.grow(this.kids.a.length * 2);
+    const size = this.slots.a.length * 2;
+    this.slots.release();
+    this.slots.grow(size);
+    const kids = this.kids.a;
+    const slots = this.slots.a;
+    const mask = size - 1;
+    for (let i = 0; i < this.count; i++) {
+      let s = pairHash(kids[2 * i]!, kids[2 * i + 1]!) & mask;
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = i + 1;
+    }
   }
 
-  finish(v4Root: number, v6Root: number): PrefixTrie {
-    return Object.freeze({ kids: this.kids.slice(0, 2 * this.count), v4Root, v6Root });
+  left(ref: number): number {
+    return this.kids.a[2 * ref]!;
   }
+  right(ref: number): number {
+    return this.kids.a[2 * ref + 1]!;
+  }
+
+  /** The trie, copied out at its exact size; the builder's tables are released, so it is done. */
+  finish(v4Root: number, v6Root: number): PrefixTrie {
+    const kids = this.kids.a.slice(0, 2 * this.count);
+    this.kids.release();
+    this.slots.release();
+    return Object.freeze({ kids, v4Root, v6Root });
+  }
+}
+
+function pairHash(left: number, right: number): number {
+  let h = Math.imul(left, 0x9e3779b1) ^ Math.imul(right ^ 0x5bd1e995, 0x85ebca77);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 13);
 }
 
 /** Reads child `bit` of ref in trie t, treating a leaf as its own child (a leaf covers its whole block). */
 function child(kids: Int32Array, ref: number, bit: number): number {
   return ref < 0 ? ref : kids[2 * ref + bit]!;
-}
-
-/**
- * Rebuilds a trie with every leaf value mapped through f, collapsing what becomes equal.
- * Memoized per source node, so shared subtrees (IPv4 aliases in IPv6 trees) are mapped once.
- */
-export function mapTrie(src: PrefixTrie, f: (value: number) => number): PrefixTrie {
-  const b = new TrieBuilder();
-  const memo = new Int32Array(src.kids.length / 2).fill(0x7fffffff);
-  const walk = (ref: number): number => {
-    if (ref < 0) return leaf(f(leafValue(ref)));
-    const m = memo[ref]!;
-    if (m !== 0x7fffffff) return m;
-    const out = b.mk(walk(src.kids[2 * ref]!), walk(src.kids[2 * ref + 1]!));
-    memo[ref] = out;
-    return out;
-  };
-  const v4 = walk(src.v4Root);
-  const v6 = walk(src.v6Root);
-  return b.finish(v4, v6);
 }
 
 /**
@@ -149,7 +175,7 @@ export function overlayMissing(tries: readonly PrefixTrie[], missing: number): P
   return b.finish(v4, v6);
 }
 
-/** A prefix to force to a value: later entries win where they overlap earlier ones. */
+/** A prefix to force to a value (see mapTrie for which wins where they overlap). */
 export interface PrefixOverride {
   readonly family: 4 | 6;
   readonly bytes: Uint8Array;
@@ -157,30 +183,60 @@ export interface PrefixOverride {
   readonly value: number;
 }
 
-/** Applies overrides (sorted by the caller from least to most specific) on top of a trie. */
-export function applyOverrides(src: PrefixTrie, overrides: readonly PrefixOverride[]): PrefixTrie {
-  if (overrides.length === 0) return src;
+/**
+ * Rebuilds a trie with every leaf value mapped through f and the overrides spliced in (the most
+ * specific wins; among equal prefixes the later), collapsing what becomes equal, in one pass.
+ * Memoised per source node wherever no override reaches, so shared subtrees (the IPv4 aliases in
+ * IPv6 trees) are mapped once; only the few paths down to an override are rebuilt per path.
+ */
+export function mapTrie(
+  src: PrefixTrie,
+  f: (value: number) => number,
+  overrides: readonly PrefixOverride[] = [],
+): PrefixTrie {
   const b = new TrieBuilder();
-  const copy = (ref: number): number => (ref < 0 ? ref : b.mk(copy(src.kids[2 * ref]!), copy(src.kids[2 * ref + 1]!)));
-  // Copy into a mutable builder, then splice each override in along its path.
-  let v4 = copy(src.v4Root);
-  let v6 = copy(src.v6Root);
-  const bitAt = (bytes: Uint8Array, d: number) => ((bytes[d >> 3] ?? 0) >> (7 - (d & 7))) & 1;
-  const set = (ref: number, o: PrefixOverride, d: number): number => {
-    if (d === o.prefix) return leaf(o.value);
-    const bit = bitAt(o.bytes, d);
-    const l = ref < 0 ? ref : b.left(ref);
-    const r = ref < 0 ? ref : b.right(ref);
-    return bit === 0 ? b.mk(set(l, o, d + 1), r) : b.mk(l, set(r, o, d + 1));
+  const scratch = new Scratch(src.kids.length / 2, 0x7fffffff);
+  const memo = scratch.a;
+  const plain = (ref: number): number => {
+    if (ref < 0) return leaf(f(leafValue(ref)));
+    const m = memo[ref]!;
+    if (m !== 0x7fffffff) return m;
+    const out = b.mk(plain(src.kids[2 * ref]!), plain(src.kids[2 * ref + 1]!));
+    memo[ref] = out;
+    return out;
   };
-  for (const o of overrides) {
-    if (o.family === 4) v4 = set(v4, o, 0);
-    else v6 = set(v6, o, 0);
-  }
-  // One more pass re-collapses and drops nodes orphaned by the splicing.
-  const spliced = b.finish(v4, v6);
-  return mapTrie(spliced, (v) => v);
+  // `live`: overrides inside this block and longer than d; `forced`: the leaf of the one covering it.
+  const walk = (ref: number, d: number, live: readonly PrefixOverride[], forced: number | null): number => {
+    const here = live.filter((o) => o.prefix === d);
+    if (here.length > 0) forced = leaf(here[here.length - 1]!.value);
+    const deeper = here.length > 0 ? live.filter((o) => o.prefix > d) : live;
+    if (deeper.length === 0) return forced ?? plain(ref);
+    const side = (bit: number) =>
+      walk(
+        child(src.kids, ref, bit),
+        d + 1,
+        deeper.filter((o) => bitAt(o.bytes, d) === bit),
+        forced,
+      );
+    return b.mk(side(0), side(1));
+  };
+  const v4 = walk(
+    src.v4Root,
+    0,
+    overrides.filter((o) => o.family === 4),
+    null,
+  );
+  const v6 = walk(
+    src.v6Root,
+    0,
+    overrides.filter((o) => o.family === 6),
+    null,
+  );
+  scratch.release();
+  return b.finish(v4, v6);
 }
+
+const bitAt = (bytes: Uint8Array, d: number): number => ((bytes[d >> 3] ?? 0) >> (7 - (d & 7))) & 1;
 
 /** Adds the 16-bit IPv4 jump table (256 KiB + 64 KiB): lookups then walk at most 16 more steps. */
 export function withV4Jump(t: PrefixTrie): PrefixTrie {

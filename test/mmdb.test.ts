@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openMmdb, type MmdbTree } from '../geo/mmdb-format.js';
+import { openGeoData } from '../geo/geoip.js';
+import { openMmdb, openMmdbFile, type MmdbTree } from '../geo/mmdb-format.js';
 import { parseCidr, writeMmdb, type MmdbEntry, type MmdbValue, type WriteOptions } from '../geo/mmdb-writer.js';
 import {
   buildCityFixture,
@@ -596,6 +597,28 @@ describe('bundled DB-IP country database', () => {
     expect(found).to.be.above(1200);
   });
 
+  it('reads the same nodes and records from the file through its window as from the image in memory', () => {
+    const file = openMmdbFile(DBIP);
+    try {
+      expect(file.metadata).to.deep.equal(tree.metadata);
+      expect(file.ipv4Start).to.equal(tree.ipv4Start);
+      const n = tree.metadata.nodeCount;
+      const rand = prng(7);
+      // In file order (the window slides forward), then at random (it jumps both ways).
+      const nodes = [
+        ...Array.from({ length: 2000 }, (_, i) => Math.floor((i * n) / 2000)),
+        ...Array.from({ length: 2000 }, () => Math.floor(rand() * n)),
+      ];
+      for (const node of nodes) {
+        expect([file.left(node), file.right(node)], `node ${node}`).to.deep.equal([tree.left(node), tree.right(node)]);
+        for (const rec of [tree.left(node), tree.right(node)])
+          if (rec > n) expect(file.decode(rec)).to.deep.equal(tree.decode(rec));
+      }
+    } finally {
+      file.close();
+    }
+  });
+
   it('walks all nodes quickly', () => {
     const n = tree.metadata.nodeCount;
     const seen = new Uint8Array(n);
@@ -729,6 +752,9 @@ describe('openMmdb on corrupt files', () => {
     expect(t.left(0)).to.equal(0);
     expect(t.ipv4Start).to.equal(0);
     expect(() => walkAll(t, 0, 128)).to.throw(/deeper than 128 bits/);
+    const file = join(tmp, 'loop.mmdb');
+    writeFileSync(file, loop);
+    expect(() => openGeoData([file])).to.throw(/loop\.mmdb: corrupt search tree: deeper than 128 bits at node 0/);
   });
 });
 

@@ -3,15 +3,7 @@
 // widest ECS scope over which the class is the same (gdnsd-style).
 import { type GeoData } from '../../geo/geoip.js';
 import type { GeoLocation } from '../../geo/location.js';
-import {
-  applyOverrides,
-  lookupV4,
-  lookupV6,
-  mapTrie,
-  withV4Jump,
-  type PrefixOverride,
-  type PrefixTrie,
-} from '../../geo/trie.js';
+import { lookupV4, lookupV6, mapTrie, withV4Jump, type PrefixOverride, type PrefixTrie } from '../../geo/trie.js';
 import type { Datacenter, LbName, Region, RegionMap } from '../../zones/policy-types.js';
 import { biasedKm, greatCircleKm } from './distance.js';
 import { indexRegions, matchLocation, type RegionIndex } from './regions.js';
@@ -52,11 +44,7 @@ function regionClassifier(geo: GeoData, map: RegionMap): Classifier {
     for (const c of r.match?.cidrs ?? [])
       overrides.push({ family: c.family, bytes: c.bytes, prefix: c.prefix, value: i });
   });
-  overrides.sort((a, b) => a.prefix - b.prefix);
-  const trie = applyOverrides(
-    mapTrie(geo.trie, (id) => byLocation[id] ?? noRegion),
-    overrides,
-  );
+  const trie = mapTrie(geo.trie, (id) => byLocation[id] ?? noRegion, overrides);
   return { kind: 'regions', trie: withV4Jump(trie), classes, regions: ix };
 }
 
