@@ -202,10 +202,14 @@ export function finishReply(e: EncodedReply, msg: Buffer, q: ParsedQuery, limit:
     if (arcount < e.requiredAdditional) tc = true;
   }
   const out = Buffer.allocUnsafe(body + opt);
-  e.wire.copy(out, 0, 0, body);
-  out.writeUInt16BE(q.id, 0);
+  // Typed-array set and a byte loop rather than Buffer.copy: copy() makes a view object per partial
+  // copy, a measurable cost at two copies per query.
+  if (body === e.wire.length) out.set(e.wire);
+  else out.set(e.wire.subarray(0, body));
+  out[0] = q.id >>> 8;
+  out[1] = q.id & 0xff;
   out[2] = (out[2]! & 0xfe) | (q.rd ? 0x01 : 0);
-  msg.copy(out, 12, 12, q.questionEnd);
+  for (let i = 12; i < q.questionEnd; i++) out[i] = msg[i]!;
   out.writeUInt16BE(arcount + (opt ? 1 : 0), 10);
   if (tc) out[2] = out[2]! | 0x02;
   if (opt) writeOpt(out, body, q, o, 0);
