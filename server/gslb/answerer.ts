@@ -13,7 +13,7 @@ import type { Zone } from '../../zones/zone.js';
 import { encodeSections, type EncodedReply } from '../encode.js';
 import { ParsedQuery } from '../query.js';
 import type { Classifier, ClientClass } from './classify.js';
-import { HASH_PREFIX, decide, type DecideInput, type Decision, type Outcome } from './decide.js';
+import { HASH_PREFIX, decide, type Decision, type Outcome } from './decide.js';
 import {
   candidateOrder,
   datacenterLoad,
@@ -242,15 +242,34 @@ export class LbAnswerer {
     return this.shares ?? NO_SHARES;
   }
 
-  /** What decide() needs beyond the query: the policy's maps and this answerer's state. */
-  private inputs(slot: number): Pick<DecideInput, 'checks' | 'loads' | 'datacenters' | 'previous' | 'shedShares'> {
-    return {
+  /** decide() for a client class, with the policy's maps and this answerer's state (margin, shed). */
+  private decideFor(
+    cls: ClientClass | null,
+    slot: number,
+    family: 4 | 6,
+    subnet: Uint8Array,
+    health: HealthView,
+    rng: () => number,
+  ): Decision {
+    return decide({
+      name: this.name,
+      family,
+      cls,
+      subnet,
+      health,
+      rng,
+      now: Date.now(),
       checks: this.policy.checks,
       loads: this.policy.loads,
       datacenters: this.policy.datacenters,
       previous: this.previous?.[slot] ?? null,
       shedShares: this.shares ?? NO_SHARES,
-    };
+    });
+  }
+
+  /** Whether shed load moves this client: the lowest subnet hashes (by /24 or /56) go first. */
+  private shedsClient(subnet: Uint8Array, clientFamily: 4 | 6, share: number): boolean {
+    return isShed(subnetHash(subnet, clientFamily, this.name.owner.key), share);
   }
 
   /**
@@ -271,21 +290,12 @@ export class LbAnswerer {
     const slot = this.slotOf(classId, family);
     let r = this.byClass?.[slot];
     if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
-      const d = decide({
-        name: this.name,
-        family,
-        cls: this.classOf(classId),
-        subnet,
-        health,
-        rng,
-        now: Date.now(),
-        ...this.inputs(slot),
-      });
+      const d = this.decideFor(this.classOf(classId), slot, family, subnet, health, rng);
       if (LOAD_POLICIES.has(policy)) (this.previous ??= [])[slot] = d.chosen;
       r = this.encode(d);
       (this.byClass ??= [])[slot] = r;
     }
-    if (r.spill && isShed(subnetHash(subnet, clientFamily, this.name.owner.key), r.spill.share)) return r.spill.reply;
+    if (r.spill && this.shedsClient(subnet, clientFamily, r.spill.share)) return r.spill.reply;
     return r;
   }
 
@@ -302,18 +312,8 @@ export class LbAnswerer {
     rng: () => number,
   ): Decision {
     this.sync(health);
-    const slot = this.slotOf(classId, family);
-    const d = decide({
-      name: this.name,
-      family,
-      cls: this.classOf(classId),
-      subnet,
-      health,
-      rng,
-      now: Date.now(),
-      ...this.inputs(slot),
-    });
-    if (!d.shed || !isShed(subnetHash(subnet, clientFamily, this.name.owner.key), d.shed.fraction)) return d;
+    const d = this.decideFor(this.classOf(classId), this.slotOf(classId, family), family, subnet, health, rng);
+    if (!d.shed || !this.shedsClient(subnet, clientFamily, d.shed.fraction)) return d;
     return {
       ...d,
       chosen: d.shed.to,
@@ -378,16 +378,7 @@ export class LbAnswerer {
     this.byDc ??= new Map();
     let r = this.byDc.get(key);
     if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
-      const d = decide({
-        name: this.name,
-        family,
-        cls: null,
-        subnet,
-        health,
-        rng,
-        now: Date.now(),
-        ...this.inputs(0),
-      });
+      const d = this.decideFor(null, 0, family, subnet, health, rng);
       if (dc === '' || d.chosen === dc) r = this.encode(d);
       else {
         const endpoints = endpointStates(this.name, dc, family, health, this.policy.checks, this.policy.loads)
