@@ -11,7 +11,7 @@ import { parseJsonReading } from '../health/load/json.js';
 import { parseStubStatus } from '../health/load/nginx.js';
 import { parseExposition, parsePrometheusReading, parseSelector } from '../health/load/prometheus.js';
 import { readLoad } from '../health/load/read.js';
-import type { LoadReading, LoadReadSpec, LoadSelectors } from '../health/load/types.js';
+import { NO_READING, type LoadReading, type LoadReadSpec, type LoadSelectors } from '../health/load/types.js';
 import { freePort } from '../scripts/e2e-cluster.js';
 import { selfSignedCertificate } from './helpers/tls.js';
 
@@ -32,15 +32,7 @@ const NO_SELECTORS: LoadSelectors = {
 };
 
 function reading(over: Partial<LoadReading>): LoadReading {
-  return {
-    connections: null,
-    capacity: null,
-    bytesTotal: null,
-    bandwidthBps: null,
-    errorsTotal: null,
-    requestsTotal: null,
-    ...over,
-  };
+  return { ...NO_READING, ...over };
 }
 
 describe('load readers: HAProxy stats CSV', () => {

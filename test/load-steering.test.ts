@@ -3,7 +3,7 @@
 // through the real answer path (tier, margin, stale figures, passive health, shed load and its scope).
 import { expect } from 'chai';
 import { nextLoadState, publishedFigures, smooth } from '../health/load/fold.js';
-import type { LoadReading } from '../health/load/types.js';
+import { NO_READING, type LoadReading } from '../health/load/types.js';
 import type { TargetState } from '../health/hysteresis.js';
 import { planFor } from '../health/plan.js';
 import { isLoadSpec, loadTargetsFor, type LoadSpec, type LoadTarget, type ProbeResult } from '../health/probe-types.js';
@@ -33,15 +33,7 @@ function target(over: Partial<LoadSource> = {}): LoadTarget {
   return loadTargetsFor({ ...source, smoothingMs: 0, ...over }, [endpoint('192.0.2.10')])[0] as LoadTarget;
 }
 
-const reading = (r: Partial<LoadReading>): LoadReading => ({
-  connections: null,
-  capacity: null,
-  bytesTotal: null,
-  bandwidthBps: null,
-  errorsTotal: null,
-  requestsTotal: null,
-  ...r,
-});
+const reading = (r: Partial<LoadReading>): LoadReading => ({ ...NO_READING, ...r });
 const read = (at: number, r: Partial<LoadReading>): ProbeResult => ({
   ok: true,
   rttMs: 1,

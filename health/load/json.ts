@@ -1,7 +1,7 @@
 // JSON load pages: each figure is a dot path (`upstreams.www.peers.0.active`; array indices as numbers).
 // A key that itself holds a dot cannot be addressed. Numbers and numeric strings count; nothing else does.
 import type { LoadReading, LoadSelectors } from './types.js';
-import { decimal, sumAll } from './numbers.js';
+import { decimal, readingFrom } from './numbers.js';
 
 /** The number at a dot path; null when the path is missing or leads to something else. */
 function numberAt(document: unknown, path: string): number | null {
@@ -38,12 +38,5 @@ export function parseJsonReading(text: string, selectors: LoadSelectors): LoadRe
   const figure = (path: string | null): number | null => (path === null ? null : numberAt(document, path));
   const connections = figure(selectors.connections);
   if (selectors.connections !== null && connections === null) return `no number at ${selectors.connections}`;
-  return {
-    connections,
-    capacity: figure(selectors.capacity),
-    bytesTotal: sumAll(selectors.bytes.map(figure)),
-    bandwidthBps: figure(selectors.bandwidth),
-    errorsTotal: figure(selectors.errors),
-    requestsTotal: figure(selectors.requests),
-  };
+  return readingFrom(selectors, figure, connections);
 }

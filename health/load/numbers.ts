@@ -1,4 +1,6 @@
-// Figures from text: strict decimal numbers (no hex, no blanks read as 0) and all-or-nothing sums.
+// Figures from text: strict decimal numbers (no hex, no blanks read as 0), all-or-nothing sums, and a
+// reading put together from selectors.
+import type { LoadReading, LoadSelectors } from './types.js';
 
 // Anchored and unambiguous, so it runs in linear time on any input.
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -20,4 +22,23 @@ export function sumAll(values: readonly (number | null)[]): number | null {
     sum += v;
   }
   return sum;
+}
+
+/**
+ * The reading of a selector-based source (Prometheus, JSON): `figure` finds one selector's value,
+ * `connections` is already found (the caller decides whether its absence is an error).
+ */
+export function readingFrom(
+  selectors: LoadSelectors,
+  figure: (selector: string | null) => number | null,
+  connections: number | null,
+): LoadReading {
+  return {
+    connections,
+    capacity: figure(selectors.capacity),
+    bytesTotal: sumAll(selectors.bytes.map(figure)),
+    bandwidthBps: figure(selectors.bandwidth),
+    errorsTotal: figure(selectors.errors),
+    requestsTotal: figure(selectors.requests),
+  };
 }

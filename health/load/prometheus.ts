@@ -7,7 +7,7 @@
 // The parser is hand-written and linear: one pass over each line, no backtracking regexes. A line it
 // cannot read is skipped, never fatal; lines of metrics no selector names are skipped after their name.
 import type { LoadReading, LoadSelectors } from './types.js';
-import { decimal, sumAll } from './numbers.js';
+import { decimal, readingFrom } from './numbers.js';
 
 type Labels = ReadonlyMap<string, string>;
 
@@ -207,12 +207,5 @@ export function parsePrometheusReading(text: string, selectors: LoadSelectors): 
     if (connections === null) return `no series matches ${selectors.connections}`;
     if (!Number.isFinite(connections)) return `${selectors.connections} is ${connections}`;
   }
-  return {
-    connections,
-    capacity: figure(selectors.capacity),
-    bytesTotal: sumAll(selectors.bytes.map(figure)),
-    bandwidthBps: figure(selectors.bandwidth),
-    errorsTotal: figure(selectors.errors),
-    requestsTotal: figure(selectors.requests),
-  };
+  return readingFrom(selectors, figure, connections);
 }

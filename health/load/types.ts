@@ -52,6 +52,16 @@ export interface LoadReading {
   readonly requestsTotal: number | null;
 }
 
+/** A reading with no figures (tests and defaults build on it). */
+export const NO_READING: LoadReading = Object.freeze({
+  connections: null,
+  capacity: null,
+  bytesTotal: null,
+  bandwidthBps: null,
+  errorsTotal: null,
+  requestsTotal: null,
+});
+
 export type LoadReadResult =
   | { readonly ok: true; readonly reading: LoadReading; readonly rttMs: number }
   | { readonly ok: false; readonly reason: string; readonly rttMs: number };
