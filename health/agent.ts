@@ -8,7 +8,7 @@ import { publishedFigures } from './load/fold.js';
 import { Prober } from './prober.js';
 import type { TargetState } from './hysteresis.js';
 import type { ReportedResult } from './quorum.js';
-import { connect, parseRedisUrl } from './redis-connect.js';
+import { connect, parseRedisUrl, scanKeys } from './redis-connect.js';
 import {
   decodePlan,
   keys as keysFor,
@@ -109,13 +109,7 @@ export class Agent {
   private async loadPlans(): Promise<void> {
     if (!this.connected || this.stopped) return;
     try {
-      const planKeys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await this.cmd.scan(cursor, 'MATCH', this.k.planPattern(), 'COUNT', 500);
-        cursor = next;
-        planKeys.push(...batch);
-      } while (cursor !== '0');
+      const planKeys = await scanKeys(this.cmd, this.k.planPattern());
       const docs = planKeys.length > 0 ? await this.cmd.mget(...planKeys) : [];
       const plans: PlanDoc[] = [];
       for (let i = 0; i < planKeys.length; i++) {

@@ -89,3 +89,15 @@ export function connect(target: RedisTarget, name: string): Redis {
   const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
   return new RedisClient({ ...target.options, connectionName: name });
 }
+
+/** Every key matching a pattern, by SCAN (never KEYS, which blocks Redis on a big keyspace). */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys;
+}

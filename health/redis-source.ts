@@ -7,7 +7,7 @@ import { briefly } from './agent.js';
 import { DrainSet } from './drains.js';
 import { quietLogger, type HealthLogger } from './log.js';
 import { combine, type AgentReports, type AgentVerdict, type QuorumConfig, type ReportedResult } from './quorum.js';
-import { connect, parseRedisUrl } from './redis-connect.js';
+import { connect, parseRedisUrl, scanKeys } from './redis-connect.js';
 import {
   decodeAgent,
   decodeDrain,
@@ -271,13 +271,7 @@ export class RedisHealthSource implements HealthSource {
 
   /** Reads every agent's heartbeat and results and the drains: the state after a (re)connect. */
   private async resync(): Promise<void> {
-    const agentKeys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.cmd.scan(cursor, 'MATCH', this.k.agentPattern(), 'COUNT', 500);
-      cursor = next;
-      agentKeys.push(...batch);
-    } while (cursor !== '0');
+    const agentKeys = await scanKeys(this.cmd, this.k.agentPattern());
     const docs = agentKeys.length > 0 ? await this.cmd.mget(...agentKeys) : [];
     const fresh = new Map<string, AgentState>();
     const heardAt = this.now();
