@@ -9,7 +9,7 @@ import { openGeoData } from '../geo/geoip.js';
 import type { PlanTarget } from '../health/redis-protocol.js';
 import type { HealthMatrix, HealthSource } from '../health/source.js';
 import { StaticHealth } from '../health/static-health.js';
-import { UNKNOWN_UP, type HealthView } from '../health/view.js';
+import { UNKNOWN_UP, loadKey, type HealthView } from '../health/view.js';
 import { silentLogger } from '../server/log.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { buildConfig, DnsNode, PACKAGE_VERSION } from '../server/node.js';
@@ -105,6 +105,20 @@ describe('metrics', function () {
     expect(s.get('gslb_queries_total{zone="(none)",qtype="A",rcode="REFUSED",transport="udp"}')).to.equal(1);
     expect(s.get('gslb_dropped_total')).to.equal(1);
     expect(s.get('gslb_query_errors_total')).to.equal(0);
+  });
+
+  it('gslb_shed_share: the share a datacenter sheds, once a query for the name steps it', async () => {
+    expect((await scrape()).get('gslb_shed_share{name="shed.lb.test.",datacenter="eu-west"}')).to.equal(0);
+    const lb = [...node.catalog.zones.values()][0]!.zone.policy;
+    const source = lb.loads.get('lb')!;
+    const shed = [...lb.names.values()].find((n) => n.label === 'shed')!;
+    // eu-west above the name's high watermark (80 %): its first step (25 %) is taken at the next query.
+    for (const ep of shed.pools.find((p) => p.datacenter === 'eu-west')!.endpoints)
+      health.static.set(loadKey(source, ep), { up: true, connections: 95, capacity: 100 });
+    query(node, 'shed.lb.test');
+    const s = await scrape();
+    expect(s.get('gslb_shed_share{name="shed.lb.test.",datacenter="eu-west"}')).to.equal(0.25);
+    expect(s.get('gslb_shed_share{name="shed.lb.test.",datacenter="us-east"}')).to.equal(0);
   });
 
   it('scraping twice does not double-count', async () => {
