@@ -235,7 +235,7 @@ export function createMetrics(node: DnsNode): Metrics {
             for (const p of n.lb.name.pools)
               set(
                 { name: nameToText(n.lb.name.owner.wire), datacenter: p.datacenter },
-                n.lb.shedShares().get(p.datacenter) ?? 0,
+                n.lb.shedShares().get(p.datacenter)?.share ?? 0,
               );
     },
   );

@@ -41,7 +41,7 @@ export interface LbReply {
   readonly spill: { readonly share: number; readonly reply: LbReply } | null;
 }
 
-const NO_SHARES: ReadonlyMap<string, number> = new Map();
+const NO_SHED: ReadonlyMap<string, ShedState> = new Map();
 const NO_COUNTS: ReadonlyMap<string, number> = new Map();
 
 /** A client subnet's place in [0, 1) for shed load: /24 or /56, salted with the name so names differ. */
@@ -75,7 +75,6 @@ export class LbAnswerer {
   /** Shed load: each datacenter's share given away, and when the shares may step next (made on first use:
    * 100,000 names should not carry empty maps). */
   private shed: Map<string, ShedState> | null = null;
-  private shares: Map<string, number> | null = null;
   private shedEpoch = -1;
   private shedNext = Infinity;
   /**
@@ -223,9 +222,6 @@ export class LbAnswerer {
       if (next !== prev) {
         changed = true;
         (this.shed ??= new Map()).set(p.datacenter, next);
-        this.shares ??= new Map();
-        if (next.share > 0) this.shares.set(p.datacenter, next.share);
-        else this.shares.delete(p.datacenter);
         this.log.info(
           { name: nameToText(this.name.owner.wire), datacenter: p.datacenter, utilisation: u, share: next.share },
           next.share > prev.share ? 'shedding load' : 'taking load back',
@@ -237,9 +233,9 @@ export class LbAnswerer {
     if (changed) this.byClass = null;
   }
 
-  /** Shed load shares now, by datacenter (for explain and metrics). */
-  shedShares(): ReadonlyMap<string, number> {
-    return this.shares ?? NO_SHARES;
+  /** Shed load now, by datacenter: the share given away (for metrics). */
+  shedShares(): ReadonlyMap<string, ShedState> {
+    return this.shed ?? NO_SHED;
   }
 
   /** decide() for a client class, with the policy's maps and this answerer's state (margin, shed). */
@@ -263,7 +259,7 @@ export class LbAnswerer {
       loads: this.policy.loads,
       datacenters: this.policy.datacenters,
       previous: this.previous?.[slot] ?? null,
-      shedShares: this.shares ?? NO_SHARES,
+      shedShares: this.shed ?? NO_SHED,
     });
   }
 

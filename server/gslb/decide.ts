@@ -81,7 +81,7 @@ export interface DecideInput {
   /** Load-aware policies: the datacenter chosen last time for this client class, kept within the margin. */
   readonly previous?: string | null;
   /** Shed load: the share each datacenter gives away now (the server's shed controller). */
-  readonly shedShares?: ReadonlyMap<string, number>;
+  readonly shedShares?: ReadonlyMap<string, { readonly share: number }>;
 }
 
 /** Bytes of the client address the hashed policy keys on: /24 for IPv4, /56 for IPv6. */
@@ -271,7 +271,7 @@ const FIGURE_UNITS: Partial<Record<PolicyName, string>> = {
 function shedFor(input: DecideInput, d: Choice): Shed | null {
   const cfg = input.name.shed;
   if (!cfg || d.chosen === null || d.outcome === 'fallback') return null;
-  const fraction = input.shedShares?.get(d.chosen) ?? 0;
+  const fraction = input.shedShares?.get(d.chosen)?.share ?? 0;
   if (fraction <= 0) return null;
   const steps = d.steps as string[];
   const to = d.candidates.find(
