@@ -69,13 +69,27 @@ export interface ProbeTarget {
   readonly fall: number;
 }
 
-/** The distinct probe targets of endpoints under a check (endpoints sharing a probe address share a target). */
-export function probeTargetsFor(check: Check, endpoints: readonly Endpoint[]): ProbeTarget[] {
+/** One target per distinct key: endpoints that share a key (a probe address, a stats URL) share its state. */
+function distinctTargets(
+  endpoints: readonly Endpoint[],
+  keyOf: (ep: Endpoint) => string,
+  specOf: (ep: Endpoint) => ProbeSpec,
+  schedule: Pick<ProbeTarget, 'intervalMs' | 'jitterMs' | 'rise' | 'fall'>,
+): ProbeTarget[] {
   const out = new Map<string, ProbeTarget>();
   for (const ep of endpoints) {
-    const key = targetKey(check, ep);
-    if (out.has(key)) continue;
-    const spec: CheckSpec = Object.freeze({
+    const key = keyOf(ep);
+    if (!out.has(key)) out.set(key, Object.freeze({ key, spec: Object.freeze(specOf(ep)), ...schedule }));
+  }
+  return [...out.values()];
+}
+
+/** The distinct probe targets of endpoints under a check (endpoints sharing a probe address share a target). */
+export function probeTargetsFor(check: Check, endpoints: readonly Endpoint[]): ProbeTarget[] {
+  return distinctTargets(
+    endpoints,
+    (ep) => targetKey(check, ep),
+    (ep): CheckSpec => ({
       type: check.type,
       host: ep.probe?.host ?? ep.address,
       port: ep.probe?.port ?? check.port,
@@ -89,29 +103,18 @@ export function probeTargetsFor(check: Check, endpoints: readonly Endpoint[]): P
       query: check.query,
       qtype: check.qtype,
       timeoutMs: check.timeoutMs,
-    });
-    out.set(
-      key,
-      Object.freeze({
-        key,
-        spec,
-        intervalMs: check.intervalMs,
-        jitterMs: check.jitterMs,
-        rise: check.rise,
-        fall: check.fall,
-      }),
-    );
-  }
-  return [...out.values()];
+    }),
+    { intervalMs: check.intervalMs, jitterMs: check.jitterMs, rise: check.rise, fall: check.fall },
+  );
 }
 
 /** The distinct load-read targets of endpoints under a load source (endpoints sharing a URL share one). */
 export function loadTargetsFor(source: LoadSource, endpoints: readonly Endpoint[]): ProbeTarget[] {
-  const out = new Map<string, ProbeTarget>();
-  for (const ep of endpoints) {
-    const key = loadKey(source, ep);
-    if (out.has(key)) continue;
-    const spec: LoadSpec = Object.freeze({
+  const passive = source.passive;
+  return distinctTargets(
+    endpoints,
+    (ep) => loadKey(source, ep),
+    (ep): LoadSpec => ({
       type: source.type,
       url: loadUrlOf(source, ep),
       headers: source.headers,
@@ -123,21 +126,11 @@ export function loadTargetsFor(source: LoadSource, endpoints: readonly Endpoint[
       capacity: source.capacity,
       smoothingMs: source.smoothingMs,
       maxAgeMs: source.maxAgeMs,
-      passive: source.passive && { maxErrorRate: source.passive.maxErrorRate, minRequests: source.passive.minRequests },
-    });
-    out.set(
-      key,
-      Object.freeze({
-        key,
-        spec,
-        intervalMs: source.intervalMs,
-        jitterMs: source.jitterMs,
-        rise: source.passive?.rise ?? 1,
-        fall: source.passive?.fall ?? 1,
-      }),
-    );
-  }
-  return [...out.values()];
+      passive: passive && { maxErrorRate: passive.maxErrorRate, minRequests: passive.minRequests },
+    }),
+    // Without passive health a load read gives no verdicts: rise and fall never come into play.
+    { intervalMs: source.intervalMs, jitterMs: source.jitterMs, rise: passive?.rise ?? 1, fall: passive?.fall ?? 1 },
+  );
 }
 
 /** Two specs probe the same thing the same way (a target whose spec is unchanged keeps its state). */
