@@ -1,7 +1,10 @@
 // Policy files: the example loads unchanged; every error is located (file:line: path: message) and
 // all are reported together; a key defined in two files names both; the JSON Schema and the loader agree.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadPolicy, SECTIONS, type PolicySource } from '../zones/policy.js';
 import { FALLBACKS, POLICIES } from '../zones/policy-types.js';
 import { parseName } from '../zones/name.js';
@@ -255,6 +258,20 @@ describe('policy files', () => {
 
   describe('the JSON Schema and the loader stay in step', () => {
     const schema = JSON.parse(readFileSync('zones/policy.schema.json', 'utf8'));
+    it('the validator in dist/ is generated from the current schema (npm run build regenerates it)', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gslb-validator-'));
+      try {
+        const out = join(dir, 'policy-validator.js');
+        execFileSync(process.execPath, ['scripts/gen-policy-validator.mjs', out]);
+        expect(readFileSync(out, 'utf8')).to.equal(readFileSync('dist/zones/policy-validator.js', 'utf8'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    it('string lengths are checked (the runtime helper of the generated code loads)', () => {
+      const { messages } = load(['p.yaml', DCS.replace('path: /healthz', 'path: /healthz, host: ""')]);
+      expect(messages).to.deep.equal(["p.yaml:5: check 'web': host: must NOT have fewer than 1 characters"]);
+    });
     it('the same top-level sections', () => {
       expect(Object.keys(schema.properties)).to.deep.equal([...SECTIONS]);
     });
