@@ -81,6 +81,7 @@ export function loadZones(dir: string): LoadResult {
     }
     const built = buildZone(apex.name, records, relative(dir, files[0]!), policy.config);
     errors.push(...built.errors);
+    policy.release(); // every error that names a policy line has been made
     if (built.zone) zones.push(built.zone);
   }
   if (zones.length === 0 && errors.length === 0) errors.push({ file: dir, line: 0, message: 'no zone folders found' });

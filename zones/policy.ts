@@ -56,9 +56,11 @@ const SECTION_NOUN: Record<Section, string> = {
  */
 class PolicyFile {
   private located: { doc: Document; lines: LineCounter } | null = null;
+  /** Set once loading is over: the text is let go of and lines are no longer looked up. */
+  released = false;
   constructor(
     readonly file: string,
-    readonly text: string,
+    public text: string,
     /** The parsed tree: dropped after loading (the lazy line getters keep the file alive). */
     public value: Record<string, Record<string, unknown>>,
   ) {}
@@ -67,6 +69,11 @@ class PolicyFile {
   }
   get lines(): LineCounter {
     return this.locate().lines;
+  }
+  release(): void {
+    this.released = true;
+    this.text = '';
+    this.located = null;
   }
   private locate(): { doc: Document; lines: LineCounter } {
     if (!this.located) {
@@ -96,6 +103,7 @@ function pairsOf(map: YAMLMap): Map<string, Pair> {
 
 /** Line of the key (in maps) or item (in sequences) that path ends at; the deepest that exists. */
 function lineOf(f: PolicyFile, path: Path, _keyOnly = false): number {
+  if (f.released) return 0;
   const { isMap, isSeq } = yamlLib();
   let node: unknown = f.doc.contents;
   let line = 1;
@@ -120,27 +128,37 @@ function lineOf(f: PolicyFile, path: Path, _keyOnly = false): number {
   return line;
 }
 
-/** Finds the line on first use (it needs the slow position-keeping parse); captures only f and path. */
-function lineFinder(f: PolicyFile, path: Path): () => number {
-  return () => lineOf(f, path, true);
-}
+const SOURCE = Symbol('policy file');
+const PATH = Symbol('path in the file');
+type Sourced = { readonly [SOURCE]: PolicyFile; readonly [PATH]: Path; readonly label: string };
 
-const WHERE = Symbol('line finder');
-const LOCATED = Object.freeze({
+// The line getters live on shared prototypes: a frozen object literal with its own getter is a
+// ~800-byte dictionary-mode object in V8, and a closure per record costs ~150 bytes (x 100,000 names).
+/** Records at a path of their own (regions). */
+const AT_PATH = Object.freeze({
   get line(): number {
-    return (this as unknown as { [WHERE]: () => number })[WHERE]();
+    const self = this as unknown as Sourced;
+    return lineOf(self[SOURCE], self[PATH], true);
+  },
+});
+/** Names: the path is ['names', label], not stored. */
+const AT_NAME = Object.freeze({
+  get line(): number {
+    const self = this as unknown as Sourced;
+    return lineOf(self[SOURCE], ['names', self.label], true);
   },
 });
 
 /**
- * A frozen record whose `line` is found on first use. The getter lives on a shared prototype: a frozen
- * object literal with its own getter is a ~800-byte dictionary-mode object in V8, 100,000 names x that.
+ * A frozen record whose `line` is found on first use (it needs the slow position-keeping parse of its
+ * file), until the file is released after loading.
  */
-function located<T extends object>(fields: T, where: () => number): T & { readonly line: number } {
-  const o = Object.create(LOCATED) as T & { [WHERE]: () => number; readonly line: number };
+function located<T extends object>(fields: T, f: PolicyFile, path: Path | null): T & { readonly line: number } {
+  const o = Object.create(path === null ? AT_NAME : AT_PATH) as Record<symbol, unknown>;
   Object.assign(o, fields);
-  o[WHERE] = where;
-  return Object.freeze(o);
+  o[SOURCE] = f;
+  if (path !== null) o[PATH] = path;
+  return Object.freeze(o) as T & { readonly line: number };
 }
 
 /** Renders a path the way operators read it: name 'www': pool 'eu-west': entry 2: weight. */
@@ -193,6 +211,33 @@ class Collector {
   }
 }
 
+/** V8 cuts strings of this length or more as views into their parent (SlicedString::kMinLength). */
+const SLICE_MIN = 13;
+
+/**
+ * Replaces every longer string in a parsed tree by a copy of its own. js-yaml returns them as slices of
+ * its own copy of the file, so a single kept address or URL would keep the whole text alive (13 MB
+ * for a file of 100,000 names).
+ */
+function unslice(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const v: unknown = node[i];
+      if (typeof v === 'string') {
+        if (v.length >= SLICE_MIN) node[i] = Buffer.from(v, 'utf8').toString('utf8');
+      } else if (v !== null && typeof v === 'object') unslice(v);
+    }
+  } else if (node !== null && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    for (const k in o) {
+      const v = o[k];
+      if (typeof v === 'string') {
+        if (v.length >= SLICE_MIN) o[k] = Buffer.from(v, 'utf8').toString('utf8');
+      } else if (v !== null && typeof v === 'object') unslice(v);
+    }
+  }
+}
+
 function readPolicyFile(file: string, text: string, errs: Collector): PolicyFile | null {
   let value: unknown;
   try {
@@ -207,6 +252,7 @@ function readPolicyFile(file: string, text: string, errs: Collector): PolicyFile
     errs.errors.push({ file, line: (e.mark?.line ?? 0) + 1, message: `YAML: ${reason}` });
     return null;
   }
+  unslice(value);
   const f = new PolicyFile(file, text, value as PolicyFile['value']);
   if (!validateFile(value)) {
     // anyOf reports every branch's errors: keep the ones from the branch that fits the value's shape.
@@ -475,7 +521,8 @@ function buildRegions(
           datacenters: Object.freeze([...dcs]),
           file: f.file,
         },
-        lineFinder(f, path),
+        f,
+        path,
       ),
     );
   }
@@ -600,7 +647,8 @@ function buildName(
       regions,
       file: f.file,
     },
-    lineFinder(f, path),
+    f,
+    null,
   );
 }
 
@@ -649,6 +697,11 @@ function checkSteering(
 export interface PolicyLoad {
   readonly config: PolicyConfig;
   readonly errors: ZoneError[];
+  /**
+   * Lets go of the files' text once every error that needs a line has been made (a 100,000-name file is
+   * 13 MB): `line` of the config's records is 0 afterwards.
+   */
+  release(): void;
 }
 
 export interface PolicySource {
@@ -700,8 +753,14 @@ export function loadPolicy(
   for (const [name, { value, file }] of Object.entries(merged.loads))
     loads.set(name, buildLoadSource(name, value, file, errs));
   const regions = buildRegions(merged.regions, ['regions'], datacenters, errs, isCountry);
+  // The parsed trees are let go of as the names are built (not after): with 100,000 names the tree is
+  // ~110 MB, and holding it beside the built names set the loader's peak memory.
+  for (const f of files) f.value = {};
   const names = new Map<string, LbName>();
-  for (const [label, { value, file }] of Object.entries(merged.names)) {
+  const pending = merged.names;
+  for (const label in pending) {
+    const { value, file } = pending[label]!;
+    delete pending[label]; // a 100,000-key object is a hash table already: delete is cheap
     const n = buildName(label, value, file, apex, { datacenters, checks, loads, regions }, errs, isCountry);
     if (!n) continue;
     if (names.has(n.owner.key))
@@ -709,6 +768,5 @@ export function loadPolicy(
     names.set(n.owner.key, n);
   }
   const config: PolicyConfig = Object.freeze({ datacenters, checks, loads, regions, names });
-  for (const f of files) f.value = {};
-  return { config, errors: errs.errors };
+  return { config, errors: errs.errors, release: () => files.forEach((f) => f.release()) };
 }
