@@ -82,7 +82,9 @@ try {
 }
 
 const args = ['bin/gslb', 'serve', '--zones', 'examples', '--admin', '127.0.0.1:8053', ...process.argv.slice(2)];
-const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+// The flags bin/gslb's first line gives node, also when started this way (see server/heap.ts).
+const { NODE_FLAGS } = await import('../dist/server/heap.js');
+const child = spawn(process.execPath, [...NODE_FLAGS, ...args], { cwd: root, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
   for (const s of servers) s.close();

@@ -6,6 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { HealthSource } from '../health/source.js';
 import { SnapshotHealthSource, snapshotOf, type HealthSnapshot } from '../health/snapshot.js';
+import { workerExecArgv } from './heap.js';
 import type { Logger } from './log.js';
 import type { DnsNode } from './node.js';
 import { statsSnapshot, sumStats, type StatsSnapshot } from './stats.js';
@@ -68,6 +69,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
     if (w.isConnected()) w.send(m);
   };
 
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv) });
   const fork = () => {
     const w = cluster.fork({ GSLB_WORKER: '1' });
     live.add(w);

@@ -10,6 +10,7 @@ import { formatZoneError } from '../zones/records.js';
 import { compileCatalog, type Catalog } from './catalog.js';
 import { explainQuery, type ExplainRequest, type Explanation } from './cli/explain.js';
 import type { Logger } from './log.js';
+import { collectGarbage } from './heap.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
 export const PACKAGE_VERSION: string = (
@@ -115,9 +116,10 @@ export class DnsNode {
       }
     }
     const next = errors.length === 0 ? buildConfig(this.opts.zonesDir, geo, this.opts.log) : { built: null, errors };
+    if (next.built) this.built = next.built;
+    collectGarbage(); // the build's garbage and, after a swap, the previous configuration
     const at = Date.now();
     if (next.built) {
-      this.built = next.built;
       this.version = versionOf(next.built);
       this.geoData = geo;
       this.opts.health.setPlan(next.built.plan.targets, next.built.plan.version);

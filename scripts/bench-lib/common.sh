@@ -63,7 +63,7 @@ start_gslb() {
   shift 3
   ((workers > 1)) && pin=free
   start_server "$name" "$pin" 's/^gslb serving .* on 127\.0\.0\.1:([0-9]+).*/\1/p' \
-    node "$ROOT/bin/gslb" serve --zones "$zones" --listen 127.0.0.1:0 --workers "$workers" --log-level warn "$@"
+    "$ROOT/bin/gslb" serve --zones "$zones" --listen 127.0.0.1:0 --workers "$workers" --log-level warn "$@"
 }
 
 start_bare() {

@@ -9,7 +9,7 @@ stage_scale() {
   echo "scale: $SCALE_NAMES load-balanced names, 50 datacenters, $statics static records ($(du -sh "$dir" | cut -f1))"
 
   if [[ -x /usr/bin/time ]]; then
-    /usr/bin/time -f '%e %M' -o "$WORK/check.time" node "$ROOT/bin/gslb" check --zones "$dir" > "$WORK/check.out" 2>&1 ||
+    /usr/bin/time -f '%e %M' -o "$WORK/check.time" "$ROOT/bin/gslb" check --zones "$dir" > "$WORK/check.out" 2>&1 ||
       die "gslb check failed on the scale zone: $(tail -3 "$WORK/check.out")"
     read -r secs kb < "$WORK/check.time"
     echo "  gslb check: $secs s, peak RSS $(mib "$kb") MiB ($(cat "$WORK/check.out"))"

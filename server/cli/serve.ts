@@ -10,6 +10,7 @@ import type { HealthSource } from '../../health/source.js';
 import { durationMs } from '../../zones/policy.js';
 import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
+import { collectGarbage } from '../heap.js';
 import { buildConfig, DnsNode, type ReloadResult } from '../node.js';
 import { watchConfig } from '../watch.js';
 import { availableParallelism } from 'node:os';
@@ -160,6 +161,7 @@ export async function runServe(argv: string[]): Promise<number> {
     },
     first.built,
   );
+  collectGarbage(); // what the build left behind (for a big zone, more than the configuration itself)
   // Warm start: learn the current health before answering (no all-up or all-down cold start).
   await health.start(inWorker ? 10_000 : 3000);
   const pipeline = node.pipeline;
