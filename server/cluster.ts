@@ -2,13 +2,14 @@
 // worker processes serve the same UDP and TCP ports (shared handles, accepted by the workers
 // themselves) and answer from the primary's health snapshots. Reloads go to one worker at a time, so
 // while one builds the new config (seconds for 100,000 names) the others keep answering from the
-// shared sockets; worker counters come back to the primary every second for the metrics.
+// shared sockets; the primary, which serves no DNS, builds last so it takes no CPU from them. Worker
+// counters come back to the primary every second for the metrics.
 import cluster, { type Worker } from 'node:cluster';
 import type { HealthSource } from '../health/source.js';
 import { SnapshotHealthSource, snapshotOf, type HealthSnapshot } from '../health/snapshot.js';
 import { workerExecArgv } from './heap.js';
 import type { Logger } from './log.js';
-import type { DnsNode } from './node.js';
+import type { DnsNode, ReloadResult } from './node.js';
 import { statsSnapshot, sumStats, type StatsSnapshot } from './stats.js';
 
 type DrainArgs = [
@@ -23,7 +24,7 @@ type ToPrimary =
   | { t: 'listening' }
   | { t: 'stats'; s: StatsSnapshot; decisions: Record<string, Record<string, number>> }
   | { t: 'drain'; id: number; args: DrainArgs }
-  | { t: 'reloaded' }
+  | { t: 'reloaded'; ok: boolean }
   | { t: 'fatal'; message: string };
 
 /** Longest wait for one worker's reload before the next worker is told anyway. */
@@ -42,7 +43,13 @@ function decisionsOf(node: DnsNode): Record<string, Record<string, number>> {
 export interface PrimaryHandle {
   /** Resolves when every worker listens. */
   readonly ready: Promise<void>;
-  broadcastReload(): void;
+  /**
+   * Reloads the workers one at a time, then the primary itself, and resolves with the primary's
+   * result. A worker that fails ends the round: the ones after it would read the same files (the
+   * primary still reloads, so the admin API and the metrics report the errors). Asked for during a
+   * round, one more round follows it, for every request made meanwhile.
+   */
+  reload(reason: string): Promise<ReloadResult>;
   stop(): Promise<void>;
 }
 
@@ -53,12 +60,13 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   const stats = new Map<number, { s: StatsSnapshot; decisions: Record<string, Record<string, number>> }>();
   let stopping = false;
   let lastEpoch = -1;
+  let counted = new Set<string>();
   let listening = 0;
   let resolveReady!: () => void;
   const ready = new Promise<void>((r) => (resolveReady = r));
-  const reloadDone = new Map<Worker, () => void>();
-  let reloading = false;
-  let reloadAgain = false;
+  const reloadDone = new Map<Worker, (ok: boolean) => void>();
+  let round: Promise<ReloadResult> | null = null;
+  let nextRound: Promise<ReloadResult> | null = null;
 
   const snapshot = (): HealthSnapshot => {
     const keys = new Set<string>();
@@ -92,7 +100,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
             .catch((err: Error) => log.error({ err: err.message }, 'drain from a worker failed'));
           break;
         case 'reloaded':
-          reloadDone.get(w)?.();
+          reloadDone.get(w)?.(m.ok);
           break;
         case 'fatal':
           log.error({ worker: w.id, message: m.message }, 'worker could not start');
@@ -101,7 +109,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
     });
     w.on('exit', (code, signal) => {
       live.delete(w);
-      reloadDone.get(w)?.();
+      reloadDone.get(w)?.(true); // a replacement starts from the files as they are now
       stats.delete(w.id);
       if (stopping) return;
       log.error({ worker: w.id, code, signal }, 'worker died; starting another');
@@ -114,14 +122,18 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
       node.pipeline.stats,
       [...stats.values()].map((x) => x.s),
     );
-    for (const z of node.catalog.zones.values())
-      for (const [key, n] of z.nodes) {
-        if (!n.lb) continue;
-        const sum = new Map<string, number>();
-        for (const { decisions } of stats.values())
-          for (const [k, v] of Object.entries(decisions[key] ?? {})) sum.set(k, (sum.get(k) ?? 0) + v);
-        n.lb.setDecisions(sum);
+    // Only names some worker has counts for (and those that had some last time): not every name of a
+    // 100,000-name zone every second.
+    const sums = new Map<string, Map<string, number>>();
+    for (const { decisions } of stats.values())
+      for (const [key, byDc] of Object.entries(decisions)) {
+        let sum = sums.get(key);
+        if (!sum) sums.set(key, (sum = new Map()));
+        for (const [k, v] of Object.entries(byDc)) sum.set(k, (sum.get(k) ?? 0) + v);
       }
+    for (const key of new Set([...counted, ...sums.keys()]))
+      for (const z of node.catalog.zones.values()) z.nodes.get(key)?.lb?.setDecisions(sums.get(key) ?? new Map());
+    counted = new Set(sums.keys());
   };
 
   // Health changes reach every worker within one poll (20 ms).
@@ -133,36 +145,50 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
     for (const w of live) send(w, { t: 'health', s });
   }, 20);
 
-  /** Reloads the workers one after another; a reload asked for meanwhile runs once more after. */
-  const rollingReload = async (): Promise<void> => {
-    if (reloading) {
-      reloadAgain = true;
-      return;
-    }
-    reloading = true;
-    do {
-      reloadAgain = false;
-      for (const w of [...live]) {
-        if (stopping) break;
-        let timer: NodeJS.Timeout | undefined;
-        await new Promise<void>((resolve) => {
-          reloadDone.set(w, resolve);
-          timer = setTimeout(resolve, RELOAD_STEP_TIMEOUT_MS);
-          send(w, { t: 'reload' });
-          if (!w.isConnected()) resolve();
-        });
-        clearTimeout(timer);
-        reloadDone.delete(w);
+  /** Tells one worker to reload; true unless it reports a failed build (a timeout moves on). */
+  const reloadWorker = async (w: Worker): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await new Promise<boolean>((resolve) => {
+      reloadDone.set(w, resolve);
+      timer = setTimeout(() => resolve(true), RELOAD_STEP_TIMEOUT_MS);
+      send(w, { t: 'reload' });
+      if (!w.isConnected()) resolve(true);
+    });
+    clearTimeout(timer);
+    reloadDone.delete(w);
+    return ok;
+  };
+
+  const runRound = async (reason: string): Promise<ReloadResult> => {
+    for (const w of [...live]) {
+      if (stopping) break;
+      if (!(await reloadWorker(w))) {
+        log.warn({ worker: w.id }, 'reload failed in a worker; the others keep the last good configuration');
+        break;
       }
-    } while (reloadAgain && !stopping);
-    reloading = false;
+    }
+    return node.reload(reason);
+  };
+
+  const reload = (reason: string): Promise<ReloadResult> => {
+    if (!round) {
+      round = runRound(reason).finally(() => (round = null));
+      return round;
+    }
+    // One more round after this one covers every request made meanwhile.
+    const again = () => {
+      nextRound = null;
+      return reload(reason);
+    };
+    nextRound ??= round.then(again, again);
+    return nextRound;
   };
 
   for (let i = 0; i < workers; i++) fork();
 
   return {
     ready,
-    broadcastReload: () => void rollingReload(),
+    reload,
     stop: async () => {
       stopping = true;
       clearInterval(poll);
@@ -193,8 +219,8 @@ export function workerHealth(): SnapshotHealthSource {
 export function workerAttach(node: DnsNode): void {
   process.on('message', (m: ToWorker) => {
     if (m.t === 'reload') {
-      node.reload('primary');
-      process.send?.({ t: 'reloaded' } satisfies ToPrimary);
+      const r = node.reload('primary');
+      process.send?.({ t: 'reloaded', ok: r.ok } satisfies ToPrimary);
     }
   });
   const timer = setInterval(() => {

@@ -5,12 +5,12 @@ import type { GeoData } from '../geo/geoip.js';
 import { planFor } from '../health/plan.js';
 import { fingerprint } from '../health/view.js';
 import type { HealthSource } from '../health/source.js';
-import { loadZones } from '../zones/load.js';
+import { loadZones, type PolicyCache } from '../zones/load.js';
 import { formatZoneError } from '../zones/records.js';
 import { compileCatalog, type Catalog } from './catalog.js';
 import { explainQuery, type ExplainRequest, type Explanation } from './cli/explain.js';
 import type { Logger } from './log.js';
-import { collectGarbage } from './heap.js';
+import { collectGarbage, withBoundedHeapGrowth } from './heap.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
 export const PACKAGE_VERSION: string = (
@@ -28,14 +28,27 @@ export interface ReloadResult {
 export interface Built {
   readonly catalog: Catalog;
   readonly plan: ReturnType<typeof planFor>;
+  /** For the next build: policies whose files have not changed are reused. */
+  readonly policies: PolicyCache;
 }
 
-/** Loads and compiles a zones directory off to the side; nothing is swapped here. */
-export function buildConfig(dir: string, geo: GeoData, log: Logger): { built: Built | null; errors: string[] } {
-  const loaded = loadZones(dir);
-  if (loaded.errors.length > 0) return { built: null, errors: loaded.errors.map(formatZoneError) };
-  const catalog = compileCatalog(loaded.zones, geo, log);
-  return { built: { catalog, plan: planFor(loaded.zones.map((z) => z.policy)) }, errors: [] };
+/**
+ * Loads and compiles a zones directory off to the side; nothing is swapped here. `previous` (the
+ * served build) lends the policies of zones whose policy files are unchanged.
+ */
+export function buildConfig(
+  dir: string,
+  geo: GeoData,
+  log: Logger,
+  previous: Built | null = null,
+): { built: Built | null; errors: string[] } {
+  return withBoundedHeapGrowth(() => {
+    const loaded = loadZones(dir, previous?.policies);
+    if (loaded.errors.length > 0) return { built: null, errors: loaded.errors.map(formatZoneError) };
+    const catalog = compileCatalog(loaded.zones, geo, log);
+    const plan = planFor(loaded.zones.map((z) => z.policy));
+    return { built: { catalog, plan, policies: loaded.policies }, errors: [] };
+  });
 }
 
 /** The served configuration's version: the probe plan's fingerprint and one of every zone's SOA and size. */
@@ -115,7 +128,8 @@ export class DnsNode {
         errors.push((err as Error).message);
       }
     }
-    const next = errors.length === 0 ? buildConfig(this.opts.zonesDir, geo, this.opts.log) : { built: null, errors };
+    const next =
+      errors.length === 0 ? buildConfig(this.opts.zonesDir, geo, this.opts.log, this.built) : { built: null, errors };
     if (next.built) this.built = next.built;
     collectGarbage(); // the build's garbage and, after a swap, the previous configuration
     const at = Date.now();

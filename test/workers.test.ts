@@ -15,6 +15,7 @@ describe('gslb serve --workers 2', function () {
   let port = 0;
   let admin = '';
   const backends: Backend[] = [];
+  let stderr = '';
 
   const zone = (www: string) =>
     `$ORIGIN w.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.53\nstatic A ${www}\n`;
@@ -48,8 +49,9 @@ describe('gslb serve --workers 2', function () {
         '--log-level',
         'error',
       ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     await new Promise<void>((resolve, reject) => {
       let out = '';
       proc.stdout!.on('data', (d: Buffer) => {
@@ -89,14 +91,19 @@ describe('gslb serve --workers 2', function () {
     await backends[0]!.start();
   });
 
+  /** The static record as 20 connections (spread over the workers) get it. */
+  async function staticAnswers(): Promise<string[]> {
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => tcpExchange('127.0.0.1', port, [buildQuery({ name: 'static.w.test' })])),
+    );
+    return [...new Set(replies.map(([r]) => decodeReply(r!).answer[0]!))];
+  }
+
   /** Waits until 20 connections in a row (spread over the workers) all get the new static record. */
   async function everyWorkerAnswers(address: string): Promise<void> {
     const t0 = Date.now();
     for (;;) {
-      const replies = await Promise.all(
-        Array.from({ length: 20 }, () => tcpExchange('127.0.0.1', port, [buildQuery({ name: 'static.w.test' })])),
-      );
-      if (replies.every(([r]) => decodeReply(r!).answer[0] === `static.w.test 60 A ${address}`)) return;
+      if ((await staticAnswers()).join() === `static.w.test 60 A ${address}`) return;
       if (Date.now() - t0 > 5000) throw new Error('not every worker reloaded');
       await sleep(100);
     }
@@ -108,12 +115,34 @@ describe('gslb serve --workers 2', function () {
     await everyWorkerAnswers('192.0.2.99');
   });
 
-  it('a reload through the admin API reaches every worker', async () => {
+  const reloadByApi = () =>
+    fetch(`${admin}api/reload`, { method: 'POST', headers: { authorization: 'Bearer secret' } });
+
+  it('a reload through the admin API answers once every worker has reloaded', async () => {
     await sleep(1000); // the previous test's rolling reload has reached the last worker
     writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.98'));
-    const r = await fetch(`${admin}api/reload`, { method: 'POST', headers: { authorization: 'Bearer secret' } });
+    const r = await reloadByApi();
     expect(r.status).to.equal(200);
-    await everyWorkerAnswers('192.0.2.98');
+    // The round is over when the API answers: the workers first, one at a time, then the primary.
+    expect(await staticAnswers()).to.deep.equal(['static.w.test 60 A 192.0.2.98']);
+  });
+
+  it('a change the first worker refuses ends the round there: one worker and the primary build it, not all', async () => {
+    writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.98') + 'broken A 999.1.2.3\n');
+    stderr = '';
+    const r = await reloadByApi();
+    expect(r.status).to.equal(422);
+    expect(((await r.json()) as { errors: string[] }).errors.join()).to.match(/records\.zone:7/);
+    expect(await staticAnswers()).to.deep.equal(['static.w.test 60 A 192.0.2.98']);
+    const failedIn = new Set(
+      stderr
+        .split('\n')
+        .filter((l) => l.includes('still serving the last good configuration'))
+        .map((l) => (JSON.parse(l) as { pid: number }).pid),
+    );
+    expect(failedIn.size).to.equal(2);
+    expect(failedIn.has(proc.pid!)).to.equal(true);
+    writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.98'));
   });
 
   it("the primary's metrics add up the workers' queries", async () => {

@@ -1,16 +1,36 @@
 // Loads a zones directory: one sub-folder per zone (named by its apex), master files (*.zone) inside.
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseMasterFile } from './masterfile.js';
 import { parseName } from './name.js';
 import { isCountryCode } from '../geo/countries.js';
 import { loadPolicy, type PolicySource } from './policy.js';
+import type { PolicyConfig } from './policy-types.js';
 import type { ZoneError, ZoneRecord } from './records.js';
 import { buildZone, type Zone } from './zone.js';
 
 export interface LoadResult {
   readonly zones: Zone[];
   readonly errors: ZoneError[];
+  /** Each zone folder's policy and the digest of the files it came from: give it to the next load. */
+  readonly policies: PolicyCache;
+}
+
+/**
+ * Policies of an earlier load by zone folder. A reload whose policy files are byte for byte the same
+ * reuses the built policy (immutable) instead of parsing them again: with 100,000 names, changing a
+ * master file then costs a fraction of a second instead of seconds.
+ */
+export type PolicyCache = ReadonlyMap<string, { readonly digest: string; readonly config: PolicyConfig }>;
+
+const NO_POLICIES: PolicyCache = new Map();
+
+/** What a zone's policy is built from: every file's name and text. */
+function digestOf(sources: readonly PolicySource[]): string {
+  const h = createHash('sha256');
+  for (const s of sources) h.update(s.file).update('\0').update(s.text).update('\0');
+  return h.digest('base64');
 }
 
 function listFiles(dir: string, suffix: string): string[] {
@@ -24,17 +44,20 @@ function listFiles(dir: string, suffix: string): string[] {
 }
 
 /** Reads and validates every zone under dir; errors name files relative to dir. */
-export function loadZones(dir: string): LoadResult {
+export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): LoadResult {
   const errors: ZoneError[] = [];
   const zones: Zone[] = [];
+  const policies = new Map<string, { digest: string; config: PolicyConfig }>();
   let entries: string[];
   try {
-    if (!statSync(dir).isDirectory()) return { zones, errors: [{ file: dir, line: 0, message: 'is not a directory' }] };
+    if (!statSync(dir).isDirectory())
+      return { zones, errors: [{ file: dir, line: 0, message: 'is not a directory' }], policies };
     entries = readdirSync(dir).sort();
   } catch (err) {
     return {
       zones,
       errors: [{ file: dir, line: 0, message: `cannot read zones directory: ${(err as Error).message}` }],
+      policies,
     };
   }
   for (const entry of entries) {
@@ -58,8 +81,11 @@ export function loadZones(dir: string): LoadResult {
         errors.push({ file: relative(dir, file), line: 0, message: `cannot read: ${(err as Error).message}` });
       }
     }
-    const policy = loadPolicy(policySources, apex.name, isCountryCode);
-    errors.push(...policy.errors);
+    const digest = digestOf(policySources);
+    const cached = previous.get(entry);
+    const fresh = () => loadPolicy(policySources, apex.name, isCountryCode);
+    let policy = cached?.digest === digest ? null : fresh();
+    if (policy) errors.push(...policy.errors);
     const files = listFiles(folder, '.zone');
     if (files.length === 0) {
       errors.push({ file: relative(dir, folder), line: 0, message: 'zone folder has no master file (*.zone)' });
@@ -79,11 +105,21 @@ export function loadZones(dir: string): LoadResult {
       records.push(...parsed.records);
       errors.push(...parsed.errors);
     }
-    const built = buildZone(apex.name, records, relative(dir, files[0]!), policy.config);
+    const first = relative(dir, files[0]!);
+    let built = buildZone(apex.name, records, first, policy?.config ?? cached!.config);
+    // A reused policy has no lines left for the errors that point into it: build once more from the files.
+    if (!policy && built.errors.length > 0) {
+      policy = fresh();
+      errors.push(...policy.errors);
+      built = buildZone(apex.name, records, first, policy.config);
+    }
     errors.push(...built.errors);
-    policy.release(); // every error that names a policy line has been made
-    if (built.zone) zones.push(built.zone);
+    policy?.release(); // every error that names a policy line has been made
+    if (built.zone) {
+      zones.push(built.zone);
+      if (!policy || policy.errors.length === 0) policies.set(entry, { digest, config: built.zone.policy });
+    }
   }
   if (zones.length === 0 && errors.length === 0) errors.push({ file: dir, line: 0, message: 'no zone folders found' });
-  return { zones, errors };
+  return { zones, errors, policies };
 }

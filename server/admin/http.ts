@@ -21,7 +21,7 @@ export interface AdminOptions {
   /** Require the token on every route even on loopback (beyond loopback it always is). */
   readonly tokenForEverything?: boolean;
   /** What POST /api/reload does: `gslb serve` passes its own reload, which also reaches the workers. */
-  readonly reload?: (reason: string) => ReloadResult;
+  readonly reload?: (reason: string) => ReloadResult | Promise<ReloadResult>;
 }
 
 export interface AdminServer {
@@ -269,7 +269,11 @@ type Route = {
   handle: (req: http.IncomingMessage, q: URLSearchParams) => Promise<Reply> | Reply;
 };
 
-function routes(node: DnsNode, metrics: Metrics, reload: (reason: string) => ReloadResult): Record<string, Route> {
+function routes(
+  node: DnsNode,
+  metrics: Metrics,
+  reload: (reason: string) => ReloadResult | Promise<ReloadResult>,
+): Record<string, Route> {
   const drainRoute = (undo: boolean): Route => ({
     method: 'POST',
     handle: async (req) => {
@@ -337,7 +341,7 @@ function routes(node: DnsNode, metrics: Metrics, reload: (reason: string) => Rel
       method: 'POST',
       handle: async (req) => {
         await jsonBody(req, true); // an optional empty object; read so the connection stays usable
-        const r = reload('admin API');
+        const r = await reload('admin API');
         return r.ok ? json(r) : json({ error: 'reload failed; still serving the last good configuration', ...r }, 422);
       },
     },

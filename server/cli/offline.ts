@@ -3,13 +3,14 @@
 import { StaticHealth } from '../../health/static-health.js';
 import type { HealthView } from '../../health/view.js';
 import { loadZones } from '../../zones/load.js';
+import { withBoundedHeapGrowth } from '../heap.js';
 import { formatZoneError } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
 import { UsageError } from './args.js';
 
 /** The zones in dir, or null after printing every error as file:line: message (exit code 1). */
 export function loadValidZones(dir: string): Zone[] | null {
-  const result = loadZones(dir);
+  const result = withBoundedHeapGrowth(() => loadZones(dir));
   if (result.errors.length === 0) return result.zones;
   for (const e of result.errors) process.stderr.write(formatZoneError(e) + '\n');
   process.stderr.write(`${result.errors.length} error(s); the configuration is not valid\n`);

@@ -1,5 +1,6 @@
 // `gslb serve`: load zones, start UDP+TCP listeners, reload on SIGHUP, drain on SIGTERM.
 import { hostname } from 'node:os';
+import { statSync } from 'node:fs';
 import { pino } from 'pino';
 import { bundledDatabasePath } from '../../geo/bundled.js';
 import { openGeoData, type GeoData } from '../../geo/geoip.js';
@@ -48,7 +49,33 @@ export function redisFlags(values: {
 
 /** Opens the GeoIP databases given (first hit wins), or the bundled DB-IP country database. */
 export function openGeo(paths: readonly string[] | undefined): GeoData {
-  return openGeoData(paths && paths.length > 0 ? paths : [bundledDatabasePath()]);
+  return openGeoData(geoFiles(paths));
+}
+
+const geoFiles = (paths: readonly string[] | undefined): readonly string[] =>
+  paths && paths.length > 0 ? paths : [bundledDatabasePath()];
+
+/** Which file versions are open: inode, size and modification time of each. */
+const stampOf = (files: readonly string[]): string =>
+  files
+    .map((f) => {
+      const s = statSync(f);
+      return `${f}:${s.ino}:${s.size}:${s.mtimeMs}`;
+    })
+    .join('|');
+
+/**
+ * Opens the GeoIP databases, and on each later call opens them again only when a file has changed: a
+ * reload for a zone file keeps the compiled databases (a City database takes seconds to compile).
+ */
+export function geoOpener(paths: readonly string[] | undefined): () => GeoData {
+  const files = geoFiles(paths);
+  let open: { stamp: string; geo: GeoData } | null = null;
+  return () => {
+    const stamp = stampOf(files);
+    if (open?.stamp !== stamp) open = { stamp, geo: openGeoData(files) };
+    return open.geo;
+  };
 }
 
 /** NSID given as text, or as hex with a 0x prefix. */
@@ -116,9 +143,10 @@ export async function runServe(argv: string[]): Promise<number> {
   const log: Logger = pino({ level, base: { pid: process.pid } }, pino.destination(2));
 
   const zonesDir = values.zones;
+  const reopenGeo = geoOpener(values.geoip);
   let geo: GeoData;
   try {
-    geo = openGeo(values.geoip);
+    geo = reopenGeo();
   } catch (err) {
     process.stderr.write(`refusing to start: ${(err as Error).message}\n`);
     return 1;
@@ -157,7 +185,7 @@ export async function runServe(argv: string[]): Promise<number> {
       health,
       log,
       pipeline: { nsid, chaos: { identity, version: values['version-string'] ?? null }, queryLogSample },
-      reopenGeo: () => openGeo(geoPaths),
+      reopenGeo,
     },
     first.built,
   );
@@ -195,21 +223,15 @@ export async function runServe(argv: string[]): Promise<number> {
     listeners = { endpoints: resolved, shutdown: () => p.stop(), close: () => p.stop() };
   } else listeners = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections });
   // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old
-  // one. The workers start their rolling reload first: the primary's own build (it serves no DNS) then
-  // runs beside the first worker's instead of before it. Each worker validates for itself.
-  const reload = (reason: string): ReloadResult => {
-    primary?.broadcastReload();
-    return node.reload(reason);
-  };
-  process.on('SIGHUP', () => reload('SIGHUP'));
+  // one. With workers, they reload one at a time and the primary (it serves no DNS) last.
+  const reload = (reason: string): Promise<ReloadResult> =>
+    primary ? primary.reload(reason) : Promise.resolve(node.reload(reason));
+  const reloadInBackground = (reason: string) =>
+    void reload(reason).catch((err: Error) => log.error({ reason, err: err.stack ?? err.message }, 'reload crashed'));
+  process.on('SIGHUP', () => reloadInBackground('SIGHUP'));
   const watcher = values['no-watch']
     ? null
-    : watchConfig(
-        zonesDir,
-        geoPaths && geoPaths.length > 0 ? geoPaths : [bundledDatabasePath()],
-        (what) => reload(`file changed: ${what}`),
-        log,
-      );
+    : watchConfig(zonesDir, geoFiles(geoPaths), (what) => reloadInBackground(`file changed: ${what}`), log);
   const where = listeners.endpoints.map(formatListenAddress).join(', ');
   log.info({ zones: catalog.zones.size, listen: where, workers }, 'serving');
   process.stdout.write(
