@@ -2,9 +2,14 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
-import dnsPacket from 'dns-packet';
+import type dnsPacket from 'dns-packet';
+import { createRequire } from 'node:module';
 import type { ProbeResult, CheckSpec } from '../probe-types.js';
 import { attempt, errorReason } from './common.js';
+
+// dns-packet is loaded on first use, not by every server that imports this module (~1.6 MiB resident).
+const require = createRequire(import.meta.url);
+const packets = (): typeof dnsPacket => require('dns-packet') as typeof dnsPacket;
 
 const RCODES = [
   'NOERROR',
@@ -32,7 +37,7 @@ function buildQuery(spec: CheckSpec, id: number): Buffer | string {
   const type = (generic ? `UNKNOWN_${generic[1]}` : spec.qtype.toUpperCase()) as dnsPacket.RecordType;
   let buf: Buffer;
   try {
-    buf = dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type, name: spec.query, class: 'IN' }] });
+    buf = packets().encode({ type: 'query', id, flags: 0, questions: [{ type, name: spec.query, class: 'IN' }] });
   } catch (err) {
     return `bad query: ${err instanceof Error ? err.message : String(err)}`;
   }

@@ -1,7 +1,8 @@
 // `gslb explain`: the decision path for one query, computed by the same loader, pipeline and decide()
 // as `gslb serve`: client address used, location and its database, region and why, candidates with
 // health, the policy step that chose, and the final records with TTL and ECS scope.
-import dnsPacket from 'dns-packet';
+import type dnsPacket from 'dns-packet';
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { locate, whichDatabase, type GeoData } from '../../geo/geoip.js';
 import { formatIp, maskBytes, parseIp, unmapIpv4 } from '../../zones/address.js';
@@ -17,6 +18,10 @@ import type { HealthView } from '../../health/view.js';
 import { parse, UsageError } from './args.js';
 import { healthWithDown, loadValidZones } from './offline.js';
 import { openGeo } from './serve.js';
+
+// dns-packet is loaded on first use, not by every server that imports this module (~1.6 MiB resident).
+const require = createRequire(import.meta.url);
+const packets = (): typeof dnsPacket => require('dns-packet') as typeof dnsPacket;
 
 export interface ExplainRequest {
   readonly name: string;
@@ -123,11 +128,11 @@ export function explainQuery(
     ];
     peerAddress = '127.0.0.1';
   }
-  const query = dnsPacket.encode(packet);
+  const query = packets().encode(packet);
   const peerFamily = parseIp(peerAddress)!.family;
   const reply = pipeline.handleQuery(query, { address: peerAddress, port: 53, family: peerFamily }, 'tcp');
   if (!reply) throw new Error('the pipeline dropped the query');
-  const decoded = dnsPacket.decode(reply);
+  const decoded = packets().decode(reply);
   const opt = (decoded.additionals ?? []).find((a) => a.type === 'OPT') as
     { options?: Array<{ code: number; scopePrefixLength?: number }> } | undefined;
   const ecs = opt?.options?.find((o) => o.code === 8);
