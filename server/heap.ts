@@ -50,7 +50,7 @@ let collect: (() => void) | null = null;
  */
 export function collectGarbage(): void {
   if (!collect) {
-    // The documented way to reach gc() without starting node with --expose-gc.
+    // Reaching gc() without starting node with --expose-gc: the flag set now applies to new contexts.
     setFlagsFromString('--expose-gc');
     collect = runInNewContext('gc') as () => void;
   }

@@ -61,7 +61,7 @@ class PolicyFile {
   constructor(
     readonly file: string,
     public text: string,
-    /** The parsed tree: dropped after loading (the lazy line getters keep the file alive). */
+    /** The parsed tree: dropped once merged (the names' entries go as each name is built). */
     public value: Record<string, Record<string, unknown>>,
   ) {}
   get doc(): Document {
@@ -555,21 +555,20 @@ function buildEndpoint(
   }
   if (typeof raw === 'string')
     return Object.freeze({ address, family: ip.family, weight: 1, probe: null, loadUrl: null, datacenter: dc });
-  const obj = raw;
   let probe: Endpoint['probe'] = null;
-  if (obj.probe !== undefined) {
-    const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::([0-9]{1,5}))?$/.exec(obj.probe);
+  if (raw.probe !== undefined) {
+    const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::([0-9]{1,5}))?$/.exec(raw.probe);
     const port = m?.[3] === undefined ? null : Number(m[3]);
     if (!m || (port !== null && (port < 1 || port > 65535)))
-      errs.at(f, [...entryPath(name, dc, i), 'probe'], `'${obj.probe}' must be HOST:PORT (or HOST, or [IPv6]:PORT)`);
+      errs.at(f, [...entryPath(name, dc, i), 'probe'], `'${raw.probe}' must be HOST:PORT (or HOST, or [IPv6]:PORT)`);
     else probe = Object.freeze({ host: m[1] ?? m[2]!, port });
   }
   return Object.freeze({
     address,
     family: ip.family,
-    weight: obj.weight ?? 1,
+    weight: raw.weight ?? 1,
     probe,
-    loadUrl: obj.load_url ?? null,
+    loadUrl: raw.load_url ?? null,
     datacenter: dc,
   });
 }

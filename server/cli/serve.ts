@@ -224,8 +224,9 @@ export async function runServe(argv: string[]): Promise<number> {
   } else listeners = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections });
   // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old
   // one. With workers, they reload one at a time and the primary (it serves no DNS) last.
-  const reload = (reason: string): Promise<ReloadResult> =>
-    primary ? primary.reload(reason) : Promise.resolve(node.reload(reason));
+  // async: a build that throws becomes a rejected promise, logged below, not an uncaught exception.
+  const reload = async (reason: string): Promise<ReloadResult> =>
+    primary ? primary.reload(reason) : node.reload(reason);
   const reloadInBackground = (reason: string) =>
     void reload(reason).catch((err: Error) => log.error({ reason, err: err.stack ?? err.message }, 'reload crashed'));
   process.on('SIGHUP', () => reloadInBackground('SIGHUP'));
