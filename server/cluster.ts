@@ -132,7 +132,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
         for (const [k, v] of Object.entries(byDc)) sum.set(k, (sum.get(k) ?? 0) + v);
       }
     for (const key of new Set([...counted, ...sums.keys()]))
-      for (const z of node.catalog.zones.values()) z.nodes.get(key)?.lb?.setDecisions(sums.get(key) ?? new Map());
+      node.catalog.exact.get(key)?.node.lb?.setDecisions(sums.get(key) ?? new Map());
     counted = new Set(sums.keys());
   };
 

@@ -150,16 +150,18 @@ describe('gslb serve --workers 2', function () {
     writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.98'));
   });
 
-  it("the primary's metrics add up the workers' queries", async () => {
-    const before = await total();
+  it("the primary's metrics add up the workers' queries and decisions", async () => {
+    const before = await total('gslb_queries_total{');
+    const decidedBefore = await total('gslb_decisions_total{name="www.w.test."');
     for (let i = 0; i < 50; i++) await queryA(port, 'www.w.test', 500);
     await sleep(1500);
-    expect((await total()) - before).to.be.at.least(50);
-    async function total(): Promise<number> {
+    expect((await total('gslb_queries_total{')) - before).to.be.at.least(50);
+    expect((await total('gslb_decisions_total{name="www.w.test."')) - decidedBefore).to.be.at.least(50);
+    async function total(series: string): Promise<number> {
       const text = await (await fetch(`${admin}metrics`)).text();
       return text
         .split('\n')
-        .filter((l) => l.startsWith('gslb_queries_total{'))
+        .filter((l) => l.startsWith(series))
         .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
     }
   });
