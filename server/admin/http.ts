@@ -146,16 +146,16 @@ function servedTargets(node: DnsNode) {
   /** Canonical address text -> the address as configured. */
   const endpoints = new Map<string, string>();
   const addresses = new Map<string, Set<string>>();
+  const add = (key: string, address: string) => {
+    if (!addresses.has(key)) addresses.set(key, new Set());
+    addresses.get(key)!.add(address);
+  };
   for (const zone of node.catalog.zones.values()) {
     const policy = zone.zone.policy;
     for (const dc of policy.datacenters.keys()) datacenters.add(dc);
     for (const name of policy.names.values()) {
       const check = name.check === null ? undefined : policy.checks.get(name.check);
       const load = name.load === null ? undefined : policy.loads.get(name.load);
-      const add = (key: string, address: string) => {
-        if (!addresses.has(key)) addresses.set(key, new Set());
-        addresses.get(key)!.add(address);
-      };
       for (const pool of name.pools) {
         datacenters.add(pool.datacenter);
         for (const ep of pool.endpoints) {
