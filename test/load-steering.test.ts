@@ -322,11 +322,11 @@ describe('load-aware policies (injected figures)', () => {
       };
       load(50);
       expect(split().get('eu-west')).to.equal(256);
-      load(95); // above high (80 %): 25 % at once
+      load(95); // above high (80 %): 25 % at once, then a step per 400 ms (slept 500: one step, with room for a slow split())
       const first = split().get('us-east') ?? 0;
       expect(first).to.be.within(40, 90);
       const moved = subnets.filter((s) => dcOf(rig.ask('shed.lb.test', 'A', s).addresses) === 'us-east');
-      await sleep(200);
+      await sleep(500);
       const second = split().get('us-east') ?? 0;
       expect(second).to.be.within(100, 160);
       // The clients moved first are still moved: a growing share only adds clients.
@@ -334,12 +334,12 @@ describe('load-aware policies (injected figures)', () => {
       const r = rig.ask('shed.lb.test', 'A', moved[0]!);
       expect(r.scope).to.equal(56);
       load(65); // between the watermarks: hold
-      await sleep(200);
+      await sleep(500);
       expect(split().get('us-east')).to.equal(second);
       load(10); // below low: a step back per interval
-      await sleep(200);
+      await sleep(500);
       expect(split().get('us-east') ?? 0).to.equal(first);
-      await sleep(200);
+      await sleep(500);
       expect(split().get('us-east') ?? 0).to.equal(0);
     });
 
