@@ -1,6 +1,6 @@
 // In-process cost per query of handleQuery for the bench workloads (no sockets): a quick way to see
 // what a change to the query path costs. Not a substitute for scripts/bench.
-// usage: node dist/scripts/microbench.js [--seconds S]
+// usage: node dist/scripts/microbench.js [--seconds S] [--only WORKLOAD] (e.g. --only nxdomain, for --cpu-prof)
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,12 @@ import { StaticHealth } from '../health/static-health.js';
 import { openGeoData } from '../geo/geoip.js';
 import { bundledDatabasePath } from '../geo/bundled.js';
 
-const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 2);
+const arg = (flag: string): string | undefined => {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const seconds = Number(arg('--seconds') ?? 2);
+const only = arg('--only');
 const catalog = compileCatalog(loadZones('examples').zones, openGeoData([bundledDatabasePath()]));
 const health = new StaticHealth();
 const p = createPipeline(() => catalog, {
@@ -50,6 +55,7 @@ const workloads: Record<string, Buffer[]> = {
   'weighted (api)': [q('api.gslb.example.com')],
 };
 for (const [name, msgs] of Object.entries(workloads)) {
+  if (only !== undefined && !name.startsWith(only)) continue;
   let n = 0;
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();

@@ -43,6 +43,8 @@ export interface CompiledZone {
   readonly negative: NegativeTemplate;
   readonly zone: Zone;
   readonly nodes: ReadonlyMap<string, CompiledNode>;
+  /** Keys of the names that have a wildcard child ("*.name"): an NXDOMAIN needs one lookup of a stored key. */
+  readonly wildcardParents: ReadonlySet<string>;
 }
 
 export interface ExactEntry {
@@ -108,8 +110,10 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
     for (const n of zone.nodes.values()) for (const t of n.rrsets.keys()) types.add(t);
     const otherType = unusedType(types);
     const nodes = new Map<string, CompiledNode>();
+    const wildcardParents = new Set<string>();
     const p = zone.policy;
     for (const [key, node] of zone.nodes) {
+      if (key.startsWith('\x01*')) wildcardParents.add(parentKey(key)!);
       const lb = node.lb
         ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p, log)
         : null;
@@ -122,6 +126,7 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
         negative: negativeTemplate(zone.apex, zone.negativeSoa),
         zone,
         nodes,
+        wildcardParents,
       }),
     );
   }

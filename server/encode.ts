@@ -93,7 +93,8 @@ function writeHeader(buf: Buffer, q: ParsedQuery, rcode: number, aa: boolean, qd
   // CD is not copied: this server does no DNSSEC validation (Knot and NSD do the same).
   buf[3] = rcode & 0x0f;
   buf.writeUInt16BE(qdcount, 4);
-  buf.fill(0, 6, 12);
+  // Byte stores, not fill(): fill() checks its arguments and dispatches on the value's type per call.
+  for (let i = 6; i < 12; i++) buf[i] = 0;
 }
 
 /** Encodes sections after the query's own question (copied byte for byte, so its case is kept). */
@@ -327,8 +328,9 @@ export function negativeReply(
   const out = Buffer.allocUnsafe(size);
   writeHeader(out, q, rcode, true, 1);
   out.writeUInt16BE(1, 8);
-  msg.copy(out, 12, 12, qEnd);
-  t.record.copy(out, qEnd);
+  // A byte loop and a typed-array set, as in finishReply: no view object per copy.
+  for (let i = 12; i < qEnd; i++) out[i] = msg[i]!;
+  out.set(t.record, qEnd);
   // The apex sits at the end of the query name: pointers into it move by the extra length.
   const shift = q.qnameLength - t.apexLength;
   for (const p of t.pointers) out.writeUInt16BE(0xc000 | (p.target + shift), qEnd + p.at);

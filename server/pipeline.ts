@@ -171,7 +171,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     // Names that do not exist as nodes: NXDOMAIN, wildcard synthesis, or a referral below a cut.
     if (exact === undefined) {
       const encloser = closestEncloser(zone.zone, q.qkey);
-      if (encloser.cut === null && !zone.zone.nodes.has('\x01*' + encloser.name.key)) {
+      if (encloser.cut === null && !zone.wildcardParents.has(encloser.name.key)) {
         const out = negativeReply(zone.negative, RCODE.NXDOMAIN, msg, q, limit, opt);
         if (out !== null) return out;
       }

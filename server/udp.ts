@@ -39,10 +39,14 @@ export function startUdp(opts: UdpOptions): Promise<UdpListener> {
   // ipv6Only lets 0.0.0.0:N and [::]:N bind side by side as separate sockets.
   const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: literalLookup });
   const handler = opts.handler;
+  // One peer object per socket, refilled per datagram: the handler answers synchronously and keeps none.
+  const peer: { -readonly [K in keyof Peer]: Peer[K] } = { address: '', port: 0, family: type === 'udp6' ? 6 : 4 };
 
   function onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     try {
-      const peer: Peer = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 6 : 4 };
+      peer.address = rinfo.address;
+      peer.port = rinfo.port;
+      peer.family = rinfo.family === 'IPv6' ? 6 : 4;
       const reply = handler(msg, peer, 'udp');
       // No callback: send failures surface as 'error' events, which are logged below.
       if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);

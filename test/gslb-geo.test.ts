@@ -44,6 +44,17 @@ describe('GSLB geo policy with a City database', () => {
     });
   }
 
+  it('resolvers taking turns are each located by their own address (the last one parsed is remembered)', () => {
+    const turns = ['216.160.83.56', '127.0.0.1', '216.160.83.56', '216.160.83.56', '127.0.0.1'];
+    expect(turns.map((a) => dcOf(rig.ask('www.lb.test', 'A', a).addresses))).to.deep.equal([
+      'us-west',
+      'us-east',
+      'us-west',
+      'us-west',
+      'us-east',
+    ]);
+  });
+
   it('the resolver address is used as is when the ECS source prefix is 0', () => {
     const r = rig.ask('www.lb.test', 'A', '216.160.83.56/0');
     expect(dcOf(r.addresses)).to.equal('us-east'); // ECS /0 says nothing; the resolver is 127.0.0.1

@@ -68,6 +68,12 @@ describe('GSLB policies', () => {
     }
     const ratio = counts['us-east']! / counts['eu-west']!;
     expect(ratio).to.be.within(2.6, 3.4);
+    // The decision counters (kept per chosen datacenter's reply) agree with what was answered.
+    const lb = rig.catalog.exact.get('\x02wt\x02lb\x04test\x00')!.node.lb!;
+    expect(Object.fromEntries(lb.decisions)).to.deep.equal({
+      'us-east|primary': counts['us-east'],
+      'eu-west|primary': counts['eu-west'],
+    });
     expect(rig.ask('wt.lb.test', 'A', '81.2.69.142/31').scope).to.equal(0);
     down('192.0.2.10');
     for (let i = 0; i < 50; i++)
@@ -242,12 +248,16 @@ describe('fallback is counted and logged', () => {
     });
     const ask = () =>
       p.handleQuery(buildQuery({ name: 'fb-nodata.lb.test' }), { address: '127.0.0.1', port: 1, family: 4 }, 'udp');
-    ask();
-    ask();
-    health.set(key('192.0.2.10'), { up: false });
-    ask();
     const lb = [...catalog.zones.values()][0]!.nodes.get('\x09fb-nodata\x02lb\x04test\x00')!.lb!;
-    expect(Object.fromEntries(lb.decisions)).to.deep.equal({ 'us-east|primary': 2, '-|nodata': 1 });
+    ask();
+    ask();
+    // Counts are kept on the cached reply and added up when read: reading twice counts nothing twice.
+    expect(Object.fromEntries(lb.decisions)).to.deep.equal({ 'us-east|primary': 2 });
+    expect(Object.fromEntries(lb.decisions)).to.deep.equal({ 'us-east|primary': 2 });
+    ask();
+    health.set(key('192.0.2.10'), { up: false }); // a new epoch drops the cached reply: its count stays
+    ask();
+    expect(Object.fromEntries(lb.decisions)).to.deep.equal({ 'us-east|primary': 3, '-|nodata': 1 });
     expect(lines).to.have.length(1);
     expect(lines[0]![1]).to.match(/fallback/);
     expect(lines[0]![0]).to.deep.include({ name: 'fb-nodata.lb.test.', fallback: 'nodata' });

@@ -39,6 +39,8 @@ export interface LbReply {
   readonly bySubnet: boolean;
   /** Shed load: clients whose subnet hashes below `share` get these replies instead. */
   readonly spill: { readonly share: number; readonly reply: LbReply } | null;
+  /** Queries answered with this reply and not yet added to the decision counts (count() is one increment). */
+  hits: number;
 }
 
 const NO_SHED: ReadonlyMap<string, ShedState> = new Map();
@@ -66,7 +68,8 @@ export class LbAnswerer {
   // names nobody has asked for yet.
   private epoch = -1;
   private byClass: (LbReply | undefined)[] | null = null;
-  private byDc: Map<string, LbReply> | null = null;
+  /** weighted and hashed: replies by chosen datacenter, one map per family (keys are the policy's own strings). */
+  private byDc: [Map<string, LbReply>, Map<string, LbReply>] | null = null;
   private healthy: ({ dcs: string[]; weights: number[] } | undefined)[] | null = null;
   private counts: Map<string, number> | null = null;
   private rr = 0;
@@ -170,6 +173,7 @@ export class LbAnswerer {
       expires: d.ttlUntil ?? 0,
       bySubnet: d.shed !== null,
       spill: null,
+      hits: 0,
     };
     if (!d.shed) return reply;
     const moved = this.encode({ ...d, chosen: d.shed.to, endpoints: d.shed.endpoints, shed: null });
@@ -178,22 +182,42 @@ export class LbAnswerer {
 
   /** Decisions served since start, by "datacenter|outcome" (primary, failover, fallback, nodata, servfail). */
   get decisions(): ReadonlyMap<string, number> {
+    this.foldAll();
     return this.counts ?? NO_COUNTS;
   }
 
+  /** Counts a query answered with r: an increment on the reply, added to the counts when they are read. */
   count(r: LbReply): void {
-    const counts = (this.counts ??= new Map());
-    counts.set(r.key, (counts.get(r.key) ?? 0) + 1);
+    r.hits++;
   }
 
   /** Replaces the counts (the primary of --workers sums its workers' counts here). */
   setDecisions(counts: ReadonlyMap<string, number>): void {
+    this.foldAll();
     this.counts = counts.size > 0 ? new Map(counts) : null;
+  }
+
+  /** Moves a reply's hits (and its shed spill's) into the counts. */
+  private fold(r: LbReply | undefined): void {
+    if (r === undefined) return;
+    if (r.hits > 0) {
+      const counts = (this.counts ??= new Map());
+      counts.set(r.key, (counts.get(r.key) ?? 0) + r.hits);
+      r.hits = 0;
+    }
+    if (r.spill) this.fold(r.spill.reply);
+  }
+
+  /** Folds every cached reply: before the caches are dropped, and when the counts are read. */
+  private foldAll(): void {
+    if (this.byClass) for (const r of this.byClass) this.fold(r);
+    if (this.byDc) for (const m of this.byDc) for (const r of m.values()) this.fold(r);
   }
 
   private sync(health: HealthView): void {
     if (health.epoch !== this.epoch) {
       this.epoch = health.epoch;
+      this.foldAll();
       this.byClass = null;
       this.byDc = null;
       this.healthy = null;
@@ -230,7 +254,10 @@ export class LbAnswerer {
       const due = nextShedStep(next, u, cfg);
       if (due !== null && due < this.shedNext) this.shedNext = due;
     }
-    if (changed) this.byClass = null;
+    if (changed) {
+      this.foldAll();
+      this.byClass = null;
+    }
   }
 
   /** Shed load now, by datacenter: the share given away (for metrics). */
@@ -288,6 +315,7 @@ export class LbAnswerer {
     if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
       const d = this.decideFor(this.classOf(classId), slot, family, subnet, health, rng);
       if (LOAD_POLICIES.has(policy)) (this.previous ??= [])[slot] = d.chosen;
+      this.fold(r);
       r = this.encode(d);
       (this.byClass ??= [])[slot] = r;
     }
@@ -370,10 +398,10 @@ export class LbAnswerer {
 
   /** Replies for "datacenter dc was chosen" (or '' for the all-down fallback), cached per epoch. */
   private cached(dc: string, family: 4 | 6, health: HealthView, rng: () => number, subnet: Uint8Array): LbReply {
-    const key = dc + '|' + family;
-    this.byDc ??= new Map();
-    let r = this.byDc.get(key);
+    const byDc = (this.byDc ??= [new Map(), new Map()])[family === 6 ? 1 : 0];
+    let r = byDc.get(dc);
     if (r === undefined || (r.expires !== 0 && r.expires <= Date.now())) {
+      const old = r;
       const d = this.decideFor(null, 0, family, subnet, health, rng);
       if (dc === '' || d.chosen === dc) r = this.encode(d);
       else {
@@ -382,7 +410,8 @@ export class LbAnswerer {
           .map((s) => s.endpoint);
         r = this.encode({ ...d, chosen: dc, endpoints, outcome: 'primary' });
       }
-      this.byDc.set(key, r);
+      this.fold(old);
+      byDc.set(dc, r);
     }
     return r;
   }

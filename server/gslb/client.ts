@@ -58,6 +58,10 @@ function isMapped(b: Uint8Array): boolean {
   return b[10] === 0xff && b[11] === 0xff;
 }
 
+/** The last IPv4 resolver address seen, as text and as parsed. */
+let lastV4Text = '';
+let lastV4 = 0;
+
 /** Fills `client` for this query. */
 export function resolveClient(q: ParsedQuery, peer: Peer): ClientAddress {
   client.scopeOffset = 0;
@@ -82,7 +86,12 @@ export function resolveClient(q: ParsedQuery, peer: Peer): ClientAddress {
   client.fromEcs = false;
   const addr = peer.address;
   if (peer.family === 4) {
-    setV4(parseV4Text(addr));
+    // Most queries come from a few resolvers: compare the text rather than parse it again.
+    if (addr !== lastV4Text) {
+      lastV4 = parseV4Text(addr);
+      lastV4Text = addr;
+    }
+    setV4(lastV4);
     return client;
   }
   if (addr.startsWith('::ffff:') && addr.indexOf('.') > 0) {
