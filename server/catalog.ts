@@ -138,6 +138,27 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
   return Object.freeze(partial);
 }
 
+/** The key closestExisting() found (set by it: the hot path keeps no result object). */
+export const closest = { key: '' };
+
+/**
+ * The entry of the closest existing name strictly above qkey, in whichever served zone is authoritative
+ * for it (its key left in closest.key), or undefined when qkey is in no served zone. For a name that
+ * does not exist this is the zone and the closest encloser at once: one walk up the name, not two.
+ */
+export function closestExisting(catalog: Catalog, qkey: string): ExactEntry | undefined {
+  let k = parentKey(qkey);
+  while (k !== null) {
+    const e = catalog.exact.get(k);
+    if (e !== undefined) {
+      closest.key = k;
+      return e;
+    }
+    k = parentKey(k);
+  }
+  return undefined;
+}
+
 /** The most specific served zone containing qkey, or null. */
 export function findZone(catalog: Catalog, qkey: string): CompiledZone | null {
   let k: string | null = qkey;

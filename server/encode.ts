@@ -333,7 +333,11 @@ export function negativeReply(
   out.set(t.record, qEnd);
   // The apex sits at the end of the query name: pointers into it move by the extra length.
   const shift = q.qnameLength - t.apexLength;
-  for (const p of t.pointers) out.writeUInt16BE(0xc000 | (p.target + shift), qEnd + p.at);
+  for (const p of t.pointers) {
+    const target = p.target + shift;
+    out[qEnd + p.at] = 0xc0 | (target >> 8);
+    out[qEnd + p.at + 1] = target & 0xff;
+  }
   out.writeUInt16BE(opt ? 1 : 0, 10);
   if (opt) writeOpt(out, qEnd + t.record.length, q, o, 0);
   return out;

@@ -220,7 +220,8 @@ export function decodeQuery(msg: Buffer): Decoded {
   const flags1 = msg[2]!;
   if (flags1 & 0x80) return DROP; // a response: never answer it (no reflection loops)
   const q = shared;
-  q.id = msg.readUInt16BE(0);
+  // Header fields by byte index (the length is checked above): readUInt16BE checks bounds per call.
+  q.id = (msg[0]! << 8) | msg[1]!;
   q.rd = (flags1 & 0x01) !== 0;
   q.cd = (msg[3]! & 0x10) !== 0;
   q.opcode = (flags1 >> 3) & 0x0f;
@@ -235,17 +236,17 @@ export function decodeQuery(msg: Buffer): Decoded {
   q.qtype = 0;
   q.qclass = 0;
   q.questionEnd = 12;
-  const qd = msg.readUInt16BE(4);
-  const an = msg.readUInt16BE(6);
-  const ns = msg.readUInt16BE(8);
-  const ar = msg.readUInt16BE(10);
+  const qd = (msg[4]! << 8) | msg[5]!;
+  const an = (msg[6]! << 8) | msg[7]!;
+  const ns = (msg[8]! << 8) | msg[9]!;
+  const ar = (msg[10]! << 8) | msg[11]!;
 
   let questionOk = false;
   if (qd === 1) {
     const end = readQname(msg, 12, q);
     if (end >= 0 && end + 4 <= msg.length) {
-      q.qtype = msg.readUInt16BE(end);
-      q.qclass = msg.readUInt16BE(end + 2);
+      q.qtype = (msg[end]! << 8) | msg[end + 1]!;
+      q.qclass = (msg[end + 2]! << 8) | msg[end + 3]!;
       q.questionEnd = end + 4;
       questionOk = true;
     }
