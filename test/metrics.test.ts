@@ -173,6 +173,14 @@ describe('metrics', function () {
     s = await scrape();
     expect(s.get('gslb_decisions_total{name="fo.lb.test.",datacenter="eu-west",reason="primary"}')).to.equal(4);
     expect(s.get('gslb_decisions_total{name="fo.lb.test.",datacenter="us-east",reason="failover"}')).to.equal(1);
+    // Scrapes with no queries between them add nothing; a name first asked after the reload counts.
+    query(node, 'wt.lb.test');
+    s = await scrape();
+    s = await scrape();
+    expect(s.get('gslb_decisions_total{name="fo.lb.test.",datacenter="eu-west",reason="primary"}')).to.equal(4);
+    expect(s.get('gslb_decisions_total{name="fo.lb.test.",datacenter="us-east",reason="failover"}')).to.equal(1);
+    const wt = [...s].filter(([k]) => k.startsWith('gslb_decisions_total{name="wt.lb.test."'));
+    expect(wt.map(([, v]) => v)).to.deep.equal([1]);
   });
 
   it('health series come from the matrix; Redis series only in Redis mode', async () => {
