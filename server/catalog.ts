@@ -56,6 +56,11 @@ export interface Catalog {
   readonly zones: ReadonlyMap<string, CompiledZone>;
   /** Every existing name of every zone, under the zone that is authoritative for it: one lookup on the hot path. */
   readonly exact: ReadonlyMap<string, ExactEntry>;
+  /**
+   * The load-balanced names' answerers that have answered (or, on a --workers primary, been given
+   * counts): decision counters are read from these, not from every name of a 100,000-name zone.
+   */
+  readonly answered: ReadonlySet<LbAnswerer>;
   readonly geo: GeoData;
 }
 
@@ -105,6 +110,7 @@ function compileNode(
 export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger = silentLogger): Catalog {
   const out = new Map<string, CompiledZone>();
   const classifiers = new ClassifierCache(geo);
+  const answered = new Set<LbAnswerer>();
   for (const zone of zones) {
     const types = new Set<number>();
     for (const n of zone.nodes.values()) for (const t of n.rrsets.keys()) types.add(t);
@@ -115,7 +121,7 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
     for (const [key, node] of zone.nodes) {
       if (key.startsWith('\x01*')) wildcardParents.add(parentKey(key)!);
       const lb = node.lb
-        ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p, log)
+        ? new LbAnswerer(node.lb, zone, classifiers.forName(node.lb, p.regions, p.datacenters), p, log, answered)
         : null;
       nodes.set(key, compileNode(zone, node, types, otherType, lb));
     }
@@ -131,7 +137,7 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
     );
   }
   const exact = new Map<string, ExactEntry>();
-  const partial: Catalog = { zones: out, exact, geo };
+  const partial: Catalog = { zones: out, exact, geo, answered };
   for (const z of out.values())
     for (const [key, node] of z.nodes)
       if (findZone(partial, key) === z) exact.set(key, Object.freeze({ zone: z, node }));

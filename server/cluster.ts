@@ -35,8 +35,8 @@ export const isWorker = (): boolean => cluster.isWorker;
 /** Decision counters of a node, by name key, as plain data. */
 function decisionsOf(node: DnsNode): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
-  for (const z of node.catalog.zones.values())
-    for (const [key, n] of z.nodes) if (n.lb && n.lb.decisions.size > 0) out[key] = Object.fromEntries(n.lb.decisions);
+  for (const lb of node.catalog.answered)
+    if (lb.decisions.size > 0) out[lb.name.owner.key] = Object.fromEntries(lb.decisions);
   return out;
 }
 

@@ -39,16 +39,13 @@ export class DecisionTally {
     // read, once. (A new catalog always has new answerers.)
     if (catalog !== this.catalog) for (const [lb, before] of this.seen) this.fold(lb, lb.decisions, before);
     const next = new Map<LbAnswerer, ReadonlyMap<string, number>>();
-    // A 100,000-name zone has mostly names nobody asked for: they cost a property read each, no copy.
-    for (const zone of catalog.zones.values())
-      for (const n of zone.nodes.values()) {
-        const lb = n.lb;
-        if (lb === null) continue;
-        const counts = lb.decisions;
-        if (counts.size === 0) continue;
-        this.fold(lb, counts, catalog === this.catalog ? this.seen.get(lb) : undefined);
-        next.set(lb, new Map(counts));
-      }
+    // Only names that have answered: a 100,000-name zone has mostly names nobody asked for.
+    for (const lb of catalog.answered) {
+      const counts = lb.decisions;
+      if (counts.size === 0) continue;
+      this.fold(lb, counts, catalog === this.catalog ? this.seen.get(lb) : undefined);
+      next.set(lb, new Map(counts));
+    }
     this.seen = next;
     this.catalog = catalog;
     return this.totals;

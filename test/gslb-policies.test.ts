@@ -80,6 +80,16 @@ describe('GSLB policies', () => {
       expect(dcOf(rig.ask('wt.lb.test', 'A', '81.2.69.142/31').addresses)).to.equal('eu-west');
   });
 
+  it('counters read only the names that have answered (a big zone has mostly names nobody asked for)', () => {
+    const answered = () => [...rig.catalog.answered].map((lb) => lb.name.owner.key);
+    expect(answered()).to.deep.equal([]);
+    rig.ask('fo.lb.test', 'A', '81.2.69.142/31');
+    rig.ask('fo.lb.test', 'A', '216.160.83.56/29');
+    expect(answered()).to.deep.equal(['\x02fo\x02lb\x04test\x00']);
+    rig.ask('wt.lb.test', 'A', '81.2.69.142/31');
+    expect(answered()).to.have.length(2);
+  });
+
   it('hashed: sticky per /24, spread over datacenters, scope 24', () => {
     const assign = new Map<string, string>();
     for (let i = 0; i < 300; i++) {

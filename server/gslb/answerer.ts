@@ -110,6 +110,8 @@ export class LbAnswerer {
     readonly classifier: Classifier | null,
     private readonly policy: Pick<PolicyConfig, 'checks' | 'loads' | 'datacenters'>,
     private readonly log: Logger = silentLogger,
+    /** The catalog's answerers that have made a reply (so may have counts): what counters read. */
+    private readonly answered: Set<LbAnswerer> | null = null,
   ) {}
 
   /** The cache slot of a (client class, family): classes with the same candidate order share it. */
@@ -136,6 +138,8 @@ export class LbAnswerer {
   }
 
   private encode(d: Decision): LbReply {
+    // Only a cached reply is ever counted: from its first one on, counter reads visit this answerer.
+    this.answered?.add(this);
     const { qmsg, q } = this.question();
     const sections = (answer: AnswerRecord[], rcode: number, authority: AnswerRecord[]): Sections => ({
       rcode,
@@ -195,6 +199,7 @@ export class LbAnswerer {
   setDecisions(counts: ReadonlyMap<string, number>): void {
     this.foldAll();
     this.counts = counts.size > 0 ? new Map(counts) : null;
+    if (this.counts) this.answered?.add(this);
   }
 
   /** Moves a reply's hits (and its shed spill's) into the counts. */
