@@ -4,7 +4,6 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import { nameToText } from '../zones/name.js';
 import type { HealthMatrix } from '../health/source.js';
 import { isLoadKey, type TargetHealth } from '../health/view.js';
-import type { Catalog } from './catalog.js';
 import type { LbAnswerer } from './gslb/answerer.js';
 import { PACKAGE_VERSION, type DnsNode } from './node.js';
 import { LATENCY_BUCKETS } from './stats.js';
@@ -29,25 +28,29 @@ export class DecisionTally {
   private readonly totals = new Map<string, Map<string, number>>();
   /** What each answerer had counted at the previous read: only answerers that have counted anything. */
   private seen = new Map<LbAnswerer, ReadonlyMap<string, number>>();
-  private catalog: Catalog | null = null;
 
-  constructor(private readonly node: DnsNode) {}
+  constructor(private readonly node: DnsNode) {
+    // A replaced catalog's answerers get no more queries: add what they counted since the last read
+    // now, and keep no reference to them (they hold the whole previous configuration).
+    node.onCatalogReplaced((old) => {
+      for (const lb of old.answered) {
+        const counts = lb.decisions;
+        if (counts.size > 0) this.fold(lb, counts, this.seen.get(lb));
+        this.seen.delete(lb);
+      }
+    });
+  }
 
   read(): DecisionCounts {
-    const catalog = this.node.catalog;
-    // After a reload the replaced answerers get no more queries: add what they counted since the last
-    // read, once. (A new catalog always has new answerers.)
-    if (catalog !== this.catalog) for (const [lb, before] of this.seen) this.fold(lb, lb.decisions, before);
     const next = new Map<LbAnswerer, ReadonlyMap<string, number>>();
     // Only names that have answered: a 100,000-name zone has mostly names nobody asked for.
-    for (const lb of catalog.answered) {
+    for (const lb of this.node.catalog.answered) {
       const counts = lb.decisions;
       if (counts.size === 0) continue;
-      this.fold(lb, counts, catalog === this.catalog ? this.seen.get(lb) : undefined);
+      this.fold(lb, counts, this.seen.get(lb));
       next.set(lb, new Map(counts));
     }
     this.seen = next;
-    this.catalog = catalog;
     return this.totals;
   }
 

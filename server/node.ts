@@ -81,6 +81,7 @@ export class DnsNode {
   reloadsOk = 0;
   reloadsFailed = 0;
   lastReload: ReloadResult | null = null;
+  private readonly replacedListeners: ((old: Catalog) => void)[] = [];
 
   constructor(
     private readonly opts: DnsNodeOptions,
@@ -106,6 +107,11 @@ export class DnsNode {
   get catalog(): Catalog {
     return this.built.catalog;
   }
+
+  /** Calls fn with the catalog a reload replaces, right after the swap (it answers nothing from then on). */
+  onCatalogReplaced(fn: (old: Catalog) => void): void {
+    this.replacedListeners.push(fn);
+  }
   get geo(): GeoData {
     return this.geoData;
   }
@@ -130,7 +136,11 @@ export class DnsNode {
     }
     const next =
       errors.length === 0 ? buildConfig(this.opts.zonesDir, geo, this.opts.log, this.built) : { built: null, errors };
-    if (next.built) this.built = next.built;
+    if (next.built) {
+      const old = this.built.catalog;
+      this.built = next.built;
+      for (const fn of this.replacedListeners) fn(old);
+    }
     collectGarbage(); // the build's garbage and, after a swap, the previous configuration
     const at = Date.now();
     if (next.built) {

@@ -181,6 +181,13 @@ describe('metrics', function () {
     expect(s.get('gslb_decisions_total{name="fo.lb.test.",datacenter="us-east",reason="failover"}')).to.equal(1);
     const wt = [...s].filter(([k]) => k.startsWith('gslb_decisions_total{name="wt.lb.test."'));
     expect(wt.map(([, v]) => v)).to.deep.equal([1]);
+    // A name first asked after the last scrape, then a reload before the next: still counted.
+    query(node, 'hs.lb.test');
+    expect(node.reload('test').ok).to.equal(true);
+    s = await scrape();
+    const hs = [...s].filter(([k]) => k.startsWith('gslb_decisions_total{name="hs.lb.test."'));
+    expect(hs.map(([, v]) => v)).to.deep.equal([1]);
+    expect(s.get('gslb_decisions_total{name="fo.lb.test.",datacenter="eu-west",reason="primary"}')).to.equal(4);
   });
 
   it('health series come from the matrix; Redis series only in Redis mode', async () => {
@@ -273,7 +280,8 @@ describe('metrics', function () {
 
   it('config, reload, GeoIP, build info and process metrics', async () => {
     let s = await scrape();
-    expect(s.get('gslb_config_reloads_total{result="ok"}')).to.equal(1);
+    // The decisions test above reloaded this node twice.
+    expect(s.get('gslb_config_reloads_total{result="ok"}')).to.equal(2);
     expect(s.get('gslb_config_reloads_total{result="failed"}')).to.equal(0);
     expect(s.get(`gslb_config_info{version="${node.configVersion}"}`)).to.equal(1);
     expect(s.get('gslb_config_last_reload_timestamp_seconds')).to.equal(node.lastReload!.at / 1000);
