@@ -112,6 +112,7 @@ export class DnsNode {
   onCatalogReplaced(fn: (old: Catalog) => void): void {
     this.replacedListeners.push(fn);
   }
+
   get geo(): GeoData {
     return this.geoData;
   }
