@@ -1,6 +1,7 @@
 // Tests for the master-file parser: syntax, directives, TTL rules, per-type RDATA wire bytes and error reporting.
 import { expect } from 'chai';
 import dnsPacket from 'dns-packet';
+import { ipFamily, parseIp } from '../zones/address.js';
 import { parseMasterFile, type ParseOptions, type ParseResult } from '../zones/masterfile.js';
 import { nameToText, parseName, type DnsName } from '../zones/name.js';
 import { QTYPE, isName, type RdataPart, type ZoneRecord } from '../zones/records.js';
@@ -191,6 +192,10 @@ describe('master file: bad addresses', () => {
     ['A 1.2.3.4.5', "bad IPv4 address '1.2.3.4.5' for A record"],
     ['A 1.2.3.', "bad IPv4 address '1.2.3.' for A record"],
     ['A a.b.c.d', "bad IPv4 address 'a.b.c.d' for A record"],
+    ['A .1.2.3', "bad IPv4 address '.1.2.3' for A record"],
+    ['A 1..2.3', "bad IPv4 address '1..2.3' for A record"],
+    ['A 1.2.3.1000', "bad IPv4 address '1.2.3.1000' for A record"],
+    ['A 00.1.2.3', "bad IPv4 address '00.1.2.3' for A record"],
     ['A ::1', "bad IPv4 address '::1' for A record"],
     ['AAAA 1::2::3', "bad IPv6 address '1::2::3' for AAAA record"],
     ['AAAA fe80::1%eth0', "bad IPv6 address 'fe80::1%eth0' for AAAA record"],
@@ -204,6 +209,29 @@ describe('master file: bad addresses', () => {
       expect(messages(parse(`${HEAD}www ${rr}`))).to.deep.equal([`2: ${msg}`]);
     });
   }
+});
+
+describe('IP literals: the family check agrees with the parser', () => {
+  const texts = [
+    '0.0.0.0',
+    '255.255.255.255',
+    '192.0.2.1',
+    '10.0.0.01',
+    '1.2.3',
+    '1.2.3.4.5',
+    '',
+    '256.0.0.1',
+    '2001:db8::1',
+    '::ffff:192.0.2.1',
+    'fe80::1%eth0',
+    '1::2::3',
+    'www',
+    '1.2.3.4/24',
+  ];
+  for (const t of texts)
+    it(`'${t}'`, () => {
+      expect(ipFamily(t)).to.equal(parseIp(t)?.family ?? 0);
+    });
 });
 
 describe('master file: TTLs', () => {

@@ -1,10 +1,16 @@
 // IP addresses and CIDR prefixes as bytes: parsing with clear errors, masking, containment.
-import { parseIPv4, parseIPv6 } from './rdata.js';
+import { parseIPv4, parseIPv6, readIPv4 } from './rdata.js';
 import type { Cidr } from './policy-types.js';
 
 export interface IpAddress {
   readonly family: 4 | 6;
   readonly bytes: Buffer;
+}
+
+/** The family of an IP literal as parseIp reads it (0: not one), without making its bytes for IPv4. */
+export function ipFamily(text: string): 4 | 6 | 0 {
+  if (readIPv4(text, null)) return 4;
+  return parseIPv6(text) ? 6 : 0;
 }
 
 /** Parses an IP literal; IPv4-mapped IPv6 (::ffff:a.b.c.d) is kept as IPv6 here. */

@@ -8,7 +8,7 @@ import type { LineCounter, Pair, YAMLMap, Document, Node as YamlNode } from 'yam
 // The position-keeping YAML parser is loaded only when an error needs a line number.
 const require = createRequire(import.meta.url);
 const yamlLib = (): typeof import('yaml') => require('yaml') as typeof import('yaml');
-import { parseCidr, parseIp } from './address.js';
+import { ipFamily, parseCidr } from './address.js';
 import { parseName, type DnsName } from './name.js';
 import {
   DEFAULT_MARGIN,
@@ -544,8 +544,8 @@ function buildEndpoint(
   errs: Collector,
 ): Endpoint | null {
   const address = typeof raw === 'string' ? raw : raw.address;
-  const ip = parseIp(address);
-  if (!ip) {
+  const family = ipFamily(address);
+  if (family === 0) {
     errs.at(
       f,
       typeof raw === 'string' ? entryPath(name, dc, i) : [...entryPath(name, dc, i), 'address'],
@@ -554,7 +554,7 @@ function buildEndpoint(
     return null;
   }
   if (typeof raw === 'string')
-    return Object.freeze({ address, family: ip.family, weight: 1, probe: null, loadUrl: null, datacenter: dc });
+    return Object.freeze({ address, family, weight: 1, probe: null, loadUrl: null, datacenter: dc });
   let probe: Endpoint['probe'] = null;
   if (raw.probe !== undefined) {
     const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::([0-9]{1,5}))?$/.exec(raw.probe);
@@ -565,7 +565,7 @@ function buildEndpoint(
   }
   return Object.freeze({
     address,
-    family: ip.family,
+    family,
     weight: raw.weight ?? 1,
     probe,
     loadUrl: raw.load_url ?? null,

@@ -121,17 +121,34 @@ function isDigit(s: string, i: number): boolean {
 
 /** Strict dotted quad: four 0..255 decimals without leading zeros. */
 export function parseIPv4(text: string): Buffer | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
   const out = Buffer.alloc(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (p.length > 3 || (p.length > 1 && p[0] === '0')) return null;
-    const n = parseUint(p, 255);
-    if (n === null) return null;
-    out[i] = n;
+  return readIPv4(text, out) ? out : null;
+}
+
+/**
+ * Checks dotted-quad text (four decimal octets, no leading zeros), writing the octets to `out` when
+ * given. Allocates nothing: a 100,000-name policy checks 400,000 endpoint addresses.
+ */
+export function readIPv4(text: string, out: Uint8Array | null): boolean {
+  let part = 0;
+  let octet = 0;
+  let digits = 0;
+  // One step past the end stands for a closing '.'.
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return false;
+      if (out) out[part] = octet;
+      part++;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 1 && octet === 0) return false; // a leading zero
+      octet = octet * 10 + (c - 0x30);
+      if (++digits > 3 || octet > 255) return false;
+    } else return false;
   }
-  return out;
+  return part === 4;
 }
 
 /** Any valid IPv6 text (including '::' and a trailing dotted quad) expanded to 16 octets. */
