@@ -45,7 +45,8 @@ describe('GSLB geo policy with a City database', () => {
   }
 
   it('resolvers taking turns are each located by their own address (the last one parsed is remembered)', () => {
-    const turns = ['216.160.83.56', '127.0.0.1', '216.160.83.56', '216.160.83.56', '127.0.0.1'];
+    // ::ffff:a.b.c.d is how a dual-stack socket shows an IPv4 resolver: located as that IPv4 address.
+    const turns = ['216.160.83.56', '127.0.0.1', '216.160.83.56', '::ffff:216.160.83.56', '127.0.0.1'];
     expect(turns.map((a) => dcOf(rig.ask('www.lb.test', 'A', a).addresses))).to.deep.equal([
       'us-west',
       'us-east',

@@ -1,6 +1,6 @@
 // Who the client is, read without allocation: the ECS address when its source prefix is > 0, else
 // the resolver's source address; IPv4-mapped IPv6 counts as IPv4.
-import { parseIPv6 } from '../../zones/rdata.js';
+import { parseIPv6, readIPv4 } from '../../zones/rdata.js';
 import type { ParsedQuery } from '../query.js';
 import type { Peer } from '../transport-types.js';
 
@@ -30,27 +30,12 @@ function setV4(n: number): void {
   client.bytes = v4bytes;
 }
 
-/** Parses dotted-quad text to an integer, or -1. */
-export function parseV4Text(s: string, start = 0): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = start; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return n * 256 + part;
+const parsedV4 = new Uint8Array(4);
+
+/** Dotted-quad text from `start` as an unsigned 32-bit integer, or -1 (zones/rdata.ts parses it). */
+function v4Of(text: string, start = 0): number {
+  if (!readIPv4(text, parsedV4, start)) return -1;
+  return ((parsedV4[0]! << 24) | (parsedV4[1]! << 16) | (parsedV4[2]! << 8) | parsedV4[3]!) >>> 0;
 }
 
 function isMapped(b: Uint8Array): boolean {
@@ -88,14 +73,14 @@ export function resolveClient(q: ParsedQuery, peer: Peer): ClientAddress {
   if (peer.family === 4) {
     // Most queries come from a few resolvers: compare the text rather than parse it again.
     if (addr !== lastV4Text) {
-      lastV4 = parseV4Text(addr);
+      lastV4 = v4Of(addr);
       lastV4Text = addr;
     }
     setV4(lastV4);
     return client;
   }
   if (addr.startsWith('::ffff:') && addr.indexOf('.') > 0) {
-    const n = parseV4Text(addr, 7);
+    const n = v4Of(addr, 7);
     if (n >= 0) {
       setV4(n);
       return client;
