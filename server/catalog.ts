@@ -144,25 +144,15 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
   return Object.freeze(partial);
 }
 
-/** The key closestExisting() found (set by it: the hot path keeps no result object). */
-export const closest = { key: '' };
-
 /**
- * The entry of the closest existing name strictly above qkey, in whichever served zone is authoritative
- * for it (its key left in closest.key), or undefined when qkey is in no served zone. For a name that
- * does not exist this is the zone and the closest encloser at once: one walk up the name, not two.
+ * The key of the closest existing name strictly above qkey in any served zone, or null when qkey is in
+ * no served zone. Its exact entry is the zone authoritative for qkey, and its node there the closest
+ * encloser: for a name that does not exist, one walk up the name instead of two.
  */
-export function closestExisting(catalog: Catalog, qkey: string): ExactEntry | undefined {
+export function closestExisting(catalog: Catalog, qkey: string): string | null {
   let k = parentKey(qkey);
-  while (k !== null) {
-    const e = catalog.exact.get(k);
-    if (e !== undefined) {
-      closest.key = k;
-      return e;
-    }
-    k = parentKey(k);
-  }
-  return undefined;
+  while (k !== null && !catalog.exact.has(k)) k = parentKey(k);
+  return k;
 }
 
 /** The most specific served zone containing qkey, or null. */

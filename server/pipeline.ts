@@ -3,7 +3,7 @@ import type { HealthView } from '../health/view.js';
 import { lookupV4, lookupV6, lastDepth } from '../geo/trie.js';
 import { QTYPE, type Sections } from '../zones/records.js';
 import { lookup, type LookupResult } from '../zones/zone.js';
-import { closest, closestExisting, findZone, type Catalog } from './catalog.js';
+import { closestExisting, findZone, type Catalog } from './catalog.js';
 import type { LbAnswerer } from './gslb/answerer.js';
 import { decisionRecords } from './gslb/answerer.js';
 import { resolveClient, type ClientAddress } from './gslb/client.js';
@@ -149,8 +149,8 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     const catalog = getCatalog();
     const exact = catalog.exact.get(q.qkey);
     // A name that does not exist: its closest existing ancestor gives the zone and the encloser.
-    const above = exact === undefined ? closestExisting(catalog, q.qkey) : undefined;
-    const zone = exact !== undefined ? exact.zone : above !== undefined ? above.zone : null;
+    const encloserKey = exact === undefined ? closestExisting(catalog, q.qkey) : null;
+    const zone = exact !== undefined ? exact.zone : encloserKey !== null ? catalog.exact.get(encloserKey)!.zone : null;
     if (zone === null) return refused(msg, q);
     zoneSlot = stats.zoneSlot(zone);
     if (q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) {
@@ -171,9 +171,9 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       }
     }
     // Names that do not exist as nodes: NXDOMAIN, wildcard synthesis, or a referral below a cut.
-    if (exact === undefined) {
-      const encloser = zone.zone.nodes.get(closest.key)!;
-      if (encloser.cut === null && !zone.wildcardParents.has(closest.key)) {
+    if (encloserKey !== null) {
+      const encloser = zone.zone.nodes.get(encloserKey)!;
+      if (encloser.cut === null && !zone.wildcardParents.has(encloserKey)) {
         const out = negativeReply(zone.negative, RCODE.NXDOMAIN, msg, q, limit, opt);
         if (out !== null) return out;
       }
