@@ -27,6 +27,8 @@ type ToPrimary =
   | { t: 'reloaded'; ok: boolean }
   | { t: 'fatal'; message: string };
 
+const NO_DECISIONS: ReadonlyMap<string, number> = new Map();
+
 /** Longest wait for one worker's reload before the next worker is told anyway. */
 const RELOAD_STEP_TIMEOUT_MS = 120_000;
 
@@ -60,7 +62,6 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   const stats = new Map<number, { s: StatsSnapshot; decisions: Record<string, Record<string, number>> }>();
   let stopping = false;
   let lastEpoch = -1;
-  let counted = new Set<string>();
   let listening = 0;
   let resolveReady!: () => void;
   const ready = new Promise<void>((r) => (resolveReady = r));
@@ -122,8 +123,8 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
       node.pipeline.stats,
       [...stats.values()].map((x) => x.s),
     );
-    // Only names some worker has counts for (and those that had some last time): not every name of a
-    // 100,000-name zone every second.
+    // Only names some worker has counts for, and those given counts before (the catalog's answered
+    // set): not every name of a 100,000-name zone every second.
     const sums = new Map<string, Map<string, number>>();
     for (const { decisions } of stats.values())
       for (const [key, byDc] of Object.entries(decisions)) {
@@ -131,9 +132,8 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
         if (!sum) sums.set(key, (sum = new Map()));
         for (const [k, v] of Object.entries(byDc)) sum.set(k, (sum.get(k) ?? 0) + v);
       }
-    for (const key of new Set([...counted, ...sums.keys()]))
-      node.catalog.exact.get(key)?.node.lb?.setDecisions(sums.get(key) ?? new Map());
-    counted = new Set(sums.keys());
+    for (const lb of node.catalog.answered) if (!sums.has(lb.name.owner.key)) lb.setDecisions(NO_DECISIONS);
+    for (const [key, sum] of sums) node.catalog.exact.get(key)?.node.lb?.setDecisions(sum);
   };
 
   // Health changes reach every worker within one poll (20 ms).
