@@ -8,7 +8,7 @@ import type { PlanTarget } from './redis-protocol.js';
 import { isLoadSpec, type ProbeSpec } from './probe-types.js';
 import { publishedFigures } from './load/fold.js';
 import type { HealthMatrix, HealthSource } from './source.js';
-import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
+import { UNKNOWN_UP, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
 
 /** Figures-only changes (RTT) publish a new view at most this often; up/down flips at once. */
 const FIGURES_EVERY_MS = 1000;
@@ -21,6 +21,10 @@ export class EmbeddedHealthSource implements HealthSource {
   private planTargets: readonly PlanTarget[] = [];
   private specs = new Map<string, ProbeSpec>();
   private epoch = 1;
+  private stateEpoch = 1;
+  /** The targets and drains of the last view built, to tell a verdict change from a figures-only one. */
+  private lastTargets = new Map<string, TargetHealth>();
+  private lastDrained = '';
   private current: HealthView;
   private lastFigures = 0;
   private figuresTimer: NodeJS.Timeout | null = null;
@@ -191,8 +195,14 @@ export class EmbeddedHealthSource implements HealthSource {
       });
     }
     const drained = new Set(this.drained);
+    const drainedKey = [...drained].sort().join(' ');
+    const epoch = ++this.epoch;
+    if (!sameVerdicts(targets, this.lastTargets) || drainedKey !== this.lastDrained) this.stateEpoch = epoch;
+    this.lastTargets = targets;
+    this.lastDrained = drainedKey;
     return Object.freeze({
-      epoch: ++this.epoch,
+      epoch,
+      stateEpoch: this.stateEpoch,
       target: (key: string) => targets.get(key) ?? UNKNOWN_UP,
       isDrained: (dc: string, address: string) => drained.has(`dc:${dc}`) || drained.has(`ep:${address}`),
     });

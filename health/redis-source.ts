@@ -22,7 +22,7 @@ import {
 } from './redis-protocol.js';
 import type { HealthMatrix, HealthSource, MatrixCell } from './source.js';
 import { drain, undrain } from './drain-store.js';
-import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
+import { UNKNOWN_UP, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
 
 export type StalePolicy = 'open' | 'keep';
 
@@ -86,6 +86,7 @@ export class RedisHealthSource implements HealthSource {
   private badMessages = 0;
   private stale = false;
   private epoch = 1;
+  private stateEpoch = 1;
   private current: HealthView;
   private lastTargets = new Map<string, TargetHealth>();
   private lastVerdicts: AgentVerdict[] = [];
@@ -408,13 +409,16 @@ export class RedisHealthSource implements HealthSource {
         changed = true;
     }
     if (this.lastTargets.size !== targets.size) changed = true;
+    const figuresOnly = sameVerdicts(targets, this.lastTargets);
     this.lastTargets = targets;
     const staleOpen = this.stale && this.opts.stalePolicy === 'open';
-    if (changed || this.forceView || staleOpen !== this.wasStaleOpen || this.drains !== this.lastDrains) {
+    const verdictChanged =
+      !figuresOnly || this.forceView || staleOpen !== this.wasStaleOpen || this.drains !== this.lastDrains;
+    if (changed || verdictChanged) {
       this.forceView = false;
       this.wasStaleOpen = staleOpen;
       this.lastDrains = this.drains;
-      this.current = this.makeView(staleOpen ? new Map() : targets, this.drains, staleOpen);
+      this.current = this.makeView(staleOpen ? new Map() : targets, this.drains, staleOpen, verdictChanged);
     }
   }
 
@@ -425,12 +429,19 @@ export class RedisHealthSource implements HealthSource {
   private lastTickAt = Date.now();
   private lastDrains: DrainSet | null = null;
 
-  private makeView(targets: ReadonlyMap<string, TargetHealth>, drains: DrainSet, staleOpen = false): HealthView {
+  private makeView(
+    targets: ReadonlyMap<string, TargetHealth>,
+    drains: DrainSet,
+    staleOpen = false,
+    verdictChanged = true,
+  ): HealthView {
     const epoch = ++this.epoch;
+    if (verdictChanged) this.stateEpoch = epoch;
     const now = this.now;
     const open: TargetHealth = { ...UNKNOWN_UP, reason: 'redis unreachable past the grace period: failing open' };
     return Object.freeze({
       epoch,
+      stateEpoch: this.stateEpoch,
       target: (key: string) => targets.get(key) ?? (staleOpen ? open : UNKNOWN_UP),
       isDrained: (dc: string, address: string) => drains.isDrained(dc, address, now()),
     });

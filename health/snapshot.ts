@@ -6,6 +6,7 @@ import type { PlanTarget } from './redis-protocol.js';
 
 export interface HealthSnapshot {
   readonly epoch: number;
+  readonly stateEpoch: number;
   readonly targets: ReadonlyArray<readonly [string, TargetHealth]>;
   readonly drains: ReadonlyArray<{ readonly field: string; readonly until: number | null }>;
 }
@@ -13,12 +14,22 @@ export interface HealthSnapshot {
 export function snapshotOf(view: HealthView, keys: Iterable<string>, matrix: HealthMatrix): HealthSnapshot {
   const targets: Array<[string, TargetHealth]> = [];
   for (const k of keys) targets.push([k, view.target(k)]);
-  return { epoch: view.epoch, targets, drains: matrix.drains.map((d) => ({ field: d.field, until: d.until })) };
+  return {
+    epoch: view.epoch,
+    stateEpoch: view.stateEpoch,
+    targets,
+    drains: matrix.drains.map((d) => ({ field: d.field, until: d.until })),
+  };
 }
 
 /** A worker's health source: views built from the snapshots the primary sends. */
 export class SnapshotHealthSource implements HealthSource {
-  private current: HealthView = Object.freeze({ epoch: 0, target: () => UNKNOWN_UP, isDrained: () => false });
+  private current: HealthView = Object.freeze({
+    epoch: 0,
+    stateEpoch: 0,
+    target: () => UNKNOWN_UP,
+    isDrained: () => false,
+  });
   private last: HealthSnapshot | null = null;
   private firstResolve: (() => void) | null = null;
   private readonly first = new Promise<void>((r) => (this.firstResolve = r));
@@ -42,6 +53,7 @@ export class SnapshotHealthSource implements HealthSource {
     };
     this.current = Object.freeze({
       epoch: s.epoch,
+      stateEpoch: s.stateEpoch,
       target: (key: string) => targets.get(key) ?? UNKNOWN_UP,
       isDrained: (dc: string, address: string) => drained(`dc:${dc}`) || drained(`ep:${address}`),
     });

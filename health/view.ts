@@ -1,6 +1,7 @@
 // The health snapshot the DNS decision reads: per probe target, up/down plus the figures load-aware
 // policies use. Sources (embedded prober, Redis subscriber, tests) publish immutable views; a new
-// epoch number means "something changed, recompute cached decisions".
+// epoch number means "something changed, recompute cached decisions", a new stateEpoch that an up/down
+// verdict or a drain changed (what a decision that reads no figures depends on).
 import type { Check, Endpoint, LoadSource } from '../zones/policy-types.js';
 
 export interface TargetHealth {
@@ -27,6 +28,13 @@ export interface TargetHealth {
 export interface HealthView {
   /** Changes whenever any state or figure changes. */
   readonly epoch: number;
+  /**
+   * The epoch of the last change to a target's up/down verdict (or its time), the set of targets, a
+   * drain or failing open: not to figures (RTT, load) alone, which change with nearly every probe. Answers of
+   * names whose policy reads no figures are cached per stateEpoch, so they are not recomputed every
+   * second while nothing they depend on changes.
+   */
+  readonly stateEpoch: number;
   /** Health of a probe target (see targetKey); an unknown target is up. */
   target(key: string): TargetHealth;
   /** Operator overrides: a drained endpoint or datacenter is out of every answer. */
@@ -44,6 +52,19 @@ export const UNKNOWN_UP: TargetHealth = Object.freeze({
   reason: 'not probed',
   since: 0,
 });
+
+/**
+ * Whether two target maps agree on every up/down verdict and when it last changed (the health-aware
+ * TTL reads that), and on which targets they hold: what decisions that read no figures depend on.
+ */
+export function sameVerdicts(a: ReadonlyMap<string, TargetHealth>, b: ReadonlyMap<string, TargetHealth>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, t] of a) {
+    const o = b.get(key);
+    if (o === undefined || o.up !== t.up || o.since !== t.since) return false;
+  }
+  return true;
+}
 
 export const NO_CHECK: TargetHealth = Object.freeze({ ...UNKNOWN_UP, reason: 'no check configured' });
 

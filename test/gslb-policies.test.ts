@@ -287,3 +287,63 @@ describe('health-aware TTL', () => {
     expect(ttlOf(rig.ask('fo.lb.test'))).to.deep.equal([30]); // the change is older than one TTL
   });
 });
+
+describe('decisions follow verdicts, not figures, unless the policy reads figures', () => {
+  // A figures-only change (here an RTT; in production a new round-trip time with nearly every probe)
+  // gives a new epoch but the same stateEpoch: answers of names that read no figures stay cached.
+  async function setup() {
+    const { compileCatalog } = await import('../server/catalog.js');
+    const { StaticHealth } = await import('../health/static-health.js');
+    const { cityDatabase, seeded } = await import('./helpers/gslb.js');
+    const { openGeoData } = await import('../geo/geoip.js');
+    const lines: string[] = [];
+    const log = { debug() {}, info() {}, error() {}, warn: (_o: object | string, m?: string) => void lines.push(m!) };
+    const catalog = compileCatalog(loadZones(GSLB_ZONES).zones, openGeoData([cityDatabase()]), log);
+    const health = new StaticHealth();
+    const lbOf = (label: string) =>
+      catalog.exact.get(`${String.fromCharCode(label.length)}${label}\x02lb\x04test\x00`)!.node.lb!;
+    const rng = seeded(3);
+    const reply = (label: string) => lbOf(label).reply(0, 4, 4, Uint8Array.of(127, 0, 0, 1), health.view(), rng);
+    return { health, reply, lines };
+  }
+
+  it('a failover name keeps its cached reply through figure changes; a least-loaded one decides again', async () => {
+    const { health, reply } = await setup();
+    // Known targets (a target first seen is a change of the target set, so of the state).
+    health.set(key('198.51.100.10'), { up: true });
+    health.set(loadKeyOf('192.0.2.10'), { up: true });
+    const fo = reply('fo');
+    const ll = reply('ll');
+    const { epoch, stateEpoch } = health.view();
+    health.set(key('198.51.100.10'), { up: true, rttMs: 12 });
+    health.set(loadKeyOf('192.0.2.10'), { up: true, connections: 5 });
+    expect(health.view().epoch).to.be.above(epoch);
+    expect(health.view().stateEpoch).to.equal(stateEpoch);
+    expect(reply('fo')).to.equal(fo);
+    expect(reply('ll')).to.not.equal(ll);
+    // A verdict change reaches both.
+    health.set(key('198.51.100.10'), { up: false, rttMs: 12 });
+    expect(health.view().stateEpoch).to.be.above(stateEpoch);
+    const moved = reply('fo');
+    expect(moved).to.not.equal(fo);
+    expect(moved.datacenter).to.equal('us-east');
+  });
+
+  it('"every candidate is down" is logged once per outage, not on every decision', async () => {
+    const { health, reply, lines } = await setup();
+    const downWarnings = () => lines.filter((m) => /every candidate is down/.test(m)).length;
+    health.set(key('192.0.2.10'), { up: false });
+    expect(reply('fb-nodata').outcome).to.equal('nodata');
+    expect(downWarnings()).to.equal(1);
+    // Another target's verdict changes: the decision is made again, the outage goes on, no new line.
+    health.set(key('198.51.100.10'), { up: false });
+    expect(reply('fb-nodata').outcome).to.equal('nodata');
+    expect(downWarnings()).to.equal(1);
+    // Back, then down again: a new outage, a new line.
+    health.set(key('192.0.2.10'), { up: true });
+    expect(reply('fb-nodata').outcome).to.equal('primary');
+    health.set(key('192.0.2.10'), { up: false });
+    expect(reply('fb-nodata').outcome).to.equal('nodata');
+    expect(downWarnings()).to.equal(2);
+  });
+});

@@ -133,6 +133,14 @@ for (const [label, factory, needsRedis] of suites) {
       await until('all known', () => ['a', 'b', 'c'].every(known));
       expect(['a', 'b', 'c'].map(up)).to.deep.equal([true, true, true]);
     });
+    it('figures alone (RTT) give a new epoch but keep the stateEpoch', async () => {
+      await until('all up', () => ['a', 'b', 'c'].every(up));
+      const before = rig.source.view();
+      // Probes every 300 ms measure new round-trip times: a view with new figures follows.
+      await until('new figures', () => rig.source.view().epoch > before.epoch);
+      expect(['a', 'b', 'c'].every(up)).to.equal(true);
+      expect(rig.source.view().stateEpoch).to.equal(before.stateEpoch);
+    });
     it('a killed backend goes down, the others stay up', async () => {
       await backends['b']!.kill();
       await until('b down', () => !up('b'));
@@ -143,17 +151,20 @@ for (const [label, factory, needsRedis] of suites) {
       await backends['b']!.start();
       await until('b up', () => up('b'));
     });
-    it('each change gives a new epoch', async () => {
-      const e = rig.source.view().epoch;
+    it('each change gives a new epoch and stateEpoch', async () => {
+      const { epoch, stateEpoch } = rig.source.view();
       await backends['c']!.kill();
       await until('c down', () => !up('c'));
-      expect(rig.source.view().epoch).to.be.above(e);
+      expect(rig.source.view().epoch).to.be.above(epoch);
+      expect(rig.source.view().stateEpoch).to.be.above(stateEpoch);
       await backends['c']!.start();
       await until('c up', () => up('c'));
     });
     it('drain and undrain a datacenter', async () => {
+      const { stateEpoch } = rig.source.view();
       await rig.drain('a');
       await until('a drained', () => rig.source.view().isDrained('a', '192.0.2.1'), 1000);
+      expect(rig.source.view().stateEpoch).to.be.above(stateEpoch);
       expect(rig.source.view().isDrained('b', '192.0.2.2')).to.equal(false);
       await rig.undrain('a');
       await until('a undrained', () => !rig.source.view().isDrained('a', '192.0.2.1'), 1000);

@@ -3,6 +3,8 @@
 // round-robin slot; per-query policies (weighted, hashed) pick a datacenter, then reuse its replies.
 // A decision depends on the client only through its candidate order, and client classes that give
 // the name the same order (its pools restricted to the region's list) share one cached decision.
+// Names whose policy reads no figures (RTT, load) follow the health's stateEpoch instead, so figures
+// that change with every probe do not make them decide again every second.
 import type { HealthView } from '../../health/view.js';
 import { nameToText, type DnsName } from '../../zones/name.js';
 import { parseIp } from '../../zones/address.js';
@@ -112,7 +114,35 @@ export class LbAnswerer {
     private readonly log: Logger = silentLogger,
     /** The catalog's answerers that have made a reply (so may have counts): what counters read. */
     private readonly answered: Set<LbAnswerer> | null = null,
-  ) {}
+  ) {
+    this.readsFigures = LOAD_POLICIES.has(name.policy) || name.shed !== null;
+  }
+
+  /**
+   * Warns when every candidate of an order goes down, once until one is back: decisions are made
+   * again on every health change (every second for figures), and the state has not changed.
+   */
+  private logAllDown(d: Decision): void {
+    const down =
+      d.outcome === 'fallback' || d.outcome === 'servfail' || (d.outcome === 'nodata' && d.fallback !== null);
+    const key = `${d.family}|${d.order.join(',')}`;
+    if (!down) {
+      this.allDown?.delete(key);
+      return;
+    }
+    if (this.allDown?.has(key)) return;
+    (this.allDown ??= new Set()).add(key);
+    this.log.warn(
+      { name: nameToText(this.name.owner.wire), family: d.family, fallback: d.fallback, candidates: d.order },
+      'every candidate is down: answering with the fallback',
+    );
+  }
+
+  /** Candidate orders (with family) whose all-down warning has been logged; made on first use. */
+  private allDown: Set<string> | null = null;
+
+  /** Load-aware policies and shed load decide on figures; the others on verdicts and drains only. */
+  private readonly readsFigures: boolean;
 
   /** The cache slot of a (client class, family): classes with the same candidate order share it. */
   private slotOf(classId: number, family: 4 | 6): number {
@@ -163,11 +193,7 @@ export class LbAnswerer {
       for (let s = 0; s < slots; s++)
         replies.push(encodeSections(qmsg, q, sections(decisionRecords(d, this.name, null, s), 0, [])));
     }
-    if (d.outcome === 'fallback' || d.outcome === 'servfail' || (d.outcome === 'nodata' && d.fallback !== null))
-      this.log.warn(
-        { name: nameToText(this.name.owner.wire), family: d.family, fallback: d.fallback, candidates: d.order },
-        'every candidate is down: answering with the fallback',
-      );
+    this.logAllDown(d);
     const reply: LbReply = {
       replies,
       outcome: d.outcome,
@@ -220,8 +246,9 @@ export class LbAnswerer {
   }
 
   private sync(health: HealthView): void {
-    if (health.epoch !== this.epoch) {
-      this.epoch = health.epoch;
+    const epoch = this.readsFigures ? health.epoch : health.stateEpoch;
+    if (epoch !== this.epoch) {
+      this.epoch = epoch;
       this.foldAll();
       this.byClass = null;
       this.byDc = null;
