@@ -57,8 +57,8 @@ export interface Catalog {
   /** Every existing name of every zone, under the zone that is authoritative for it: one lookup on the hot path. */
   readonly exact: ReadonlyMap<string, ExactEntry>;
   /**
-   * The load-balanced names' answerers that have answered (or, on a --workers primary, been given
-   * counts): decision counters are read from these, not from every name of a 100,000-name zone.
+   * The load-balanced names' answerers that have answered: decision counters are read from these,
+   * not from every name of a 100,000-name zone.
    */
   readonly answered: ReadonlySet<LbAnswerer>;
   readonly geo: GeoData;

@@ -10,7 +10,7 @@ import { SnapshotHealthSource, snapshotOf, type HealthSnapshot } from '../health
 import { workerExecArgv } from './heap.js';
 import type { Logger } from './log.js';
 import type { DnsNode, ReloadResult } from './node.js';
-import { statsSnapshot, sumStats, type StatsSnapshot } from './stats.js';
+import { PipelineStats, statsSnapshot, sumStats, type StatsSnapshot } from './stats.js';
 
 type DrainArgs = [
   target: { datacenter: string } | { endpoint: string },
@@ -22,23 +22,21 @@ type ToWorker = { t: 'health'; s: HealthSnapshot } | { t: 'reload' };
 type ToPrimary =
   | { t: 'hello' }
   | { t: 'listening' }
+  /** s: the worker's counters since it started; decisions: what it counted since its last report. */
   | { t: 'stats'; s: StatsSnapshot; decisions: Record<string, Record<string, number>> }
   | { t: 'drain'; id: number; args: DrainArgs }
   | { t: 'reloaded'; ok: boolean }
   | { t: 'fatal'; message: string };
-
-const NO_DECISIONS: ReadonlyMap<string, number> = new Map();
 
 /** Longest wait for one worker's reload before the next worker is told anyway. */
 const RELOAD_STEP_TIMEOUT_MS = 120_000;
 
 export const isWorker = (): boolean => cluster.isWorker;
 
-/** Decision counters of a node, by name key, as plain data. */
-function decisionsOf(node: DnsNode): Record<string, Record<string, number>> {
+/** What a worker counted since its last report, by name, as plain data. */
+function newDecisions(node: DnsNode): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
-  for (const lb of node.catalog.answered)
-    if (lb.decisions.size > 0) out[lb.name.owner.key] = Object.fromEntries(lb.decisions);
+  for (const [name, counts] of node.decisions.drain()) out[name] = Object.fromEntries(counts);
   return out;
 }
 
@@ -59,7 +57,9 @@ export interface PrimaryHandle {
 export function startPrimary(node: DnsNode, health: HealthSource, workers: number, log: Logger): PrimaryHandle {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const live = new Set<Worker>();
-  const stats = new Map<number, { s: StatsSnapshot; decisions: Record<string, Record<string, number>> }>();
+  const stats = new Map<number, StatsSnapshot>();
+  /** The counters of workers that have exited, so the sums never go back (a replacement starts at zero). */
+  const departed = new PipelineStats();
   let stopping = false;
   let lastEpoch = -1;
   let listening = 0;
@@ -92,7 +92,9 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
           if (++listening === workers) resolveReady();
           break;
         case 'stats':
-          stats.set(w.id, { s: m.s, decisions: m.decisions });
+          stats.set(w.id, m.s);
+          for (const [name, counts] of Object.entries(m.decisions))
+            for (const [key, n] of Object.entries(counts)) node.decisions.add(name, key, n);
           aggregate();
           break;
         case 'drain':
@@ -111,30 +113,17 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
     w.on('exit', (code, signal) => {
       live.delete(w);
       reloadDone.get(w)?.(true); // a replacement starts from the files as they are now
+      const last = stats.get(w.id);
+      if (last) sumStats(departed, [statsSnapshot(departed), last]);
       stats.delete(w.id);
+      aggregate();
       if (stopping) return;
       log.error({ worker: w.id, code, signal }, 'worker died; starting another');
       setTimeout(fork, 500).unref();
     });
   };
 
-  const aggregate = () => {
-    sumStats(
-      node.pipeline.stats,
-      [...stats.values()].map((x) => x.s),
-    );
-    // Only names some worker has counts for, and those given counts before (the catalog's answered
-    // set): not every name of a 100,000-name zone every second.
-    const sums = new Map<string, Map<string, number>>();
-    for (const { decisions } of stats.values())
-      for (const [key, byDc] of Object.entries(decisions)) {
-        let sum = sums.get(key);
-        if (!sum) sums.set(key, (sum = new Map()));
-        for (const [k, v] of Object.entries(byDc)) sum.set(k, (sum.get(k) ?? 0) + v);
-      }
-    for (const lb of node.catalog.answered) if (!sums.has(lb.name.owner.key)) lb.setDecisions(NO_DECISIONS);
-    for (const [key, sum] of sums) node.catalog.exact.get(key)?.node.lb?.setDecisions(sum);
-  };
+  const aggregate = () => sumStats(node.pipeline.stats, [statsSnapshot(departed), ...stats.values()]);
 
   // Health changes reach every worker within one poll (20 ms).
   const poll = setInterval(() => {
@@ -227,7 +216,7 @@ export function workerAttach(node: DnsNode): void {
     process.send?.({
       t: 'stats',
       s: statsSnapshot(node.pipeline.stats),
-      decisions: decisionsOf(node),
+      decisions: newDecisions(node),
     } satisfies ToPrimary);
   }, 1000);
   timer.unref();

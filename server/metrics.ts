@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import { nameToText } from '../zones/name.js';
 import type { HealthMatrix } from '../health/source.js';
 import { isLoadKey, type TargetHealth } from '../health/view.js';
-import type { LbAnswerer } from './gslb/answerer.js';
+import type { DecisionTally } from './decisions.js';
 import { PACKAGE_VERSION, type DnsNode } from './node.js';
 import { LATENCY_BUCKETS } from './stats.js';
 
@@ -14,56 +14,6 @@ export interface Metrics {
   text(): Promise<string>;
   /** Decision counts per name, kept across reloads (the admin API shows the same numbers). */
   readonly decisions: DecisionTally;
-}
-
-/** Counts by name, then by "datacenter|outcome". */
-export type DecisionCounts = ReadonlyMap<string, ReadonlyMap<string, number>>;
-
-/**
- * Decision counts that survive reloads. A reload builds new answerers whose counts start at zero, so
- * each read adds what every answerer counted since the previous read; answerers of a replaced catalog
- * are read once more (they get no queries after the swap) and then forgotten.
- */
-export class DecisionTally {
-  private readonly totals = new Map<string, Map<string, number>>();
-  /** What each answerer had counted at the previous read: only answerers that have counted anything. */
-  private seen = new Map<LbAnswerer, ReadonlyMap<string, number>>();
-
-  constructor(private readonly node: DnsNode) {
-    // A replaced catalog's answerers get no more queries: add what they counted since the last read
-    // now, and keep no reference to them (they hold the whole previous configuration).
-    node.onCatalogReplaced((old) => {
-      for (const lb of old.answered) {
-        const counts = lb.decisions;
-        if (counts.size > 0) this.fold(lb, counts, this.seen.get(lb));
-        this.seen.delete(lb);
-      }
-    });
-  }
-
-  read(): DecisionCounts {
-    const next = new Map<LbAnswerer, ReadonlyMap<string, number>>();
-    // Only names that have answered: a 100,000-name zone has mostly names nobody asked for.
-    for (const lb of this.node.catalog.answered) {
-      const counts = lb.decisions;
-      if (counts.size === 0) continue;
-      this.fold(lb, counts, this.seen.get(lb));
-      next.set(lb, new Map(counts));
-    }
-    this.seen = next;
-    return this.totals;
-  }
-
-  private fold(
-    lb: LbAnswerer,
-    counts: ReadonlyMap<string, number>,
-    before: ReadonlyMap<string, number> | undefined,
-  ): void {
-    const name = nameToText(lb.name.owner.wire);
-    let totals = this.totals.get(name);
-    if (!totals) this.totals.set(name, (totals = new Map()));
-    for (const [key, n] of counts) totals.set(key, (totals.get(key) ?? 0) + Math.max(0, n - (before?.get(key) ?? 0)));
-  }
 }
 
 /** Splits a decision key "datacenter|outcome"; "-" (no datacenter chosen) becomes "". */
@@ -101,7 +51,7 @@ function latencyHistogram(node: DnsNode): Metric {
 export function createMetrics(node: DnsNode): Metrics {
   const registry = new Registry();
   const registers = [registry];
-  const tally = new DecisionTally(node);
+  const tally = node.decisions;
   collectDefaultMetrics({ register: registry });
   const stats = () => node.pipeline.stats;
 

@@ -8,6 +8,7 @@ import type { HealthSource } from '../health/source.js';
 import { loadZones, type PolicyCache } from '../zones/load.js';
 import { formatZoneError } from '../zones/records.js';
 import { compileCatalog, type Catalog } from './catalog.js';
+import { DecisionTally } from './decisions.js';
 import { explainQuery, type ExplainRequest, type Explanation } from './cli/explain.js';
 import type { Logger } from './log.js';
 import { collectGarbage, withBoundedHeapGrowth } from './heap.js';
@@ -82,12 +83,15 @@ export class DnsNode {
   reloadsFailed = 0;
   lastReload: ReloadResult | null = null;
   private readonly replacedListeners: ((old: Catalog) => void)[] = [];
+  /** Decision counts by name across reloads (metrics, /api/decisions; a worker's go to its primary). */
+  readonly decisions: DecisionTally;
 
   constructor(
     private readonly opts: DnsNodeOptions,
     first: Built,
   ) {
     this.built = first;
+    this.decisions = new DecisionTally(this);
     this.version = versionOf(first);
     this.geoData = opts.geo;
     opts.health.setPlan(first.plan.targets, first.plan.version);

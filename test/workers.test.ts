@@ -1,7 +1,7 @@
 // `gslb serve --workers 2`: both processes serve the same UDP and TCP port, every worker follows the
 // primary's health and reloads, the primary's metrics add up the workers' counters, SIGTERM stops all.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,14 +157,59 @@ describe('gslb serve --workers 2', function () {
     await sleep(1500);
     expect((await total('gslb_queries_total{')) - before).to.be.at.least(50);
     expect((await total('gslb_decisions_total{name="www.w.test."')) - decidedBefore).to.be.at.least(50);
-    async function total(series: string): Promise<number> {
-      const text = await (await fetch(`${admin}metrics`)).text();
-      return text
-        .split('\n')
-        .filter((l) => l.startsWith(series))
-        .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
-    }
   });
+
+  /** The sum of a metric's series whose line starts with `series`. */
+  async function total(series: string): Promise<number> {
+    const text = await (await fetch(`${admin}metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(series))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  }
+  const decided = () => total('gslb_decisions_total{name="www.w.test."');
+
+  it('every decision is counted once across a reload round, those made just before it too', async () => {
+    await sleep(1200); // every worker has reported what earlier tests asked
+    const before = await decided();
+    let answered = 0;
+    for (let i = 0; i < 40; i++) if (await queryA(port, 'www.w.test', 500)) answered++;
+    // At once, before the workers' next report: each builds new answerers, whose counts start at zero.
+    writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.97'));
+    expect((await reloadByApi()).status).to.equal(200);
+    for (let i = 0; i < 40; i++) if (await queryA(port, 'www.w.test', 500)) answered++;
+    await sleep(1500); // one more report from each worker
+    expect(answered).to.be.above(70);
+    expect((await decided()) - before).to.equal(answered);
+  });
+
+  it('counters do not go back when a worker dies and is replaced', async () => {
+    await sleep(1200);
+    const queries = await total('gslb_queries_total{');
+    const decisions = await decided();
+    expect(queries).to.be.above(0);
+    // Both workers in turn, so whichever answered the queries so far has died.
+    for (const pid of workerPids()) {
+      process.kill(pid, 'SIGKILL');
+      for (let t0 = Date.now(); workerPids().includes(pid) || workerPids().length < 2;) {
+        if (Date.now() - t0 > 10_000) throw new Error('the worker was not replaced');
+        await sleep(100);
+      }
+    }
+    expect(await total('gslb_queries_total{')).to.equal(queries);
+    expect(await decided()).to.equal(decisions);
+    // The replacements answer once they have built the configuration.
+    for (let t0 = Date.now(); (await queryA(port, 'www.w.test', 500)) === null;)
+      if (Date.now() - t0 > 10_000) throw new Error('the replacement workers do not answer');
+  });
+
+  /** The primary's worker processes. */
+  function workerPids(): number[] {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(proc.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((pid) => pid > 0);
+  }
 
   it('SIGTERM stops the primary and the workers', async () => {
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));

@@ -221,13 +221,6 @@ export class LbAnswerer {
     r.hits++;
   }
 
-  /** Replaces the counts (the primary of --workers sums its workers' counts here). */
-  setDecisions(counts: ReadonlyMap<string, number>): void {
-    this.foldAll();
-    this.counts = counts.size > 0 ? new Map(counts) : null;
-    if (this.counts) this.answered?.add(this);
-  }
-
   /** Moves a reply's hits (and its shed spill's) into the counts. */
   private fold(r: LbReply | undefined): void {
     if (r === undefined) return;
