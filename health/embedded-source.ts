@@ -8,7 +8,7 @@ import type { PlanTarget } from './redis-protocol.js';
 import { isLoadSpec, type ProbeSpec } from './probe-types.js';
 import { publishedFigures } from './load/fold.js';
 import type { HealthMatrix, HealthSource } from './source.js';
-import { UNKNOWN_UP, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
+import { UNKNOWN_UP, sameTargets, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
 
 /** Figures-only changes (RTT) publish a new view at most this often; up/down flips at once. */
 const FIGURES_EVERY_MS = 1000;
@@ -196,6 +196,11 @@ export class EmbeddedHealthSource implements HealthSource {
     }
     const drained = new Set(this.drained);
     const drainedKey = [...drained].sort().join(' ');
+    // Nothing new (every target failing the same way, say): keep the view. A new one every second
+    // would make every figure-reading name decide again, and, living a second, each is promoted to
+    // the old generation under query load (garbage that stays resident until a full collection).
+    if (this.current !== undefined && drainedKey === this.lastDrained && sameTargets(targets, this.lastTargets))
+      return this.current;
     const epoch = ++this.epoch;
     if (!sameVerdicts(targets, this.lastTargets) || drainedKey !== this.lastDrained) this.stateEpoch = epoch;
     this.lastTargets = targets;

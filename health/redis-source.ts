@@ -22,15 +22,9 @@ import {
 } from './redis-protocol.js';
 import type { HealthMatrix, HealthSource, MatrixCell } from './source.js';
 import { drain, undrain } from './drain-store.js';
-import { UNKNOWN_UP, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
+import { UNKNOWN_UP, sameNumbers, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
 
 export type StalePolicy = 'open' | 'keep';
-
-function sameNumbers(a: Readonly<Record<string, number>> | null, b: Readonly<Record<string, number>> | null): boolean {
-  if (a === null || b === null) return a === b;
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
 
 export interface RedisSourceOptions {
   readonly url: string;
@@ -389,7 +383,8 @@ export class RedisHealthSource implements HealthSource {
     const combined = combine(reports, this.planDcs, this.opts.quorum, this.effectiveNow(now));
     this.lastVerdicts = [...combined.agents];
     const targets = new Map<string, TargetHealth>();
-    let changed = targets.size !== this.lastTargets.size;
+    // (The target count is compared once the new map is filled, below.)
+    let changed = false;
     for (const [key, t] of combined.targets) {
       const prev = this.lastTargets.get(key);
       // "since" is when this node's verdict last flipped, on this node's clock.

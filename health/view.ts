@@ -66,6 +66,37 @@ export function sameVerdicts(a: ReadonlyMap<string, TargetHealth>, b: ReadonlyMa
   return true;
 }
 
+export function sameNumbers(
+  a: Readonly<Record<string, number>> | null,
+  b: Readonly<Record<string, number>> | null,
+): boolean {
+  if (a === null || b === null) return a === b;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/** Whether two target maps say exactly the same of every target (figures and reason included). */
+export function sameTargets(a: ReadonlyMap<string, TargetHealth>, b: ReadonlyMap<string, TargetHealth>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, t] of a) {
+    const o = b.get(key);
+    if (
+      o === undefined ||
+      o.up !== t.up ||
+      o.since !== t.since ||
+      o.reason !== t.reason ||
+      o.rttMs !== t.rttMs ||
+      o.connections !== t.connections ||
+      o.capacity !== t.capacity ||
+      o.bandwidthBps !== t.bandwidthBps ||
+      o.errorRate !== t.errorRate ||
+      !sameNumbers(o.rttByDatacenter, t.rttByDatacenter)
+    )
+      return false;
+  }
+  return true;
+}
+
 export const NO_CHECK: TargetHealth = Object.freeze({ ...UNKNOWN_UP, reason: 'no check configured' });
 
 /** 32-bit FNV-1a of a string, hex: a short fingerprint (target keys, plan and config versions). */

@@ -160,6 +160,17 @@ for (const [label, factory, needsRedis] of suites) {
       await backends['c']!.start();
       await until('c up', () => up('c'));
     });
+    it('nothing new, no new view: every target failing the same way keeps the epoch', async () => {
+      for (const dc of ['a', 'b', 'c']) await backends[dc]!.kill();
+      await until('all down', () => ['a', 'b', 'c'].every((dc) => !up(dc)));
+      await new Promise((r) => setTimeout(r, 700)); // the last figures of the flip have been published
+      const { epoch } = rig.source.view();
+      // Several probe rounds (every 300 ms) and figure publishes (at most every second) later:
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(rig.source.view().epoch).to.equal(epoch);
+      for (const dc of ['a', 'b', 'c']) await backends[dc]!.start();
+      await until('all up', () => ['a', 'b', 'c'].every(up));
+    });
     it('drain and undrain a datacenter', async () => {
       const { stateEpoch } = rig.source.view();
       await rig.drain('a');
