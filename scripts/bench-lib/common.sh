@@ -152,10 +152,18 @@ warm() { run_dnsperf "$1" "$(query_file "$2")" "$WORK/warmup.$1.txt" 2 $(format_
 
 # interleave WORKLOAD:SERVER...: RUNS rounds, each running every pair in turn (a noisy moment then does
 # not land on one server only); each ROW goes to $WORK/WORKLOAD.SERVER.rows.
+# Every other run goes through the list backwards (A B B A ...), so neither server always runs first
+# after the other: slow drifts of a shared machine's speed then weigh on both alike.
 interleave() {
-  local run pair wl s
+  local run pair wl s order
   for run in $(seq "$RUNS"); do
-    for pair in "$@"; do
+    order=("$@")
+    if ((run % 2 == 0)); then
+      local i
+      order=()
+      for ((i = $#; i >= 1; i--)); do order+=("${!i}"); done
+    fi
+    for pair in "${order[@]}"; do
       wl="${pair%%:*}" s="${pair#*:}"
       run_dnsperf "$s" "$(query_file "$wl")" "$WORK/$wl.$s.run$run.txt" "$DURATION" $(format_args "$wl")
       echo "$ROW" >> "$WORK/$wl.$s.rows"
@@ -170,6 +178,18 @@ col() { awk -v c="$2" '{ print $c }' "$1"; }
 # median_of WORKLOAD SERVER COLUMN: the median of one ROW column over the runs interleave recorded.
 median_of() { col "$WORK/$1.$2.rows" "$3" | median; }
 
+# paired_ratios WORKLOAD OURS BASE: "median min max" of OURS' q/s over BASE's, run by run (the two
+# runs of one round are next to each other in time, so a machine that changes speed between rounds
+# moves both): steadier than the ratio of the two medians on a shared machine.
+paired_ratios() {
+  paste -d' ' <(col "$WORK/$1.$2.rows" 1) <(col "$WORK/$1.$3.rows" 1) |
+    awk '$2 > 0 { printf "%.4f\n", $1 / $2 }' | sort -g |
+    awk '{ v[NR] = $1 } END {
+      if (NR == 0) { print "- - -"; exit }
+      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'
+}
+
 percentiles() { # FILE -> "p50 p90 p99 p99.9" in microseconds from dnsperf -v lines
   grep '^> ' "$1" | awk '{ print $NF * 1e6 }' | sort -g |
     awk '{ v[NR] = $1 } END {
@@ -180,11 +200,12 @@ percentiles() { # FILE -> "p50 p90 p99 p99.9" in microseconds from dnsperf -v li
 }
 
 # ------------------------------------------------------------------ figures
-# figure KEY LABEL OURS BASELINE: one line of the summary. OURS and BASELINE start with a number (a
-# unit may follow) or are "-"; the ratio is OURS / BASELINE; the target is TARGET[KEY] (scripts/bench).
+# figure KEY LABEL OURS BASELINE [RATIO]: one line of the summary. OURS and BASELINE start with a
+# number (a unit may follow) or are "-"; the ratio is RATIO when given, else OURS / BASELINE; the
+# target is TARGET[KEY] (scripts/bench).
 figure() {
-  local key="$1" label="$2" ours="$3" base="${4:--}" r=-
-  [[ "$base" != - && "$ours" != - ]] && r=$(ratio "${ours%% *}" "${base%% *}")
+  local key="$1" label="$2" ours="$3" base="${4:--}" r="${5:--}"
+  [[ "$r" == - && "$base" != - && "$ours" != - ]] && r=$(ratio "${ours%% *}" "${base%% *}")
   printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$ours" "$base" "$r" "${TARGET[$key]:-}" >> "$WORK/figures.tsv"
 }
 

@@ -51,8 +51,14 @@ stage_qps() {
     done
   done
   echo "Note: server CPU well under 100% (and client CPU near 100%) means dnsperf was the limit, not the server."
+  echo
+  echo "gslb / bare, round by round (the two runs of a round are adjacent): the summary's ratio is the median"
+  local m lo hi
   for wl in "${SELECTED[@]}"; do
-    figure "qps_$wl" "qps: $(workload_label "$wl")" "$(median_of "$wl" gslb 1) q/s" "$(median_of "$wl" bare 1) q/s"
+    read -r m lo hi < <(paired_ratios "$wl" gslb bare)
+    printf '%-8s median %s  (min %s, max %s; ratio of the medians %s)\n' "$wl" "$m" "$lo" "$hi" \
+      "$(ratio "$(median_of "$wl" gslb 1)" "$(median_of "$wl" bare 1)")"
+    figure "qps_$wl" "qps: $(workload_label "$wl")" "$(median_of "$wl" gslb 1) q/s" "$(median_of "$wl" bare 1) q/s" "$m"
   done
 
   if ((LATENCY_QPS > 0)); then
