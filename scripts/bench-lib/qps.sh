@@ -58,7 +58,8 @@ stage_qps() {
     read -r m lo hi < <(paired_ratios "$wl" gslb bare)
     printf '%-8s median %s  (min %s, max %s; ratio of the medians %s)\n' "$wl" "$m" "$lo" "$hi" \
       "$(ratio "$(median_of "$wl" gslb 1)" "$(median_of "$wl" bare 1)")"
-    figure "qps_$wl" "qps: $(workload_label "$wl")" "$(median_of "$wl" gslb 1) q/s" "$(median_of "$wl" bare 1) q/s" "$m"
+    figure "qps_$wl" "qps: $(workload_label "$wl")" "$(printf '%.0f' "$(median_of "$wl" gslb 1)") q/s" \
+      "$(printf '%.0f' "$(median_of "$wl" bare 1)") q/s" "$m"
   done
 
   if ((LATENCY_QPS > 0)); then
