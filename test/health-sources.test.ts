@@ -163,9 +163,20 @@ for (const [label, factory, needsRedis] of suites) {
     it('nothing new, no new view: every target failing the same way keeps the epoch', async () => {
       for (const dc of ['a', 'b', 'c']) await backends[dc]!.kill();
       await until('all down', () => ['a', 'b', 'c'].every((dc) => !up(dc)));
-      await new Promise((r) => setTimeout(r, 700)); // the last figures of the flip have been published
-      const { epoch } = rig.source.view();
-      // Several probe rounds (every 300 ms) and figure publishes (at most every second) later:
+      // The flip settles (the last probes and agents agree); the old sources never went quiet for
+      // 1.2 s: a new view every second (embedded) or on every report (Redis).
+      let { epoch } = rig.source.view();
+      let quietSince = Date.now();
+      await until(
+        'no new view for 1.2 s',
+        () => {
+          const now = rig.source.view().epoch;
+          if (now !== epoch) [epoch, quietSince] = [now, Date.now()];
+          return Date.now() - quietSince > 1200;
+        },
+        8000,
+      );
+      // Several more probe rounds (every 300 ms) and figure publishes (at most every second):
       await new Promise((r) => setTimeout(r, 1500));
       expect(rig.source.view().epoch).to.equal(epoch);
       for (const dc of ['a', 'b', 'c']) await backends[dc]!.start();
