@@ -22,7 +22,7 @@ import {
 } from './redis-protocol.js';
 import type { HealthMatrix, HealthSource, MatrixCell } from './source.js';
 import { drain, undrain } from './drain-store.js';
-import { UNKNOWN_UP, sameNumbers, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
+import { UNKNOWN_UP, sameTargets, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
 
 export type StalePolicy = 'open' | 'keep';
 
@@ -383,27 +383,14 @@ export class RedisHealthSource implements HealthSource {
     const combined = combine(reports, this.planDcs, this.opts.quorum, this.effectiveNow(now));
     this.lastVerdicts = [...combined.agents];
     const targets = new Map<string, TargetHealth>();
-    // (The target count is compared once the new map is filled, below.)
-    let changed = false;
     for (const [key, t] of combined.targets) {
       const prev = this.lastTargets.get(key);
       // "since" is when this node's verdict last flipped, on this node's clock.
       const since = prev && prev.up === t.up ? prev.since : now;
-      const next = { ...t, since };
-      targets.set(key, next);
-      if (
-        !prev ||
-        prev.up !== t.up ||
-        prev.rttMs !== t.rttMs ||
-        !sameNumbers(prev.rttByDatacenter, t.rttByDatacenter) ||
-        prev.connections !== t.connections ||
-        prev.bandwidthBps !== t.bandwidthBps ||
-        prev.capacity !== t.capacity ||
-        prev.errorRate !== t.errorRate
-      )
-        changed = true;
+      targets.set(key, { ...t, since });
     }
-    if (this.lastTargets.size !== targets.size) changed = true;
+    // Compared once the new map is filled (comparing the counts before made every rebuild a change).
+    const changed = !sameTargets(targets, this.lastTargets);
     const figuresOnly = sameVerdicts(targets, this.lastTargets);
     this.lastTargets = targets;
     const staleOpen = this.stale && this.opts.stalePolicy === 'open';

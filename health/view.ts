@@ -30,9 +30,9 @@ export interface HealthView {
   readonly epoch: number;
   /**
    * The epoch of the last change to a target's up/down verdict (or its time), the set of targets, a
-   * drain or failing open: not to figures (RTT, load) alone, which change with nearly every probe. Answers of
-   * names whose policy reads no figures are cached per stateEpoch, so they are not recomputed every
-   * second while nothing they depend on changes.
+   * drain or failing open: not to figures (RTT, load) alone, which change with nearly every probe.
+   * Answers of names whose policy reads no figures are cached per stateEpoch, so they are not
+   * recomputed every second while nothing they depend on changes.
    */
   readonly stateEpoch: number;
   /** Health of a probe target (see targetKey); an unknown target is up. */
@@ -66,10 +66,7 @@ export function sameVerdicts(a: ReadonlyMap<string, TargetHealth>, b: ReadonlyMa
   return true;
 }
 
-export function sameNumbers(
-  a: Readonly<Record<string, number>> | null,
-  b: Readonly<Record<string, number>> | null,
-): boolean {
+function sameNumbers(a: Readonly<Record<string, number>> | null, b: Readonly<Record<string, number>> | null): boolean {
   if (a === null || b === null) return a === b;
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);

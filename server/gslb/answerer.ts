@@ -87,6 +87,10 @@ export class LbAnswerer {
    * Worked out on the first query, not at load: 100,000 names x every class would slow start-up.
    */
   private orderSlot: Uint16Array | null | undefined = undefined;
+  /** Candidate orders (with family) whose all-down warning has been logged; made on first use. */
+  private allDown: Set<string> | null = null;
+  /** Load-aware policies and shed load decide on figures; the others on verdicts and drains only. */
+  private readonly readsFigures: boolean;
 
   /** True when different client classes can get different answers. */
   get variesByClient(): boolean {
@@ -137,12 +141,6 @@ export class LbAnswerer {
       'every candidate is down: answering with the fallback',
     );
   }
-
-  /** Candidate orders (with family) whose all-down warning has been logged; made on first use. */
-  private allDown: Set<string> | null = null;
-
-  /** Load-aware policies and shed load decide on figures; the others on verdicts and drains only. */
-  private readonly readsFigures: boolean;
 
   /** The cache slot of a (client class, family): classes with the same candidate order share it. */
   private slotOf(classId: number, family: 4 | 6): number {
