@@ -1,6 +1,6 @@
 // Decision counts by name that survive reloads and worker processes. Answerers count on their cached
-// replies (gslb/answerer.ts) and start at zero when a reload builds new ones, so the tally adds what
-// each counted since it last looked, reading a replaced catalog's answerers once more at the swap. A
+// replies (gslb/answerer.ts); the tally takes what each counted since it last took (the answerer
+// starts again from zero), from a replaced catalog's answerers once more at the swap. A
 // --workers primary answers nothing itself: its workers send what they added each second (drain()),
 // and it adds that (add()), so a reload round or a worker that is replaced loses nothing already sent.
 import { nameToText } from '../zones/name.js';
@@ -18,17 +18,12 @@ export interface CountedCatalogs {
 
 export class DecisionTally {
   private totals = new Map<string, Map<string, number>>();
-  /** What each answerer had counted when last looked at: only answerers that have counted anything. */
-  private seen = new Map<LbAnswerer, ReadonlyMap<string, number>>();
 
   constructor(private readonly source: CountedCatalogs) {
-    // A replaced catalog's answerers get no more queries: add what they counted since the last look
-    // now, and keep no reference to them (they hold the whole previous configuration).
+    // A replaced catalog's answerers get no more queries: take what they counted since the last look
+    // now (the catalog, and with it the whole previous configuration, is not kept).
     source.onCatalogReplaced((old) => {
-      for (const lb of old.answered) {
-        this.look(lb);
-        this.seen.delete(lb);
-      }
+      for (const lb of old.answered) this.take(lb);
     });
   }
 
@@ -41,13 +36,8 @@ export class DecisionTally {
 
   /** Everything counted since start (or since the last drain). */
   read(): DecisionCounts {
-    const next = new Map<LbAnswerer, ReadonlyMap<string, number>>();
     // Only names that have answered: a 100,000-name zone has mostly names nobody asked for.
-    for (const lb of this.source.catalog.answered) {
-      const counts = this.look(lb);
-      if (counts !== null) next.set(lb, counts);
-    }
-    this.seen = next;
+    for (const lb of this.source.catalog.answered) this.take(lb);
     return this.totals;
   }
 
@@ -58,16 +48,11 @@ export class DecisionTally {
     return out;
   }
 
-  /** Adds what lb counted since it was last looked at; returns its counts now (null: none yet). */
-  private look(lb: LbAnswerer): ReadonlyMap<string, number> | null {
-    const counts = lb.decisions;
-    if (counts.size === 0) return null;
-    const before = this.seen.get(lb);
-    let name: string | null = null;
-    for (const [key, n] of counts) {
-      const added = n - (before?.get(key) ?? 0);
-      if (added > 0) this.add((name ??= nameToText(lb.name.owner.wire)), key, added);
-    }
-    return new Map(counts);
+  /** Adds what lb counted since it was last taken from. */
+  private take(lb: LbAnswerer): void {
+    const counts = lb.takeDecisions();
+    if (counts.size === 0) return;
+    const name = nameToText(lb.name.owner.wire);
+    for (const [key, n] of counts) this.add(name, key, n);
   }
 }

@@ -70,7 +70,7 @@ describe('GSLB policies', () => {
     expect(ratio).to.be.within(2.6, 3.4);
     // The decision counters (kept per chosen datacenter's reply) agree with what was answered.
     const lb = rig.catalog.exact.get('\x02wt\x02lb\x04test\x00')!.node.lb!;
-    expect(Object.fromEntries(lb.decisions)).to.deep.equal({
+    expect(Object.fromEntries(lb.takeDecisions())).to.deep.equal({
       'us-east|primary': counts['us-east'],
       'eu-west|primary': counts['eu-west'],
     });
@@ -261,13 +261,13 @@ describe('fallback is counted and logged', () => {
     const lb = [...catalog.zones.values()][0]!.nodes.get('\x09fb-nodata\x02lb\x04test\x00')!.lb!;
     ask();
     ask();
-    // Counts are kept on the cached reply and added up when read: reading twice counts nothing twice.
-    expect(Object.fromEntries(lb.decisions)).to.deep.equal({ 'us-east|primary': 2 });
-    expect(Object.fromEntries(lb.decisions)).to.deep.equal({ 'us-east|primary': 2 });
+    // Counts are kept on the cached reply and added up when taken: taking again gives only what came since.
+    expect(Object.fromEntries(lb.takeDecisions())).to.deep.equal({ 'us-east|primary': 2 });
+    expect(Object.fromEntries(lb.takeDecisions())).to.deep.equal({});
     ask();
-    health.set(key('192.0.2.10'), { up: false }); // a new epoch drops the cached reply: its count stays
+    health.set(key('192.0.2.10'), { up: false }); // a new verdict drops the cached reply: its count stays
     ask();
-    expect(Object.fromEntries(lb.decisions)).to.deep.equal({ 'us-east|primary': 3, '-|nodata': 1 });
+    expect(Object.fromEntries(lb.takeDecisions())).to.deep.equal({ 'us-east|primary': 1, '-|nodata': 1 });
     expect(lines).to.have.length(1);
     expect(lines[0]![1]).to.match(/fallback/);
     expect(lines[0]![0]).to.deep.include({ name: 'fb-nodata.lb.test.', fallback: 'nodata' });

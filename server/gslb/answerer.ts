@@ -208,10 +208,15 @@ export class LbAnswerer {
     return { ...reply, spill: { share: d.shed.fraction, reply: { ...moved, bySubnet: true } } };
   }
 
-  /** Decisions served since start, by "datacenter|outcome" (primary, failover, fallback, nodata, servfail). */
-  get decisions(): ReadonlyMap<string, number> {
+  /**
+   * Decisions served since the last take, by "datacenter|outcome" (primary, failover, fallback,
+   * nodata, servfail), and a fresh start: the node's tally (server/decisions.ts) is the one reader.
+   */
+  takeDecisions(): ReadonlyMap<string, number> {
     this.foldAll();
-    return this.counts ?? NO_COUNTS;
+    const counts = this.counts ?? NO_COUNTS;
+    this.counts = null;
+    return counts;
   }
 
   /** Counts a query answered with r: an increment on the reply, added to the counts when they are read. */
