@@ -53,18 +53,20 @@ export const UNKNOWN_UP: TargetHealth = Object.freeze({
   since: 0,
 });
 
-/**
- * Whether two target maps agree on every up/down verdict and when it last changed (the health-aware
- * TTL reads that), and on which targets they hold: what decisions that read no figures depend on.
- */
-export function sameVerdicts(a: ReadonlyMap<string, TargetHealth>, b: ReadonlyMap<string, TargetHealth>): boolean {
+type Targets = ReadonlyMap<string, TargetHealth>;
+
+/** Whether a and b hold the same targets and `same` holds for each pair. */
+function everyTarget(a: Targets, b: Targets, same: (x: TargetHealth, y: TargetHealth) => boolean): boolean {
   if (a.size !== b.size) return false;
   for (const [key, t] of a) {
     const o = b.get(key);
-    if (o === undefined || o.up !== t.up || o.since !== t.since) return false;
+    if (o === undefined || !same(o, t)) return false;
   }
   return true;
 }
+
+/** The verdict and when it last changed (the health-aware TTL reads that). */
+const sameVerdict = (x: TargetHealth, y: TargetHealth): boolean => x.up === y.up && x.since === y.since;
 
 function sameNumbers(a: Readonly<Record<string, number>> | null, b: Readonly<Record<string, number>> | null): boolean {
   if (a === null || b === null) return a === b;
@@ -72,27 +74,24 @@ function sameNumbers(a: Readonly<Record<string, number>> | null, b: Readonly<Rec
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
+/** What decisions that read no figures depend on: the same targets, each with the same verdict. */
+export const sameVerdicts = (a: Targets, b: Targets): boolean => everyTarget(a, b, sameVerdict);
+
 /** Whether two target maps say exactly the same of every target (figures and reason included). */
-export function sameTargets(a: ReadonlyMap<string, TargetHealth>, b: ReadonlyMap<string, TargetHealth>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [key, t] of a) {
-    const o = b.get(key);
-    if (
-      o === undefined ||
-      o.up !== t.up ||
-      o.since !== t.since ||
-      o.reason !== t.reason ||
-      o.rttMs !== t.rttMs ||
-      o.connections !== t.connections ||
-      o.capacity !== t.capacity ||
-      o.bandwidthBps !== t.bandwidthBps ||
-      o.errorRate !== t.errorRate ||
-      !sameNumbers(o.rttByDatacenter, t.rttByDatacenter)
-    )
-      return false;
-  }
-  return true;
-}
+export const sameTargets = (a: Targets, b: Targets): boolean =>
+  everyTarget(
+    a,
+    b,
+    (x, y) =>
+      sameVerdict(x, y) &&
+      x.reason === y.reason &&
+      x.rttMs === y.rttMs &&
+      x.connections === y.connections &&
+      x.capacity === y.capacity &&
+      x.bandwidthBps === y.bandwidthBps &&
+      x.errorRate === y.errorRate &&
+      sameNumbers(x.rttByDatacenter, y.rttByDatacenter),
+  );
 
 export const NO_CHECK: TargetHealth = Object.freeze({ ...UNKNOWN_UP, reason: 'no check configured' });
 
