@@ -129,9 +129,10 @@ export class LbAnswerer {
   private logAllDown(d: Decision): void {
     const down =
       d.outcome === 'fallback' || d.outcome === 'servfail' || (d.outcome === 'nodata' && d.fallback !== null);
+    if (!down && this.allDown === null) return; // the common case: nothing down, nothing logged
     const key = `${d.family}|${d.order.join(',')}`;
     if (!down) {
-      this.allDown?.delete(key);
+      this.allDown!.delete(key);
       return;
     }
     if (this.allDown?.has(key)) return;
