@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { HealthSource } from '../health/source.js';
 import { SnapshotHealthSource, snapshotOf, type HealthSnapshot } from '../health/snapshot.js';
+import type { DecisionReport } from './decisions.js';
 import { workerExecArgv } from './heap.js';
 import type { Logger } from './log.js';
 import type { DnsNode, ReloadResult } from './node.js';
@@ -23,7 +24,7 @@ type ToPrimary =
   | { t: 'hello' }
   | { t: 'listening' }
   /** s: the worker's counters since it started; decisions: what it counted since its last report. */
-  | { t: 'stats'; s: StatsSnapshot; decisions: Record<string, Record<string, number>> }
+  | { t: 'stats'; s: StatsSnapshot; decisions: DecisionReport }
   | { t: 'drain'; id: number; args: DrainArgs }
   | { t: 'reloaded'; ok: boolean }
   | { t: 'fatal'; message: string };
@@ -32,13 +33,6 @@ type ToPrimary =
 const RELOAD_STEP_TIMEOUT_MS = 120_000;
 
 export const isWorker = (): boolean => cluster.isWorker;
-
-/** What a worker counted since its last report, by name, as plain data. */
-function newDecisions(node: DnsNode): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
-  for (const [name, counts] of node.decisions.drain()) out[name] = Object.fromEntries(counts);
-  return out;
-}
 
 export interface PrimaryHandle {
   /** Resolves when every worker listens. */
@@ -58,6 +52,13 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const live = new Set<Worker>();
   const stats = new Map<number, StatsSnapshot>();
+  /** Each worker's reported names by number (its decision reports send a name's text once). */
+  const names = new Map<number, string[]>();
+  const reportedNames = (w: Worker): string[] => {
+    let list = names.get(w.id);
+    if (!list) names.set(w.id, (list = []));
+    return list;
+  };
   /** The counters of workers that have exited, so the sums never go back (a replacement starts at zero). */
   const departed = new PipelineStats();
   let stopping = false;
@@ -93,8 +94,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
           break;
         case 'stats':
           stats.set(w.id, m.s);
-          for (const [name, counts] of Object.entries(m.decisions))
-            for (const [key, n] of Object.entries(counts)) node.decisions.add(name, key, n);
+          node.decisions.addReport(reportedNames(w), m.decisions);
           aggregate();
           break;
         case 'drain':
@@ -116,6 +116,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
       const last = stats.get(w.id);
       if (last) sumStats(departed, [statsSnapshot(departed), last]);
       stats.delete(w.id);
+      names.delete(w.id);
       aggregate();
       if (stopping) return;
       log.error({ worker: w.id, code, signal }, 'worker died; starting another');
@@ -216,7 +217,7 @@ export function workerAttach(node: DnsNode): void {
     process.send?.({
       t: 'stats',
       s: statsSnapshot(node.pipeline.stats),
-      decisions: newDecisions(node),
+      decisions: node.decisions.report(),
     } satisfies ToPrimary);
   }, 1000);
   timer.unref();

@@ -46,7 +46,19 @@ export interface LbReply {
 }
 
 const NO_SHED: ReadonlyMap<string, ShedState> = new Map();
-const NO_COUNTS: ReadonlyMap<string, number> = new Map();
+
+/** Receives decision counts: a "datacenter|outcome" key and how many queries got it. */
+export type DecisionSink = (key: string, n: number) => void;
+
+/** Hands a cached reply's hits (and its shed spill's) to `into` and zeroes them. */
+function takeHits(r: LbReply | undefined, into: DecisionSink): void {
+  if (r === undefined) return;
+  if (r.hits > 0) {
+    into(r.key, r.hits);
+    r.hits = 0;
+  }
+  if (r.spill) takeHits(r.spill.reply, into);
+}
 
 /** A client subnet's place in [0, 1) for shed load: /24 or /56, salted with the name so names differ. */
 function subnetHash(subnet: Uint8Array, clientFamily: 4 | 6, salt: string): number {
@@ -210,14 +222,16 @@ export class LbAnswerer {
   }
 
   /**
-   * Decisions served since the last take, by "datacenter|outcome" (primary, failover, fallback,
-   * nodata, servfail), and a fresh start: the node's tally (server/decisions.ts) is the one reader.
+   * Hands the decisions served since the last take to `into`, by "datacenter|outcome" (primary,
+   * failover, fallback, nodata, servfail; a key may come more than once), and starts again from zero.
+   * The node's tally (server/decisions.ts) is the one reader; nothing is allocated for it here.
    */
-  takeDecisions(): ReadonlyMap<string, number> {
-    this.foldAll();
-    const counts = this.counts ?? NO_COUNTS;
-    this.counts = null;
-    return counts;
+  takeDecisions(into: DecisionSink): void {
+    if (this.counts) {
+      for (const [key, n] of this.counts) into(key, n);
+      this.counts = null;
+    }
+    this.takeCached(into);
   }
 
   /** Counts a query answered with r: an increment on the reply, added to the counts when they are read. */
@@ -225,21 +239,26 @@ export class LbAnswerer {
     r.hits++;
   }
 
-  /** Moves a reply's hits (and its shed spill's) into the counts. */
-  private fold(r: LbReply | undefined): void {
-    if (r === undefined) return;
-    if (r.hits > 0) {
-      const counts = (this.counts ??= new Map());
-      counts.set(r.key, (counts.get(r.key) ?? 0) + r.hits);
-      r.hits = 0;
-    }
-    if (r.spill) this.fold(r.spill.reply);
+  /** Keeps a count until it is taken: what a cached reply had served when it is dropped. */
+  private keep(key: string, n: number): void {
+    const counts = (this.counts ??= new Map());
+    counts.set(key, (counts.get(key) ?? 0) + n);
   }
 
-  /** Folds every cached reply: before the caches are dropped, and when the counts are read. */
+  /** Keeps a reply's hits before it is dropped. */
+  private fold(r: LbReply | undefined): void {
+    if (r !== undefined) takeHits(r, (key, n) => this.keep(key, n));
+  }
+
+  /** Hands every cached reply's hits to `into`. */
+  private takeCached(into: DecisionSink): void {
+    if (this.byClass) for (const r of this.byClass) takeHits(r, into);
+    if (this.byDc) for (const m of this.byDc) for (const r of m.values()) takeHits(r, into);
+  }
+
+  /** Keeps every cached reply's hits: before the caches are dropped. */
   private foldAll(): void {
-    if (this.byClass) for (const r of this.byClass) this.fold(r);
-    if (this.byDc) for (const m of this.byDc) for (const r of m.values()) this.fold(r);
+    this.takeCached((key, n) => this.keep(key, n));
   }
 
   private sync(health: HealthView): void {

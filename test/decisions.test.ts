@@ -1,0 +1,89 @@
+// The decision tally's worker reports: what a --workers worker sends its primary every second (flat
+// arrays; a name's text once in the worker's life), and the primary's sums of them, across reloads.
+import { expect } from 'chai';
+import { makeRig, type Rig } from './helpers/gslb.js';
+import type { Catalog } from '../server/catalog.js';
+import { DecisionTally, type DecisionReport } from '../server/decisions.js';
+
+/** A node's served catalog as the tally follows it: replace() is a reload. */
+class Catalogs {
+  private readonly replaced: ((old: Catalog) => void)[] = [];
+  constructor(public catalog: Catalog) {}
+  onCatalogReplaced(fn: (old: Catalog) => void): void {
+    this.replaced.push(fn);
+  }
+  replace(next: Catalog): void {
+    const old = this.catalog;
+    this.catalog = next;
+    for (const fn of this.replaced) fn(old);
+  }
+}
+
+/** Through the IPC channel's JSON, as cluster messages go. */
+const sent = (r: DecisionReport): DecisionReport => JSON.parse(JSON.stringify(r)) as DecisionReport;
+
+const countsOf = (tally: DecisionTally): Record<string, Record<string, number>> =>
+  Object.fromEntries([...tally.read()].map(([name, counts]) => [name, Object.fromEntries(counts)]));
+
+describe('decision reports from workers', () => {
+  let first: Rig;
+  let worker: Catalogs;
+  let workerTally: DecisionTally;
+  let primary: DecisionTally;
+  beforeEach(() => {
+    first = makeRig();
+    worker = new Catalogs(first.catalog);
+    workerTally = new DecisionTally(worker);
+    // The primary answers nothing itself: its own catalog's answerers never count.
+    primary = new DecisionTally(new Catalogs(makeRig().catalog));
+  });
+
+  it('sends a name once, then its number; the primary adds every report', () => {
+    const names: string[] = [];
+    first.ask('fo.lb.test');
+    first.ask('fo.lb.test');
+    first.ask('wt.lb.test');
+    const r1 = sent(workerTally.report());
+    expect(r1.names).to.have.members(['fo.lb.test.', 'wt.lb.test.']);
+    expect(r1.rows).to.have.length(6); // fo's count and wt's, one key each
+    primary.addReport(names, r1);
+    const counts = countsOf(primary);
+    expect(Object.keys(counts)).to.have.members(['fo.lb.test.', 'wt.lb.test.']);
+    expect(counts['fo.lb.test.']).to.deep.equal({ 'eu-west|primary': 2 });
+    expect(Object.values(counts['wt.lb.test.']!)).to.deep.equal([1]); // one weighted draw
+
+    first.ask('fo.lb.test');
+    const r2 = sent(workerTally.report());
+    expect(r2.names).to.deep.equal([]); // fo's number stands for it now
+    expect(r2.keys).to.deep.equal(['eu-west|primary']);
+    expect(r2.rows).to.deep.equal([names.indexOf('fo.lb.test.'), 0, 1]);
+    primary.addReport(names, r2);
+    expect(countsOf(primary)['fo.lb.test.']).to.deep.equal({ 'eu-west|primary': 3 });
+
+    // Nothing asked since: an empty report, and nothing added.
+    const r3 = sent(workerTally.report());
+    expect(r3).to.deep.equal({ names: [], keys: [], rows: [] });
+  });
+
+  it('counts made before a reload and after it reach the primary under the same name', () => {
+    const names: string[] = [];
+    first.ask('fo.lb.test');
+    primary.addReport(names, sent(workerTally.report()));
+    first.ask('fo.lb.test'); // counted by the old catalog's answerer, not yet reported
+    const second = makeRig();
+    worker.replace(second.catalog);
+    second.ask('fo.lb.test');
+    second.ask('near.lb.test');
+    const r = sent(workerTally.report());
+    expect(r.names).to.deep.equal(['near.lb.test.']); // fo was sent before the reload
+    primary.addReport(names, r);
+    const counts = countsOf(primary);
+    expect(counts['fo.lb.test.']).to.deep.equal({ 'eu-west|primary': 3 });
+    expect(Object.values(counts['near.lb.test.']!)).to.deep.equal([1]);
+  });
+
+  it('a report naming numbers the primary never got adds nothing and throws nothing', () => {
+    primary.addReport([], { names: [], keys: ['x|primary'], rows: [5, 0, 1, 0, 3, 1] });
+    expect(countsOf(primary)).to.deep.equal({});
+  });
+});
