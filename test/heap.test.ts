@@ -1,9 +1,17 @@
 // The server's memory settings: bin/gslb starts node with the flags server/heap.ts names, workers get
-// them when their parent lacks them, and a forced collection gives a build's garbage back.
+// them when their parent lacks them, a forced collection gives a build's garbage back, and the leash
+// collects a small heap whose old generation creeps.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { collectGarbage, NODE_FLAGS, SEMI_SPACE_MIB, workerExecArgv } from '../server/heap.js';
+import {
+  collectGarbage,
+  HeapLeash,
+  NODE_FLAGS,
+  oldGenerationBytes,
+  SEMI_SPACE_MIB,
+  workerExecArgv,
+} from '../server/heap.js';
 
 describe('heap settings', () => {
   it("bin/gslb's first line starts node with NODE_FLAGS", () => {
@@ -52,5 +60,78 @@ describe('heap settings', () => {
     holder.garbage = null;
     collectGarbage();
     expect(process.memoryUsage().heapUsed).to.be.below(before - 5 * 1024 * 1024);
+  });
+
+  describe('the heap leash', () => {
+    const MiB = 1024 * 1024;
+    /** A leash over a scripted old generation: collect() drops it to `live`. */
+    const scripted = (start: number, opts: { leash?: number; max?: number } = {}) => {
+      const heap = { old: start, live: start, collections: 0, pauses: 0 };
+      const leash = new HeapLeash({
+        leashBytes: opts.leash ?? 2 * MiB,
+        maxHeapBytes: opts.max ?? 64 * MiB,
+        readOld: () => heap.old,
+        collect: () => {
+          heap.collections++;
+          heap.old = heap.live;
+        },
+        onCollect: () => heap.pauses++,
+      });
+      return { heap, leash };
+    };
+
+    it('collects once the old generation has grown by the leash since its low point, not before', () => {
+      const { heap, leash } = scripted(10 * MiB);
+      heap.old = 11.9 * MiB;
+      leash.check();
+      expect(heap.collections).to.equal(0);
+      heap.old = 12 * MiB;
+      leash.check();
+      expect(heap.collections).to.equal(1);
+      expect(heap.pauses).to.equal(1);
+      // The mark is where the collection left the heap: the next leash counts from there.
+      heap.live = 10.5 * MiB;
+      heap.old = 12.4 * MiB;
+      leash.check();
+      expect(heap.collections).to.equal(2);
+      heap.old = 12.4 * MiB;
+      leash.check();
+      expect(heap.collections).to.equal(2);
+    });
+
+    it("follows V8's own collections down, and leaves big heaps to V8", () => {
+      const { heap, leash } = scripted(20 * MiB);
+      heap.old = 9 * MiB; // V8 collected by itself
+      leash.check();
+      heap.old = 11 * MiB;
+      leash.check();
+      expect(heap.collections).to.equal(1);
+
+      const big = scripted(300 * MiB);
+      big.heap.old = 340 * MiB;
+      big.leash.check();
+      expect(big.heap.collections).to.equal(0);
+    });
+
+    it('with the real heap: frees promoted garbage and reports the pause', () => {
+      collectGarbage();
+      const reports: { freedBytes: number; pauseMs: number }[] = [];
+      const leash = new HeapLeash({ leashBytes: MiB, maxHeapBytes: 1024 * MiB, onCollect: (r) => reports.push(r) });
+      // Old-generation garbage: kept through two scavenges, then dropped.
+      let keep: object[] | null = Array.from({ length: 100_000 }, (_, i) => ({ i, s: `x${i}` }));
+      // Young garbage enough for several scavenges (64 MB at most 16 MiB apart): `keep` is promoted.
+      let churn: object[] = [];
+      for (let i = 0; i < 2e6; i++) {
+        churn.push({ i });
+        if (churn.length > 1000) churn = [];
+      }
+      expect(oldGenerationBytes()).to.be.above(0);
+      keep.length = 0;
+      keep = null;
+      leash.check();
+      expect(reports).to.have.length(1);
+      expect(reports[0]!.freedBytes).to.be.above(2 * MiB);
+      expect(reports[0]!.pauseMs).to.be.above(0);
+    });
   });
 });

@@ -11,7 +11,7 @@ import type { HealthSource } from '../../health/source.js';
 import { durationMs } from '../../zones/policy.js';
 import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
-import { collectGarbage } from '../heap.js';
+import { collectGarbage, startHeapLeash } from '../heap.js';
 import { buildConfig, DnsNode, type ReloadResult } from '../node.js';
 import { watchConfig } from '../watch.js';
 import { availableParallelism } from 'node:os';
@@ -190,6 +190,13 @@ export async function runServe(argv: string[]): Promise<number> {
     first.built,
   );
   collectGarbage(); // what the build left behind (for a big zone, more than the configuration itself)
+  // Small heaps stay flat under load (server/heap.ts); the timer does not keep the process alive.
+  const leash = startHeapLeash(({ freedBytes, pauseMs }) =>
+    log.debug(
+      { freedKiB: Math.round(freedBytes / 1024), pauseMs: Math.round(pauseMs * 10) / 10 },
+      'heap leash: full collection',
+    ),
+  );
   // Warm start: learn the current health before answering (no all-up or all-down cold start).
   await health.start(inWorker ? 10_000 : 3000);
   const pipeline = node.pipeline;
@@ -255,6 +262,7 @@ export async function runServe(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
+      leash.stop();
       watcher?.close();
       void listeners
         .shutdown(5000)
