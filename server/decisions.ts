@@ -48,14 +48,9 @@ export class DecisionTally {
 
   /** Adds counts made elsewhere (a worker's). */
   add(name: string, key: string, n: number): void {
-    const counts = this.countsOf(name);
-    counts.set(key, (counts.get(key) ?? 0) + n);
-  }
-
-  private countsOf(name: string): Map<string, number> {
     let counts = this.totals.get(name);
     if (!counts) this.totals.set(name, (counts = new Map()));
-    return counts;
+    counts.set(key, (counts.get(key) ?? 0) + n);
   }
 
   /** Everything counted since start. */
@@ -67,11 +62,8 @@ export class DecisionTally {
 
   /** Adds what lb counted since it was last taken from. */
   private take(lb: LbAnswerer): void {
-    let counts: Map<string, number> | undefined;
-    lb.takeDecisions((key, n) => {
-      counts ??= this.countsOf(nameToText(lb.name.owner.wire));
-      counts.set(key, (counts.get(key) ?? 0) + n);
-    });
+    let name: string | undefined; // made only when lb has counted something
+    lb.takeDecisions((key, n) => this.add((name ??= nameToText(lb.name.owner.wire)), key, n));
   }
 
   /** What was counted since the last report, and a fresh start: what a worker sends its primary. */

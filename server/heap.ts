@@ -122,8 +122,8 @@ export class HeapLeash {
 }
 
 /** The leash's settings in `gslb serve`, and how often it looks. */
-export const SERVE_LEASH: HeapLeashOptions = { leashBytes: 2 * 1024 * 1024, maxHeapBytes: 64 * 1024 * 1024 };
-export const LEASH_CHECK_MS = 10_000;
+const SERVE_LEASH: HeapLeashOptions = { leashBytes: 2 * 1024 * 1024, maxHeapBytes: 64 * 1024 * 1024 };
+const LEASH_CHECK_MS = 10_000;
 
 /** Starts the serving process's leash (see HeapLeash); the timer does not keep the process alive. */
 export function startHeapLeash(onCollect?: HeapLeashOptions['onCollect']): { stop(): void } {

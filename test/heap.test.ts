@@ -65,11 +65,11 @@ describe('heap settings', () => {
   describe('the heap leash', () => {
     const MiB = 1024 * 1024;
     /** A leash over a scripted old generation: collect() drops it to `live`. */
-    const scripted = (start: number, opts: { leash?: number; max?: number } = {}) => {
+    const scripted = (start: number) => {
       const heap = { old: start, live: start, collections: 0, pauses: 0 };
       const leash = new HeapLeash({
-        leashBytes: opts.leash ?? 2 * MiB,
-        maxHeapBytes: opts.max ?? 64 * MiB,
+        leashBytes: 2 * MiB,
+        maxHeapBytes: 64 * MiB,
         readOld: () => heap.old,
         collect: () => {
           heap.collections++;
@@ -77,40 +77,32 @@ describe('heap settings', () => {
         },
         onCollect: () => heap.pauses++,
       });
-      return { heap, leash };
+      /** The old generation grows (or shrinks) to `old`; the leash looks; collections so far. */
+      const at = (old: number): number => {
+        heap.old = old;
+        leash.check();
+        return heap.collections;
+      };
+      return { heap, at };
     };
 
     it('collects once the old generation has grown by the leash since its low point, not before', () => {
-      const { heap, leash } = scripted(10 * MiB);
-      heap.old = 11.9 * MiB;
-      leash.check();
-      expect(heap.collections).to.equal(0);
-      heap.old = 12 * MiB;
-      leash.check();
-      expect(heap.collections).to.equal(1);
+      const { heap, at } = scripted(10 * MiB);
+      expect(at(11.9 * MiB)).to.equal(0);
+      expect(at(12 * MiB)).to.equal(1);
       expect(heap.pauses).to.equal(1);
       // The mark is where the collection left the heap: the next leash counts from there.
       heap.live = 10.5 * MiB;
-      heap.old = 12.4 * MiB;
-      leash.check();
-      expect(heap.collections).to.equal(2);
-      heap.old = 12.4 * MiB;
-      leash.check();
-      expect(heap.collections).to.equal(2);
+      expect(at(12.4 * MiB)).to.equal(2);
+      expect(at(12.4 * MiB)).to.equal(2);
     });
 
     it("follows V8's own collections down, and leaves big heaps to V8", () => {
-      const { heap, leash } = scripted(20 * MiB);
-      heap.old = 9 * MiB; // V8 collected by itself
-      leash.check();
-      heap.old = 11 * MiB;
-      leash.check();
-      expect(heap.collections).to.equal(1);
+      const { at } = scripted(20 * MiB);
+      expect(at(9 * MiB)).to.equal(0); // V8 collected by itself: the new low point
+      expect(at(11 * MiB)).to.equal(1);
 
-      const big = scripted(300 * MiB);
-      big.heap.old = 340 * MiB;
-      big.leash.check();
-      expect(big.heap.collections).to.equal(0);
+      expect(scripted(300 * MiB).at(340 * MiB)).to.equal(0);
     });
 
     it('with the real heap: frees promoted garbage and reports the pause', () => {
