@@ -6,7 +6,10 @@ export interface TargetState {
   readonly up: boolean;
   readonly okStreak: number;
   readonly failStreak: number;
-  /** When `up` last changed (ms since the epoch): the first result's time for a new target. */
+  /**
+   * When `up` last changed (ms since the epoch); 0 while it has not changed since the first verdict:
+   * a prober that starts or restarts has seen no change (answers keep their full TTL).
+   */
   readonly since: number;
   readonly lastResult: ProbeResult;
   /** Round-trip time smoothed over ok results (EWMA); null until one succeeds. */
@@ -25,7 +28,8 @@ export const RTT_ALPHA = 0.3;
 
 /**
  * One verdict through the hysteresis: true (good), false (bad) or null (no verdict: streaks and state
- * hold). A new target takes its first verdict as is, so a cold start is not stuck for rise * interval.
+ * hold). A new target takes its first verdict as is, so a cold start is not stuck for rise * interval;
+ * that first verdict is not a change (since 0), only a later flip is.
  */
 export function applyVerdict(
   prev: TargetState | undefined,
@@ -36,14 +40,14 @@ export function applyVerdict(
   if (verdict === null)
     return prev
       ? { up: prev.up, okStreak: prev.okStreak, failStreak: prev.failStreak, since: prev.since }
-      : { up: true, okStreak: 0, failStreak: 0, since: at };
+      : { up: true, okStreak: 0, failStreak: 0, since: 0 };
   const okStreak = verdict ? (prev?.okStreak ?? 0) + 1 : 0;
   const failStreak = verdict ? 0 : (prev?.failStreak ?? 0) + 1;
   let up: boolean;
   if (prev === undefined) up = verdict;
   else if (prev.up) up = failStreak < Math.max(1, cfg.fall);
   else up = okStreak >= Math.max(1, cfg.rise);
-  const since = prev === undefined || prev.up !== up ? at : prev.since;
+  const since = prev === undefined ? 0 : prev.up !== up ? at : prev.since;
   return { up, okStreak, failStreak, since };
 }
 

@@ -385,8 +385,10 @@ export class RedisHealthSource implements HealthSource {
     const targets = new Map<string, TargetHealth>();
     for (const [key, t] of combined.targets) {
       const prev = this.lastTargets.get(key);
-      // "since" is when this node's verdict last flipped, on this node's clock.
-      const since = prev && prev.up === t.up ? prev.since : now;
+      // "since" is when this node's verdict last flipped, on this node's clock. A target this node
+      // has no verdict for yet (it started, or the target is new) has not flipped here: it takes the
+      // agents' own time of their last flip (0 when none flipped), so a restart is not a change.
+      const since = prev ? (prev.up === t.up ? prev.since : now) : Math.min(t.since, now);
       targets.set(key, { ...t, since });
     }
     // Compared once the new map is filled (comparing the counts before made every rebuild a change).

@@ -53,10 +53,11 @@ describe('health hysteresis: nextState', () => {
     ]);
   });
 
-  it('since: the first result time, then the time of each flip only', () => {
+  it('since: 0 for the first verdict (a start is not a change), then the time of each flip only', () => {
     // at = 1000 * position; rise 2 fall 2
-    const states = run('uuddduuu', 2, 2);
-    expect(states.map((s) => s.since)).to.deep.equal([1000, 1000, 1000, 4000, 4000, 4000, 7000, 7000]);
+    expect(run('uuddduuu', 2, 2).map((s) => s.since)).to.deep.equal([0, 0, 0, 4000, 4000, 4000, 7000, 7000]);
+    expect(run('dddu', 2, 2).map((s) => s.since)).to.deep.equal([0, 0, 0, 0]);
+    expect(run('dduu', 2, 2).map((s) => s.since)).to.deep.equal([0, 0, 0, 4000]);
   });
 
   it('keeps the last result', () => {

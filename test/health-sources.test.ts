@@ -360,6 +360,37 @@ describe('redis health source', function () {
     expect(s.status().resyncs).to.be.at.least(2);
   });
 
+  it("a start is not a change: since 0 for first verdicts; a restarted node takes the agents' flip time", async () => {
+    const prefix = testPrefix();
+    stops.push(() => cleanup(url, prefix));
+    const bUp = { now: true };
+    const scripted: RunProbe = async (spec) => ({
+      ok: describeSpec(spec) !== backends['b']!.probe || bUp.now,
+      rttMs: 1,
+      reason: 'scripted',
+      at: Date.now(),
+    });
+    for (const dc of ['a', 'b', 'c']) agent(url, prefix, dc, scripted);
+    const first = node(url, prefix);
+    await first.start(3000);
+    const since = (s: RedisHealthSource, dc: string) => s.view().target(keyOf(config, dc)).since;
+    await until('three agents', () => first.status().agents.filter((a) => a.fresh).length === 3);
+    await until('both known', () =>
+      ['a', 'b'].every((dc) => first.view().target(keyOf(config, dc)).reason !== 'not probed'),
+    );
+    expect([since(first, 'a'), since(first, 'b')]).to.deep.equal([0, 0]);
+    const flippedAfter = Date.now();
+    bUp.now = false;
+    await until('b down', () => !first.view().target(keyOf(config, 'b')).up);
+    expect(since(first, 'b')).to.be.within(flippedAfter, Date.now());
+    // A node that starts now has seen no flip itself, but the agents have: b's change is recent.
+    const restarted = node(url, prefix);
+    await restarted.start(3000);
+    expect(restarted.view().target(keyOf(config, 'b')).up).to.equal(false);
+    expect(since(restarted, 'b')).to.be.within(flippedAfter - 1000, Date.now());
+    expect(since(restarted, 'a')).to.equal(0);
+  });
+
   it('drain with an expiry ends by itself', async () => {
     const prefix = testPrefix();
     stops.push(() => cleanup(url, prefix));
@@ -369,5 +400,39 @@ describe('redis health source', function () {
     await until('drained', () => s.view().isDrained('b', '192.0.2.2'), 1000);
     const e = s.view().epoch;
     await until('expired', () => !s.view().isDrained('b', '192.0.2.2') && s.view().epoch > e, 2000);
+  });
+});
+
+describe('embedded health source: a start is not a change', () => {
+  it('first verdicts have since 0 (answers keep their full TTL); a flip has its time', async () => {
+    // Started only for distinct probe addresses; the scripted probe answers for them.
+    const backends = { a: await new Backend().start(), b: await new Backend().start() };
+    const config = policyFor(backends);
+    const bUp = { now: true };
+    const source = new EmbeddedHealthSource({
+      runProbe: async (spec) => ({
+        ok: describeSpec(spec) !== backends.b.probe || bUp.now,
+        rttMs: 1,
+        reason: 'scripted',
+        at: Date.now(),
+      }),
+    });
+    const plan = planFor([config]);
+    source.setPlan(plan.targets, plan.version);
+    try {
+      await source.start(3000);
+      const t = (dc: string) => source.view().target(keyOf(config, dc));
+      await until('both known', () => ['a', 'b'].every((dc) => t(dc).reason !== 'not probed'));
+      expect([t('a').since, t('b').since]).to.deep.equal([0, 0]);
+      const flippedAfter = Date.now();
+      bUp.now = false;
+      await until('b down', () => !t('b').up);
+      expect(t('b').since).to.be.within(flippedAfter, Date.now());
+      expect(t('a').since).to.equal(0);
+    } finally {
+      await source.stop();
+      await backends.a.kill();
+      await backends.b.kill();
+    }
   });
 });
