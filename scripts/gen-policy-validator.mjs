@@ -14,6 +14,13 @@ const schema = JSON.parse(readFileSync(join(root, 'zones', 'policy.schema.json')
 // The same options the loader validated with when it compiled at start-up; esm: import, not require.
 const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true, esm: true } });
 const code = standaloneCode.default(ajv, ajv.compile(schema));
+
+// The schema itself without its prose, for the loader's "did you mean" of a mistyped key: the keys
+// allowed where it stands (ajv's schemaPath of an inlined $ref is relative to it, so cannot say where).
+const prose = new Set(['description', 'title', '$schema', '$id']);
+// Strings only: `description` is also a datacenter key, whose schema is an object.
+const shape = JSON.stringify(schema, (k, v) => (prose.has(k) && typeof v === 'string' ? undefined : v));
+const shapeExport = `export const schemaShape = ${shape};`;
 mkdirSync(dirname(out), { recursive: true });
 // ajv's ESM output still require()s its runtime helpers (ucs2length for string lengths).
 const header = [
@@ -21,4 +28,4 @@ const header = [
   "import { createRequire } from 'node:module';",
   'const require = createRequire(import.meta.url);',
 ].join('\n');
-writeFileSync(out, `${header}\n${code}\n`);
+writeFileSync(out, `${header}\n${code}\n${shapeExport}\n`);

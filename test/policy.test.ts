@@ -129,10 +129,7 @@ describe('policy files', () => {
     [
       'unknown sections and wrong types',
       [['x.yaml', `${DCS}nmes: {}\nnames:\n  www:\n    ttl: thirty\n    pools: { us-east: [192.0.2.1] }\n`]],
-      [
-        "x.yaml:6: unknown section 'nmes' (expected datacenters, checks, loads, regions, names)",
-        "x.yaml:9: name 'www': ttl: must be integer",
-      ],
+      ["x.yaml:6: unknown section 'nmes' (did you mean 'names'?)", "x.yaml:9: name 'www': ttl: must be integer"],
     ],
     [
       'regions: bad CIDR, unknown country, match claimed twice, default with match',
@@ -408,6 +405,128 @@ names:
         );
     });
   });
+});
+
+describe('policy errors: the root cause, not its follow-ons', () => {
+  // Each case lists every message the load gives, exactly: a follow-on that slips through fails it.
+  const cases: Array<[string, Array<[string, string]>, string[]]> = [
+    [
+      'a misspelt section: one error with the section it means, one line for the references into it',
+      [
+        ['dcs.yaml', 'datacentres:\n  us-east: {}\n  eu-west: {}\n'],
+        ['regions.yaml', 'regions:\n  default:\n    datacenters: [us-east, eu-west]\n'],
+        [
+          'names.yaml',
+          'names:\n  www:\n    pools: { us-east: [192.0.2.1], eu-west: [192.0.2.2] }\n  api:\n    policy: failover\n    pools: { us-east: [192.0.2.3] }\n',
+        ],
+      ],
+      [
+        "dcs.yaml:1: unknown section 'datacentres' (did you mean 'datacenters'?)",
+        'regions.yaml:3: 5 references to datacenters not checked (here and in 1 other file): dcs.yaml has errors',
+      ],
+    ],
+    [
+      'a YAML syntax error: the sections the file names are not checked against',
+      [
+        ['checks.yaml', 'checks:\n  web: { type: http, port: 80\n  tls: { type: tcp }\n'],
+        [
+          'names.yaml',
+          'datacenters:\n  a: {}\nnames:\n  www:\n    policy: failover\n    check: web\n    pools: { a: [192.0.2.1] }\n  api:\n    policy: failover\n    check: tls\n    pools: { a: [192.0.2.2] }\n',
+        ],
+      ],
+      [
+        'checks.yaml:3: YAML: missed comma between flow collection entries',
+        'names.yaml:6: 2 references to checks not checked: checks.yaml has errors',
+      ],
+    ],
+    [
+      "a schema error loses only its entry: the file's other sections and entries still load and are checked",
+      [
+        [
+          'p.yaml',
+          'datacenters:\n  us-east: { lcoation: { lat: 1, lon: 2 } }\n  eu-west: { location: { lat: 3, lon: 4 } }\nchecks:\n  web: { type: tcp }\nnames:\n  www:\n    policy: failover\n    check: web\n    pools: { eu-west: [192.0.2.1], us-east: [192.0.2.2] }\n  api:\n    policy: failover\n    check: wbe\n    pools: { eu-wset: [192.0.2.3] }\n',
+        ],
+      ],
+      [
+        "p.yaml:2: datacenter 'us-east': unknown key 'lcoation' (did you mean 'location'?)",
+        "p.yaml:13: name 'api': check: unknown check 'wbe' (did you mean 'web'?)",
+        'p.yaml:10: 2 references to datacenters not checked: p.yaml has errors',
+      ],
+    ],
+    [
+      'unknown keys and references get the closest allowed key or defined name',
+      [
+        [
+          'p.yaml',
+          `${DCS}loads:\n  edge: { type: nginx, url: "http://x/" }\nregions:\n  europe:\n    match: { continents: [EU] }\n    datacenters: [eu-wset]\nnames:\n  www:\n    policy: least-loaded\n    check: wbe\n    load: egde\n    pools: { eu-wset: [{ address: 192.0.2.1, wieght: 2 }] }\n  api:\n    policy: failover\n    max_answer: 2\n    pools: { us-east: [192.0.2.2] }\n`,
+        ],
+      ],
+      [
+        "p.yaml:17: name 'www': pool 'eu-wset': entry 1: unknown key 'wieght' (did you mean 'weight'?)",
+        "p.yaml:20: name 'api': unknown key 'max_answer' (did you mean 'max_answers'?)",
+        "p.yaml:11: region 'europe': datacenters: entry 1: unknown datacenter 'eu-wset' (did you mean 'eu-west'?)",
+      ],
+    ],
+    [
+      'references from a schema-valid name: check, pool and load source, each with its closest name',
+      [
+        [
+          'p.yaml',
+          `${DCS}loads:\n  edge: { type: nginx, url: "http://x/" }\nnames:\n  www:\n    policy: least-loaded\n    check: wbe\n    load: egde\n    pools: { eu-wset: [192.0.2.1] }\n`,
+        ],
+      ],
+      [
+        "p.yaml:11: name 'www': check: unknown check 'wbe' (did you mean 'web'?)",
+        "p.yaml:13: name 'www': pool 'eu-wset': unknown datacenter 'eu-wset' (did you mean 'eu-west'?)",
+        "p.yaml:12: name 'www': load: unknown load source 'egde' (did you mean 'edge'?)",
+      ],
+    ],
+    [
+      'a mistyped value of a closed list gets the closest one; references to the lost check are folded',
+      [
+        [
+          'p.yaml',
+          'datacenters:\n  a: {}\nchecks:\n  web: { type: tpc }\nnames:\n  www:\n    policy: failover\n    check: web\n    pools: { a: [192.0.2.1] }\n',
+        ],
+      ],
+      [
+        "p.yaml:4: check 'web': type: must be one of tcp, http, https, dns (did you mean 'tcp'?)",
+        'p.yaml:8: 1 reference to checks not checked: p.yaml has errors',
+      ],
+    ],
+    [
+      'a lost region map: geo names needing regions are folded, not each told it has none',
+      [
+        ['regions.yaml', 'regions:\n  europe: { match: { continents: [EU] }, datacenters: [a], prio: 1 }\n'],
+        [
+          'n.yaml',
+          'datacenters:\n  a: {}\nnames:\n  www:\n    pools: { a: [192.0.2.1] }\n  api:\n    pools: { a: [192.0.2.2] }\n',
+        ],
+      ],
+      [
+        "regions.yaml:2: region 'europe': unknown key 'prio'",
+        'n.yaml:4: 2 references to regions not checked: regions.yaml has errors',
+      ],
+    ],
+    [
+      'an unknown section like no other: it could have been any, so no section is checked against',
+      [
+        [
+          'p.yaml',
+          'sites:\n  a: {}\nnames:\n  www:\n    policy: failover\n    check: web\n    pools: { a: [192.0.2.1] }\n',
+        ],
+      ],
+      [
+        "p.yaml:1: unknown section 'sites' (expected datacenters, checks, loads, regions, names)",
+        'p.yaml:6: 1 reference to checks not checked: p.yaml has errors',
+        'p.yaml:7: 1 reference to datacenters not checked: p.yaml has errors',
+      ],
+    ],
+  ];
+  for (const [title, files, expected] of cases)
+    it(title, () => {
+      expect(load(...files).messages).to.deep.equal(expected);
+    });
 });
 
 describe('docs/policy.md', () => {

@@ -1,7 +1,7 @@
 // Loads a zones directory: one sub-folder per zone (named by its apex), master files (*.zone) inside.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, normalize, relative } from 'node:path';
 import { parseMasterFile } from './masterfile.js';
 import { parseName } from './name.js';
 import { isCountryCode } from '../geo/countries.js';
@@ -43,6 +43,41 @@ function listFiles(dir: string, suffix: string): string[] {
   return out;
 }
 
+/** A top-level line naming a policy section: a *.yaml file with one is a policy file. */
+const POLICY_SECTION_LINE = /^(datacenters|checks|loads|regions|names)[ \t]*:/m;
+
+/**
+ * The first master file or policy file directly in dir, when dir is itself a zone folder: `--zones`
+ * given one zone's folder instead of the directory that holds zone folders. Null otherwise.
+ */
+function zoneFolderFile(dir: string, entries: readonly string[]): string | null {
+  const isFile = (entry: string): boolean => {
+    try {
+      return statSync(join(dir, entry)).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const master = entries.find((e) => e.endsWith('.zone') && isFile(e));
+  if (master !== undefined) return master;
+  const policy = entries.find((e) => {
+    if (!(e.endsWith('.yaml') || e.endsWith('.yml')) || !isFile(e)) return false;
+    try {
+      return POLICY_SECTION_LINE.test(readFileSync(join(dir, e), 'utf8'));
+    } catch {
+      return false; // unreadable: not evidence either way
+    }
+  });
+  return policy ?? null;
+}
+
+/** The directory holding dir, spelt for the operator to type ('.' -> '..', 'a/b/' -> 'a'). */
+function parentOf(dir: string): string {
+  const d = normalize(dir);
+  const last = basename(d);
+  return last === '.' || last === '..' ? join(d, '..') : dirname(d);
+}
+
 /** Reads and validates every zone under dir; errors name files relative to dir. */
 export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): LoadResult {
   const errors: ZoneError[] = [];
@@ -59,6 +94,12 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
       errors: [{ file: dir, line: 0, message: `cannot read zones directory: ${(err as Error).message}` }],
       policies,
     };
+  }
+  // A zone folder given as the zones directory: every error after this one would be a follow-on.
+  const own = zoneFolderFile(dir, entries);
+  if (own !== null) {
+    const message = `is a zone folder (it holds ${own}); give its parent: --zones ${parentOf(dir)}`;
+    return { zones, errors: [{ file: dir, line: 0, message }], policies };
   }
   for (const entry of entries) {
     const folder = join(dir, entry);
@@ -92,6 +133,7 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
       continue;
     }
     const records: ZoneRecord[] = [];
+    let masterErrors = 0;
     for (const file of files) {
       const name = relative(dir, file);
       let text: string;
@@ -104,14 +146,16 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
       const parsed = parseMasterFile(text, { file: name, origin: apex.name });
       records.push(...parsed.records);
       errors.push(...parsed.errors);
+      masterErrors += parsed.errors.length;
     }
     const first = relative(dir, files[0]!);
-    let built = buildZone(apex.name, records, first, policy?.config ?? cached!.config);
+    const partial = masterErrors > 0;
+    let built = buildZone(apex.name, records, first, policy?.config ?? cached!.config, partial);
     // A reused policy has no lines left for the errors that point into it: build once more from the files.
     if (!policy && built.errors.length > 0) {
       policy = fresh();
       errors.push(...policy.errors);
-      built = buildZone(apex.name, records, first, policy.config);
+      built = buildZone(apex.name, records, first, policy.config, partial);
     }
     errors.push(...built.errors);
     policy?.release(); // every error that names a policy line has been made

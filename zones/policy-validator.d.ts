@@ -8,3 +8,14 @@ export interface PolicyValidator {
 }
 export declare const validate: PolicyValidator;
 export default validate;
+
+/** The parts of a JSON Schema node zones/schema-keys.ts walks. */
+export interface SchemaNode {
+  readonly $ref?: string;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+  readonly additionalProperties?: boolean | SchemaNode;
+  readonly items?: SchemaNode;
+  readonly anyOf?: readonly SchemaNode[];
+}
+/** policy.schema.json without its descriptions. */
+export declare const schemaShape: SchemaNode;

@@ -1,13 +1,6 @@
-// Loads a zone folder's YAML policy files: syntax, the JSON Schema, merging across files (a key
-// defined twice names both files), then cross-references; every error located as file:line: path: message.
-import type { ErrorObject } from 'ajv';
-import jsYaml from 'js-yaml';
-import { createRequire } from 'node:module';
-import type { LineCounter, Pair, YAMLMap, Document, Node as YamlNode } from 'yaml';
-
-// The position-keeping YAML parser is loaded only when an error needs a line number.
-const require = createRequire(import.meta.url);
-const yamlLib = (): typeof import('yaml') => require('yaml') as typeof import('yaml');
+// Loads a zone folder's YAML policy files: syntax and the JSON Schema (policy-file.ts), merging across
+// files (a key defined twice names both files), then cross-references; every error located as
+// file:line: path: message, and references into a section an earlier error left incomplete folded.
 import { ipFamily, parseCidr } from './address.js';
 import { parseName, type DnsName } from './name.js';
 import {
@@ -35,259 +28,18 @@ import {
   type Tier,
 } from './policy-types.js';
 import type { ZoneError } from './records.js';
+import {
+  Collector,
+  located,
+  lineOf,
+  readPolicyFile,
+  SECTIONS,
+  type PolicyFile,
+  type Path,
+  type Section,
+} from './policy-file.js';
 
-// policy.schema.json compiled at build time (scripts/gen-policy-validator.mjs): ajv's compiler is
-// never loaded by the server.
-import validateFile from './policy-validator.js';
-
-export const SECTIONS = ['datacenters', 'checks', 'loads', 'regions', 'names'] as const;
-type Section = (typeof SECTIONS)[number];
-const SECTION_NOUN: Record<Section, string> = {
-  datacenters: 'datacenter',
-  checks: 'check',
-  loads: 'load source',
-  regions: 'region',
-  names: 'name',
-};
-
-/**
- * One parsed policy file: its JS value, and the positions of every node, parsed only when an error
- * needs a line (js-yaml reads a 13 MB file in under a second; the position-keeping parser takes 15).
- */
-class PolicyFile {
-  private located: { doc: Document; lines: LineCounter } | null = null;
-  /** Set once loading is over: the text is let go of and lines are no longer looked up. */
-  released = false;
-  constructor(
-    readonly file: string,
-    public text: string,
-    /** The parsed tree: dropped once merged (the names' entries go as each name is built). */
-    public value: Record<string, Record<string, unknown>>,
-  ) {}
-  get doc(): Document {
-    return this.locate().doc;
-  }
-  get lines(): LineCounter {
-    return this.locate().lines;
-  }
-  release(): void {
-    this.released = true;
-    this.text = '';
-    this.located = null;
-  }
-  private locate(): { doc: Document; lines: LineCounter } {
-    if (!this.located) {
-      const { LineCounter: Lines, parseDocument } = yamlLib();
-      const lines = new Lines();
-      this.located = { doc: parseDocument(this.text, { lineCounter: lines, uniqueKeys: false }), lines };
-    }
-    return this.located;
-  }
-}
-
-type Path = readonly (string | number)[];
-
-/** Each map's pairs by key, built on first use: locating 100,000 names stays linear. */
-const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
-function pairsOf(map: YAMLMap): Map<string, Pair> {
-  let m = pairIndex.get(map);
-  if (!m) {
-    m = new Map();
-    const { isPair, isScalar } = yamlLib();
-    for (const p of map.items)
-      if (isPair(p) && isScalar(p.key) && !m.has(String(p.key.value))) m.set(String(p.key.value), p);
-    pairIndex.set(map, m);
-  }
-  return m;
-}
-
-/** Line of the key (in maps) or item (in sequences) that path ends at; the deepest that exists. */
-function lineOf(f: PolicyFile, path: Path, _keyOnly = false): number {
-  if (f.released) return 0;
-  const { isMap, isSeq } = yamlLib();
-  let node: unknown = f.doc.contents;
-  let line = 1;
-  const at = (n: unknown) => {
-    const r = (n as YamlNode | undefined)?.range;
-    if (r) line = f.lines.linePos(r[0]).line;
-  };
-  at(node);
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = pairsOf(node).get(String(seg));
-      if (!pair) break;
-      at(pair.key);
-      node = pair.value;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)];
-      if (item === undefined) break;
-      at(item);
-      node = item;
-    } else break;
-  }
-  return line;
-}
-
-const SOURCE = Symbol('policy file');
-const PATH = Symbol('path in the file');
-type Sourced = { readonly [SOURCE]: PolicyFile; readonly [PATH]: Path; readonly label: string };
-
-// The line getters live on shared prototypes: a frozen object literal with its own getter is a
-// ~800-byte dictionary-mode object in V8, and a closure per record costs ~150 bytes (x 100,000 names).
-/** Records at a path of their own (regions). */
-const AT_PATH = Object.freeze({
-  get line(): number {
-    const self = this as unknown as Sourced;
-    return lineOf(self[SOURCE], self[PATH], true);
-  },
-});
-/** Names: the path is ['names', label], not stored. */
-const AT_NAME = Object.freeze({
-  get line(): number {
-    const self = this as unknown as Sourced;
-    return lineOf(self[SOURCE], ['names', self.label], true);
-  },
-});
-
-/**
- * A frozen record whose `line` is found on first use (it needs the slow position-keeping parse of its
- * file), until the file is released after loading.
- */
-function located<T extends object>(fields: T, f: PolicyFile, path: Path | null): T & { readonly line: number } {
-  const o = Object.create(path === null ? AT_NAME : AT_PATH) as Record<symbol, unknown>;
-  Object.assign(o, fields);
-  o[SOURCE] = f;
-  if (path !== null) o[PATH] = path;
-  return Object.freeze(o) as T & { readonly line: number };
-}
-
-/** Renders a path the way operators read it: name 'www': pool 'eu-west': entry 2: weight. */
-function describePath(path: Path): string {
-  const out: string[] = [];
-  const [section, key, ...rest] = path;
-  if (section === undefined) return '';
-  if (key === undefined) return String(section);
-  out.push(`${SECTION_NOUN[section as Section] ?? section} '${key}'`);
-  for (let i = 0; i < rest.length; i++) {
-    const seg = rest[i]!;
-    const next = rest[i + 1];
-    if ((seg === 'pools' || seg === 'regions') && next !== undefined) {
-      out.push(`${seg === 'pools' ? 'pool' : 'region'} '${next}'`);
-      i++;
-    } else if (typeof seg === 'number' || /^[0-9]+$/.test(String(seg))) out.push(`entry ${Number(seg) + 1}`);
-    else out.push(String(seg));
-  }
-  return out.join(': ');
-}
-
-function ajvMessage(e: ErrorObject): string {
-  switch (e.keyword) {
-    case 'additionalProperties':
-      return `unknown key '${(e.params as { additionalProperty: string }).additionalProperty}'`;
-    case 'required':
-      return `missing key '${(e.params as { missingProperty: string }).missingProperty}'`;
-    case 'enum':
-      return `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
-    case 'type':
-      return `must be ${(e.params as { type: string }).type}`;
-    case 'anyOf':
-      return 'has the wrong form';
-    case 'pattern':
-      return `has the wrong format (${(e.params as { pattern: string }).pattern})`;
-    default:
-      return e.message ?? e.keyword;
-  }
-}
-
-class Collector {
-  readonly errors: ZoneError[] = [];
-  at(f: PolicyFile, path: Path, message: string, keyOnly = false): void {
-    const where = describePath(path);
-    this.errors.push({
-      file: f.file,
-      line: lineOf(f, path, keyOnly),
-      message: where ? `${where}: ${message}` : message,
-    });
-  }
-}
-
-/** V8 cuts strings of this length or more as views into their parent (SlicedString::kMinLength). */
-const SLICE_MIN = 13;
-
-/**
- * Replaces every longer string in a parsed tree by a copy of its own. js-yaml returns them as slices of
- * its own copy of the file, so a single kept address or URL would keep the whole text alive (13 MB
- * for a file of 100,000 names).
- */
-function unslice(node: unknown): void {
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) {
-      const v: unknown = node[i];
-      if (typeof v === 'string') {
-        if (v.length >= SLICE_MIN) node[i] = Buffer.from(v, 'utf8').toString('utf8');
-      } else if (v !== null && typeof v === 'object') unslice(v);
-    }
-  } else if (node !== null && typeof node === 'object') {
-    const o = node as Record<string, unknown>;
-    for (const k in o) {
-      const v = o[k];
-      if (typeof v === 'string') {
-        if (v.length >= SLICE_MIN) o[k] = Buffer.from(v, 'utf8').toString('utf8');
-      } else if (v !== null && typeof v === 'object') unslice(v);
-    }
-  }
-}
-
-function readPolicyFile(file: string, text: string, errs: Collector): PolicyFile | null {
-  let value: unknown;
-  try {
-    // YAML 1.2 core schema (no timestamps or other implicit types); duplicate keys are errors.
-    value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file }) ?? {};
-  } catch (err) {
-    const e = err as { mark?: { line: number }; reason?: string; message: string };
-    const reason = (e.reason ?? e.message.split('\n')[0]!).replace(
-      /^duplicated mapping key$/,
-      'duplicate key: a key is defined twice in this map',
-    );
-    errs.errors.push({ file, line: (e.mark?.line ?? 0) + 1, message: `YAML: ${reason}` });
-    return null;
-  }
-  unslice(value);
-  const f = new PolicyFile(file, text, value as PolicyFile['value']);
-  if (!validateFile(value)) {
-    // anyOf reports every branch's errors: keep the ones from the branch that fits the value's shape.
-    const all = validateFile.errors ?? [];
-    const deeperOrOther = (e: ErrorObject) =>
-      all.some(
-        (o) =>
-          o !== e &&
-          o.keyword !== 'type' &&
-          o.keyword !== 'anyOf' &&
-          (o.instancePath === e.instancePath || o.instancePath.startsWith(e.instancePath + '/')),
-      );
-    const seen = new Set<string>();
-    for (const e of all) {
-      if ((e.keyword === 'anyOf' || e.keyword === 'type') && deeperOrOther(e)) continue;
-      const path = e.instancePath.split('/').slice(1).map(decodeURIComponent);
-      const msg = ajvMessage(e);
-      const key = path.join('/') + msg;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      if (e.keyword === 'additionalProperties') {
-        const extra = (e.params as { additionalProperty: string }).additionalProperty;
-        const where = describePath(path);
-        const text = path.length === 0 ? `unknown section '${extra}' (expected ${SECTIONS.join(', ')})` : msg;
-        errs.errors.push({
-          file: f.file,
-          line: lineOf(f, [...path, extra]),
-          message: where ? `${where}: ${text}` : text,
-        });
-      } else errs.at(f, path, msg);
-    }
-    return null;
-  }
-  return f;
-}
+export { SECTIONS } from './policy-file.js';
 
 /** Parses a duration: seconds as a number, or "250ms", "5s", "1m". */
 export function durationMs(v: unknown, fallback: number): number {
@@ -477,7 +229,7 @@ function buildRegions(
     const dcs = value['datacenters'] as string[];
     const seenDc = new Set<string>();
     dcs.forEach((dc, i) => {
-      if (!datacenters.has(dc)) errs.at(f, [...path, 'datacenters', i], `unknown datacenter '${dc}'`);
+      if (!datacenters.has(dc)) errs.unknown(f, [...path, 'datacenters', i], 'datacenters', dc, datacenters.keys());
       if (seenDc.has(dc)) errs.at(f, [...path, 'datacenters', i], `datacenter '${dc}' listed twice`);
       seenDc.add(dc);
     });
@@ -595,13 +347,13 @@ function buildName(
   }
   const policy = (raw['policy'] as PolicyName) ?? 'geo';
   const check = (raw['check'] as string) ?? null;
-  if (check !== null && !cfg.checks.has(check)) errs.at(f, [...path, 'check'], `unknown check '${check}'`);
+  if (check !== null && !cfg.checks.has(check)) errs.unknown(f, [...path, 'check'], 'checks', check, cfg.checks.keys());
   const pools: Pool[] = [];
   const seen = new Map<string, string>();
   const rawPools = raw['pools'] as Record<string, RawEndpoint[]>;
   for (const dc in rawPools) {
     const list = rawPools[dc]!;
-    if (!cfg.datacenters.has(dc)) errs.at(f, [...path, 'pools', dc], `unknown datacenter '${dc}'`, true);
+    if (!cfg.datacenters.has(dc)) errs.unknown(f, [...path, 'pools', dc], 'datacenters', dc, cfg.datacenters.keys());
     const endpoints: Endpoint[] = [];
     for (let i = 0; i < list.length; i++) {
       const ep = buildEndpoint(list[i]!, dc, path, i, f, errs);
@@ -623,7 +375,9 @@ function buildName(
     regions = buildRegions(own, [...path, 'regions'], cfg.datacenters, errs, isCountry);
   }
   const effective = regions ?? cfg.regions;
-  if (policy === 'geo' && effective.size === 0)
+  if (policy === 'geo' && effective.size === 0 && errs.isIncomplete('regions'))
+    errs.notChecked(f, [...path, 'policy'], 'regions');
+  else if (policy === 'geo' && effective.size === 0)
     errs.at(
       f,
       [...path, 'policy'],
@@ -678,7 +432,7 @@ function checkSteering(
   cfg: { datacenters: ReadonlyMap<string, Datacenter>; loads: ReadonlyMap<string, LoadSource> },
 ): void {
   const source = load !== null ? cfg.loads.get(load) : undefined;
-  if (load !== null && !source) errs.at(f, [...path, 'load'], `unknown load source '${load}'`);
+  if (load !== null && !source) errs.unknown(f, [...path, 'load'], 'loads', load, cfg.loads.keys());
   const needsLoad = policy === 'least-loaded' || policy === 'least-bandwidth' || policy === 'least-response-time';
   if (needsLoad && load === null)
     errs.at(f, [...path, 'policy'], `policy '${policy}' needs 'load': the load source its figures come from`);
@@ -777,6 +531,7 @@ export function loadPolicy(
       errs.at(file, ['names', label], 'the same name is defined twice (under different spellings)', true);
     names.set(n.owner.key, n);
   }
+  errs.finish();
   const config: PolicyConfig = Object.freeze({ datacenters, checks, loads, regions, names });
   return { config, errors: errs.errors, release: () => files.forEach((f) => f.release()) };
 }

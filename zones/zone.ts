@@ -73,12 +73,17 @@ function sameRdata(a: ZoneRecord, b: ZoneRecord): boolean {
   return true;
 }
 
-/** Builds a zone from parsed records, checking the rules a server must enforce. */
+/**
+ * Builds a zone from parsed records, checking the rules a server must enforce. `partial`: some lines of
+ * the master files failed to parse, so a missing SOA or NS at the apex is likely one of them and is
+ * not reported again.
+ */
 export function buildZone(
   apex: DnsName,
   records: readonly ZoneRecord[],
   file: string,
   policy: PolicyConfig = EMPTY_POLICY,
+  partial = false,
 ): { zone: Zone | null; errors: ZoneError[] } {
   const lbNames = policy.names;
   const errors: ZoneError[] = [];
@@ -151,10 +156,12 @@ export function buildZone(
 
   const apexNode = nodes.get(apex.key);
   const soaSet = apexNode?.rrsets.get(QTYPE.SOA);
-  if (!soaSet) errors.push({ file, line: 0, message: `zone '${nameToText(apex.wire)}' has no SOA record at its apex` });
-  else if (soaSet.raw.length > 1)
+  if (!soaSet) {
+    if (!partial)
+      errors.push({ file, line: 0, message: `zone '${nameToText(apex.wire)}' has no SOA record at its apex` });
+  } else if (soaSet.raw.length > 1)
     errors.push({ file: soaSet.raw[1]!.file, line: soaSet.raw[1]!.line, message: 'more than one SOA record' });
-  if (!apexNode?.rrsets.get(QTYPE.NS))
+  if (!apexNode?.rrsets.get(QTYPE.NS) && !partial)
     errors.push({ file, line: 0, message: `zone '${nameToText(apex.wire)}' has no NS records at its apex` });
   if (errors.length > 0 || !apexNode || !soaSet) return { zone: null, errors };
 
