@@ -3,24 +3,17 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { Agent } from '../../health/agent.js';
 import { parse, UsageError } from './args.js';
+import { AGENT } from './commands.js';
 import { redisFlags } from './serve.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    redis: { type: 'string' },
-    'redis-prefix': { type: 'string' },
-    datacenter: { type: 'string' },
-    id: { type: 'string' },
-    'log-level': { type: 'string' },
-  });
-  const redis = redisFlags(values);
-  if (!redis) throw new UsageError('agent needs --redis URL');
+  const { values } = parse(argv, AGENT);
+  const redis = redisFlags(values)!; // --redis is required
   const dc = values.datacenter;
-  if (!dc || !/^[A-Za-z0-9_.-]{1,64}$/.test(dc))
-    throw new UsageError('agent needs --datacenter NAME (letters, digits, _ . -)');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(dc)) throw new UsageError('--datacenter must be 1-64 letters, digits, _ . -');
   const id = values.id ?? `${dc}-${hostname()}`;
   if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) throw new UsageError('--id must be letters, digits, _ . : -');
-  const level = values['log-level'] ?? 'info';
+  const level = values['log-level'];
   if (!['debug', 'info', 'warn', 'error'].includes(level))
     throw new UsageError(`--log-level must be debug, info, warn or error`);
   const log = pino({ level, base: { pid: process.pid, agent: id } }, pino.destination(2));

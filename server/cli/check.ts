@@ -1,10 +1,10 @@
 // `gslb check --zones DIR`: validate every zone without serving; all errors as file:line: message.
-import { parse, UsageError } from './args.js';
+import { parse } from './args.js';
+import { CHECK } from './commands.js';
 import { loadValidZones } from './offline.js';
 
 export function runCheck(argv: string[]): number {
-  const { values } = parse(argv, { zones: { type: 'string' } });
-  if (!values.zones) throw new UsageError('check needs --zones DIR');
+  const { values } = parse(argv, CHECK);
   const zones = loadValidZones(values.zones);
   if (zones === null) return 1;
   let names = 0;

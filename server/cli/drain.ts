@@ -3,7 +3,8 @@
 import { hostname, userInfo } from 'node:os';
 import { listDrains, drain, undrain, type DrainTarget } from '../../health/drain-store.js';
 import { parseIp } from '../../zones/address.js';
-import { parse, UsageError } from './args.js';
+import { parse, UsageError, type FlagValues } from './args.js';
+import { DRAIN, UNDRAIN } from './commands.js';
 import { durationFlag, redisFlags } from './serve.js';
 
 function target(values: { endpoint?: string; datacenter?: string }): DrainTarget {
@@ -17,17 +18,9 @@ function target(values: { endpoint?: string; datacenter?: string }): DrainTarget
 }
 
 export async function runDrain(argv: string[], undo: boolean): Promise<number> {
-  const { values } = parse(argv, {
-    redis: { type: 'string' },
-    'redis-prefix': { type: 'string' },
-    endpoint: { type: 'string' },
-    datacenter: { type: 'string' },
-    for: { type: 'string' },
-    reason: { type: 'string' },
-    list: { type: 'boolean' },
-  });
-  const redis = redisFlags(values);
-  if (!redis) throw new UsageError(`${undo ? 'undrain' : 'drain'} needs --redis URL`);
+  // undrain takes a subset of drain's flags (no --for, --reason, --list).
+  const values: FlagValues<(typeof DRAIN)['flags']> = undo ? parse(argv, UNDRAIN).values : parse(argv, DRAIN).values;
+  const redis = redisFlags(values)!; // --redis is required
   try {
     if (values.list) {
       const list = await listDrains(redis.url, redis.prefix);
@@ -45,7 +38,7 @@ export async function runDrain(argv: string[], undo: boolean): Promise<number> {
       process.stdout.write(removed ? `undrained ${what}\n` : `${what} was not drained\n`);
       return 0;
     }
-    const forMs = values.for === undefined ? null : durationFlag('for', values.for, 0);
+    const forMs = values.for === undefined ? null : durationFlag('for', values.for);
     if (forMs !== null && forMs <= 0) throw new UsageError('--for must be a positive duration');
     const doc = await drain(redis.url, redis.prefix, t, {
       forMs,

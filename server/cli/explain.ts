@@ -16,6 +16,7 @@ import { silentLogger } from '../log.js';
 import { createPipeline } from '../pipeline.js';
 import type { HealthView } from '../../health/view.js';
 import { parse, UsageError } from './args.js';
+import { EXPLAIN } from './commands.js';
 import { healthWithDown, loadValidZones } from './offline.js';
 import { openGeo } from './serve.js';
 
@@ -292,22 +293,8 @@ function round1(x: number): number {
 }
 
 export function runExplain(argv: string[]): number {
-  const { values, positionals } = parse(
-    argv,
-    {
-      zones: { type: 'string' },
-      client: { type: 'string' },
-      geoip: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      down: { type: 'string', multiple: true },
-    },
-    true,
-  );
-  if (!values.zones) throw new UsageError('explain needs --zones DIR');
-  if (!values.client) throw new UsageError('explain needs --client IP[/PREFIX]');
-  const [name, type = 'A', ...extra] = positionals;
-  if (!name) throw new UsageError('explain needs a NAME');
-  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const { values, positionals } = parse(argv, EXPLAIN);
+  const [name, type = 'A'] = positionals as [string, string?]; // counted by parse()
   const zones = loadValidZones(values.zones);
   if (zones === null) return 1;
   const health = healthWithDown(zones, values.down ?? []);

@@ -1,55 +1,86 @@
-// The `gslb` entry point: dispatches subcommands and turns usage errors into exit code 2.
-import { runCheck } from './check.js';
-import { runExplain } from './explain.js';
-import { runAgent } from './agent.js';
-import { runDrain } from './drain.js';
-import { UsageError } from './args.js';
-import { runServe } from './serve.js';
-import { runSimulate } from './simulate.js';
+// The `gslb` entry point: dispatches subcommands, answers help and version, and turns usage errors
+// into two lines on stderr and exit code 2. Commands load on demand, so help and version are quick.
+import { readFileSync } from 'node:fs';
+import { UsageError, type CommandSpec } from './args.js';
+import { AGENT, CHECK, COMMANDS, DRAIN, EXPLAIN, SERVE, SIMULATE, UNDRAIN } from './commands.js';
+import { commandHelp, commandList } from './help.js';
+import { closestMatch } from '../../zones/suggest.js';
 
-const USAGE = `usage: gslb <command> [options]
+type Run = (argv: string[]) => number | Promise<number>;
 
-commands:
-  serve   --zones DIR [--listen ADDR:PORT]... [--geoip FILE]... [--nsid TEXT] [--identity TEXT]
-          [--version-string TEXT] [--tcp-idle-timeout MS] [--tcp-max-connections N] [--log-level LEVEL]
-          [--redis URL [--redis-prefix P] [--node-id ID] [--quorum majority|N] [--max-age DUR]
-           [--grace DUR] [--stale-policy open|keep]]
-          [--admin ADDR:PORT [--admin-token TOKEN]]   (token also from GSLB_ADMIN_TOKEN)
-  agent   --redis URL --datacenter NAME [--id ID] [--redis-prefix P] [--log-level LEVEL]
-  drain   --redis URL (--endpoint ADDR | --datacenter NAME) [--for DUR] [--reason TEXT] [--redis-prefix P]
-  drain   --redis URL --list
-  undrain --redis URL (--endpoint ADDR | --datacenter NAME) [--redis-prefix P]
-  check   --zones DIR
-  explain --zones DIR NAME [TYPE] --client IP[/PREFIX] [--geoip FILE]... [--json] [--down DC]...
-  simulate --zones DIR --clients FILE [--down DC]... [--name NAME]... [--geoip FILE]... [--json]
-          (exit 3: a datacenter past its capacity)
-`;
+const RUNNERS: ReadonlyMap<CommandSpec, () => Promise<Run>> = new Map<CommandSpec, () => Promise<Run>>([
+  [SERVE, async () => (await import('./serve.js')).runServe],
+  [AGENT, async () => (await import('./agent.js')).runAgent],
+  [CHECK, async () => (await import('./check.js')).runCheck],
+  [EXPLAIN, async () => (await import('./explain.js')).runExplain],
+  [SIMULATE, async () => (await import('./simulate.js')).runSimulate],
+  [DRAIN, async () => (argv: string[]) => import('./drain.js').then((m) => m.runDrain(argv, false))],
+  [UNDRAIN, async () => (argv: string[]) => import('./drain.js').then((m) => m.runDrain(argv, true))],
+]);
+
+/** A usage error, and the command whose help would have helped (null: the command list). */
+class CommandUsageError extends UsageError {
+  constructor(
+    message: string,
+    readonly command: CommandSpec | null,
+  ) {
+    super(message);
+  }
+}
+
+function versionText(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return `gslb ${pkg.version} (Node.js ${process.version})\n`;
+}
+
+function findCommand(name: string): CommandSpec {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command) return command;
+  const near = closestMatch(
+    name,
+    COMMANDS.map((c) => c.name),
+  );
+  throw new CommandUsageError(`unknown command '${name}'${near === null ? '' : ` (did you mean '${near}'?)`}`, null);
+}
+
+/** `--help` or `-h` among a command's arguments (before a `--`), whatever else is there. */
+function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return runServe(rest);
-    case 'check':
-      return runCheck(rest);
-    case 'explain':
-      return runExplain(rest);
-    case 'simulate':
-      return runSimulate(rest);
-    case 'agent':
-      return runAgent(rest);
-    case 'drain':
-      return runDrain(rest, false);
-    case 'undrain':
-      return runDrain(rest, true);
+  const [name, ...rest] = argv;
+  switch (name) {
     case undefined:
+      process.stderr.write(commandList(COMMANDS));
+      return 2;
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command '${command}'`);
+      if (rest.length > 1) throw new CommandUsageError(`help takes one COMMAND, got ${rest.join(' ')}`, null);
+      process.stdout.write(rest[0] === undefined ? commandList(COMMANDS) : commandHelp(findCommand(rest[0])));
+      return 0;
+    case 'version':
+    case '--version':
+    case '-V':
+      process.stdout.write(versionText());
+      return 0;
+  }
+  const command = findCommand(name);
+  if (asksForHelp(rest)) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  const run = await RUNNERS.get(command)!();
+  try {
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError && !(err instanceof CommandUsageError))
+      throw new CommandUsageError(err.message, command);
+    throw err;
   }
 }
 
@@ -58,8 +89,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`gslb: ${err.message}\n\n${USAGE}`);
+    if (err instanceof CommandUsageError) {
+      const where = err.command ? `gslb ${err.command.name}` : 'gslb';
+      const more = err.command
+        ? `run 'gslb ${err.command.name} --help' for the flags`
+        : "run 'gslb help' for the commands";
+      process.stderr.write(`${where}: ${err.message}\n${more}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`gslb: ${(err as Error).stack ?? String(err)}\n`);

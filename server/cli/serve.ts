@@ -20,28 +20,23 @@ import { resolvePorts, runWorker } from './serve-worker.js';
 import type { ListenAddress } from '../listeners.js';
 import type { AdminServer } from '../admin/http.js';
 import { intFlag, parse, UsageError } from './args.js';
-
-const DEFAULT_LISTEN = ['127.0.0.1:5353', '[::1]:5353'];
+import { SERVE } from './commands.js';
 
 /** A duration flag ("500ms", "5s", "1m" or seconds), with the flag's name in the error. */
-export function durationFlag(name: string, value: string | undefined, fallbackMs: number): number {
-  if (value === undefined) return fallbackMs;
+export function durationFlag(name: string, value: string): number {
   if (!/^[0-9]+(\.[0-9]+)?(ms|s|m)?$/.test(value))
     throw new UsageError(`--${name} must be a duration like 500ms, 5s or 1m, got '${value}'`);
-  return durationMs(/[a-z]$/.test(value) ? value : Number(value), fallbackMs);
+  return durationMs(/[a-z]$/.test(value) ? value : Number(value), 0);
 }
 
-export function redisFlags(values: {
-  redis?: string;
-  'redis-prefix'?: string;
-}): { url: string; prefix: string } | null {
+export function redisFlags(values: { redis?: string; 'redis-prefix': string }): { url: string; prefix: string } | null {
   if (!values.redis) return null;
   try {
     parseRedisUrl(values.redis);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const prefix = values['redis-prefix'] ?? 'gslb:';
+  const prefix = values['redis-prefix'];
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(prefix))
     throw new UsageError('--redis-prefix must be 1-64 of A-Z a-z 0-9 : _ . -');
   return { url: values.redis, prefix };
@@ -88,56 +83,31 @@ function nsidBytes(value: string | undefined): Buffer | null {
 }
 
 export async function runServe(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    zones: { type: 'string' },
-    listen: { type: 'string', multiple: true },
-    geoip: { type: 'string', multiple: true },
-    nsid: { type: 'string' },
-    identity: { type: 'string' },
-    'version-string': { type: 'string' },
-    'tcp-idle-timeout': { type: 'string' },
-    'tcp-max-connections': { type: 'string' },
-    'log-level': { type: 'string' },
-    redis: { type: 'string' },
-    'redis-prefix': { type: 'string' },
-    'node-id': { type: 'string' },
-    quorum: { type: 'string' },
-    'max-age': { type: 'string' },
-    grace: { type: 'string' },
-    'stale-policy': { type: 'string' },
-    'query-log-sample': { type: 'string' },
-    workers: { type: 'string' },
-    'no-watch': { type: 'boolean' },
-    admin: { type: 'string' },
-    'admin-token': { type: 'string' },
-  });
-  if (!values.zones) throw new UsageError('serve needs --zones DIR');
+  const { values } = parse(argv, SERVE);
   const redis = redisFlags(values);
   // The admin API (and prom-client) and the Redis source (and ioredis) load only when asked for.
   const adminModule = values.admin !== undefined ? await import('../admin/http.js') : null;
-  const admin = adminModule
-    ? adminModule.adminFlags(values.admin, values['admin-token'] ?? process.env['GSLB_ADMIN_TOKEN'])
-    : null;
+  const admin = adminModule ? adminModule.adminFlags(values.admin, values['admin-token']) : null;
   const RedisHealthSource = redis ? (await import('../../health/redis-source.js')).RedisHealthSource : null;
-  const quorumText = values.quorum ?? 'majority';
+  const quorumText = values.quorum;
   if (quorumText !== 'majority' && !/^[1-9][0-9]*$/.test(quorumText))
     throw new UsageError(`--quorum must be 'majority' or a number of agents`);
   const quorum = quorumText === 'majority' ? ('majority' as const) : Number(quorumText);
-  const maxAgeMs = durationFlag('max-age', values['max-age'], 5000);
-  const graceMs = durationFlag('grace', values.grace, 30_000);
-  const stalePolicy = (values['stale-policy'] ?? 'open') as StalePolicy;
+  const maxAgeMs = durationFlag('max-age', values['max-age']);
+  const graceMs = durationFlag('grace', values.grace);
+  const stalePolicy = values['stale-policy'] as StalePolicy;
   if (stalePolicy !== 'open' && stalePolicy !== 'keep') throw new UsageError(`--stale-policy must be 'open' or 'keep'`);
-  const listen = (values.listen ?? DEFAULT_LISTEN).map((s) => {
+  const listen = values.listen.map((s) => {
     try {
       return parseListenAddress(s);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
   });
-  const idleTimeoutMs = intFlag('tcp-idle-timeout', values['tcp-idle-timeout'], 10_000, 100, 3_600_000);
-  const maxConnections = intFlag('tcp-max-connections', values['tcp-max-connections'], 1000, 1, 1_000_000);
+  const idleTimeoutMs = intFlag('tcp-idle-timeout', values['tcp-idle-timeout'], 100, 3_600_000);
+  const maxConnections = intFlag('tcp-max-connections', values['tcp-max-connections'], 1, 1_000_000);
   const nsid = nsidBytes(values.nsid);
-  const level = values['log-level'] ?? 'info';
+  const level = values['log-level'];
   if (!['debug', 'info', 'warn', 'error'].includes(level))
     throw new UsageError(`--log-level must be debug, info, warn or error`);
   const log: Logger = pino({ level, base: { pid: process.pid } }, pino.destination(2));
@@ -151,7 +121,7 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`refusing to start: ${(err as Error).message}\n`);
     return 1;
   }
-  const queryLogSample = intFlag('query-log-sample', values['query-log-sample'], 0, 0, 1_000_000_000);
+  const queryLogSample = intFlag('query-log-sample', values['query-log-sample'], 0, 1_000_000_000);
   const first = buildConfig(zonesDir, geo, log);
   if (!first.built) {
     for (const e of first.errors) process.stderr.write(e + '\n');
@@ -160,7 +130,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const identity = values.identity ?? (nsid ? nsid.toString('utf8') : hostname());
   const nodeId = values['node-id'] ?? `${hostname()}-${process.pid}`;
-  const workers = intFlag('workers', values.workers, availableParallelism(), 1, 256);
+  const workers = values.workers === undefined ? availableParallelism() : intFlag('workers', values.workers, 1, 256);
   const clustered = workers > 1;
   const inWorker = clustered && isWorker();
   const health: HealthSource = inWorker

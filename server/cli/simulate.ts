@@ -17,6 +17,7 @@ import {
   type TotalRow,
 } from '../simulate/traffic.js';
 import { parse, UsageError } from './args.js';
+import { SIMULATE } from './commands.js';
 import { healthWithDown, loadValidZones } from './offline.js';
 import { openGeo } from './serve.js';
 
@@ -56,16 +57,7 @@ function anyOver(run: Run): boolean {
 }
 
 export function runSimulate(argv: string[]): number {
-  const { values } = parse(argv, {
-    zones: { type: 'string' },
-    clients: { type: 'string' },
-    down: { type: 'string', multiple: true },
-    name: { type: 'string', multiple: true },
-    geoip: { type: 'string', multiple: true },
-    json: { type: 'boolean' },
-  });
-  if (!values.zones) throw new UsageError('simulate needs --zones DIR');
-  if (!values.clients) throw new UsageError('simulate needs --clients FILE');
+  const { values } = parse(argv, SIMULATE);
   const file = values.clients;
   let text: string;
   try {

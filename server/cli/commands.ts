@@ -1,0 +1,223 @@
+// Every gslb command's flag table: parse() reads its flags from here and `gslb help` prints them
+// from here, so a flag cannot be accepted without being documented. Data only, no imports of the
+// commands themselves (help stays fast and the tests can read the tables).
+import type { CommandSpec } from './args.js';
+
+const LOG_LEVEL = {
+  value: 'LEVEL',
+  default: 'info',
+  help: 'debug, info, warn or error; logs go to stderr as JSON',
+} as const;
+const REDIS_PREFIX = { value: 'PREFIX', default: 'gslb:', help: 'key prefix in Redis, to share one Redis' } as const;
+
+export const SERVE = {
+  name: 'serve',
+  summary: 'the DNS server: answer from the zones, reload on change, health in-process or through Redis',
+  flags: {
+    zones: {
+      value: 'DIR',
+      required: true,
+      group: 'configuration',
+      help: 'one folder per zone, with its master files and policy',
+    },
+    geoip: {
+      value: 'FILE',
+      multiple: true,
+      defaultText: 'the bundled DB-IP country database',
+      group: 'configuration',
+      help: 'an mmdb GeoIP database; the first that knows an address wins',
+    },
+    'no-watch': { group: 'configuration', help: 'do not reload when files change (SIGHUP and the admin API still do)' },
+    listen: {
+      value: 'ADDR:PORT',
+      multiple: true,
+      default: ['127.0.0.1:5353', '[::1]:5353'],
+      group: 'listening',
+      help: 'answer DNS here over UDP and TCP; IPv6 as [::]:53',
+    },
+    workers: {
+      value: 'N',
+      defaultText: 'the number of cores',
+      group: 'listening',
+      help: 'worker processes sharing the ports; 1 runs everything in one process',
+    },
+    'tcp-idle-timeout': {
+      value: 'MS',
+      default: '10000',
+      group: 'listening',
+      help: 'close a TCP connection idle this long, in milliseconds',
+    },
+    'tcp-max-connections': {
+      value: 'N',
+      default: '1000',
+      group: 'listening',
+      help: 'open TCP connections at most; new ones over it are closed',
+    },
+    nsid: { value: 'TEXT', group: 'identity', help: 'NSID (RFC 5001) to return when asked: text, or hex as 0x...' },
+    identity: {
+      value: 'TEXT',
+      defaultText: 'the NSID text, else the host name',
+      group: 'identity',
+      help: 'answer to CHAOS TXT id.server and hostname.bind',
+    },
+    'version-string': {
+      value: 'TEXT',
+      defaultText: 'none: version.bind is REFUSED',
+      group: 'identity',
+      help: 'answer to CHAOS TXT version.bind and version.server',
+    },
+    'node-id': {
+      value: 'ID',
+      defaultText: 'HOST-PID',
+      group: 'identity',
+      help: 'this node in Redis, metrics and the status page',
+    },
+    redis: {
+      value: 'URL',
+      group: 'health through Redis',
+      help: 'health from probe agents via Redis: redis://, rediss://, sentinel://',
+    },
+    'redis-prefix': { ...REDIS_PREFIX, group: 'health through Redis' },
+    quorum: {
+      value: 'majority|N',
+      default: 'majority',
+      group: 'health through Redis',
+      help: 'agents (of those within --max-age) that must agree an endpoint is down',
+    },
+    'max-age': {
+      value: 'DUR',
+      default: '5s',
+      group: 'health through Redis',
+      help: "an agent's results count this long: 500ms, 5s, 1m",
+    },
+    grace: {
+      value: 'DUR',
+      default: '30s',
+      group: 'health through Redis',
+      help: 'with Redis unreachable, answer from the last known state this long',
+    },
+    'stale-policy': {
+      value: 'open|keep',
+      default: 'open',
+      group: 'health through Redis',
+      help: 'after --grace: open (every target up) or keep (the last known state)',
+    },
+    admin: {
+      value: 'ADDR:PORT',
+      group: 'admin',
+      help: 'the status page, /metrics and the API; a bare PORT means loopback',
+    },
+    'admin-token': {
+      value: 'TOKEN',
+      env: 'GSLB_ADMIN_TOKEN',
+      group: 'admin',
+      help: 'bearer token for the admin API; required off loopback',
+    },
+    'log-level': { ...LOG_LEVEL, group: 'logging' },
+    'query-log-sample': {
+      value: 'N',
+      default: '0',
+      group: 'logging',
+      help: 'log one query in N: client subnet, name, type, decision; 0 logs none',
+    },
+  },
+  exitCodes: ['0 stopped by SIGTERM or SIGINT', '1 refused to start (invalid zones, GeoIP, ports, admin)'],
+} as const satisfies CommandSpec;
+
+export const AGENT = {
+  name: 'agent',
+  summary: 'a probe agent: learns its targets from the DNS nodes through Redis, probes, publishes',
+  flags: {
+    redis: { value: 'URL', required: true, help: 'the Redis the DNS nodes use' },
+    'redis-prefix': REDIS_PREFIX,
+    datacenter: { value: 'NAME', required: true, help: 'the datacenter this agent probes from' },
+    id: { value: 'ID', defaultText: 'DATACENTER-HOST', help: 'this agent, unique among agents' },
+    'log-level': LOG_LEVEL,
+  },
+  exitCodes: ['0 stopped by SIGTERM or SIGINT'],
+} as const satisfies CommandSpec;
+
+export const DRAIN = {
+  name: 'drain',
+  summary: 'take an endpoint or a datacenter out of every answer on every node, through Redis',
+  flags: {
+    redis: { value: 'URL', required: true, help: 'the Redis the DNS nodes use' },
+    'redis-prefix': REDIS_PREFIX,
+    endpoint: { value: 'ADDR', help: 'the endpoint (IP address) to take out' },
+    datacenter: { value: 'NAME', help: 'the datacenter to take out' },
+    for: { value: 'DUR', defaultText: 'until undrained', help: 'undrain by itself after this long, e.g. 30s or 90m' },
+    reason: { value: 'TEXT', help: 'shown by --list and on the status page' },
+    list: { help: 'list what is drained, by whom and until when' },
+  },
+  exitCodes: ['1 Redis unreachable'],
+} as const satisfies CommandSpec;
+
+export const UNDRAIN = {
+  name: 'undrain',
+  summary: 'put a drained endpoint or datacenter back into the answers',
+  flags: {
+    redis: { value: 'URL', required: true, help: 'the Redis the DNS nodes use' },
+    'redis-prefix': REDIS_PREFIX,
+    endpoint: { value: 'ADDR', help: 'the endpoint (IP address) to put back' },
+    datacenter: { value: 'NAME', help: 'the datacenter to put back' },
+  },
+  exitCodes: ['1 Redis unreachable'],
+} as const satisfies CommandSpec;
+
+export const CHECK = {
+  name: 'check',
+  summary: 'validate every zone without serving; every error as file:line: message',
+  flags: {
+    zones: { value: 'DIR', required: true, help: 'one folder per zone, with its master files and policy' },
+  },
+  exitCodes: ['1 the zones are not valid'],
+} as const satisfies CommandSpec;
+
+export const EXPLAIN = {
+  name: 'explain',
+  summary: 'the decision path for one query: client, location, region, candidates, policy, records',
+  positionals: [{ name: 'NAME' }, { name: 'TYPE', optional: true }],
+  flags: {
+    zones: { value: 'DIR', required: true, help: 'one folder per zone, with its master files and policy' },
+    client: {
+      value: 'IP[/PREFIX]',
+      required: true,
+      help: "the resolver's address, or with /PREFIX a client subnet sent as ECS",
+    },
+    geoip: {
+      value: 'FILE',
+      multiple: true,
+      defaultText: 'the bundled DB-IP country database',
+      help: 'an mmdb GeoIP database; the first that knows an address wins',
+    },
+    down: { value: 'DC', multiple: true, help: 'answer as if this datacenter were down' },
+    json: { help: 'print the explanation as JSON' },
+  },
+  exitCodes: ['1 the zones are not valid'],
+} as const satisfies CommandSpec;
+
+export const SIMULATE = {
+  name: 'simulate',
+  summary: 'how a sample of client traffic splits across datacenters, now and with some down',
+  flags: {
+    zones: { value: 'DIR', required: true, help: 'one folder per zone, with its master files and policy' },
+    clients: { value: 'FILE', required: true, help: 'the traffic sample: CSV lines subnet,weight[,name]' },
+    down: { value: 'DC', multiple: true, help: 'a second scenario with this datacenter down' },
+    name: { value: 'NAME', multiple: true, defaultText: 'every load-balanced name', help: 'only this name' },
+    geoip: {
+      value: 'FILE',
+      multiple: true,
+      defaultText: 'the bundled DB-IP country database',
+      help: 'an mmdb GeoIP database; the first that knows an address wins',
+    },
+    json: { help: 'print the result as JSON' },
+  },
+  exitCodes: [
+    '1 the zones are not valid',
+    '2 usage error, or a bad line in the clients file',
+    '3 a datacenter is past its capacity in a scenario',
+  ],
+} as const satisfies CommandSpec;
+
+/** The commands in the order `gslb help` lists them. */
+export const COMMANDS: readonly CommandSpec[] = [SERVE, AGENT, CHECK, EXPLAIN, SIMULATE, DRAIN, UNDRAIN];
