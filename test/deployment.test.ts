@@ -1,0 +1,137 @@
+// docs/deployment.md and docs/systemd/ hold what operators copy: the units pass
+// `systemd-analyze verify`, and the documented Redis ACL is enough for a node, agents and drains.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { Agent } from '../health/agent.js';
+import { drain } from '../health/drain-store.js';
+import { planFor } from '../health/plan.js';
+import { RedisHealthSource } from '../health/redis-source.js';
+import { isCountryCode } from '../geo/countries.js';
+import { parseName, type DnsName } from '../zones/name.js';
+import { loadPolicy } from '../zones/policy.js';
+import { HttpBackend } from '../scripts/e2e-cluster.js';
+import { hasRedisServerBinary, startRedisServer } from './helpers/redis.js';
+
+const UNITS = ['gslb-serve.service', 'gslb-agent.service'];
+const INSTALLED_GSLB = '/opt/gslb/current/bin/gslb';
+
+describe('deployment guide: systemd units', () => {
+  it('pass systemd-analyze verify with no warning', function () {
+    if (spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' }).status !== 0) {
+      console.warn('    skipped: systemd-analyze is not installed');
+      this.skip();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'gslb-units-'));
+    try {
+      for (const unit of UNITS) {
+        const text = readFileSync(join('docs/systemd', unit), 'utf8');
+        expect(text, unit).to.include(INSTALLED_GSLB);
+        // verify checks that ExecStart's program exists: point it at this checkout's.
+        writeFileSync(join(dir, unit), text.replaceAll(INSTALLED_GSLB, resolve('bin/gslb')));
+      }
+      const r = spawnSync('systemd-analyze', ['verify', ...UNITS], { cwd: dir, encoding: 'utf8' });
+      expect(r.stderr.trim(), 'systemd-analyze verify output').to.equal('');
+      expect(r.status).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keep secrets out of argv: no password or token on an ExecStart line', () => {
+    for (const unit of UNITS) {
+      const exec = readFileSync(join('docs/systemd', unit), 'utf8')
+        .replace(/\\\n/g, ' ')
+        .split('\n')
+        .filter((l) => l.startsWith('ExecStart='))
+        .join('\n');
+      expect(exec, unit).not.to.match(/--redis\b|--admin-token\b|redis(s)?:\/\/|sentinel:\/\//);
+      expect(readFileSync(join('docs/systemd', unit), 'utf8'), unit).to.include('EnvironmentFile=/etc/gslb/gslb.env');
+    }
+  });
+});
+
+describe('deployment guide: the documented Redis ACL', function () {
+  this.timeout(20_000);
+  let redis: Awaited<ReturnType<typeof startRedisServer>> | null = null;
+  const stops: Array<() => Promise<unknown>> = [];
+  before(async function () {
+    if (!hasRedisServerBinary()) {
+      if (process.env['CI'] === 'true') throw new Error('redis-server is needed (CI=true)');
+      console.warn('    skipped: redis-server is not on PATH');
+      this.skip();
+    }
+    redis = await startRedisServer();
+  });
+  after(async () => {
+    while (stops.length) await stops.pop()!();
+    redis?.proc.kill('SIGKILL');
+  });
+
+  it('lets a node, three agents and gslb drain do their work, and nothing outside the prefix', async () => {
+    const doc = readFileSync('docs/deployment.md', 'utf8');
+    const acl = /^ACL SETUSER gslb .*$/m.exec(doc)?.[0];
+    expect(acl, 'an ACL SETUSER line in docs/deployment.md').to.be.a('string');
+    const admin = new Redis(redis!.url);
+    stops.push(async () => admin.disconnect());
+    // The documented line with the password filled in, as redis-cli would send it.
+    await admin.call('ACL', ...acl!.replace('CHANGE-ME', 'pw').split(/\s+/).slice(1));
+    const url = redis!.url.replace('redis://', 'redis://gslb:pw@');
+
+    const backend = await new HttpBackend().start();
+    stops.push(() => backend.kill());
+    const apex = (parseName('acl.test.', null) as { ok: true; name: DnsName }).name;
+    const policy = loadPolicy(
+      [
+        {
+          file: 'p.yaml',
+          text: `datacenters: { a: {}, b: {} }\nchecks:\n  web: { type: http, path: /, interval: 300ms, timeout: 250ms }\nnames:\n  www:\n    policy: failover\n    check: web\n    pools:\n      a: [{ address: 192.0.2.1, probe: "${backend.probe}" }]\n      b: [{ address: 192.0.2.2, probe: "${backend.probe}" }]\n`,
+        },
+      ],
+      apex,
+      isCountryCode,
+    );
+    expect(policy.errors).to.deep.equal([]);
+    const plan = planFor([policy.config]);
+    const prefix = 'gslb:';
+    const node = new RedisHealthSource({
+      url,
+      prefix,
+      nodeId: 'node-a',
+      quorum: { quorum: 'majority', maxAgeMs: 2000 },
+      graceMs: 2000,
+      stalePolicy: 'open',
+    });
+    node.setPlan(plan.targets, plan.version);
+    stops.push(() => node.stop());
+    expect(await node.start(3000), 'node synced').to.equal(true);
+    for (const dc of ['a', 'b', 'c']) {
+      const agent = new Agent({ url, prefix, datacenter: dc, id: `agent-${dc}`, heartbeatMs: 200, planRefreshMs: 300 });
+      agent.start();
+      stops.push(() => agent.stop());
+    }
+    const key = plan.targets[0]!.key;
+    for (let t0 = Date.now(); !/up: 3\/3/.test(node.view().target(key).reason);) {
+      if (Date.now() - t0 > 5000) throw new Error(`agents never agreed: ${node.view().target(key).reason}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await drain(url, prefix, { datacenter: 'a' }, { forMs: 60_000, by: 'test', reason: 'acl' });
+    for (let t0 = Date.now(); !node.view().isDrained('a', '192.0.2.1');) {
+      if (Date.now() - t0 > 3000) throw new Error('drain never arrived');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(node.status().badMessages).to.equal(0);
+    // What ioredis sends on its own (its ready check, the connection name) is allowed...
+    const limited = new Redis(url);
+    stops.push(async () => limited.disconnect());
+    expect(await limited.info('server')).to.include('redis_version');
+    expect(await limited.client('SETNAME', 'acl-test')).to.equal('OK');
+    // ...and the user is held to the prefix: a key outside it is refused.
+    let refused = '';
+    await limited.set('other:key', '1').catch((err: Error) => (refused = err.message));
+    expect(refused).to.match(/NOPERM/);
+  });
+});
