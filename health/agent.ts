@@ -6,6 +6,7 @@ import { quietLogger, type HealthLogger } from './log.js';
 import { isLoadSpec, type ProbeResult, type ProbeSpec } from './probe-types.js';
 import { publishedFigures } from './load/fold.js';
 import { Prober } from './prober.js';
+import { ProbeWarnings } from './probe-warnings.js';
 import type { TargetState } from './hysteresis.js';
 import type { ReportedResult } from './quorum.js';
 import { connect, parseRedisUrl, scanKeys } from './redis-connect.js';
@@ -45,6 +46,7 @@ export class Agent {
   private readonly sub: Redis;
   private readonly log: HealthLogger;
   private readonly prober: Prober;
+  private readonly warnings: ProbeWarnings;
   private readonly results = new Map<string, ReportedResult>();
   private specs = new Map<string, ProbeSpec>();
   /** Plan versions already warned about (skipped targets), by node: one warning per version. */
@@ -58,6 +60,7 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     this.k = keysFor(opts.prefix);
     this.log = opts.log ?? quietLogger;
+    this.warnings = new ProbeWarnings(this.log);
     const target = parseRedisUrl(opts.url);
     this.cmd = connect(target, `gslb-agent-${opts.id}`);
     this.sub = connect(target, `gslb-agent-${opts.id}-sub`);
@@ -138,6 +141,7 @@ export class Agent {
   }
 
   private onResult(key: string, result: ProbeResult, state: TargetState, changed: boolean): void {
+    this.warnings.note(key, result);
     const spec = this.specs.get(key);
     const r: ReportedResult = {
       up: state.up,

@@ -6,7 +6,7 @@ import { loadKey, loadUrlOf, targetKey } from './view.js';
 
 /** Everything one active check needs, resolved from the check and the endpoint. */
 export interface CheckSpec {
-  readonly type: 'tcp' | 'http' | 'https' | 'dns';
+  readonly type: 'tcp' | 'http' | 'https' | 'dns' | 'tls';
   readonly host: string;
   readonly port: number;
   readonly path: string;
@@ -15,6 +15,10 @@ export interface CheckSpec {
   readonly hostHeader: string | null;
   readonly sni: string | null;
   readonly tlsVerify: boolean;
+  /** https, tls: PEM CA certificates trusted instead of the system's; null: the system's. */
+  readonly ca: string | null;
+  /** tls: a certificate ending within this many days gives a warning; 0: never. */
+  readonly expiryWarnDays: number;
   readonly body: string | null;
   readonly followRedirects: boolean;
   readonly query: string | null;
@@ -55,6 +59,11 @@ export interface ProbeResult {
   readonly reason: string;
   /** When the probe started (ms since the epoch). */
   readonly at: number;
+  /**
+   * Something the operator should hear about although the probe passed (a certificate about to
+   * expire); the prober's owner logs it once a day per target.
+   */
+  readonly warning?: string;
   /** Load reads: the raw figures. */
   readonly reading?: LoadReading;
 }
@@ -98,6 +107,8 @@ export function probeTargetsFor(check: Check, endpoints: readonly Endpoint[]): P
       hostHeader: check.host,
       sni: check.sni,
       tlsVerify: check.tlsVerify,
+      ca: check.tlsCa,
+      expiryWarnDays: check.expiryWarnDays,
       body: check.body,
       followRedirects: check.followRedirects,
       query: check.query,
@@ -146,6 +157,8 @@ export function sameSpec(a: ProbeSpec, b: ProbeSpec): boolean {
     a.hostHeader === b.hostHeader &&
     a.sni === b.sni &&
     a.tlsVerify === b.tlsVerify &&
+    a.ca === b.ca &&
+    a.expiryWarnDays === b.expiryWarnDays &&
     a.body === b.body &&
     a.followRedirects === b.followRedirects &&
     a.query === b.query &&

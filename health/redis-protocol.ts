@@ -213,7 +213,8 @@ function decodeSpec(v: unknown): ProbeSpec | null {
   if (!isObj(v)) return null;
   const type = v['type'];
   if ((LOAD_TYPES as readonly unknown[]).includes(type)) return decodeLoadSpec(v);
-  if (type !== 'tcp' && type !== 'http' && type !== 'https' && type !== 'dns') return null;
+  // An agent before the tls type left its targets out here (reported as skipped in the plan it read).
+  if (type !== 'tcp' && type !== 'http' && type !== 'https' && type !== 'dns' && type !== 'tls') return null;
   if (!isStr(v['host']) || !isNum(v['port']) || v['port'] < 1 || v['port'] > 65535 || !isNum(v['timeoutMs']))
     return null;
   const expect = v['expect'];
@@ -227,6 +228,8 @@ function decodeSpec(v: unknown): ProbeSpec | null {
     hostHeader: isStr(v['hostHeader']) ? v['hostHeader'] : null,
     sni: isStr(v['sni']) ? v['sni'] : null,
     tlsVerify: v['tlsVerify'] !== false,
+    ca: isStr(v['ca']) ? v['ca'] : null,
+    expiryWarnDays: isNum(v['expiryWarnDays']) ? Math.max(0, Math.min(3650, Math.floor(v['expiryWarnDays']))) : 14,
     body: isStr(v['body']) ? v['body'] : null,
     followRedirects: v['followRedirects'] === true,
     query: isStr(v['query']) ? v['query'] : null,

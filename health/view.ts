@@ -129,7 +129,10 @@ export function targetKey(check: Check, ep: Endpoint): string {
     check.rise,
     check.fall,
   ].join('|');
-  return `${check.name}|${host}|${port}|${fingerprint(how)}`;
+  // Appended only when set, so the keys of checks without them stay what they were before tls.
+  const tls = check.type === 'tls' ? `|${check.expiryWarnDays}` : '';
+  const ca = check.tlsCa !== null ? `|${check.tlsCa}` : '';
+  return `${check.name}|${host}|${port}|${fingerprint(how + tls + ca)}`;
 }
 
 /** Load-read target keys start with this, so they never collide with a check's name. */

@@ -1,15 +1,18 @@
-// Active checks against real loopback servers: TCP, HTTP(S) status/body/Host/SNI/TLS/redirects, DNS, timeouts.
+// Active checks against real loopback servers: TCP, HTTP(S) status/body/Host/SNI/TLS/redirects, TLS
+// handshakes (SNI, verification, private CA, certificate expiry), DNS, timeouts.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import tls, { type TLSSocket } from 'node:tls';
 import dnsPacket from 'dns-packet';
 import { runProbe } from '../health/checks/index.js';
 import type { CheckSpec } from '../health/probe-types.js';
 import { selfSignedCertificate } from './helpers/tls.js';
+import { testCertificate, type TestCertificate } from './helpers/certs.js';
+import { expiryWarning } from '../health/checks/tls.js';
 
 const HOST = '127.0.0.1';
 
@@ -21,6 +24,8 @@ function spec(over: Partial<CheckSpec> & Pick<CheckSpec, 'type' | 'port'>): Chec
     hostHeader: null,
     sni: null,
     tlsVerify: true,
+    ca: null,
+    expiryWarnDays: 14,
     body: null,
     followRedirects: false,
     query: null,
@@ -333,6 +338,181 @@ describe('health checks: https', function () {
     } finally {
       await close(plain);
     }
+  });
+});
+
+describe('health checks: tls', function () {
+  /** Certificates for localhost and 127.0.0.1: valid a year, ending in 3 days, ended a day ago. */
+  let year: TestCertificate;
+  let soon: TestCertificate;
+  let expired: TestCertificate;
+  const servers: net.Server[] = [];
+  const names: string[] = [];
+
+  before(function () {
+    const made = [testCertificate(365), testCertificate(3), testCertificate(-1)];
+    const failed = made.find((c): c is string => typeof c === 'string');
+    if (failed !== undefined) {
+      console.log(`      (skipping tls checks: ${failed})`);
+      return this.skip();
+    }
+    [year, soon, expired] = made as [TestCertificate, TestCertificate, TestCertificate];
+  });
+  after(async () => {
+    for (const s of servers.splice(0)) await close(s);
+  });
+
+  /** A TLS server on loopback with this certificate; it notes the server names clients send (SNI). */
+  async function tlsServer(c: TestCertificate): Promise<number> {
+    const options: tls.TlsOptions = {
+      key: c.key,
+      cert: c.cert,
+      // Called during the handshake only for a client that sends a name: undefined keeps these key and cert.
+      SNICallback: (name, done) => {
+        names.push(name);
+        done(null, undefined);
+      },
+    };
+    const server = tls.createServer(options, (socket) => socket.end());
+    servers.push(await listen(server));
+    return portOf(server);
+  }
+
+  /** A plain TCP server doing this with each connection. */
+  async function tcpServer(
+    onConnection: (s: net.Socket) => void,
+  ): Promise<{ port: number; close: () => Promise<void> }> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      onConnection(s);
+    });
+    await listen(server);
+    return { port: portOf(server), close: () => close(server, sockets) };
+  }
+
+  const tls_ = (port: number, over: Partial<CheckSpec> = {}) => spec({ type: 'tls', port, ...over });
+
+  it('a completed handshake is up: verified against the certificate as CA, and unverified', async () => {
+    const port = await tlsServer(year);
+    const verified = await runProbe(tls_(port, { ca: year.cert }));
+    expect(verified, verified.reason).to.include({ ok: true, reason: 'TLSv1.3 handshake ok' });
+    expect(verified.warning).to.equal(undefined);
+    const unverified = await runProbe(tls_(port, { tlsVerify: false }));
+    expect(unverified, unverified.reason).to.include({ ok: true, reason: 'TLSv1.3 handshake ok' });
+  });
+
+  it('verification on: a certificate no trusted CA signed is down', async () => {
+    const port = await tlsServer(year);
+    const r = await runProbe(tls_(port));
+    expect(r).to.include({ ok: false, reason: 'TLS: self-signed certificate' });
+  });
+
+  it('a server that accepts and then resets is down (a TCP check calls it up)', async () => {
+    // As the demo's failed backend does: the TCP connect succeeds, the handshake never does.
+    const reset = await tcpServer((s) => setTimeout(() => s.resetAndDestroy(), 20));
+    const atOnce = await tcpServer((s) => s.resetAndDestroy());
+    try {
+      const r = await runProbe(tls_(reset.port, { tlsVerify: false }));
+      expect(r).to.include({ ok: false, reason: 'connection reset during the TLS handshake' });
+      expect((await runProbe(spec({ type: 'tcp', port: reset.port }))).ok).to.equal(true);
+      // A reset on accept may beat the client's own connect event: still down, maybe without the step.
+      const early = await runProbe(tls_(atOnce.port, { tlsVerify: false }));
+      expect(early.ok).to.equal(false);
+      expect(early.reason).to.be.oneOf(['connection reset', 'connection reset during the TLS handshake']);
+    } finally {
+      await reset.close();
+      await atOnce.close();
+    }
+  });
+
+  it('plain TCP is down: a server that speaks first fails the handshake, a silent one times out', async () => {
+    const banner = await tcpServer((s) => s.write('SSH-2.0-OpenSSH_9.6\r\n'));
+    const silent = await tcpServer(() => {});
+    try {
+      const spoken = await runProbe(tls_(banner.port, { tlsVerify: false }));
+      expect(spoken.ok).to.equal(false);
+      expect(spoken.reason).to.match(/^TLS: /);
+      const quiet = await runProbe(tls_(silent.port, { tlsVerify: false, timeoutMs: 300 }));
+      expect(quiet).to.include({ ok: false, reason: 'timeout after 300ms (TLS handshake)' });
+    } finally {
+      await banner.close();
+      await silent.close();
+    }
+  });
+
+  it('a closed port is refused, not a handshake failure', async () => {
+    const r = await runProbe(tls_(await closedTcpPort()));
+    expect(r).to.include({ ok: false, reason: 'connection refused' });
+  });
+
+  it('SNI: the configured name, else the probed host when it is a name, never an IP literal', async () => {
+    const port = await tlsServer(year);
+    names.length = 0;
+    for (const over of [{ sni: 'api.example.test' }, { host: 'localhost' }, {}])
+      expect((await runProbe(tls_(port, { tlsVerify: false, ...over }))).ok).to.equal(true);
+    expect(names).to.deep.equal(['api.example.test', 'localhost']);
+  });
+
+  it('a name the certificate does not hold: down with verification, up without', async () => {
+    const port = await tlsServer(year);
+    const on = await runProbe(tls_(port, { ca: year.cert, sni: 'api.example.test' }));
+    expect(on).to.include({ ok: false, reason: 'TLS: certificate name mismatch' });
+    const off = await runProbe(tls_(port, { tlsVerify: false, sni: 'api.example.test' }));
+    expect(off, off.reason).to.include({ ok: true });
+    // The probed host is what is verified without SNI: 127.0.0.1 and localhost are in the certificate.
+    expect((await runProbe(tls_(port, { ca: year.cert, host: 'localhost' }))).ok).to.equal(true);
+  });
+
+  it('a certificate ending in 3 days is up with the warning as its reason; expiry_warn_days 0 says nothing', async () => {
+    const port = await tlsServer(soon);
+    const r = await runProbe(tls_(port, { ca: soon.cert }));
+    expect(r.ok, r.reason).to.equal(true);
+    expect(r.reason).to.match(/^certificate expires in 3 days \(\d{4}-\d\d-\d\d\)$/);
+    expect(r.warning).to.equal(r.reason);
+    expect(await runProbe(tls_(port, { ca: soon.cert, expiryWarnDays: 3 }))).to.include({ ok: true });
+    const quiet = await runProbe(tls_(port, { ca: soon.cert, expiryWarnDays: 0 }));
+    expect(quiet).to.include({ ok: true, reason: 'TLSv1.3 handshake ok' });
+  });
+
+  it('an expired certificate: down with verification, up without (the reason says it expired)', async () => {
+    const port = await tlsServer(expired);
+    const on = await runProbe(tls_(port, { ca: expired.cert }));
+    expect(on).to.include({ ok: false, reason: 'TLS: certificate has expired' });
+    const off = await runProbe(tls_(port, { tlsVerify: false }));
+    expect(off.ok, off.reason).to.equal(true);
+    expect(off.reason).to.match(/^certificate expired 1 day ago \(\d{4}-\d\d-\d\d\)$/);
+    expect(off.warning).to.equal(off.reason);
+  });
+
+  it('https trusts a private CA given as ca', async () => {
+    const server = https.createServer({ key: year.key, cert: year.cert }, (_req, res) => res.end('ok'));
+    servers.push(await listen(server));
+    const port = portOf(server);
+    expect(await runProbe(spec({ type: 'https', port }))).to.include({
+      ok: false,
+      reason: 'TLS: self-signed certificate',
+    });
+    expect(await runProbe(spec({ type: 'https', port, ca: year.cert }))).to.include({ ok: true, reason: 'HTTP 200' });
+  });
+
+  it('expiryWarning: days rounded, today and within a day, off at 0', () => {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    const cases: Array<[string, number, string | null]> = [
+      ['Dec 20 12:00:00 2026 GMT', 14, null],
+      ['Dec 15 12:00:00 2026 GMT', 14, null],
+      ['Dec 15 11:59:59 2026 GMT', 14, 'certificate expires in 14 days (2026-12-15)'],
+      ['Dec  6 12:00:00 2026 GMT', 14, 'certificate expires in 5 days (2026-12-06)'],
+      ['Dec  2 12:00:00 2026 GMT', 14, 'certificate expires in 1 day (2026-12-02)'],
+      ['Dec  1 20:00:00 2026 GMT', 14, 'certificate expires within a day (2026-12-01)'],
+      ['Dec  1 08:00:00 2026 GMT', 14, 'certificate expired today (2026-12-01)'],
+      ['Nov 28 12:00:00 2026 GMT', 14, 'certificate expired 3 days ago (2026-11-28)'],
+      ['Dec  2 12:00:00 2026 GMT', 0, null],
+      ['not a date', 14, null],
+    ];
+    for (const [validTo, days, expected] of cases)
+      expect(expiryWarning(validTo, days, now), validTo).to.equal(expected);
   });
 });
 

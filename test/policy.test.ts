@@ -20,7 +20,8 @@ const apex = (() => {
 
 function load(...files: Array<[string, string]>) {
   const sources: PolicySource[] = files.map(([file, text]) => ({ file, text }));
-  const r = loadPolicy(sources, apex, isCountryCode);
+  // Files a policy names (tls_ca) are read relative to the repository, as if it were the zones directory.
+  const r = loadPolicy(sources, apex, isCountryCode, (path) => readFileSync(path, 'utf8'));
   return { ...r, messages: r.errors.map(formatZoneError) };
 }
 
@@ -286,6 +287,7 @@ loads:
 checks:
   h: { type: https, port: 8443, path: /hc, expect: [200, 204], host: h.example, sni: s.example, tls_verify: false, body: ok, follow_redirects: true, interval: 2s, timeout: 500ms, jitter: 100ms, rise: 3, fall: 4 }
   d: { type: dns, port: 53, query: example.com, qtype: A, expect: [0] }
+  t: { type: tls, port: 8443, sni: t.example, tls_ca: examples/gslb.example.com/demo-tls/cert.pem, expiry_warn_days: 30 }
 regions:
   r: { match: { cidrs: [10.0.0.0/8], subdivisions: [US-WA], countries: [FR], continents: [EU] }, datacenters: [a, b] }
   default: { datacenters: [b, a] }
@@ -330,6 +332,15 @@ names:
       ]).to.deep.equal([8443, '/hc', [200, 204], 'h.example', 's.example', false, 'ok', true, 2000, 500, 100, 3, 4]);
       const d = c.checks.get('d')!;
       expect([d.query, d.qtype]).to.deep.equal(['example.com', 'A']);
+      const t = c.checks.get('t')!;
+      expect([t.type, t.port, t.sni, t.tlsVerify, t.expiryWarnDays]).to.deep.equal([
+        'tls',
+        8443,
+        't.example',
+        true,
+        30,
+      ]);
+      expect(t.tlsCa).to.equal(readFileSync('examples/gslb.example.com/demo-tls/cert.pem', 'utf8'));
       const region = c.regions.get('r')!;
       expect(region.match!.cidrs[0]!.text).to.equal('10.0.0.0/8');
       expect([region.match!.subdivisions, region.match!.countries, region.match!.continents]).to.deep.equal([
@@ -490,7 +501,7 @@ describe('policy errors: the root cause, not its follow-ons', () => {
         ],
       ],
       [
-        "p.yaml:4: check 'web': type: must be one of tcp, http, https, dns (did you mean 'tcp'?)",
+        "p.yaml:4: check 'web': type: must be one of tcp, http, https, dns, tls (did you mean 'tcp'?)",
         'p.yaml:8: 1 reference to checks not checked: p.yaml has errors',
       ],
     ],

@@ -1,11 +1,11 @@
 // Loads a zones directory: one sub-folder per zone (named by its apex), master files (*.zone) inside.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, normalize, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path';
 import { parseMasterFile } from './masterfile.js';
 import { parseName } from './name.js';
 import { isCountryCode } from '../geo/countries.js';
-import { loadPolicy, type PolicySource } from './policy.js';
+import { loadPolicy, type PolicySource, type ReadPolicyFile } from './policy.js';
 import type { PolicyConfig } from './policy-types.js';
 import type { ZoneError, ZoneRecord } from './records.js';
 import { buildZone, type Zone } from './zone.js';
@@ -18,18 +18,35 @@ export interface LoadResult {
 }
 
 /**
- * Policies of an earlier load by zone folder. A reload whose policy files are byte for byte the same
- * reuses the built policy (immutable) instead of parsing them again: with 100,000 names, changing a
- * master file then costs a fraction of a second instead of seconds.
+ * Policies of an earlier load by zone folder. A reload whose policy files (and the files they name,
+ * such as a tls_ca) are byte for byte the same reuses the built policy (immutable) instead of parsing
+ * them again: with 100,000 names, changing a master file then costs a fraction of a second instead of
+ * seconds.
  */
-export type PolicyCache = ReadonlyMap<string, { readonly digest: string; readonly config: PolicyConfig }>;
+export type PolicyCache = ReadonlyMap<string, CachedPolicy>;
+
+interface CachedPolicy {
+  readonly digest: string;
+  readonly config: PolicyConfig;
+  /** The files besides the policy files it was built from (relative to the zones directory). */
+  readonly externals: readonly string[];
+}
 
 const NO_POLICIES: PolicyCache = new Map();
 
-/** What a zone's policy is built from: every file's name and text. */
-function digestOf(sources: readonly PolicySource[]): string {
+/** What a zone's policy is built from: every policy file's name and text, and the files they name. */
+function digestOf(sources: readonly PolicySource[], externals: readonly string[], read: ReadPolicyFile): string {
   const h = createHash('sha256');
   for (const s of sources) h.update(s.file).update('\0').update(s.text).update('\0');
+  for (const path of externals) {
+    let text: string;
+    try {
+      text = read(path);
+    } catch (err) {
+      text = `unreadable: ${(err as Error).message}`;
+    }
+    h.update(path).update('\0').update(text).update('\0');
+  }
   return h.digest('base64');
 }
 
@@ -82,7 +99,8 @@ function parentOf(dir: string): string {
 export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): LoadResult {
   const errors: ZoneError[] = [];
   const zones: Zone[] = [];
-  const policies = new Map<string, { digest: string; config: PolicyConfig }>();
+  const policies = new Map<string, CachedPolicy>();
+  const read: ReadPolicyFile = (path) => readFileSync(isAbsolute(path) ? path : join(dir, path), 'utf8');
   let entries: string[];
   try {
     if (!statSync(dir).isDirectory())
@@ -122,9 +140,9 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
         errors.push({ file: relative(dir, file), line: 0, message: `cannot read: ${(err as Error).message}` });
       }
     }
-    const digest = digestOf(policySources);
     const cached = previous.get(entry);
-    const fresh = () => loadPolicy(policySources, apex.name, isCountryCode);
+    const digest = digestOf(policySources, cached?.externals ?? [], read);
+    const fresh = () => loadPolicy(policySources, apex.name, isCountryCode, read);
     let policy = cached?.digest === digest ? null : fresh();
     if (policy) errors.push(...policy.errors);
     const files = listFiles(folder, '.zone');
@@ -161,7 +179,11 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
     policy?.release(); // every error that names a policy line has been made
     if (built.zone) {
       zones.push(built.zone);
-      if (!policy || policy.errors.length === 0) policies.set(entry, { digest, config: built.zone.policy });
+      if (!policy) policies.set(entry, cached!);
+      else if (policy.errors.length === 0) {
+        const externals = policy.externals;
+        policies.set(entry, { digest: digestOf(policySources, externals, read), config: built.zone.policy, externals });
+      }
     }
   }
   if (zones.length === 0 && errors.length === 0) errors.push({ file: dir, line: 0, message: 'no zone folders found' });

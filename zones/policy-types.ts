@@ -32,7 +32,7 @@ export interface Datacenter {
   readonly capacity: number | null;
 }
 
-export type CheckType = 'tcp' | 'http' | 'https' | 'dns';
+export type CheckType = 'tcp' | 'http' | 'https' | 'dns' | 'tls';
 
 export interface Check {
   readonly name: string;
@@ -43,6 +43,10 @@ export interface Check {
   readonly host: string | null;
   readonly sni: string | null;
   readonly tlsVerify: boolean;
+  /** https, tls: the CA certificates (PEM text, read from tls_ca when loading) trusted instead of the system's. */
+  readonly tlsCa: string | null;
+  /** tls: a certificate that ends within this many days gives a warning (the check stays up); 0: none. */
+  readonly expiryWarnDays: number;
   readonly body: string | null;
   readonly followRedirects: boolean;
   readonly query: string | null;
@@ -190,6 +194,7 @@ export interface PolicyConfig {
 export const DEFAULT_TTL = 30;
 export const DEFAULT_MIN_TTL = 5;
 export const DEFAULT_MAX_ANSWERS = 8;
+export const DEFAULT_EXPIRY_WARN_DAYS = 14;
 export const DEFAULT_MARGIN = 0.1;
 export const DEFAULT_SHED: ShedConfig = Object.freeze({ high: 0.9, low: 0.75, step: 0.1, everyMs: 5000, max: 1 });
 /** Policies that rank datacenters by load figures or round-trip times. */

@@ -1,9 +1,12 @@
 // Loads a zone folder's YAML policy files: syntax and the JSON Schema (policy-file.ts), merging across
 // files (a key defined twice names both files), then cross-references; every error located as
 // file:line: path: message, and references into a section an earlier error left incomplete folded.
+import { X509Certificate } from 'node:crypto';
+import { posix } from 'node:path';
 import { ipFamily, parseCidr } from './address.js';
 import { parseName, type DnsName } from './name.js';
 import {
+  DEFAULT_EXPIRY_WARN_DAYS,
   DEFAULT_MARGIN,
   DEFAULT_MAX_ANSWERS,
   DEFAULT_MIN_TTL,
@@ -75,22 +78,64 @@ function buildDatacenter(name: string, raw: Raw): Datacenter {
   });
 }
 
-const DEFAULT_PORT: Record<CheckType, number> = { tcp: 80, http: 80, https: 443, dns: 53 };
+const DEFAULT_PORT: Record<CheckType, number> = { tcp: 80, http: 80, https: 443, dns: 53, tls: 443 };
 
-function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collector): Check {
+/** Reads a file a policy file names (tls_ca), by its path relative to the zones directory; throws. */
+export type ReadPolicyFile = (path: string) => string;
+
+/** Files outside the policy files that a load read, and how. */
+interface Externals {
+  readonly read: ReadPolicyFile | null;
+  /** Paths (relative to the zones directory) read: a change to one must rebuild the policy. */
+  readonly paths: string[];
+}
+
+/** The PEM text of a check's tls_ca, or null after an error at the key. */
+function readTlsCa(name: string, given: string, f: PolicyFile, errs: Collector, ext: Externals): string | null {
+  const at = ['checks', name, 'tls_ca'];
+  // Relative to the folder of the policy file that names it, as include paths are in nginx or BIND.
+  const path = posix.isAbsolute(given) ? given : posix.join(posix.dirname(f.file), given);
+  if (ext.read === null) {
+    errs.at(f, at, 'files cannot be read in this load');
+    return null;
+  }
+  ext.paths.push(path);
+  let text: string;
+  try {
+    text = ext.read(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    errs.at(f, at, `cannot read '${given}': ${e.code === 'ENOENT' ? `no such file: ${path}` : e.message}`);
+    return null;
+  }
+  try {
+    new X509Certificate(text);
+  } catch {
+    errs.at(f, at, `'${given}' holds no PEM certificate`);
+    return null;
+  }
+  return text;
+}
+
+function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collector, ext: Externals): Check {
   const type = raw['type'] as CheckType;
   const intervalMs = durationMs(raw['interval'], 5000);
   const timeoutMs = durationMs(raw['timeout'], Math.min(2000, intervalMs));
+  const only = (keys: readonly string[], types: string) => {
+    for (const k of keys) if (raw[k] !== undefined) errs.at(f, ['checks', name, k], `only applies to ${types} checks`);
+  };
   if (intervalMs < 100) errs.at(f, ['checks', name, 'interval'], 'must be at least 100ms');
   if (timeoutMs > intervalMs) errs.at(f, ['checks', name, 'timeout'], `must not exceed the interval (${intervalMs}ms)`);
   if (type === 'dns' && raw['query'] === undefined) errs.at(f, ['checks', name], "a dns check needs 'query'");
-  const httpOnly = ['path', 'host', 'body', 'follow_redirects'];
-  if (type === 'tcp' || type === 'dns')
-    for (const k of httpOnly)
-      if (raw[k] !== undefined) errs.at(f, ['checks', name, k], `only applies to http and https checks`);
-  if (type !== 'https')
-    for (const k of ['sni', 'tls_verify'])
-      if (raw[k] !== undefined) errs.at(f, ['checks', name, k], 'only applies to https checks');
+  if (type !== 'http' && type !== 'https') only(['path', 'host', 'body', 'follow_redirects'], 'http and https');
+  if (type !== 'https' && type !== 'tls') only(['sni', 'tls_verify', 'tls_ca'], 'https and tls');
+  if (type !== 'tls') only(['expiry_warn_days'], 'tls');
+  const tlsVerify = (raw['tls_verify'] as boolean) ?? true;
+  let tlsCa: string | null = null;
+  if (raw['tls_ca'] !== undefined && (type === 'https' || type === 'tls')) {
+    if (!tlsVerify) errs.at(f, ['checks', name, 'tls_ca'], 'has no effect with tls_verify: false');
+    else tlsCa = readTlsCa(name, raw['tls_ca'] as string, f, errs, ext);
+  }
   return Object.freeze({
     name,
     type,
@@ -99,7 +144,9 @@ function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collector): Che
     expect: Object.freeze((raw['expect'] as number[]) ?? (type === 'dns' ? [0] : [200])),
     host: (raw['host'] as string) ?? null,
     sni: (raw['sni'] as string) ?? null,
-    tlsVerify: (raw['tls_verify'] as boolean) ?? true,
+    tlsVerify,
+    tlsCa,
+    expiryWarnDays: (raw['expiry_warn_days'] as number) ?? DEFAULT_EXPIRY_WARN_DAYS,
     body: (raw['body'] as string) ?? null,
     followRedirects: (raw['follow_redirects'] as boolean) ?? false,
     query: (raw['query'] as string) ?? null,
@@ -464,6 +511,8 @@ function checkSteering(
 export interface PolicyLoad {
   readonly config: PolicyConfig;
   readonly errors: ZoneError[];
+  /** Files other than the policy files that the load read (tls_ca), relative to the zones directory. */
+  readonly externals: readonly string[];
   /**
    * Lets go of the files' text once every error that needs a line has been made (a 100,000-name file is
    * 13 MB): `line` of the config's records is 0 afterwards.
@@ -477,13 +526,18 @@ export interface PolicySource {
   readonly text: string;
 }
 
-/** Loads and merges policy files of one zone. isCountry validates ISO 3166-1 codes. */
+/**
+ * Loads and merges policy files of one zone. isCountry validates ISO 3166-1 codes; readFile reads the
+ * files policy files name (tls_ca), without it naming one is an error.
+ */
 export function loadPolicy(
   sources: readonly PolicySource[],
   apex: DnsName,
   isCountry: (code: string) => boolean,
+  readFile: ReadPolicyFile | null = null,
 ): PolicyLoad {
   const errs = new Collector();
+  const externals: Externals = { read: readFile, paths: [] };
   // Maps, not objects: a 100,000-key object is a slow hash table, and enumerating it sorts its keys.
   const merged: Record<Section, Map<string, Owned<Raw>>> = {
     datacenters: new Map(),
@@ -515,7 +569,7 @@ export function loadPolicy(
   const datacenters = new Map<string, Datacenter>();
   for (const [name, { value }] of merged.datacenters) datacenters.set(name, buildDatacenter(name, value));
   const checks = new Map<string, Check>();
-  for (const [name, { value, file }] of merged.checks) checks.set(name, buildCheck(name, value, file, errs));
+  for (const [name, { value, file }] of merged.checks) checks.set(name, buildCheck(name, value, file, errs, externals));
   const loads = new Map<string, LoadSource>();
   for (const [name, { value, file }] of merged.loads) loads.set(name, buildLoadSource(name, value, file, errs));
   const regions = buildRegions(merged.regions, ['regions'], datacenters, errs, isCountry);
@@ -533,5 +587,10 @@ export function loadPolicy(
   }
   errs.finish();
   const config: PolicyConfig = Object.freeze({ datacenters, checks, loads, regions, names });
-  return { config, errors: errs.errors, release: () => files.forEach((f) => f.release()) };
+  return {
+    config,
+    errors: errs.errors,
+    externals: externals.paths,
+    release: () => files.forEach((f) => f.release()),
+  };
 }

@@ -2,7 +2,8 @@
 import { performance } from 'node:perf_hooks';
 import type { ProbeResult } from '../probe-types.js';
 
-export type Finish = (ok: boolean, reason: string) => void;
+/** Settles the attempt; `warning`: the probe passed, but something needs the operator (a certificate ending). */
+export type Finish = (ok: boolean, reason: string, warning?: string) => void;
 /** Registers cleanup (destroy sockets) run once the attempt settles; runs at once if it already has. */
 export type Defer = (cleanup: () => void) => void;
 
@@ -10,11 +11,13 @@ export type Defer = (cleanup: () => void) => void;
  * Runs one probe: `run` opens sockets and calls finish exactly when it knows the answer. The timer and
  * an abort both finish it too; every deferred cleanup then runs, so nothing outlives the attempt.
  * Only the timeout is read from the spec, so other bounded requests (load reads) use it too.
+ * `timeoutReason` says what a timeout interrupted, when the probe has more than one step.
  */
 export function attempt(
   spec: { readonly timeoutMs: number },
   signal: AbortSignal | undefined,
   run: (finish: Finish, defer: Defer) => void,
+  timeoutReason: () => string = () => `timeout after ${spec.timeoutMs}ms`,
 ): Promise<ProbeResult> {
   const at = Date.now();
   const t0 = performance.now();
@@ -31,21 +34,21 @@ export function attempt(
       }
     };
     const onAbort = (): void => finish(false, 'aborted');
-    const finish: Finish = (ok, reason) => {
+    const finish: Finish = (ok, reason, warning) => {
       if (done) return;
       done = true;
       const rttMs = performance.now() - t0;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       runCleanups();
-      resolve(Object.freeze({ ok, rttMs, reason, at }));
+      resolve(Object.freeze(warning === undefined ? { ok, rttMs, reason, at } : { ok, rttMs, reason, at, warning }));
     };
     const defer: Defer = (cleanup) => {
       cleanups.push(cleanup);
       if (done) runCleanups();
     };
     // The timer is the one thing bounding a probe to a blackhole; it destroys the sockets via cleanup.
-    const timer = setTimeout(() => finish(false, `timeout after ${spec.timeoutMs}ms`), spec.timeoutMs);
+    const timer = setTimeout(() => finish(false, timeoutReason()), spec.timeoutMs);
     if (signal?.aborted) return finish(false, 'aborted');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

@@ -83,7 +83,12 @@ function request(spec: CheckSpec, hop: Hop, redirects: number, finish: Finish, d
   let req: http.ClientRequest;
   try {
     req = hop.tls
-      ? https.request({ ...options, servername: hop.servername, rejectUnauthorized: spec.tlsVerify })
+      ? https.request({
+          ...options,
+          servername: hop.servername,
+          rejectUnauthorized: spec.tlsVerify,
+          ...(spec.ca !== null ? { ca: spec.ca } : {}),
+        })
       : http.request(options);
   } catch (err) {
     // Bad options (a redirect's odd host or path) throw before any socket exists.

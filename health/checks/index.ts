@@ -5,6 +5,7 @@ import { errorReason } from './common.js';
 import { dnsProbe } from './dns.js';
 import { httpProbe } from './http.js';
 import { tcpProbe } from './tcp.js';
+import { tlsProbe } from './tls.js';
 
 export type RunProbe = (spec: ProbeSpec, signal?: AbortSignal) => Promise<ProbeResult>;
 
@@ -26,6 +27,8 @@ export const runProbe: RunProbe = async (spec, signal) => {
         return await httpProbe(spec, signal);
       case 'dns':
         return await dnsProbe(spec, signal);
+      case 'tls':
+        return await tlsProbe(spec, signal);
       default:
         return { ok: false, rttMs: 0, reason: `unknown check type ${String((spec as { type: unknown }).type)}`, at };
     }

@@ -1,0 +1,68 @@
+// TLS check: a TCP connect and a full TLS handshake (SNI, certificate verified unless turned off);
+// healthy when the handshake completes. A certificate near its end (or past it, unverified) stays up
+// with a warning: a TCP check cannot see a backend that accepts and then fails or resets the handshake.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { CheckSpec, ProbeResult } from '../probe-types.js';
+import { attempt, errorReason } from './common.js';
+
+const DAY_MS = 86_400_000;
+
+/** The server name sent: the configured one, else the probed host when it is a name (never an IP literal). */
+export function tlsServerName(spec: Pick<CheckSpec, 'sni' | 'host'>): string | undefined {
+  if (spec.sni !== null) return spec.sni;
+  return net.isIP(spec.host) ? undefined : spec.host;
+}
+
+/**
+ * What the certificate's end date means for an otherwise passing check: null when it ends warnDays or
+ * more from now (or warnDays is 0), else the warning, in days rounded (`certificate expires in 5 days`).
+ */
+export function expiryWarning(validTo: string, warnDays: number, now: number): string | null {
+  const end = Date.parse(validTo);
+  if (warnDays <= 0 || Number.isNaN(end) || end - now >= warnDays * DAY_MS) return null;
+  const date = new Date(end).toISOString().slice(0, 10);
+  const days = (n: number) => (n === 1 ? '1 day' : `${n} days`);
+  if (end <= now) {
+    const ago = Math.round((now - end) / DAY_MS);
+    return `certificate expired ${ago === 0 ? 'today' : `${days(ago)} ago`} (${date})`;
+  }
+  const left = Math.round((end - now) / DAY_MS);
+  return `certificate expires ${left === 0 ? 'within a day' : `in ${days(left)}`} (${date})`;
+}
+
+export function tlsProbe(spec: CheckSpec, signal?: AbortSignal, now: () => number = Date.now): Promise<ProbeResult> {
+  let step: 'TCP connect' | 'TLS handshake' = 'TCP connect';
+  return attempt(
+    spec,
+    signal,
+    (finish, defer) => {
+      const servername = tlsServerName(spec);
+      const socket = tls.connect({
+        host: spec.host,
+        port: spec.port,
+        ...(servername !== undefined ? { servername } : {}),
+        rejectUnauthorized: spec.tlsVerify,
+        ...(spec.ca !== null ? { ca: spec.ca } : {}),
+      });
+      defer(() => socket.destroy());
+      socket.once('connect', () => (step = 'TLS handshake'));
+      socket.once('secureConnect', () => {
+        const protocol = socket.getProtocol() ?? 'TLS';
+        const cert = socket.getPeerCertificate();
+        const warning = cert.valid_to ? expiryWarning(cert.valid_to, spec.expiryWarnDays, now()) : null;
+        if (warning === null) finish(true, `${protocol} handshake ok`);
+        else finish(true, warning, warning);
+      });
+      socket.on('error', (err) => {
+        const reason = errorReason(err);
+        // A reset or close after the TCP connect is the backend failing the handshake, not refusing.
+        finish(
+          false,
+          step === 'TLS handshake' && !reason.startsWith('TLS:') ? `${reason} during the TLS handshake` : reason,
+        );
+      });
+    },
+    () => `timeout after ${spec.timeoutMs}ms (${step})`,
+  );
+}

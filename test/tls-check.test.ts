@@ -1,0 +1,317 @@
+// The tls check from policy file to probe and back: loading (defaults, tls_ca read relative to the
+// policy file, errors), the plan and its Redis encoding, a certificate warning logged once per target
+// per day by the embedded prober and by an agent (real TLS servers on loopback, real Redis).
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { Agent } from '../health/agent.js';
+import { EmbeddedHealthSource } from '../health/embedded-source.js';
+import type { HealthLogger } from '../health/log.js';
+import { planFor } from '../health/plan.js';
+import { ProbeWarnings } from '../health/probe-warnings.js';
+import type { CheckSpec } from '../health/probe-types.js';
+import { decodePlan, PROTOCOL_VERSION } from '../health/redis-protocol.js';
+import { RedisHealthSource } from '../health/redis-source.js';
+import { targetKey } from '../health/view.js';
+import { loadZones } from '../zones/load.js';
+import type { PolicyConfig } from '../zones/policy-types.js';
+import { formatZoneError } from '../zones/records.js';
+import { testCertificate, type TestCertificate } from './helpers/certs.js';
+import { cleanup, redisOrSkip, testPrefix } from './helpers/redis.js';
+
+const ZONE = '$ORIGIN t.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n  NS ns1\nns1 A 192.0.2.1\n';
+
+/** A zones directory with one zone t.test: these policy files (path -> text) and other files. */
+function zonesDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gslb-tls-'));
+  mkdirSync(join(dir, 't.test', 'checks'), { recursive: true });
+  writeFileSync(join(dir, 't.test', 'records.zone'), ZONE);
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, 't.test', path), text);
+  return dir;
+}
+
+const NAMES = (check: string, probe: string) =>
+  `datacenters:\n  a: {}\nnames:\n  api:\n    policy: failover\n    check: ${check}\n    pools: { a: [{ address: 192.0.2.20, probe: "${probe}" }] }\n`;
+
+function certificates(ctx: Mocha.Context, days: number[]): TestCertificate[] {
+  const made = days.map(testCertificate);
+  const failed = made.find((c): c is string => typeof c === 'string');
+  if (failed !== undefined) {
+    console.log(`      (skipped: ${failed})`);
+    ctx.skip();
+  }
+  return made as TestCertificate[];
+}
+
+async function tlsServer(c: TestCertificate): Promise<{ server: tls.Server; port: number }> {
+  const server = tls.createServer({ key: c.key, cert: c.cert }, (s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** A logger keeping its warnings. */
+function recorder(): HealthLogger & { warnings: Array<Record<string, unknown>> } {
+  const warnings: Array<Record<string, unknown>> = [];
+  const noop = () => {};
+  return { warnings, debug: noop, info: noop, error: noop, warn: (obj) => void warnings.push(obj as never) };
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('tls check: policy files', () => {
+  let cert: TestCertificate;
+  const dirs: string[] = [];
+  before(function () {
+    [cert] = certificates(this, [365]) as [TestCertificate];
+  });
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const load = (files: Record<string, string>) => {
+    const dir = zonesDir(files);
+    dirs.push(dir);
+    return { dir, ...loadZones(dir) };
+  };
+
+  it('loads with its defaults: port 443, SNI from the probed host, verification on, a 14-day warning', () => {
+    const r = load({ 'p.yaml': `checks:\n  t: { type: tls }\n${NAMES('t', '127.0.0.1:8443')}` });
+    expect(r.errors.map(formatZoneError)).to.deep.equal([]);
+    const t = r.zones[0]!.policy.checks.get('t')!;
+    expect([t.type, t.port, t.sni, t.tlsVerify, t.tlsCa, t.expiryWarnDays]).to.deep.equal([
+      'tls',
+      443,
+      null,
+      true,
+      null,
+      14,
+    ]);
+  });
+
+  it('tls_ca is read relative to the policy file that names it, and carried in the probe spec', () => {
+    const r = load({
+      'ca.pem': cert.cert,
+      'checks/tls.yaml':
+        'checks:\n  t: { type: tls, port: 8443, sni: api.t.test, tls_ca: ../ca.pem, expiry_warn_days: 30 }\n',
+      'names.yaml': NAMES('t', '127.0.0.1'),
+    });
+    expect(r.errors.map(formatZoneError)).to.deep.equal([]);
+    const policy = r.zones[0]!.policy;
+    expect(policy.checks.get('t')!.tlsCa).to.equal(cert.cert);
+    const spec = planFor([policy]).targets[0]!.spec as CheckSpec;
+    expect([spec.type, spec.host, spec.port, spec.sni, spec.ca, spec.expiryWarnDays]).to.deep.equal([
+      'tls',
+      '127.0.0.1',
+      8443,
+      'api.t.test',
+      cert.cert,
+      30,
+    ]);
+  });
+
+  it('a changed CA file is read again on reload, though the policy files are unchanged', function () {
+    const r = load({
+      'ca.pem': cert.cert,
+      'p.yaml': `checks:\n  t: { type: tls, tls_ca: ca.pem }\n${NAMES('t', '127.0.0.1')}`,
+    });
+    const again = loadZones(r.dir, r.policies);
+    expect(again.zones[0]!.policy).to.equal(r.zones[0]!.policy); // reused: nothing changed
+    const other = certificates(this, [30])[0]!;
+    writeFileSync(join(r.dir, 't.test', 'ca.pem'), other.cert);
+    const reloaded = loadZones(r.dir, again.policies);
+    expect(reloaded.zones[0]!.policy.checks.get('t')!.tlsCa).to.equal(other.cert);
+  });
+
+  it('errors: keys of other check types, an unreadable or non-PEM tls_ca, tls_ca without verification', () => {
+    const r = load({
+      'junk.pem': 'not a certificate\n',
+      'p.yaml': [
+        'checks:',
+        '  a: { type: tls, path: /x, host: h.test }',
+        '  b: { type: https, expiry_warn_days: 7 }',
+        '  c: { type: tcp, sni: x.test, tls_ca: ca.pem }',
+        '  d: { type: tls, tls_ca: missing.pem }',
+        '  e: { type: tls, tls_ca: junk.pem }',
+        '  f: { type: tls, tls_verify: false, tls_ca: junk.pem }',
+        '  g: { type: tls, expiry_warn_days: -1 }',
+        NAMES('a', '127.0.0.1'),
+      ].join('\n'),
+    });
+    const messages = r.errors.map(formatZoneError);
+    expect(messages.slice(0, 1)).to.deep.equal(["t.test/p.yaml:8: check 'g': expiry_warn_days: must be >= 0"]);
+    expect(messages.slice(1, 7)).to.deep.equal([
+      "t.test/p.yaml:2: check 'a': path: only applies to http and https checks",
+      "t.test/p.yaml:2: check 'a': host: only applies to http and https checks",
+      "t.test/p.yaml:3: check 'b': expiry_warn_days: only applies to tls checks",
+      "t.test/p.yaml:4: check 'c': sni: only applies to https and tls checks",
+      "t.test/p.yaml:4: check 'c': tls_ca: only applies to https and tls checks",
+      "t.test/p.yaml:5: check 'd': tls_ca: cannot read 'missing.pem': no such file: t.test/missing.pem",
+    ]);
+    expect(messages.slice(7)).to.deep.equal([
+      "t.test/p.yaml:6: check 'e': tls_ca: 'junk.pem' holds no PEM certificate",
+      "t.test/p.yaml:7: check 'f': tls_ca: has no effect with tls_verify: false",
+    ]);
+  });
+});
+
+describe('tls check: the plan and its Redis encoding', () => {
+  let cert: TestCertificate;
+  before(function () {
+    [cert] = certificates(this, [365]) as [TestCertificate];
+  });
+
+  it('a tls target survives the plan document an agent reads, CA and warning days included', () => {
+    const dir = zonesDir({
+      'ca.pem': cert.cert,
+      'p.yaml': `checks:\n  t: { type: tls, tls_ca: ca.pem, expiry_warn_days: 7 }\n${NAMES('t', '127.0.0.1:8443')}`,
+    });
+    try {
+      const policy = loadZones(dir).zones[0]!.policy;
+      const plan = planFor([policy]);
+      const doc = JSON.stringify({
+        v: PROTOCOL_VERSION,
+        node: 'n',
+        version: plan.version,
+        at: 1,
+        targets: plan.targets,
+      });
+      const decoded = decodePlan(doc, 'plan:n');
+      expect(decoded.ok).to.equal(true);
+      if (!decoded.ok) return;
+      expect(decoded.value.skipped).to.deep.equal([]);
+      expect(decoded.value.targets[0]!.spec).to.deep.equal(plan.targets[0]!.spec);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the CA and the warning days are part of the target key: a node with another CA gets its own results', () => {
+    const dir = zonesDir({ 'p.yaml': `checks:\n  t: { type: tls }\n${NAMES('t', '127.0.0.1')}` });
+    try {
+      const policy: PolicyConfig = loadZones(dir).zones[0]!.policy;
+      const check = policy.checks.get('t')!;
+      const ep = [...policy.names.values()][0]!.pools[0]!.endpoints[0]!;
+      const keys = new Set([
+        targetKey(check, ep),
+        targetKey({ ...check, tlsCa: cert.cert }, ep),
+        targetKey({ ...check, expiryWarnDays: 30 }, ep),
+      ]);
+      expect(keys.size).to.equal(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tls check: certificate warnings logged once per target per day', function () {
+  this.timeout(20_000);
+
+  it('ProbeWarnings: once per target per day, each target on its own', () => {
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const log = recorder();
+    const w = new ProbeWarnings(log, () => now);
+    const result = (warning?: string) => ({
+      ok: true,
+      rttMs: 1,
+      reason: warning ?? 'ok',
+      at: now,
+      ...(warning ? { warning } : {}),
+    });
+    w.note('a', result('certificate expires in 5 days'));
+    w.note('a', result('certificate expires in 5 days'));
+    w.note('b', result('certificate expires in 9 days'));
+    w.note('c', result());
+    now += 23 * 3_600_000;
+    w.note('a', result('certificate expires in 4 days'));
+    now += 3_600_000;
+    w.note('a', result('certificate expires in 4 days'));
+    expect(log.warnings.map((x) => [x['target'], x['warning']])).to.deep.equal([
+      ['a', 'certificate expires in 5 days'],
+      ['b', 'certificate expires in 9 days'],
+      ['a', 'certificate expires in 4 days'],
+    ]);
+  });
+
+  let soon: TestCertificate;
+  let server: tls.Server | null = null;
+  let port = 0;
+  const dirs: string[] = [];
+  before(async function () {
+    [soon] = certificates(this, [3]) as [TestCertificate];
+    ({ server, port } = await tlsServer(soon));
+  });
+  after(async () => {
+    if (server) await new Promise((r) => server!.close(r));
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  });
+
+  /** A plan probing the server every 100 ms with a tls check trusting its certificate. */
+  function fastPlan() {
+    const dir = zonesDir({
+      'ca.pem': soon.cert,
+      'p.yaml': `checks:\n  t: { type: tls, tls_ca: ca.pem, interval: 100ms, timeout: 90ms }\n${NAMES('t', `127.0.0.1:${port}`)}`,
+    });
+    dirs.push(dir);
+    const r = loadZones(dir);
+    expect(r.errors.map(formatZoneError)).to.deep.equal([]);
+    return planFor([r.zones[0]!.policy]);
+  }
+
+  it('embedded prober: the target stays up with the warning as its reason, logged once over many probes', async () => {
+    const plan = fastPlan();
+    const log = recorder();
+    const source = new EmbeddedHealthSource({ log });
+    source.setPlan(plan.targets, plan.version);
+    try {
+      await source.start(3000);
+      const key = plan.targets[0]!.key;
+      await new Promise((r) => setTimeout(r, 1000)); // ~10 probes
+      expect(source.view().target(key).up).to.equal(true);
+      expect(source.matrix().targets[0]!.cells['local']!.reason).to.match(/^certificate expires in 3 days/);
+      expect(log.warnings).to.have.length(1);
+      expect(log.warnings[0]!['target']).to.equal(key);
+      expect(log.warnings[0]!['warning']).to.match(/^certificate expires in 3 days \(/);
+    } finally {
+      await source.stop();
+    }
+  });
+
+  it('agent: the same through Redis: the node sees it up, the agent logs the warning once', async function () {
+    const url = await redisOrSkip(this);
+    const prefix = testPrefix();
+    const plan = fastPlan();
+    const node = new RedisHealthSource({
+      url,
+      prefix,
+      nodeId: 'node-a',
+      quorum: { quorum: 'majority', maxAgeMs: 2000 },
+      graceMs: 2000,
+      stalePolicy: 'open',
+    });
+    node.setPlan(plan.targets, plan.version);
+    const log = recorder();
+    const agent = new Agent({ url, prefix, datacenter: 'a', id: 'agent-a', heartbeatMs: 200, planRefreshMs: 300, log });
+    try {
+      await node.start(3000);
+      agent.start();
+      const key = plan.targets[0]!.key;
+      await until('the node to hear the agent', () => node.view().target(key).reason === 'up: 1/1 agents');
+      await new Promise((r) => setTimeout(r, 1000));
+      const cell = node.matrix().targets.find((t) => t.key === key)!.cells['agent-a'];
+      expect(cell?.reason).to.match(/^certificate expires in 3 days/);
+      const certWarnings = log.warnings.filter((w) => w['warning'] !== undefined);
+      expect(certWarnings).to.have.length(1);
+      expect(certWarnings[0]!['target']).to.equal(key);
+    } finally {
+      await agent.stop();
+      await node.stop();
+      await cleanup(url, prefix);
+    }
+  });
+});
