@@ -4,8 +4,9 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import { nameToText } from '../zones/name.js';
 import type { HealthMatrix } from '../health/source.js';
 import { isLoadKey, type TargetHealth } from '../health/view.js';
-import type { DecisionTally } from './decisions.js';
+import { splitDecisionKey, type DecisionTally } from './decisions.js';
 import { PACKAGE_VERSION, type DnsNode } from './node.js';
+import { targetLabels, zonePolicies } from './target-labels.js';
 import { LATENCY_BUCKETS } from './stats.js';
 
 export interface Metrics {
@@ -16,20 +17,14 @@ export interface Metrics {
   readonly decisions: DecisionTally;
 }
 
-/** Splits a decision key "datacenter|outcome"; "-" (no datacenter chosen) becomes "". */
-export function splitDecisionKey(key: string): { datacenter: string; outcome: string } {
-  const i = key.lastIndexOf('|');
-  const dc = key.slice(0, i);
-  return { datacenter: dc === '-' ? '' : dc, outcome: key.slice(i + 1) };
-}
-
 /**
  * The answer-latency histogram from the pipeline's own buckets. prom-client's Histogram can only
  * observe, so this is a small collector of its own producing cumulative buckets, +Inf, _sum and _count.
  */
 function latencyHistogram(node: DnsNode): Metric {
   const name = 'gslb_answer_seconds';
-  const help = 'Time spent answering a query inside the server (seconds), from receipt to reply bytes.';
+  const help =
+    'Time spent answering a query inside the server (seconds), from receipt to reply bytes. Sampled: one query in 8 is timed, so _count is the timed queries (gslb_queries_total counts all).';
   const get = async () => {
     const s = node.pipeline.stats;
     const values: Array<{ metricName: string; labels: Record<string, string>; value: number }> = [];
@@ -93,9 +88,9 @@ export function createMetrics(node: DnsNode): Metrics {
     collect() {
       this.reset();
       for (const [name, counts] of tally.read())
-        for (const [key, v] of counts) {
+        for (const [key, s] of counts) {
           const { datacenter, outcome } = splitDecisionKey(key);
-          this.inc({ name, datacenter, reason: outcome }, v);
+          this.inc({ name, datacenter, reason: outcome }, s.total);
         }
     },
   });
@@ -133,14 +128,49 @@ export function createMetrics(node: DnsNode): Metrics {
       },
     });
 
+  // Target series are labelled check and target (HOST:PORT), or source and url for load reads, from
+  // the internal keys; the labels of each scrape's targets are worked out once for all its series.
+  let labelled: { m: HealthMatrix; labels: Map<string, Record<string, string>> } | null = null;
+  const labelsOf = (key: string): Record<string, string> | undefined => {
+    const m = matrix();
+    if (labelled?.m !== m) {
+      labelled = {
+        m,
+        labels: targetLabels(
+          m.targets.map((t) => t.key),
+          zonePolicies(node.catalog),
+        ),
+      };
+    }
+    return labelled.labels.get(key);
+  };
+  /** Sets a series per datacenter the target serves, for check targets (load reads with load: true). */
+  const perTarget =
+    (load: boolean, value: (h: TargetHealth) => number | null) =>
+    (set: (labels: Record<string, string>, v: number) => void) => {
+      for (const t of matrix().targets) {
+        const labels = isLoadKey(t.key) === load ? labelsOf(t.key) : undefined;
+        const v = labels ? value(t.verdict) : null;
+        if (!labels || v === null) continue;
+        const { zone, ...named } = labels; // zone (only where needed to tell series apart) goes last
+        for (const dc of t.datacenters)
+          set(zone === undefined ? { ...named, datacenter: dc } : { ...named, datacenter: dc, zone }, v);
+      }
+    };
+  const CHECK_LABELS = ['check', 'target', 'datacenter', 'zone'];
+  const LOAD_LABELS = ['source', 'url', 'datacenter', 'zone'];
+
   gauge(
     'gslb_endpoint_up',
-    'Combined health verdict of a probe target, per datacenter it serves (1 up, 0 down).',
-    ['target', 'datacenter'],
-    (set) => {
-      for (const t of matrix().targets)
-        for (const dc of t.datacenters) set({ target: t.key, datacenter: dc }, t.verdict.up ? 1 : 0);
-    },
+    'Combined health verdict of a check target (HOST:PORT probed by a check), per datacenter it serves (1 up, 0 down).',
+    CHECK_LABELS,
+    perTarget(false, (h) => (h.up ? 1 : 0)),
+  );
+  gauge(
+    'gslb_load_up',
+    'Whether a load read (a stats URL of a load source) is up: read recently, and not failed by passive health (1 up, 0 down).',
+    LOAD_LABELS,
+    perTarget(true, (h) => (h.up ? 1 : 0)),
   );
   gauge(
     'gslb_datacenter_up',
@@ -154,16 +184,14 @@ export function createMetrics(node: DnsNode): Metrics {
       for (const [dc, v] of up) set({ datacenter: dc }, v ? 1 : 0);
     },
   );
-  const figure = (name: string, help: string, value: (h: TargetHealth) => number | null) =>
-    gauge(name, help, ['target', 'datacenter'], (set) => {
-      for (const t of matrix().targets) {
-        const v = value(t.verdict);
-        if (v !== null) for (const dc of t.datacenters) set({ target: t.key, datacenter: dc }, v);
-      }
-    });
-  figure('gslb_endpoint_rtt_seconds', 'Smoothed probe round-trip time of a check target (median over agents).', (h) =>
-    h.rttMs === null ? null : h.rttMs / 1000,
+  gauge(
+    'gslb_endpoint_rtt_seconds',
+    'Smoothed probe round-trip time of a check target (median over agents).',
+    CHECK_LABELS,
+    perTarget(false, (h) => (h.rttMs === null ? null : h.rttMs / 1000)),
   );
+  const figure = (name: string, help: string, value: (h: TargetHealth) => number | null) =>
+    gauge(name, help, LOAD_LABELS, perTarget(true, value));
   figure(
     'gslb_load_connections',
     'Active connections of a load target, as read from its load balancer (smoothed).',

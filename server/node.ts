@@ -105,6 +105,14 @@ export class DnsNode {
   get nodeId(): string {
     return this.opts.nodeId;
   }
+  /** The NSID bytes (--nsid), null without. */
+  get nsid(): Buffer | null {
+    return this.opts.pipeline.nsid;
+  }
+  /** What CHAOS id.server answers: --identity, else the NSID text, else the host name. */
+  get identity(): string {
+    return this.opts.pipeline.chaos.identity;
+  }
   get health(): HealthSource {
     return this.opts.health;
   }

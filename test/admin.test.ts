@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { openGeoData } from '../geo/geoip.js';
 import { EmbeddedHealthSource } from '../health/embedded-source.js';
 import { adminFlags, isLoopback, startAdmin, type AdminServer } from '../server/admin/http.js';
+import { inlineJson, statusPageHtml } from '../server/admin/status-page.js';
 import { silentLogger } from '../server/log.js';
 import { buildConfig, DnsNode } from '../server/node.js';
 import { cityDatabase, GSLB_ZONES, seeded } from './helpers/gslb.js';
@@ -122,6 +123,8 @@ describe('admin API (in-process)', function () {
     const r = await call(base, '/api/status');
     expect(r.status).to.equal(200);
     expect(r.json).to.include({ nodeId: 'admin-node', configVersion: node.configVersion });
+    // No --nsid; the identity ('t', given: not the host name it defaults to) names the node.
+    expect(r.json['nodeName']).to.equal('t');
     expect(r.json['zones']).to.deep.equal([{ name: 'lb.test.', names: 22, loadBalanced: 19 }]);
     expect(r.json['health']).to.deep.equal({ mode: 'embedded' });
     expect(r.json['redis']).to.equal(null);
@@ -138,6 +141,87 @@ describe('admin API (in-process)', function () {
     expect(targets.every((t) => t.verdict.up)).to.equal(true);
     const addresses = r.json['addresses'] as Record<string, string[]>;
     expect(addresses[targets.find((t) => t.key.includes('|198.51.100.10|'))!.key]).to.deep.equal(['198.51.100.10']);
+  });
+
+  it('GET /api/health labels each target readably, as /metrics does', async () => {
+    const r = await call(base, '/api/health');
+    const labels = r.json['labels'] as Record<string, Record<string, string>>;
+    const key = (r.json['targets'] as Array<{ key: string }>).find((t) => t.key.startsWith('web|198.51.100.10|'))!.key;
+    expect(labels[key]).to.deep.equal({ check: 'web', target: '198.51.100.10:80' });
+    const load = Object.entries(labels).find(([k]) => k.startsWith('load:'))!;
+    expect(load[1]).to.have.keys('source', 'url');
+    expect(Object.keys(labels)).to.have.length(17);
+  });
+
+  it('GET /api/traffic: each region now, the split, the last minute; a drain through the API moves a region', async () => {
+    const www = async () => {
+      const r = await call(base, '/api/traffic');
+      expect(r.status).to.equal(200);
+      const names = r.json['names'] as Array<{
+        name: string;
+        routes: Array<{ clients: string; answers: Array<{ datacenter: string; outcome: string }> }>;
+        lastMinute: { total: number; datacenters: Array<{ datacenter: string; count: number; share: number }> };
+      }>;
+      expect(r.json['totalNames']).to.equal(19);
+      expect(r.json['windowSeconds']).to.be.within(0, 60);
+      return names.find((n) => n.name === 'www.lb.test.')!;
+    };
+    const europe = (w: Awaited<ReturnType<typeof www>>) => w.routes.find((x) => x.clients === 'europe')!.answers[0];
+    const before = await www();
+    expect(europe(before)).to.deep.include({ datacenter: 'eu-west', outcome: 'primary' });
+    const counted = (w: Awaited<ReturnType<typeof www>>, dc: string) =>
+      w.lastMinute.datacenters.find((d) => d.datacenter === dc)!.count;
+    const ask = (client: string) => {
+      const msg = dnsPacket.encode({
+        type: 'query',
+        id: 4,
+        questions: [{ name: 'www.lb.test', type: 'A' }],
+        additionals: [
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: 1232,
+            options: [{ code: 8, family: 1, sourcePrefixLength: 32, scopePrefixLength: 0, ip: client } as never],
+          } as never,
+        ],
+      });
+      node.pipeline.handleQuery(msg, { address: '127.0.0.1', port: 5300, family: 4 }, 'udp');
+    };
+    for (let i = 0; i < 4; i++) ask('81.2.69.142'); // London: europe
+    const after = await www();
+    expect(counted(after, 'eu-west') - counted(before, 'eu-west')).to.equal(4);
+    expect((await post(base, '/api/drain', { datacenter: 'eu-west' })).status).to.equal(200);
+    expect(europe(await www())).to.deep.include({ datacenter: 'us-east', outcome: 'failover' });
+    expect((await post(base, '/api/undrain', { datacenter: 'eu-west' })).status).to.equal(200);
+    expect(europe(await www())).to.deep.include({ datacenter: 'eu-west', outcome: 'primary' });
+  });
+
+  it('GET / has the state the page polls inlined: health, status and traffic as the API gives them', async () => {
+    const r = await call(base, '/');
+    const m = /<script type="application\/json" id="state">([^<]*)<\/script>/.exec(r.text);
+    expect(m, 'the state block').to.not.equal(null);
+    const state = JSON.parse(m![1]!) as {
+      health: { mode: string; targets: unknown[]; labels: object };
+      status: { nodeId: string; nodeName: string };
+      traffic: { names: Array<{ name: string }>; totalNames: number };
+    };
+    expect(state.health.mode).to.equal('embedded');
+    expect(state.health.targets).to.have.length(17);
+    expect(state.status).to.include({ nodeId: 'admin-node', nodeName: 't' });
+    expect(state.traffic.totalNames).to.equal(19);
+    expect(state.traffic.names.map((n) => n.name)).to.include('www.lb.test.');
+    // Exactly one executable script, and it is the one the CSP pins.
+    expect(r.text.match(/<script>/g)).to.have.length(1);
+  });
+
+  it('the inlined state is escaped: no text in it can end the block or open a comment', () => {
+    const evil = { reason: '</script><script>alert(1)</script><!-- a & b \u2028 \u2029 >' };
+    const text = inlineJson(evil);
+    expect(text).to.not.match(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(text)).to.deep.equal(evil);
+    const page = statusPageHtml({ health: evil, status: {}, traffic: {} });
+    expect(page).to.not.include('alert(1)</script>');
+    expect(page.match(/<\/script>/g)).to.have.length(2); // the state block's end and the script's
   });
 
   it('GET /api/decisions counts per name', async () => {

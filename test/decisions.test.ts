@@ -23,7 +23,24 @@ class Catalogs {
 const sent = (r: DecisionReport): DecisionReport => JSON.parse(JSON.stringify(r)) as DecisionReport;
 
 const countsOf = (tally: DecisionTally): Record<string, Record<string, number>> =>
-  Object.fromEntries([...tally.read()].map(([name, counts]) => [name, Object.fromEntries(counts)]));
+  Object.fromEntries(
+    [...tally.read()].map(([name, counts]) => [name, Object.fromEntries([...counts].map(([k, s]) => [k, s.total]))]),
+  );
+
+/** The window's counts by name and key; each name's total checked against its keys' sum. */
+const recentOf = (tally: DecisionTally): Record<string, Record<string, number>> => {
+  const r = tally.recent();
+  return Object.fromEntries(
+    [...r.totals].map(([name, total]) => {
+      const byKey = r.byKey(name);
+      expect(
+        [...byKey.values()].reduce((a, b) => a + b, 0),
+        name,
+      ).to.equal(total);
+      return [name, Object.fromEntries(byKey)];
+    }),
+  );
+};
 
 describe('decision reports from workers', () => {
   let first: Rig;
@@ -85,5 +102,70 @@ describe('decision reports from workers', () => {
   it('a report naming numbers the primary never got adds nothing and throws nothing', () => {
     primary.addReport([], { names: [], keys: ['x|primary'], rows: [5, 0, 1, 0, 3, 1] });
     expect(countsOf(primary)).to.deep.equal({});
+  });
+});
+
+describe('the last minute of decisions', () => {
+  /** A clock the test moves (ms). */
+  let t: number;
+  const clock = () => t;
+  // The monotonic clock starts near 0 with the process: so do the tests' clocks.
+  beforeEach(() => (t = 2000));
+
+  it('counts land in 5-second buckets; the last 12 make the window, older ones drop out', () => {
+    const rig = makeRig();
+    const tally = new DecisionTally(new Catalogs(rig.catalog), clock);
+    const at = (s: number) => (t = 2000 + s * 1000);
+    rig.ask('fo.lb.test');
+    rig.ask('fo.lb.test');
+    expect(recentOf(tally)).to.deep.equal({ 'fo.lb.test.': { 'eu-west|primary': 2 } });
+    at(30);
+    rig.ask('fo.lb.test');
+    expect(recentOf(tally)).to.deep.equal({ 'fo.lb.test.': { 'eu-west|primary': 3 } });
+    // The first bucket, [0 s, 5 s), leaves the window once 12 newer buckets have begun (at 60 s).
+    at(57);
+    expect(recentOf(tally)['fo.lb.test.']).to.deep.equal({ 'eu-west|primary': 3 });
+    at(58);
+    expect(recentOf(tally)['fo.lb.test.']).to.deep.equal({ 'eu-west|primary': 1 });
+    at(95);
+    expect(recentOf(tally)).to.deep.equal({});
+    // The totals keep everything.
+    expect(countsOf(tally)).to.deep.equal({ 'fo.lb.test.': { 'eu-west|primary': 3 } });
+    // And a series that was quiet for long starts again from a clean ring.
+    at(200);
+    rig.ask('fo.lb.test');
+    expect(recentOf(tally)).to.deep.equal({ 'fo.lb.test.': { 'eu-west|primary': 1 } });
+  });
+
+  it('says how long the window covers: 55-60 s, or the time since start', () => {
+    const tally = new DecisionTally(new Catalogs(makeRig().catalog), clock);
+    t += 12_300;
+    expect(tally.recent().seconds).to.equal(12.3);
+    t += 200_000; // 214 300 ms: bucket 42 began at 210 000; the window starts 11 buckets earlier
+    expect(tally.recent().seconds).to.equal(59.3);
+  });
+
+  it("a primary's window is the sum of its workers' reports, as they arrive", () => {
+    const a = makeRig();
+    const b = makeRig();
+    const workerA = new DecisionTally(new Catalogs(a.catalog), clock);
+    const workerB = new DecisionTally(new Catalogs(b.catalog), clock);
+    const primary = new DecisionTally(new Catalogs(makeRig().catalog), clock);
+    const namesA: string[] = [];
+    const namesB: string[] = [];
+    for (let i = 0; i < 3; i++) a.ask('fo.lb.test');
+    for (let i = 0; i < 4; i++) b.ask('fo.lb.test');
+    b.ask('near.lb.test', 'A', '81.2.69.142/32');
+    primary.addReport(namesA, sent(workerA.report()));
+    primary.addReport(namesB, sent(workerB.report()));
+    expect(recentOf(primary)).to.deep.equal({
+      'fo.lb.test.': { 'eu-west|primary': 7 },
+      'near.lb.test.': { 'eu-west|primary': 1 },
+    });
+    // The workers keep nothing once reported: the primary holds the window.
+    expect(recentOf(workerA)).to.deep.equal({});
+    t += 61_000;
+    expect(recentOf(primary)).to.deep.equal({});
+    expect(countsOf(primary)['fo.lb.test.']).to.deep.equal({ 'eu-west|primary': 7 });
   });
 });

@@ -166,7 +166,7 @@ names:
         .split('\n')
         .find(
           (l) =>
-            l.startsWith('gslb_load_connections{') && l.includes(`:${lbs[0]!.statsPort}/`) && l.includes('load:lb|'),
+            l.startsWith('gslb_load_connections{') && l.includes(`:${lbs[0]!.statsPort}/`) && l.includes('source="lb"'),
         );
       expect(Number(line?.split(' ').pop())).to.be.at.least(30);
     } finally {

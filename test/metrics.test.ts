@@ -2,14 +2,14 @@
 // across reloads, health and Redis series from the health matrix, config, GeoIP and process metrics.
 import { expect } from 'chai';
 import dnsPacket from 'dns-packet';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openGeoData } from '../geo/geoip.js';
 import type { PlanTarget } from '../health/redis-protocol.js';
 import type { HealthMatrix, HealthSource } from '../health/source.js';
 import { StaticHealth } from '../health/static-health.js';
-import { UNKNOWN_UP, loadKey, type HealthView } from '../health/view.js';
+import { UNKNOWN_UP, loadKey, targetKey, type HealthView } from '../health/view.js';
 import { silentLogger } from '../server/log.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { buildConfig, DnsNode, PACKAGE_VERSION } from '../server/node.js';
@@ -240,8 +240,11 @@ describe('metrics', function () {
       drains: [],
     };
     let s = await scrape();
-    expect(s.get('gslb_endpoint_up{target="web|10.0.0.1|80|x",datacenter="us-east"}')).to.equal(1);
-    expect(s.get('gslb_endpoint_up{target="web|10.0.0.2|80|x",datacenter="us-east"}')).to.equal(0);
+    expect(s.get('gslb_endpoint_up{check="web",target="10.0.0.1:80",datacenter="us-east"}')).to.equal(1);
+    expect(s.get('gslb_endpoint_up{check="web",target="10.0.0.2:80",datacenter="us-east"}')).to.equal(0);
+    // A load read is not an endpoint check: its verdict has a series of its own.
+    expect(s.get('gslb_load_up{source="lb",url="http://10.0.0.1:8404/;csv",datacenter="us-east"}')).to.equal(1);
+    expect([...s.keys()].filter((k) => k.startsWith('gslb_endpoint_up{'))).to.have.length(3);
     expect(s.get('gslb_datacenter_up{datacenter="us-east"}')).to.equal(1);
     expect(s.get('gslb_datacenter_up{datacenter="eu-west"}')).to.equal(0);
     expect(s.get('gslb_agent_report_age_seconds{agent="agent-a",datacenter="us-east"}')).to.equal(1.5);
@@ -249,14 +252,14 @@ describe('metrics', function () {
     expect(s.get('gslb_agent_discounted{agent="agent-b"}')).to.equal(1);
     expect(s.get('gslb_agent_discounted{agent="agent-a"}')).to.equal(0);
     expect(s.get('gslb_agent_reports{agent="agent-a"}')).to.equal(4);
-    expect(s.get('gslb_endpoint_rtt_seconds{target="web|10.0.0.1|80|x",datacenter="us-east"}')).to.equal(0.0125);
-    const load = (m: string) => s.get(`${m}{target="load:lb|http://10.0.0.1:8404/;csv|x",datacenter="us-east"}`);
+    expect(s.get('gslb_endpoint_rtt_seconds{check="web",target="10.0.0.1:80",datacenter="us-east"}')).to.equal(0.0125);
+    const load = (m: string) => s.get(`${m}{source="lb",url="http://10.0.0.1:8404/;csv",datacenter="us-east"}`);
     expect(load('gslb_load_connections')).to.equal(150);
     expect(load('gslb_load_capacity')).to.equal(600);
     expect(load('gslb_load_utilisation')).to.equal(0.25);
     expect(load('gslb_load_bandwidth_bytes_per_second')).to.equal(2e6);
     expect(load('gslb_load_error_ratio')).to.equal(0.01);
-    expect(s.has('gslb_load_connections{target="web|10.0.0.1|80|x",datacenter="us-east"}')).to.equal(false);
+    expect([...s.keys()].filter((k) => k.startsWith('gslb_load_connections{'))).to.have.length(1);
     expect(s.get('gslb_agent_reports{agent="agent-b"}')).to.equal(1);
     expect(s.get('gslb_redis_connected')).to.equal(1);
     expect(s.get('gslb_redis_last_resync_timestamp_seconds')).to.equal(1_700_000_000);
@@ -276,6 +279,50 @@ describe('metrics', function () {
     ])
       expect(s.has(name), name).to.equal(false);
     expect([...s.keys()].some((k) => k.startsWith('gslb_datacenter_up'))).to.equal(false);
+  });
+
+  it("target series of the served plan: readable labels, no '|' and no fingerprint in any", async () => {
+    const verdict = { ...UNKNOWN_UP, rttMs: 2, connections: 5, capacity: 10, bandwidthBps: 100, errorRate: 0 };
+    health.m = {
+      mode: 'embedded',
+      agents: [],
+      targets: health.plan.map((t) => ({ key: t.key, datacenters: t.datacenters, verdict, cells: {} })),
+      redis: null,
+      drains: [],
+    };
+    const text = await metrics.text();
+    const series = text.split('\n').filter((l) => /^gslb_(endpoint|load)_/.test(l));
+    expect(series.length).to.be.above(10);
+    const fingerprints = health.plan.map((t) => t.key.slice(t.key.lastIndexOf('|') + 1));
+    for (const line of series) {
+      const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+      expect(labels, line).to.not.include('|');
+      for (const fp of fingerprints) expect(labels, line).to.not.include(fp);
+      expect(labels, line).to.match(
+        /^(check="[^"]+",target="[^"]+"|source="[^"]+",url="https?:\/\/[^"]+"),datacenter="[^"]+"$/,
+      );
+    }
+    const s = samples(text);
+    // The fixture's web check on port 80, IPv6 in brackets; its load source reads HAProxy's CSV.
+    expect(s.get('gslb_endpoint_up{check="web",target="192.0.2.10:80",datacenter="us-east"}')).to.equal(1);
+    expect(s.get('gslb_endpoint_up{check="web",target="[2001:db8:10::10]:80",datacenter="us-east"}')).to.equal(1);
+    expect(s.get('gslb_endpoint_rtt_seconds{check="web",target="198.51.100.10:80",datacenter="eu-west"}')).to.equal(
+      0.002,
+    );
+    expect(s.get('gslb_load_up{source="lb",url="http://192.0.2.10:8404/stats;csv",datacenter="us-east"}')).to.equal(1);
+    expect(
+      s.get('gslb_load_connections{source="lb",url="http://192.0.2.10:8404/stats;csv",datacenter="us-east"}'),
+    ).to.equal(5);
+    // One series per target and datacenter: the label sets are unique.
+    const endpointUp = series.filter((l) => l.startsWith('gslb_endpoint_up{'));
+    expect(new Set(endpointUp.map((l) => l.slice(0, l.lastIndexOf(' ')))).size).to.equal(endpointUp.length);
+    health.m = { mode: 'embedded', agents: [], targets: [], redis: null, drains: [] };
+  });
+
+  it('gslb_answer_seconds says it times one query in 8', async () => {
+    expect(await metrics.text()).to.match(
+      /# HELP gslb_answer_seconds .*one query in 8 is timed, so _count is the timed queries \(gslb_queries_total counts all\)/,
+    );
   });
 
   it('config, reload, GeoIP, build info and process metrics', async () => {
@@ -328,5 +375,72 @@ describe('metrics', function () {
     ])
       expect(names.has(n), n).to.equal(true);
     expect(text).to.match(/# HELP gslb_queries_total \S/);
+  });
+});
+
+describe('metrics: target labels when two zones define a check or load source differently', () => {
+  let dir: string;
+  let node: DnsNode;
+  let health: FakeHealth;
+
+  /** A zone with check "web" and load source "lb" probing one backend; settings differ by zone. */
+  const zone = (apex: string, interval: string) => ({
+    'records.zone': `$ORIGIN ${apex}.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.53\n`,
+    'policy.yaml':
+      'datacenters:\n  dc1: {}\n' +
+      `checks:\n  web: { type: http, port: 80, path: /healthz, interval: ${interval} }\n` +
+      `loads:\n  lb: { type: haproxy, url: 'http://127.0.0.1:8404/stats;csv', proxy: www, interval: ${interval} }\n` +
+      'names:\n  www:\n    policy: failover\n    check: web\n    load: lb\n' +
+      '    pools:\n      dc1: [{ address: 192.0.2.1, probe: "127.0.0.1:8080" }]\n',
+  });
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gslb-metrics-zones-'));
+    for (const [apex, interval] of [
+      ['a.test', '1s'],
+      ['b.test', '2s'],
+    ] as const) {
+      mkdirSync(join(dir, apex));
+      for (const [file, text] of Object.entries(zone(apex, interval))) writeFileSync(join(dir, apex, file), text);
+    }
+    health = new FakeHealth();
+    node = makeNode(dir, health);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the zone that defines each version tells the series apart (and only they carry it)', async () => {
+    expect(health.plan).to.have.length(4); // two checks, two load reads: the same backend, different settings
+    health.m = {
+      mode: 'embedded',
+      agents: [],
+      targets: health.plan.map((t, i) => ({
+        key: t.key,
+        datacenters: t.datacenters,
+        verdict: { ...UNKNOWN_UP, up: i % 2 === 0, connections: i },
+        cells: {},
+      })),
+      redis: null,
+      drains: [],
+    };
+    const s = samples(await createMetrics(node).text());
+    const up = [...s.keys()].filter((k) => k.startsWith('gslb_endpoint_up{') || k.startsWith('gslb_load_up{'));
+    expect(up.sort()).to.deep.equal([
+      'gslb_endpoint_up{check="web",target="127.0.0.1:8080",datacenter="dc1",zone="a.test."}',
+      'gslb_endpoint_up{check="web",target="127.0.0.1:8080",datacenter="dc1",zone="b.test."}',
+      'gslb_load_up{source="lb",url="http://127.0.0.1:8404/stats;csv",datacenter="dc1",zone="a.test."}',
+      'gslb_load_up{source="lb",url="http://127.0.0.1:8404/stats;csv",datacenter="dc1",zone="b.test."}',
+    ]);
+    // Each zone's series has the verdict of the target its own check makes.
+    for (const z of node.catalog.zones.values()) {
+      const policy = z.zone.policy;
+      const ep = [...policy.names.values()][0]!.pools[0]!.endpoints[0]!;
+      const verdict = (key: string) => (health.m.targets.find((t) => t.key === key)!.verdict.up ? 1 : 0);
+      expect(s.get(`gslb_endpoint_up{check="web",target="127.0.0.1:8080",datacenter="dc1",zone="${z.name}"}`)).to.equal(
+        verdict(targetKey(policy.checks.get('web')!, ep)),
+      );
+      expect(
+        s.get(`gslb_load_up{source="lb",url="http://127.0.0.1:8404/stats;csv",datacenter="dc1",zone="${z.name}"}`),
+      ).to.equal(verdict(loadKey(policy.loads.get('lb')!, ep)));
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import dnsPacket from 'dns-packet';
 import { loadKey, targetKey } from '../../health/view.js';
 import { formatIp, parseIp } from '../../zones/address.js';
@@ -9,9 +10,12 @@ import { UsageError } from '../cli/args.js';
 import { formatExplanation } from '../cli/explain.js';
 import { parseListenAddress, type ListenAddress } from '../listeners.js';
 import type { Logger } from '../log.js';
-import { createMetrics, splitDecisionKey, type Metrics } from '../metrics.js';
+import { splitDecisionKey } from '../decisions.js';
+import { createMetrics, type Metrics } from '../metrics.js';
 import { PACKAGE_VERSION, type DnsNode, type ReloadResult } from '../node.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
+import { targetLabels, zonePolicies } from '../target-labels.js';
+import { traffic } from '../traffic.js';
+import { STATUS_PAGE_CSP, statusPageHtml } from './status-page.js';
 
 export interface AdminOptions {
   readonly host: string;
@@ -140,6 +144,22 @@ function drainRequest(
   return { target, forMs: b['for'] === undefined ? null : parseDuration(b['for']), reason };
 }
 
+/** The health matrix with the pool addresses behind each probe target, and its readable labels (as /metrics has them). */
+function healthMatrix(node: DnsNode) {
+  const addresses = servedTargets(node).addresses;
+  const m = node.health.matrix();
+  return {
+    ...m,
+    addresses: Object.fromEntries([...addresses].map(([k, v]) => [k, [...v]])),
+    labels: Object.fromEntries(
+      targetLabels(
+        m.targets.map((t) => t.key),
+        zonePolicies(node.catalog),
+      ),
+    ),
+  };
+}
+
 /** Datacenters, pool addresses and probe and load targets (with the addresses they stand for) of the served config. */
 function servedTargets(node: DnsNode) {
   const datacenters = new Set<string>();
@@ -180,11 +200,32 @@ function knownType(type: string): boolean {
   }
 }
 
+/** NSID bytes as text when they are printable UTF-8, else as 0x and hex (as --nsid takes them). */
+function nsidText(nsid: Buffer): string {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(nsid);
+    if (!/[\p{Cc}\p{Cf}]/u.test(text)) return text;
+  } catch {
+    /* not UTF-8 */
+  }
+  return `0x${nsid.toString('hex')}`;
+}
+
+/**
+ * What operators call this node: the --nsid text, else --identity (serve defaults it to the host name,
+ * which names the machine, not the node: then the node id), else the node id.
+ */
+function nodeName(node: DnsNode): string {
+  if (node.nsid) return nsidText(node.nsid);
+  return node.identity !== hostname() ? node.identity : node.nodeId;
+}
+
 function status(node: DnsNode) {
   const m = node.health.matrix();
   const l = node.lastReload;
   return {
     version: PACKAGE_VERSION,
+    nodeName: nodeName(node),
     nodeId: node.nodeId,
     configVersion: node.configVersion,
     startedAt: new Date(node.startedAt).toISOString(),
@@ -212,7 +253,7 @@ function decisions(metrics: Metrics) {
   return {
     names: [...metrics.decisions.read()].map(([name, counts]) => ({
       name,
-      decisions: [...counts].map(([key, count]) => ({ ...splitDecisionKey(key), count })),
+      decisions: [...counts].map(([key, s]) => ({ ...splitDecisionKey(key), count: s.total })),
     })),
   };
 }
@@ -290,10 +331,11 @@ function routes(
   return {
     '/': {
       method: 'GET',
+      // The first paint has the data: the state the page polls is inlined into it.
       handle: () => ({
         status: 200,
         type: 'text/html; charset=utf-8',
-        body: STATUS_PAGE_HTML,
+        body: statusPageHtml({ health: healthMatrix(node), status: status(node), traffic: traffic(node) }),
         headers: { 'Content-Security-Policy': STATUS_PAGE_CSP, 'Referrer-Policy': 'no-referrer' },
       }),
     },
@@ -302,17 +344,9 @@ function routes(
       handle: async () => ({ status: 200, type: metrics.registry.contentType, body: await metrics.text() }),
     },
     '/api/status': { method: 'GET', handle: () => json(status(node)) },
-    '/api/health': {
-      method: 'GET',
-      handle: () => {
-        const addresses = servedTargets(node).addresses;
-        return json({
-          ...node.health.matrix(),
-          addresses: Object.fromEntries([...addresses].map(([k, v]) => [k, [...v]])),
-        });
-      },
-    },
+    '/api/health': { method: 'GET', handle: () => json(healthMatrix(node)) },
     '/api/decisions': { method: 'GET', handle: () => json(decisions(metrics)) },
+    '/api/traffic': { method: 'GET', handle: () => json(traffic(node)) },
     '/api/explain': {
       method: 'GET',
       handle: (_req, q) => {

@@ -29,6 +29,25 @@ dt { color: #59636e; }
 dd { margin: 0; }
 .errors { color: #a40e26; white-space: pre-wrap; font-family: ui-monospace, monospace; margin: 4px 0 0; }
 td.num { text-align: right; }
+.note { color: #59636e; margin: 4px 0; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; }
+.card { background: #fff; border: 1px solid #d1d9e0; border-radius: 6px; padding: 8px 12px; width: 560px; box-sizing: border-box; }
+.card h3 { font-size: 14px; margin: 0 0 6px; font-family: ui-monospace, monospace; }
+.card h3 small { font-family: system-ui, sans-serif; font-weight: normal; color: #59636e; margin-left: 6px; }
+.card-body { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; align-items: start; }
+.card table { width: 100%; font-size: 13px; }
+.card caption, .bars-caption { text-align: left; color: #59636e; font-size: 12px; margin-bottom: 2px; }
+.bar-row { display: grid; grid-template-columns: 5.5em 1fr 6.5em; gap: 6px; align-items: center; font-size: 13px; margin: 3px 0; }
+.bar { display: block; height: 12px; background: #eaeef2; border-radius: 2px; overflow: hidden; }
+.bar-row > span:first-child { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.fill { display: block; height: 100%; width: 0; }
+.bar-row .num { font-variant-numeric: tabular-nums; text-align: right; color: #59636e; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
+.c0 { background: #0969da; } .c1 { background: #bf8700; } .c2 { background: #1a7f37; } .c3 { background: #8250df; }
+.c4 { background: #cf222e; } .c5 { background: #0a7b83; } .c6 { background: #bc4c00; } .c7 { background: #57606a; }
+.cnone { background: #d1d9e0; }
+td.failover, td.fallback, td.nodata, td.servfail { background: #fff8c5; }
+td.fallback, td.nodata, td.servfail { background: #ffebe9; color: #a40e26; }
 `;
 
 // Renders with textContent only: agent ids, reasons and errors come from the network and Redis.
@@ -51,9 +70,10 @@ function age(ms) {
 function when(ms) {
   return ms ? new Date(ms).toLocaleString() : 'never';
 }
-function targetLabel(key) {
-  const [check, host, port] = key.split('|');
-  return (check || '') + ' ' + (host && host.includes(':') ? '[' + host + ']' : host) + ':' + port;
+function targetLabel(h, key) {
+  const l = h.labels && h.labels[key];
+  if (!l) return key;
+  return l.check !== undefined ? l.check + ' ' + l.target : 'load ' + l.source + ' ' + l.url;
 }
 async function get(path) {
   const r = await fetch(path, { headers, cache: 'no-store' });
@@ -96,7 +116,7 @@ function renderMatrix(h) {
     for (const t of targets) {
       const row = el('tr', { 'data-target': t.key, 'data-datacenter': dc, 'data-verdict': t.verdict.up ? 'up' : 'down' });
       const addrs = (h.addresses && h.addresses[t.key]) || [];
-      const th = el('th', { scope: 'row' }, targetLabel(t.key));
+      const th = el('th', { scope: 'row' }, targetLabel(h, t.key));
       if (addrs.length) th.append(el('small', {}, addrs.join(', ')));
       for (const a of addrs) if (drained.has('ep:' + a)) th.append(el('span', { class: 'tag warn' }, a + ' drained'));
       row.append(th);
@@ -122,28 +142,95 @@ function renderMatrix(h) {
   $('matrix').replaceChildren(table);
 }
 
-function renderDecisions(d) {
-  const sums = new Map();
-  for (const n of d.names) for (const c of n.decisions) {
-    const dc = c.datacenter || '(none)';
-    if (!sums.has(dc)) sums.set(dc, Object.fromEntries(OUTCOMES.map((o) => [o, 0])));
-    const row = sums.get(dc);
-    row[c.outcome] = (row[c.outcome] || 0) + c.count;
-  }
+function renderDecisions(t) {
   const head = el('tr', {}, el('th', { scope: 'col' }, 'Datacenter'), ...OUTCOMES.map((o) => el('th', { scope: 'col' }, o)), el('th', { scope: 'col' }, 'total'));
   const body = el('tbody');
-  for (const [dc, row] of [...sums].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const total = Object.values(row).reduce((a, b) => a + b, 0);
+  for (const row of t.sinceStart) {
+    const dc = row.datacenter || '(none)';
     body.append(el('tr', { 'data-datacenter': dc }, el('th', { scope: 'row' }, dc),
-      ...OUTCOMES.map((o) => el('td', { class: 'num', 'data-outcome': o }, row[o])), el('td', { class: 'num' }, total)));
+      ...OUTCOMES.map((o) => el('td', { class: 'num', 'data-outcome': o }, row.outcomes[o] || 0)), el('td', { class: 'num' }, row.total)));
   }
-  if (sums.size === 0) body.append(el('tr', {}, el('td', { colspan: OUTCOMES.length + 2 }, 'No load-balanced answers yet.')));
+  if (t.sinceStart.length === 0) body.append(el('tr', {}, el('td', { colspan: OUTCOMES.length + 2 }, 'No load-balanced answers yet.')));
   $('decisions').replaceChildren(el('table', {}, el('caption', { class: 'meta' }, 'Answers since start, summed over names'), el('thead', {}, head), body));
 }
 
+function pct(x) {
+  return (Math.round(x * 1000) / 10) + '%';
+}
+
+// One colour per datacenter, by its place among all the names' datacenters (stable while the configuration is).
+function palette(t) {
+  const dcs = [...new Set(t.names.flatMap((n) => n.datacenters))].sort();
+  return (dc) => (dc && dcs.includes(dc) ? 'c' + (dcs.indexOf(dc) % 8) : 'cnone');
+}
+
+function routeCell(answers, colour) {
+  const td = el('td', { class: answers.map((a) => a.outcome).join(' ') });
+  answers.forEach((a, i) => {
+    if (i > 0) td.append(' or ');
+    td.append(el('span', { class: 'swatch ' + colour(a.datacenter), 'aria-hidden': 'true' }), a.datacenter || '(none)');
+    if (a.outcome !== 'primary') td.append(el('span', { class: 'tag ' + (a.outcome === 'failover' ? 'warn' : 'bad') }, a.outcome));
+    if (a.shed) td.append(el('small', {}, pct(a.shed.share) + ' shed to ' + a.shed.to));
+  });
+  return td;
+}
+
+function renderName(n, t, colour) {
+  const family = n.family === 4 ? 'A' : 'AAAA';
+  const card = el('article', { class: 'card', 'data-name': n.name, 'data-policy': n.policy },
+    el('h3', {}, n.name, el('small', {}, n.policy + ' · ' + family)));
+  const left = el('div');
+  if (n.split) {
+    const body = el('tbody');
+    for (const s of n.split)
+      body.append(el('tr', { 'data-datacenter': s.datacenter, 'data-configured': s.configured, 'data-now': s.now },
+        el('th', { scope: 'row' }, el('span', { class: 'swatch ' + colour(s.datacenter), 'aria-hidden': 'true' }), s.datacenter),
+        el('td', { class: 'num' }, pct(s.configured)), el('td', { class: 'num' + (s.now === 0 ? ' down' : '') }, pct(s.now))));
+    left.append(el('table', { class: 'split' },
+      el('caption', {}, n.policy === 'weighted' ? 'Split per query, by weight' : 'Split of client subnets, by weight'),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Datacenter'), el('th', { scope: 'col' }, 'configured'), el('th', { scope: 'col' }, 'now'))),
+      body));
+  }
+  if (n.routes.length) {
+    const body = el('tbody');
+    for (const r of n.routes)
+      body.append(el('tr', { class: 'route', 'data-clients': r.clients, 'data-kind': r.kind,
+        'data-datacenter': r.answers.map((a) => a.datacenter || '').join(','), 'data-outcome': r.answers.map((a) => a.outcome).join(',') },
+        el('th', { scope: 'row' }, r.clients), routeCell(r.answers, colour)));
+    left.append(el('table', { class: 'routes' }, el('caption', {}, n.split ? 'Every datacenter is down' : 'Clients get now'),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Clients'), el('th', { scope: 'col' }, 'Datacenter'))), body));
+  }
+  const m = n.lastMinute;
+  const bars = el('div', { class: 'bars', role: 'list' });
+  for (const d of m.datacenters) {
+    const fill = el('span', { class: 'fill ' + colour(d.datacenter) });
+    fill.style.width = (d.share * 100).toFixed(1) + '%'; // CSSOM, which the CSP allows (style attributes it does not)
+    const outcomes = OUTCOMES.filter((o) => d.outcomes[o]).map((o) => o + ' ' + d.outcomes[o]).join(', ');
+    bars.append(el('div', { class: 'bar-row', role: 'listitem', 'data-datacenter': d.datacenter, 'data-count': d.count, 'data-share': d.share,
+      title: d.count + ' answers' + (outcomes ? ': ' + outcomes : '') },
+      el('span', {}, d.datacenter || '(none)'), el('span', { class: 'bar' }, fill), el('span', { class: 'num' }, pct(d.share) + ' · ' + d.count)));
+  }
+  const right = el('div', {}, el('div', { class: 'bars-caption', 'data-total': m.total },
+    'Answers, last ' + Math.round(t.windowSeconds) + ' s: ' + m.total), bars);
+  card.append(el('div', { class: 'card-body' }, left, right));
+  return card;
+}
+
+function renderTraffic(t) {
+  const colour = palette(t);
+  const cards = el('div', { class: 'cards' }, ...t.names.map((n) => renderName(n, t, colour)));
+  const note = t.names.length < t.totalNames
+    ? el('p', { class: 'note' }, 'The ' + t.names.length + ' busiest of ' + t.totalNames + ' load-balanced names (last minute).')
+    : null;
+  if (t.totalNames === 0) cards.append(el('p', { class: 'note' }, 'No load-balanced names.'));
+  $('traffic').replaceChildren(...(note ? [note] : []), cards);
+  renderDecisions(t);
+}
+
 function renderStatus(s, h) {
-  document.title = 'gslb ' + s.nodeId + ' ' + s.version;
-  $('node').textContent = s.nodeId;
+  document.title = 'gslb ' + s.nodeName + ' ' + s.version;
+  $('node').textContent = s.nodeName;
+  $('node').title = 'node id ' + s.nodeId;
   $('version').textContent = 'gslb ' + s.version;
   $('config').textContent = 'config ' + s.configVersion + ' · ' + s.zones.length + ' zone(s) · up ' + age(s.uptimeSeconds * 1000);
   const r = h.redis;
@@ -168,12 +255,16 @@ function renderStatus(s, h) {
     (d.until ? ' until ' + when(d.until) : '') + (d.reason ? ' (' + d.reason + ')' : '') + (d.by ? ' by ' + d.by : ''))) : [el('li', {}, 'nothing is drained')]));
 }
 
+function render(state) {
+  renderTraffic(state.traffic);
+  renderMatrix(state.health);
+  renderStatus(state.status, state.health);
+}
+
 async function poll() {
   try {
-    const [h, s, d] = await Promise.all([get('api/health'), get('api/status'), get('api/decisions')]);
-    renderMatrix(h);
-    renderStatus(s, h);
-    renderDecisions(d);
+    const [health, status, traffic] = await Promise.all([get('api/health'), get('api/status'), get('api/traffic')]);
+    render({ health, status, traffic });
     $('live').dataset.state = 'ok';
     $('live').textContent = 'live, updated ' + new Date().toLocaleTimeString();
   } catch (err) {
@@ -182,7 +273,21 @@ async function poll() {
   }
   setTimeout(poll, 1000);
 }
-poll();
+
+// The state as served is painted at once; polling takes over a second later.
+const served = $('state');
+let first = null;
+try {
+  first = served ? JSON.parse(served.textContent) : null;
+} catch (err) {
+  $('live').textContent = 'the served state did not parse: ' + err.message;
+}
+if (first) {
+  render(first);
+  $('live').dataset.state = 'ok';
+  $('live').textContent = 'as served at ' + new Date().toLocaleTimeString();
+  setTimeout(poll, 1000);
+} else poll();
 `;
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
@@ -198,7 +303,20 @@ export const STATUS_PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export const STATUS_PAGE_HTML = `<!doctype html>
+/**
+ * JSON for a `<script type="application/json">` block: `<` (so no `</script>` or `<!--` can end or
+ * bend it), `>`, `&` and the JavaScript line separators escaped as \uXXXX, which JSON.parse reads back.
+ */
+export function inlineJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
+  );
+}
+
+/** The page with `state` (what it polls: health, status, traffic) inlined, so the first paint has the data. */
+export function statusPageHtml(state: { health: unknown; status: unknown; traffic: unknown }): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -214,6 +332,10 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <span class="meta" id="live" role="status" aria-live="polite">loading…</span>
 </header>
 <main>
+<section aria-labelledby="h-traffic">
+<h2 id="h-traffic">Traffic: where each name's clients are sent now, and the answers of the last minute</h2>
+<div id="traffic"></div>
+</section>
 <section aria-labelledby="h-health">
 <h2 id="h-health">Health: probe targets by datacenter, agents across</h2>
 <div id="matrix"></div>
@@ -235,7 +357,9 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 </section>
 </div>
 </main>
+<script type="application/json" id="state">${inlineJson(state)}</script>
 <script>${SCRIPT}</script>
 </body>
 </html>
 `;
+}

@@ -1,0 +1,268 @@
+// Where traffic goes, per load-balanced name: the datacenter each group of clients gets now (the
+// serving answerer's own decision for a typical client of each region), the split of the per-query
+// policies, and the answers of the last minute by datacenter. GET /api/traffic and the status page.
+import type { HealthView } from '../health/view.js';
+import { nameToText } from '../zones/name.js';
+import type { PolicyName } from '../zones/policy-types.js';
+import type { Catalog, CompiledZone } from './catalog.js';
+import { splitDecisionKey, type DecisionTally, type RecentDecisions } from './decisions.js';
+import type { LbAnswerer } from './gslb/answerer.js';
+import type { Decision, Outcome } from './gslb/decide.js';
+import { endpointStates } from './gslb/select.js';
+
+/** At most this many names are shown: all of them when there are no more, else the busiest of the last minute. */
+export const MAX_TRAFFIC_NAMES = 50;
+
+export const OUTCOMES: readonly Outcome[] = ['primary', 'failover', 'fallback', 'nodata', 'servfail'];
+
+export interface RouteAnswer {
+  /** null when no datacenter answers (nodata, servfail). */
+  readonly datacenter: string | null;
+  readonly outcome: Outcome;
+  /** Shed load: this share of the group's clients (by subnet hash) goes to `to` instead. */
+  readonly shed: { readonly to: string; readonly share: number } | null;
+}
+
+/** A group of clients and what they get now. */
+export interface Route {
+  /** A region's name; for nearest, "closest to DC"; "everyone" for policies that do not look at the client. */
+  readonly clients: string;
+  readonly kind: 'region' | 'no-region' | 'nearest' | 'unknown-location' | 'everyone';
+  /** One answer, except for a nearest group whose clients' second choices differ while their closest is down. */
+  readonly answers: readonly RouteAnswer[];
+}
+
+export interface SplitShare {
+  readonly datacenter: string;
+  /** Share of the configured weight (the sum of the pool's endpoint weights). */
+  readonly configured: number;
+  /** Share among the datacenters with a usable endpoint now (0 for the others). */
+  readonly now: number;
+}
+
+export interface DatacenterCount {
+  /** "" for answers without a datacenter (nodata, servfail). */
+  readonly datacenter: string;
+  readonly count: number;
+  readonly share: number;
+  readonly outcomes: Partial<Record<Outcome, number>>;
+}
+
+export interface NameTraffic {
+  readonly name: string;
+  readonly zone: string;
+  readonly policy: PolicyName;
+  /** The address family `routes` and `split` are for: 4 (A) when the name has IPv4 endpoints, else 6. */
+  readonly family: 4 | 6;
+  /** The name's datacenters in pool order. */
+  readonly datacenters: readonly string[];
+  readonly routes: readonly Route[];
+  /** weighted and hashed: how the datacenters share the clients (per query, or per client /24 or /56). */
+  readonly split: readonly SplitShare[] | null;
+  readonly lastMinute: { readonly total: number; readonly datacenters: readonly DatacenterCount[] };
+}
+
+export interface Traffic {
+  /** The time the last-minute counts cover: 55 to 60 s (5-second buckets), less for a younger node. */
+  readonly windowSeconds: number;
+  readonly totalNames: number;
+  readonly names: readonly NameTraffic[];
+  /** Answers since start by datacenter and outcome, summed over every name. */
+  readonly sinceStart: ReadonlyArray<{ datacenter: string; total: number; outcomes: Partial<Record<Outcome, number>> }>;
+}
+
+export interface TrafficSource {
+  readonly catalog: Catalog;
+  readonly decisions: DecisionTally;
+  readonly health: { view(): HealthView };
+}
+
+interface Listed {
+  readonly zone: CompiledZone;
+  readonly lb: LbAnswerer;
+}
+
+/** A catalog's load-balanced names in policy file order, listed once per catalog. */
+const listings = new WeakMap<Catalog, { readonly names: readonly Listed[]; readonly byText: Map<string, Listed> }>();
+
+function listing(catalog: Catalog) {
+  let l = listings.get(catalog);
+  if (!l) {
+    const names: Listed[] = [];
+    for (const zone of catalog.zones.values())
+      for (const key of zone.zone.policy.names.keys()) {
+        const lb = zone.nodes.get(key)?.lb;
+        if (lb) names.push({ zone, lb });
+      }
+    l = { names, byText: new Map() };
+    listings.set(catalog, l);
+  }
+  return l;
+}
+
+/** The names to show: every one when there are at most `max`, else the busiest of the last minute first. */
+function chosen(catalog: Catalog, recentTotals: ReadonlyMap<string, number>, max: number): Listed[] {
+  const l = listing(catalog);
+  if (l.names.length <= max) return [...l.names];
+  if (l.byText.size === 0) for (const x of l.names) l.byText.set(nameToText(x.lb.name.owner.wire), x);
+  const out = new Set<Listed>();
+  for (const name of busiest(recentTotals, max)) {
+    const x = l.byText.get(name);
+    if (x) out.add(x);
+  }
+  for (const x of l.names) {
+    if (out.size >= max) break;
+    out.add(x);
+  }
+  return [...out];
+}
+
+/** The `max` names with the most answers, most first (ties by name): no sort of every answered name. */
+function busiest(totals: ReadonlyMap<string, number>, max: number): string[] {
+  const top: Array<[string, number]> = [];
+  const before = (a: [string, number], b: [string, number]) => a[1] > b[1] || (a[1] === b[1] && a[0] < b[0]);
+  for (const entry of totals) {
+    if (top.length === max && !before(entry, top[max - 1]!)) continue;
+    let i = top.length;
+    while (i > 0 && before(entry, top[i - 1]!)) i--;
+    top.splice(i, 0, entry);
+    if (top.length > max) top.pop();
+  }
+  return top.map(([name]) => name);
+}
+
+function answerOf(d: Decision): RouteAnswer {
+  // The group's datacenter is the one decided for it; shed load moves only part of its clients.
+  return d.shed
+    ? { datacenter: d.shed.from, outcome: d.outcome, shed: { to: d.shed.to, share: d.shed.fraction } }
+    : { datacenter: d.chosen, outcome: d.outcome, shed: null };
+}
+
+/** What each group of clients gets now, through the answerer's decision (as a query with ECS would). */
+function routesOf(lb: LbAnswerer, family: 4 | 6, health: HealthView): Route[] {
+  const subnet = new Uint8Array(family === 4 ? 4 : 16);
+  const decisionFor = (classId: number) => answerOf(lb.decision(classId, family, family, subnet, health, Math.random));
+  const c = lb.classifier;
+  if (c === null) return [{ clients: 'everyone', kind: 'everyone', answers: [decisionFor(0)] }];
+  if (c.kind === 'regions') {
+    const regions = [...c.regions.map.values()].sort(
+      (a, b) => Number(a.name === 'default') - Number(b.name === 'default'),
+    );
+    const routes: Route[] = regions.map((r) => ({
+      clients: r.name,
+      kind: 'region',
+      answers: [decisionFor(c.classes.findIndex((k) => k.region === r))],
+    }));
+    // Clients no region matches get the pool order when there is no default region.
+    if (c.regions.fallback === null) {
+      const none = c.classes.findIndex((k) => k.region === null);
+      if (none >= 0) routes.push({ clients: '(no region)', kind: 'no-region', answers: [decisionFor(none)] });
+    }
+    return routes;
+  }
+  // nearest: one group per closest datacenter (in pool order), then clients of unknown location.
+  const groups = new Map<string, Map<string, RouteAnswer>>();
+  for (const p of lb.name.pools) groups.set(p.datacenter, new Map());
+  let unknown: RouteAnswer | null = null;
+  c.classes.forEach((k, id) => {
+    const a = decisionFor(id);
+    if (k.nearest === null) unknown = a;
+    else groups.get(k.nearest[0]!)?.set(JSON.stringify(a), a);
+  });
+  const routes: Route[] = [];
+  for (const [dc, answers] of groups)
+    if (answers.size > 0) routes.push({ clients: `closest to ${dc}`, kind: 'nearest', answers: [...answers.values()] });
+  if (unknown) routes.push({ clients: 'location unknown', kind: 'unknown-location', answers: [unknown] });
+  return routes;
+}
+
+/** weighted and hashed: each datacenter's share of the weight, as configured and among the usable now. */
+function splitOf(x: Listed, family: 4 | 6, health: HealthView): SplitShare[] {
+  const { checks, loads } = x.zone.zone.policy;
+  const rows = x.lb.name.pools.map((p) => {
+    let configured = 0;
+    let usable = 0;
+    for (const s of endpointStates(x.lb.name, p.datacenter, family, health, checks, loads)) {
+      configured += s.endpoint.weight;
+      if (s.usable) usable += s.endpoint.weight;
+    }
+    return { datacenter: p.datacenter, configured, usable };
+  });
+  const all = rows.reduce((a, r) => a + r.configured, 0);
+  const up = rows.reduce((a, r) => a + r.usable, 0);
+  return rows.map((r) => ({
+    datacenter: r.datacenter,
+    configured: all > 0 ? r.configured / all : 0,
+    now: up > 0 ? r.usable / up : 0,
+  }));
+}
+
+function lastMinuteOf(datacenters: readonly string[], counts: ReadonlyMap<string, number>) {
+  const byDc = new Map<string, { count: number; outcomes: Partial<Record<Outcome, number>> }>();
+  for (const dc of datacenters) byDc.set(dc, { count: 0, outcomes: {} });
+  let total = 0;
+  for (const [key, n] of counts) {
+    const { datacenter, outcome } = splitDecisionKey(key);
+    let row = byDc.get(datacenter);
+    if (!row) byDc.set(datacenter, (row = { count: 0, outcomes: {} }));
+    row.count += n;
+    const o = outcome as Outcome;
+    row.outcomes[o] = (row.outcomes[o] ?? 0) + n;
+    total += n;
+  }
+  return {
+    total,
+    datacenters: [...byDc].map(([datacenter, r]) => ({
+      datacenter,
+      count: r.count,
+      share: total > 0 ? r.count / total : 0,
+      outcomes: r.outcomes,
+    })),
+  };
+}
+
+function nameTraffic(x: Listed, health: HealthView, recent: RecentDecisions): NameTraffic {
+  const name = x.lb.name;
+  const text = nameToText(name.owner.wire);
+  const family = name.pools.some((p) => p.endpoints.some((e) => e.family === 4)) ? 4 : 6;
+  const perQuery = name.policy === 'weighted' || name.policy === 'hashed';
+  const split = perQuery ? splitOf(x, family, health) : null;
+  // A per-query policy's answer depends on the draw or the client's subnet; only its all-down fallback is one answer.
+  const routes = split && split.some((s) => s.now > 0) ? [] : routesOf(x.lb, family, health);
+  const datacenters = name.pools.map((p) => p.datacenter);
+  return {
+    name: text,
+    zone: x.zone.name,
+    policy: name.policy,
+    family,
+    datacenters,
+    routes,
+    split,
+    lastMinute: lastMinuteOf(datacenters, recent.byKey(text)),
+  };
+}
+
+/** The traffic picture now. */
+export function traffic(source: TrafficSource, max = MAX_TRAFFIC_NAMES): Traffic {
+  const recent = source.decisions.recent();
+  const health = source.health.view();
+  const names = chosen(source.catalog, recent.totals, max).map((x) => nameTraffic(x, health, recent));
+  const since = new Map<string, { total: number; outcomes: Partial<Record<Outcome, number>> }>();
+  for (const counts of source.decisions.read().values())
+    for (const [key, s] of counts) {
+      const { datacenter, outcome } = splitDecisionKey(key);
+      let row = since.get(datacenter);
+      if (!row) since.set(datacenter, (row = { total: 0, outcomes: {} }));
+      row.total += s.total;
+      const o = outcome as Outcome;
+      row.outcomes[o] = (row.outcomes[o] ?? 0) + s.total;
+    }
+  return {
+    windowSeconds: recent.seconds,
+    totalNames: listing(source.catalog).names.length,
+    names,
+    sinceStart: [...since]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([datacenter, r]) => ({ datacenter, ...r })),
+  };
+}
