@@ -1,9 +1,12 @@
-// The status page in a real browser (Debian's chromium through playwright-core): `gslb serve --admin` with
-// the example zone probing one HTTP backend per datacenter; every target shows up, a killed backend's rows
-// turn down within seconds. Saves docs/status-page.png when missing or with UPDATE_SCREENSHOT=1.
+// The status page in a real browser (Debian's chromium through playwright-core): `gslb serve --admin --nsid`
+// with the example zone probing one HTTP backend per datacenter. Every target shows up; the traffic section
+// shows each name's regions and the shares of the answers the test sent; a drain moves a region and the page
+// follows without reload; the first HTML already holds the state; a killed backend's rows turn down within
+// seconds; with --workers 2 the shares add up both workers' answers. Saves docs/status-page.png when missing
+// or with UPDATE_SCREENSHOT=1.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +19,7 @@ import { cityDatabase } from './helpers/gslb.js';
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'docs/status-page.png';
 const TOKEN = 'status-page-test-token-42';
+const NSID = 'node-a';
 const DATACENTERS = ['us-east', 'eu-west', 'ap-south'] as const;
 
 function freePort(): Promise<number> {
@@ -72,6 +76,105 @@ loads:
   );
   return dir;
 }
+
+/** `gslb serve ... --admin 127.0.0.1:0 --log-level error`; resolves once DNS and the admin server are up. */
+async function startServe(args: string[]): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(
+    process.execPath,
+    ['bin/gslb', 'serve', ...args, '--admin', '127.0.0.1:0', '--log-level', 'error'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /admin on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => reject(new Error(`gslb exited ${code}: ${out}`)));
+  });
+  return { child, base };
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 8 s. */
+async function stopServe(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function launchBrowser(profile: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 860 },
+  });
+}
+
+/** A query for NAME A with EDNS Client Subnet CLIENT/32, over UDP. */
+function askFrom(port: number, name: string, client: string) {
+  return ask({ host: '127.0.0.1', port } as TestServer, {
+    name,
+    type: 'A',
+    edns: { options: [{ code: 8, family: 1, sourcePrefixLength: 32, scopePrefixLength: 0, ip: client } as never] },
+  });
+}
+
+interface Bar {
+  datacenter: string;
+  count: number;
+  share: number;
+  /** The bar's filled width over its track's, as drawn. */
+  drawn: number;
+}
+
+/** The last-minute bars of a name's card. */
+const bars = (page: Page, name: string): Promise<Bar[]> =>
+  page.$$eval(`article[data-name="${name}"] .bar-row`, (rows) =>
+    rows.map((r) => {
+      const fill = r.querySelector('.fill')!.getBoundingClientRect().width;
+      const track = r.querySelector('.bar')!.getBoundingClientRect().width;
+      return {
+        datacenter: r.getAttribute('data-datacenter') ?? '',
+        count: Number(r.getAttribute('data-count')),
+        share: Number(r.getAttribute('data-share')),
+        drawn: Math.round((fill / track) * 100) / 100,
+      };
+    }),
+  );
+
+/** A name's "clients get now" rows: clients -> datacenter (and the outcome when it is not primary). */
+const routeRows = (page: Page, name: string): Promise<Record<string, string>> =>
+  page.$$eval(`article[data-name="${name}"] tr.route`, (trs) =>
+    Object.fromEntries(
+      trs.map((tr) => {
+        const outcome = tr.getAttribute('data-outcome');
+        return [
+          tr.getAttribute('data-clients'),
+          tr.getAttribute('data-datacenter') + (outcome === 'primary' ? '' : ` ${outcome}`),
+        ];
+      }),
+    ),
+  );
 
 /** Polls fn in the page until it returns true, or fails with what was last seen. */
 async function until(page: Page, what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<number> {
@@ -133,92 +236,49 @@ describe('status page in a real browser', function () {
     await new Promise<void>((r) => stats!.listen(0, '127.0.0.1', () => r()));
     zones = writeZones(backends, `http://127.0.0.1:${(stats.address() as net.AddressInfo).port}`);
     dnsPort = await freePort();
-    const proc = spawn(
-      process.execPath,
-      [
-        'bin/gslb',
-        'serve',
-        '--zones',
-        zones,
-        '--geoip',
-        cityDatabase(),
-        '--listen',
-        `127.0.0.1:${dnsPort}`,
-        '--admin',
-        '127.0.0.1:0',
-        '--admin-token',
-        TOKEN,
-        '--node-id',
-        'dns-1',
-        '--log-level',
-        'error',
-        // One process: decisions are counted where the page reads them, with no 1 s hand-over from workers.
-        '--workers',
-        '1',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child = proc;
-    base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /admin on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      proc.on('exit', (code) => reject(new Error(`gslb exited ${code}: ${out}`)));
-    });
+    const served = await startServe([
+      '--zones',
+      zones,
+      '--geoip',
+      cityDatabase(),
+      '--listen',
+      `127.0.0.1:${dnsPort}`,
+      '--admin-token',
+      TOKEN,
+      '--node-id',
+      'dns-1',
+      '--nsid',
+      NSID,
+      // One process: decisions are counted where the page reads them, with no 1 s hand-over from workers.
+      '--workers',
+      '1',
+    ]);
+    child = served.child;
+    base = served.base;
     profile = mkdtempSync(join(tmpdir(), 'gslb-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 860 },
-    });
+    context = await launchBrowser(profile);
     page = context.pages()[0] ?? (await context.newPage());
   });
 
   after(async () => {
     await context?.close();
-    if (child && child.exitCode === null) {
-      const c = child;
-      await new Promise<void>((resolve) => {
-        c.on('exit', () => resolve());
-        c.kill('SIGTERM');
-      });
-    }
+    await stopServe(child);
     for (const b of Object.values(backends)) await b.kill();
     await new Promise((r) => (stats ? stats.close(r) : r(null)));
     if (zones) rmSync(zones, { recursive: true, force: true });
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('shows every probe target up, by datacenter, with the node id and version in the title', async () => {
+  it('shows every probe target up, by datacenter, with the node name (its NSID) and version in the title', async () => {
     // Some answers, so the decision table has numbers: London (Europe, eu-west), Milton WA (us-east),
     // and the weighted name. Addresses the fixture database knows, so the datacenters are certain.
-    const server = { host: '127.0.0.1', port: dnsPort } as TestServer;
     for (const [subnet, n] of [
       ['81.2.69.142', 3],
       ['216.160.83.56', 2],
     ] as const)
-      for (let i = 0; i < n; i++)
-        await ask(server, {
-          name: 'www.gslb.example.com',
-          type: 'A',
-          edns: {
-            options: [{ code: 8, family: 1, sourcePrefixLength: 32, scopePrefixLength: 0, ip: subnet } as never],
-          },
-        });
-    for (let i = 0; i < 4; i++) await ask(server, { name: 'api.gslb.example.com', type: 'A' });
+      for (let i = 0; i < n; i++) await askFrom(dnsPort, 'www.gslb.example.com', subnet);
+    for (let i = 0; i < 4; i++)
+      await ask({ host: '127.0.0.1', port: dnsPort } as TestServer, { name: 'api.gslb.example.com' });
 
     await page.goto(`${base}/?token=${TOKEN}`);
     await until(
@@ -230,7 +290,10 @@ describe('status page in a real browser', function () {
       },
       10_000,
     );
-    expect(await page.title()).to.match(/^gslb dns-1 \d+\.\d+\.\d+/);
+    // The node is named by its --nsid text; the node id is in the title attribute.
+    expect(await page.title()).to.match(/^gslb node-a \d+\.\d+\.\d+/);
+    expect(await page.locator('#node').innerText()).to.equal(NSID);
+    expect(await page.locator('#node').getAttribute('title')).to.equal('node id dns-1');
     const r = await rows(page);
     expect(new Set(r.map((x) => x.datacenter))).to.deep.equal(new Set(DATACENTERS));
     for (const row of r) {
@@ -264,6 +327,117 @@ describe('status page in a real browser', function () {
     ]);
   });
 
+  it("traffic: each name's regions now, and bars whose shares are the answers sent", async () => {
+    // Sent by the first test: www from London (europe) x3 and Milton WA (americas) x2, api x4.
+    await until(
+      page,
+      "www's bars",
+      async () => (await bars(page, 'www.gslb.example.com.')).some((b) => b.count === 3),
+      5_000,
+    );
+    expect(await routeRows(page, 'www.gslb.example.com.')).to.deep.equal({
+      americas: 'us-east',
+      europe: 'eu-west',
+      default: 'us-east',
+    });
+    expect(await bars(page, 'www.gslb.example.com.')).to.deep.equal([
+      { datacenter: 'us-east', count: 2, share: 0.4, drawn: 0.4 },
+      { datacenter: 'eu-west', count: 3, share: 0.6, drawn: 0.6 },
+      { datacenter: 'ap-south', count: 0, share: 0, drawn: 0 },
+    ]);
+    expect(await page.locator('article[data-name="www.gslb.example.com."] .bars-caption').innerText()).to.match(
+      /^Answers, last \d+ s: 5$/,
+    );
+    // The weighted name: its configured split, and its answers (4 draws) in the bars.
+    const split = await page.$$eval('article[data-name="api.gslb.example.com."] table.split tbody tr', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-datacenter'), tr.getAttribute('data-configured')]),
+    );
+    expect(split).to.deep.equal([
+      ['us-east', '0.75'],
+      ['eu-west', '0.25'],
+    ]);
+    const api = await bars(page, 'api.gslb.example.com.');
+    expect(api.reduce((a, b) => a + b.count, 0)).to.equal(4);
+    for (const b of api) expect(b.drawn).to.be.closeTo(b.share, 0.02);
+    // The least-loaded name follows regions too; nothing asked of it yet.
+    expect(await routeRows(page, 'shop.gslb.example.com.')).to.have.keys('americas', 'europe', 'default');
+    expect((await bars(page, 'shop.gslb.example.com.')).every((b) => b.count === 0)).to.equal(true);
+  });
+
+  it('a datacenter drained through the admin API moves its region, and the page follows without reload', async () => {
+    await page.evaluate(() => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true));
+    const drain = (path: string) =>
+      fetch(`${base}/api/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ datacenter: 'eu-west' }),
+      });
+    expect((await drain('drain')).status).to.equal(200);
+    try {
+      await until(
+        page,
+        'europe on us-east',
+        async () => (await routeRows(page, 'www.gslb.example.com.'))['europe'] === 'us-east failover',
+        5_000,
+      );
+      expect(await routeRows(page, 'shop.gslb.example.com.')).to.deep.include({ europe: 'us-east failover' });
+      // Answers follow the same decision: London now gets us-east, and the bars count it there.
+      await askFrom(dnsPort, 'www.gslb.example.com', '81.2.69.142');
+      await until(
+        page,
+        'the failover answer in the bars',
+        async () => (await bars(page, 'www.gslb.example.com.'))[0]!.count === 3,
+        5_000,
+      );
+      expect(
+        await page
+          .locator('article[data-name="www.gslb.example.com."] .bar-row[data-datacenter="us-east"]')
+          .getAttribute('title'),
+      ).to.equal('3 answers: primary 2, failover 1');
+    } finally {
+      expect((await drain('undrain')).status).to.equal(200);
+    }
+    await until(
+      page,
+      'europe back on eu-west',
+      async () => (await routeRows(page, 'www.gslb.example.com.'))['europe'] === 'eu-west',
+      5_000,
+    );
+    expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).to.equal(
+      true,
+    );
+  });
+
+  it('the first HTML holds the state: the page is drawn before any API call answers', async () => {
+    // Plain HTTP: the state block is in the document as served.
+    const html = await (await fetch(`${base}/?token=${TOKEN}`)).text();
+    const m = /<script type="application\/json" id="state">([^<]*)<\/script>/.exec(html);
+    expect(m, 'state block').to.not.equal(null);
+    const state = JSON.parse(m![1]!) as { status: { nodeName: string }; traffic: { names: Array<{ name: string }> } };
+    expect(state.status.nodeName).to.equal(NSID);
+    expect(state.traffic.names.map((n) => n.name)).to.deep.equal([
+      'www.gslb.example.com.',
+      'api.gslb.example.com.',
+      'shop.gslb.example.com.',
+    ]);
+    // In the browser, with every API call held unanswered: what shows at DOMContentLoaded came with the HTML.
+    const held = await context!.newPage();
+    try {
+      await held.route('**/api/**', () => {});
+      await held.goto(`${base}/?token=${TOKEN}`, { waitUntil: 'domcontentloaded' });
+      const shot = join(profile, 'first-paint.png');
+      await held.screenshot({ path: shot });
+      expect(await held.locator('#live').innerText()).to.match(/^as served at /);
+      expect(await held.locator('#traffic article[data-name]').count()).to.equal(3);
+      expect(await routeRows(held, 'www.gslb.example.com.')).to.deep.include({ europe: 'eu-west' });
+      expect(await held.locator('#matrix tr[data-target]').count()).to.equal(8);
+      expect(await held.locator('#node').innerText()).to.equal(NSID);
+      expect(statSync(shot).size).to.be.above(10_000);
+    } finally {
+      await held.close();
+    }
+  });
+
   it("a killed backend's rows turn down within 5 s; the others stay up", async () => {
     await backends['eu-west']!.kill();
     // Its checks go down; its load read (the stats page is elsewhere) stays up and does not hold the
@@ -294,5 +468,96 @@ describe('status page in a real browser', function () {
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       console.log(`    wrote ${SCREENSHOT}`);
     }
+  });
+});
+
+describe('status page with --workers 2', function () {
+  this.timeout(60_000);
+  let dir = '';
+  let profile = '';
+  let child: ChildProcess | null = null;
+  let context: BrowserContext | null = null;
+  let base = '';
+  let dnsPort = 0;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) this.skip();
+    dir = mkdtempSync(join(tmpdir(), 'gslb-status-workers-'));
+    mkdirSync(join(dir, 'w.test'));
+    writeFileSync(
+      join(dir, 'w.test', 'records.zone'),
+      '$ORIGIN w.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.53\n',
+    );
+    writeFileSync(
+      join(dir, 'w.test', 'policy.yaml'),
+      `datacenters:\n  us-east: {}\n  eu-west: {}\nregions:\n  europe:\n    match: { continents: [EU] }\n    datacenters: [eu-west, us-east]\n  default:\n    datacenters: [us-east, eu-west]\nnames:\n  www:\n    pools:\n      us-east: [192.0.2.1]\n      eu-west: [198.51.100.1]\n`,
+    );
+    dnsPort = await freePort();
+    const served = await startServe([
+      '--zones',
+      dir,
+      '--geoip',
+      cityDatabase(),
+      '--listen',
+      `127.0.0.1:${dnsPort}`,
+      '--workers',
+      '2',
+      '--no-watch',
+    ]);
+    child = served.child;
+    base = served.base;
+    profile = mkdtempSync(join(tmpdir(), 'gslb-chromium-'));
+    context = await launchBrowser(profile);
+  });
+  after(async () => {
+    await context?.close();
+    await stopServe(child);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("the shares on the page are the sum of both workers' answers, as /api/traffic and /metrics count them", async () => {
+    // Both workers read the one shared UDP socket: with one of them stopped, the other answers all.
+    // 30 from London (europe: eu-west) answered by one worker, 20 from Milton WA (default: us-east) by
+    // the other.
+    const workers = execFileSync('pgrep', ['-P', String(child!.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((x) => x !== '')
+      .map(Number);
+    expect(workers).to.have.length(2);
+    const answeredBy = async (worker: number, client: string, n: number) => {
+      const other = workers.find((w) => w !== worker)!;
+      process.kill(other, 'SIGSTOP');
+      try {
+        const replies = await Promise.all(Array.from({ length: n }, () => askFrom(dnsPort, 'www.w.test', client)));
+        expect(replies.every((r) => r.rcode === 0)).to.equal(true);
+      } finally {
+        process.kill(other, 'SIGCONT');
+      }
+    };
+    await answeredBy(workers[0]!, '81.2.69.142', 30);
+    await answeredBy(workers[1]!, '216.160.83.56', 20);
+    const page = context!.pages()[0] ?? (await context!.newPage());
+    await page.goto(`${base}/`);
+    // Workers report every second: the page catches up within a couple of polls.
+    await until(
+      page,
+      'every answer in the bars',
+      async () => (await bars(page, 'www.w.test.')).reduce((a, b) => a + b.count, 0) === 50,
+      6_000,
+    );
+    expect(await bars(page, 'www.w.test.')).to.deep.equal([
+      { datacenter: 'us-east', count: 20, share: 0.4, drawn: 0.4 },
+      { datacenter: 'eu-west', count: 30, share: 0.6, drawn: 0.6 },
+    ]);
+    expect(await routeRows(page, 'www.w.test.')).to.deep.equal({ europe: 'eu-west', default: 'us-east' });
+    // The API and the metrics have the same counts.
+    const api = (await (await fetch(`${base}/api/traffic`)).json()) as {
+      names: Array<{ name: string; lastMinute: { total: number } }>;
+    };
+    expect(api.names.find((n) => n.name === 'www.w.test.')!.lastMinute.total).to.equal(50);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).to.include('gslb_decisions_total{name="www.w.test.",datacenter="eu-west",reason="primary"} 30');
+    expect(metrics).to.include('gslb_decisions_total{name="www.w.test.",datacenter="us-east",reason="primary"} 20');
   });
 });
