@@ -4,13 +4,15 @@
 // stop and start them, then `gslb serve --zones examples` in-process health mode, and prints dig lines.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONTROL = 18080;
-// datacenter -> [web (HTTP /healthz) port, tls (TCP) port or null]
+// datacenter -> [web (HTTP /healthz) port, tls (TLS with the demo certificate) port or null]
 const DATACENTERS = { 'us-east': [18081, 18441], 'eu-west': [18082, 18442], 'ap-south': [18083, null] };
 const up = new Map(Object.keys(DATACENTERS).map((dc) => [dc, true]));
 // Active connections each datacenter's (pretend) load balancer reports on /nginx_status.
@@ -31,8 +33,12 @@ function listen(server, port) {
 }
 
 async function startBackends() {
-  for (const [dc, [web, tls]] of Object.entries(DATACENTERS)) {
-    // A down datacenter refuses nothing but answers 503 (web) or resets (tls): like a sick load balancer.
+  // The example's tls check pins this self-signed certificate (a public demo key, see its README).
+  const demoTls = join(root, 'examples', 'gslb.example.com', 'demo-tls');
+  const certificate = { key: readFileSync(join(demoTls, 'key.pem')), cert: readFileSync(join(demoTls, 'cert.pem')) };
+  for (const [dc, [web, tlsPort]] of Object.entries(DATACENTERS)) {
+    // A down datacenter refuses nothing but answers 503 (web) or accepts and resets before the TLS
+    // handshake (tls): like a sick load balancer, which a TCP connect check would still call up.
     const h = http.createServer((req, res) => {
       if (req.url === '/nginx_status') {
         res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
@@ -48,10 +54,14 @@ async function startBackends() {
     });
     servers.push(h);
     await listen(h, web);
-    if (tls) {
-      const t = net.createServer((s) => (up.get(dc) ? s.end() : s.resetAndDestroy()));
+    if (tlsPort) {
+      const handshakes = tls.createServer(certificate, (s) => {
+        s.on('error', () => {}); // the probe hangs up right after its handshake
+        s.end();
+      });
+      const t = net.createServer((s) => (up.get(dc) ? handshakes.emit('connection', s) : s.resetAndDestroy()));
       servers.push(t);
-      await listen(t, tls);
+      await listen(t, tlsPort);
     }
   }
   const control = http.createServer((req, res) => {

@@ -56,11 +56,11 @@ export function tlsProbe(spec: CheckSpec, signal?: AbortSignal, now: () => numbe
       });
       socket.on('error', (err) => {
         const reason = errorReason(err);
-        // A reset or close after the TCP connect is the backend failing the handshake, not refusing.
-        finish(
-          false,
-          step === 'TLS handshake' && !reason.startsWith('TLS:') ? `${reason} during the TLS handshake` : reason,
-        );
+        // A reset is the backend failing the handshake, not refusing: the TCP connect was accepted,
+        // though a reset right on accept can reach us before our own connect event does.
+        const code = (err as { code?: unknown }).code;
+        const accepted = step === 'TLS handshake' || code === 'ECONNRESET' || code === 'EPIPE';
+        finish(false, accepted && !reason.startsWith('TLS:') ? `${reason} during the TLS handshake` : reason);
       });
     },
     () => `timeout after ${spec.timeoutMs}ms (${step})`,
