@@ -363,13 +363,14 @@ export function readPolicyFile(file: string, text: string, errs: Collector): Pol
     if ((e.keyword === 'anyOf' || e.keyword === 'type') && deeperOrOther(e)) continue;
     const path = e.instancePath.split('/').slice(1).map(decodeURIComponent);
     const message = schemaMessage(e, path, value);
-    const line =
+    // An unknown key is reported at its own line, other errors at the value's.
+    const at =
       e.keyword === 'additionalProperties'
         ? [...path, (e.params as { additionalProperty: string }).additionalProperty]
         : path;
-    if (!seen.has(message + line.join('/'))) {
-      seen.add(message + line.join('/'));
-      errs.errors.push({ file, line: lineOf(f, line), message });
+    if (!seen.has(message + at.join('/'))) {
+      seen.add(message + at.join('/'));
+      errs.errors.push({ file, line: lineOf(f, at), message });
     }
     const [section, key] = path;
     if (section === undefined) {
