@@ -9,7 +9,8 @@ import { Prober } from './prober.js';
 import { ProbeWarnings } from './probe-warnings.js';
 import type { TargetState } from './hysteresis.js';
 import type { ReportedResult } from './quorum.js';
-import { connect, parseRedisUrl, scanKeys } from './redis-connect.js';
+import { connect, parseRedisUrl, scanKeys, type RedisTls } from './redis-connect.js';
+import { logConnectionErrors } from './redis-errors.js';
 import {
   decodePlan,
   keys as keysFor,
@@ -22,6 +23,10 @@ import type { RunProbe } from './checks/index.js';
 
 export interface AgentOptions {
   readonly url: string;
+  /** Certificates for a rediss:// or sentinels:// URL. */
+  readonly tls?: RedisTls;
+  /** Where the URL came from (`--redis`, `GSLB_REDIS_URL` ...), for the start-up log line. */
+  readonly urlFrom?: string;
   readonly prefix: string;
   readonly datacenter: string;
   readonly id: string;
@@ -61,7 +66,7 @@ export class Agent {
     this.k = keysFor(opts.prefix);
     this.log = opts.log ?? quietLogger;
     this.warnings = new ProbeWarnings(this.log);
-    const target = parseRedisUrl(opts.url);
+    const target = parseRedisUrl(opts.url, opts.tls);
     this.cmd = connect(target, `gslb-agent-${opts.id}`);
     this.sub = connect(target, `gslb-agent-${opts.id}-sub`);
     this.prober = new Prober({
@@ -73,11 +78,14 @@ export class Agent {
       if (this.connected) this.log.warn({}, 'redis connection lost; probing goes on, results are sent on reconnect');
       this.connected = false;
     });
-    this.cmd.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis error'));
+    logConnectionErrors(this.cmd, target, this.log, 'cannot reach redis; retrying');
     this.sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis subscriber error'));
     this.sub.on('message', () => void this.loadPlans());
     void this.sub.subscribe(this.k.plansChannel).catch(() => {});
-    this.log.info({ redis: target.display, datacenter: opts.datacenter, agent: opts.id }, 'agent starting');
+    this.log.info(
+      { redis: target.display, from: opts.urlFrom, datacenter: opts.datacenter, agent: opts.id },
+      'agent starting',
+    );
   }
 
   start(): void {

@@ -1,30 +1,38 @@
 // Drain and undrain through Redis: stored in one hash and announced on a channel so every DNS node
 // applies the change within a second. Used by `gslb drain` / `gslb undrain` and the admin API.
 import { quietLogger } from './log.js';
-import { connect, parseRedisUrl } from './redis-connect.js';
+import { connect, parseRedisUrl, type RedisEndpoint } from './redis-connect.js';
+import { describeRedisError } from './redis-errors.js';
 import { decodeDrain, keys as keysFor, type DrainDoc } from './redis-protocol.js';
 import { drainField } from './drains.js';
 
 export type DrainTarget = { datacenter: string } | { endpoint: string };
 
-export async function withRedis<T>(url: string, fn: (r: ReturnType<typeof connect>) => Promise<T>): Promise<T> {
+/** Runs one job on a short-lived connection that does not retry; a connection failure is described. */
+export async function withRedis<T>(
+  redis: string | RedisEndpoint,
+  fn: (r: ReturnType<typeof connect>) => Promise<T>,
+): Promise<T> {
+  const where = typeof redis === 'string' ? { url: redis } : redis;
+  const target = parseRedisUrl(where.url, where.tls);
   const r = connect(
-    {
-      ...parseRedisUrl(url),
-      options: { ...parseRedisUrl(url).options, retryStrategy: () => null, maxRetriesPerRequest: 1 },
-    },
+    { ...target, options: { ...target.options, retryStrategy: () => null, maxRetriesPerRequest: 1 } },
     'gslb-cli',
   );
-  r.on('error', () => {});
+  // A failed connection fails the command with "Connection is closed."; the error event says why.
+  let connectionError: Error | null = null;
+  r.on('error', (err: Error) => (connectionError ??= err));
   try {
     return await fn(r);
+  } catch (err) {
+    throw connectionError ? new Error(describeRedisError(connectionError, target).text) : err;
   } finally {
     r.disconnect();
   }
 }
 
 export async function drain(
-  url: string,
+  redis: string | RedisEndpoint,
   prefix: string,
   target: DrainTarget,
   opts: { forMs: number | null; by: string; reason: string },
@@ -36,25 +44,28 @@ export async function drain(
     by: opts.by,
     reason: opts.reason,
   };
-  await withRedis(url, async (r) => {
+  await withRedis(redis, async (r) => {
     await r.hset(k.drains, drainField(target), JSON.stringify(doc));
     await r.publish(k.drainsChannel, 'changed');
   });
   return doc;
 }
 
-export async function undrain(url: string, prefix: string, target: DrainTarget): Promise<boolean> {
+export async function undrain(redis: string | RedisEndpoint, prefix: string, target: DrainTarget): Promise<boolean> {
   const k = keysFor(prefix);
-  return withRedis(url, async (r) => {
+  return withRedis(redis, async (r) => {
     const n = await r.hdel(k.drains, drainField(target));
     await r.publish(k.drainsChannel, 'changed');
     return n > 0;
   });
 }
 
-export async function listDrains(url: string, prefix: string): Promise<Array<{ field: string } & DrainDoc>> {
+export async function listDrains(
+  redis: string | RedisEndpoint,
+  prefix: string,
+): Promise<Array<{ field: string } & DrainDoc>> {
   const k = keysFor(prefix);
-  return withRedis(url, async (r) => {
+  return withRedis(redis, async (r) => {
     const raw = await r.hgetall(k.drains);
     const now = Date.now();
     const out: Array<{ field: string } & DrainDoc> = [];

@@ -1,5 +1,8 @@
 // Opens ioredis connections from one URL: redis:// and rediss:// (TLS) with optional password, or
-// sentinel://[:password@]host:port,host:port/MASTER for Redis Sentinel. Reconnects with capped backoff.
+// sentinel://[:password@]host:port,host:port/MASTER for Redis Sentinel (sentinels:// with TLS to the
+// sentinels and the master alike). Certificates come in as PEM bytes read at start (RedisTls).
+// Reconnects with capped backoff.
+import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 
@@ -7,10 +10,35 @@ import type { Redis, RedisOptions } from 'ioredis';
 // ~20 MB of resident memory.
 const require = createRequire(import.meta.url);
 
+/** TLS material for Redis, PEM as read from the files at start. Verification is always on. */
+export interface RedisTls {
+  /** CA certificates Redis's certificate must chain to; without, Node's built-in CA list. */
+  readonly ca?: Buffer;
+  /** A client certificate (and its key), for a Redis with `tls-auth-clients yes`. */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** Where Redis is: its URL, and the TLS material for a rediss:// or sentinels:// URL. */
+export interface RedisEndpoint {
+  readonly url: string;
+  readonly tls?: RedisTls;
+}
+
 export interface RedisTarget {
   readonly options: RedisOptions;
   /** URL without the password, for logs. */
   readonly display: string;
+  /** Whether the connection is TLS, and whether it offers a client certificate (for error hints). */
+  readonly tls: boolean;
+  readonly clientCertificate: boolean;
+}
+
+/** The URL with any password replaced by `***`, for error messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) =>
+    auth.includes(':') ? `${scheme}${auth.slice(0, auth.indexOf(':'))}:***@` : `${scheme}***@`,
+  );
 }
 
 /** Backoff between reconnect attempts: 100 ms doubling to 2 s, with jitter so nodes do not stampede. */
@@ -30,20 +58,45 @@ function common(password: string | undefined, username: string | undefined): Red
   };
 }
 
-/** sentinel://[user:password@]host:port,host:port/MASTER (several hosts: not a WHATWG URL). */
-function parseSentinel(url: string): RedisTarget {
-  const m = /^sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)\/?([^/?#]*)$/.exec(url);
-  if (!m) throw new Error(`sentinel URL '${url}' must be sentinel://[:password@]host:port,host:port/MASTER`);
-  const sentinels = m[3]!.split(',').map((hp) => {
+/** Node's TLS options from the PEM material (a servername only for a host name: RFC 6066 forbids IPs). */
+function tlsOptions(tls: RedisTls | undefined, host?: string): NonNullable<RedisOptions['tls']> {
+  return {
+    ...(host !== undefined && isIP(host) === 0 ? { servername: host } : {}),
+    ...(tls?.ca ? { ca: tls.ca } : {}),
+    ...(tls?.cert ? { cert: tls.cert } : {}),
+    ...(tls?.key ? { key: tls.key } : {}),
+  };
+}
+
+const hasTlsFiles = (tls: RedisTls | undefined): boolean => tls !== undefined && Object.values(tls).some(Boolean);
+
+/**
+ * sentinel://[user:password@]host:port,host:port/MASTER (several hosts: not a WHATWG URL).
+ * sentinels:// is the same over TLS, to the sentinels and to the master they name, with one set of
+ * certificates: the master's certificate must name the address the sentinels announce.
+ */
+function parseSentinel(url: string, tls: RedisTls | undefined): RedisTarget {
+  const m = /^(sentinels?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)\/?([^/?#]*)$/.exec(url);
+  if (!m)
+    throw new Error(
+      `sentinel URL '${redactUrl(url)}' must be sentinel://[:password@]host:port,host:port/MASTER (sentinels:// for TLS)`,
+    );
+  const scheme = m[1]!;
+  const sentinels = m[4]!.split(',').map((hp) => {
     const h = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(hp);
     if (!h || !h[1]) throw new Error(`sentinel address '${hp}' must be HOST:PORT`);
     return { host: h[1], port: Number(h[2] ?? 26379) };
   });
-  const name = m[4];
-  const display = `sentinel://${m[3]}/${name ?? ''}`;
-  if (!name) throw new Error(`sentinel URL '${display}' needs the master name: sentinel://host:port,host:port/MASTER`);
-  const password = m[2] ? decodeURIComponent(m[2]) : undefined;
-  const username = m[1] ? decodeURIComponent(m[1]) : undefined;
+  const name = m[5];
+  const display = `${scheme}://${m[4]}/${name ?? ''}`;
+  if (!name) throw new Error(`sentinel URL '${display}' needs the master name: ${scheme}://host:port,host:port/MASTER`);
+  const secure = scheme === 'sentinels';
+  if (!secure && hasTlsFiles(tls))
+    throw new Error(
+      `TLS certificates are given but '${display}' is not a TLS URL: use sentinels:// for Sentinel over TLS`,
+    );
+  const password = m[3] ? decodeURIComponent(m[3]) : undefined;
+  const username = m[2] ? decodeURIComponent(m[2]) : undefined;
   return {
     options: {
       ...common(password, username),
@@ -51,37 +104,48 @@ function parseSentinel(url: string): RedisTarget {
       name,
       sentinelRetryStrategy: reconnectDelay,
       ...(password ? { sentinelPassword: password } : {}),
+      // The sentinels and the master are verified by their own address (each a different host).
+      ...(secure ? { sentinelTLS: tlsOptions(tls), tls: tlsOptions(tls), enableTLSForSentinelMode: true } : {}),
     },
     display,
+    tls: secure,
+    clientCertificate: secure && tls?.cert !== undefined,
   };
 }
 
-export function parseRedisUrl(url: string): RedisTarget {
-  if (url.startsWith('sentinel://')) return parseSentinel(url);
+/** The ioredis options for a URL (and, for rediss:// and sentinels://, its TLS material). */
+export function parseRedisUrl(url: string, tls?: RedisTls): RedisTarget {
+  if (/^sentinels?:\/\//.test(url)) return parseSentinel(url, tls);
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     throw new Error(
-      `redis URL '${url}' is not a URL (redis://[:password@]host:port[/db], rediss://..., sentinel://host:port,host:port/master)`,
+      `redis URL '${redactUrl(url)}' is not a URL (redis://[:password@]host:port[/db], rediss://..., sentinel://host:port,host:port/master)`,
     );
   }
   const password = u.password ? decodeURIComponent(u.password) : undefined;
   const username = u.username ? decodeURIComponent(u.username) : undefined;
   const display = `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw new Error(`redis URL scheme '${u.protocol}' is not redis:, rediss: or sentinel:`);
+    throw new Error(`redis URL scheme '${u.protocol}' is not redis:, rediss:, sentinel: or sentinels:`);
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new Error(`redis URL database '${u.pathname.slice(1)}' is not a number`);
+  const secure = u.protocol === 'rediss:';
+  if (!secure && hasTlsFiles(tls))
+    throw new Error(`TLS certificates are given but '${display}' is not a TLS URL: use rediss://`);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
   return {
     options: {
       ...common(password, username),
-      host: u.hostname.replace(/^\[|\]$/g, ''),
+      host,
       port: u.port ? Number(u.port) : 6379,
       db,
-      ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+      ...(secure ? { tls: tlsOptions(tls, host) } : {}),
     },
     display,
+    tls: secure,
+    clientCertificate: secure && tls?.cert !== undefined,
   };
 }
 

@@ -7,7 +7,8 @@ import { briefly } from './agent.js';
 import { DrainSet } from './drains.js';
 import { quietLogger, type HealthLogger } from './log.js';
 import { combine, type AgentReports, type AgentVerdict, type QuorumConfig, type ReportedResult } from './quorum.js';
-import { connect, parseRedisUrl, scanKeys } from './redis-connect.js';
+import { connect, parseRedisUrl, scanKeys, type RedisTls } from './redis-connect.js';
+import { logConnectionErrors } from './redis-errors.js';
 import {
   decodeAgent,
   decodeDrain,
@@ -28,6 +29,10 @@ export type StalePolicy = 'open' | 'keep';
 
 export interface RedisSourceOptions {
   readonly url: string;
+  /** Certificates for a rediss:// or sentinels:// URL. */
+  readonly tls?: RedisTls;
+  /** Where the URL came from (`--redis`, `GSLB_REDIS_URL` ...), for the start-up log line. */
+  readonly urlFrom?: string;
   readonly prefix: string;
   readonly nodeId: string;
   readonly quorum: QuorumConfig;
@@ -94,18 +99,18 @@ export class RedisHealthSource implements HealthSource {
     this.k = keysFor(opts.prefix);
     this.log = opts.log ?? quietLogger;
     this.now = opts.now ?? Date.now;
-    const target = parseRedisUrl(opts.url);
+    const target = parseRedisUrl(opts.url, opts.tls);
     this.cmd = connect(target, `gslb-node-${opts.nodeId}`);
     this.sub = connect(target, `gslb-node-${opts.nodeId}-sub`);
     this.current = this.makeView(new Map(), this.drains);
     this.firstSync = new Promise((r) => (this.resolveFirstSync = r));
     this.cmd.on('ready', () => void this.onReady());
     this.cmd.on('close', () => this.onDisconnect());
-    this.cmd.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis connection error'));
+    logConnectionErrors(this.cmd, target, this.log, 'cannot reach redis; retrying');
     this.sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis subscriber error'));
     this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     void this.sub.subscribe(this.k.reportsChannel, this.k.drainsChannel).catch(() => {});
-    this.log.info({ redis: target.display, prefix: opts.prefix }, 'health from redis');
+    this.log.info({ redis: target.display, from: opts.urlFrom, prefix: opts.prefix }, 'health from redis');
   }
 
   /** Resolves once the first full resync is done (warm start), or after timeoutMs; true when synced. */
@@ -213,8 +218,8 @@ export class RedisHealthSource implements HealthSource {
     drained: boolean,
     opts?: { forMs: number | null; by: string; reason: string },
   ): Promise<void> {
-    if (drained) await drain(this.opts.url, this.opts.prefix, target, opts ?? { forMs: null, by: 'admin', reason: '' });
-    else await undrain(this.opts.url, this.opts.prefix, target);
+    if (drained) await drain(this.opts, this.opts.prefix, target, opts ?? { forMs: null, by: 'admin', reason: '' });
+    else await undrain(this.opts, this.opts.prefix, target);
   }
 
   async stop(): Promise<void> {

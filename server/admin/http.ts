@@ -55,11 +55,11 @@ export function isLoopback(host: string): boolean {
 /** Why the admin server may not start with these settings, or null when it may. */
 export function adminRefusal(host: string, token: string | null): string | null {
   if (token === null && !isLoopback(host))
-    return `--admin on ${host} (not loopback) needs --admin-token (or GSLB_ADMIN_TOKEN): every route then requires it`;
+    return `--admin on ${host} (not loopback) needs --admin-token, --admin-token-file or GSLB_ADMIN_TOKEN: every route then requires it`;
   return null;
 }
 
-/** `--admin ADDR:PORT` and `--admin-token` / GSLB_ADMIN_TOKEN, checked as serve starts (UsageError). */
+/** `--admin ADDR:PORT` and the token (flag, file or GSLB_ADMIN_TOKEN), checked as serve starts (UsageError). */
 export function adminFlags(
   admin: string | undefined,
   token: string | undefined,
@@ -73,6 +73,9 @@ export function adminFlags(
     throw new UsageError(`--admin: ${(err as Error).message}`);
   }
   const t = token === undefined || token === '' ? null : token;
+  // A bearer token is one word: one with a space or a control character could never be sent.
+  if (t !== null && !/^[\x21-\x7e]+$/.test(t))
+    throw new UsageError('the admin token must be printable ASCII without spaces (openssl rand -hex 32 makes one)');
   const refusal = adminRefusal(addr.host, t);
   if (refusal) throw new UsageError(refusal);
   return { ...addr, token: t };

@@ -1,14 +1,15 @@
-// `gslb agent --redis URL --datacenter NAME [--id ID]`: a probe agent; needs no zone files.
+// `gslb agent --redis URL --datacenter NAME [--id ID]`: a probe agent; needs no zone files. The URL
+// may also come from --redis-url-file or GSLB_REDIS_URL, with TLS files beside it (redis-flags.ts).
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { Agent } from '../../health/agent.js';
 import { parse, UsageError } from './args.js';
 import { AGENT } from './commands.js';
-import { redisFlags } from './serve.js';
+import { redisFlags } from './redis-flags.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
-  const { values } = parse(argv, AGENT);
-  const redis = redisFlags(values)!; // --redis is required
+  const { values, origins, warnings } = parse(argv, AGENT);
+  const redis = redisFlags(values, origins)!; // a URL is required
   const dc = values.datacenter;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(dc)) throw new UsageError('--datacenter must be 1-64 letters, digits, _ . -');
   const id = values.id ?? `${dc}-${hostname()}`;
@@ -17,7 +18,16 @@ export async function runAgent(argv: string[]): Promise<number> {
   if (!['debug', 'info', 'warn', 'error'].includes(level))
     throw new UsageError(`--log-level must be debug, info, warn or error`);
   const log = pino({ level, base: { pid: process.pid, agent: id } }, pino.destination(2));
-  const agent = new Agent({ url: redis.url, prefix: redis.prefix, datacenter: dc, id, log });
+  for (const warning of [...warnings, ...redis.warnings]) log.warn(warning);
+  const agent = new Agent({
+    url: redis.url,
+    ...(redis.tls ? { tls: redis.tls } : {}),
+    urlFrom: redis.urlFrom,
+    prefix: redis.prefix,
+    datacenter: dc,
+    id,
+    log,
+  });
   agent.start();
   process.stdout.write(`gslb agent ${id} probing for datacenter ${dc}\n`);
   await new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@
 // drives node:util parseArgs, the usage errors (with "did you mean") and the help text alike.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closestMatch } from '../../zones/suggest.js';
+import { readSecretFile } from './flag-files.js';
 
 export class UsageError extends Error {}
 
@@ -17,8 +18,13 @@ export interface FlagSpec {
   readonly default?: string | readonly string[];
   /** The default in words when it is computed at run time (the host name, the number of cores). */
   readonly defaultText?: string;
-  /** An environment variable the value comes from when the flag is not given. */
+  /** An environment variable the value comes from when the flag is not given (nor its `file`). */
   readonly env?: string;
+  /**
+   * The flag that names a file holding this flag's value (one line), for secrets: `--redis` has
+   * `--redis-url-file`. Giving both is a usage error; the file comes before `env`.
+   */
+  readonly file?: string;
   /** A heading the flag is listed under in help (serve has many flags). */
   readonly group?: string;
   /** One line for help. */
@@ -141,14 +147,29 @@ function checkTokens(argv: string[], command: CommandSpec): void {
   }
 }
 
+/** Where a flag's value came from, for the start-up log: `--redis`, `--redis-url-file PATH`, `GSLB_REDIS_URL`. */
+export type Origins = Readonly<Record<string, string>>;
+
+/** `needs --redis URL (or --redis-url-file FILE, or GSLB_REDIS_URL)`. */
+function needs(name: string, spec: FlagSpec, flags: Flags): string {
+  const file = spec.file === undefined ? undefined : flags[spec.file];
+  const alternatives = [
+    ...(file === undefined ? [] : [flagUsage(spec.file!, file)]),
+    ...(spec.env === undefined ? [] : [spec.env]),
+  ];
+  return `needs ${flagUsage(name, spec)}${alternatives.length > 0 ? ` (or ${alternatives.join(', or ')})` : ''}`;
+}
+
 /**
- * Parses a command's arguments by its table: flags (with defaults and environment variables applied),
- * positionals, and a UsageError naming the first problem.
+ * Parses a command's arguments by its table: flags (with defaults, secret files and environment
+ * variables applied), positionals, where each value came from, warnings to log (a secret file every
+ * user can read), and a UsageError naming the first problem (a FlagFileError for a file that cannot
+ * be used).
  */
 export function parse<C extends CommandSpec>(
   argv: string[],
   command: C,
-): { values: FlagValues<C['flags']>; positionals: string[] } {
+): { values: FlagValues<C['flags']>; positionals: string[]; origins: Origins; warnings: string[] } {
   checkTokens(argv, command);
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -163,18 +184,32 @@ export function parse<C extends CommandSpec>(
     throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\.$/, ''));
   }
   const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  const origins: Record<string, string> = {};
+  const warnings: string[] = [];
   for (const [name, spec] of Object.entries(command.flags)) {
+    if (values[name] !== undefined && spec.default === undefined) origins[name] = `--${name}`;
+    const path = spec.file === undefined ? undefined : values[spec.file];
+    if (typeof path === 'string') {
+      if (values[name] !== undefined) throw new UsageError(`give --${name} or --${spec.file}, not both`);
+      const secret = readSecretFile(spec.file!, path);
+      values[name] = secret.value;
+      origins[name] = `--${spec.file} ${path}`;
+      if (secret.warning) warnings.push(secret.warning);
+    }
     if (values[name] === undefined && spec.env !== undefined) {
       const fromEnv = process.env[spec.env];
-      if (fromEnv !== undefined && fromEnv !== '') values[name] = spec.multiple ? [fromEnv] : fromEnv;
+      if (fromEnv !== undefined && fromEnv !== '') {
+        values[name] = spec.multiple ? [fromEnv] : fromEnv;
+        origins[name] = spec.env;
+      }
     }
     if (spec.required && (values[name] === undefined || values[name] === ''))
-      throw new UsageError(`needs ${flagUsage(name, spec)}${spec.env ? ` (or ${spec.env})` : ''}`);
+      throw new UsageError(needs(name, spec, command.flags));
   }
   const needed = (command.positionals ?? []).filter((p) => !p.optional);
   if (parsed.positionals.length < needed.length)
     throw new UsageError(`needs ${needed[parsed.positionals.length]!.name}`);
-  return { values: values as FlagValues<C['flags']>, positionals: parsed.positionals };
+  return { values: values as FlagValues<C['flags']>, positionals: parsed.positionals, origins, warnings };
 }
 
 /** Parses an integer flag value, with the flag's name in the error. */

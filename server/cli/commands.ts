@@ -9,6 +9,42 @@ const LOG_LEVEL = {
   help: 'debug, info, warn or error; logs go to stderr as JSON',
 } as const;
 const REDIS_PREFIX = { value: 'PREFIX', default: 'gslb:', help: 'key prefix in Redis, to share one Redis' } as const;
+/** The Redis URL for the commands that need Redis: from the flag, a file or the environment. */
+const REDIS_URL = {
+  value: 'URL',
+  required: true,
+  file: 'redis-url-file',
+  env: 'GSLB_REDIS_URL',
+  help: 'the Redis the DNS nodes use (docs/redis.md)',
+} as const;
+/** Where the Redis URL and the TLS files come from, beside --redis (docs/redis.md). */
+const redisConnection = <G extends string>(group: G) =>
+  ({
+    'redis-url-file': {
+      value: 'FILE',
+      group,
+      help: 'the Redis URL from this file (one line): its password stays out of ps',
+    },
+    'redis-tls-ca': {
+      value: 'FILE',
+      env: 'GSLB_REDIS_TLS_CA',
+      defaultText: "Node's CA list",
+      group,
+      help: "PEM CA certificate(s) that Redis's certificate must chain to",
+    },
+    'redis-tls-cert': {
+      value: 'FILE',
+      env: 'GSLB_REDIS_TLS_CERT',
+      group,
+      help: 'PEM client certificate, for a Redis that asks for one',
+    },
+    'redis-tls-key': {
+      value: 'FILE',
+      env: 'GSLB_REDIS_TLS_KEY',
+      group,
+      help: 'PEM private key of --redis-tls-cert (give both or neither)',
+    },
+  }) as const;
 
 export const SERVE = {
   name: 'serve',
@@ -74,9 +110,12 @@ export const SERVE = {
     },
     redis: {
       value: 'URL',
+      file: 'redis-url-file',
+      env: 'GSLB_REDIS_URL',
       group: 'health through Redis',
-      help: 'health from probe agents via Redis: redis://, rediss://, sentinel://',
+      help: 'health from agents through Redis: redis://, rediss://, sentinel(s)://',
     },
+    ...redisConnection('health through Redis'),
     'redis-prefix': { ...REDIS_PREFIX, group: 'health through Redis' },
     quorum: {
       value: 'majority|N',
@@ -109,9 +148,15 @@ export const SERVE = {
     },
     'admin-token': {
       value: 'TOKEN',
+      file: 'admin-token-file',
       env: 'GSLB_ADMIN_TOKEN',
       group: 'admin',
       help: 'bearer token for the admin API; required off loopback',
+    },
+    'admin-token-file': {
+      value: 'FILE',
+      group: 'admin',
+      help: 'the admin token from this file (one line): it stays out of ps',
     },
     'log-level': { ...LOG_LEVEL, group: 'logging' },
     'query-log-sample': {
@@ -121,47 +166,53 @@ export const SERVE = {
       help: 'log one query in N: client subnet, name, type, decision; 0 logs none',
     },
   },
-  exitCodes: ['0 stopped by SIGTERM or SIGINT', '1 refused to start (invalid zones, GeoIP, ports, admin)'],
+  exitCodes: [
+    '0 stopped by SIGTERM or SIGINT',
+    '1 refused to start (invalid zones, GeoIP, ports, admin, a secret or TLS file)',
+  ],
 } as const satisfies CommandSpec;
 
 export const AGENT = {
   name: 'agent',
   summary: 'a probe agent: learns its targets from the DNS nodes through Redis, probes, publishes',
   flags: {
-    redis: { value: 'URL', required: true, help: 'the Redis the DNS nodes use' },
-    'redis-prefix': REDIS_PREFIX,
     datacenter: { value: 'NAME', required: true, help: 'the datacenter this agent probes from' },
     id: { value: 'ID', defaultText: 'DATACENTER-HOST', help: 'this agent, unique among agents' },
     'log-level': LOG_LEVEL,
+    redis: { ...REDIS_URL, group: 'Redis' },
+    ...redisConnection('Redis'),
+    'redis-prefix': { ...REDIS_PREFIX, group: 'Redis' },
   },
-  exitCodes: ['0 stopped by SIGTERM or SIGINT'],
+  exitCodes: ['0 stopped by SIGTERM or SIGINT', '1 a secret or TLS file cannot be used'],
 } as const satisfies CommandSpec;
 
 export const DRAIN = {
   name: 'drain',
   summary: 'take an endpoint or a datacenter out of every answer on every node, through Redis',
   flags: {
-    redis: { value: 'URL', required: true, help: 'the Redis the DNS nodes use' },
-    'redis-prefix': REDIS_PREFIX,
     endpoint: { value: 'ADDR', help: 'the endpoint (IP address) to take out' },
     datacenter: { value: 'NAME', help: 'the datacenter to take out' },
     for: { value: 'DUR', defaultText: 'until undrained', help: 'undrain by itself after this long, e.g. 30s or 90m' },
     reason: { value: 'TEXT', help: 'shown by --list and on the status page' },
     list: { help: 'list what is drained, by whom and until when' },
+    redis: { ...REDIS_URL, group: 'Redis' },
+    ...redisConnection('Redis'),
+    'redis-prefix': { ...REDIS_PREFIX, group: 'Redis' },
   },
-  exitCodes: ['1 Redis unreachable'],
+  exitCodes: ['1 Redis unreachable, or a secret or TLS file cannot be used'],
 } as const satisfies CommandSpec;
 
 export const UNDRAIN = {
   name: 'undrain',
   summary: 'put a drained endpoint or datacenter back into the answers',
   flags: {
-    redis: { value: 'URL', required: true, help: 'the Redis the DNS nodes use' },
-    'redis-prefix': REDIS_PREFIX,
     endpoint: { value: 'ADDR', help: 'the endpoint (IP address) to put back' },
     datacenter: { value: 'NAME', help: 'the datacenter to put back' },
+    redis: { ...REDIS_URL, group: 'Redis' },
+    ...redisConnection('Redis'),
+    'redis-prefix': { ...REDIS_PREFIX, group: 'Redis' },
   },
-  exitCodes: ['1 Redis unreachable'],
+  exitCodes: ['1 Redis unreachable, or a secret or TLS file cannot be used'],
 } as const satisfies CommandSpec;
 
 export const CHECK = {

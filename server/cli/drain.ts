@@ -5,7 +5,8 @@ import { listDrains, drain, undrain, type DrainTarget } from '../../health/drain
 import { parseIp } from '../../zones/address.js';
 import { parse, UsageError, type FlagValues } from './args.js';
 import { DRAIN, UNDRAIN } from './commands.js';
-import { durationFlag, redisFlags } from './serve.js';
+import { redisFlags } from './redis-flags.js';
+import { durationFlag } from './serve.js';
 
 function target(values: { endpoint?: string; datacenter?: string }): DrainTarget {
   if (values.endpoint && values.datacenter) throw new UsageError('give --endpoint ADDR or --datacenter NAME, not both');
@@ -19,11 +20,15 @@ function target(values: { endpoint?: string; datacenter?: string }): DrainTarget
 
 export async function runDrain(argv: string[], undo: boolean): Promise<number> {
   // undrain takes a subset of drain's flags (no --for, --reason, --list).
-  const values: FlagValues<(typeof DRAIN)['flags']> = undo ? parse(argv, UNDRAIN).values : parse(argv, DRAIN).values;
-  const redis = redisFlags(values)!; // --redis is required
+  const parsed = undo ? parse(argv, UNDRAIN) : parse(argv, DRAIN);
+  const values: FlagValues<(typeof DRAIN)['flags']> = parsed.values;
+  const redis = redisFlags(values, parsed.origins)!; // a URL is required
+  const name = undo ? 'undrain' : 'drain';
+  for (const warning of [...parsed.warnings, ...redis.warnings])
+    process.stderr.write(`gslb ${name}: warning: ${warning}\n`);
   try {
     if (values.list) {
-      const list = await listDrains(redis.url, redis.prefix);
+      const list = await listDrains(redis, redis.prefix);
       if (list.length === 0) process.stdout.write('nothing is drained\n');
       for (const d of list)
         process.stdout.write(
@@ -34,13 +39,13 @@ export async function runDrain(argv: string[], undo: boolean): Promise<number> {
     const t = target(values);
     const what = 'endpoint' in t ? `endpoint ${t.endpoint}` : `datacenter ${t.datacenter}`;
     if (undo) {
-      const removed = await undrain(redis.url, redis.prefix, t);
+      const removed = await undrain(redis, redis.prefix, t);
       process.stdout.write(removed ? `undrained ${what}\n` : `${what} was not drained\n`);
       return 0;
     }
     const forMs = values.for === undefined ? null : durationFlag('for', values.for);
     if (forMs !== null && forMs <= 0) throw new UsageError('--for must be a positive duration');
-    const doc = await drain(redis.url, redis.prefix, t, {
+    const doc = await drain(redis, redis.prefix, t, {
       forMs,
       by: `${userInfo().username}@${hostname()}`,
       reason: values.reason ?? '',

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, type CommandSpec } from './args.js';
 import { AGENT, CHECK, COMMANDS, DRAIN, EXPLAIN, SERVE, SIMULATE, UNDRAIN } from './commands.js';
+import { FlagFileError } from './flag-files.js';
 import { commandHelp, commandList } from './help.js';
 import { closestMatch } from '../../zones/suggest.js';
 
@@ -80,6 +81,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError && !(err instanceof CommandUsageError))
       throw new CommandUsageError(err.message, command);
+    if (err instanceof FlagFileError) {
+      process.stderr.write(`gslb ${command.name}: ${err.message}\n`);
+      return 1;
+    }
     throw err;
   }
 }

@@ -6,7 +6,6 @@ import { bundledDatabasePath } from '../../geo/bundled.js';
 import { openGeoData, type GeoData } from '../../geo/geoip.js';
 import { EmbeddedHealthSource } from '../../health/embedded-source.js';
 import type { StalePolicy } from '../../health/redis-source.js';
-import { parseRedisUrl } from '../../health/redis-connect.js';
 import type { HealthSource } from '../../health/source.js';
 import { durationMs } from '../../zones/policy.js';
 import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
@@ -21,25 +20,13 @@ import type { ListenAddress } from '../listeners.js';
 import type { AdminServer } from '../admin/http.js';
 import { intFlag, parse, UsageError } from './args.js';
 import { SERVE } from './commands.js';
+import { redisFlags } from './redis-flags.js';
 
 /** A duration flag ("500ms", "5s", "1m" or seconds), with the flag's name in the error. */
 export function durationFlag(name: string, value: string): number {
   if (!/^[0-9]+(\.[0-9]+)?(ms|s|m)?$/.test(value))
     throw new UsageError(`--${name} must be a duration like 500ms, 5s or 1m, got '${value}'`);
   return durationMs(/[a-z]$/.test(value) ? value : Number(value), 0);
-}
-
-export function redisFlags(values: { redis?: string; 'redis-prefix': string }): { url: string; prefix: string } | null {
-  if (!values.redis) return null;
-  try {
-    parseRedisUrl(values.redis);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const prefix = values['redis-prefix'];
-  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(prefix))
-    throw new UsageError('--redis-prefix must be 1-64 of A-Z a-z 0-9 : _ . -');
-  return { url: values.redis, prefix };
 }
 
 /** Opens the GeoIP databases given (first hit wins), or the bundled DB-IP country database. */
@@ -83,8 +70,8 @@ function nsidBytes(value: string | undefined): Buffer | null {
 }
 
 export async function runServe(argv: string[]): Promise<number> {
-  const { values } = parse(argv, SERVE);
-  const redis = redisFlags(values);
+  const { values, origins, warnings } = parse(argv, SERVE);
+  const redis = redisFlags(values, origins);
   // The admin API (and prom-client) and the Redis source (and ioredis) load only when asked for.
   const adminModule = values.admin !== undefined ? await import('../admin/http.js') : null;
   const admin = adminModule ? adminModule.adminFlags(values.admin, values['admin-token']) : null;
@@ -111,6 +98,8 @@ export async function runServe(argv: string[]): Promise<number> {
   if (!['debug', 'info', 'warn', 'error'].includes(level))
     throw new UsageError(`--log-level must be debug, info, warn or error`);
   const log: Logger = pino({ level, base: { pid: process.pid } }, pino.destination(2));
+  // Workers parse the same flags again: the primary alone warns.
+  if (!isWorker()) for (const warning of [...warnings, ...(redis?.warnings ?? [])]) log.warn(warning);
 
   const zonesDir = values.zones;
   const reopenGeo = geoOpener(values.geoip);
@@ -138,6 +127,8 @@ export async function runServe(argv: string[]): Promise<number> {
     : redis && RedisHealthSource
       ? new RedisHealthSource({
           url: redis.url,
+          ...(redis.tls ? { tls: redis.tls } : {}),
+          urlFrom: redis.urlFrom,
           prefix: redis.prefix,
           nodeId,
           quorum: { quorum, maxAgeMs },
