@@ -28,8 +28,10 @@ function tlsHint(code: string | undefined, message: string, target: RedisTarget)
   if (is(['CERT_HAS_EXPIRED'], /certificate has expired/i)) return "Redis's certificate has expired";
   if (is(['CERT_NOT_YET_VALID'], /certificate is not yet valid/i))
     return "Redis's certificate is not valid yet (check the clocks)";
-  if (/wrong version number|packet length too long/i.test(message))
+  // A plain Redis port answers a TLS hello with an error line, or waits for the rest of a command.
+  if (/wrong version number|packet length too long|socket disconnected before secure TLS/i.test(message))
     return 'is that port plain Redis? use redis:// (sentinel://) for a port without TLS';
+  if (is(['ETIMEDOUT'], /ETIMEDOUT/)) return 'no TLS handshake in time: a firewall, or a port without TLS?';
   // Redis drops a TLS client whose certificate it does not accept (or that has none): sometimes with
   // an alert (certificate required, unknown ca), sometimes only a reset, alternately.
   if (

@@ -102,6 +102,12 @@ describe('redis URLs', () => {
         tls,
         /^wrong version number \(is that port plain Redis/,
       ],
+      [
+        err('Client network socket disconnected before secure TLS connection was established'),
+        tls,
+        /is that port plain Redis/,
+      ],
+      [err('connect ETIMEDOUT', 'ETIMEDOUT'), tls, /no TLS handshake in time: a firewall, or a port without TLS\?/],
     ];
     for (const [e, target, expected] of cases) expect(describeRedisError(e, target).text, e.message).to.match(expected);
     // OpenSSL's long form is cut to its reason; a reset and a 'certificate required' alert are one kind.
