@@ -8,6 +8,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, HttpBackend } from '../scripts/e2e-cluster.js';
+import { COMMANDS } from '../server/cli/commands.js';
 import { failoverZone, gslb, redisServer, serve, stopAll, waitAnswer, type Running } from './helpers/processes.js';
 import { hasRedisServerBinary } from './helpers/redis.js';
 
@@ -214,5 +215,22 @@ describe('secrets out of argv (real redis-server with a password, bin/gslb)', fu
     expect(await notUrl.exit()).to.equal(2);
     expect(notUrl.stderr).to.include("redis URL 'redis://:***@[bad' is not a URL");
     expect(notUrl.stderr).not.to.include(PASSWORD);
+  });
+});
+
+describe('docs/systemd/gslb.env.example', () => {
+  it('sets only variables a command reads, or a unit passes on its command line', () => {
+    const read = new Set(COMMANDS.flatMap((c) => Object.values(c.flags).flatMap((f) => (f.env ? [f.env] : []))));
+    const units = ['gslb-serve.service', 'gslb-agent.service'].map((u) => readFileSync(`docs/systemd/${u}`, 'utf8'));
+    const set = [...readFileSync('docs/systemd/gslb.env.example', 'utf8').matchAll(/^#?(GSLB_[A-Z_]+)=/gm)].map(
+      (m) => m[1]!,
+    );
+    expect(set).to.include.members([
+      'GSLB_REDIS_URL',
+      'GSLB_REDIS_TLS_CA',
+      'GSLB_REDIS_TLS_CERT',
+      'GSLB_REDIS_TLS_KEY',
+    ]);
+    for (const name of set) expect(read.has(name) || units.some((u) => u.includes(`\${${name}}`)), name).to.equal(true);
   });
 });
