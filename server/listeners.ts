@@ -1,5 +1,7 @@
-// Listen addresses: parses HOST:PORT / [IPv6]:PORT and starts UDP plus TCP on each, all or nothing.
+// Listen addresses: parses HOST:PORT / [IPv6]:PORT and starts UDP plus TCP on each, all or nothing;
+// a failure is a ListenError naming the transport, the address and why.
 import { isIP } from 'node:net';
+import { errnoCode, ListenError } from './listen-error.js';
 import { silentLogger, type Logger } from './log.js';
 import { startTcp, type TcpListener } from './tcp.js';
 import type { QueryHandler } from './transport-types.js';
@@ -78,6 +80,17 @@ export async function startListeners(
   };
 }
 
+/**
+ * Binds every address and lets go at once: the quick sure check, before the slow part of a start
+ * (health warm-up, forking workers), that serving will be able to bind. Resolves with the addresses
+ * bound; with port 0, a port that was free for both UDP and TCP there.
+ */
+export async function probeListeners(addrs: readonly ListenAddress[]): Promise<ListenAddress[]> {
+  const probe = await startListeners(addrs, () => null);
+  await probe.close();
+  return probe.endpoints;
+}
+
 async function closeAll(pairs: readonly Pair[]): Promise<void> {
   await Promise.all(pairs.flatMap((p) => [p.udp.close(), p.tcp.close()]));
 }
@@ -87,7 +100,7 @@ async function startPair(addr: ListenAddress, handler: QueryHandler, opts: Liste
   const log = opts.log;
   for (let attempt = 1; ; attempt++) {
     const udp = await startUdp({ host: addr.host, port: addr.port, handler, log }).catch((err: unknown) => {
-      throw bindError('udp', addr, err);
+      throw new ListenError('udp', addr, err);
     });
     const port = udp.address().port;
     try {
@@ -102,25 +115,8 @@ async function startPair(addr: ListenAddress, handler: QueryHandler, opts: Liste
       return { udp, tcp };
     } catch (err) {
       await udp.close();
-      const retry = addr.port === 0 && errorCode(err) === 'EADDRINUSE' && attempt < EPHEMERAL_ATTEMPTS;
-      if (!retry) throw bindError('tcp', { host: addr.host, port }, err);
+      const retry = addr.port === 0 && errnoCode(err) === 'EADDRINUSE' && attempt < EPHEMERAL_ATTEMPTS;
+      if (!retry) throw new ListenError('tcp', { host: addr.host, port }, err);
     }
   }
-}
-
-function errorCode(err: unknown): string | undefined {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-const HINTS: Record<string, string> = {
-  EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
-  EADDRINUSE: 'address already in use',
-  EADDRNOTAVAIL: 'address not available on this host',
-};
-
-function bindError(proto: 'udp' | 'tcp', addr: ListenAddress, err: unknown): Error {
-  const code = errorCode(err);
-  const detail = code !== undefined && HINTS[code] ? `${code} ${HINTS[code]}` : String((err as Error)?.message ?? err);
-  return new Error(`cannot listen on ${proto} ${formatListenAddress(addr)}: ${detail}`, { cause: err });
 }

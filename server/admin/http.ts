@@ -8,6 +8,7 @@ import { loadKey, targetKey } from '../../health/view.js';
 import { formatIp, parseIp } from '../../zones/address.js';
 import { UsageError } from '../cli/args.js';
 import { formatExplanation } from '../cli/explain.js';
+import { ListenError } from '../listen-error.js';
 import { parseListenAddress, type ListenAddress } from '../listeners.js';
 import type { Logger } from '../log.js';
 import { splitDecisionKey } from '../decisions.js';
@@ -458,9 +459,10 @@ export async function startAdmin(node: DnsNode, opts: AdminOptions): Promise<Adm
   server.on('clientError', (_err, socket) => socket.destroy());
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onListenError = (err: Error) => reject(new ListenError('admin', { host: opts.host, port: opts.port }, err));
+    server.once('error', onListenError);
     server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
+      server.off('error', onListenError);
       resolve();
     });
   });
