@@ -27,15 +27,29 @@ type ToPrimary =
   | { t: 'stats'; s: StatsSnapshot; decisions: DecisionReport }
   | { t: 'drain'; id: number; args: DrainArgs }
   | { t: 'reloaded'; ok: boolean }
-  | { t: 'fatal'; message: string };
+  /** The worker could not start: one line saying why, after the lines it rests on (zone errors). */
+  | { t: 'fatal'; message: string; details: string[] };
 
 /** Longest wait for one worker's reload before the next worker is told anyway. */
 const RELOAD_STEP_TIMEOUT_MS = 120_000;
 
 export const isWorker = (): boolean => cluster.isWorker;
 
+/** Why the workers did not all start: the first failing worker's own words, for the primary to print. */
+export class WorkerStartError extends Error {
+  constructor(
+    message: string,
+    readonly details: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
 export interface PrimaryHandle {
-  /** Resolves when every worker listens. */
+  /**
+   * Resolves when every worker listens; rejects with a WorkerStartError as soon as one reports that it
+   * cannot start or exits before listening (no replacement is started then: it would fail the same way).
+   */
   readonly ready: Promise<void>;
   /**
    * Reloads the workers one at a time, then the primary itself, and resolves with the primary's
@@ -44,7 +58,8 @@ export interface PrimaryHandle {
    * round, one more round follows it, for every request made meanwhile.
    */
   reload(reason: string): Promise<ReloadResult>;
-  stop(): Promise<void>;
+  /** SIGTERM to every worker, SIGKILL to those still there after killAfterMs (default 6 s). */
+  stop(killAfterMs?: number): Promise<void>;
 }
 
 /** The primary side: forks workers, feeds them health, collects their counters. */
@@ -64,8 +79,19 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   let stopping = false;
   let lastEpoch = -1;
   let listening = 0;
+  let started = false;
   let resolveReady!: () => void;
-  const ready = new Promise<void>((r) => (resolveReady = r));
+  let rejectReady!: (err: WorkerStartError) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => {}); // the caller may be busy elsewhere when it rejects (health warm-up); it awaits later
+  const failStart = (err: WorkerStartError) => {
+    if (started) return;
+    started = true;
+    rejectReady(err);
+  };
   const reloadDone = new Map<Worker, (ok: boolean) => void>();
   let round: Promise<ReloadResult> | null = null;
   let nextRound: Promise<ReloadResult> | null = null;
@@ -90,7 +116,10 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
           send(w, { t: 'health', s: snapshot() });
           break;
         case 'listening':
-          if (++listening === workers) resolveReady();
+          if (++listening === workers && !started) {
+            started = true;
+            resolveReady();
+          }
           break;
         case 'stats':
           stats.set(w.id, m.s);
@@ -106,7 +135,9 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
           reloadDone.get(w)?.(m.ok);
           break;
         case 'fatal':
-          log.error({ worker: w.id, message: m.message }, 'worker could not start');
+          // At start the primary prints the reason and exits; later (a replacement) it is logged.
+          if (!started) failStart(new WorkerStartError(m.message, m.details));
+          else log.error({ worker: w.id, message: m.message }, 'worker could not start');
           break;
       }
     });
@@ -119,8 +150,15 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
       names.delete(w.id);
       aggregate();
       if (stopping) return;
+      if (!started) {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        failStart(new WorkerStartError(`worker ${w.id} ${how} before it was listening (its error, if any, is above)`));
+        return;
+      }
       log.error({ worker: w.id, code, signal }, 'worker died; starting another');
-      setTimeout(fork, 500).unref();
+      setTimeout(() => {
+        if (!stopping) fork();
+      }, 500).unref();
     });
   };
 
@@ -179,14 +217,14 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   return {
     ready,
     reload,
-    stop: async () => {
+    stop: async (killAfterMs = 6000) => {
       stopping = true;
       clearInterval(poll);
       const exits = [...live].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
       for (const w of live) w.process.kill('SIGTERM');
       const timer = setTimeout(() => {
         for (const w of live) w.process.kill('SIGKILL');
-      }, 6000);
+      }, killAfterMs);
       await Promise.all(exits);
       clearTimeout(timer);
     },
@@ -224,6 +262,11 @@ export function workerAttach(node: DnsNode): void {
   process.send?.({ t: 'listening' } satisfies ToPrimary);
 }
 
-export function workerFatal(message: string): void {
-  process.send?.({ t: 'fatal', message } satisfies ToPrimary);
+/** Tells the primary why this worker cannot start; resolves once the message is handed to the channel. */
+export function workerFatal(message: string, details: readonly string[] = []): Promise<void> {
+  return new Promise((resolve) => {
+    const m: ToPrimary = { t: 'fatal', message, details: [...details] };
+    if (process.send) process.send(m, undefined, undefined, () => resolve());
+    else resolve();
+  });
 }

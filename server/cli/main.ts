@@ -5,6 +5,7 @@ import { UsageError, type CommandSpec } from './args.js';
 import { AGENT, CHECK, COMMANDS, DRAIN, EXPLAIN, SERVE, SIMULATE, UNDRAIN } from './commands.js';
 import { FlagFileError } from './flag-files.js';
 import { commandHelp, commandList } from './help.js';
+import { EXIT_CANNOT_START, StartupError } from './startup-error.js';
 import { closestMatch } from '../../zones/suggest.js';
 
 type Run = (argv: string[]) => number | Promise<number>;
@@ -26,6 +27,16 @@ class CommandUsageError extends UsageError {
     readonly command: CommandSpec | null,
   ) {
     super(message);
+  }
+}
+
+/** A start-up failure, and the command it stopped. */
+class CommandStartupError extends Error {
+  constructor(
+    override readonly cause: StartupError,
+    readonly command: CommandSpec,
+  ) {
+    super(cause.message);
   }
 }
 
@@ -81,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError && !(err instanceof CommandUsageError))
       throw new CommandUsageError(err.message, command);
+    if (err instanceof StartupError) throw new CommandStartupError(err, command);
     if (err instanceof FlagFileError) {
       process.stderr.write(`gslb ${command.name}: ${err.message}\n`);
       return 1;
@@ -89,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A failure exits at once: whatever is still open (a worker, a socket, a timer) must not keep a
+// process alive that serves nothing (systemd's Restart= acts only on an exit).
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -100,10 +114,14 @@ main(process.argv.slice(2)).then(
         ? `run 'gslb ${err.command.name} --help' for the flags`
         : "run 'gslb help' for the commands";
       process.stderr.write(`${where}: ${err.message}\n${more}\n`);
-      process.exitCode = 2;
+      process.exit(2);
+    } else if (err instanceof CommandStartupError) {
+      for (const line of err.cause.details) process.stderr.write(line + '\n');
+      process.stderr.write(`gslb ${err.command.name}: ${err.cause.message}\n`);
+      process.exit(EXIT_CANNOT_START);
     } else {
       process.stderr.write(`gslb: ${(err as Error).stack ?? String(err)}\n`);
-      process.exitCode = 1;
+      process.exit(1);
     }
   },
 );

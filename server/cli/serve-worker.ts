@@ -1,39 +1,30 @@
-// The worker half of `gslb serve --workers N`, and choosing port-0 listen ports once in the primary.
-import dgram from 'node:dgram';
-import net from 'node:net';
+// The worker half of `gslb serve --workers N`: serve the shared ports, or tell the primary why not.
 import { workerAttach, workerFatal } from '../cluster.js';
 import { startListeners, type ListenAddress } from '../listeners.js';
 import type { Logger } from '../log.js';
 import type { DnsNode } from '../node.js';
+import { asStartupError } from './startup.js';
+import { EXIT_CANNOT_START, StartupError } from './startup-error.js';
 
-/** Replaces port 0 by a port free for both UDP and TCP on that host. */
-export async function resolvePorts(addrs: readonly ListenAddress[]): Promise<ListenAddress[]> {
-  const out: ListenAddress[] = [];
-  for (const a of addrs) {
-    if (a.port !== 0) {
-      out.push(a);
-      continue;
+/**
+ * A worker's run. The primary decides when to stop and to reload: a terminal's Ctrl-C or hangup
+ * reaches the whole process group, workers included, and must not take them away behind its back.
+ * A start that fails is reported to the primary, which prints it once and stops the others; the
+ * worker then exits 1 (a bug also leaves its stack trace on stderr).
+ */
+export async function asWorker(run: () => Promise<number>): Promise<number> {
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof StartupError) await workerFatal(err.message, err.details);
+    else {
+      process.stderr.write(`gslb serve (worker ${process.pid}): ${(err as Error)?.stack ?? String(err)}\n`);
+      await workerFatal(`a worker failed to start: ${(err as Error)?.message ?? String(err)}`);
     }
-    for (let attempt = 0; ; attempt++) {
-      const port = await new Promise<number>((resolve, reject) => {
-        const s = net.createServer().listen(0, a.host, () => {
-          const p = (s.address() as net.AddressInfo).port;
-          s.close(() => resolve(p));
-        });
-        s.on('error', reject);
-      });
-      const udpFree = await new Promise<boolean>((resolve) => {
-        const u = dgram.createSocket(net.isIPv6(a.host) ? 'udp6' : 'udp4');
-        u.once('error', () => resolve(false));
-        u.bind(port, a.host, () => u.close(() => resolve(true)));
-      });
-      if (udpFree || attempt > 10) {
-        out.push({ host: a.host, port });
-        break;
-      }
-    }
+    process.exit(EXIT_CANNOT_START);
   }
-  return out;
 }
 
 export async function runWorker(
@@ -41,20 +32,13 @@ export async function runWorker(
   listen: readonly ListenAddress[],
   opts: { log: Logger; idleTimeoutMs: number; maxConnections: number },
 ): Promise<number> {
-  let listeners;
-  try {
-    listeners = await startListeners([...listen], node.pipeline.handleQuery, opts);
-  } catch (err) {
-    workerFatal((err as Error).message);
-    return 1;
-  }
+  // A failure here (a port taken since the primary's probe) reaches the primary through the caller.
+  const listeners = await startListeners([...listen], node.pipeline.handleQuery, opts).catch((err: unknown) => {
+    throw asStartupError(err);
+  });
   workerAttach(node);
   // The primary sends SIGTERM on shutdown; finish in-flight TCP answers, then go.
-  await new Promise<void>((resolve) => {
-    const stop = () => void listeners.shutdown(5000).then(resolve);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => void listeners.shutdown(5000).then(resolve)));
   await node.health.stop();
   // The IPC channel to the primary would keep this process alive: leave explicitly.
   process.exit(0);

@@ -1,4 +1,5 @@
-// `gslb serve`: load zones, start UDP+TCP listeners, reload on SIGHUP, drain on SIGTERM.
+// `gslb serve`: load zones, start UDP+TCP listeners, reload on SIGHUP, drain on SIGTERM. A start that
+// cannot succeed (port taken, zones or GeoIP unusable, a worker failing) ends at once with one line.
 import { hostname } from 'node:os';
 import { statSync } from 'node:fs';
 import { pino } from 'pino';
@@ -8,18 +9,21 @@ import { EmbeddedHealthSource } from '../../health/embedded-source.js';
 import type { StalePolicy } from '../../health/redis-source.js';
 import type { HealthSource } from '../../health/source.js';
 import { durationMs } from '../../zones/policy.js';
-import { formatListenAddress, parseListenAddress, startListeners } from '../listeners.js';
+import { formatListenAddress, parseListenAddress, probeListeners, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
 import { collectGarbage, startHeapLeash } from '../heap.js';
 import { buildConfig, DnsNode, type ReloadResult } from '../node.js';
 import { watchConfig } from '../watch.js';
 import { availableParallelism } from 'node:os';
 import { isWorker, startPrimary, workerHealth, type PrimaryHandle } from '../cluster.js';
-import { resolvePorts, runWorker } from './serve-worker.js';
+import { asWorker, runWorker } from './serve-worker.js';
 import type { ListenAddress } from '../listeners.js';
 import type { AdminServer } from '../admin/http.js';
 import { intFlag, parse, UsageError } from './args.js';
 import { SERVE } from './commands.js';
+import { asStartupError, checkZonesFolder, geoFailure, probeAdmin } from './startup.js';
+import { StartupError } from './startup-error.js';
+import { onStopRequest } from './stop-requests.js';
 import { redisFlags } from './redis-flags.js';
 
 /** A duration flag ("500ms", "5s", "1m" or seconds), with the flag's name in the error. */
@@ -41,8 +45,12 @@ const geoFiles = (paths: readonly string[] | undefined): readonly string[] =>
 const stampOf = (files: readonly string[]): string =>
   files
     .map((f) => {
-      const s = statSync(f);
-      return `${f}:${s.ino}:${s.size}:${s.mtimeMs}`;
+      try {
+        const s = statSync(f);
+        return `${f}:${s.ino}:${s.size}:${s.mtimeMs}`;
+      } catch {
+        return `${f}:unreadable`; // opening it says why, naming the file
+      }
     })
     .join('|');
 
@@ -69,7 +77,16 @@ function nsidBytes(value: string | undefined): Buffer | null {
   return b;
 }
 
-export async function runServe(argv: string[]): Promise<number> {
+export function runServe(argv: string[]): Promise<number> {
+  const run = () =>
+    serve(argv).catch((err: unknown) => {
+      throw asStartupError(err);
+    });
+  // A worker's failure is the primary's to print (once, not once per worker).
+  return isWorker() ? asWorker(run) : run();
+}
+
+async function serve(argv: string[]): Promise<number> {
   const { values, origins, warnings } = parse(argv, SERVE);
   const redis = redisFlags(values, origins);
   // The admin API (and prom-client) and the Redis source (and ioredis) load only when asked for.
@@ -102,26 +119,46 @@ export async function runServe(argv: string[]): Promise<number> {
   if (!isWorker()) for (const warning of [...warnings, ...(redis?.warnings ?? [])]) log.warn(warning);
 
   const zonesDir = values.zones;
-  const reopenGeo = geoOpener(values.geoip);
-  let geo: GeoData;
-  try {
-    geo = reopenGeo();
-  } catch (err) {
-    process.stderr.write(`refusing to start: ${(err as Error).message}\n`);
-    return 1;
-  }
   const queryLogSample = intFlag('query-log-sample', values['query-log-sample'], 0, 1_000_000_000);
-  const first = buildConfig(zonesDir, geo, log);
-  if (!first.built) {
-    for (const e of first.errors) process.stderr.write(e + '\n');
-    process.stderr.write(`refusing to start: ${first.errors.length} error(s) in ${zonesDir}\n`);
-    return 1;
-  }
   const identity = values.identity ?? (nsid ? nsid.toString('utf8') : hostname());
   const nodeId = values['node-id'] ?? `${hostname()}-${process.pid}`;
   const workers = values.workers === undefined ? availableParallelism() : intFlag('workers', values.workers, 1, 256);
   const clustered = workers > 1;
   const inWorker = clustered && isWorker();
+
+  // What the start has opened so far, closed (last first) when it fails or is stopped before serving.
+  const opened: Array<() => Promise<unknown>> = [];
+  const closeOpened = () => closeWithin(opened.splice(0).reverse(), 1500, log);
+  const abandon = async (err: unknown): Promise<never> => {
+    await closeOpened();
+    throw err;
+  };
+  // Stop requests and SIGHUP are taken from the start: their default action would kill the process
+  // mid-start. Until serving, a stop closes what is open and exits; a reload has nothing to reload yet.
+  let whenStopped = (reason: string): void => {
+    log.info({ reason }, 'stopped while starting');
+    void closeOpened().then(() => process.exit(0));
+  };
+  let onHangup = (): void => log.info('SIGHUP while starting: the files are being read now');
+  if (!inWorker) {
+    onStopRequest((reason) => whenStopped(reason));
+    process.on('SIGHUP', () => onHangup());
+  }
+  // The ports first (quick, and the likeliest failure): before GeoIP, zones and the health warm-up.
+  const listenAt = inWorker ? [] : await probeListeners(listen);
+  if (admin && !inWorker) await probeAdmin(admin);
+
+  checkZonesFolder(zonesDir);
+  const reopenGeo = geoOpener(values.geoip);
+  let geo: GeoData;
+  try {
+    geo = reopenGeo();
+  } catch (err) {
+    throw geoFailure(err, values.geoip !== undefined && values.geoip.length > 0);
+  }
+  const first = buildConfig(zonesDir, geo, log);
+  if (!first.built)
+    throw new StartupError(`refusing to start: ${first.errors.length} error(s) in ${zonesDir}`, first.errors);
   const health: HealthSource = inWorker
     ? workerHealth()
     : redis && RedisHealthSource
@@ -137,6 +174,7 @@ export async function runServe(argv: string[]): Promise<number> {
           log,
         })
       : new EmbeddedHealthSource({ log });
+  opened.push(() => health.stop());
   const geoPaths = values.geoip;
   const node = new DnsNode(
     {
@@ -168,28 +206,30 @@ export async function runServe(argv: string[]): Promise<number> {
       idleTimeoutMs,
       maxConnections,
     });
-  let listeners: { endpoints: ListenAddress[]; shutdown(ms: number): Promise<void>; close(): Promise<void> };
+  let listeners: { endpoints: ListenAddress[]; shutdown(ms: number): Promise<void> };
   let primary: PrimaryHandle | null = null;
   if (clustered) {
-    // Port 0 is chosen here, once, so every worker serves the same port.
-    const resolved = await resolvePorts(listen);
-    process.env['GSLB_LISTEN'] = JSON.stringify(resolved);
+    // Port 0 was chosen by the probe, once, so every worker serves the same port.
+    process.env['GSLB_LISTEN'] = JSON.stringify(listenAt);
     const p = startPrimary(node, health, workers, log);
     primary = p;
+    opened.push(() => p.stop(1000));
+    // A worker that cannot start says why at once (ready rejects); the timer only catches a hang.
     let t: NodeJS.Timeout | undefined;
-    const ok = await Promise.race([
-      p.ready.then(() => true),
-      new Promise<boolean>((r) => (t = setTimeout(() => r(false), 30_000))),
-    ]);
-    clearTimeout(t);
-    if (!ok) {
-      process.stderr.write('refusing to start: the workers did not all start listening within 30 s\n');
-      await p.stop();
-      await health.stop();
-      return 1;
-    }
-    listeners = { endpoints: resolved, shutdown: () => p.stop(), close: () => p.stop() };
-  } else listeners = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections });
+    const hang = new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new StartupError('the workers did not all start listening within 30 s')), 30_000);
+    });
+    await Promise.race([p.ready, hang])
+      .finally(() => clearTimeout(t))
+      .catch(abandon);
+    listeners = { endpoints: listenAt, shutdown: () => p.stop() };
+  } else {
+    const own = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections }).catch(
+      abandon,
+    );
+    opened.push(() => own.close());
+    listeners = own;
+  }
   // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old
   // one. With workers, they reload one at a time and the primary (it serves no DNS) last.
   // async: a build that throws becomes a rejected promise, logged below, not an uncaught exception.
@@ -197,10 +237,11 @@ export async function runServe(argv: string[]): Promise<number> {
     primary ? primary.reload(reason) : node.reload(reason);
   const reloadInBackground = (reason: string) =>
     void reload(reason).catch((err: Error) => log.error({ reason, err: err.stack ?? err.message }, 'reload crashed'));
-  process.on('SIGHUP', () => reloadInBackground('SIGHUP'));
+  onHangup = () => reloadInBackground('SIGHUP');
   const watcher = values['no-watch']
     ? null
     : watchConfig(zonesDir, geoFiles(geoPaths), (what) => reloadInBackground(`file changed: ${what}`), log);
+  if (watcher) opened.push(async () => watcher.close());
   const where = listeners.endpoints.map(formatListenAddress).join(', ');
   log.info({ zones: catalog.zones.size, listen: where, workers }, 'serving');
   process.stdout.write(
@@ -209,30 +250,28 @@ export async function runServe(argv: string[]): Promise<number> {
   // The admin HTTP server (status page, metrics, API) starts once DNS is being served.
   let adminServer: AdminServer | null = null;
   if (admin) {
-    try {
-      adminServer = await adminModule!.startAdmin(node, { ...admin, log, reload });
-    } catch (err) {
-      process.stderr.write(`refusing to start: admin: ${(err as Error).message}\n`);
-      await listeners.close();
-      await health.stop();
-      return 1;
-    }
+    // The probe found the port free; taken since, it fails here the same way.
+    adminServer = await adminModule!.startAdmin(node, { ...admin, log, reload }).catch(abandon);
     process.stdout.write(`admin on http://${formatListenAddress(adminServer.address())}/\n`);
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      leash.stop();
-      watcher?.close();
-      void listeners
-        .shutdown(5000)
-        .then(() => adminServer?.close())
-        .then(() => health.stop())
-        .then(resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const reason = await new Promise<string>((resolve) => (whenStopped = resolve));
+  log.info({ reason }, 'shutting down');
+  leash.stop();
+  watcher?.close();
+  await listeners.shutdown(5000);
+  await adminServer?.close();
+  await health.stop();
   return 0;
+}
+
+/** Runs the closers one after another, giving up on the rest after ms (a start that failed must exit). */
+async function closeWithin(closers: ReadonlyArray<() => Promise<unknown>>, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closeAll = async () => {
+    for (const close of closers)
+      await close().catch((err: unknown) => log.warn({ err: String(err) }, 'closing after a failed start'));
+  };
+  await Promise.race([closeAll(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -1,0 +1,16 @@
+// A start that cannot succeed for a reason the operator must fix (configuration or environment, not a
+// bug): main.ts prints it as one line, `gslb COMMAND: message`, with no stack trace, and exits 1.
+// Kept apart from startup.ts so that main.ts loads nothing more for it.
+
+/** The exit code of a command that could not start; usage errors are 2. */
+export const EXIT_CANNOT_START = 1;
+
+export class StartupError extends Error {
+  /** Lines the message rests on, printed before it (each zone error as file:line: ...). */
+  readonly details: readonly string[];
+
+  constructor(message: string, details: readonly string[] = []) {
+    super(message);
+    this.details = details;
+  }
+}

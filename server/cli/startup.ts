@@ -1,0 +1,78 @@
+// Why `gslb serve` cannot start, as one line that says what to do: a taken or forbidden port, an
+// address the machine lacks, a zones folder or GeoIP file that is not there, a worker's own reason.
+// Each becomes a StartupError (startup-error.ts), which main.ts prints and exits 1 on.
+import { statSync } from 'node:fs';
+import net from 'node:net';
+import { WorkerStartError } from '../cluster.js';
+import { errnoCode, ListenError, PRIVILEGED_PORTS, type ListenTarget } from '../listen-error.js';
+import { StartupError } from './startup-error.js';
+
+/** The StartupError an expected failure stands for; anything else (a bug) comes back unchanged. */
+export function asStartupError(err: unknown): unknown {
+  if (err instanceof ListenError) return new StartupError(listenFailureText(err));
+  if (err instanceof WorkerStartError) return new StartupError(err.message, err.details);
+  return err;
+}
+
+/** A listen failure with what to do about it. */
+export function listenFailureText(err: ListenError): string {
+  const flag = `${err.kind === 'admin' ? '--admin' : '--listen'} ADDR:PORT`;
+  const { host, port } = err.target;
+  switch (err.code) {
+    case 'EADDRINUSE': {
+      const who = err.kind === 'admin' ? 'another gslb' : 'another gslb or DNS server';
+      const ss = `ss -${err.kind === 'udp' ? 'u' : 't'}lpn 'sport = :${port}'`;
+      return `${err.message}: ${who}? (${ss} shows which); pick another port with ${flag}`;
+    }
+    case 'EACCES':
+      return port < PRIVILEGED_PORTS
+        ? `${err.message}; run as root, or let node bind them (setcap cap_net_bind_service=+ep ` +
+            `$(readlink -f $(which node))), or under systemd AmbientCapabilities=CAP_NET_BIND_SERVICE ` +
+            `(docs/deployment.md)`
+        : `${err.message}: a security policy (SELinux, AppArmor) may forbid it; pick another port with ${flag}`;
+    case 'EADDRNOTAVAIL':
+      return `${err.message}; listen on one it has (ip -brief address lists them), or 0.0.0.0 or [::] for all, with ${flag}`;
+    case 'EAFNOSUPPORT':
+      return `${err.message}; leave ${host} out of ${err.kind === 'admin' ? '--admin' : '--listen'}`;
+    default:
+      return err.message;
+  }
+}
+
+/** --zones must be a folder: said in one line before GeoIP takes its second to open. */
+export function checkZonesFolder(dir: string): void {
+  const takes = '--zones DIR takes the folder that holds one folder per zone';
+  let folder: boolean;
+  try {
+    folder = statSync(dir).isDirectory();
+  } catch (err) {
+    switch (errnoCode(err)) {
+      case 'ENOENT':
+        throw new StartupError(`zones folder ${dir} not found; ${takes}`);
+      case 'EACCES':
+        throw new StartupError(`zones folder ${dir} is not readable: permission denied (EACCES)`);
+      default:
+        throw new StartupError(`zones folder ${dir}: ${(err as Error).message}`);
+    }
+  }
+  if (!folder) throw new StartupError(`--zones ${dir} is a file, not a folder; ${takes}`);
+}
+
+/** A GeoIP database that cannot be used, with what --geoip takes. */
+export function geoFailure(err: unknown, geoipGiven: boolean): StartupError {
+  const message = (err as Error)?.message ?? String(err);
+  return new StartupError(
+    geoipGiven
+      ? `${message}; --geoip FILE takes a MaxMind DB (.mmdb) City or Country database`
+      : `${message}; or give a MaxMind DB (.mmdb) City or Country database with --geoip FILE`,
+  );
+}
+
+/** Binds the admin address and lets go: a taken admin port is found before the slow part of a start. */
+export function probeAdmin(target: ListenTarget): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (err) => reject(new ListenError('admin', { host: target.host, port: target.port }, err)));
+    server.listen(target.port, target.host, () => server.close(() => resolve()));
+  });
+}
