@@ -269,6 +269,20 @@ describe('gslb serve: start-up failures', function () {
     await expectFailure(o, /nope\.mmdb: GeoIP database not found \(ENOENT\); --geoip FILE takes a MaxMind DB/);
   });
 
+  it('a GeoIP file that is not readable', async () => {
+    // Root reads any file: then run as nobody, for whom a root-owned 0600 file is unreadable.
+    const asRoot = process.getuid?.() === 0;
+    chmodSync(dir, 0o755);
+    const file = join(dir, 'city.mmdb');
+    writeFileSync(file, 'whatever\n');
+    chmodSync(file, asRoot ? 0o600 : 0o000);
+    const o = await serve(
+      ['--zones', zones, '--listen', '127.0.0.1:0', '--geoip', file],
+      asRoot ? { uid: 65534, gid: 65534 } : {},
+    );
+    await expectFailure(o, /city\.mmdb: GeoIP database not readable: permission denied \(EACCES\)/);
+  });
+
   it('a GeoIP file that is not an mmdb', async () => {
     const file = join(dir, 'notes.txt');
     writeFileSync(file, 'not a database\n');
