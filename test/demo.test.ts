@@ -4,6 +4,9 @@
 // moved by GSLB_DEMO_PORT_BASE, so a developer's own `npm start` is left alone.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { queryA, sleep } from '../scripts/e2e-cluster.js';
 import { descendants, portFree, running, stillRunning } from './helpers/process-tree.js';
 
@@ -32,6 +35,8 @@ describe('npm start (the demo): stopping', function () {
   this.timeout(60_000);
   let demo: ChildProcess | null = null;
   let seen: number[] = [];
+  /** The demo's copy of the example zones: a SIGKILLed demo.mjs cannot remove it itself. */
+  let zonesCopy: string | null = null;
 
   afterEach(() => {
     demo?.kill('SIGKILL');
@@ -43,8 +48,10 @@ describe('npm start (the demo): stopping', function () {
           // gone meanwhile
         }
       }
+    if (zonesCopy !== null) rmSync(zonesCopy, { recursive: true, force: true });
     demo = null;
     seen = [];
+    zonesCopy = null;
   });
 
   /** Starts the demo with `command`, waits until it serves DNS on the moved port; returns the base. */
@@ -69,6 +76,12 @@ describe('npm start (the demo): stopping', function () {
   /** Every process under the demo's: the demo script, gslb serve and its workers (npm's too). */
   function processTree(): number[] {
     seen = [demo!.pid!, ...descendants(demo!.pid!)];
+    for (const pid of seen) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const zones = argv[argv.indexOf('--zones') + 1];
+      if (argv.includes('--zones') && zones?.startsWith(join(tmpdir(), 'gslb-demo-'))) zonesCopy = zones;
+    }
+    expect(zonesCopy, 'gslb serve runs on a copy of the zones with the moved ports').not.to.equal(null);
     return seen;
   }
 
