@@ -1,0 +1,142 @@
+// The README's five-minute tour, run as a new user runs it: the demo (`scripts/demo.mjs`, default
+// workers, started with `--nsid node-a` as the tour suggests) on moved ports, every `dig` and `curl`
+// line of the tour in order through bash, and each line's comment checked where it names addresses
+// (`# eu-west: 198.51.100.x, scope /17`). A `sleep N;` before a line becomes a wait of up to 2N s for
+// its expectation, so the test is as fast as the server and no slower than the tour says.
+import { expect } from 'chai';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { freePort, sleep } from '../scripts/e2e-cluster.js';
+import { descendants, portFree } from './helpers/process-tree.js';
+
+interface TourLine {
+  readonly command: string;
+  readonly comment: string;
+  /** The tour's `sleep N;` before the command, in seconds. */
+  readonly sleepS: number;
+}
+
+function tourLines(): TourLine[] {
+  const readme = readFileSync('README.md', 'utf8');
+  const start = readme.indexOf('## A five-minute tour');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(start))![1]!;
+  const out: TourLine[] = [];
+  for (const raw of block.split('\n')) {
+    const line = raw.trim();
+    if (!/^(sleep \d+; )?(dig|curl|for) /.test(line)) continue;
+    const hash = line.search(/\s#\s/);
+    const text = hash < 0 ? line : line.slice(0, hash).trim();
+    const sleepMatch = /^sleep (\d+); (.*)$/.exec(text);
+    out.push({
+      command: sleepMatch ? sleepMatch[2]! : text,
+      comment: hash < 0 ? '' : line.slice(hash).replace(/^\s#\s/, ''),
+      sleepS: sleepMatch ? Number(sleepMatch[1]) : 0,
+    });
+  }
+  return out;
+}
+
+/** The addresses a line's comment promises, as patterns: `192.0.2.x` is any host of 192.0.2.0/24. */
+function promisedAddresses(comment: string): RegExp[] {
+  return (comment.match(/\b\d+\.\d+\.\d+\.(?:\d+|x)\b/g) ?? []).map(
+    (a) => new RegExp(`^${a.replace(/\./g, '\\.').replace(/x$/, '\\d+')}$`),
+  );
+}
+
+/** IPv4 addresses answered: `+short` lines, or the A records of the ANSWER SECTION. */
+function answeredAddresses(output: string): string[] {
+  const answer = /;; ANSWER SECTION:\n([\s\S]*?)\n\n/.exec(output);
+  const lines = answer ? answer[1]!.split('\n').map((l) => l.split(/\s+/).at(-1)!) : output.split('\n');
+  return lines.map((l) => l.trim()).filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l));
+}
+
+describe('README tour against the demo', function () {
+  this.timeout(120_000);
+  let demo: ChildProcess | null = null;
+  let base = 0;
+  let demoOutput = '';
+
+  before(async function () {
+    if (spawnSync('dig', ['-v'], { stdio: 'ignore' }).status !== 0) {
+      if (process.env['CI'] === 'true') throw new Error('dig is needed (CI=true): apt-get install dnsutils');
+      console.warn('    skipped: dig is not installed (apt-get install dnsutils)');
+      this.skip();
+    }
+    // Eight ports from base on (scripts/demo.mjs DEMO_PORTS), the first free for UDP too.
+    for (let attempt = 0; ; attempt++) {
+      base = (await freePort()) - 8;
+      let free = base > 1024 && (await portFree(base, true));
+      for (let i = 1; free && i < 8; i++) free = await portFree(base + i);
+      if (free) break;
+      if (attempt > 50) throw new Error('no free range of 8 ports');
+    }
+    demo = spawn(process.execPath, ['scripts/demo.mjs', '--nsid', 'node-a'], {
+      env: { ...process.env, GSLB_DEMO_PORT_BASE: String(base) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    demo.stdout!.on('data', (d: Buffer) => (demoOutput += d.toString()));
+    demo.stderr!.on('data', (d: Buffer) => (demoOutput += d.toString()));
+    const t0 = Date.now();
+    while (!demoOutput.includes(`admin on http://127.0.0.1:${base + 1}/`)) {
+      if (demo.exitCode !== null || Date.now() - t0 > 30_000) throw new Error(`the demo did not start:\n${demoOutput}`);
+      await sleep(50);
+    }
+  });
+  after(async () => {
+    if (!demo) return;
+    const tree = [demo.pid!, ...descendants(demo.pid!)];
+    demo.kill('SIGTERM');
+    await sleep(3000);
+    for (const pid of tree)
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone, as it should be
+      }
+  });
+
+  const local = (command: string) =>
+    command
+      .replaceAll('@127.0.0.1 -p 5353', `@127.0.0.1 -p ${base}`)
+      .replaceAll('@::1 -p 5353', `@::1 -p ${base}`)
+      .replaceAll('127.0.0.1:18080', `127.0.0.1:${base + 2}`);
+
+  it('has dig and curl lines, some with promised addresses', () => {
+    const lines = tourLines();
+    expect(lines.filter((l) => l.command.startsWith('dig')).length).to.be.at.least(10);
+    expect(lines.filter((l) => promisedAddresses(l.comment).length > 0).length).to.be.at.least(6);
+  });
+
+  it('every line answers as its comment says, in order', async () => {
+    for (const line of tourLines()) {
+      const command = local(line.command);
+      const promised = promisedAddresses(line.comment);
+      const scope = /scope \/(\d+)/.exec(line.comment)?.[1];
+      const problems = (output: string, status: number | null): string[] => {
+        const p: string[] = [];
+        if (status !== 0) p.push(`exit status ${status}`);
+        if (/timed out|no servers could be reached|couldn't get address/.test(output)) p.push('no answer');
+        if (line.command.startsWith('dig')) {
+          const got = answeredAddresses(output);
+          if (promised.length > 0 && (got.length === 0 || !got.every((a) => promised.some((r) => r.test(a)))))
+            p.push(`answered [${got.join(' ')}], promised ${line.comment}`);
+          if (scope !== undefined && !new RegExp(`CLIENT-SUBNET: \\S+/${scope}\\b`).test(output))
+            p.push(`no ECS scope /${scope}`);
+          if (command.includes('+norec') && (!/flags: qr aa;/.test(output) || /recursion requested/.test(output)))
+            p.push('not a plain authoritative reply (flags qr aa, no recursion warning)');
+          if (command.includes('+nsid') && !/NSID: .*\("node-a"\)/.test(output)) p.push('no NSID node-a');
+        }
+        return p;
+      };
+      // The tour's sleeps are upper bounds for a person; the test waits up to twice as long.
+      const deadline = Date.now() + Math.max(3, 2 * line.sleepS) * 1000;
+      for (;;) {
+        const r = spawnSync('bash', ['-c', command], { encoding: 'utf8', timeout: 20_000 });
+        const found = problems(r.stdout + r.stderr, r.status);
+        if (found.length === 0) break;
+        if (Date.now() > deadline) throw new Error(`${line.command}\n  ${found.join('\n  ')}\n${r.stdout}${r.stderr}`);
+        await sleep(250);
+      }
+    }
+  });
+});
