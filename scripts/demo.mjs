@@ -188,6 +188,6 @@ Try it (in another terminal):
   curl 127.0.0.1:${CONTROL}/load/eu-west/80                               # eu-west's load balancer: 80 connections
   dig @127.0.0.1 -p ${DNS_PORT} shop.gslb.example.com A +subnet=81.2.69.0/24    # a few seconds later: us-east (least-loaded)
   ./bin/gslb explain --zones examples www.gslb.example.com --client 81.2.69.0/24
-Status page (datacenters x agents, live): http://127.0.0.1:${ADMIN_PORT}/   metrics: http://127.0.0.1:${ADMIN_PORT}/metrics
+Status page (where traffic goes, health by datacenter x agent, live): http://127.0.0.1:${ADMIN_PORT}/   metrics: http://127.0.0.1:${ADMIN_PORT}/metrics
 Stop with Ctrl-C, or kill the npm process: gslb serve, its workers and these backends all stop.`);
 }, 1500).unref();

@@ -2,9 +2,10 @@
 // --redis-tls-key ...): read once at start, with one line naming the flag and the file when one
 // cannot be used, and a warning when a secret is readable by every local user.
 import { readFileSync, statSync, type Stats } from 'node:fs';
+import { StartupError } from './startup-error.js';
 
-/** The flags are right but a file they name cannot be used: one line on stderr, exit 1 (not a usage error). */
-export class FlagFileError extends Error {}
+/** The flags are right but a file they name cannot be used: a start-up failure (one line, exit 1). */
+export class FlagFileError extends StartupError {}
 
 /** What went wrong opening a file, in words: `no such file`, `permission denied`. */
 function reasonOf(err: unknown): string {

@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, type CommandSpec } from './args.js';
 import { AGENT, CHECK, COMMANDS, DRAIN, EXPLAIN, SERVE, SIMULATE, UNDRAIN } from './commands.js';
-import { FlagFileError } from './flag-files.js';
 import { commandHelp, commandList } from './help.js';
 import { EXIT_CANNOT_START, StartupError } from './startup-error.js';
 import { closestMatch } from '../../zones/suggest.js';
@@ -93,10 +92,6 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError && !(err instanceof CommandUsageError))
       throw new CommandUsageError(err.message, command);
     if (err instanceof StartupError) throw new CommandStartupError(err, command);
-    if (err instanceof FlagFileError) {
-      process.stderr.write(`gslb ${command.name}: ${err.message}\n`);
-      return 1;
-    }
     throw err;
   }
 }
