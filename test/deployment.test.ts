@@ -9,12 +9,11 @@ import { Redis } from 'ioredis';
 import { Agent } from '../health/agent.js';
 import { drain } from '../health/drain-store.js';
 import { planFor } from '../health/plan.js';
-import { RedisHealthSource } from '../health/redis-source.js';
 import { isCountryCode } from '../geo/countries.js';
 import { parseName, type DnsName } from '../zones/name.js';
 import { loadPolicy } from '../zones/policy.js';
 import { HttpBackend } from '../scripts/e2e-cluster.js';
-import { hasRedisServerBinary, startRedisServer } from './helpers/redis.js';
+import { hasRedisServerBinary, startRedisServer, testNode } from './helpers/redis.js';
 
 const UNITS = ['gslb-serve.service', 'gslb-agent.service'];
 const INSTALLED_GSLB = '/opt/gslb/current/bin/gslb';
@@ -97,15 +96,7 @@ describe('deployment guide: the documented Redis ACL', function () {
     expect(policy.errors).to.deep.equal([]);
     const plan = planFor([policy.config]);
     const prefix = 'gslb:';
-    const node = new RedisHealthSource({
-      url,
-      prefix,
-      nodeId: 'node-a',
-      quorum: { quorum: 'majority', maxAgeMs: 2000 },
-      graceMs: 2000,
-      stalePolicy: 'open',
-    });
-    node.setPlan(plan.targets, plan.version);
+    const node = testNode(url, prefix, plan);
     stops.push(() => node.stop());
     expect(await node.start(3000), 'node synced').to.equal(true);
     for (const dc of ['a', 'b', 'c']) {

@@ -7,7 +7,7 @@ import { Agent } from '../health/agent.js';
 import { drain, undrain } from '../health/drain-store.js';
 import { EmbeddedHealthSource } from '../health/embedded-source.js';
 import { planFor } from '../health/plan.js';
-import { RedisHealthSource } from '../health/redis-source.js';
+import type { RedisHealthSource, RedisSourceOptions } from '../health/redis-source.js';
 import type { HealthSource } from '../health/source.js';
 import type { RunProbe } from '../health/checks/index.js';
 import { isCountryCode } from '../geo/countries.js';
@@ -17,7 +17,7 @@ import { targetKey } from '../health/view.js';
 import { describeSpec } from '../health/probe-types.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
 import { HttpBackend as Backend } from '../scripts/e2e-cluster.js';
-import { cleanup, hasRedisServerBinary, redisOrSkip, startRedisServer, testPrefix } from './helpers/redis.js';
+import { cleanup, hasRedisServerBinary, redisOrSkip, startRedisServer, testNode, testPrefix } from './helpers/redis.js';
 
 const apex = (parseName('h.test.', null) as { ok: true; name: import('../zones/name.js').DnsName }).name;
 
@@ -76,16 +76,7 @@ function redisFactory(getUrl: () => string): Factory {
   return async (config) => {
     const url = getUrl();
     const prefix = testPrefix();
-    const source = new RedisHealthSource({
-      url,
-      prefix,
-      nodeId: 'node-a',
-      quorum: { quorum: 'majority', maxAgeMs: 2000 },
-      graceMs: 2000,
-      stalePolicy: 'open',
-    });
-    const plan = planFor([config]);
-    source.setPlan(plan.targets, plan.version);
+    const source = testNode(url, prefix, planFor([config]));
     const agents = ['a', 'b', 'c'].map(
       (dc) => new Agent({ url, prefix, datacenter: dc, id: `agent-${dc}`, heartbeatMs: 200, planRefreshMs: 500 }),
     );
@@ -224,18 +215,8 @@ describe('redis health source', function () {
     for (const b of Object.values(backends)) await b.kill();
   });
 
-  function node(u: string, prefix: string, extra: Partial<ConstructorParameters<typeof RedisHealthSource>[0]> = {}) {
-    const s = new RedisHealthSource({
-      url: u,
-      prefix,
-      nodeId: `n-${Math.random()}`,
-      quorum: { quorum: 'majority', maxAgeMs: 2000 },
-      graceMs: 1500,
-      stalePolicy: 'open',
-      ...extra,
-    });
-    const plan = planFor([config]);
-    s.setPlan(plan.targets, plan.version);
+  function node(u: string, prefix: string, extra: Partial<RedisSourceOptions> = {}) {
+    const s = testNode(u, prefix, planFor([config]), { nodeId: `n-${Math.random()}`, graceMs: 1500, ...extra });
     stops.push(() => s.stop());
     return s;
   }

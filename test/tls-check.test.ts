@@ -14,13 +14,12 @@ import { planFor } from '../health/plan.js';
 import { ProbeWarnings } from '../health/probe-warnings.js';
 import type { CheckSpec } from '../health/probe-types.js';
 import { decodePlan, PROTOCOL_VERSION } from '../health/redis-protocol.js';
-import { RedisHealthSource } from '../health/redis-source.js';
 import { targetKey } from '../health/view.js';
 import { loadZones } from '../zones/load.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
 import { formatZoneError } from '../zones/records.js';
 import { testCertificate, type TestCertificate } from './helpers/certs.js';
-import { cleanup, redisOrSkip, testPrefix } from './helpers/redis.js';
+import { cleanup, redisOrSkip, testNode, testPrefix } from './helpers/redis.js';
 
 const ZONE = '$ORIGIN t.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n  NS ns1\nns1 A 192.0.2.1\n';
 
@@ -286,15 +285,7 @@ describe('tls check: certificate warnings logged once per target per day', funct
     const url = await redisOrSkip(this);
     const prefix = testPrefix();
     const plan = fastPlan();
-    const node = new RedisHealthSource({
-      url,
-      prefix,
-      nodeId: 'node-a',
-      quorum: { quorum: 'majority', maxAgeMs: 2000 },
-      graceMs: 2000,
-      stalePolicy: 'open',
-    });
-    node.setPlan(plan.targets, plan.version);
+    const node = testNode(url, prefix, plan);
     const log = recorder();
     const agent = new Agent({ url, prefix, datacenter: 'a', id: 'agent-a', heartbeatMs: 200, planRefreshMs: 300, log });
     try {

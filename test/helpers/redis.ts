@@ -4,6 +4,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../scripts/e2e-cluster.js';
 import { Redis } from 'ioredis';
+import { RedisHealthSource, type RedisSourceOptions } from '../../health/redis-source.js';
+import type { PlanTarget } from '../../health/redis-protocol.js';
 
 let started: ChildProcess | null = null;
 let resolved: Promise<string | null> | null = null;
@@ -83,4 +85,27 @@ export async function cleanup(url: string, prefix: string): Promise<void> {
   } finally {
     r.disconnect();
   }
+}
+
+/**
+ * A DNS node's Redis health source with the tests' timings (an agent counts for 2 s, a 2 s grace,
+ * failing open) and its probe plan set; `extra` overrides any option.
+ */
+export function testNode(
+  url: string,
+  prefix: string,
+  plan: { readonly targets: readonly PlanTarget[]; readonly version: string },
+  extra: Partial<RedisSourceOptions> = {},
+): RedisHealthSource {
+  const node = new RedisHealthSource({
+    url,
+    prefix,
+    nodeId: 'node-a',
+    quorum: { quorum: 'majority', maxAgeMs: 2000 },
+    graceMs: 2000,
+    stalePolicy: 'open',
+    ...extra,
+  });
+  node.setPlan(plan.targets, plan.version);
+  return node;
 }
