@@ -13,6 +13,7 @@ import { isCountryCode } from '../geo/countries.js';
 import { parseName, type DnsName } from '../zones/name.js';
 import { loadPolicy } from '../zones/policy.js';
 import { HttpBackend } from '../scripts/e2e-cluster.js';
+import { COMMANDS } from '../server/cli/commands.js';
 import { hasRedisServerBinary, startRedisServer, testNode } from './helpers/redis.js';
 
 const UNITS = ['gslb-serve.service', 'gslb-agent.service'];
@@ -40,6 +41,18 @@ describe('deployment guide: systemd units', () => {
     }
   });
 
+  it('start gslb with flags its commands have', () => {
+    for (const unit of UNITS) {
+      const exec = /^ExecStart=(.*)$/m.exec(readFileSync(join('docs/systemd', unit), 'utf8').replace(/\\\n\s*/g, ' '));
+      const words = exec![1]!.trim().split(/\s+/);
+      expect(words[0], unit).to.equal(INSTALLED_GSLB);
+      const command = COMMANDS.find((c) => c.name === words[1]);
+      expect(command, `${unit}: command ${words[1]}`).not.to.equal(undefined);
+      for (const flag of words.filter((w) => w.startsWith('--')))
+        expect(Object.keys(command!.flags), `${unit}: ${flag}`).to.include(flag.slice(2));
+    }
+  });
+
   it('keep secrets out of argv: no password or token on an ExecStart line', () => {
     for (const unit of UNITS) {
       const exec = readFileSync(join('docs/systemd', unit), 'utf8')
@@ -50,6 +63,28 @@ describe('deployment guide: systemd units', () => {
       expect(exec, unit).not.to.match(/--redis\b|--admin-token\b|redis(s)?:\/\/|sentinel:\/\//);
       expect(readFileSync(join('docs/systemd', unit), 'utf8'), unit).to.include('EnvironmentFile=/etc/gslb/gslb.env');
     }
+  });
+});
+
+describe('deployment guide: the npm pack tarball', () => {
+  it('holds the CLI, the built server, the example zone and the docs with the units; no tests', function () {
+    this.timeout(20_000);
+    // --ignore-scripts: the tree is built already (npm test builds first); pack lists what it would take.
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    const files = new Set((JSON.parse(r.stdout) as [{ files: { path: string }[] }])[0].files.map((f) => f.path));
+    for (const path of [
+      'bin/gslb',
+      'package.json',
+      'dist/server/cli/main.js',
+      'dist/zones/policy-validator.js',
+      'examples/gslb.example.com/names.yaml',
+      'docs/deployment.md',
+      ...UNITS.map((u) => `docs/systemd/${u}`),
+      'docs/systemd/gslb.env.example',
+    ])
+      expect(files.has(path), path).to.equal(true);
+    expect([...files].filter((f) => f.startsWith('dist/test/') || f.startsWith('test/'))).to.deep.equal([]);
   });
 });
 
