@@ -97,6 +97,12 @@ export interface ClusterOptions {
   readonly nodes: number;
   readonly agents: readonly string[];
   readonly intervalMs: number;
+  /**
+   * Failed probes in a row that take a target down (default 1, the fastest failover, which
+   * scripts/failover.ts measures). Tests that assert an answer holds steady give 2: on a loaded
+   * 2-core machine one probe past its timeout (half the interval) would flip a datacenter.
+   */
+  readonly fall?: number;
   readonly redisUrl?: string;
   /** The zone's policy file, instead of one www name (failover over a backend per datacenter). */
   readonly policyYaml?: string;
@@ -213,7 +219,7 @@ export class Cluster {
       this.backends.set(dc, b);
       pools.push(`      ${dc}: [{ address: ${this.addressOf(dc)}, probe: "127.0.0.1:${b.port}" }]`);
     }
-    return `datacenters:\n${this.opts.datacenters.map((d) => `  ${d}: {}`).join('\n')}\nchecks:\n  web: { type: http, path: /, interval: ${this.opts.intervalMs}ms, timeout: ${Math.round(this.opts.intervalMs / 2)}ms, jitter: ${Math.round(this.opts.intervalMs / 10)}ms, rise: 1, fall: 1 }\nnames:\n  www:\n    policy: failover\n    check: web\n    ttl: 30\n    pools:\n${pools.join('\n')}\n`;
+    return `datacenters:\n${this.opts.datacenters.map((d) => `  ${d}: {}`).join('\n')}\nchecks:\n  web: { type: http, path: /, interval: ${this.opts.intervalMs}ms, timeout: ${Math.round(this.opts.intervalMs / 2)}ms, jitter: ${Math.round(this.opts.intervalMs / 10)}ms, rise: 1, fall: ${this.opts.fall ?? 1} }\nnames:\n  www:\n    policy: failover\n    check: web\n    ttl: 30\n    pools:\n${pools.join('\n')}\n`;
   }
 
   startAgent(dc: string, id = `agent-${dc}`): void {
