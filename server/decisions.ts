@@ -1,43 +1,34 @@
 // Decision counts by name that survive reloads and worker processes, and the last minute of them.
 // Answerers count on their cached replies (gslb/answerer.ts); the tally takes what each counted since
-// it last took (the answerer starts again from zero): every second, when read, and from a replaced
-// catalog's answerers once more at the swap. A --workers primary answers nothing itself: each worker
-// sends a report of what it counted since the last one every second (report()), and the primary adds
-// it (addReport()), so a reload round or a worker that is replaced loses nothing already sent.
-// Whatever is added lands in the current 5-second bucket of the last minute as well: the status page's
-// shares, /api/traffic and gslb_decisions_total are one set of counts.
+// it last took (the answerer starts again from zero): on tick() (the admin server ticks every second
+// while it runs, so a count lands in the bucket of the second it was made), when read, and from a
+// replaced catalog's answerers once more at the swap. A --workers primary answers nothing itself: each
+// worker sends a report of what it counted since the last one every second (report()), and the
+// primary adds it (addReport()), so a reload round or a worker that is replaced loses nothing already
+// sent. Whatever is added lands in the current 5-second slot of the last minute as well: the status
+// page's shares, /api/traffic and gslb_decisions_total are one set of counts.
 import { nameToText } from '../zones/name.js';
 import type { Catalog } from './catalog.js';
 import type { LbAnswerer } from './gslb/answerer.js';
 
-/** The last minute is kept as this many buckets ... */
-export const RECENT_BUCKETS = 12;
+/** The last minute is kept as this many slots ... */
+const RECENT_BUCKETS = 12;
 /** ... of this many milliseconds each (12 x 5 s: the window covers the last 55 to 60 s). */
-export const RECENT_BUCKET_MS = 5000;
-/** How often the tally takes from the answerers, so a count lands in the bucket of the second it was made. */
-const TAKE_EVERY_MS = 1000;
-
-/** One name's count under one "datacenter|outcome" key. */
-export interface DecisionSeries {
-  /** Since start. */
-  total: number;
-  /** The last minute by bucket, a ring indexed by bucket number modulo RECENT_BUCKETS. */
-  readonly recent: Float64Array;
-  /** The bucket number of the newest count: ring slots older than RECENT_BUCKETS before it are stale. */
-  newest: number;
-}
+const RECENT_BUCKET_MS = 5000;
 
 /** Counts by name (dotted, with the final dot), then by "datacenter|outcome". */
-export type DecisionCounts = ReadonlyMap<string, ReadonlyMap<string, DecisionSeries>>;
+export type DecisionCounts = ReadonlyMap<string, ReadonlyMap<string, number>>;
 
-/** The last minute's counts. */
+/** The last minute's counts, and everything since start, from one take. */
 export interface RecentDecisions {
   /** How much time the counts cover: the last 55 to 60 s, less while the node is younger than that. */
   readonly seconds: number;
-  /** Names answered in the window, with how many answers each. */
-  readonly totals: ReadonlyMap<string, number>;
+  /** Names answered in the window, with how many answers each (summed on the first call). */
+  totals(): ReadonlyMap<string, number>;
   /** A name's counts in the window by "datacenter|outcome" (only keys with any). */
   byKey(name: string): ReadonlyMap<string, number>;
+  /** Everything counted since start (what read() gives), as of the same take. */
+  readonly sinceStart: DecisionCounts;
 }
 
 /**
@@ -67,32 +58,29 @@ export function splitDecisionKey(key: string): { datacenter: string; outcome: st
   return { datacenter: dc === '-' ? '' : dc, outcome: key.slice(i + 1) };
 }
 
-/** Adds n to a series in bucket b (b never goes back: the clock is monotonic). */
-function addRecent(s: DecisionSeries, b: number, n: number): void {
-  // Slots between the newest count and now hold counts a minute old or more: clear them first.
-  for (let i = s.newest + 1; i <= b && i <= s.newest + RECENT_BUCKETS; i++) s.recent[i % RECENT_BUCKETS] = 0;
-  if (b > s.newest) s.newest = b;
-  s.recent[b % RECENT_BUCKETS]! += n;
-}
-
-/** A series' count over the buckets of the last minute, b being the current one. */
-function sumRecent(s: DecisionSeries, b: number): number {
-  let sum = 0;
-  for (let i = Math.max(s.newest - RECENT_BUCKETS + 1, b - RECENT_BUCKETS + 1, 0); i <= s.newest; i++)
-    sum += s.recent[i % RECENT_BUCKETS]!;
-  return sum;
+/** Adds n to counts[a][b]. */
+function addTo(counts: Map<string, Map<string, number>>, a: string, b: string, n: number): void {
+  let inner = counts.get(a);
+  if (!inner) counts.set(a, (inner = new Map()));
+  inner.set(b, (inner.get(b) ?? 0) + n);
 }
 
 export class DecisionTally {
-  private totals = new Map<string, Map<string, DecisionSeries>>();
+  private totals = new Map<string, Map<string, number>>();
+  /**
+   * The last minute: one slot of counts per 5-second bucket, bucket number b in slot b % RECENT_BUCKETS.
+   * A slot is by key, then by name: a handful of keys, so 100,000 busy names cost a map entry each per
+   * slot, not a map each (by name first, the slots took some 300 MB more in that case).
+   */
+  private readonly slots: Map<string, Map<string, number>>[] = Array.from({ length: RECENT_BUCKETS }, () => new Map());
+  /** The bucket number of the newest slot: the ones before it back to current - 11 make the window. */
+  private current: number;
   /** Reports: the number each reported name's text stands for (for the worker's life). */
   private readonly reportIds = new Map<string, number>();
   /** Reports: each answerer's number, so its name's text is made once (dropped with its catalog). */
   private readonly answererIds = new WeakMap<LbAnswerer, number>();
-  /** Each answerer's name as text, made once: the tally takes from every answered name every second. */
+  /** Each answerer's name as text, made once: a tick takes from every answered name every second. */
   private readonly nameTexts = new WeakMap<LbAnswerer, string>();
-  /** A worker's tally: it hands everything to its primary every second, which keeps the last minute. */
-  private reporting = false;
   private readonly startedAt: number;
 
   /** `now` is a monotonic clock in ms (injected by tests). */
@@ -101,30 +89,27 @@ export class DecisionTally {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.startedAt = now();
+    this.current = this.bucket();
     // A replaced catalog's answerers get no more queries: take what they counted since the last look
     // now (the catalog, and with it the whole previous configuration, is not kept).
     source.onCatalogReplaced((old) => {
       for (const lb of old.answered) this.take(lb);
     });
-    // Counts wait on the answerers until taken; taking every second puts them in the right bucket
-    // whether or not anyone reads. The timer holds the tally weakly: a dropped node stops it.
-    const self = new WeakRef(this);
-    const timer = setInterval(() => {
-      const tally = self.deref();
-      if (tally === undefined) clearInterval(timer);
-      else if (!tally.reporting) tally.takeAll();
-    }, TAKE_EVERY_MS);
-    timer.unref();
+  }
+
+  /**
+   * Takes what the answerers counted since the last take, into the current bucket: whoever reads the
+   * last minute calls it every second (the admin server), so a count lands in the bucket of its second.
+   */
+  tick(): void {
+    this.takeAll();
   }
 
   /** Adds counts made elsewhere (a worker's), now. */
   add(name: string, key: string, n: number): void {
-    let counts = this.totals.get(name);
-    if (!counts) this.totals.set(name, (counts = new Map()));
-    let s = counts.get(key);
-    if (!s) counts.set(key, (s = { total: 0, recent: new Float64Array(RECENT_BUCKETS), newest: 0 }));
-    s.total += n;
-    addRecent(s, this.bucket(), n);
+    this.advance();
+    addTo(this.totals, name, key, n);
+    addTo(this.slots[this.current % RECENT_BUCKETS]!, key, name, n);
   }
 
   /** Everything counted since start. */
@@ -134,36 +119,51 @@ export class DecisionTally {
   }
 
   /**
-   * The counts of the last minute (55 to 60 s: the current 5-second bucket and the 11 before it): a
-   * total per name, and one name's counts by key on request (a page shows 50 names of perhaps 100,000).
+   * The counts of the last minute (55 to 60 s: the current 5-second bucket and the 11 before it) and
+   * since start, from one take: a total per name (for choosing which to show), and one name's counts
+   * by key on request (a page shows 50 names of perhaps 100,000).
    */
   recent(): RecentDecisions {
     this.takeAll();
-    const b = this.bucket();
-    const totals = new Map<string, number>();
-    for (const [name, byKey] of this.totals) {
-      let n = 0;
-      for (const s of byKey.values()) if (b - s.newest < RECENT_BUCKETS) n += sumRecent(s, b);
-      if (n > 0) totals.set(name, n);
-    }
+    this.advance();
+    const slots = this.slots;
+    let totals: Map<string, number> | null = null;
     const t = this.now();
-    const covered = t - (b - RECENT_BUCKETS + 1) * RECENT_BUCKET_MS;
+    const covered = t - (this.current - RECENT_BUCKETS + 1) * RECENT_BUCKET_MS;
     return {
       seconds: Math.round(Math.min(covered, t - this.startedAt) / 100) / 10,
-      totals,
+      totals: () => {
+        if (totals) return totals;
+        // Only the names answered in the last minute: the slots hold no others.
+        totals = new Map();
+        for (const slot of slots)
+          for (const byName of slot.values())
+            for (const [name, n] of byName) totals.set(name, (totals.get(name) ?? 0) + n);
+        return totals;
+      },
       byKey: (name) => {
         const out = new Map<string, number>();
-        for (const [key, s] of this.totals.get(name) ?? []) {
-          const n = sumRecent(s, b);
-          if (n > 0) out.set(key, n);
-        }
+        for (const slot of slots)
+          for (const [key, byName] of slot) {
+            const n = byName.get(name);
+            if (n !== undefined) out.set(key, (out.get(key) ?? 0) + n);
+          }
         return out;
       },
+      sinceStart: this.totals,
     };
   }
 
   private bucket(): number {
     return Math.floor(this.now() / RECENT_BUCKET_MS);
+  }
+
+  /** Moves the newest slot to the current bucket, emptying the slots it passes (counts a minute old). */
+  private advance(): void {
+    const b = this.bucket(); // never before this.current: the clock is monotonic
+    for (let i = this.current + 1; i <= b && i <= this.current + RECENT_BUCKETS; i++)
+      this.slots[i % RECENT_BUCKETS]!.clear();
+    if (b > this.current) this.current = b;
   }
 
   /** Takes from every answerer that has answered: only those, a 100,000-name zone has mostly names nobody asked for. */
@@ -184,7 +184,6 @@ export class DecisionTally {
 
   /** What was counted since the last report, and a fresh start: what a worker sends its primary. */
   report(): DecisionReport {
-    this.reporting = true;
     const names: string[] = [];
     const keys: string[] = [];
     const rows: number[] = [];
@@ -208,9 +207,11 @@ export class DecisionTally {
     // What replaced catalogs had counted (kept by name at the swap).
     for (const [name, counts] of this.totals) {
       const id = idOf(name);
-      for (const [key, s] of counts) row(id, key, s.total);
+      for (const [key, n] of counts) row(id, key, n);
     }
     this.totals = new Map();
+    // The primary keeps the last minute of what it is sent.
+    for (const slot of this.slots) slot.clear();
     for (const lb of this.source.catalog.answered) {
       let id = this.answererIds.get(lb) ?? -1;
       lb.takeDecisions((key, n) => {

@@ -88,9 +88,9 @@ export function createMetrics(node: DnsNode): Metrics {
     collect() {
       this.reset();
       for (const [name, counts] of tally.read())
-        for (const [key, s] of counts) {
+        for (const [key, n] of counts) {
           const { datacenter, outcome } = splitDecisionKey(key);
-          this.inc({ name, datacenter, reason: outcome }, s.total);
+          this.inc({ name, datacenter, reason: outcome }, n);
         }
     },
   });

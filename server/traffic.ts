@@ -2,18 +2,16 @@
 // serving answerer's own decision for a typical client of each region), the split of the per-query
 // policies, and the answers of the last minute by datacenter. GET /api/traffic and the status page.
 import type { HealthView } from '../health/view.js';
-import { nameToText } from '../zones/name.js';
 import type { PolicyName } from '../zones/policy-types.js';
-import type { Catalog, CompiledZone } from './catalog.js';
+import type { Catalog } from './catalog.js';
 import { splitDecisionKey, type DecisionTally, type RecentDecisions } from './decisions.js';
 import type { LbAnswerer } from './gslb/answerer.js';
 import type { Decision, Outcome } from './gslb/decide.js';
-import { endpointStates } from './gslb/select.js';
+import { anyFamily } from './pipeline.js';
+import { loadBalancedNames, type SimName } from './simulate/traffic.js';
 
 /** At most this many names are shown: all of them when there are no more, else the busiest of the last minute. */
 export const MAX_TRAFFIC_NAMES = 50;
-
-export const OUTCOMES: readonly Outcome[] = ['primary', 'failover', 'fallback', 'nodata', 'servfail'];
 
 export interface RouteAnswer {
   /** null when no datacenter answers (nodata, servfail). */
@@ -77,44 +75,28 @@ export interface TrafficSource {
   readonly health: { view(): HealthView };
 }
 
-interface Listed {
-  readonly zone: CompiledZone;
-  readonly lb: LbAnswerer;
-}
-
 /** A catalog's load-balanced names in policy file order, listed once per catalog. */
-const listings = new WeakMap<Catalog, { readonly names: readonly Listed[]; readonly byText: Map<string, Listed> }>();
+const listings = new WeakMap<Catalog, readonly SimName[]>();
 
-function listing(catalog: Catalog) {
-  let l = listings.get(catalog);
-  if (!l) {
-    const names: Listed[] = [];
-    for (const zone of catalog.zones.values())
-      for (const key of zone.zone.policy.names.keys()) {
-        const lb = zone.nodes.get(key)?.lb;
-        if (lb) names.push({ zone, lb });
-      }
-    l = { names, byText: new Map() };
-    listings.set(catalog, l);
-  }
-  return l;
+function listing(catalog: Catalog): readonly SimName[] {
+  let names = listings.get(catalog);
+  if (!names) listings.set(catalog, (names = loadBalancedNames(catalog)));
+  return names;
 }
 
 /** The names to show: every one when there are at most `max`, else the busiest of the last minute first. */
-function chosen(catalog: Catalog, recentTotals: ReadonlyMap<string, number>, max: number): Listed[] {
-  const l = listing(catalog);
-  if (l.names.length <= max) return [...l.names];
-  if (l.byText.size === 0) for (const x of l.names) l.byText.set(nameToText(x.lb.name.owner.wire), x);
-  const out = new Set<Listed>();
-  for (const name of busiest(recentTotals, max)) {
-    const x = l.byText.get(name);
-    if (x) out.add(x);
+function chosen(names: readonly SimName[], recent: RecentDecisions, max: number): SimName[] {
+  if (names.length <= max) return [...names];
+  const rank = new Map(busiest(recent.totals(), max).map((name, i) => [name, i]));
+  // One pass over the names: the busiest in their order (a name a reload removed is not listed), then the rest.
+  const busy: SimName[] = [];
+  const rest: SimName[] = [];
+  for (const x of names) {
+    const i = rank.get(x.name);
+    if (i !== undefined) busy[i] = x;
+    else if (rest.length < max) rest.push(x);
   }
-  for (const x of l.names) {
-    if (out.size >= max) break;
-    out.add(x);
-  }
-  return [...out];
+  return [...busy.filter((x) => x !== undefined), ...rest].slice(0, max);
 }
 
 /** The `max` names with the most answers, most first (ties by name): no sort of every answered name. */
@@ -176,17 +158,17 @@ function routesOf(lb: LbAnswerer, family: 4 | 6, health: HealthView): Route[] {
   return routes;
 }
 
-/** weighted and hashed: each datacenter's share of the weight, as configured and among the usable now. */
-function splitOf(x: Listed, family: 4 | 6, health: HealthView): SplitShare[] {
-  const { checks, loads } = x.zone.zone.policy;
-  const rows = x.lb.name.pools.map((p) => {
+/**
+ * weighted and hashed: each datacenter's share of the weight, as configured and among the usable now.
+ * "now" is the answerer's own split of the current health epoch, the one it draws from.
+ */
+function splitOf(lb: LbAnswerer, family: 4 | 6, health: HealthView): SplitShare[] {
+  const serving = lb.servingWeights(family, health);
+  const rows = lb.name.pools.map((p) => {
     let configured = 0;
-    let usable = 0;
-    for (const s of endpointStates(x.lb.name, p.datacenter, family, health, checks, loads)) {
-      configured += s.endpoint.weight;
-      if (s.usable) usable += s.endpoint.weight;
-    }
-    return { datacenter: p.datacenter, configured, usable };
+    for (const e of p.endpoints) if (e.family === family) configured += e.weight;
+    const i = serving.dcs.indexOf(p.datacenter);
+    return { datacenter: p.datacenter, configured, usable: i < 0 ? 0 : serving.weights[i]! };
   });
   const all = rows.reduce((a, r) => a + r.configured, 0);
   const up = rows.reduce((a, r) => a + r.usable, 0);
@@ -197,22 +179,32 @@ function splitOf(x: Listed, family: 4 | 6, health: HealthView): SplitShare[] {
   }));
 }
 
+/** Answers under one datacenter, by outcome. */
+interface DatacenterRow {
+  count: number;
+  readonly outcomes: Partial<Record<Outcome, number>>;
+}
+
+/** Adds n answers under a decision key ("datacenter|outcome") to its datacenter's row. */
+function addAnswers(rows: Map<string, DatacenterRow>, key: string, n: number): void {
+  const { datacenter, outcome } = splitDecisionKey(key);
+  let row = rows.get(datacenter);
+  if (!row) rows.set(datacenter, (row = { count: 0, outcomes: {} }));
+  row.count += n;
+  const o = outcome as Outcome;
+  row.outcomes[o] = (row.outcomes[o] ?? 0) + n;
+}
+
 function lastMinuteOf(datacenters: readonly string[], counts: ReadonlyMap<string, number>) {
-  const byDc = new Map<string, { count: number; outcomes: Partial<Record<Outcome, number>> }>();
-  for (const dc of datacenters) byDc.set(dc, { count: 0, outcomes: {} });
+  const rows = new Map<string, DatacenterRow>(datacenters.map((dc) => [dc, { count: 0, outcomes: {} }]));
   let total = 0;
   for (const [key, n] of counts) {
-    const { datacenter, outcome } = splitDecisionKey(key);
-    let row = byDc.get(datacenter);
-    if (!row) byDc.set(datacenter, (row = { count: 0, outcomes: {} }));
-    row.count += n;
-    const o = outcome as Outcome;
-    row.outcomes[o] = (row.outcomes[o] ?? 0) + n;
+    addAnswers(rows, key, n);
     total += n;
   }
   return {
     total,
-    datacenters: [...byDc].map(([datacenter, r]) => ({
+    datacenters: [...rows].map(([datacenter, r]) => ({
       datacenter,
       count: r.count,
       share: total > 0 ? r.count / total : 0,
@@ -221,24 +213,23 @@ function lastMinuteOf(datacenters: readonly string[], counts: ReadonlyMap<string
   };
 }
 
-function nameTraffic(x: Listed, health: HealthView, recent: RecentDecisions): NameTraffic {
+function nameTraffic(x: SimName, health: HealthView, recent: RecentDecisions): NameTraffic {
   const name = x.lb.name;
-  const text = nameToText(name.owner.wire);
-  const family = name.pools.some((p) => p.endpoints.some((e) => e.family === 4)) ? 4 : 6;
+  const family = anyFamily(name);
   const perQuery = name.policy === 'weighted' || name.policy === 'hashed';
-  const split = perQuery ? splitOf(x, family, health) : null;
+  const split = perQuery ? splitOf(x.lb, family, health) : null;
   // A per-query policy's answer depends on the draw or the client's subnet; only its all-down fallback is one answer.
   const routes = split && split.some((s) => s.now > 0) ? [] : routesOf(x.lb, family, health);
   const datacenters = name.pools.map((p) => p.datacenter);
   return {
-    name: text,
+    name: x.name,
     zone: x.zone.name,
     policy: name.policy,
     family,
     datacenters,
     routes,
     split,
-    lastMinute: lastMinuteOf(datacenters, recent.byKey(text)),
+    lastMinute: lastMinuteOf(datacenters, recent.byKey(x.name)),
   };
 }
 
@@ -246,23 +237,16 @@ function nameTraffic(x: Listed, health: HealthView, recent: RecentDecisions): Na
 export function traffic(source: TrafficSource, max = MAX_TRAFFIC_NAMES): Traffic {
   const recent = source.decisions.recent();
   const health = source.health.view();
-  const names = chosen(source.catalog, recent.totals, max).map((x) => nameTraffic(x, health, recent));
-  const since = new Map<string, { total: number; outcomes: Partial<Record<Outcome, number>> }>();
-  for (const counts of source.decisions.read().values())
-    for (const [key, s] of counts) {
-      const { datacenter, outcome } = splitDecisionKey(key);
-      let row = since.get(datacenter);
-      if (!row) since.set(datacenter, (row = { total: 0, outcomes: {} }));
-      row.total += s.total;
-      const o = outcome as Outcome;
-      row.outcomes[o] = (row.outcomes[o] ?? 0) + s.total;
-    }
+  const all = listing(source.catalog);
+  const names = chosen(all, recent, max).map((x) => nameTraffic(x, health, recent));
+  const since = new Map<string, DatacenterRow>();
+  for (const counts of recent.sinceStart.values()) for (const [key, n] of counts) addAnswers(since, key, n);
   return {
     windowSeconds: recent.seconds,
-    totalNames: listing(source.catalog).names.length,
+    totalNames: all.length,
     names,
     sinceStart: [...since]
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .map(([datacenter, r]) => ({ datacenter, ...r })),
+      .map(([datacenter, r]) => ({ datacenter, total: r.count, outcomes: r.outcomes })),
   };
 }

@@ -438,6 +438,27 @@ describe('admin API auth when every route needs the token', function () {
     }
   });
 
+  it('takes the decision counts every second while it runs (so each lands in its own bucket); close() stops that', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const tick = node.decisions.tick;
+    let ticks = 0;
+    node.decisions.tick = () => {
+      ticks++;
+      tick.call(node.decisions);
+    };
+    try {
+      const admin = await startAdmin(node, { host: '127.0.0.1', port: 0, token: null, log: silentLogger });
+      await sleep(2200);
+      expect(ticks).to.be.within(2, 3);
+      await admin.close();
+      const closed = ticks;
+      await sleep(1200);
+      expect(ticks).to.equal(closed);
+    } finally {
+      node.decisions.tick = tick;
+    }
+  });
+
   it('without a token on loopback: reads work, state changes are refused', async () => {
     const admin = await startAdmin(node, { host: '127.0.0.1', port: 0, token: null, log: silentLogger });
     const base = `http://127.0.0.1:${admin.address().port}`;

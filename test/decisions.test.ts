@@ -23,15 +23,13 @@ class Catalogs {
 const sent = (r: DecisionReport): DecisionReport => JSON.parse(JSON.stringify(r)) as DecisionReport;
 
 const countsOf = (tally: DecisionTally): Record<string, Record<string, number>> =>
-  Object.fromEntries(
-    [...tally.read()].map(([name, counts]) => [name, Object.fromEntries([...counts].map(([k, s]) => [k, s.total]))]),
-  );
+  Object.fromEntries([...tally.read()].map(([name, counts]) => [name, Object.fromEntries(counts)]));
 
 /** The window's counts by name and key; each name's total checked against its keys' sum. */
 const recentOf = (tally: DecisionTally): Record<string, Record<string, number>> => {
   const r = tally.recent();
   return Object.fromEntries(
-    [...r.totals].map(([name, total]) => {
+    [...r.totals()].map(([name, total]) => {
       const byKey = r.byKey(name);
       expect(
         [...byKey.values()].reduce((a, b) => a + b, 0),
@@ -135,6 +133,30 @@ describe('the last minute of decisions', () => {
     at(200);
     rig.ask('fo.lb.test');
     expect(recentOf(tally)).to.deep.equal({ 'fo.lb.test.': { 'eu-west|primary': 1 } });
+  });
+
+  // Without tick() the counts would be taken at the read, into the read's bucket: both tests fail.
+  it('tick() takes the counts into the bucket of their second: read a minute later, they are gone', () => {
+    const rig = makeRig();
+    const tally = new DecisionTally(new Catalogs(rig.catalog), clock);
+    rig.ask('fo.lb.test'); // at 2 s: bucket [0 s, 5 s)
+    tally.tick();
+    t = 61_000; // [0 s, 5 s) has left the window
+    expect(recentOf(tally)).to.deep.equal({});
+    expect(countsOf(tally)).to.deep.equal({ 'fo.lb.test.': { 'eu-west|primary': 1 } });
+  });
+
+  it('a count ticked at 2 s and first read at 32 s is in the [0 s, 5 s) bucket: it leaves the window at 60 s', () => {
+    const rig = makeRig();
+    const tally = new DecisionTally(new Catalogs(rig.catalog), clock);
+    rig.ask('fo.lb.test');
+    tally.tick();
+    t = 32_000;
+    expect(recentOf(tally)).to.deep.equal({ 'fo.lb.test.': { 'eu-west|primary': 1 } });
+    t = 59_999;
+    expect(recentOf(tally)).to.deep.equal({ 'fo.lb.test.': { 'eu-west|primary': 1 } });
+    t = 60_000; // taken at 32 s, it would stay until 90 s
+    expect(recentOf(tally)).to.deep.equal({});
   });
 
   it('says how long the window covers: 55-60 s, or the time since start', () => {

@@ -5,12 +5,15 @@ import { expect } from 'chai';
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { targetKey } from '../health/view.js';
+import { loadKey, targetKey } from '../health/view.js';
 import { DecisionTally } from '../server/decisions.js';
 import { traffic, type NameTraffic, type Traffic } from '../server/traffic.js';
 import { dcOf, GSLB_ZONES, makeRig, type Rig } from './helpers/gslb.js';
 
-/** The fixture zone plus an IPv6-only name whose own regions have no default. */
+/**
+ * The fixture zone plus an IPv6-only name whose own regions have no default, and a name that sheds
+ * load one step an hour (the fixture's shed name steps every 400 ms: a slow test would see two).
+ */
 const EXTRA_NAME = `
   v6only:
     policy: geo
@@ -21,6 +24,13 @@ const EXTRA_NAME = `
     pools:
       us-east: ['2001:db8:10::10']
       eu-west: ['2001:db8:20::10']
+  shed-slow:
+    policy: geo
+    load: lb
+    shed: { high: 80%, low: 50%, step: 25%, every: 60m }
+    pools:
+      us-east: [192.0.2.10]
+      eu-west: [198.51.100.10]
 `;
 
 describe('traffic: where each name sends its clients', () => {
@@ -186,6 +196,44 @@ describe('traffic: where each name sends its clients', () => {
     ]);
     // A geo name (the default policy): every region gets the fallback.
     expect(new Set(Object.values(routes('fb-servfail.lb.test.')))).to.deep.equal(new Set(['(none) servfail']));
+  });
+
+  it("shed load: the region's row gives the share shed and where to; that share of its clients is answered there", () => {
+    const policy = [...rig.catalog.zones.values()][0]!.zone.policy;
+    const name = [...policy.names.values()].find((n) => n.label === 'shed-slow')!;
+    const euWest = name.pools.find((p) => p.datacenter === 'eu-west')!.endpoints[0]!;
+    expect(routes('shed-slow.lb.test.')['europe']).to.equal('eu-west');
+    // eu-west at 95 % of its capacity: above high (80 %), it gives 25 % of its clients to the next, us-east.
+    rig.health.set(loadKey(policy.loads.get('lb')!, euWest), { up: true, connections: 95, capacity: 100 });
+    const europe = of('shed-slow.lb.test.').routes.find((r) => r.clients === 'europe')!;
+    expect(europe.answers).to.deep.equal([
+      { datacenter: 'eu-west', outcome: 'primary', shed: { to: 'us-east', share: 0.25 } },
+    ]);
+    // Regions eu-west does not serve first shed nothing.
+    expect(of('shed-slow.lb.test.').routes.find((r) => r.clients === 'americas')!.answers[0]).to.deep.equal({
+      datacenter: 'us-east',
+      outcome: 'primary',
+      shed: null,
+    });
+
+    // 256 European /56s (Germany in the fixture database): about a quarter of them are answered by us-east.
+    const answered = new Map<string, number>();
+    for (let i = 0; i < 256; i++) {
+      const dc = dcOf(rig.ask('shed-slow.lb.test', 'A', `2a02:d180:0:${i.toString(16)}00::/56`).addresses);
+      answered.set(dc, (answered.get(dc) ?? 0) + 1);
+    }
+    expect([...answered.keys()]).to.have.members(['eu-west', 'us-east']);
+    expect(answered.get('us-east')! / 256).to.be.closeTo(0.25, 0.08);
+    // The share has not moved since (a step an hour), and the last minute counts the answers where they went.
+    const t = of('shed-slow.lb.test.');
+    expect(t.routes.find((r) => r.clients === 'europe')!.answers[0]!.shed).to.deep.equal({
+      to: 'us-east',
+      share: 0.25,
+    });
+    expect(t.lastMinute.datacenters.map((d) => [d.datacenter, d.count])).to.deep.equal([
+      ['us-east', answered.get('us-east')],
+      ['eu-west', answered.get('eu-west')],
+    ]);
   });
 
   it('past the limit, the busiest names of the last minute are shown, then the rest in file order', () => {

@@ -257,7 +257,7 @@ function decisions(metrics: Metrics) {
   return {
     names: [...metrics.decisions.read()].map(([name, counts]) => ({
       name,
-      decisions: [...counts].map(([key, s]) => ({ ...splitDecisionKey(key), count: s.total })),
+      decisions: [...counts].map(([key, count]) => ({ ...splitDecisionKey(key), count })),
     })),
   };
 }
@@ -468,10 +468,14 @@ export async function startAdmin(node: DnsNode, opts: AdminOptions): Promise<Adm
   });
   const bound = server.address() as AddressInfo;
   log.info({ host: bound.address, port: bound.port, token: opts.token !== null }, 'admin server listening');
+  // Only this server reads the last minute of decisions: while it runs it takes the counts every
+  // second, so each lands in the 5-second bucket of its second (not in that of the next read).
+  const ticker = setInterval(() => node.decisions.tick(), 1000).unref();
   return {
     address: () => ({ host: bound.address, port: bound.port }),
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(ticker);
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -397,6 +397,18 @@ export class LbAnswerer {
     };
   }
 
+  /**
+   * weighted and hashed: the datacenters queries are drawn among now and their weights, as reply()
+   * uses them (the status page shows this split; not called while answering).
+   */
+  servingWeights(
+    family: 4 | 6,
+    health: HealthView,
+  ): { readonly dcs: readonly string[]; readonly weights: readonly number[] } {
+    this.sync(health);
+    return this.healthyDatacenters(family, health);
+  }
+
   /** Datacenters with usable endpoints of a family and their weights, computed once per health epoch. */
   private healthyDatacenters(family: 4 | 6, health: HealthView): { dcs: string[]; weights: number[] } {
     let h = this.healthy?.[family === 6 ? 1 : 0];
