@@ -6,7 +6,7 @@ import type { HealthMatrix } from '../health/source.js';
 import { isLoadKey, type TargetHealth } from '../health/view.js';
 import { splitDecisionKey, type DecisionTally } from './decisions.js';
 import { PACKAGE_VERSION, type DnsNode } from './node.js';
-import { targetLabels, zonePolicies } from './target-labels.js';
+import { targetLabels } from './target-labels.js';
 import { LATENCY_BUCKETS } from './stats.js';
 
 export interface Metrics {
@@ -128,22 +128,9 @@ export function createMetrics(node: DnsNode): Metrics {
       },
     });
 
-  // Target series are labelled check and target (HOST:PORT), or source and url for load reads, from
-  // the internal keys; the labels of each scrape's targets are worked out once for all its series.
-  let labelled: { m: HealthMatrix; labels: Map<string, Record<string, string>> } | null = null;
-  const labelsOf = (key: string): Record<string, string> | undefined => {
-    const m = matrix();
-    if (labelled?.m !== m) {
-      labelled = {
-        m,
-        labels: targetLabels(
-          m.targets.map((t) => t.key),
-          zonePolicies(node.catalog),
-        ),
-      };
-    }
-    return labelled.labels.get(key);
-  };
+  // Target series are labelled check and target (HOST:PORT), or source and url for load reads: labels
+  // made once per configuration (target-labels.ts).
+  const labelsOf = (key: string) => targetLabels(node.catalog).get(key);
   /** Sets a series per datacenter the target serves, for check targets (load reads with load: true). */
   const perTarget =
     (load: boolean, value: (h: TargetHealth) => number | null) =>

@@ -191,6 +191,8 @@ describe('metrics', function () {
   });
 
   it('health series come from the matrix; Redis series only in Redis mode', async () => {
+    // Targets of the served configuration: their labels are made from it.
+    const planKey = (prefix: string) => health.plan.find((t) => t.key.startsWith(prefix))!.key;
     const cell = (up: boolean, ageMs: number) => ({
       up,
       reason: up ? 'HTTP 200' : 'connection refused',
@@ -205,25 +207,25 @@ describe('metrics', function () {
       ],
       targets: [
         {
-          key: 'web|10.0.0.1|80|x',
+          key: planKey('web|192.0.2.10|'),
           datacenters: ['us-east'],
           verdict: { ...UNKNOWN_UP, up: true, reason: 'up', since: 0, rttMs: 12.5 },
           cells: { 'agent-a': cell(true, 1500), 'agent-b': cell(false, 9000) },
         },
         {
-          key: 'web|10.0.0.2|80|x',
+          key: planKey('web|192.0.2.11|'),
           datacenters: ['us-east'],
           verdict: { ...UNKNOWN_UP, up: false, reason: 'down', since: 0 },
           cells: { 'agent-a': cell(false, 1500), 'agent-b': null },
         },
         {
-          key: 'web|10.0.1.1|80|x',
+          key: planKey('web|198.51.100.10|'),
           datacenters: ['eu-west'],
           verdict: { ...UNKNOWN_UP, up: false, reason: 'down', since: 0 },
           cells: { 'agent-a': cell(false, 1500), 'agent-b': null },
         },
         {
-          key: 'load:lb|http://10.0.0.1:8404/;csv|x',
+          key: planKey('load:lb|http://192.0.2.10:'),
           datacenters: ['us-east'],
           verdict: { ...UNKNOWN_UP, connections: 150, capacity: 600, bandwidthBps: 2e6, errorRate: 0.01, reason: 'up' },
           cells: { 'agent-a': cell(true, 1500), 'agent-b': null },
@@ -240,10 +242,10 @@ describe('metrics', function () {
       drains: [],
     };
     let s = await scrape();
-    expect(s.get('gslb_endpoint_up{check="web",target="10.0.0.1:80",datacenter="us-east"}')).to.equal(1);
-    expect(s.get('gslb_endpoint_up{check="web",target="10.0.0.2:80",datacenter="us-east"}')).to.equal(0);
+    expect(s.get('gslb_endpoint_up{check="web",target="192.0.2.10:80",datacenter="us-east"}')).to.equal(1);
+    expect(s.get('gslb_endpoint_up{check="web",target="192.0.2.11:80",datacenter="us-east"}')).to.equal(0);
     // A load read is not an endpoint check: its verdict has a series of its own.
-    expect(s.get('gslb_load_up{source="lb",url="http://10.0.0.1:8404/;csv",datacenter="us-east"}')).to.equal(1);
+    expect(s.get('gslb_load_up{source="lb",url="http://192.0.2.10:8404/stats;csv",datacenter="us-east"}')).to.equal(1);
     expect([...s.keys()].filter((k) => k.startsWith('gslb_endpoint_up{'))).to.have.length(3);
     expect(s.get('gslb_datacenter_up{datacenter="us-east"}')).to.equal(1);
     expect(s.get('gslb_datacenter_up{datacenter="eu-west"}')).to.equal(0);
@@ -252,8 +254,10 @@ describe('metrics', function () {
     expect(s.get('gslb_agent_discounted{agent="agent-b"}')).to.equal(1);
     expect(s.get('gslb_agent_discounted{agent="agent-a"}')).to.equal(0);
     expect(s.get('gslb_agent_reports{agent="agent-a"}')).to.equal(4);
-    expect(s.get('gslb_endpoint_rtt_seconds{check="web",target="10.0.0.1:80",datacenter="us-east"}')).to.equal(0.0125);
-    const load = (m: string) => s.get(`${m}{source="lb",url="http://10.0.0.1:8404/;csv",datacenter="us-east"}`);
+    expect(s.get('gslb_endpoint_rtt_seconds{check="web",target="192.0.2.10:80",datacenter="us-east"}')).to.equal(
+      0.0125,
+    );
+    const load = (m: string) => s.get(`${m}{source="lb",url="http://192.0.2.10:8404/stats;csv",datacenter="us-east"}`);
     expect(load('gslb_load_connections')).to.equal(150);
     expect(load('gslb_load_capacity')).to.equal(600);
     expect(load('gslb_load_utilisation')).to.equal(0.25);

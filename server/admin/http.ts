@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { splitDecisionKey } from '../decisions.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { PACKAGE_VERSION, type DnsNode, type ReloadResult } from '../node.js';
-import { targetLabels, zonePolicies } from '../target-labels.js';
+import { targetLabels } from '../target-labels.js';
 import { traffic } from '../traffic.js';
 import { STATUS_PAGE_CSP, statusPageHtml } from './status-page.js';
 
@@ -152,15 +152,11 @@ function drainRequest(
 function healthMatrix(node: DnsNode) {
   const addresses = servedTargets(node).addresses;
   const m = node.health.matrix();
+  const labels = targetLabels(node.catalog);
   return {
     ...m,
     addresses: Object.fromEntries([...addresses].map(([k, v]) => [k, [...v]])),
-    labels: Object.fromEntries(
-      targetLabels(
-        m.targets.map((t) => t.key),
-        zonePolicies(node.catalog),
-      ),
-    ),
+    labels: Object.fromEntries(m.targets.flatMap((t) => (labels.has(t.key) ? [[t.key, labels.get(t.key)]] : []))),
   };
 }
 
