@@ -64,6 +64,11 @@ function versionOf(b: Built): string {
 export interface DnsNodeOptions {
   readonly zonesDir: string;
   readonly nodeId: string;
+  /**
+   * What operators call this node (the status page): serve passes the --nsid text, else --identity,
+   * else the node id (also the default).
+   */
+  readonly displayName?: string;
   readonly geo: GeoData;
   readonly health: HealthSource;
   readonly log: Logger;
@@ -105,13 +110,8 @@ export class DnsNode {
   get nodeId(): string {
     return this.opts.nodeId;
   }
-  /** The NSID bytes (--nsid), null without. */
-  get nsid(): Buffer | null {
-    return this.opts.pipeline.nsid;
-  }
-  /** What CHAOS id.server answers: --identity, else the NSID text, else the host name. */
-  get identity(): string {
-    return this.opts.pipeline.chaos.identity;
+  get displayName(): string {
+    return this.opts.displayName ?? this.opts.nodeId;
   }
   get health(): HealthSource {
     return this.opts.health;

@@ -85,6 +85,7 @@ describe('admin API (in-process)', function () {
       {
         zonesDir: dir,
         nodeId: 'admin-node',
+        displayName: 'edge-1',
         geo,
         health,
         log: silentLogger,
@@ -123,8 +124,8 @@ describe('admin API (in-process)', function () {
     const r = await call(base, '/api/status');
     expect(r.status).to.equal(200);
     expect(r.json).to.include({ nodeId: 'admin-node', configVersion: node.configVersion });
-    // No --nsid; the identity ('t', given: not the host name it defaults to) names the node.
-    expect(r.json['nodeName']).to.equal('t');
+    // The name serve picks (--nsid text, else --identity, else the node id) is the node's displayName.
+    expect(r.json['nodeName']).to.equal('edge-1');
     expect(r.json['zones']).to.deep.equal([{ name: 'lb.test.', names: 22, loadBalanced: 19 }]);
     expect(r.json['health']).to.deep.equal({ mode: 'embedded' });
     expect(r.json['redis']).to.equal(null);
@@ -207,7 +208,7 @@ describe('admin API (in-process)', function () {
     };
     expect(state.health.mode).to.equal('embedded');
     expect(state.health.targets).to.have.length(17);
-    expect(state.status).to.include({ nodeId: 'admin-node', nodeName: 't' });
+    expect(state.status).to.include({ nodeId: 'admin-node', nodeName: 'edge-1' });
     expect(state.traffic.totalNames).to.equal(19);
     expect(state.traffic.names.map((n) => n.name)).to.include('www.lb.test.');
     // Exactly one executable script, and it is the one the CSP pins.

@@ -2,8 +2,8 @@
 // with the example zone probing one HTTP backend per datacenter. Every target shows up; the traffic section
 // shows each name's regions and the shares of the answers the test sent; a drain moves a region and the page
 // follows without reload; the first HTML already holds the state; a killed backend's rows turn down within
-// seconds; with --workers 2 the shares add up both workers' answers. Saves docs/status-page.png when missing
-// or with UPDATE_SCREENSHOT=1.
+// seconds; with --workers 2 (and --identity) the shares add up both workers' answers and the node is named by
+// its identity. Saves docs/status-page.png when missing or with UPDATE_SCREENSHOT=1.
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -503,6 +503,9 @@ describe('status page with --workers 2', function () {
       '--workers',
       '2',
       '--no-watch',
+      // Without --nsid, the page names the node by --identity.
+      '--identity',
+      'edge-7',
     ]);
     child = served.child;
     base = served.base;
@@ -559,5 +562,6 @@ describe('status page with --workers 2', function () {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).to.include('gslb_decisions_total{name="www.w.test.",datacenter="eu-west",reason="primary"} 30');
     expect(metrics).to.include('gslb_decisions_total{name="www.w.test.",datacenter="us-east",reason="primary"} 20');
+    expect(await page.locator('#node').innerText()).to.equal('edge-7');
   });
 });

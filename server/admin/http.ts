@@ -2,7 +2,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import dnsPacket from 'dns-packet';
 import { loadKey, targetKey } from '../../health/view.js';
 import { formatIp, parseIp } from '../../zones/address.js';
@@ -200,32 +199,12 @@ function knownType(type: string): boolean {
   }
 }
 
-/** NSID bytes as text when they are printable UTF-8, else as 0x and hex (as --nsid takes them). */
-function nsidText(nsid: Buffer): string {
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(nsid);
-    if (!/[\p{Cc}\p{Cf}]/u.test(text)) return text;
-  } catch {
-    /* not UTF-8 */
-  }
-  return `0x${nsid.toString('hex')}`;
-}
-
-/**
- * What operators call this node: the --nsid text, else --identity (serve defaults it to the host name,
- * which names the machine, not the node: then the node id), else the node id.
- */
-function nodeName(node: DnsNode): string {
-  if (node.nsid) return nsidText(node.nsid);
-  return node.identity !== hostname() ? node.identity : node.nodeId;
-}
-
 function status(node: DnsNode) {
   const m = node.health.matrix();
   const l = node.lastReload;
   return {
     version: PACKAGE_VERSION,
-    nodeName: nodeName(node),
+    nodeName: node.displayName,
     nodeId: node.nodeId,
     configVersion: node.configVersion,
     startedAt: new Date(node.startedAt).toISOString(),

@@ -180,6 +180,7 @@ async function serve(argv: string[]): Promise<number> {
     {
       zonesDir,
       nodeId,
+      displayName: values.nsid ?? values.identity ?? nodeId,
       geo,
       health,
       log,
