@@ -13,7 +13,7 @@ import { openGeoData } from '../geo/geoip.js';
 import { EmbeddedHealthSource } from '../health/embedded-source.js';
 import { adminFlags, isLoopback, startAdmin, type AdminServer } from '../server/admin/http.js';
 import { inlineJson, statusPageHtml } from '../server/admin/status-page.js';
-import { silentLogger } from '../server/log.js';
+import { silentLogger, type Logger } from '../server/log.js';
 import { buildConfig, DnsNode } from '../server/node.js';
 import { cityDatabase, GSLB_ZONES, seeded } from './helpers/gslb.js';
 
@@ -66,6 +66,9 @@ function getWithHost(port: number, path: string, host: string): Promise<number> 
 
 describe('admin API (in-process)', function () {
   this.timeout(20_000);
+  /** What the admin server logged as errors: [context, message]. */
+  const errors: Array<[object | string, string | undefined]> = [];
+  const log: Logger = { ...silentLogger, error: (obj, msg) => void errors.push([obj, msg]) };
   let dir: string;
   let health: EmbeddedHealthSource;
   let node: DnsNode;
@@ -94,7 +97,7 @@ describe('admin API (in-process)', function () {
       first.built!,
     );
     await health.start(3000);
-    admin = await startAdmin(node, { host: '127.0.0.1', port: 0, token: TOKEN, log: silentLogger });
+    admin = await startAdmin(node, { host: '127.0.0.1', port: 0, token: TOKEN, log });
     base = `http://127.0.0.1:${admin.address().port}`;
   });
   after(async () => {
@@ -213,6 +216,27 @@ describe('admin API (in-process)', function () {
     expect(state.traffic.names.map((n) => n.name)).to.include('www.lb.test.');
     // Exactly one executable script, and it is the one the CSP pins.
     expect(r.text.match(/<script>/g)).to.have.length(1);
+  });
+
+  it('GET / still serves the page when its state cannot be made: null inlined (the page polls), logged once', async () => {
+    const recent = node.decisions.recent;
+    node.decisions.recent = () => {
+      throw new Error('the tally broke');
+    };
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await call(base, '/');
+        expect(r.status).to.equal(200);
+        expect(r.text).to.include('<script type="application/json" id="state">null</script>');
+      }
+      expect((await call(base, '/api/traffic')).status).to.equal(500); // polling says what is wrong
+    } finally {
+      node.decisions.recent = recent;
+    }
+    const stateErrors = errors.filter(([, msg]) => msg === 'status page: no state to inline');
+    expect(stateErrors).to.have.length(1);
+    expect(JSON.stringify(stateErrors[0]![0])).to.include('the tally broke');
+    expect((await call(base, '/')).text).to.match(/id="state">\{"health"/);
   });
 
   it('the inlined state is escaped: no text in it can end the block or open a comment', () => {

@@ -293,7 +293,22 @@ function routes(
   node: DnsNode,
   metrics: Metrics,
   reload: (reason: string) => ReloadResult | Promise<ReloadResult>,
+  log: Logger,
 ): Record<string, Route> {
+  let stateFailed = false;
+  /** The state the page polls, to inline; null (the page then polls at once) when making it fails. */
+  const pageState = () => {
+    try {
+      const state = { health: healthMatrix(node), status: status(node), traffic: traffic(node) };
+      stateFailed = false;
+      return state;
+    } catch (err) {
+      // The API routes log their own failures on every poll; this one once per run of failures.
+      if (!stateFailed) log.error({ err: String((err as Error)?.stack ?? err) }, 'status page: no state to inline');
+      stateFailed = true;
+      return null;
+    }
+  };
   const drainRoute = (undo: boolean): Route => ({
     method: 'POST',
     handle: async (req) => {
@@ -314,7 +329,7 @@ function routes(
       handle: () => ({
         status: 200,
         type: 'text/html; charset=utf-8',
-        body: statusPageHtml({ health: healthMatrix(node), status: status(node), traffic: traffic(node) }),
+        body: statusPageHtml(pageState()),
         headers: { 'Content-Security-Policy': STATUS_PAGE_CSP, 'Referrer-Policy': 'no-referrer' },
       }),
     },
@@ -374,9 +389,9 @@ export async function startAdmin(node: DnsNode, opts: AdminOptions): Promise<Adm
   if (refusal) throw new Error(`refusing to start the admin server: ${refusal}`);
   const everything = !isLoopback(opts.host) || opts.tokenForEverything === true;
   if (everything && opts.token === null) throw new Error('refusing to start the admin server: no token configured');
-  const metrics = createMetrics(node);
-  const table = routes(node, metrics, opts.reload ?? ((reason) => node.reload(reason)));
   const log = opts.log;
+  const metrics = createMetrics(node);
+  const table = routes(node, metrics, opts.reload ?? ((reason) => node.reload(reason)), log);
 
   const authorized = (req: http.IncomingMessage, q: URLSearchParams, path: string): boolean => {
     if (opts.token === null) return false;

@@ -314,8 +314,11 @@ export function inlineJson(value: unknown): string {
   );
 }
 
-/** The page with `state` (what it polls: health, status, traffic) inlined, so the first paint has the data. */
-export function statusPageHtml(state: { health: unknown; status: unknown; traffic: unknown }): string {
+/**
+ * The page with `state` (what it polls: health, status, traffic) inlined, so the first paint has the
+ * data; with null (the state could not be made) the page polls at once.
+ */
+export function statusPageHtml(state: { health: unknown; status: unknown; traffic: unknown } | null): string {
   return `<!doctype html>
 <html lang="en">
 <head>
