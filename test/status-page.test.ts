@@ -5,7 +5,7 @@
 // seconds; with --workers 2 (and --identity) the shares add up both workers' answers and the node is named by
 // its identity. Saves docs/status-page.png when missing or with UPDATE_SCREENSHOT=1.
 import { expect } from 'chai';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -15,21 +15,13 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { HttpBackend as Backend } from '../scripts/e2e-cluster.js';
 import { ask, type TestServer } from './helpers/dns.js';
 import { cityDatabase } from './helpers/gslb.js';
+import { gslb, stopAll, type Running } from './helpers/processes.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'docs/status-page.png';
 const TOKEN = 'status-page-test-token-42';
 const NSID = 'node-a';
 const DATACENTERS = ['us-east', 'eu-west', 'ap-south'] as const;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The example zone with fast checks and every endpoint probed at its datacenter's loopback backend;
  * a least-loaded name reads its figures from `stats` (a JSON page per datacenter). */
@@ -77,39 +69,15 @@ loads:
   return dir;
 }
 
-/** `gslb serve ... --admin 127.0.0.1:0 --log-level error`; resolves once DNS and the admin server are up. */
-async function startServe(args: string[]): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(
-    process.execPath,
-    ['bin/gslb', 'serve', ...args, '--admin', '127.0.0.1:0', '--log-level', 'error'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /admin on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`gslb exited ${code}: ${out}`)));
-  });
-  return { child, base };
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within 8 s. */
-async function stopServe(child: ChildProcess | null): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+/**
+ * `gslb serve ARGS` on loopback ports chosen at run time, with the admin server; resolves once DNS and the
+ * admin server are up. The process is stopAll()'s from the moment it starts, also when it never gets there.
+ */
+async function startServe(args: string[]): Promise<{ serve: Running; base: string; dnsPort: number }> {
+  const serve = gslb(['serve', ...args, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log-level', 'error']);
+  const dnsPort = Number((await serve.waitFor(/gslb serving .* on 127\.0\.0\.1:(\d+)/, 20_000))[1]);
+  const base = (await serve.waitFor(/admin on (http:\/\/127\.0\.0\.1:\d+)\//, 20_000))[1]!;
+  return { serve, base, dnsPort };
 }
 
 function launchBrowser(profile: string): Promise<BrowserContext> {
@@ -219,7 +187,6 @@ describe('status page in a real browser', function () {
   const backends: Record<string, Backend> = {};
   let zones = '';
   let profile = '';
-  let child: ChildProcess | null = null;
   let context: BrowserContext | null = null;
   let page: Page;
   let base = '';
@@ -235,14 +202,11 @@ describe('status page in a real browser', function () {
     stats = http.createServer((_req, res) => res.end(JSON.stringify({ active: 42, limit: 100 })));
     await new Promise<void>((r) => stats!.listen(0, '127.0.0.1', () => r()));
     zones = writeZones(backends, `http://127.0.0.1:${(stats.address() as net.AddressInfo).port}`);
-    dnsPort = await freePort();
     const served = await startServe([
       '--zones',
       zones,
       '--geoip',
       cityDatabase(),
-      '--listen',
-      `127.0.0.1:${dnsPort}`,
       '--admin-token',
       TOKEN,
       '--node-id',
@@ -253,8 +217,8 @@ describe('status page in a real browser', function () {
       '--workers',
       '1',
     ]);
-    child = served.child;
     base = served.base;
+    dnsPort = served.dnsPort;
     profile = mkdtempSync(join(tmpdir(), 'gslb-chromium-'));
     context = await launchBrowser(profile);
     page = context.pages()[0] ?? (await context.newPage());
@@ -262,7 +226,7 @@ describe('status page in a real browser', function () {
 
   after(async () => {
     await context?.close();
-    await stopServe(child);
+    await stopAll();
     for (const b of Object.values(backends)) await b.kill();
     await new Promise((r) => (stats ? stats.close(r) : r(null)));
     if (zones) rmSync(zones, { recursive: true, force: true });
@@ -475,7 +439,7 @@ describe('status page with --workers 2', function () {
   this.timeout(60_000);
   let dir = '';
   let profile = '';
-  let child: ChildProcess | null = null;
+  let serve: Running | null = null;
   let context: BrowserContext | null = null;
   let base = '';
   let dnsPort = 0;
@@ -492,14 +456,11 @@ describe('status page with --workers 2', function () {
       join(dir, 'w.test', 'policy.yaml'),
       `datacenters:\n  us-east: {}\n  eu-west: {}\nregions:\n  europe:\n    match: { continents: [EU] }\n    datacenters: [eu-west, us-east]\n  default:\n    datacenters: [us-east, eu-west]\nnames:\n  www:\n    pools:\n      us-east: [192.0.2.1]\n      eu-west: [198.51.100.1]\n`,
     );
-    dnsPort = await freePort();
     const served = await startServe([
       '--zones',
       dir,
       '--geoip',
       cityDatabase(),
-      '--listen',
-      `127.0.0.1:${dnsPort}`,
       '--workers',
       '2',
       '--no-watch',
@@ -507,14 +468,15 @@ describe('status page with --workers 2', function () {
       '--identity',
       'edge-7',
     ]);
-    child = served.child;
+    serve = served.serve;
     base = served.base;
+    dnsPort = served.dnsPort;
     profile = mkdtempSync(join(tmpdir(), 'gslb-chromium-'));
     context = await launchBrowser(profile);
   });
   after(async () => {
     await context?.close();
-    await stopServe(child);
+    await stopAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
@@ -523,7 +485,7 @@ describe('status page with --workers 2', function () {
     // Both workers read the one shared UDP socket: with one of them stopped, the other answers all.
     // 30 from London (europe: eu-west) answered by one worker, 20 from Milton WA (default: us-east) by
     // the other.
-    const workers = execFileSync('pgrep', ['-P', String(child!.pid)], { encoding: 'utf8' })
+    const workers = execFileSync('pgrep', ['-P', String(serve!.pid)], { encoding: 'utf8' })
       .split('\n')
       .filter((x) => x !== '')
       .map(Number);
