@@ -1,11 +1,7 @@
 // Why a socket could not be bound, in words: the DNS listeners and the admin server throw a
 // ListenError, and the CLI adds what to do about it (server/cli/startup.ts).
 import { isIP } from 'node:net';
-
-export interface ListenTarget {
-  host: string;
-  port: number;
-}
+import { formatListenAddress, type ListenAddress } from './listen-address.js';
 
 /** What was bound: a DNS transport, or the admin HTTP server. */
 export type ListenKind = 'udp' | 'tcp' | 'admin';
@@ -19,11 +15,11 @@ export class ListenError extends Error {
 
   constructor(
     readonly kind: ListenKind,
-    readonly target: ListenTarget,
+    readonly target: ListenAddress,
     cause: unknown,
   ) {
     const code = errnoCode(cause);
-    super(`cannot listen on ${kind} ${formatTarget(target)}: ${reasonText(code, target, cause)}`, { cause });
+    super(`cannot listen on ${kind} ${formatListenAddress(target)}: ${reasonText(code, target, cause)}`, { cause });
     this.code = code;
   }
 }
@@ -33,10 +29,7 @@ export function errnoCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-const formatTarget = (t: ListenTarget): string =>
-  isIP(t.host) === 6 ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
-
-function reasonText(code: string | undefined, target: ListenTarget, cause: unknown): string {
+function reasonText(code: string | undefined, target: ListenAddress, cause: unknown): string {
   switch (code) {
     case 'EADDRINUSE':
       return 'the port is in use (EADDRINUSE)';

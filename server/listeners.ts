@@ -1,16 +1,14 @@
-// Listen addresses: parses HOST:PORT / [IPv6]:PORT and starts UDP plus TCP on each, all or nothing;
-// a failure is a ListenError naming the transport, the address and why.
-import { isIP } from 'node:net';
+// The DNS listeners: UDP plus TCP on each listen address (listen-address.ts reads them), all or
+// nothing; a failure is a ListenError naming the transport, the address and why.
+import { formatListenAddress, type ListenAddress } from './listen-address.js';
 import { errnoCode, ListenError } from './listen-error.js';
 import { silentLogger, type Logger } from './log.js';
 import { startTcp, type TcpListener } from './tcp.js';
 import type { QueryHandler } from './transport-types.js';
 import { startUdp, type UdpListener } from './udp.js';
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
+// An address's text form (listen-address.ts), also from here for the admin server and the tests.
+export { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
 
 export interface ListenerOptions {
   log?: Logger;
@@ -25,30 +23,8 @@ export interface Listeners {
   shutdown(graceMs: number): Promise<void>;
 }
 
-const BRACKETED = /^\[([^\]]*)\]:(\d+)$/;
-const PLAIN = /^([^:[\]]*):(\d+)$/;
 /** With port 0 the port UDP got may already be taken for TCP; pick again a few times. */
 const EPHEMERAL_ATTEMPTS = 5;
-
-export function parseListenAddress(s: string): ListenAddress {
-  const m = BRACKETED.exec(s) ?? PLAIN.exec(s);
-  if (!m) throw new Error(`listen address '${s}' must be HOST:PORT or [IPv6]:PORT`);
-  const bracketed = s.startsWith('[');
-  const host = m[1]!;
-  const digits = m[2]!;
-  const port = Number(digits);
-  if (digits.length > 5 || port > 65535) throw new Error(`listen address '${s}': port must be 0-65535`);
-  const family = isIP(host);
-  if (family === 0) throw new Error(`listen address '${s}': host '${host}' must be an IP address literal`);
-  if (bracketed !== (family === 6)) {
-    throw new Error(`listen address '${s}' must be HOST:PORT or [IPv6]:PORT (brackets go around IPv6 addresses)`);
-  }
-  return { host, port };
-}
-
-export function formatListenAddress(a: ListenAddress): string {
-  return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-}
 
 interface Pair {
   udp: UdpListener;

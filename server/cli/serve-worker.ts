@@ -1,6 +1,7 @@
 // The worker half of `gslb serve --workers N`: serve the shared ports, or tell the primary why not.
 import { workerAttach, workerFatal } from '../cluster.js';
-import { startListeners, type ListenAddress } from '../listeners.js';
+import type { ListenAddress } from '../listen-address.js';
+import { startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
 import type { DnsNode } from '../node.js';
 import { asStartupError } from './startup.js';

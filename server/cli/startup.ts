@@ -4,7 +4,8 @@
 import { statSync } from 'node:fs';
 import net from 'node:net';
 import { WorkerStartError } from '../cluster.js';
-import { errnoCode, ListenError, PRIVILEGED_PORTS, type ListenTarget } from '../listen-error.js';
+import type { ListenAddress } from '../listen-address.js';
+import { errnoCode, ListenError, PRIVILEGED_PORTS } from '../listen-error.js';
 import { StartupError } from './startup-error.js';
 
 /** The StartupError an expected failure stands for; anything else (a bug) comes back unchanged. */
@@ -69,7 +70,7 @@ export function geoFailure(err: unknown, geoipGiven: boolean): StartupError {
 }
 
 /** Binds the admin address and lets go: a taken admin port is found before the slow part of a start. */
-export function probeAdmin(target: ListenTarget): Promise<void> {
+export function probeAdmin(target: ListenAddress): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', (err) => reject(new ListenError('admin', { host: target.host, port: target.port }, err)));
