@@ -188,6 +188,28 @@ describe('gslb drain / undrain / agent (CLI)', () => {
   });
 });
 
+describe('gslb explain and simulate: a GeoIP file that cannot be used', () => {
+  // One line naming the file and what --geoip takes, exit 1, no stack trace (as serve prints it).
+  for (const [command, args] of [
+    ['explain', ['www.gslb.example.com', '--client', '192.0.2.1']],
+    ['simulate', ['--clients', 'examples/clients.csv']],
+  ] as const) {
+    it(`gslb ${command} --geoip MISSING`, () => {
+      const r = spawnSync(
+        process.execPath,
+        [GSLB, command, '--zones', 'examples', ...args, '--geoip', '/nonexistent/city.mmdb'],
+        { encoding: 'utf8', timeout: 15_000 },
+      );
+      expect(r.status, r.stderr).to.equal(1);
+      expect(r.stderr).to.equal(
+        `gslb ${command}: /nonexistent/city.mmdb: GeoIP database not found (ENOENT); ` +
+          '--geoip FILE takes a MaxMind DB (.mmdb) City or Country database\n',
+      );
+      expect(r.stderr).not.to.match(/^\s+at /m);
+    });
+  }
+});
+
 describe('gslb serve reloads on file changes', () => {
   it('a valid change is applied and an invalid one keeps the last good zones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gslb-watch-'));

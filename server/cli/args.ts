@@ -219,3 +219,15 @@ export function intFlag(name: string, value: string, min: number, max: number): 
   if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
+
+/**
+ * Parses a duration flag value ("500ms", "5s", "1m", or a number of seconds) into milliseconds, with
+ * the flag's name in the error. The units are the policy files' (durationMs in zones/policy.ts); not
+ * imported from there, so that help and version load no zone code.
+ */
+export function durationFlag(name: string, value: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(value);
+  if (!m) throw new UsageError(`--${name} must be a duration like 500ms, 5s or 1m, got '${value}'`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}

@@ -3,10 +3,9 @@
 import { hostname, userInfo } from 'node:os';
 import { listDrains, drain, undrain, type DrainTarget } from '../../health/drain-store.js';
 import { parseIp } from '../../zones/address.js';
-import { parse, UsageError, type FlagValues } from './args.js';
+import { durationFlag, parse, UsageError, type FlagValues } from './args.js';
 import { DRAIN, UNDRAIN } from './commands.js';
 import { redisFlags } from './redis-flags.js';
-import { durationFlag } from './serve.js';
 
 function target(values: { endpoint?: string; datacenter?: string }): DrainTarget {
   if (values.endpoint && values.datacenter) throw new UsageError('give --endpoint ADDR or --datacenter NAME, not both');

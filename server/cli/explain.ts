@@ -18,7 +18,7 @@ import type { HealthView } from '../../health/view.js';
 import { parse, UsageError } from './args.js';
 import { EXPLAIN } from './commands.js';
 import { healthWithDown, loadValidZones } from './offline.js';
-import { openGeo } from './serve.js';
+import { openGeo } from './geo-files.js';
 
 // dns-packet is loaded on first use, not by every server that imports this module (~1.6 MiB resident).
 const require = createRequire(import.meta.url);

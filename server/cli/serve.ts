@@ -1,14 +1,11 @@
 // `gslb serve`: load zones, start UDP+TCP listeners, reload on SIGHUP, drain on SIGTERM. A start that
 // cannot succeed (port taken, zones or GeoIP unusable, a worker failing) ends at once with one line.
 import { hostname } from 'node:os';
-import { statSync } from 'node:fs';
 import { pino } from 'pino';
-import { bundledDatabasePath } from '../../geo/bundled.js';
-import { openGeoData, type GeoData } from '../../geo/geoip.js';
+import type { GeoData } from '../../geo/geoip.js';
 import { EmbeddedHealthSource } from '../../health/embedded-source.js';
 import type { StalePolicy } from '../../health/redis-source.js';
 import type { HealthSource } from '../../health/source.js';
-import { durationMs } from '../../zones/policy.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../listen-address.js';
 import { probeListeners, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
@@ -19,54 +16,16 @@ import { availableParallelism } from 'node:os';
 import { isWorker, startPrimary, workerHealth, type PrimaryHandle } from '../cluster.js';
 import { asWorker, runWorker } from './serve-worker.js';
 import type { AdminServer } from '../admin/http.js';
-import { intFlag, parse, UsageError } from './args.js';
+import { durationFlag, intFlag, parse, UsageError } from './args.js';
 import { SERVE } from './commands.js';
-import { asStartupError, checkZonesFolder, geoFailure, probeAdmin } from './startup.js';
+import { geoFailure, geoFiles, geoOpener } from './geo-files.js';
+import { asStartupError, checkZonesFolder, probeAdmin } from './startup.js';
 import { StartupError } from './startup-error.js';
 import { onStopRequest } from './stop-requests.js';
 import { redisFlags } from './redis-flags.js';
 
-/** A duration flag ("500ms", "5s", "1m" or seconds), with the flag's name in the error. */
-export function durationFlag(name: string, value: string): number {
-  if (!/^[0-9]+(\.[0-9]+)?(ms|s|m)?$/.test(value))
-    throw new UsageError(`--${name} must be a duration like 500ms, 5s or 1m, got '${value}'`);
-  return durationMs(/[a-z]$/.test(value) ? value : Number(value), 0);
-}
-
-/** Opens the GeoIP databases given (first hit wins), or the bundled DB-IP country database. */
-export function openGeo(paths: readonly string[] | undefined): GeoData {
-  return openGeoData(geoFiles(paths));
-}
-
-const geoFiles = (paths: readonly string[] | undefined): readonly string[] =>
-  paths && paths.length > 0 ? paths : [bundledDatabasePath()];
-
-/** Which file versions are open: inode, size and modification time of each. */
-const stampOf = (files: readonly string[]): string =>
-  files
-    .map((f) => {
-      try {
-        const s = statSync(f);
-        return `${f}:${s.ino}:${s.size}:${s.mtimeMs}`;
-      } catch {
-        return `${f}:unreadable`; // opening it says why, naming the file
-      }
-    })
-    .join('|');
-
-/**
- * Opens the GeoIP databases, and on each later call opens them again only when a file has changed: a
- * reload for a zone file keeps the compiled databases (a City database takes seconds to compile).
- */
-export function geoOpener(paths: readonly string[] | undefined): () => GeoData {
-  const files = geoFiles(paths);
-  let open: { stamp: string; geo: GeoData } | null = null;
-  return () => {
-    const stamp = stampOf(files);
-    if (open?.stamp !== stamp) open = { stamp, geo: openGeoData(files) };
-    return open.geo;
-  };
-}
+// Also from here for the tests that open GeoIP as serve does.
+export { geoOpener, openGeo } from './geo-files.js';
 
 /** NSID given as text, or as hex with a 0x prefix. */
 function nsidBytes(value: string | undefined): Buffer | null {
@@ -154,7 +113,7 @@ async function serve(argv: string[]): Promise<number> {
   try {
     geo = reopenGeo();
   } catch (err) {
-    throw geoFailure(err, values.geoip !== undefined && values.geoip.length > 0);
+    throw geoFailure(err, values.geoip);
   }
   const first = buildConfig(zonesDir, geo, log);
   if (!first.built)

@@ -19,7 +19,7 @@ import {
 import { parse, UsageError } from './args.js';
 import { SIMULATE } from './commands.js';
 import { healthWithDown, loadValidZones } from './offline.js';
-import { openGeo } from './serve.js';
+import { openGeo } from './geo-files.js';
 
 /** Exit code when a datacenter is past its capacity in any scenario, so scripts can gate maintenance on it. */
 export const EXIT_OVER_CAPACITY = 3;

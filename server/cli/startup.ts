@@ -1,6 +1,6 @@
 // Why `gslb serve` cannot start, as one line that says what to do: a taken or forbidden port, an
-// address the machine lacks, a zones folder or GeoIP file that is not there, a worker's own reason.
-// Each becomes a StartupError (startup-error.ts), which main.ts prints and exits 1 on.
+// address the machine lacks, a zones folder that is not there, a worker's own reason (a GeoIP file:
+// geo-files.ts). Each becomes a StartupError (startup-error.ts), which main.ts prints and exits 1 on.
 import { statSync } from 'node:fs';
 import net from 'node:net';
 import { WorkerStartError } from '../cluster.js';
@@ -57,16 +57,6 @@ export function checkZonesFolder(dir: string): void {
     }
   }
   if (!folder) throw new StartupError(`--zones ${dir} is a file, not a folder; ${takes}`);
-}
-
-/** A GeoIP database that cannot be used, with what --geoip takes. */
-export function geoFailure(err: unknown, geoipGiven: boolean): StartupError {
-  const message = (err as Error)?.message ?? String(err);
-  return new StartupError(
-    geoipGiven
-      ? `${message}; --geoip FILE takes a MaxMind DB (.mmdb) City or Country database`
-      : `${message}; or give a MaxMind DB (.mmdb) City or Country database with --geoip FILE`,
-  );
 }
 
 /** Binds the admin address and lets go: a taken admin port is found before the slow part of a start. */
