@@ -184,7 +184,7 @@ describe('gslb drain / undrain / agent (CLI)', () => {
       timeout: 15_000,
     });
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/gslb: redis: /);
+    expect(r.stderr).to.match(/^gslb drain: redis: .*ECONNREFUSED.*\n$/);
   });
 });
 

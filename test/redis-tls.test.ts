@@ -156,7 +156,7 @@ describe('Redis over TLS with client certificates (real redis-server, bin/gslb)'
       ca.ca,
     ]);
     expect(await refused.exit()).to.equal(1);
-    expect(refused.stderr).to.match(/^gslb: redis: .*give --redis-tls-cert and --redis-tls-key\)\n$/);
+    expect(refused.stderr).to.match(/^gslb undrain: redis: .*give --redis-tls-cert and --redis-tls-key\)\n$/);
   });
 
   it('a plain redis:// URL with TLS files is a usage error; so is a certificate without its key', async () => {

@@ -6,6 +6,7 @@ import { parseIp } from '../../zones/address.js';
 import { durationFlag, parse, UsageError, type FlagValues } from './args.js';
 import { DRAIN, UNDRAIN } from './commands.js';
 import { redisFlags } from './redis-flags.js';
+import { StartupError } from './startup-error.js';
 
 function target(values: { endpoint?: string; datacenter?: string }): DrainTarget {
   if (values.endpoint && values.datacenter) throw new UsageError('give --endpoint ADDR or --datacenter NAME, not both');
@@ -53,7 +54,7 @@ export async function runDrain(argv: string[], undo: boolean): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    process.stderr.write(`gslb: redis: ${(err as Error).message}\n`);
-    return 1;
+    // Redis unreachable or refusing: one line, `gslb drain: ...`, exit 1 (main.ts prints it).
+    throw new StartupError(`redis: ${(err as Error).message}`);
   }
 }

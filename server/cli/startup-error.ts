@@ -1,5 +1,6 @@
-// A start that cannot succeed for a reason the operator must fix (configuration or environment, not a
-// bug): main.ts prints it as one line, `gslb COMMAND: message`, with no stack trace, and exits 1.
+// A command that cannot start, or cannot do its work, for a reason the operator must fix (configuration
+// or environment, not a bug: a port, a file, Redis unreachable for drain): main.ts prints it as one
+// line, `gslb COMMAND: message`, with no stack trace, and exits 1.
 // Kept apart from startup.ts so that main.ts loads nothing more for it.
 
 /** The exit code of a command that could not start; usage errors are 2. */
