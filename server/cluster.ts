@@ -79,17 +79,17 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   let stopping = false;
   let lastEpoch = -1;
   let listening = 0;
-  let started = false;
+  /** 'failed': the start failed and the caller stops everything; no worker is replaced then. */
+  let state: 'starting' | 'ready' | 'failed' = 'starting';
   let resolveReady!: () => void;
   let rejectReady!: (err: WorkerStartError) => void;
   const ready = new Promise<void>((resolve, reject) => {
     resolveReady = resolve;
     rejectReady = reject;
   });
-  ready.catch(() => {}); // the caller may be busy elsewhere when it rejects (health warm-up); it awaits later
   const failStart = (err: WorkerStartError) => {
-    if (started) return;
-    started = true;
+    if (state !== 'starting') return;
+    state = 'failed';
     rejectReady(err);
   };
   const reloadDone = new Map<Worker, (ok: boolean) => void>();
@@ -116,8 +116,8 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
           send(w, { t: 'health', s: snapshot() });
           break;
         case 'listening':
-          if (++listening === workers && !started) {
-            started = true;
+          if (++listening === workers && state === 'starting') {
+            state = 'ready';
             resolveReady();
           }
           break;
@@ -136,8 +136,8 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
           break;
         case 'fatal':
           // At start the primary prints the reason and exits; later (a replacement) it is logged.
-          if (!started) failStart(new WorkerStartError(m.message, m.details));
-          else log.error({ worker: w.id, message: m.message }, 'worker could not start');
+          if (state === 'starting') failStart(new WorkerStartError(m.message, m.details));
+          else if (state === 'ready') log.error({ worker: w.id, message: m.message }, 'worker could not start');
           break;
       }
     });
@@ -150,11 +150,12 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
       names.delete(w.id);
       aggregate();
       if (stopping) return;
-      if (!started) {
+      if (state === 'starting') {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         failStart(new WorkerStartError(`worker ${w.id} ${how} before it was listening (its error, if any, is above)`));
         return;
       }
+      if (state === 'failed') return; // the caller is stopping the rest
       log.error({ worker: w.id, code, signal }, 'worker died; starting another');
       setTimeout(() => {
         if (!stopping) fork();
