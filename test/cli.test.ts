@@ -210,6 +210,12 @@ describe('gslb explain and simulate: a GeoIP file that cannot be used', () => {
   }
 });
 
+describe('the test run', () => {
+  it("starts without the developer's GSLB_* variables (test/helpers/clean-env.ts)", () => {
+    expect(Object.keys(process.env).filter((k) => k.startsWith('GSLB_'))).to.deep.equal([]);
+  });
+});
+
 describe('gslb serve reloads on file changes', () => {
   it('a valid change is applied and an invalid one keeps the last good zones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gslb-watch-'));

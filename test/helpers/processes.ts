@@ -64,7 +64,10 @@ export class Running {
   }
 }
 
-/** This environment without GSLB_ variables (a developer's own must not leak into a test), plus `extra`. */
+/**
+ * This environment without GSLB_ variables, plus `extra`. The test run's setup (helpers/clean-env.ts)
+ * removes them already; this covers a file run without it (`mocha --no-config`).
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GSLB_')));
   return { ...env, ...extra };
