@@ -8,7 +8,7 @@ import { loadTargetsFor, probeTargetsFor, type CheckSpec, type LoadSpec } from '
 import type { Catalog } from './catalog.js';
 
 /** Labels by target key: { check, target } or { source, url }, plus zone where needed. */
-export type TargetLabels = ReadonlyMap<string, Readonly<Record<string, string>>>;
+type TargetLabels = ReadonlyMap<string, Readonly<Record<string, string>>>;
 
 const byCatalog = new WeakMap<Catalog, TargetLabels>();
 
