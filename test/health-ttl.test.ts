@@ -2,12 +2,12 @@
 // name's full TTL (its first verdicts are not health changes); a real flip shortens it, and explain
 // says why.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, HttpBackend } from '../scripts/e2e-cluster.js';
+import { HttpBackend } from '../scripts/e2e-cluster.js';
 import { ask, type TestServer } from './helpers/dns.js';
+import { serve, stopAll } from './helpers/processes.js';
 
 const RECORDS = `$ORIGIN ttl.test.
 $TTL 300
@@ -34,7 +34,6 @@ names:
 describe('health-aware TTL only on real changes (real process)', function () {
   this.timeout(30_000);
   let dir: string;
-  let child: ChildProcess | null = null;
   const backends: HttpBackend[] = [];
   let server: TestServer;
   let admin: string;
@@ -46,37 +45,12 @@ describe('health-aware TTL only on real changes (real process)', function () {
     mkdirSync(join(dir, 'ttl.test'));
     writeFileSync(join(dir, 'ttl.test', 'records.zone'), RECORDS);
     writeFileSync(join(dir, 'ttl.test', 'names.yaml'), policy(a, b));
-    const [port, adminPort] = [await freePort(), await freePort()];
-    admin = `http://127.0.0.1:${adminPort}`;
-    child = spawn(
-      process.execPath,
-      [
-        'bin/gslb',
-        'serve',
-        '--zones',
-        dir,
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--admin',
-        `127.0.0.1:${adminPort}`,
-        '--workers',
-        '1',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child!.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      child!.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('admin on')) resolve();
-      });
-      child!.on('exit', (code) => reject(new Error(`gslb exited ${code}: ${out}`)));
-    });
+    const { node, port } = await serve(['--zones', dir, '--admin', '127.0.0.1:0']);
+    admin = `http://${(await node.waitFor(/admin on http:\/\/(\S+)\//))[1]}`;
     server = { host: '127.0.0.1', port } as TestServer;
   });
   after(async () => {
-    child?.kill('SIGKILL');
+    await stopAll();
     for (const b of backends) await b.kill();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -2,9 +2,8 @@
 // one line on stderr naming the cause and what to do (no stack trace), and no process left behind,
 // with one process and with workers (a worker that fails stops the whole command at once).
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,8 @@ import { freePort } from '../scripts/e2e-cluster.js';
 import { ListenError } from '../server/listen-error.js';
 import { listenFailureText } from '../server/cli/startup.js';
 import { stillRunning, watchDescendants } from './helpers/process-tree.js';
+import { gslb, stopAll, type Running, type SpawnExtras } from './helpers/processes.js';
 
-const GSLB = 'bin/gslb';
 const ZONE = `$ORIGIN st.test.
 $TTL 60
 @ SOA ns1 host 1 2 3 4 5
@@ -24,6 +23,8 @@ www A 192.0.2.10
 `;
 /** The longest a failing start may take to exit, from spawn (or from the first worker, or serving). */
 const LIMIT_MS = 2000;
+/** The user `nobody`, to run as when the tests run as root (who may bind any port and read any file). */
+const NOBODY: SpawnExtras = { uid: 65534, gid: 65534 };
 
 interface Outcome {
   code: number | null;
@@ -37,33 +38,30 @@ interface Outcome {
   exitedAt: number;
 }
 
-/** Runs `gslb serve ARGS` to its exit (SIGKILL after 15 s, which fails the test). */
-function serve(
+/**
+ * Runs `gslb serve ARGS` to its exit and the end of its output (its workers share it, so they are gone
+ * too); SIGKILL after 15 s, which fails the test. `started` gets the process at once.
+ */
+async function serve(
   args: readonly string[],
-  opts: { uid?: number; gid?: number; onSpawn?: (pid: number) => void } = {},
+  extras: SpawnExtras = {},
+  started?: (node: Running) => void,
 ): Promise<Outcome> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [GSLB, 'serve', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid }),
-  });
-  opts.onSpawn?.(child.pid!);
-  const watch = watchDescendants(child.pid!);
-  let stderr = '';
+  const node = gslb(['serve', ...args], {}, extras);
+  started?.(node);
+  const watch = watchDescendants(node.pid);
   let servingAt: number | null = null;
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.on('data', (d: Buffer) => {
-    if (d.toString().includes('gslb serving')) servingAt ??= Date.now();
+  // After Running's own listener: node.stdout has this chunk already.
+  node.proc.stdout!.on('data', () => {
+    if (node.stdout.includes('gslb serving')) servingAt ??= Date.now();
   });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  return new Promise((resolve) => {
-    child.once('close', (code) => {
-      clearTimeout(killer);
-      const exitedAt = Date.now();
-      const { pids, firstAt } = watch.stop();
-      resolve({ code, stderr, ms: exitedAt - t0, children: pids, firstChildAt: firstAt, servingAt, exitedAt });
-    });
-  });
+  const killer = setTimeout(() => node.proc.kill('SIGKILL'), 15_000);
+  const code = await node.finished();
+  clearTimeout(killer);
+  const exitedAt = Date.now();
+  const { pids, firstAt } = watch.stop();
+  return { code, stderr: node.stderr, ms: exitedAt - t0, children: pids, firstChildAt: firstAt, servingAt, exitedAt };
 }
 
 /** Exit code 1 within LIMIT_MS, one line (log lines aside) matching `line`, no stack, no process left. */
@@ -116,6 +114,7 @@ describe('gslb serve: start-up failures', function () {
     writeFileSync(join(zones, 'st.test', 'records.zone'), ZONE);
   });
   afterEach(async () => {
+    await stopAll();
     for (const c of cleanups.splice(0).reverse()) await c();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -191,21 +190,23 @@ describe('gslb serve: start-up failures', function () {
   it('port 53 without the privilege: names the capability that grants it', async function () {
     // As root, run as nobody (who may not bind below 1024); without root, run as ourselves.
     const asRoot = process.getuid?.() === 0;
+    const skip = (why: string) => {
+      console.log(`      (skipped: ${why}, so permission cannot be denied)`);
+      this.skip();
+    };
+    // Containers (Docker) often let every user bind every port.
+    const unprivilegedFrom = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+    if (unprivilegedFrom <= 53) return skip(`net.ipv4.ip_unprivileged_port_start is ${unprivilegedFrom}`);
     if (
       !asRoot &&
       (await bindUdp('127.0.0.1', 53).then(
         (s) => (s.close(), true),
         () => false,
       ))
-    ) {
-      console.log('      (skipped: this user may bind port 53, so permission cannot be denied)');
-      return this.skip();
-    }
+    )
+      return skip('this user may bind port 53');
     chmodSync(dir, 0o755); // readable by nobody
-    const o = await serve(
-      ['--zones', zones, '--listen', '127.0.0.1:53', '--workers', '1'],
-      asRoot ? { uid: 65534, gid: 65534 } : {},
-    );
+    const o = await serve(['--zones', zones, '--listen', '127.0.0.1:53', '--workers', '1'], asRoot ? NOBODY : {});
     const line = await expectFailure(o, /cannot listen on (udp|tcp) 127\.0\.0\.1:53: permission denied \(EACCES\)/);
     expect(line).to.include('setcap cap_net_bind_service=+ep $(readlink -f $(which node))');
     expect(line).to.include('AmbientCapabilities=CAP_NET_BIND_SERVICE');
@@ -276,10 +277,7 @@ describe('gslb serve: start-up failures', function () {
     const file = join(dir, 'city.mmdb');
     writeFileSync(file, 'whatever\n');
     chmodSync(file, asRoot ? 0o600 : 0o000);
-    const o = await serve(
-      ['--zones', zones, '--listen', '127.0.0.1:0', '--geoip', file],
-      asRoot ? { uid: 65534, gid: 65534 } : {},
-    );
+    const o = await serve(['--zones', zones, '--listen', '127.0.0.1:0', '--geoip', file], asRoot ? NOBODY : {});
     await expectFailure(o, /city\.mmdb: GeoIP database not readable: permission denied \(EACCES\)/);
   });
 

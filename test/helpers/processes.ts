@@ -14,6 +14,7 @@ export class Running {
   stderr = '';
   exitCode: number | null = null;
   private readonly exited: Promise<void>;
+  private readonly closed: Promise<void>;
   /** `tracked`: stopped by stopAll() (a test's processes); servers a whole suite shares are not. */
   constructor(
     readonly proc: ChildProcess,
@@ -28,6 +29,7 @@ export class Running {
         resolve();
       }),
     );
+    this.closed = new Promise((resolve) => proc.once('close', () => resolve()));
   }
 
   get pid(): number {
@@ -54,6 +56,15 @@ export class Running {
     return this.exitCode;
   }
 
+  /**
+   * Resolves with the exit code once the output is read to its end too: after the process and every
+   * process that shares its stdout and stderr (serve's workers) have exited.
+   */
+  async finished(): Promise<number | null> {
+    await Promise.all([this.exited, this.closed]);
+    return this.exitCode;
+  }
+
   async stop(): Promise<void> {
     started.delete(this);
     if (this.exitCode !== null) return;
@@ -73,10 +84,26 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
+/** How to start a process beyond its arguments and environment. */
+export interface SpawnExtras {
+  /** Its own process group (pid = pgid), for signals to the whole group: process.kill(-pid, ...). */
+  readonly detached?: boolean;
+  /** Run as this user and group (the tests run as root: a user without privileges). */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** 'pipe': the test may write to it and end it (proc.stdin); default 'ignore'. */
+  readonly stdin?: 'ignore' | 'pipe';
+}
+
 /** Runs `bin/gslb ARGS` with `env` added to a clean environment. */
-export function gslb(args: readonly string[], env: Record<string, string> = {}): Running {
+export function gslb(args: readonly string[], env: Record<string, string> = {}, extras: SpawnExtras = {}): Running {
   return new Running(
-    spawn(process.execPath, ['bin/gslb', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(process.execPath, ['bin/gslb', ...args], {
+      env: cleanEnv(env),
+      stdio: [extras.stdin ?? 'ignore', 'pipe', 'pipe'],
+      ...(extras.detached ? { detached: true } : {}),
+      ...(extras.uid === undefined ? {} : { uid: extras.uid, gid: extras.gid ?? extras.uid }),
+    }),
   );
 }
 
