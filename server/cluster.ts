@@ -149,7 +149,11 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
       stats.delete(w.id);
       names.delete(w.id);
       aggregate();
-      if (stopping) return;
+      if (stopping) {
+        // A worker that had to be killed, or failed while draining, is worth a line.
+        if (state === 'ready' && code !== 0) log.warn({ worker: w.id, code, signal }, 'worker did not stop cleanly');
+        return;
+      }
       if (state === 'starting') {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         failStart(new WorkerStartError(`worker ${w.id} ${how} before it was listening (its error, if any, is above)`));

@@ -1,14 +1,21 @@
 // How a running `gslb serve` ends, through the real bin/gslb: SIGTERM, Ctrl-C to its whole process
-// group, its parent dying when it was started with an IPC channel (as scripts/demo.mjs does), and
-// SIGKILL of the primary taking its workers along. A closed stdin ends nothing.
+// group, SIGTERM to its whole group (systemd's KillMode=control-group) with a TCP answer in flight,
+// its parent dying when it was started with an IPC channel (as scripts/demo.mjs does), and SIGKILL of
+// the primary taking its workers along. A closed stdin ends nothing. And `gslb agent`: a repeated
+// SIGTERM does not cut its stop short.
 import { expect } from 'chai';
+import dnsPacket from 'dns-packet';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { keys } from '../health/redis-protocol.js';
 import { freePort, queryA, sleep } from '../scripts/e2e-cluster.js';
 import { descendants, running, stillRunning } from './helpers/process-tree.js';
-import { gslb, Running, stopAll } from './helpers/processes.js';
+import { gslb, redisServer, Running, stopAll } from './helpers/processes.js';
+import { hasRedisServerBinary } from './helpers/redis.js';
 
 const ZONE = `$ORIGIN life.test.
 $TTL 60
@@ -102,6 +109,48 @@ describe('gslb serve: stopping', function () {
     expect(await stillRunning(workers, 300)).to.deep.equal([]);
   });
 
+  it('SIGTERM to the whole process group: a half-received TCP query is still answered, all exit 0', async () => {
+    // systemd's default KillMode=control-group signals every process, then the primary signals its
+    // workers again: the repeat must not kill a worker that is finishing its TCP answers.
+    const port = await freePort();
+    const serve = gslb(serveArgs(port, 2), {}, { detached: true });
+    await serve.waitFor(/gslb serving/);
+    const workers = await workersOf(serve.pid, 2);
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let reply = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => (reply = Buffer.concat([reply, d])));
+    socket.on('error', () => {}); // a reset shows as the close below
+    let closedAt: number | null = null;
+    socket.once('close', () => (closedAt = Date.now()));
+    const query = dnsPacket.streamEncode({
+      type: 'query',
+      id: 4711,
+      questions: [{ type: 'A', class: 'IN', name: 'www.life.test' }],
+    });
+    socket.write(query.subarray(0, 9)); // the length and part of the header
+    await sleep(200); // read by the worker that accepted it
+
+    const t0 = Date.now();
+    process.kill(-serve.pid, 'SIGTERM');
+    await sleep(1200);
+    expect(closedAt === null ? 'open' : `closed after ${closedAt - t0} ms`, 'the half-sent query').to.equal('open');
+    socket.write(query.subarray(9));
+    for (const t1 = Date.now(); reply.length < 2 || reply.length < 2 + reply.readUInt16BE(0); await sleep(20))
+      if (Date.now() - t1 > 2000) throw new Error(`no answer (connection ${closedAt === null ? 'open' : 'closed'})`);
+    const answer = dnsPacket.streamDecode(reply);
+    expect(answer.id).to.equal(4711);
+    expect((answer.answers ?? []).map((a) => (a as { data: unknown }).data)).to.deep.equal(['192.0.2.10']);
+
+    // The primary's exit, and its output's end: the workers share it, so they have exited too.
+    expect(await serve.finished()).to.equal(0);
+    expect(Date.now() - t0, 'ms from SIGTERM to every process gone').to.be.below(7000);
+    expect(await stillRunning(workers, 300)).to.deep.equal([]);
+    // A worker's exit other than 0 (killed by the repeated SIGTERM, say) is logged by the primary.
+    expect(serve.stderr).not.to.match(/did not stop cleanly/);
+    socket.destroy();
+  });
+
   it('started with an IPC channel: exits when its parent dies (SIGKILL), workers too', async () => {
     const port = await freePort();
     // The parent: starts serve with an IPC channel (as scripts/demo.mjs does) and says its pid.
@@ -126,5 +175,48 @@ describe('gslb serve: stopping', function () {
     const workers = await workersOf(serve.pid, 2);
     serve.proc.kill('SIGKILL');
     expect(await stillRunning(workers, 3000), 'workers left running').to.deep.equal([]);
+  });
+});
+
+describe('gslb agent: stopping', function () {
+  this.timeout(20_000);
+  let redis: Running | null = null;
+  before(function () {
+    if (hasRedisServerBinary()) return;
+    if (process.env['CI'] === 'true') throw new Error('redis-server is needed (CI=true)');
+    console.warn('    skipped: redis-server is not on PATH');
+    this.skip();
+  });
+  afterEach(async () => {
+    redis?.proc.kill('SIGCONT');
+    await redis?.stop();
+    redis = null;
+    await stopAll();
+  });
+
+  it('a second SIGTERM while it says goodbye to Redis changes nothing: exit 0, its key removed', async () => {
+    const port = await freePort();
+    redis = await redisServer(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    const url = `redis://127.0.0.1:${port}`;
+    const prefix = 'life:';
+    const agent = gslb(['agent', '--redis', url, '--redis-prefix', prefix, '--datacenter', 'dc1', '--id', 'a1']);
+    const check = new Redis(url);
+    try {
+      const key = keys(prefix).agent('a1');
+      for (const t0 = Date.now(); (await check.exists(key)) === 0; await sleep(50))
+        if (Date.now() - t0 > 5000) throw new Error(`the agent never wrote ${key}:\n${agent.stderr}`);
+      // Redis paused: the agent's goodbye (deleting its key) waits, so its stop takes a while.
+      redis.proc.kill('SIGSTOP');
+      agent.proc.kill('SIGTERM');
+      await sleep(150);
+      expect(agent.exitCode, 'exited before its goodbye').to.equal(null);
+      agent.proc.kill('SIGTERM');
+      await sleep(150);
+      redis.proc.kill('SIGCONT');
+      expect(await agent.exit(), agent.stderr).to.equal(0);
+      expect(await check.exists(key), 'the agent key after its stop').to.equal(0);
+    } finally {
+      check.disconnect();
+    }
   });
 });

@@ -265,6 +265,30 @@ describe('gslb serve: start-up failures', function () {
     });
   }
 
+  for (const workers of ['1', '2']) {
+    it(`SIGTERM while starting (health warm-up), --workers ${workers}: exit 0, nothing left, ports free`, async () => {
+      const [dns, admin] = [await freePort(), await freePort()];
+      let node: Running | null = null;
+      let stopAt = 0;
+      const ran = await duringWarmUp(async () => {
+        stopAt = Date.now();
+        node!.proc.kill('SIGTERM');
+        node!.proc.kill('SIGTERM'); // a repeat changes nothing
+      });
+      const args = ['--listen', `127.0.0.1:${dns}`, '--admin', `127.0.0.1:${admin}`, '--log-level', 'info'];
+      const o = await serve(['--zones', zones, '--workers', workers, ...args], {}, (n) => (node = n));
+      expect(ran(), 'the health check never connected').to.equal(true);
+      expect(o.code, o.stderr).to.equal(0);
+      expect(o.stderr).to.match(/"reason":"SIGTERM","msg":"stopped while starting"/);
+      expect(o.servingAt, 'served after the stop').to.equal(null);
+      expect(o.children, 'workers forked after the stop').to.deep.equal([]);
+      expect(o.exitedAt - stopAt, 'ms from SIGTERM to exit').to.be.below(LIMIT_MS);
+      await holdUdp('127.0.0.1', dns);
+      await holdTcp('127.0.0.1', dns);
+      await holdTcp('127.0.0.1', admin);
+    });
+  }
+
   it('a GeoIP file that is missing', async () => {
     const o = await serve(['--zones', zones, '--listen', '127.0.0.1:0', '--geoip', join(dir, 'nope.mmdb')]);
     await expectFailure(o, /nope\.mmdb: GeoIP database not found \(ENOENT\); --geoip FILE takes a MaxMind DB/);

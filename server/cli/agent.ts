@@ -6,6 +6,7 @@ import { Agent } from '../../health/agent.js';
 import { parse, UsageError } from './args.js';
 import { AGENT } from './commands.js';
 import { redisFlags } from './redis-flags.js';
+import { onStopRequest } from './stop-requests.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
   const { values, origins, warnings } = parse(argv, AGENT);
@@ -30,13 +31,13 @@ export async function runAgent(argv: string[]): Promise<number> {
   });
   agent.start();
   process.stdout.write(`gslb agent ${id} probing for datacenter ${dc}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'agent stopping');
+  // The first SIGTERM or SIGINT stops the agent; a repeat (Ctrl-C reaches a parent too, which may
+  // pass it on) is ignored rather than killing the agent before it has said goodbye to Redis.
+  await new Promise<void>((resolve) =>
+    onStopRequest((reason) => {
+      log.info({ reason }, 'agent stopping');
       void agent.stop().then(resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+    }),
+  );
   return 0;
 }

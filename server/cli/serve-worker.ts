@@ -4,8 +4,8 @@ import type { ListenAddress } from '../listen-address.js';
 import { startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
 import type { DnsNode } from '../node.js';
-import { asStartupError } from './startup.js';
 import { EXIT_CANNOT_START, StartupError } from './startup-error.js';
+import { onStopSignals } from './stop-requests.js';
 
 /**
  * A worker's run. The primary decides when to stop and to reload: a terminal's Ctrl-C or hangup
@@ -34,12 +34,12 @@ export async function runWorker(
   opts: { log: Logger; idleTimeoutMs: number; maxConnections: number },
 ): Promise<number> {
   // A failure here (a port taken since the primary's probe) reaches the primary through the caller.
-  const listeners = await startListeners([...listen], node.pipeline.handleQuery, opts).catch((err: unknown) => {
-    throw asStartupError(err);
-  });
+  const listeners = await startListeners([...listen], node.pipeline.handleQuery, opts);
   workerAttach(node);
-  // The primary sends SIGTERM on shutdown; finish in-flight TCP answers, then go.
-  await new Promise<void>((resolve) => process.once('SIGTERM', () => void listeners.shutdown(5000).then(resolve)));
+  // The primary sends SIGTERM on shutdown, and a supervisor may send its own to the whole group first
+  // (systemd's KillMode=control-group): the first starts the drain (in-flight TCP answers finish, up to
+  // 5 s), a repeat must not kill the worker mid-drain.
+  await new Promise<void>((resolve) => onStopSignals(['SIGTERM'], () => void listeners.shutdown(5000).then(resolve)));
   await node.health.stop();
   // The IPC channel to the primary would keep this process alive: leave explicitly.
   process.exit(0);
