@@ -60,7 +60,8 @@ describe('deployment guide: systemd units', () => {
         .split('\n')
         .filter((l) => l.startsWith('ExecStart='))
         .join('\n');
-      expect(exec, unit).not.to.match(/--redis\b|--admin-token\b|redis(s)?:\/\/|sentinel:\/\//);
+      // --redis and --admin-token take the secret itself (--redis-prefix, --redis-url-file do not).
+      expect(exec, unit).not.to.match(/--redis(?=[\s=])|--admin-token(?=[\s=])|(rediss?|sentinels?):\/\//);
       expect(readFileSync(join('docs/systemd', unit), 'utf8'), unit).to.include('EnvironmentFile=/etc/gslb/gslb.env');
     }
   });
