@@ -10,8 +10,7 @@ import tls, { type TLSSocket } from 'node:tls';
 import dnsPacket from 'dns-packet';
 import { runProbe } from '../health/checks/index.js';
 import type { CheckSpec } from '../health/probe-types.js';
-import { selfSignedCertificate } from './helpers/tls.js';
-import { testCertificate, type TestCertificate } from './helpers/certs.js';
+import { selfSignedCertificate, type TestCertificate } from './helpers/tls.js';
 import { expiryWarning } from '../health/checks/tls.js';
 
 const HOST = '127.0.0.1';
@@ -350,7 +349,7 @@ describe('health checks: tls', function () {
   const names: string[] = [];
 
   before(function () {
-    const made = [testCertificate(365), testCertificate(3), testCertificate(-1)];
+    const made = [selfSignedCertificate(365), selfSignedCertificate(3), selfSignedCertificate(-1)];
     const failed = made.find((c): c is string => typeof c === 'string');
     if (failed !== undefined) {
       console.log(`      (skipping tls checks: ${failed})`);

@@ -18,7 +18,7 @@ import { targetKey } from '../health/view.js';
 import { loadZones } from '../zones/load.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
 import { formatZoneError } from '../zones/records.js';
-import { testCertificate, type TestCertificate } from './helpers/certs.js';
+import { selfSignedCertificate, type TestCertificate } from './helpers/tls.js';
 import { cleanup, redisOrSkip, testNode, testPrefix } from './helpers/redis.js';
 
 const ZONE = '$ORIGIN t.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n  NS ns1\nns1 A 192.0.2.1\n';
@@ -36,7 +36,7 @@ const NAMES = (check: string, probe: string) =>
   `datacenters:\n  a: {}\nnames:\n  api:\n    policy: failover\n    check: ${check}\n    pools: { a: [{ address: 192.0.2.20, probe: "${probe}" }] }\n`;
 
 function certificates(ctx: Mocha.Context, days: number[]): TestCertificate[] {
-  const made = days.map(testCertificate);
+  const made = days.map((d) => selfSignedCertificate(d));
   const failed = made.find((c): c is string => typeof c === 'string');
   if (failed !== undefined) {
     console.log(`      (skipped: ${failed})`);

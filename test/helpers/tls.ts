@@ -1,36 +1,58 @@
-// Throwaway certificates for tests (openssl on PATH): a self-signed one for loopback HTTPS servers, and a
-// small CA that signs server and client certificates (Redis over TLS with client certificates).
+// Throwaway certificates for tests (openssl on PATH): self-signed ones for loopback TLS and HTTPS servers
+// (valid a given number of days, or already ended), and a small CA that signs server and client
+// certificates (Redis over TLS with client certificates).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Key and certificate for CN=localhost, valid one day; a string says why openssl could not make them. */
-export function selfSignedCertificate(): { key: Buffer; cert: Buffer } | string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gslb-tls-'));
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
+/** A certificate and its key, PEM. */
+export interface TestCertificate {
+  readonly key: string;
+  readonly cert: string;
+}
+
+/**
+ * A self-signed certificate for CN=localhost naming localhost and 127.0.0.1, valid from now for `days`
+ * days; `days: -1` makes one that ended a day before now (openssl 3.0 has no -not_after). A string says
+ * why openssl could not make it.
+ */
+export function selfSignedCertificate(days = 1): TestCertificate | string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gslb-cert-'));
+  const file = (name: string) => path.join(dir, name);
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=localhost',
-        '-days',
-        '1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
+    writeFileSync(file('ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+    openssl(
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      file('key.pem'),
+      '-out',
+      file('req.csr'),
     );
-    return { key: readFileSync(key), cert: readFileSync(cert) };
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file('req.csr'),
+      '-signkey',
+      file('key.pem'),
+      '-days',
+      String(days),
+      '-extfile',
+      file('ext'),
+      '-out',
+      file('cert.pem'),
+    );
+    return { key: readFileSync(file('key.pem'), 'utf8'), cert: readFileSync(file('cert.pem'), 'utf8') };
   } catch (err) {
     return `openssl could not make a certificate: ${String(err)}`;
   } finally {
