@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Reader, Response } from 'maxmind';
+import { fileErrorReason } from './file-error.js';
 import { IntMap } from './int-map.js';
 import { openMmdbFile, type MmdbTree, type Spec } from './mmdb-format.js';
 import { locationFromRecord, locationKey, looksLikeLocationRecord, type GeoLocation } from './location.js';
@@ -144,21 +145,10 @@ function openTree(path: string): MmdbTree {
   try {
     return openMmdbFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === undefined) throw err;
-    throw new Error(`${path}: ${OPEN_ERRORS[code] ?? `cannot read GeoIP database: ${(err as Error).message}`}`, {
-      cause: err,
-    });
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    throw new Error(`${path}: GeoIP database ${fileErrorReason(err)}`, { cause: err });
   }
 }
-
-/** The usual reasons a database file cannot be opened, in words (the code kept for searching). */
-const OPEN_ERRORS: Readonly<Record<string, string>> = {
-  ENOENT: 'GeoIP database not found (ENOENT)',
-  EACCES: 'GeoIP database not readable: permission denied (EACCES)',
-  EPERM: 'GeoIP database not readable: permission denied (EPERM)',
-  EISDIR: 'is a folder, not a GeoIP database (.mmdb file)',
-};
 
 function firstRecord(tree: MmdbTree): number | null {
   const n = tree.metadata.nodeCount;

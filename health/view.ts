@@ -131,7 +131,8 @@ export function targetKey(check: Check, ep: Endpoint): string {
   ].join('|');
   // Appended only when set, so the keys of checks without them stay what they were before tls.
   const tls = check.type === 'tls' ? `|${check.expiryWarnDays}` : '';
-  const ca = check.tlsCa !== null ? `|${check.tlsCa}` : '';
+  // The CA by its digest, made at load: the key is made on the first query after each health change.
+  const ca = check.tlsCaDigest !== null ? `|${check.tlsCaDigest}` : '';
   return `${check.name}|${host}|${port}|${fingerprint(how + tls + ca)}`;
 }
 

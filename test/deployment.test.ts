@@ -128,6 +128,7 @@ describe('deployment guide: the documented Redis ACL', function () {
       ],
       apex,
       isCountryCode,
+      (path) => readFileSync(path, 'utf8'),
     );
     expect(policy.errors).to.deep.equal([]);
     const plan = planFor([policy.config]);
@@ -145,7 +146,7 @@ describe('deployment guide: the documented Redis ACL', function () {
       if (Date.now() - t0 > 5000) throw new Error(`agents never agreed: ${node.view().target(key).reason}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await drain(url, prefix, { datacenter: 'a' }, { forMs: 60_000, by: 'test', reason: 'acl' });
+    await drain({ url }, prefix, { datacenter: 'a' }, { forMs: 60_000, by: 'test', reason: 'acl' });
     for (let t0 = Date.now(); !node.view().isDrained('a', '192.0.2.1');) {
       if (Date.now() - t0 > 3000) throw new Error('drain never arrived');
       await new Promise((r) => setTimeout(r, 50));

@@ -351,6 +351,7 @@ describe('health probe targets', () => {
     sni: null,
     tlsVerify: false,
     tlsCa: null,
+    tlsCaDigest: null,
     expiryWarnDays: 14,
     body: 'ok',
     followRedirects: true,

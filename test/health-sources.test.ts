@@ -3,6 +3,7 @@
 // malformed data. Real Redis, real HTTP backends on loopback.
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
 import { Agent } from '../health/agent.js';
 import { drain, undrain } from '../health/drain-store.js';
 import { EmbeddedHealthSource } from '../health/embedded-source.js';
@@ -30,7 +31,7 @@ function policyFor(backends: Record<string, Backend>): PolicyConfig {
     .join(
       '\n',
     )}\nchecks:\n  web: { type: http, path: /healthz, interval: 300ms, timeout: 250ms, jitter: 50ms }\nnames:\n  www:\n    policy: failover\n    check: web\n    pools:\n${pools}\n`;
-  const r = loadPolicy([{ file: 'p.yaml', text }], apex, isCountryCode);
+  const r = loadPolicy([{ file: 'p.yaml', text }], apex, isCountryCode, (path) => readFileSync(path, 'utf8'));
   if (r.errors.length) throw new Error(JSON.stringify(r.errors));
   return r.config;
 }
@@ -84,8 +85,9 @@ function redisFactory(getUrl: () => string): Factory {
     for (const a of agents) a.start();
     return {
       source,
-      drain: async (dc) => void (await drain(url, prefix, { datacenter: dc }, { forMs: null, by: 'test', reason: '' })),
-      undrain: async (dc) => void (await undrain(url, prefix, { datacenter: dc })),
+      drain: async (dc) =>
+        void (await drain({ url }, prefix, { datacenter: dc }, { forMs: null, by: 'test', reason: '' })),
+      undrain: async (dc) => void (await undrain({ url }, prefix, { datacenter: dc })),
       stop: async () => {
         await Promise.all(agents.map((a) => a.stop()));
         await source.stop();
@@ -377,7 +379,7 @@ describe('redis health source', function () {
     stops.push(() => cleanup(url, prefix));
     const s = node(url, prefix);
     await s.start(3000);
-    await drain(url, prefix, { endpoint: '192.0.2.2' }, { forMs: 600, by: 'test', reason: 'maintenance' });
+    await drain({ url }, prefix, { endpoint: '192.0.2.2' }, { forMs: 600, by: 'test', reason: 'maintenance' });
     await until('drained', () => s.view().isDrained('b', '192.0.2.2'), 1000);
     const e = s.view().epoch;
     await until('expired', () => !s.view().isDrained('b', '192.0.2.2') && s.view().epoch > e, 2000);

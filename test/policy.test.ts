@@ -451,7 +451,7 @@ describe('policy errors: the root cause, not its follow-ons', () => {
       ],
     ],
     [
-      "a schema error loses only its entry: the file's other sections and entries still load and are checked",
+      "a schema error loses only its entry: the file's other sections and entries still load and are checked; only references to that entry are folded, an independent typo is reported",
       [
         [
           'p.yaml',
@@ -461,7 +461,8 @@ describe('policy errors: the root cause, not its follow-ons', () => {
       [
         "p.yaml:2: datacenter 'us-east': unknown key 'lcoation' (did you mean 'location'?)",
         "p.yaml:13: name 'api': check: unknown check 'wbe' (did you mean 'web'?)",
-        'p.yaml:10: 2 references to datacenters not checked: p.yaml has errors',
+        "p.yaml:14: name 'api': pool 'eu-wset': unknown datacenter 'eu-wset' (did you mean 'eu-west'?)",
+        'p.yaml:10: 1 reference to datacenters not checked: p.yaml has errors',
       ],
     ],
     [

@@ -1,13 +1,41 @@
 // What a reload reuses from the configuration it replaces: a zone's built policy while its policy files
 // are byte for byte the same, and the compiled GeoIP databases while their files are unchanged.
 import { expect } from 'chai';
-import { appendFileSync, copyFileSync, cpSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import fs, {
+  appendFileSync,
+  copyFileSync,
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledDatabasePath } from '../geo/bundled.js';
 import { geoOpener } from '../server/cli/serve.js';
 import { loadZones } from '../zones/load.js';
 import { formatZoneError } from '../zones/records.js';
+import { selfSignedCertificate } from './helpers/tls.js';
+
+/** Runs fn with fs.readFileSync (and every module's ESM binding of it) calling spy after each read. */
+function spyingOnReads<T>(spy: (path: string) => void, fn: () => T): T {
+  const real = fs.readFileSync;
+  fs.readFileSync = function (this: unknown, ...args: Parameters<typeof real>) {
+    const out = real.apply(this, args);
+    spy(String(args[0]));
+    return out;
+  } as typeof real;
+  syncBuiltinESMExports();
+  try {
+    return fn();
+  } finally {
+    fs.readFileSync = real;
+    syncBuiltinESMExports();
+  }
+}
 
 describe('reload reuse', () => {
   let dir: string;
@@ -38,6 +66,29 @@ describe('reload reuse', () => {
     expect(second.errors).to.deep.equal([]);
     expect(second.zones[0]!.policy).to.not.equal(first.zones[0]!.policy);
     expect([...second.zones[0]!.policy.names.values()].map((n) => n.label)).to.include('reuse-new');
+  });
+
+  it('a CA file replaced right after the policy read it: the next reload builds with the new one', function () {
+    // The check 'tls' pins demo-tls/cert.pem. The reuse digest must be of the bytes the policy was
+    // built from: a digest of a later read (the new file) beside the old CA would be reused forever.
+    const ca = join(zone(), 'demo-tls', 'cert.pem');
+    const before = readFileSync(ca, 'utf8');
+    const other = selfSignedCertificate();
+    if (typeof other === 'string') return this.skip();
+    let reads = 0;
+    const first = spyingOnReads(
+      (path) => {
+        if (path === ca && ++reads === 1) writeFileSync(ca, other.cert);
+      },
+      () => loadZones(dir),
+    );
+    expect(first.errors.map(formatZoneError)).to.deep.equal([]);
+    expect(reads, 'the CA file is read once per load').to.equal(1);
+    expect(first.zones[0]!.policy.checks.get('tls')!.tlsCa).to.equal(before);
+    const second = loadZones(dir, first.policies);
+    expect(second.zones[0]!.policy.checks.get('tls')!.tlsCa).to.equal(other.cert);
+    // Unchanged since: reused.
+    expect(loadZones(dir, second.policies).zones[0]!.policy).to.equal(second.zones[0]!.policy);
   });
 
   it('errors that point into a reused policy still carry its line', () => {

@@ -40,6 +40,6 @@ describe('did you mean', () => {
 
   it('formats the hint, or nothing', () => {
     expect(didYouMean('max_answer', ['max_answers', 'ttl'])).to.equal(" (did you mean 'max_answers'?)");
-    expect(didYouMean('port', ['listen'], '--')).to.equal('');
+    expect(didYouMean('port', ['listen'])).to.equal('');
   });
 });

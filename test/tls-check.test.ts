@@ -2,6 +2,7 @@
 // policy file, errors), the plan and its Redis encoding, a certificate warning logged once per target
 // per day by the embedded prober and by an agent (real TLS servers on loopback, real Redis).
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,7 @@ describe('tls check: policy files', () => {
     expect(r.errors.map(formatZoneError)).to.deep.equal([]);
     const policy = r.zones[0]!.policy;
     expect(policy.checks.get('t')!.tlsCa).to.equal(cert.cert);
+    expect(policy.checks.get('t')!.tlsCaDigest).to.equal(createHash('sha256').update(cert.cert).digest('base64'));
     const spec = planFor([policy]).targets[0]!.spec as CheckSpec;
     expect([spec.type, spec.host, spec.port, spec.sni, spec.ca, spec.expiryWarnDays]).to.deep.equal([
       'tls',
@@ -130,6 +132,8 @@ describe('tls check: policy files', () => {
   it('errors: keys of other check types, an unreadable or non-PEM tls_ca, tls_ca without verification', () => {
     const r = load({
       'junk.pem': 'not a certificate\n',
+      // A good certificate, then a damaged one: every block of a bundle is checked, not only the first.
+      'bundle.pem': `${cert.cert}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`,
       'p.yaml': [
         'checks:',
         '  a: { type: tls, path: /x, host: h.test }',
@@ -139,6 +143,7 @@ describe('tls check: policy files', () => {
         '  e: { type: tls, tls_ca: junk.pem }',
         '  f: { type: tls, tls_verify: false, tls_ca: junk.pem }',
         '  g: { type: tls, expiry_warn_days: -1 }',
+        '  h: { type: tls, tls_ca: bundle.pem }',
         NAMES('a', '127.0.0.1'),
       ].join('\n'),
     });
@@ -150,12 +155,16 @@ describe('tls check: policy files', () => {
       "t.test/p.yaml:3: check 'b': expiry_warn_days: only applies to tls checks",
       "t.test/p.yaml:4: check 'c': sni: only applies to https and tls checks",
       "t.test/p.yaml:4: check 'c': tls_ca: only applies to https and tls checks",
-      "t.test/p.yaml:5: check 'd': tls_ca: cannot read 'missing.pem': no such file: t.test/missing.pem",
+      "t.test/p.yaml:5: check 'd': tls_ca: t.test/missing.pem not found (ENOENT)",
     ]);
-    expect(messages.slice(7)).to.deep.equal([
-      "t.test/p.yaml:6: check 'e': tls_ca: 'junk.pem' holds no PEM certificate",
+    expect(messages.slice(7, 9)).to.deep.equal([
+      "t.test/p.yaml:6: check 'e': tls_ca: t.test/junk.pem: no PEM certificate in it (-----BEGIN CERTIFICATE-----)",
       "t.test/p.yaml:7: check 'f': tls_ca: has no effect with tls_verify: false",
     ]);
+    expect(messages.slice(9)).to.have.length(1);
+    expect(messages[9]).to.match(
+      /^t\.test\/p\.yaml:9: check 'h': tls_ca: t\.test\/bundle\.pem: certificate 2 is not valid PEM: /,
+    );
   });
 });
 
@@ -198,10 +207,14 @@ describe('tls check: the plan and its Redis encoding', () => {
       const ep = [...policy.names.values()][0]!.pools[0]!.endpoints[0]!;
       const keys = new Set([
         targetKey(check, ep),
-        targetKey({ ...check, tlsCa: cert.cert }, ep),
+        targetKey({ ...check, tlsCa: cert.cert, tlsCaDigest: 'digest of the PEM' }, ep),
         targetKey({ ...check, expiryWarnDays: 30 }, ep),
       ]);
       expect(keys.size).to.equal(3);
+      // The key takes the CA by the digest made at load, not its text (a bundle can be 220 KB, and
+      // keys are made on the first query after each health change).
+      const a = targetKey({ ...check, tlsCa: cert.cert, tlsCaDigest: 'd' }, ep);
+      expect(targetKey({ ...check, tlsCa: 'other text', tlsCaDigest: 'd' }, ep)).to.equal(a);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,11 +1,13 @@
 // Loads a zones directory: one sub-folder per zone (named by its apex), master files (*.zone) inside.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path';
 import { parseMasterFile } from './masterfile.js';
 import { parseName } from './name.js';
 import { isCountryCode } from '../geo/countries.js';
-import { loadPolicy, type PolicySource, type ReadPolicyFile } from './policy.js';
+import { fileErrorReason } from '../geo/file-error.js';
+import { loadPolicy, type ExternalFile, type PolicySource, type ReadPolicyFile } from './policy.js';
+import { sectionsNamedIn } from './policy-file.js';
 import type { PolicyConfig } from './policy-types.js';
 import type { ZoneError, ZoneRecord } from './records.js';
 import { buildZone, type Zone } from './zone.js';
@@ -34,20 +36,29 @@ interface CachedPolicy {
 
 const NO_POLICIES: PolicyCache = new Map();
 
-/** What a zone's policy is built from: every policy file's name and text, and the files they name. */
-function digestOf(sources: readonly PolicySource[], externals: readonly string[], read: ReadPolicyFile): string {
+/** The policy files' names and text, hashed once per load of a zone; digestOf adds the files they name. */
+function hashSources(sources: readonly PolicySource[]): Hash {
   const h = createHash('sha256');
   for (const s of sources) h.update(s.file).update('\0').update(s.text).update('\0');
-  for (const path of externals) {
-    let text: string;
-    try {
-      text = read(path);
-    } catch (err) {
-      text = `unreadable: ${(err as Error).message}`;
-    }
-    h.update(path).update('\0').update(text).update('\0');
-  }
+  return h;
+}
+
+/** What a zone's policy is built from: the policy files (hashed) and the files they name, as read. */
+function digestOf(sources: Hash, externals: readonly ExternalFile[]): string {
+  const h = sources.copy();
+  for (const { path, text } of externals) h.update(path).update('\0').update(text).update('\0');
   return h.digest('base64');
+}
+
+/** The files a cached policy was built from, read now (an unreadable one as its error: a change too). */
+function readAgain(paths: readonly string[], read: ReadPolicyFile): ExternalFile[] {
+  return paths.map((path) => {
+    try {
+      return { path, text: read(path) };
+    } catch (err) {
+      return { path, text: `unreadable: ${(err as Error).message}` };
+    }
+  });
 }
 
 function listFiles(dir: string, suffix: string): string[] {
@@ -59,9 +70,6 @@ function listFiles(dir: string, suffix: string): string[] {
   }
   return out;
 }
-
-/** A top-level line naming a policy section: a *.yaml file with one is a policy file. */
-const POLICY_SECTION_LINE = /^(datacenters|checks|loads|regions|names)[ \t]*:/m;
 
 /**
  * The first master file or policy file directly in dir, when dir is itself a zone folder: `--zones`
@@ -80,7 +88,8 @@ function zoneFolderFile(dir: string, entries: readonly string[]): string | null 
   const policy = entries.find((e) => {
     if (!(e.endsWith('.yaml') || e.endsWith('.yml')) || !isFile(e)) return false;
     try {
-      return POLICY_SECTION_LINE.test(readFileSync(join(dir, e), 'utf8'));
+      // A top-level key naming a policy section makes a *.yaml file a policy file.
+      return sectionsNamedIn(readFileSync(join(dir, e), 'utf8')).length > 0;
     } catch {
       return false; // unreadable: not evidence either way
     }
@@ -109,7 +118,7 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
   } catch (err) {
     return {
       zones,
-      errors: [{ file: dir, line: 0, message: `cannot read zones directory: ${(err as Error).message}` }],
+      errors: [{ file: dir, line: 0, message: `zones directory ${fileErrorReason(err)}` }],
       policies,
     };
   }
@@ -137,13 +146,15 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
       try {
         policySources.push({ file: relative(dir, file), text: readFileSync(file, 'utf8') });
       } catch (err) {
-        errors.push({ file: relative(dir, file), line: 0, message: `cannot read: ${(err as Error).message}` });
+        errors.push({ file: relative(dir, file), line: 0, message: fileErrorReason(err) });
       }
     }
+    const sources = hashSources(policySources);
     const cached = previous.get(entry);
-    const digest = digestOf(policySources, cached?.externals ?? [], read);
+    // Each file is read once per load: here to compare with the cache, or by the policy load.
+    const reusable = cached !== undefined && cached.digest === digestOf(sources, readAgain(cached.externals, read));
     const fresh = () => loadPolicy(policySources, apex.name, isCountryCode, read);
-    let policy = cached?.digest === digest ? null : fresh();
+    let policy = reusable ? null : fresh();
     if (policy) errors.push(...policy.errors);
     const files = listFiles(folder, '.zone');
     if (files.length === 0) {
@@ -158,7 +169,7 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
       try {
         text = readFileSync(file, 'utf8');
       } catch (err) {
-        errors.push({ file: name, line: 0, message: `cannot read: ${(err as Error).message}` });
+        errors.push({ file: name, line: 0, message: fileErrorReason(err) });
         continue;
       }
       const parsed = parseMasterFile(text, { file: name, origin: apex.name });
@@ -181,8 +192,8 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
       zones.push(built.zone);
       if (!policy) policies.set(entry, cached!);
       else if (policy.errors.length === 0) {
-        const externals = policy.externals;
-        policies.set(entry, { digest: digestOf(policySources, externals, read), config: built.zone.policy, externals });
+        const digest = digestOf(sources, policy.externals);
+        policies.set(entry, { digest, config: built.zone.policy, externals: policy.externals.map((e) => e.path) });
       }
     }
   }

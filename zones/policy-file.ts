@@ -86,7 +86,7 @@ function pairsOf(map: YAMLMap): Map<string, Pair> {
 }
 
 /** Line of the key (in maps) or item (in sequences) that path ends at; the deepest that exists. */
-export function lineOf(f: PolicyFile, path: Path, _keyOnly = false): number {
+export function lineOf(f: PolicyFile, path: Path): number {
   if (f.released) return 0;
   const { isMap, isSeq } = yamlLib();
   let node: unknown = f.doc.contents;
@@ -122,14 +122,14 @@ type Sourced = { readonly [SOURCE]: PolicyFile; readonly [PATH]: Path; readonly 
 const AT_PATH = Object.freeze({
   get line(): number {
     const self = this as unknown as Sourced;
-    return lineOf(self[SOURCE], self[PATH], true);
+    return lineOf(self[SOURCE], self[PATH]);
   },
 });
 /** Names: the path is ['names', label], not stored. */
 const AT_NAME = Object.freeze({
   get line(): number {
     const self = this as unknown as Sourced;
-    return lineOf(self[SOURCE], ['names', self.label], true);
+    return lineOf(self[SOURCE], ['names', self.label]);
   },
 });
 
@@ -190,45 +190,57 @@ interface Unchecked {
   readonly files: Set<string>;
 }
 
+/** What errors lost of one section: all of it, or only some entries (by key). */
+interface Lost {
+  /** The first file whose errors lost something of the section. */
+  readonly file: string;
+  whole: boolean;
+  readonly keys: Set<string>;
+}
+
 /**
  * Every located error of one load. A section is incomplete when a file that defines (or would define)
- * it failed: YAML syntax, the schema, a misspelt section name. A reference to a name such a section
- * does not hold is then a likely follow-on of that error: it is counted, and reported as one line
- * (`finish`) instead of one error per reference.
+ * it failed: YAML syntax or a misspelt section name lose the whole section, a schema error only the
+ * entry it is in. A reference to a name the section does not hold is then a likely follow-on of that
+ * error when the whole section was lost or the name is one of the lost entries: it is counted, and
+ * reported as one line (`finish`) instead of one error per reference. Any other unknown name is an
+ * error of its own, with the closest defined name.
  */
 export class Collector {
   readonly errors: ZoneError[] = [];
-  /** Incomplete sections, with the first file whose errors made them so. */
-  private readonly incomplete = new Map<Section, string>();
+  private readonly lost = new Map<Section, Lost>();
   private readonly unchecked = new Map<Section, Unchecked>();
 
-  at(f: PolicyFile, path: Path, message: string, keyOnly = false): void {
+  at(f: PolicyFile, path: Path, message: string): void {
     const where = describePath(path);
     this.errors.push({
       file: f.file,
-      line: lineOf(f, path, keyOnly),
+      line: lineOf(f, path),
       message: where ? `${where}: ${message}` : message,
     });
   }
 
-  markIncomplete(section: Section, file: string): void {
-    if (!this.incomplete.has(section)) this.incomplete.set(section, file);
+  /** Records that file's errors lost the entry `key` of a section, or (without a key) all of it. */
+  markIncomplete(section: Section, file: string, key?: string): void {
+    let lost = this.lost.get(section);
+    if (!lost) this.lost.set(section, (lost = { file, whole: false, keys: new Set() }));
+    if (key === undefined) lost.whole = true;
+    else lost.keys.add(key);
   }
 
+  /** Whether errors lost anything of the section. */
   isIncomplete(section: Section): boolean {
-    return this.incomplete.has(section);
+    return this.lost.has(section);
   }
 
   /**
-   * A reference at path to a name its section does not define: an error with the closest defined name,
-   * or, when the section is incomplete, one more unchecked reference.
+   * A reference at path to a name its section does not define: one more unchecked reference when
+   * errors lost the whole section or the entry of that name, else an error with the closest defined name.
    */
   unknown(f: PolicyFile, path: Path, section: Section, name: string, defined: Iterable<string>): void {
-    if (!this.incomplete.has(section)) {
-      this.at(f, path, `unknown ${SECTION_NOUN[section]} '${name}'${didYouMean(name, defined)}`);
-      return;
-    }
-    this.notChecked(f, path, section);
+    const lost = this.lost.get(section);
+    if (lost && (lost.whole || lost.keys.has(name))) this.notChecked(f, path, section);
+    else this.at(f, path, `unknown ${SECTION_NOUN[section]} '${name}'${didYouMean(name, defined)}`);
   }
 
   /** Counts a reference (or a need, such as a geo name's regions) into an incomplete section. */
@@ -249,7 +261,7 @@ export class Collector {
       this.errors.push({
         file: u.first.f.file,
         line: lineOf(u.first.f, u.first.path),
-        message: `${u.count} ${refs} to ${SECTION_PLURAL[section]} not checked${where}: ${this.incomplete.get(section)} has errors`,
+        message: `${u.count} ${refs} to ${SECTION_PLURAL[section]} not checked${where}: ${this.lost.get(section)!.file} has errors`,
       });
     }
     this.unchecked.clear();
@@ -283,13 +295,17 @@ function unslice(node: unknown): void {
   }
 }
 
-/** Top-level keys of a file's text (found without parsing it), as the sections they are or likely mean. */
-function sectionsNamedIn(text: string): Section[] {
+/**
+ * The sections a file's text names by its top-level keys (found without parsing it, so it works on text
+ * YAML cannot read), in the order they come; with `likely`, also the sections misspelt keys most
+ * likely mean (`datacentres:`).
+ */
+export function sectionsNamedIn(text: string, { likely = false } = {}): Section[] {
   const out = new Set<Section>();
   for (const m of text.matchAll(/^([A-Za-z_][\w-]*)[ \t]*:/gm)) {
     const key = m[1]!;
-    const section = (SECTIONS as readonly string[]).includes(key) ? (key as Section) : closestMatch(key, SECTIONS);
-    if (section) out.add(section as Section);
+    const section = (SECTIONS as readonly string[]).includes(key) ? key : likely ? closestMatch(key, SECTIONS) : null;
+    if (section !== null) out.add(section as Section);
   }
   return [...out];
 }
@@ -337,7 +353,7 @@ export function readPolicyFile(file: string, text: string, errs: Collector): Pol
       'duplicate key: a key is defined twice in this map',
     );
     errs.errors.push({ file, line: (e.mark?.line ?? 0) + 1, message: `YAML: ${reason}` });
-    const named = sectionsNamedIn(text);
+    const named = sectionsNamedIn(text, { likely: true });
     for (const s of named.length > 0 ? named : SECTIONS) errs.markIncomplete(s, file);
     return null;
   }
@@ -382,7 +398,7 @@ export function readPolicyFile(file: string, text: string, errs: Collector): Pol
       }
       continue;
     }
-    errs.markIncomplete(section as Section, file);
+    errs.markIncomplete(section as Section, file, key);
     if (key === undefined) lostSections.add(section);
     else {
       const keys = lostEntries.get(section) ?? new Set<string>();

@@ -45,6 +45,8 @@ export interface Check {
   readonly tlsVerify: boolean;
   /** https, tls: the CA certificates (PEM text, read from tls_ca when loading) trusted instead of the system's. */
   readonly tlsCa: string | null;
+  /** SHA-256 (base64) of tlsCa, made once at load: target keys carry it instead of hashing the PEM each time. */
+  readonly tlsCaDigest: string | null;
   /** tls: a certificate that ends within this many days gives a warning (the check stays up); 0: none. */
   readonly expiryWarnDays: number;
   readonly body: string | null;
@@ -195,6 +197,8 @@ export const DEFAULT_TTL = 30;
 export const DEFAULT_MIN_TTL = 5;
 export const DEFAULT_MAX_ANSWERS = 8;
 export const DEFAULT_EXPIRY_WARN_DAYS = 14;
+/** expiry_warn_days's upper bound (policy.schema.json's maximum; a plan's value is clamped to it). */
+export const MAX_EXPIRY_WARN_DAYS = 3650;
 export const DEFAULT_MARGIN = 0.1;
 export const DEFAULT_SHED: ShedConfig = Object.freeze({ high: 0.9, low: 0.75, step: 0.1, everyMs: 5000, max: 1 });
 /** Policies that rank datacenters by load figures or round-trip times. */

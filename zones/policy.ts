@@ -1,9 +1,11 @@
 // Loads a zone folder's YAML policy files: syntax and the JSON Schema (policy-file.ts), merging across
 // files (a key defined twice names both files), then cross-references; every error located as
 // file:line: path: message, and references into a section an earlier error left incomplete folded.
-import { X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { fileErrorReason } from '../geo/file-error.js';
 import { ipFamily, parseCidr } from './address.js';
+import { pemCertificates } from './pem.js';
 import { parseName, type DnsName } from './name.js';
 import {
   DEFAULT_EXPIRY_WARN_DAYS,
@@ -83,11 +85,17 @@ const DEFAULT_PORT: Record<CheckType, number> = { tcp: 80, http: 80, https: 443,
 /** Reads a file a policy file names (tls_ca), by its path relative to the zones directory; throws. */
 export type ReadPolicyFile = (path: string) => string;
 
-/** Files outside the policy files that a load read, and how. */
+/** A file other than the policy files that a load read, as it was read. */
+export interface ExternalFile {
+  /** Relative to the zones directory (or absolute, as given). */
+  readonly path: string;
+  readonly text: string;
+}
+
+/** How a load reads the files policy files name, and what it read: a change to one must rebuild the policy. */
 interface Externals {
-  readonly read: ReadPolicyFile | null;
-  /** Paths (relative to the zones directory) read: a change to one must rebuild the policy. */
-  readonly paths: string[];
+  readonly read: ReadPolicyFile;
+  readonly files: ExternalFile[];
 }
 
 /** The PEM text of a check's tls_ca, or null after an error at the key. */
@@ -95,23 +103,19 @@ function readTlsCa(name: string, given: string, f: PolicyFile, errs: Collector, 
   const at = ['checks', name, 'tls_ca'];
   // Relative to the folder of the policy file that names it, as include paths are in nginx or BIND.
   const path = posix.isAbsolute(given) ? given : posix.join(posix.dirname(f.file), given);
-  if (ext.read === null) {
-    errs.at(f, at, 'files cannot be read in this load');
-    return null;
-  }
-  ext.paths.push(path);
   let text: string;
   try {
     text = ext.read(path);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    errs.at(f, at, `cannot read '${given}': ${e.code === 'ENOENT' ? `no such file: ${path}` : e.message}`);
+    errs.at(f, at, `${path} ${fileErrorReason(err)}`);
     return null;
   }
+  // Recorded as read: the reuse digest is of these bytes, never of a later read of the file.
+  ext.files.push({ path, text });
   try {
-    new X509Certificate(text);
-  } catch {
-    errs.at(f, at, `'${given}' holds no PEM certificate`);
+    pemCertificates(text);
+  } catch (err) {
+    errs.at(f, at, `${path}: ${(err as Error).message}`);
     return null;
   }
   return text;
@@ -146,6 +150,7 @@ function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collector, ext:
     sni: (raw['sni'] as string) ?? null,
     tlsVerify,
     tlsCa,
+    tlsCaDigest: tlsCa === null ? null : createHash('sha256').update(tlsCa).digest('base64'),
     expiryWarnDays: (raw['expiry_warn_days'] as number) ?? DEFAULT_EXPIRY_WARN_DAYS,
     body: (raw['body'] as string) ?? null,
     followRedirects: (raw['follow_redirects'] as boolean) ?? false,
@@ -389,7 +394,7 @@ function buildName(
   const path = ['names', label];
   const owner = parseName(label === '@' ? '@' : label, apex);
   if (!owner.ok || label.endsWith('.')) {
-    errs.at(f, path, owner.ok ? 'must be relative to the zone apex (no trailing dot)' : owner.error, true);
+    errs.at(f, path, owner.ok ? 'must be relative to the zone apex (no trailing dot)' : owner.error);
     return null;
   }
   const policy = (raw['policy'] as PolicyName) ?? 'geo';
@@ -438,7 +443,6 @@ function buildName(
           f,
           [...path, 'pools', p.datacenter],
           `policy 'nearest' needs a location for datacenter '${p.datacenter}'`,
-          true,
         );
     }
   const load = (raw['load'] as string) ?? null;
@@ -511,8 +515,8 @@ function checkSteering(
 export interface PolicyLoad {
   readonly config: PolicyConfig;
   readonly errors: ZoneError[];
-  /** Files other than the policy files that the load read (tls_ca), relative to the zones directory. */
-  readonly externals: readonly string[];
+  /** Files other than the policy files that the load read (tls_ca), with the text it read. */
+  readonly externals: readonly ExternalFile[];
   /**
    * Lets go of the files' text once every error that needs a line has been made (a 100,000-name file is
    * 13 MB): `line` of the config's records is 0 afterwards.
@@ -528,16 +532,16 @@ export interface PolicySource {
 
 /**
  * Loads and merges policy files of one zone. isCountry validates ISO 3166-1 codes; readFile reads the
- * files policy files name (tls_ca), without it naming one is an error.
+ * files policy files name (tls_ca).
  */
 export function loadPolicy(
   sources: readonly PolicySource[],
   apex: DnsName,
   isCountry: (code: string) => boolean,
-  readFile: ReadPolicyFile | null = null,
+  readFile: ReadPolicyFile,
 ): PolicyLoad {
   const errs = new Collector();
-  const externals: Externals = { read: readFile, paths: [] };
+  const externals: Externals = { read: readFile, files: [] };
   // Maps, not objects: a 100,000-key object is a slow hash table, and enumerating it sorts its keys.
   const merged: Record<Section, Map<string, Owned<Raw>>> = {
     datacenters: new Map(),
@@ -558,8 +562,8 @@ export function loadPolicy(
         const value = entries[key];
         const prev = merged[section].get(key);
         if (prev) {
-          const where = `${prev.file.file}:${lineOf(prev.file, [section, key], true)}`;
-          errs.at(f, [section, key], `defined twice: here and in ${where}`, true);
+          const where = `${prev.file.file}:${lineOf(prev.file, [section, key])}`;
+          errs.at(f, [section, key], `defined twice: here and in ${where}`);
           continue;
         }
         merged[section].set(key, { value: value as Raw, file: f });
@@ -582,7 +586,7 @@ export function loadPolicy(
     const n = buildName(label, value, file, apex, { datacenters, checks, loads, regions }, errs, isCountry);
     if (!n) continue;
     if (names.has(n.owner.key))
-      errs.at(file, ['names', label], 'the same name is defined twice (under different spellings)', true);
+      errs.at(file, ['names', label], 'the same name is defined twice (under different spellings)');
     names.set(n.owner.key, n);
   }
   errs.finish();
@@ -590,7 +594,7 @@ export function loadPolicy(
   return {
     config,
     errors: errs.errors,
-    externals: externals.paths,
+    externals: externals.files,
     release: () => files.forEach((f) => f.release()),
   };
 }

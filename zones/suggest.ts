@@ -50,7 +50,7 @@ export function closestMatch(given: string, known: Iterable<string>): string | n
 }
 
 /** ` (did you mean 'x'?)` for the closest known name, or '' when there is none. */
-export function didYouMean(given: string, known: Iterable<string>, quote = "'"): string {
+export function didYouMean(given: string, known: Iterable<string>): string {
   const m = closestMatch(given, known);
-  return m === null ? '' : ` (did you mean ${quote}${m}${quote}?)`;
+  return m === null ? '' : ` (did you mean '${m}'?)`;
 }

@@ -1,7 +1,8 @@
 // The Redis connection flags every Redis command shares: the URL (--redis, --redis-url-file or
 // GSLB_REDIS_URL, resolved by parse()), the key prefix, and the TLS files, read and checked once here.
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { parseRedisUrl, type RedisTls } from '../../health/redis-connect.js';
+import { pemCertificates } from '../../zones/pem.js';
 import { UsageError, type Origins } from './args.js';
 import { fileLabel, FlagFileError, readFlagFile, worldReadableWarning } from './flag-files.js';
 
@@ -23,19 +24,13 @@ interface RedisFlagValues {
   'redis-tls-key'?: string;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
 /** Every certificate in a PEM file, parsed; FlagFileError when there is none or one is damaged. */
 function certificates(where: string, bytes: Buffer): X509Certificate[] {
-  const blocks = bytes.toString('latin1').match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0) throw new FlagFileError(`${where}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)`);
-  return blocks.map((block, i) => {
-    try {
-      return new X509Certificate(block);
-    } catch (err) {
-      throw new FlagFileError(`${where}: certificate ${i + 1} is not valid PEM: ${(err as Error).message}`);
-    }
-  });
+  try {
+    return pemCertificates(bytes);
+  } catch (err) {
+    throw new FlagFileError(`${where}: ${(err as Error).message}`);
+  }
 }
 
 function privateKey(where: string, bytes: Buffer): KeyObject {
