@@ -3,10 +3,9 @@
 // heartbeat. Needs no zone files. State changes are published at once; RTT figures with the heartbeat.
 import type { Redis } from 'ioredis';
 import { quietLogger, type HealthLogger } from './log.js';
-import { isLoadSpec, type ProbeResult, type ProbeSpec } from './probe-types.js';
+import { isLoadSpec, type ProbeSpec } from './probe-types.js';
 import { publishedFigures } from './load/fold.js';
 import { Prober } from './prober.js';
-import { ProbeWarnings } from './probe-warnings.js';
 import type { TargetState } from './hysteresis.js';
 import type { ReportedResult } from './quorum.js';
 import { connect, parseRedisUrl, scanKeys, type RedisTls } from './redis-connect.js';
@@ -51,7 +50,6 @@ export class Agent {
   private readonly sub: Redis;
   private readonly log: HealthLogger;
   private readonly prober: Prober;
-  private readonly warnings: ProbeWarnings;
   private readonly results = new Map<string, ReportedResult>();
   private specs = new Map<string, ProbeSpec>();
   /** Plan versions already warned about (skipped targets), by node: one warning per version. */
@@ -65,12 +63,12 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     this.k = keysFor(opts.prefix);
     this.log = opts.log ?? quietLogger;
-    this.warnings = new ProbeWarnings(this.log);
     const target = parseRedisUrl(opts.url, opts.tls);
     this.cmd = connect(target, `gslb-agent-${opts.id}`);
     this.sub = connect(target, `gslb-agent-${opts.id}-sub`);
     this.prober = new Prober({
-      onResult: (key, result, state, changed) => this.onResult(key, result, state, changed),
+      log: this.log,
+      onResult: (key, _result, state, changed) => this.onResult(key, state, changed),
       ...(opts.runProbe ? { runProbe: opts.runProbe } : {}),
     });
     this.cmd.on('ready', () => void this.onReady());
@@ -78,7 +76,7 @@ export class Agent {
       if (this.connected) this.log.warn({}, 'redis connection lost; probing goes on, results are sent on reconnect');
       this.connected = false;
     });
-    logConnectionErrors(this.cmd, target, this.log, 'cannot reach redis; retrying');
+    logConnectionErrors(this.cmd, target, this.log);
     this.sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis subscriber error'));
     this.sub.on('message', () => void this.loadPlans());
     void this.sub.subscribe(this.k.plansChannel).catch(() => {});
@@ -148,8 +146,7 @@ export class Agent {
     }
   }
 
-  private onResult(key: string, result: ProbeResult, state: TargetState, changed: boolean): void {
-    this.warnings.note(key, result);
+  private onResult(key: string, state: TargetState, changed: boolean): void {
     const spec = this.specs.get(key);
     const r: ReportedResult = {
       up: state.up,

@@ -10,11 +10,10 @@ export type DrainTarget = { datacenter: string } | { endpoint: string };
 
 /** Runs one job on a short-lived connection that does not retry; a connection failure is described. */
 export async function withRedis<T>(
-  redis: string | RedisEndpoint,
+  redis: RedisEndpoint,
   fn: (r: ReturnType<typeof connect>) => Promise<T>,
 ): Promise<T> {
-  const where = typeof redis === 'string' ? { url: redis } : redis;
-  const target = parseRedisUrl(where.url, where.tls);
+  const target = parseRedisUrl(redis.url, redis.tls);
   const r = connect(
     { ...target, options: { ...target.options, retryStrategy: () => null, maxRetriesPerRequest: 1 } },
     'gslb-cli',
@@ -32,7 +31,7 @@ export async function withRedis<T>(
 }
 
 export async function drain(
-  redis: string | RedisEndpoint,
+  redis: RedisEndpoint,
   prefix: string,
   target: DrainTarget,
   opts: { forMs: number | null; by: string; reason: string },
@@ -51,7 +50,7 @@ export async function drain(
   return doc;
 }
 
-export async function undrain(redis: string | RedisEndpoint, prefix: string, target: DrainTarget): Promise<boolean> {
+export async function undrain(redis: RedisEndpoint, prefix: string, target: DrainTarget): Promise<boolean> {
   const k = keysFor(prefix);
   return withRedis(redis, async (r) => {
     const n = await r.hdel(k.drains, drainField(target));
@@ -60,10 +59,7 @@ export async function undrain(redis: string | RedisEndpoint, prefix: string, tar
   });
 }
 
-export async function listDrains(
-  redis: string | RedisEndpoint,
-  prefix: string,
-): Promise<Array<{ field: string } & DrainDoc>> {
+export async function listDrains(redis: RedisEndpoint, prefix: string): Promise<Array<{ field: string } & DrainDoc>> {
   const k = keysFor(prefix);
   return withRedis(redis, async (r) => {
     const raw = await r.hgetall(k.drains);

@@ -3,7 +3,6 @@
 import { quietLogger, type HealthLogger } from './log.js';
 import type { TargetState } from './hysteresis.js';
 import { Prober } from './prober.js';
-import { ProbeWarnings } from './probe-warnings.js';
 import type { RunProbe } from './checks/index.js';
 import type { PlanTarget } from './redis-protocol.js';
 import { isLoadSpec, type ProbeSpec } from './probe-types.js';
@@ -17,7 +16,6 @@ const FIGURES_EVERY_MS = 1000;
 export class EmbeddedHealthSource implements HealthSource {
   private readonly prober: Prober;
   private readonly log: HealthLogger;
-  private readonly warnings: ProbeWarnings;
   private readonly drained = new Set<string>();
   private readonly drainUntil = new Map<string, number>();
   private planTargets: readonly PlanTarget[] = [];
@@ -37,12 +35,9 @@ export class EmbeddedHealthSource implements HealthSource {
 
   constructor(opts: { log?: HealthLogger; runProbe?: RunProbe; now?: () => number } = {}) {
     this.log = opts.log ?? quietLogger;
-    this.warnings = new ProbeWarnings(this.log, opts.now);
     this.prober = new Prober({
-      onResult: (key, r, state, changed) => {
-        this.warnings.note(key, r);
-        this.onResult(key, state, changed);
-      },
+      log: this.log,
+      onResult: (key, _r, state, changed) => this.onResult(key, state, changed),
       onError: (err) => this.log.error({ err: String(err) }, 'health listener failed'),
       ...(opts.runProbe ? { runProbe: opts.runProbe } : {}),
       ...(opts.now ? { now: opts.now } : {}),

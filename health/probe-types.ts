@@ -52,6 +52,17 @@ export function isLoadTarget(t: ProbeTarget): t is LoadTarget {
   return isLoadSpec(t.spec);
 }
 
+/** A passing probe's warning; the prober logs it once a day per target and subject. */
+export interface ProbeWarning {
+  /** What to log (the probe's reason says the same). */
+  readonly text: string;
+  /**
+   * What it is about (a certificate, by its end date): a new subject on the same target (a replaced
+   * certificate that ends soon too) is logged at once.
+   */
+  readonly subject: string;
+}
+
 export interface ProbeResult {
   /** Check: healthy. Load read: the figures were read. */
   readonly ok: boolean;
@@ -59,11 +70,8 @@ export interface ProbeResult {
   readonly reason: string;
   /** When the probe started (ms since the epoch). */
   readonly at: number;
-  /**
-   * Something the operator should hear about although the probe passed (a certificate about to
-   * expire); the prober's owner logs it once a day per target.
-   */
-  readonly warning?: string;
+  /** Something the operator should hear about although the probe passed (a certificate about to expire). */
+  readonly warning?: ProbeWarning;
   /** Load reads: the raw figures. */
   readonly reading?: LoadReading;
 }

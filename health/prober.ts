@@ -1,8 +1,11 @@
 // Probe scheduler: runs each target on its interval with jitter, bounded in flight, folding results
-// through the hysteresis and reporting every result (and whether up/down changed) to a callback.
+// through the hysteresis and reporting every result (and whether up/down changed) to a callback;
+// a passing probe's warning (a certificate ending soon) is logged here, once a day.
 import { runProbe as realRunProbe, type RunProbe } from './checks/index.js';
 import { nextState, type TargetState } from './hysteresis.js';
 import { nextLoadState } from './load/fold.js';
+import { quietLogger, type HealthLogger } from './log.js';
+import { ProbeWarnings } from './probe-warnings.js';
 import { isLoadTarget, sameSpec, type ProbeResult, type ProbeTarget } from './probe-types.js';
 
 export type ResultListener = (key: string, result: ProbeResult, state: TargetState, changed: boolean) => void;
@@ -10,6 +13,8 @@ export type ResultListener = (key: string, result: ProbeResult, state: TargetSta
 export interface ProberOptions {
   /** Called after every probe of a current target; `changed` is true on the first result and on up/down flips. */
   readonly onResult?: ResultListener;
+  /** Where passing probes' warnings go (a certificate ending soon), once a day per target and certificate. */
+  readonly log?: HealthLogger;
   /** Called when onResult throws; the prober itself carries on. */
   readonly onError?: (err: unknown) => void;
   readonly runProbe?: RunProbe;
@@ -43,6 +48,7 @@ export class Prober {
   private readonly rng: () => number;
   private readonly concurrency: number;
   private readonly startSpreadMs: number;
+  private readonly warnings: ProbeWarnings;
   private started = false;
   private skips = 0;
 
@@ -52,6 +58,7 @@ export class Prober {
     this.rng = opts.rng ?? Math.random;
     this.concurrency = Math.max(1, opts.concurrency ?? 256);
     this.startSpreadMs = Math.max(0, opts.startSpreadMs ?? 100);
+    this.warnings = new ProbeWarnings(opts.log ?? quietLogger, this.now);
   }
 
   /** Probes in flight now. */
@@ -207,6 +214,7 @@ export class Prober {
     const state = isLoadTarget(e.target) ? nextLoadState(prev, r, e.target) : nextState(prev, r, e.target);
     e.state = state;
     try {
+      this.warnings.note(e.target.key, r);
       this.opts.onResult?.(e.target.key, r, state, prev === undefined || prev.up !== state.up);
     } catch (err) {
       try {

@@ -34,9 +34,12 @@ export interface RedisTarget {
   readonly clientCertificate: boolean;
 }
 
-/** The URL with any password replaced by `***`, for error messages. */
+/**
+ * The URL with any password replaced by `***`, for error messages. The credentials end at the last '@'
+ * before the first '/' after the scheme: a password may hold an '@' (`redis://:p@ss@host`).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) =>
+  return url.replace(/^([a-z]+:\/\/)([^/]*)@/i, (_m, scheme: string, auth: string) =>
     auth.includes(':') ? `${scheme}${auth.slice(0, auth.indexOf(':'))}:***@` : `${scheme}***@`,
   );
 }
@@ -68,8 +71,6 @@ function tlsOptions(tls: RedisTls | undefined, host?: string): NonNullable<Redis
   };
 }
 
-const hasTlsFiles = (tls: RedisTls | undefined): boolean => tls !== undefined && Object.values(tls).some(Boolean);
-
 /**
  * sentinel://[user:password@]host:port,host:port/MASTER (several hosts: not a WHATWG URL).
  * sentinels:// is the same over TLS, to the sentinels and to the master they name, with one set of
@@ -91,10 +92,6 @@ function parseSentinel(url: string, tls: RedisTls | undefined): RedisTarget {
   const display = `${scheme}://${m[4]}/${name ?? ''}`;
   if (!name) throw new Error(`sentinel URL '${display}' needs the master name: ${scheme}://host:port,host:port/MASTER`);
   const secure = scheme === 'sentinels';
-  if (!secure && hasTlsFiles(tls))
-    throw new Error(
-      `TLS certificates are given but '${display}' is not a TLS URL: use sentinels:// for Sentinel over TLS`,
-    );
   const password = m[3] ? decodeURIComponent(m[3]) : undefined;
   const username = m[2] ? decodeURIComponent(m[2]) : undefined;
   return {
@@ -113,7 +110,10 @@ function parseSentinel(url: string, tls: RedisTls | undefined): RedisTarget {
   };
 }
 
-/** The ioredis options for a URL (and, for rediss:// and sentinels://, its TLS material). */
+/**
+ * The ioredis options for a URL (and, for rediss:// and sentinels://, its TLS material; a plain URL
+ * uses none: the command-line flags refuse TLS files with one, before reading them).
+ */
 export function parseRedisUrl(url: string, tls?: RedisTls): RedisTarget {
   if (/^sentinels?:\/\//.test(url)) return parseSentinel(url, tls);
   let u: URL;
@@ -132,8 +132,6 @@ export function parseRedisUrl(url: string, tls?: RedisTls): RedisTarget {
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new Error(`redis URL database '${u.pathname.slice(1)}' is not a number`);
   const secure = u.protocol === 'rediss:';
-  if (!secure && hasTlsFiles(tls))
-    throw new Error(`TLS certificates are given but '${display}' is not a TLS URL: use rediss://`);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   return {
     options: {

@@ -34,12 +34,7 @@ function tlsHint(code: string | undefined, message: string, target: RedisTarget)
   if (is(['ETIMEDOUT'], /ETIMEDOUT/)) return 'no TLS handshake in time: a firewall, or a port without TLS?';
   // Redis drops a TLS client whose certificate it does not accept (or that has none): sometimes with
   // an alert (certificate required, unknown ca), sometimes only a reset, alternately.
-  if (
-    is(
-      ['ECONNRESET', 'EPIPE'],
-      /ECONNRESET|EPIPE|socket disconnected before secure TLS|alert (certificate|unknown ca|bad certificate)/i,
-    )
-  )
+  if (is(['ECONNRESET', 'EPIPE'], /ECONNRESET|EPIPE|alert (certificate|unknown ca|bad certificate)/i))
     return target.clientCertificate
       ? 'Redis closed the TLS connection: does it trust the CA that signed --redis-tls-cert?'
       : 'Redis closed the TLS connection: if it asks for client certificates (tls-auth-clients), give --redis-tls-cert and --redis-tls-key';
@@ -62,13 +57,14 @@ export function describeRedisError(err: Error, target: RedisTarget): { text: str
  * Logs a connection's errors at warn, each kind once until the connection is ready again: with
  * reconnects every 2 s, the same refused connection would otherwise fill the log.
  */
-export function logConnectionErrors(redis: Redis, target: RedisTarget, log: HealthLogger, what: string): void {
+export function logConnectionErrors(redis: Redis, target: RedisTarget, log: HealthLogger): void {
   let last: string | null = null;
   redis.on('ready', () => (last = null));
   redis.on('error', (err: Error) => {
     const { text, kind } = describeRedisError(err, target);
-    if (kind === last) log.debug({ redis: target.display, err: text }, what);
-    else log.warn({ redis: target.display, err: text }, what);
+    const line = { redis: target.display, err: text };
+    if (kind === last) log.debug(line, 'cannot reach redis; retrying');
+    else log.warn(line, 'cannot reach redis; retrying');
     last = kind;
   });
 }

@@ -1,8 +1,9 @@
 // The Redis schema shared by DNS nodes, agents and the drain command: key names under a configurable
 // prefix, and validated codecs for everything read back (bad Redis contents are reported, never trusted).
-import type { LoadSpec, ProbeSpec, ProbeTarget } from './probe-types.js';
+import { isLoadSpec, type LoadSpec, type ProbeSpec, type ProbeTarget } from './probe-types.js';
 import { LOAD_TYPES, type LoadType } from './load/types.js';
 import type { ReportedResult } from './quorum.js';
+import { DEFAULT_EXPIRY_WARN_DAYS, MAX_EXPIRY_WARN_DAYS } from '../zones/policy-types.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -209,7 +210,11 @@ function decodeLoadSpec(v: Record<string, unknown>): LoadSpec | null {
   });
 }
 
-function decodeSpec(v: unknown): ProbeSpec | null {
+/**
+ * A check spec from a plan. Its CA bundle is inline (`ca`) or, as encodePlan writes it, named by `caRef`
+ * in the plan's `cas`; a reference to a CA the plan lacks makes the spec malformed.
+ */
+function decodeSpec(v: unknown, cas: Record<string, unknown>): ProbeSpec | null {
   if (!isObj(v)) return null;
   const type = v['type'];
   if ((LOAD_TYPES as readonly unknown[]).includes(type)) return decodeLoadSpec(v);
@@ -219,6 +224,9 @@ function decodeSpec(v: unknown): ProbeSpec | null {
     return null;
   const expect = v['expect'];
   if (!Array.isArray(expect) || !expect.every(isNum)) return null;
+  const ref = v['caRef'];
+  const ca = isStr(ref) ? cas[ref] : v['ca'];
+  if (isStr(ref) && !isStr(ca)) return null;
   return Object.freeze({
     type,
     host: v['host'],
@@ -228,14 +236,38 @@ function decodeSpec(v: unknown): ProbeSpec | null {
     hostHeader: isStr(v['hostHeader']) ? v['hostHeader'] : null,
     sni: isStr(v['sni']) ? v['sni'] : null,
     tlsVerify: v['tlsVerify'] !== false,
-    ca: isStr(v['ca']) ? v['ca'] : null,
-    expiryWarnDays: isNum(v['expiryWarnDays']) ? Math.max(0, Math.min(3650, Math.floor(v['expiryWarnDays']))) : 14,
+    ca: isStr(ca) ? ca : null,
+    expiryWarnDays: isNum(v['expiryWarnDays'])
+      ? Math.max(0, Math.min(MAX_EXPIRY_WARN_DAYS, Math.floor(v['expiryWarnDays'])))
+      : DEFAULT_EXPIRY_WARN_DAYS,
     body: isStr(v['body']) ? v['body'] : null,
     followRedirects: v['followRedirects'] === true,
     query: isStr(v['query']) ? v['query'] : null,
     qtype: isStr(v['qtype']) ? v['qtype'] : 'SOA',
     timeoutMs: Math.max(10, Math.min(60_000, v['timeoutMs'])),
   });
+}
+
+/**
+ * A plan as stored in Redis (JSON). Each distinct CA bundle is written once, in `cas` (by a short id),
+ * and the targets that trust it name it by `caRef`: a 220 KB bundle shared by 100 targets would
+ * otherwise be 22 MB, written every refresh and read by every agent.
+ */
+export function encodePlan(plan: PlanDoc): string {
+  const ids = new Map<string, string>();
+  const cas: Record<string, string> = {};
+  const targets = plan.targets.map((t) => {
+    if (isLoadSpec(t.spec) || t.spec.ca === null) return t;
+    const { ca, ...spec } = t.spec;
+    let id = ids.get(ca);
+    if (id === undefined) {
+      id = String(ids.size);
+      ids.set(ca, id);
+      cas[id] = ca;
+    }
+    return { ...t, spec: { ...spec, caRef: id } };
+  });
+  return JSON.stringify(ids.size > 0 ? { ...plan, targets, cas } : { ...plan, targets });
 }
 
 export function decodePlan(text: string | null, key: string): Decoded<PlanDoc> {
@@ -248,8 +280,9 @@ export function decodePlan(text: string | null, key: string): Decoded<PlanDoc> {
   // upgrade) is left out, not the whole plan: the node's other targets still get probed.
   const targets: PlanTarget[] = [];
   const skipped: string[] = [];
+  const cas = isObj(v['cas']) ? v['cas'] : {};
   for (const [i, t] of v['targets'].entries()) {
-    const spec = isObj(t) ? decodeSpec(t['spec']) : null;
+    const spec = isObj(t) ? decodeSpec(t['spec'], cas) : null;
     if (
       !isObj(t) ||
       !spec ||

@@ -14,6 +14,7 @@ import {
   decodeDrain,
   decodeReports,
   decodeResultText,
+  encodePlan,
   keys as keysFor,
   PROTOCOL_VERSION,
   type DrainDoc,
@@ -106,7 +107,7 @@ export class RedisHealthSource implements HealthSource {
     this.firstSync = new Promise((r) => (this.resolveFirstSync = r));
     this.cmd.on('ready', () => void this.onReady());
     this.cmd.on('close', () => this.onDisconnect());
-    logConnectionErrors(this.cmd, target, this.log, 'cannot reach redis; retrying');
+    logConnectionErrors(this.cmd, target, this.log);
     this.sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis subscriber error'));
     this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     void this.sub.subscribe(this.k.reportsChannel, this.k.drainsChannel).catch(() => {});
@@ -234,12 +235,7 @@ export class RedisHealthSource implements HealthSource {
   private async publishPlan(announce: boolean): Promise<void> {
     if (!this.plan || !this.connected || this.stopped) return;
     try {
-      await this.cmd.set(
-        this.k.plan(this.opts.nodeId),
-        JSON.stringify({ ...this.plan, at: this.now() }),
-        'EX',
-        PLAN_TTL_S,
-      );
+      await this.cmd.set(this.k.plan(this.opts.nodeId), encodePlan({ ...this.plan, at: this.now() }), 'EX', PLAN_TTL_S);
       if (announce)
         await this.cmd.publish(
           this.k.plansChannel,

@@ -25,12 +25,12 @@ describe('redis URLs', () => {
     expect(parseRedisUrl('rediss://[::1]:6380', { ca: CA }).options.tls).to.deep.equal({ ca: CA });
     expect(parseRedisUrl('redis://127.0.0.1')).to.include({ tls: false, clientCertificate: false });
   });
-  it('certificates with a plain URL are refused, not taken to mean TLS', () => {
-    expect(() => parseRedisUrl('redis://h:6379', { ca: CA })).to.throw(
-      /'redis:\/\/h:6379' is not a TLS URL: use rediss:\/\//,
+  it('a plain URL uses no TLS material (the flags refuse TLS files with one: test/redis-tls.test.ts)', () => {
+    expect(parseRedisUrl('redis://h:6379', { ca: CA }).options.tls).to.equal(undefined);
+    expect(parseRedisUrl('sentinel://s1/m', { cert: CERT, key: KEY }).options).not.to.have.any.keys(
+      'tls',
+      'sentinelTLS',
     );
-    expect(() => parseRedisUrl('sentinel://s1/m', { cert: CERT, key: KEY })).to.throw(/use sentinels:\/\//);
-    expect(parseRedisUrl('redis://h:6379', {}).options.tls).to.equal(undefined);
   });
   it('Sentinel over TLS with sentinels://: the sentinels and the master alike', () => {
     const t = parseRedisUrl('sentinels://:pw@s1:26379,s2/mymaster', { ca: CA, cert: CERT, key: KEY });
@@ -67,6 +67,10 @@ describe('redis URLs', () => {
     expect(redactUrl('redis://:s3cret@h:1')).to.equal('redis://:***@h:1');
     expect(redactUrl('rediss://user:s3cret@h')).to.equal('rediss://user:***@h');
     expect(redactUrl('redis://h:1')).to.equal('redis://h:1');
+    // The credentials end at the last '@' before the path: a password may hold one.
+    expect(redactUrl('redis://:p@ss@h')).to.equal('redis://:***@h');
+    expect(redactUrl('redis://u:p@ss@h:1/2')).to.equal('redis://u:***@h:1/2');
+    expect(redactUrl('sentinel://:p@ss@s1,s2/m@x')).to.equal('sentinel://:***@s1,s2/m@x');
     for (const bad of ['redis://:s3cret@[h', 'sentinel://:s3cret@h:1/a/b'])
       expect(() => parseRedisUrl(bad))
         .to.throw()

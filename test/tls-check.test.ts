@@ -1,6 +1,7 @@
 // The tls check from policy file to probe and back: loading (defaults, tls_ca read relative to the
-// policy file, errors), the plan and its Redis encoding, a certificate warning logged once per target
-// per day by the embedded prober and by an agent (real TLS servers on loopback, real Redis).
+// policy file, errors), the plan and its Redis encoding, a certificate warning logged once a day per
+// target and certificate by the embedded prober and by an agent (real TLS servers on loopback, real
+// Redis).
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import type { HealthLogger } from '../health/log.js';
 import { planFor } from '../health/plan.js';
 import { ProbeWarnings } from '../health/probe-warnings.js';
 import type { CheckSpec } from '../health/probe-types.js';
-import { decodePlan, PROTOCOL_VERSION } from '../health/redis-protocol.js';
+import { decodePlan, encodePlan, PROTOCOL_VERSION, type PlanDoc } from '../health/redis-protocol.js';
 import { targetKey } from '../health/view.js';
 import { loadZones } from '../zones/load.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
@@ -174,26 +175,48 @@ describe('tls check: the plan and its Redis encoding', () => {
     [cert] = certificates(this, [365]) as [TestCertificate];
   });
 
-  it('a tls target survives the plan document an agent reads, CA and warning days included', () => {
+  it('tls targets survive the plan document an agent reads, CA and warning days included; the CA written once', () => {
     const dir = zonesDir({
       'ca.pem': cert.cert,
-      'p.yaml': `checks:\n  t: { type: tls, tls_ca: ca.pem, expiry_warn_days: 7 }\n${NAMES('t', '127.0.0.1:8443')}`,
+      'p.yaml': [
+        'checks:',
+        '  t: { type: tls, tls_ca: ca.pem, expiry_warn_days: 7 }',
+        '  plain: { type: tls }',
+        'datacenters:',
+        '  a: {}',
+        'names:',
+        '  api:',
+        '    policy: failover',
+        '    check: t',
+        '    pools: { a: [{ address: 192.0.2.20, probe: "127.0.0.1:8443" }, { address: 192.0.2.21, probe: "127.0.0.1:8444" }] }',
+        '  www:',
+        '    policy: failover',
+        '    check: plain',
+        '    pools: { a: [{ address: 192.0.2.22, probe: "127.0.0.1:8445" }] }',
+        '',
+      ].join('\n'),
     });
     try {
       const policy = loadZones(dir).zones[0]!.policy;
       const plan = planFor([policy]);
-      const doc = JSON.stringify({
-        v: PROTOCOL_VERSION,
-        node: 'n',
-        version: plan.version,
-        at: 1,
-        targets: plan.targets,
-      });
-      const decoded = decodePlan(doc, 'plan:n');
-      expect(decoded.ok).to.equal(true);
-      if (!decoded.ok) return;
-      expect(decoded.value.skipped).to.deep.equal([]);
-      expect(decoded.value.targets[0]!.spec).to.deep.equal(plan.targets[0]!.spec);
+      expect(plan.targets.map((t) => (t.spec as CheckSpec).ca !== null)).to.have.members([true, true, false]);
+      const doc: PlanDoc = { v: PROTOCOL_VERSION, node: 'n', version: plan.version, at: 1, targets: plan.targets };
+      const encoded = encodePlan(doc);
+      // Two targets trust the bundle; the document holds it once.
+      expect(encoded.split('BEGIN CERTIFICATE').length - 1).to.equal(1);
+      // An agent reads the specs back as they were; a plan with the CA inline reads the same.
+      for (const text of [encoded, JSON.stringify(doc)]) {
+        const decoded = decodePlan(text, 'plan:n');
+        expect(decoded.ok).to.equal(true);
+        if (!decoded.ok) return;
+        expect(decoded.value.skipped).to.deep.equal([]);
+        expect(decoded.value.targets.map((t) => t.spec)).to.deep.equal(plan.targets.map((t) => t.spec));
+      }
+      // A reference to a CA the plan lacks: that target is left out, not probed without its CA.
+      const broken = JSON.parse(encoded) as { cas: Record<string, string> };
+      broken.cas = {};
+      const decoded = decodePlan(JSON.stringify(broken), 'plan:n');
+      expect(decoded.ok && decoded.value.targets.length).to.equal(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -224,28 +247,33 @@ describe('tls check: the plan and its Redis encoding', () => {
 describe('tls check: certificate warnings logged once per target per day', function () {
   this.timeout(20_000);
 
-  it('ProbeWarnings: once per target per day, each target on its own', () => {
+  it('ProbeWarnings: once per target and certificate per day; a replaced certificate at once', () => {
     let now = Date.parse('2026-12-01T00:00:00Z');
     const log = recorder();
     const w = new ProbeWarnings(log, () => now);
-    const result = (warning?: string) => ({
+    const result = (text?: string, ends = 'Dec  6 00:00:00 2026 GMT') => ({
       ok: true,
       rttMs: 1,
-      reason: warning ?? 'ok',
+      reason: text ?? 'ok',
       at: now,
-      ...(warning ? { warning } : {}),
+      ...(text ? { warning: { text, subject: `certificate ending ${ends}` } } : {}),
     });
     w.note('a', result('certificate expires in 5 days'));
     w.note('a', result('certificate expires in 5 days'));
     w.note('b', result('certificate expires in 9 days'));
     w.note('c', result());
-    now += 23 * 3_600_000;
+    now += 3_600_000;
+    // The certificate was replaced by one that ends soon as well: news, not a repeat.
+    w.note('a', result('certificate expires in 7 days', 'Dec  8 00:00:00 2026 GMT'));
+    w.note('a', result('certificate expires in 7 days', 'Dec  8 00:00:00 2026 GMT'));
+    now += 22 * 3_600_000;
     w.note('a', result('certificate expires in 4 days'));
     now += 3_600_000;
     w.note('a', result('certificate expires in 4 days'));
     expect(log.warnings.map((x) => [x['target'], x['warning']])).to.deep.equal([
       ['a', 'certificate expires in 5 days'],
       ['b', 'certificate expires in 9 days'],
+      ['a', 'certificate expires in 7 days'],
       ['a', 'certificate expires in 4 days'],
     ]);
   });

@@ -1,9 +1,9 @@
 // Shared probe plumbing: one settle-once attempt with a timeout, abort and cleanup, and short error reasons.
 import { performance } from 'node:perf_hooks';
-import type { ProbeResult } from '../probe-types.js';
+import type { ProbeResult, ProbeWarning } from '../probe-types.js';
 
 /** Settles the attempt; `warning`: the probe passed, but something needs the operator (a certificate ending). */
-export type Finish = (ok: boolean, reason: string, warning?: string) => void;
+export type Finish = (ok: boolean, reason: string, warning?: ProbeWarning) => void;
 /** Registers cleanup (destroy sockets) run once the attempt settles; runs at once if it already has. */
 export type Defer = (cleanup: () => void) => void;
 

@@ -27,8 +27,11 @@ function headerName(value: string): string {
   return m?.[1] ?? value;
 }
 
-/** SNI is the configured name, else the Host header's or the host's name; never an IP literal. */
-function serverName(sni: string | null, hostHeader: string | null, host: string): string {
+/**
+ * The TLS server name sent (https and tls checks): the configured one, else the Host header's or the
+ * probed host's name; '' (none) for an IP literal, which RFC 6066 forbids as SNI.
+ */
+export function serverName(sni: string | null, hostHeader: string | null, host: string): string {
   if (sni !== null) return sni;
   const name = hostHeader !== null ? headerName(hostHeader) : host;
   return net.isIP(name) ? '' : name;

@@ -1,18 +1,12 @@
 // TLS check: a TCP connect and a full TLS handshake (SNI, certificate verified unless turned off);
 // healthy when the handshake completes. A certificate near its end (or past it, unverified) stays up
 // with a warning: a TCP check cannot see a backend that accepts and then fails or resets the handshake.
-import net from 'node:net';
 import tls from 'node:tls';
 import type { CheckSpec, ProbeResult } from '../probe-types.js';
 import { attempt, errorReason } from './common.js';
+import { serverName } from './http.js';
 
 const DAY_MS = 86_400_000;
-
-/** The server name sent: the configured one, else the probed host when it is a name (never an IP literal). */
-export function tlsServerName(spec: Pick<CheckSpec, 'sni' | 'host'>): string | undefined {
-  if (spec.sni !== null) return spec.sni;
-  return net.isIP(spec.host) ? undefined : spec.host;
-}
 
 /**
  * What the certificate's end date means for an otherwise passing check: null when it ends warnDays or
@@ -31,17 +25,16 @@ export function expiryWarning(validTo: string, warnDays: number, now: number): s
   return `certificate expires ${left === 0 ? 'within a day' : `in ${days(left)}`} (${date})`;
 }
 
-export function tlsProbe(spec: CheckSpec, signal?: AbortSignal, now: () => number = Date.now): Promise<ProbeResult> {
+export function tlsProbe(spec: CheckSpec, signal?: AbortSignal): Promise<ProbeResult> {
   let step: 'TCP connect' | 'TLS handshake' = 'TCP connect';
   return attempt(
     spec,
     signal,
     (finish, defer) => {
-      const servername = tlsServerName(spec);
       const socket = tls.connect({
         host: spec.host,
         port: spec.port,
-        ...(servername !== undefined ? { servername } : {}),
+        servername: serverName(spec.sni, null, spec.host),
         rejectUnauthorized: spec.tlsVerify,
         ...(spec.ca !== null ? { ca: spec.ca } : {}),
       });
@@ -50,9 +43,12 @@ export function tlsProbe(spec: CheckSpec, signal?: AbortSignal, now: () => numbe
       socket.once('secureConnect', () => {
         const protocol = socket.getProtocol() ?? 'TLS';
         const cert = socket.getPeerCertificate();
-        const warning = cert.valid_to ? expiryWarning(cert.valid_to, spec.expiryWarnDays, now()) : null;
+        const warning = cert.valid_to ? expiryWarning(cert.valid_to, spec.expiryWarnDays, Date.now()) : null;
+        // A clean close (close_notify, FIN) rather than a reset for the backend's logs; the deferred
+        // destroy stays the backstop for a peer that never closes its side.
+        socket.end();
         if (warning === null) finish(true, `${protocol} handshake ok`);
-        else finish(true, warning, warning);
+        else finish(true, warning, { text: warning, subject: `certificate ending ${cert.valid_to}` });
       });
       socket.on('error', (err) => {
         const reason = errorReason(err);

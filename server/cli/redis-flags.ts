@@ -112,6 +112,7 @@ export function redisFlags(values: RedisFlagValues, origins: Origins): RedisFlag
     throw new UsageError(`${(err as Error).message} (from ${urlFrom})`);
   }
   // Certificates with a plain URL are refused, not taken to mean TLS: the URL says what is spoken.
+  // Checked here (the one place), before the files are read, naming the flag.
   if (tlsFlag && !plain.tls)
     throw new UsageError(
       `${tlsGiven} is given but the Redis URL (${plain.display}, from ${urlFrom}) is not TLS: use rediss:// (sentinels:// for Sentinel)`,
