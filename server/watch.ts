@@ -1,8 +1,12 @@
 // Reload on change: watches the zones directory (recursively) and the GeoIP files, and calls back
 // once things have been quiet for a moment, so an editor's save or a git checkout is one reload.
+// In the zones directory, master files, policy files and certificates (a check's tls_ca) count.
 import { readdirSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from './log.js';
+
+/** Files whose change reloads: master files, policy files, GeoIP databases, PEM certificates (tls_ca). */
+const CONFIG_FILE = /\.(zone|ya?ml|mmdb|pem|crt)$/;
 
 export interface Watcher {
   close(): void;
@@ -20,7 +24,7 @@ export function watchConfig(
   let first = '';
   const changed = (what: string) => {
     // Editors write temporary files next to the real ones; only config files matter.
-    if (!/\.(zone|ya?ml|mmdb)$/.test(what)) return;
+    if (!CONFIG_FILE.test(what)) return;
     if (timer === null) first = what;
     else clearTimeout(timer);
     timer = setTimeout(() => {

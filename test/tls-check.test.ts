@@ -1,7 +1,7 @@
 // The tls check from policy file to probe and back: loading (defaults, tls_ca read relative to the
-// policy file, errors), the plan and its Redis encoding, a certificate warning logged once a day per
-// target and certificate by the embedded prober and by an agent (real TLS servers on loopback, real
-// Redis).
+// policy file, errors), gslb serve reloading when the CA file changes, the plan and its Redis encoding,
+// a certificate warning logged once a day per target and certificate by the embedded prober and by an
+// agent (real TLS servers on loopback, real gslb serve, real Redis).
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { loadZones } from '../zones/load.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
 import { formatZoneError } from '../zones/records.js';
 import { selfSignedCertificate, type TestCertificate } from './helpers/tls.js';
+import { serve, stopAll } from './helpers/processes.js';
 import { cleanup, redisOrSkip, testNode, testPrefix } from './helpers/redis.js';
 
 const ZONE = '$ORIGIN t.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n  NS ns1\nns1 A 192.0.2.1\n';
@@ -166,6 +167,28 @@ describe('tls check: policy files', () => {
     expect(messages[9]).to.match(
       /^t\.test\/p\.yaml:9: check 'h': tls_ca: t\.test\/bundle\.pem: certificate 2 is not valid PEM: /,
     );
+  });
+});
+
+describe('tls check: gslb serve watches a tls_ca file in the zones folder', function () {
+  this.timeout(30_000);
+  const dirs: string[] = [];
+  after(async () => {
+    await stopAll();
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  });
+
+  it('rewriting the CA file reloads, though no policy file changed', async function () {
+    const [one, two] = certificates(this, [365, 365]) as [TestCertificate, TestCertificate];
+    const dir = zonesDir({
+      'checks/ca.pem': one.cert,
+      'p.yaml': `checks:\n  t: { type: tls, tls_ca: checks/ca.pem }\n${NAMES('t', '127.0.0.1:1')}`,
+    });
+    dirs.push(dir);
+    const { node } = await serve(['--zones', dir]);
+    writeFileSync(join(dir, 't.test', 'checks', 'ca.pem'), two.cert);
+    const reload = /"reason":"file changed: [^"]*checks\/ca\.pem"[^\n]*"msg":"reloaded"/;
+    await node.waitFor(reload, 5000);
   });
 });
 
