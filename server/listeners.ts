@@ -7,9 +7,6 @@ import { startTcp, type TcpListener } from './tcp.js';
 import type { QueryHandler } from './transport-types.js';
 import { startUdp, type UdpListener } from './udp.js';
 
-// An address's text form (listen-address.ts), also from here for the admin server and the tests.
-export { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
-
 export interface ListenerOptions {
   log?: Logger;
   idleTimeoutMs?: number;

@@ -18,7 +18,7 @@ import {
 import type { GeoData } from '../geo/geoip.js';
 import { StaticHealth } from '../health/static-health.js';
 import { compileCatalog } from '../server/catalog.js';
-import { openGeo } from '../server/cli/serve.js';
+import { openGeo } from '../server/cli/geo-files.js';
 import { startListeners, type Listeners } from '../server/listeners.js';
 import type { Logger } from '../server/log.js';
 import { createPipeline, type Pipeline } from '../server/pipeline.js';

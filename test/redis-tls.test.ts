@@ -185,7 +185,11 @@ describe('Redis over TLS with client certificates (real redis-server, bin/gslb)'
     writeFileSync(notPem, 'hello\n');
     const url = `rediss://127.0.0.1:${tlsPort}`;
     const cases: Array<[string[], Record<string, string>, string]> = [
-      [['--redis-tls-ca', join(dir, 'missing.pem')], {}, `--redis-tls-ca ${join(dir, 'missing.pem')}: no such file`],
+      [
+        ['--redis-tls-ca', join(dir, 'missing.pem')],
+        {},
+        `--redis-tls-ca ${join(dir, 'missing.pem')}: not found (ENOENT)`,
+      ],
       [
         ['--redis-tls-ca', notPem],
         {},

@@ -15,7 +15,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledDatabasePath } from '../geo/bundled.js';
-import { geoOpener } from '../server/cli/serve.js';
+import { geoOpener } from '../server/cli/geo-files.js';
 import { loadZones } from '../zones/load.js';
 import { formatZoneError } from '../zones/records.js';
 import { selfSignedCertificate } from './helpers/tls.js';

@@ -146,7 +146,7 @@ describe('secrets out of argv (real redis-server with a password, bin/gslb)', fu
     const cases: Array<[string[], string]> = [
       [
         ['agent', '--datacenter', 'a', '--redis-url-file', missing],
-        `gslb agent: --redis-url-file ${missing}: no such file`,
+        `gslb agent: --redis-url-file ${missing}: not found (ENOENT)`,
       ],
       [
         ['agent', '--datacenter', 'a', '--redis-url-file', empty],
@@ -158,7 +158,7 @@ describe('secrets out of argv (real redis-server with a password, bin/gslb)', fu
       ],
       [
         ['undrain', '--datacenter', 'a', '--redis-url-file', dir],
-        `gslb undrain: --redis-url-file ${dir}: is a folder, not a file`,
+        `gslb undrain: --redis-url-file ${dir}: is a folder, not a file (EISDIR)`,
       ],
       [
         ['agent', '--datacenter', 'a', '--redis-url-file', twoLines],
@@ -166,7 +166,7 @@ describe('secrets out of argv (real redis-server with a password, bin/gslb)', fu
       ],
       [
         ['serve', '--zones', zones, '--admin', '127.0.0.1:0', '--admin-token-file', missing],
-        `gslb serve: --admin-token-file ${missing}: no such file`,
+        `gslb serve: --admin-token-file ${missing}: not found (ENOENT)`,
       ],
       [
         ['serve', '--zones', zones, '--redis-url-file', empty],

@@ -329,7 +329,7 @@ describe('gslb serve: start-up failures', function () {
 
   it('a zones folder that is missing, or a file', async () => {
     const missing = await serve(['--zones', join(dir, 'nowhere'), '--listen', '127.0.0.1:0']);
-    await expectFailure(missing, /zones folder .*nowhere not found; --zones DIR takes the folder/);
+    await expectFailure(missing, /zones folder .*nowhere: not found \(ENOENT\); --zones DIR takes the folder/);
     const file = await serve(['--zones', join(zones, 'st.test', 'records.zone'), '--listen', '127.0.0.1:0']);
     await expectFailure(file, /--zones .*records\.zone is a file, not a folder/);
   });

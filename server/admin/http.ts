@@ -8,7 +8,7 @@ import { formatIp, parseIp } from '../../zones/address.js';
 import { UsageError } from '../cli/args.js';
 import { formatExplanation } from '../cli/explain.js';
 import { ListenError } from '../listen-error.js';
-import { parseListenAddress, type ListenAddress } from '../listeners.js';
+import { parseListenAddress, type ListenAddress } from '../listen-address.js';
 import type { Logger } from '../log.js';
 import { splitDecisionKey } from '../decisions.js';
 import { createMetrics, type Metrics } from '../metrics.js';

@@ -2,28 +2,11 @@
 // --redis-tls-key ...): read once at start, with one line naming the flag and the file when one
 // cannot be used, and a warning when a secret is readable by every local user.
 import { readFileSync, statSync, type Stats } from 'node:fs';
+import { fileErrorReason } from '../../geo/file-error.js';
 import { StartupError } from './startup-error.js';
 
 /** The flags are right but a file they name cannot be used: a start-up failure (one line, exit 1). */
 export class FlagFileError extends StartupError {}
-
-/** What went wrong opening a file, in words: `no such file`, `permission denied`. */
-function reasonOf(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return `cannot read it (permission denied for user ${process.getuid?.() ?? '?'})`;
-    case 'ENOTDIR':
-      return 'a part of the path is not a folder';
-    case 'EISDIR':
-      return 'is a folder, not a file';
-    default:
-      return (err as Error).message;
-  }
-}
 
 /** How errors name a file: `--redis-tls-ca /etc/ca.pem`, or `GSLB_REDIS_TLS_CA=/etc/ca.pem` when it came from there. */
 export const fileLabel = (origin: string, path: string): string =>
@@ -38,7 +21,7 @@ export function readFlagFile(where: string, path: string): { bytes: Buffer; stat
     if (stat.isDirectory()) throw Object.assign(new Error('folder'), { code: 'EISDIR' });
     bytes = readFileSync(path);
   } catch (err) {
-    throw new FlagFileError(`${where}: ${reasonOf(err)}`);
+    throw new FlagFileError(`${where}: ${fileErrorReason(err)}`);
   }
   if (bytes.length === 0) throw new FlagFileError(`${where}: the file is empty`);
   return { bytes, stat };

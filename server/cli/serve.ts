@@ -25,7 +25,6 @@ import { onStopRequest } from './stop-requests.js';
 import { redisFlags } from './redis-flags.js';
 
 // Also from here for the tests that open GeoIP as serve does.
-export { geoOpener, openGeo } from './geo-files.js';
 
 /** NSID given as text, or as hex with a 0x prefix. */
 function nsidBytes(value: string | undefined): Buffer | null {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { WorkerStartError } from '../cluster.js';
 import type { ListenAddress } from '../listen-address.js';
 import { errnoCode, ListenError, PRIVILEGED_PORTS } from '../listen-error.js';
+import { fileErrorReason } from '../../geo/file-error.js';
 import { StartupError } from './startup-error.js';
 
 /** The StartupError an expected failure stands for; anything else (a bug) comes back unchanged. */
@@ -47,14 +48,8 @@ export function checkZonesFolder(dir: string): void {
   try {
     folder = statSync(dir).isDirectory();
   } catch (err) {
-    switch (errnoCode(err)) {
-      case 'ENOENT':
-        throw new StartupError(`zones folder ${dir} not found; ${takes}`);
-      case 'EACCES':
-        throw new StartupError(`zones folder ${dir} is not readable: permission denied (EACCES)`);
-      default:
-        throw new StartupError(`zones folder ${dir}: ${(err as Error).message}`);
-    }
+    const hint = errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR' ? `; ${takes}` : '';
+    throw new StartupError(`zones folder ${dir}: ${fileErrorReason(err)}${hint}`);
   }
   if (!folder) throw new StartupError(`--zones ${dir} is a file, not a folder; ${takes}`);
 }

@@ -7,7 +7,7 @@ import { compileCatalog } from '../../server/catalog.js';
 import { startListeners, type Listeners } from '../../server/listeners.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from '../../server/pipeline.js';
 import { silentLogger } from '../../server/log.js';
-import { openGeo } from '../../server/cli/serve.js';
+import { openGeo } from '../../server/cli/geo-files.js';
 import { StaticHealth } from '../../health/static-health.js';
 import type { GeoData } from '../../geo/geoip.js';
 
