@@ -9,7 +9,7 @@ import { loadZones, type PolicyCache } from '../zones/load.js';
 import { formatZoneError } from '../zones/records.js';
 import { compileCatalog, type Catalog } from './catalog.js';
 import { DecisionTally } from './decisions.js';
-import { explainQuery, type ExplainRequest, type Explanation } from './cli/explain.js';
+import { explainQuery, type ExplainRequest, type Explanation } from './explain/explain.js';
 import type { Logger } from './log.js';
 import { collectGarbage, withBoundedHeapGrowth } from './heap.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openGeoData } from '../geo/geoip.js';
 import { EmbeddedHealthSource } from '../health/embedded-source.js';
-import { adminFlags, isLoopback, startAdmin, type AdminServer } from '../server/admin/http.js';
+import { isLoopback, startAdmin, type AdminServer } from '../server/admin/http.js';
+import { adminFlags } from '../server/cli/admin-flags.js';
 import { inlineJson, statusPageHtml } from '../server/admin/status-page.js';
 import { silentLogger, type Logger } from '../server/log.js';
 import { buildConfig, DnsNode } from '../server/node.js';
@@ -581,7 +582,6 @@ describe('gslb serve --admin (real process)', function () {
 
 describe('--admin flag forms', () => {
   it('a bare port means loopback', async () => {
-    const { adminFlags } = await import('../server/admin/http.js');
     expect(adminFlags('8053', undefined)).to.deep.equal({ host: '127.0.0.1', port: 8053, token: null });
     expect(() => adminFlags('0.0.0.0:8053', undefined)).to.throw(/needs --admin-token/);
   });

@@ -5,10 +5,9 @@ import { isIP, type AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { loadKey, targetKey } from '../../health/view.js';
 import { formatIp, parseIp } from '../../zones/address.js';
-import { UsageError } from '../cli/args.js';
-import { formatExplanation } from '../cli/explain.js';
+import { ExplainRequestError, formatExplanation } from '../explain/explain.js';
 import { ListenError } from '../listen-error.js';
-import { parseListenAddress, type ListenAddress } from '../listen-address.js';
+import type { ListenAddress } from '../listen-address.js';
 import type { Logger } from '../log.js';
 import { splitDecisionKey } from '../decisions.js';
 import { createMetrics, type Metrics } from '../metrics.js';
@@ -57,28 +56,6 @@ export function adminRefusal(host: string, token: string | null): string | null 
   if (token === null && !isLoopback(host))
     return `--admin on ${host} (not loopback) needs --admin-token, --admin-token-file or GSLB_ADMIN_TOKEN: every route then requires it`;
   return null;
-}
-
-/** `--admin ADDR:PORT` and the token (flag, file or GSLB_ADMIN_TOKEN), checked as serve starts (UsageError). */
-export function adminFlags(
-  admin: string | undefined,
-  token: string | undefined,
-): { host: string; port: number; token: string | null } | null {
-  if (admin === undefined) return null;
-  let addr: ListenAddress;
-  try {
-    // A bare port means loopback: the admin API is never exposed by accident.
-    addr = parseListenAddress(/^[0-9]+$/.test(admin) ? `127.0.0.1:${admin}` : admin);
-  } catch (err) {
-    throw new UsageError(`--admin: ${(err as Error).message}`);
-  }
-  const t = token === undefined || token === '' ? null : token;
-  // A bearer token is one word: one with a space or a control character could never be sent.
-  if (t !== null && !/^[\x21-\x7e]+$/.test(t))
-    throw new UsageError('the admin token must be printable ASCII without spaces (openssl rand -hex 32 makes one)');
-  const refusal = adminRefusal(addr.host, t);
-  if (refusal) throw new UsageError(refusal);
-  return { ...addr, token: t };
 }
 
 /** Compares digests, so neither the content nor the length of the token leaks through timing. */
@@ -355,7 +332,7 @@ function routes(
         try {
           e = node.explain({ name, type, client });
         } catch (err) {
-          if (err instanceof UsageError) throw new HttpError(400, err.message.replace(/^--client/, 'client'));
+          if (err instanceof ExplainRequestError) throw new HttpError(400, err.message.replace(/^--client/, 'client'));
           throw err;
         }
         if (q.get('format') === 'text')

@@ -49,7 +49,7 @@ async function serve(argv: string[]): Promise<number> {
   const redis = redisFlags(values, origins);
   // The admin API (and prom-client) and the Redis source (and ioredis) load only when asked for.
   const adminModule = values.admin !== undefined ? await import('../admin/http.js') : null;
-  const admin = adminModule ? adminModule.adminFlags(values.admin, values['admin-token']) : null;
+  const admin = adminModule ? (await import('./admin-flags.js')).adminFlags(values.admin, values['admin-token']) : null;
   const RedisHealthSource = redis ? (await import('../../health/redis-source.js')).RedisHealthSource : null;
   const quorumText = values.quorum;
   if (quorumText !== 'majority' && !/^[1-9][0-9]*$/.test(quorumText))
