@@ -20,6 +20,8 @@ export interface ZoneError {
   readonly file: string;
   readonly line: number;
   readonly message: string;
+  /** Stable code from the module's table (zones/error-codes.ts); docs/errors.md says what to do. */
+  readonly code?: string;
 }
 
 export function formatZoneError(e: ZoneError): string {
