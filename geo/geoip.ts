@@ -1,8 +1,5 @@
 // GeoIP databases (--geoip, repeatable, first hit wins) opened once, checked, and compiled into one
 // location trie: every network maps to an interned location id, neighbours with equal locations merged.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { Reader, Response } from 'maxmind';
 import { fileErrorReason } from './file-error.js';
 import { IntMap } from './int-map.js';
 import { openMmdbFile, type MmdbTree, type Spec } from './mmdb-format.js';
@@ -24,19 +21,27 @@ export interface GeoData {
   readonly databases: readonly GeoDatabaseInfo[];
   /** Location ids: index 0 is the unknown location (null). */
   readonly locations: readonly (GeoLocation | null)[];
+  /** The database (index into databases) each location id came from; -1 for the unknown location. */
+  readonly locationDatabase: readonly number[];
   readonly trie: PrefixTrie;
 }
 
+/**
+ * Interned locations. An id stands for a location as one database gives it, so the compiled trie also
+ * tells which database answered (explain shows it) without opening any file again.
+ */
 class LocationTable {
   readonly list: (GeoLocation | null)[] = [null];
+  readonly database: number[] = [-1];
   private readonly ids = new Map<string, number>();
-  intern(l: GeoLocation | null): number {
+  intern(l: GeoLocation | null, database: number): number {
     if (!l) return UNKNOWN_LOCATION;
-    const k = locationKey(l);
+    const k = `${database}|${locationKey(l)}`;
     let id = this.ids.get(k);
     if (id === undefined) {
       id = this.list.length;
       this.list.push(l);
+      this.database.push(database);
       this.ids.set(k, id);
     }
     return id;
@@ -66,7 +71,13 @@ const LOCATION_FIELDS: Spec = {
  * recompiled once (hash-consing makes the result the same reference) and remembered, so even a
  * database that shares subtrees costs at most two visits per node.
  */
-function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder, path: string): { v4: number; v6: number } {
+function compileTree(
+  tree: MmdbTree,
+  table: LocationTable,
+  database: number,
+  b: TrieBuilder,
+  path: string,
+): { v4: number; v6: number } {
   const n = tree.metadata.nodeCount;
   const maxDepth = tree.metadata.ipVersion === 4 ? 32 : 128;
   const byRecord = new IntMap();
@@ -74,7 +85,7 @@ function compileTree(tree: MmdbTree, table: LocationTable, b: TrieBuilder, path:
     if (rec === n) return leaf(UNKNOWN_LOCATION);
     let id = byRecord.get(rec);
     if (id === undefined) {
-      id = table.intern(locationFromRecord(tree.decodeSelected(rec, LOCATION_FIELDS)));
+      id = table.intern(locationFromRecord(tree.decodeSelected(rec, LOCATION_FIELDS)), database);
       byRecord.set(rec, id);
     }
     return leaf(id);
@@ -120,7 +131,7 @@ export function openGeoData(paths: readonly string[]): GeoData {
           `${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`,
         );
       const b = new TrieBuilder();
-      const roots = compileTree(tree, table, b, path);
+      const roots = compileTree(tree, table, infos.length, b, path);
       tries.push(b.finish(roots.v4, roots.v6));
     } finally {
       tree.close();
@@ -137,7 +148,7 @@ export function openGeoData(paths: readonly string[]): GeoData {
   }
   const trie =
     tries.length === 0 ? new TrieBuilder().finish(leaf(0), leaf(0)) : overlayMissing(tries, UNKNOWN_LOCATION);
-  return Object.freeze({ databases: infos, locations: table.list, trie });
+  return Object.freeze({ databases: infos, locations: table.list, locationDatabase: table.database, trie });
 }
 
 /** Opens a database file for compiling (read as it is walked, never whole); I/O errors name the file. */
@@ -180,31 +191,7 @@ export function locate(geo: GeoData, family: 4 | 6, bytes: Uint8Array): LocatedC
   return { location: geo.locations[id] ?? null, locationId: id, prefix: lastDepth };
 }
 
-const require = createRequire(import.meta.url);
-const readers = new WeakMap<GeoData, Reader<Response>[]>();
-
-/** maxmind readers for explain, opened on first use (the query path never needs them). */
-function readersOf(geo: GeoData): Reader<Response>[] {
-  let r = readers.get(geo);
-  if (!r) {
-    const { Reader: MaxmindReader } = require('maxmind') as typeof import('maxmind');
-    r = geo.databases.map((d) => new MaxmindReader<Response>(readFileSync(d.path)));
-    readers.set(geo, r);
-  }
-  return r;
-}
-
-/** Which database answers an address directly (first hit wins), with its own network prefix; for explain. */
-export function whichDatabase(
-  geo: GeoData,
-  ip: string,
-  family: 4 | 6,
-): { index: number; prefix: number; record: unknown } | null {
-  const all = readersOf(geo);
-  for (let i = 0; i < all.length; i++) {
-    if (family === 6 && geo.databases[i]!.ipVersion === 4) continue; // never ask an IPv4-only database about IPv6
-    const [rec, prefix] = all[i]!.getWithPrefixLength(ip);
-    if (rec && locationFromRecord(rec)) return { index: i, prefix, record: rec };
-  }
-  return null;
+/** The database that gave a location id (first hit wins), or null for the unknown location; for explain. */
+export function databaseOf(geo: GeoData, locationId: number): GeoDatabaseInfo | null {
+  return geo.databases[geo.locationDatabase[locationId] ?? -1] ?? null;
 }

@@ -4,7 +4,7 @@
 import type dnsPacket from 'dns-packet';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
-import { locate, whichDatabase, type GeoData } from '../../geo/geoip.js';
+import { databaseOf, locate, type GeoData } from '../../geo/geoip.js';
 import { formatIp, maskBytes, parseIp, unmapIpv4 } from '../../zones/address.js';
 import { nameToText, parseName } from '../../zones/name.js';
 import { findZone, type Catalog } from '../catalog.js';
@@ -143,15 +143,16 @@ export function explainQuery(
     prefix === null ? parsed : { family: parsed.family, bytes: maskBytes(parsed.bytes, prefix) },
   );
   const loc = locate(geo, client.family, client.bytes);
-  const direct = whichDatabase(geo, formatIp(client.bytes), client.family);
+  // Which database answered and over which network: read off the compiled trie, no file is opened.
+  const db = databaseOf(geo, loc.locationId);
   const out: Explanation = {
     query: { name: nameToText(qname.name.wire), type },
     client: { address: req.client, source: prefix === null ? 'resolver' : 'ecs', prefix, used: formatIp(client.bytes) },
     location: loc.location
       ? {
           ...loc.location,
-          database: direct ? basename(geo.databases[direct.index]!.path) : null,
-          network: direct ? `${direct.prefix}` : null,
+          database: db ? basename(db.path) : null,
+          network: db ? `${formatIp(maskBytes(client.bytes, loc.prefix))}/${loc.prefix}` : null,
         }
       : null,
     loadBalanced: false,
@@ -168,10 +169,6 @@ export function explainQuery(
     ttl: answers.length > 0 ? ((answers[answers.length - 1] as { ttl?: number }).ttl ?? null) : null,
     scope: ecs ? (ecs.scopePrefixLength ?? 0) : null,
   };
-  if (out.location && direct) {
-    const p = direct.prefix - (client.family === 4 && direct.prefix > 96 ? 96 : 0);
-    out.location.network = `${formatIp(maskBytes(client.bytes, p))}/${p}`;
-  }
 
   // Follow CNAMEs to the load-balanced name that decided, if any.
   let key = qname.name.key;
