@@ -17,6 +17,7 @@ import { formatIp } from '../zones/address.js';
 import { nameToText } from '../zones/name.js';
 import type { LbName } from '../zones/policy-types.js';
 import type { Peer, QueryHandler, Transport } from './transport-types.js';
+import type { SteeringView } from './gslb/steering-types.js';
 
 const CLASS_IN = 1;
 const CLASS_CH = 3;
@@ -29,6 +30,11 @@ export interface PipelineOptions {
   readonly log: Logger;
   /** The current health snapshot; read once per load-balanced query, never awaited. */
   readonly health: () => HealthView;
+  /**
+   * What load-aware decisions remember (margin choices, shed shares), decided once per node and
+   * shipped to workers with the health; read on a decision, never computed in a query.
+   */
+  readonly steering?: () => SteeringView;
   /** Randomness for weighted choices (injected in tests). */
   readonly rng?: () => number;
   /** Log one query in this many (0: no query log). */
