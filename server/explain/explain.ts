@@ -15,6 +15,7 @@ import { matchCidr, matchLocation } from '../gslb/regions.js';
 import { silentLogger } from '../log.js';
 import { createPipeline } from '../pipeline.js';
 import type { HealthView } from '../../health/view.js';
+import { NO_STEERING, type SteeringView } from '../gslb/steering-types.js';
 
 // dns-packet is loaded on first use, not by every server that imports this module (~1.6 MiB resident).
 const require = createRequire(import.meta.url);
@@ -82,6 +83,8 @@ export function explainQuery(
   health: HealthView,
   req: ExplainRequest,
   rng: () => number = Math.random,
+  /** The node's steering state (margin choices, shed shares): what its answers are made with. */
+  steering: SteeringView = NO_STEERING,
 ): Explanation {
   const [addrText, prefixText] = req.client.split('/');
   const parsed = parseIp(addrText ?? '');
@@ -100,6 +103,7 @@ export function explainQuery(
     chaos: { identity: 'explain', version: null },
     log: silentLogger,
     health: () => health,
+    steering: () => steering,
     rng,
   });
   const packet: dnsPacket.Packet = {
