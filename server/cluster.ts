@@ -3,11 +3,15 @@
 // themselves) and answer from the primary's health snapshots. Reloads go to one worker at a time, so
 // while one builds the new config (seconds for 100,000 names) the others keep answering from the
 // shared sockets; the primary, which serves no DNS, builds last so it takes no CPU from them. Worker
-// counters come back to the primary every second for the metrics.
+// counters come back to the primary every second for the metrics. The primary's steering state (the
+// margin rule's choices, shed shares) travels in the same message as each health snapshot, so every
+// worker answers as the primary's explain and /metrics say, and never sees one without the other.
 import cluster, { type Worker } from 'node:cluster';
 import type { HealthSource } from '../health/source.js';
 import { SnapshotHealthSource, snapshotOf, type HealthSnapshot } from '../health/snapshot.js';
 import type { DecisionReport } from './decisions.js';
+import { INITIAL_STEERING, steeringFromSnapshot, steeringSnapshot, type SteeringSnapshot } from './gslb/steering.js';
+import { NO_STEERING, type SteeringView } from './gslb/steering-types.js';
 import { workerExecArgv } from './heap.js';
 import type { Logger } from './log.js';
 import type { DnsNode, ReloadResult } from './node.js';
@@ -19,7 +23,7 @@ type DrainArgs = [
   opts?: { forMs: number | null; by: string; reason: string },
 ];
 
-type ToWorker = { t: 'health'; s: HealthSnapshot } | { t: 'reload' };
+type ToWorker = { t: 'health'; s: HealthSnapshot; steering: SteeringSnapshot } | { t: 'reload' };
 type ToPrimary =
   | { t: 'hello' }
   | { t: 'listening' }
@@ -78,6 +82,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   const departed = new PipelineStats();
   let stopping = false;
   let lastEpoch = -1;
+  let lastSteering = -1;
   let listening = 0;
   /** 'failed': the start failed and the caller stops everything; no worker is replaced then. */
   let state: 'starting' | 'ready' | 'failed' = 'starting';
@@ -96,10 +101,14 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   let round: Promise<ReloadResult> | null = null;
   let nextRound: Promise<ReloadResult> | null = null;
 
-  const snapshot = (): HealthSnapshot => {
+  /** Health and the steering decided from it, in one message (steering brought up to date first). */
+  const snapshot = (): ToWorker => {
+    node.steering?.update();
     const keys = new Set<string>();
     for (const t of health.matrix().targets) keys.add(t.key);
-    return snapshotOf(health.view(), keys, health.matrix());
+    // The primary always steers (it combines health); INITIAL_STEERING only keeps the types whole.
+    const steering = node.steering?.view ?? INITIAL_STEERING;
+    return { t: 'health', s: snapshotOf(health.view(), keys, health.matrix()), steering: steeringSnapshot(steering) };
   };
   const send = (w: Worker, m: ToWorker) => {
     if (w.isConnected()) w.send(m);
@@ -113,7 +122,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
       switch (m.t) {
         case 'hello':
           // The worker listens now (messages sent before it did would have been lost).
-          send(w, { t: 'health', s: snapshot() });
+          send(w, snapshot());
           break;
         case 'listening':
           if (++listening === workers && state === 'starting') {
@@ -169,13 +178,16 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
 
   const aggregate = () => sumStats(node.pipeline.stats, [statsSnapshot(departed), ...stats.values()]);
 
-  // Health changes reach every worker within one poll (20 ms).
+  // Health and steering changes reach every worker within one poll (20 ms).
   const poll = setInterval(() => {
+    node.steering?.update();
     const e = health.view().epoch;
-    if (e === lastEpoch) return;
+    const se = (node.steering?.view ?? INITIAL_STEERING).epoch;
+    if (e === lastEpoch && se === lastSteering) return;
     lastEpoch = e;
-    const s = snapshot();
-    for (const w of live) send(w, { t: 'health', s });
+    lastSteering = se;
+    const m = snapshot();
+    for (const w of live) send(w, m);
   }, 20);
 
   /** Tells one worker to reload; true unless it reports a failed build (a timeout moves on). */
@@ -236,17 +248,23 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   };
 }
 
-/** The worker side: a health source fed by the primary, reloads on request, counters sent back. */
-export function workerHealth(): SnapshotHealthSource {
+/**
+ * The worker side: a health source and the steering view, both fed by the primary's messages
+ * (applied together, so no query sees one without the other); reloads on request, counters sent back.
+ */
+export function workerFeed(): { health: SnapshotHealthSource; steering: () => SteeringView } {
   let seq = 0;
   const source = new SnapshotHealthSource(async (...args: DrainArgs) => {
     process.send?.({ t: 'drain', id: ++seq, args } satisfies ToPrimary);
   });
+  let steering: SteeringView = NO_STEERING;
   process.on('message', (m: ToWorker) => {
-    if (m.t === 'health') source.apply(m.s);
+    if (m.t !== 'health') return;
+    steering = steeringFromSnapshot(m.steering);
+    source.apply(m.s);
   });
   process.send?.({ t: 'hello' } satisfies ToPrimary);
-  return source;
+  return { health: source, steering: () => steering };
 }
 
 export function workerAttach(node: DnsNode): void {

@@ -207,14 +207,18 @@ export function createMetrics(node: DnsNode): Metrics {
     'Shed load: share of its clients a datacenter gives to the next one, per load-balanced name (0..1).',
     ['name', 'datacenter'],
     (set) => {
+      // The node's steering state: with --workers, the primary's, which is what its workers apply.
+      const steering = node.steeringState;
       for (const zone of node.catalog.zones.values())
         for (const n of zone.nodes.values())
-          if (n.lb?.name.shed)
+          if (n.lb?.name.shed) {
+            const shares = steering.shedShares(n.lb.name.owner.key);
             for (const p of n.lb.name.pools)
               set(
                 { name: nameToText(n.lb.name.owner.wire), datacenter: p.datacenter },
-                n.lb.shedShares().get(p.datacenter)?.share ?? 0,
+                shares.get(p.datacenter)?.share ?? 0,
               );
+          }
     },
   );
   gauge(

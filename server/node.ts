@@ -2,7 +2,7 @@
 // pipeline and its counters. The CLI, the admin API and the metrics all work through this object.
 import { readFileSync } from 'node:fs';
 import type { GeoData } from '../geo/geoip.js';
-import { planFor } from '../health/plan.js';
+import { planFor } from './probe-plan.js';
 import { fingerprint } from '../health/view.js';
 import type { HealthSource } from '../health/source.js';
 import { loadZones, type PolicyCache } from '../zones/load.js';
@@ -12,6 +12,8 @@ import { DecisionTally } from './decisions.js';
 import { explainQuery, type ExplainRequest, type Explanation } from './explain/explain.js';
 import type { Logger } from './log.js';
 import { collectGarbage, withBoundedHeapGrowth } from './heap.js';
+import { SteeringController, steeringConfig } from './gslb/steering.js';
+import type { SteeringView } from './gslb/steering-types.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 
 export const PACKAGE_VERSION: string = (
@@ -72,7 +74,12 @@ export interface DnsNodeOptions {
   readonly geo: GeoData;
   readonly health: HealthSource;
   readonly log: Logger;
-  readonly pipeline: Omit<PipelineOptions, 'health' | 'log'>;
+  readonly pipeline: Omit<PipelineOptions, 'health' | 'log' | 'steering'>;
+  /**
+   * A worker's steering: the view its primary ships with the health snapshot. Without it the node
+   * steers itself (the process that combines health: the primary with --workers, else the only one).
+   */
+  readonly steering?: () => SteeringView;
   /** Re-opens the GeoIP databases (reload); null keeps the ones given. */
   readonly reopenGeo?: (() => GeoData) | null;
 }
@@ -90,6 +97,9 @@ export class DnsNode {
   private readonly replacedListeners: ((old: Catalog) => void)[] = [];
   /** Decision counts by name across reloads (metrics, /api/decisions; a worker's go to its primary). */
   readonly decisions: DecisionTally;
+  /** What load-aware decisions remember, decided here once per node; null in a worker (it follows its primary). */
+  readonly steering: SteeringController | null;
+  private readonly steeringView: () => SteeringView;
 
   constructor(
     private readonly opts: DnsNodeOptions,
@@ -100,11 +110,35 @@ export class DnsNode {
     this.version = versionOf(first);
     this.geoData = opts.geo;
     opts.health.setPlan(first.plan.targets, first.plan.version);
+    if (opts.steering) {
+      this.steering = null;
+      this.steeringView = opts.steering;
+    } else {
+      const steering = new SteeringController({
+        config: steeringConfig(first.catalog),
+        health: () => opts.health.view(),
+        log: opts.log,
+      });
+      steering.start();
+      this.steering = steering;
+      this.steeringView = () => steering.view;
+    }
     this.pipeline = createPipeline(() => this.built.catalog, {
       ...opts.pipeline,
       health: () => opts.health.view(),
+      steering: this.steeringView,
       log: opts.log,
     });
+  }
+
+  /** The steering state answers are made with now (the node's own, or in a worker the primary's). */
+  get steeringState(): SteeringView {
+    return this.steeringView();
+  }
+
+  /** Stops the node's own timers (steering); the health source and listeners are the caller's. */
+  close(): void {
+    this.steering?.stop();
   }
 
   get nodeId(): string {
@@ -152,6 +186,7 @@ export class DnsNode {
     if (next.built) {
       const old = this.built.catalog;
       this.built = next.built;
+      this.steering?.reconfigure(steeringConfig(next.built.catalog));
       for (const fn of this.replacedListeners) fn(old);
     }
     collectGarbage(); // the build's garbage and, after a swap, the previous configuration
@@ -192,6 +227,6 @@ export class DnsNode {
   }
 
   explain(req: ExplainRequest): Explanation {
-    return explainQuery(this.built.catalog, this.geoData, this.opts.health.view(), req);
+    return explainQuery(this.built.catalog, this.geoData, this.opts.health.view(), req, undefined, this.steeringView());
   }
 }

@@ -13,7 +13,7 @@ import { collectGarbage, startHeapLeash } from '../heap.js';
 import { buildConfig, DnsNode, type ReloadResult } from '../node.js';
 import { watchConfig } from '../watch.js';
 import { availableParallelism } from 'node:os';
-import { isWorker, startPrimary, workerHealth, type PrimaryHandle } from '../cluster.js';
+import { isWorker, startPrimary, workerFeed, type PrimaryHandle } from '../cluster.js';
 import { asWorker, runWorker } from './serve-worker.js';
 import type { AdminServer } from '../admin/http.js';
 import { durationFlag, intFlag, parse, UsageError } from './args.js';
@@ -117,8 +117,10 @@ async function serve(argv: string[]): Promise<number> {
   const first = buildConfig(zonesDir, geo, log);
   if (!first.built)
     throw new StartupError(`refusing to start: ${first.errors.length} error(s) in ${zonesDir}`, first.errors);
-  const health: HealthSource = inWorker
-    ? workerHealth()
+  // A worker follows its primary's health and steering (one message carries both); the others own theirs.
+  const feed = inWorker ? workerFeed() : null;
+  const health: HealthSource = feed
+    ? feed.health
     : redis && RedisHealthSource
       ? new RedisHealthSource({
           url: redis.url,
@@ -144,9 +146,11 @@ async function serve(argv: string[]): Promise<number> {
       log,
       pipeline: { nsid, chaos: { identity, version: values['version-string'] ?? null }, queryLogSample },
       reopenGeo,
+      ...(feed ? { steering: feed.steering } : {}),
     },
     first.built,
   );
+  opened.push(async () => node.close());
   collectGarbage(); // what the build left behind (for a big zone, more than the configuration itself)
   // Small heaps stay flat under load (server/heap.ts); the timer does not keep the process alive.
   const leash = startHeapLeash(({ freedBytes, pauseMs }) =>
@@ -220,6 +224,7 @@ async function serve(argv: string[]): Promise<number> {
   watcher?.close();
   await listeners.shutdown(5000);
   await adminServer?.close();
+  node.close();
   await health.stop();
   return 0;
 }
