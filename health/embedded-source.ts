@@ -4,7 +4,7 @@ import { quietLogger, type HealthLogger } from './log.js';
 import type { TargetState } from './hysteresis.js';
 import { Prober } from './prober.js';
 import type { RunProbe } from './checks/index.js';
-import type { PlanTarget } from './redis-protocol.js';
+import type { PlanTarget } from './plan-types.js';
 import { isLoadSpec, type ProbeSpec } from './probe-types.js';
 import { publishedFigures } from './load/fold.js';
 import type { HealthMatrix, HealthSource } from './source.js';

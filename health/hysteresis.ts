@@ -1,6 +1,6 @@
 // Pure up/down hysteresis over probe results: rise successes to come up, fall failures to go down.
 import type { ProbeResult } from './probe-types.js';
-import type { LoadFigures } from './load/fold.js';
+import type { LoadFigures } from './load/figures.js';
 
 export interface TargetState {
   readonly up: boolean;

@@ -1,8 +1,9 @@
 // The Redis schema shared by DNS nodes, agents and the drain command: key names under a configurable
 // prefix, and validated codecs for everything read back (bad Redis contents are reported, never trusted).
-import { isLoadSpec, type LoadSpec, type ProbeSpec, type ProbeTarget } from './probe-types.js';
+import { isLoadSpec, type LoadSpec, type ProbeSpec } from './probe-types.js';
 import { LOAD_TYPES, type LoadType } from './load/types.js';
 import type { ReportedResult } from './quorum.js';
+import type { PlanTarget } from './plan-types.js';
 import { DEFAULT_EXPIRY_WARN_DAYS, MAX_EXPIRY_WARN_DAYS } from '../zones/policy-types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -38,11 +39,6 @@ export function keys(prefix: string): Keys {
     drains: `${prefix}drains`,
     drainsChannel: `${prefix}drains-changed`,
   };
-}
-
-export interface PlanTarget extends ProbeTarget {
-  /** The datacenters whose endpoints this target stands for (to recognise an agent's own). */
-  readonly datacenters: readonly string[];
 }
 
 export interface PlanDoc {

@@ -20,8 +20,8 @@ import {
   type DrainDoc,
   type Keys,
   type PlanDoc,
-  type PlanTarget,
 } from './redis-protocol.js';
+import type { PlanTarget } from './plan-types.js';
 import type { HealthMatrix, HealthSource, MatrixCell } from './source.js';
 import { drain, undrain } from './drain-store.js';
 import { UNKNOWN_UP, sameTargets, sameVerdicts, type HealthView, type TargetHealth } from './view.js';

@@ -2,7 +2,7 @@
 // health source probes (or follows Redis), every worker answers from the same snapshot.
 import type { HealthMatrix, HealthSource } from './source.js';
 import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
-import type { PlanTarget } from './redis-protocol.js';
+import type { PlanTarget } from './plan-types.js';
 
 export interface HealthSnapshot {
   readonly epoch: number;

@@ -1,5 +1,5 @@
 // What serve needs from a health source, embedded or Redis-backed: take the probe plan, give views.
-import type { PlanTarget } from './redis-protocol.js';
+import type { PlanTarget } from './plan-types.js';
 import type { HealthView, TargetHealth } from './view.js';
 
 export interface MatrixCell {

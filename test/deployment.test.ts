@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { Agent } from '../health/agent.js';
 import { drain } from '../health/drain-store.js';
-import { planFor } from '../health/plan.js';
+import { planFor } from '../server/probe-plan.js';
 import { isCountryCode } from '../geo/countries.js';
 import { parseName, type DnsName } from '../zones/name.js';
 import { loadPolicy } from '../zones/policy.js';

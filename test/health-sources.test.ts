@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Agent } from '../health/agent.js';
 import { drain, undrain } from '../health/drain-store.js';
 import { EmbeddedHealthSource } from '../health/embedded-source.js';
-import { planFor } from '../health/plan.js';
+import { planFor } from '../server/probe-plan.js';
 import type { RedisHealthSource, RedisSourceOptions } from '../health/redis-source.js';
 import type { HealthSource } from '../health/source.js';
 import type { RunProbe } from '../health/checks/index.js';

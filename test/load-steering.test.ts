@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { nextLoadState, publishedFigures, smooth } from '../health/load/fold.js';
 import { NO_READING, type LoadReading } from '../health/load/types.js';
 import type { TargetState } from '../health/hysteresis.js';
-import { planFor } from '../health/plan.js';
+import { planFor } from '../server/probe-plan.js';
 import { isLoadSpec, loadTargetsFor, type LoadSpec, type LoadTarget, type ProbeResult } from '../health/probe-types.js';
 import { decodePlan } from '../health/redis-protocol.js';
 import { combine, type AgentReports, type ReportedResult } from '../health/quorum.js';

@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openGeoData } from '../geo/geoip.js';
-import type { PlanTarget } from '../health/redis-protocol.js';
+import type { PlanTarget } from '../health/plan-types.js';
 import type { HealthMatrix, HealthSource } from '../health/source.js';
 import { StaticHealth } from '../health/static-health.js';
 import { UNKNOWN_UP, loadKey, targetKey, type HealthView } from '../health/view.js';

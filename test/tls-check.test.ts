@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { Agent } from '../health/agent.js';
 import { EmbeddedHealthSource } from '../health/embedded-source.js';
 import type { HealthLogger } from '../health/log.js';
-import { planFor } from '../health/plan.js';
+import { planFor } from '../server/probe-plan.js';
 import { ProbeWarnings } from '../health/probe-warnings.js';
 import type { CheckSpec } from '../health/probe-types.js';
 import { decodePlan, encodePlan, PROTOCOL_VERSION, type PlanDoc } from '../health/redis-protocol.js';

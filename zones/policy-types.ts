@@ -1,6 +1,6 @@
 // Typed, frozen policy configuration: datacenters, checks, region maps and load-balanced names.
 import type { DnsName } from './name.js';
-import type { LoadSelectors, LoadType } from '../health/load/types.js';
+import type { LoadSelectors, LoadType } from './load-types.js';
 
 export const POLICIES = [
   'geo',

@@ -3,39 +3,7 @@
 // same hysteresis as active checks. Pure: time comes from the results.
 import { applyVerdict, type TargetState } from '../hysteresis.js';
 import type { LoadSpec, ProbeResult, ProbeTarget } from '../probe-types.js';
-
-export interface LoadFigures {
-  /** Active connections, smoothed. */
-  readonly connections: number | null;
-  readonly capacity: number | null;
-  /** Bytes per second, smoothed. */
-  readonly bandwidthBps: number | null;
-  /** Failed / all requests between the last two reads. */
-  readonly errorRate: number | null;
-  /** When the figures were last read (ms since the epoch). */
-  readonly at: number;
-  /** That read's raw counters, for the next rate. */
-  readonly counters: {
-    readonly bytes: number | null;
-    readonly errors: number | null;
-    readonly requests: number | null;
-  };
-}
-
-/** The figures as published: nulls once the last good read is older than the source's max age. */
-export interface PublishedFigures {
-  readonly connections: number | null;
-  readonly capacity: number | null;
-  readonly bandwidthBps: number | null;
-  readonly errorRate: number | null;
-}
-
-export const NO_FIGURES: PublishedFigures = Object.freeze({
-  connections: null,
-  capacity: null,
-  bandwidthBps: null,
-  errorRate: null,
-});
+import { NO_FIGURES, type LoadFigures, type PublishedFigures } from './figures.js';
 
 /** Exponential smoothing with a time constant, so the weight of a read does not depend on the interval. */
 export function smooth(prev: number | null, x: number | null, dtMs: number | null, tauMs: number): number | null {

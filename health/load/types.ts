@@ -1,29 +1,11 @@
 // Load sources: what an agent reads from a datacenter's load balancer (HAProxy stats CSV, nginx
 // stub_status, Prometheus text, JSON) and the raw reading one read gives. Rates, smoothing, max age
 // and passive health are folded over successive readings elsewhere (health/load/fold.ts).
+import type { LoadSelectors, LoadType } from '../../zones/load-types.js';
 
-export const LOAD_TYPES = ['haproxy', 'nginx', 'prometheus', 'json'] as const;
-export type LoadType = (typeof LOAD_TYPES)[number];
-
-/**
- * Where each figure is found. Prometheus: a selector `metric_name` or `metric_name{label="v",...}`
- * (every matching series is summed). JSON: a dot path `a.b.0.c` (array indices as numbers).
- * Unused for haproxy and nginx, whose formats are fixed.
- */
-export interface LoadSelectors {
-  /** Gauge: active connections (sessions). */
-  readonly connections: string | null;
-  /** Gauge: connections the endpoint can take. */
-  readonly capacity: string | null;
-  /** Counters of bytes (in and out, summed): bandwidth is their rate between two reads. */
-  readonly bytes: readonly string[];
-  /** Gauge: bytes per second, when the source gives a rate itself. */
-  readonly bandwidth: string | null;
-  /** Counter: failed requests (5xx). */
-  readonly errors: string | null;
-  /** Counter: all requests. */
-  readonly requests: string | null;
-}
+// The policy's vocabulary of load sources, defined in zones/ (policy files name them); re-exported so
+// the readers take everything about a read from this one module.
+export { LOAD_TYPES, type LoadSelectors, type LoadType } from '../../zones/load-types.js';
 
 /** What the agent needs to read one endpoint's figures. */
 export interface LoadReadSpec {

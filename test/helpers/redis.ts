@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../scripts/e2e-cluster.js';
 import { Redis } from 'ioredis';
 import { RedisHealthSource, type RedisSourceOptions } from '../../health/redis-source.js';
-import type { PlanTarget } from '../../health/redis-protocol.js';
+import type { PlanTarget } from '../../health/plan-types.js';
 
 let started: ChildProcess | null = null;
 let resolved: Promise<string | null> | null = null;
