@@ -1,6 +1,9 @@
 // Operator overrides (drain / undrain of an endpoint or a whole datacenter), with optional expiry.
 import type { DrainDoc } from './redis-protocol.js';
 
+/** Longest timed drain (`gslb drain --for`, the admin API's "for"): beyond it, drain until undrained. */
+export const MAX_DRAIN_MS = 30 * 86_400_000;
+
 export type DrainField = `dc:${string}` | `ep:${string}`;
 
 export const drainField = (target: { datacenter: string } | { endpoint: string }): DrainField =>

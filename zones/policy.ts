@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { fileErrorReason } from '../geo/file-error.js';
 import { ipFamily, parseCidr } from './address.js';
+import { parseDuration } from './duration.js';
 import { pemCertificates } from './pem.js';
 import { parseName, type DnsName } from './name.js';
 import {
@@ -46,14 +47,9 @@ import {
 
 export { SECTIONS } from './policy-file.js';
 
-/** Parses a duration: seconds as a number, or "250ms", "5s", "1m". */
+/** A duration option in milliseconds, or `fallback` when absent (zones/duration.ts; the schema checked it). */
 export function durationMs(v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v === 'number') return Math.round(v * 1000);
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)$/.exec(String(v));
-  if (!m) return fallback;
-  const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000);
+  return v === undefined ? fallback : parseDuration(v, 'duration');
 }
 
 /** Parses a share: a number from 0 to 1, or "85%". */

@@ -4,7 +4,9 @@ import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { loadKey, targetKey } from '../../health/view.js';
+import { MAX_DRAIN_MS } from '../../health/drains.js';
 import { formatIp, parseIp } from '../../zones/address.js';
+import { DurationError, parseDuration } from '../../zones/duration.js';
 import { ExplainRequestError, formatExplanation } from '../explain/explain.js';
 import { ListenError } from '../listen-error.js';
 import type { ListenAddress } from '../listen-address.js';
@@ -70,17 +72,13 @@ function bearer(req: http.IncomingMessage): string | null {
   return m ? m[1]! : null;
 }
 
-const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** Longest timed drain accepted: beyond this, drain without "for" and undrain by hand. */
-const MAX_DRAIN_MS = 30 * 86_400_000;
-
-function parseDuration(v: unknown): number {
-  const m = typeof v === 'string' ? DURATION.exec(v) : null;
-  const ms = m ? Math.round(Number(m[1]) * UNIT_MS[m[2]!]!) : NaN;
-  if (!(ms > 0 && ms <= MAX_DRAIN_MS))
-    throw new HttpError(400, `"for" must be a duration like 90s, 10m or 2h (at most 30 days)`);
-  return ms;
+/** A drain's "for": a duration (zones/duration.ts), longer than 0 and at most MAX_DRAIN_MS. */
+function drainFor(v: unknown): number {
+  try {
+    return parseDuration(v, '"for"', { positive: true, maxMs: MAX_DRAIN_MS });
+  } catch (err) {
+    throw err instanceof DurationError ? new HttpError(400, err.message) : err;
+  }
 }
 
 type DrainTarget = { datacenter: string } | { endpoint: string };
@@ -121,7 +119,7 @@ function drainRequest(
   const reason = b['reason'] ?? '';
   if (typeof reason !== 'string' || reason.length > 500)
     throw new HttpError(400, '"reason" must be a string of at most 500 characters');
-  return { target, forMs: b['for'] === undefined ? null : parseDuration(b['for']), reason };
+  return { target, forMs: b['for'] === undefined ? null : drainFor(b['for']), reason };
 }
 
 /** The health matrix with the pool addresses behind each probe target, and its readable labels (as /metrics has them). */

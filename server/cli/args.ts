@@ -1,6 +1,7 @@
 // Command-line parsing shared by the subcommands: each command's flag table (server/cli/commands.ts)
 // drives node:util parseArgs, the usage errors (with "did you mean") and the help text alike.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DurationError, parseDuration, type DurationBounds } from '../../zones/duration.js';
 import { closestMatch } from '../../zones/suggest.js';
 import { readSecretFile } from './flag-files.js';
 
@@ -220,14 +221,11 @@ export function intFlag(name: string, value: string, min: number, max: number): 
   return n;
 }
 
-/**
- * Parses a duration flag value ("500ms", "5s", "1m", or a number of seconds) into milliseconds, with
- * the flag's name in the error. The units are the policy files' (durationMs in zones/policy.ts); not
- * imported from there, so that help and version load no zone code.
- */
-export function durationFlag(name: string, value: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(value);
-  if (!m) throw new UsageError(`--${name} must be a duration like 500ms, 5s or 1m, got '${value}'`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+/** Parses a duration flag value into milliseconds (zones/duration.ts has the grammar), with the flag's name in the error. */
+export function durationFlag(name: string, value: string, bounds?: DurationBounds): number {
+  try {
+    return parseDuration(value, `--${name}`, bounds);
+  } catch (err) {
+    throw err instanceof DurationError ? new UsageError(err.message) : err;
+  }
 }

@@ -2,6 +2,7 @@
 // answer on every node, through Redis, optionally for a while. `gslb drain --list` shows what is drained.
 import { hostname, userInfo } from 'node:os';
 import { listDrains, drain, undrain, type DrainTarget } from '../../health/drain-store.js';
+import { MAX_DRAIN_MS } from '../../health/drains.js';
 import { parseIp } from '../../zones/address.js';
 import { durationFlag, parse, UsageError, type FlagValues } from './args.js';
 import { DRAIN, UNDRAIN } from './commands.js';
@@ -43,8 +44,8 @@ export async function runDrain(argv: string[], undo: boolean): Promise<number> {
       process.stdout.write(removed ? `undrained ${what}\n` : `${what} was not drained\n`);
       return 0;
     }
-    const forMs = values.for === undefined ? null : durationFlag('for', values.for);
-    if (forMs !== null && forMs <= 0) throw new UsageError('--for must be a positive duration');
+    const forMs =
+      values.for === undefined ? null : durationFlag('for', values.for, { positive: true, maxMs: MAX_DRAIN_MS });
     const doc = await drain(redis, redis.prefix, t, {
       forMs,
       by: `${userInfo().username}@${hostname()}`,
