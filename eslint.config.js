@@ -1,18 +1,7 @@
-// Lint rules; the import restrictions keep module boundaries: geo/, health/ and zones/ never import server/.
+// Lint rules. Import boundaries (layers, no cycles) are dependency-cruiser's: .dependency-cruiser.mjs.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
-
-const noServerImports = {
-  'no-restricted-imports': [
-    'error',
-    {
-      patterns: [
-        { group: ['**/server/*', '../server/*'], message: 'geo/, health/ and zones/ must not import server/' },
-      ],
-    },
-  ],
-};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**'] },
@@ -24,7 +13,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['geo/**/*.ts', 'health/**/*.ts', 'zones/**/*.ts'], rules: noServerImports },
   {
     files: ['**/*.js', '**/*.mjs', 'bin/gslb'],
     languageOptions: { globals: globals.node },
