@@ -69,11 +69,17 @@ describe('gslb CLI', () => {
     const r = spawnSync(process.execPath, [GSLB, 'check', '--zones', dir], { encoding: 'utf8' });
     expect(r.status).to.equal(1);
     const lines = r.stderr.trim().split('\n');
-    expect(lines).to.include.members(["cli.test/records.zone:5: bad IPv4 address '192.0.2.300' for A record"]);
-    expect(lines.filter((l) => /^cli\.test\/records\.zone:\d+: /.test(l))).to.have.length(4);
-    expect(r.stderr).to.match(/records\.zone:6: /);
-    expect(r.stderr).to.match(/records\.zone:7: /);
-    expect(r.stderr).to.match(/records\.zone:9: .*FOO/);
+    // file:line: message [CODE]: the form is the feature; which error it is, the code says.
+    expect(lines).to.include.members([
+      "cli.test/records.zone:5: bad IPv4 address '192.0.2.300' for A record [E_ZONE_BAD_RDATA]",
+    ]);
+    const located = lines.filter((l) => /^cli\.test\/records\.zone:\d+: /.test(l));
+    expect(located.map((l) => `${l.split(':')[1]} ${/\[(E_[A-Z_]+)\]$/.exec(l)?.[1]}`)).to.deep.equal([
+      '5 E_ZONE_BAD_RDATA',
+      '6 E_ZONE_BAD_RDATA',
+      '7 E_ZONE_SYNTAX',
+      '9 E_ZONE_BAD_TYPE',
+    ]);
   });
 
   it('check passes a valid zone', () => {

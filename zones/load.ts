@@ -2,8 +2,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path';
+import type { ZonesErrorCode } from './load-errors.js';
 import { parseMasterFile } from './masterfile.js';
-import { parseName } from './name.js';
+import { nameToText, parseName } from './name.js';
 import { isCountryCode } from '../geo/countries.js';
 import { fileErrorReason } from '../geo/file-error.js';
 import { loadPolicy, type ExternalFile, type PolicySource, type ReadPolicyFile } from './policy.js';
@@ -104,6 +105,14 @@ function parentOf(dir: string): string {
   return last === '.' || last === '..' ? join(d, '..') : dirname(d);
 }
 
+/** A folder-level error (the zones directory, a zone folder, a file it cannot read), at line 0. */
+const folderError = (file: string, code: ZonesErrorCode, message: string): ZoneError => ({
+  file,
+  line: 0,
+  message,
+  code,
+});
+
 /** Reads and validates every zone under dir; errors name files relative to dir. */
 export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): LoadResult {
   const errors: ZoneError[] = [];
@@ -113,40 +122,43 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
   let entries: string[];
   try {
     if (!statSync(dir).isDirectory())
-      return { zones, errors: [{ file: dir, line: 0, message: 'is not a directory' }], policies };
+      return { zones, errors: [folderError(dir, 'E_ZONES_NOT_A_FOLDER', 'is not a directory')], policies };
     entries = readdirSync(dir).sort();
   } catch (err) {
-    return {
-      zones,
-      errors: [{ file: dir, line: 0, message: `zones directory ${fileErrorReason(err)}` }],
-      policies,
-    };
+    const message = `zones directory ${fileErrorReason(err)}`;
+    return { zones, errors: [folderError(dir, 'E_ZONES_UNREADABLE', message)], policies };
   }
   // A zone folder given as the zones directory: every error after this one would be a follow-on.
   const own = zoneFolderFile(dir, entries);
   if (own !== null) {
     const message = `is a zone folder (it holds ${own}); give its parent: --zones ${parentOf(dir)}`;
-    return { zones, errors: [{ file: dir, line: 0, message }], policies };
+    return { zones, errors: [folderError(dir, 'E_ZONES_IS_A_ZONE_FOLDER', message)], policies };
   }
+  /** The folder each apex came from: 'a.test' and 'a.test.' (or 'A.test') would be one zone twice. */
+  const folderOf = new Map<string, string>();
   for (const entry of entries) {
     const folder = join(dir, entry);
     if (!statSync(folder).isDirectory() || entry.startsWith('.')) continue;
     const apexText = entry.endsWith('.') ? entry : entry + '.';
     const apex = parseName(apexText, null);
     if (!apex.ok) {
-      errors.push({
-        file: relative(dir, folder) || entry,
-        line: 0,
-        message: `folder name is not a zone name: ${apex.error}`,
-      });
+      const message = `folder name is not a zone name: ${apex.error}`;
+      errors.push(folderError(relative(dir, folder) || entry, 'E_ZONES_BAD_FOLDER_NAME', message));
       continue;
     }
+    const seen = folderOf.get(apex.name.key);
+    if (seen !== undefined) {
+      const message = `zone '${nameToText(apex.name.wire)}' is also the folder ${seen}: give each zone one folder`;
+      errors.push(folderError(relative(dir, folder) || entry, 'E_ZONES_DUPLICATE_APEX', message));
+      continue;
+    }
+    folderOf.set(apex.name.key, entry);
     const policySources: PolicySource[] = [];
     for (const file of [...listFiles(folder, '.yaml'), ...listFiles(folder, '.yml')]) {
       try {
         policySources.push({ file: relative(dir, file), text: readFileSync(file, 'utf8') });
       } catch (err) {
-        errors.push({ file: relative(dir, file), line: 0, message: fileErrorReason(err) });
+        errors.push(folderError(relative(dir, file), 'E_ZONES_FILE_UNREADABLE', fileErrorReason(err)));
       }
     }
     const sources = hashSources(policySources);
@@ -158,7 +170,9 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
     if (policy) errors.push(...policy.errors);
     const files = listFiles(folder, '.zone');
     if (files.length === 0) {
-      errors.push({ file: relative(dir, folder), line: 0, message: 'zone folder has no master file (*.zone)' });
+      errors.push(
+        folderError(relative(dir, folder), 'E_ZONES_NO_MASTER_FILE', 'zone folder has no master file (*.zone)'),
+      );
       continue;
     }
     const records: ZoneRecord[] = [];
@@ -169,7 +183,7 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
       try {
         text = readFileSync(file, 'utf8');
       } catch (err) {
-        errors.push({ file: name, line: 0, message: fileErrorReason(err) });
+        errors.push(folderError(name, 'E_ZONES_FILE_UNREADABLE', fileErrorReason(err)));
         continue;
       }
       const parsed = parseMasterFile(text, { file: name, origin: apex.name });
@@ -197,6 +211,7 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
       }
     }
   }
-  if (zones.length === 0 && errors.length === 0) errors.push({ file: dir, line: 0, message: 'no zone folders found' });
+  if (zones.length === 0 && errors.length === 0)
+    errors.push(folderError(dir, 'E_ZONES_NO_ZONES', 'no zone folders found'));
   return { zones, errors, policies };
 }

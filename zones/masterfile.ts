@@ -2,6 +2,7 @@
 import { isAtOrBelow, nameToText, parseName, type DnsName } from './name.js';
 import { QTYPE, type ZoneError, type ZoneRecord } from './records.js';
 import { parseRdata, parseTime, parseType, typeName, type Token } from './rdata.js';
+import type { ZoneErrorCode } from './zone-errors.js';
 
 export interface ParseOptions {
   file: string;
@@ -123,11 +124,19 @@ function isClassWord(upper: string): boolean {
   return CLASS_WORDS.has(upper) || /^CLASS[0-9]+$/.test(upper);
 }
 
+/** What is wrong with an entry: its code (zone-errors.ts) and the message. */
+interface Problem {
+  readonly code: ZoneErrorCode;
+  readonly message: string;
+}
+
+const problem = (code: ZoneErrorCode, message: string): Problem => ({ code, message });
+
 /** Parses a TTL token; the message names the token as written. */
-function ttlValue(text: string): number | string {
+function ttlValue(text: string): number | Problem {
   const v = parseTime(text, MAX_TTL);
-  if (v === 'syntax') return `TTL '${text}' is not a number`;
-  if (v === 'range') return `TTL '${text}' is out of range (0..${MAX_TTL})`;
+  if (v === 'syntax') return problem('E_ZONE_BAD_TTL', `TTL '${text}' is not a number`);
+  if (v === 'range') return problem('E_ZONE_BAD_TTL', `TTL '${text}' is out of range (0..${MAX_TTL})`);
   return v;
 }
 
@@ -155,49 +164,52 @@ class MasterFileParser {
       const first = e.tokens[0];
       // A leading '$' can never start valid RDATA, so directives are recognised even after whitespace.
       const error = first && !first.quoted && first.text.startsWith('$') ? this.directive(e) : this.record(e);
-      if (error) this.errors.push({ file: this.opts.file, line: e.line, message: error });
+      if (error) this.errors.push({ file: this.opts.file, line: e.line, message: error.message, code: error.code });
     }
     return { records: this.records, errors: this.errors };
   }
 
-  private directive(e: Entry): string | null {
-    if (e.error) return e.error;
+  private directive(e: Entry): Problem | null {
+    if (e.error) return problem('E_ZONE_SYNTAX', e.error);
     const [dir, arg, extra] = e.tokens as [Token, Token | undefined, Token | undefined];
     const name = dir.text.toUpperCase();
-    if (name === '$INCLUDE') return '$INCLUDE is not supported';
-    if (name !== '$ORIGIN' && name !== '$TTL') return `unknown directive '${dir.text}'`;
-    if (!arg || arg.quoted) return `${name} needs ${name === '$TTL' ? 'a TTL' : 'a domain name'}`;
-    if (extra) return `unexpected '${extra.text}' after ${name}`;
+    if (name === '$INCLUDE') return problem('E_ZONE_UNSUPPORTED_DIRECTIVE', '$INCLUDE is not supported');
+    if (name !== '$ORIGIN' && name !== '$TTL')
+      return problem('E_ZONE_UNSUPPORTED_DIRECTIVE', `unknown directive '${dir.text}'`);
+    if (!arg || arg.quoted)
+      return problem('E_ZONE_BAD_DIRECTIVE', `${name} needs ${name === '$TTL' ? 'a TTL' : 'a domain name'}`);
+    if (extra) return problem('E_ZONE_BAD_DIRECTIVE', `unexpected '${extra.text}' after ${name}`);
     if (name === '$ORIGIN') {
       const r = parseName(arg.text, this.origin);
-      if (!r.ok) return `bad $ORIGIN: ${r.error}`;
+      if (!r.ok) return problem('E_ZONE_BAD_DIRECTIVE', `bad $ORIGIN: ${r.error}`);
       this.origin = r.name;
       return null;
     }
     const ttl = ttlValue(arg.text);
-    if (typeof ttl === 'string') return ttl;
+    if (typeof ttl !== 'number') return ttl;
     this.defaultTtl = ttl;
     this.ttlFromDirective = true;
     return null;
   }
 
-  private record(e: Entry): string | null {
+  private record(e: Entry): Problem | null {
     let k = 0;
     if (!e.blankOwner) {
       const tok = e.tokens[k++]!;
       this.ownerBad = true; // until proven good
-      if (tok.quoted) return `owner name must not be quoted`;
+      if (tok.quoted) return problem('E_ZONE_BAD_OWNER', `owner name must not be quoted`);
       const r = parseName(tok.text, this.origin);
-      if (!r.ok) return `bad owner name: ${r.error}`;
+      if (!r.ok) return problem('E_ZONE_BAD_OWNER', `bad owner name: ${r.error}`);
       this.owner = r.name;
       if (!isAtOrBelow(r.name.key, this.opts.origin.key)) {
-        return `owner '${nameToText(r.name.wire)}' is outside the zone '${nameToText(this.opts.origin.wire)}'`;
+        const message = `owner '${nameToText(r.name.wire)}' is outside the zone '${nameToText(this.opts.origin.wire)}'`;
+        return problem('E_ZONE_OUT_OF_ZONE', message);
       }
       this.ownerBad = false;
     } else if (!this.owner && !this.ownerBad) {
-      return 'record starts with whitespace but there is no previous owner name';
+      return problem('E_ZONE_NO_OWNER', 'record starts with whitespace but there is no previous owner name');
     }
-    if (e.error) return e.error;
+    if (e.error) return problem('E_ZONE_SYNTAX', e.error);
 
     // TTL and class may come in either order, each at most once.
     let ttl: number | null = null;
@@ -207,15 +219,16 @@ class MasterFileParser {
       if (!tok || tok.quoted) break;
       const c0 = tok.text.charCodeAt(0);
       if (c0 >= 0x30 && c0 <= 0x39) {
-        if (ttl !== null) return `duplicate TTL '${tok.text}'`;
+        if (ttl !== null) return problem('E_ZONE_BAD_TTL', `duplicate TTL '${tok.text}'`);
         const v = ttlValue(tok.text);
-        if (typeof v === 'string') return v;
+        if (typeof v !== 'number') return v;
         ttl = v;
       } else {
         const upper = tok.text.toUpperCase();
         if (!isClassWord(upper)) break;
-        if (sawClass) return `duplicate class '${tok.text}'`;
-        if (upper !== 'IN' && upper !== 'CLASS1') return `class '${tok.text}' is not supported (only IN)`;
+        if (sawClass) return problem('E_ZONE_BAD_CLASS', `duplicate class '${tok.text}'`);
+        if (upper !== 'IN' && upper !== 'CLASS1')
+          return problem('E_ZONE_BAD_CLASS', `class '${tok.text}' is not supported (only IN)`);
         sawClass = true;
       }
       k++;
@@ -223,20 +236,22 @@ class MasterFileParser {
     if (ttl !== null && !this.ttlFromDirective) this.defaultTtl = ttl;
 
     const typeTok = e.tokens[k++];
-    if (!typeTok) return 'missing record type';
-    if (typeTok.quoted) return `unknown record type '"${typeTok.text}"'`;
+    if (!typeTok) return problem('E_ZONE_BAD_TYPE', 'missing record type');
+    if (typeTok.quoted) return problem('E_ZONE_BAD_TYPE', `unknown record type '"${typeTok.text}"'`);
     const type = parseType(typeTok.text);
-    if (!type.ok) return type.error;
+    if (!type.ok) return problem('E_ZONE_BAD_TYPE', type.error);
 
     const rdata = parseRdata(type.value, e.tokens.slice(k), this.origin);
-    if (!rdata.ok) return rdata.error;
+    if (!rdata.ok) return problem('E_ZONE_BAD_RDATA', rdata.error);
 
     if (ttl === null) ttl = this.defaultTtl;
     if (ttl === null) {
       // BIND behaviour: with no TTL known yet, an SOA takes its own MINIMUM, which then becomes the default.
-      if (type.value !== QTYPE.SOA) return `no TTL specified for ${typeName(type.value)} record (add $TTL)`;
+      if (type.value !== QTYPE.SOA)
+        return problem('E_ZONE_NO_TTL', `no TTL specified for ${typeName(type.value)} record (add $TTL)`);
       const last = rdata.rdata[rdata.rdata.length - 1];
-      if (!Buffer.isBuffer(last) || last.length < 4) return 'no TTL specified and SOA has no MINIMUM';
+      if (!Buffer.isBuffer(last) || last.length < 4)
+        return problem('E_ZONE_NO_TTL', 'no TTL specified and SOA has no MINIMUM');
       ttl = Math.min(last.readUInt32BE(last.length - 4), MAX_TTL);
       this.defaultTtl = ttl;
     }

@@ -15,7 +15,7 @@ export interface ZoneRecord {
   readonly line: number;
 }
 
-/** A located error: rendered as `file:line: message`. */
+/** A located error: rendered as `file:line: message [CODE]`. */
 export interface ZoneError {
   readonly file: string;
   readonly line: number;
@@ -24,8 +24,10 @@ export interface ZoneError {
   readonly code?: string;
 }
 
+/** `file:line: message [E_...]` (`file: message [E_...]` for a whole file): the code last, for grep. */
 export function formatZoneError(e: ZoneError): string {
-  return e.line > 0 ? `${e.file}:${e.line}: ${e.message}` : `${e.file}: ${e.message}`;
+  const where = e.line > 0 ? `${e.file}:${e.line}` : e.file;
+  return e.code === undefined ? `${where}: ${e.message}` : `${where}: ${e.message} [${e.code}]`;
 }
 
 export function isName(part: RdataPart): part is DnsName {

@@ -3,6 +3,7 @@
 import { isAtOrBelow, nameToText, parentKey, type DnsName } from './name.js';
 import type { LbName, PolicyConfig } from './policy-types.js';
 import { QTYPE, isName, type AnswerRecord, type Sections, type ZoneError, type ZoneRecord } from './records.js';
+import type { ZoneErrorCode } from './zone-errors.js';
 
 const CLASS_IN = 1;
 const EMPTY: readonly AnswerRecord[] = Object.freeze([]);
@@ -86,7 +87,7 @@ export function buildZone(
   partial = false,
 ): { zone: Zone | null; errors: ZoneError[] } {
   const lbNames = policy.names;
-  const errors: ZoneError[] = [];
+  const errors: Array<ZoneError & { code: ZoneErrorCode }> = [];
   const nodes = new Map<string, MutableNode>();
   const nodeFor = (name: DnsName): MutableNode => {
     let n = nodes.get(name.key);
@@ -99,7 +100,7 @@ export function buildZone(
 
   for (const r of records) {
     if (!isAtOrBelow(r.owner.key, apex.key)) {
-      errors.push({ file: r.file, line: r.line, message: `owner is outside the zone` });
+      errors.push({ file: r.file, line: r.line, message: `owner is outside the zone`, code: 'E_ZONE_OUT_OF_ZONE' });
       continue;
     }
     const node = nodeFor(r.owner);
@@ -124,6 +125,7 @@ export function buildZone(
         errors.push({
           file: r.file,
           line: r.line,
+          code: 'E_ZONE_LB_NAME_HAS_RECORDS',
           message:
             t === QTYPE.CNAME
               ? `'${nameToText(lb.owner.wire)}' is load-balanced (${lb.file}:${lb.line}); it cannot also be a CNAME`
@@ -138,7 +140,12 @@ export function buildZone(
     const cname = node.rrsets.get(QTYPE.CNAME);
     if (cname) {
       if (cname.raw.length > 1)
-        errors.push({ file: cname.raw[1]!.file, line: cname.raw[1]!.line, message: 'more than one CNAME at one name' });
+        errors.push({
+          file: cname.raw[1]!.file,
+          line: cname.raw[1]!.line,
+          message: 'more than one CNAME at one name',
+          code: 'E_ZONE_MULTIPLE_CNAME',
+        });
       for (const [type, set] of node.rrsets) {
         if (type === QTYPE.CNAME) continue;
         const r = set.raw[0]!;
@@ -146,23 +153,44 @@ export function buildZone(
           file: r.file,
           line: r.line,
           message: `CNAME and other data at the same name (line ${cname.raw[0]!.line} has the CNAME)`,
+          code: 'E_ZONE_CNAME_AND_OTHER_DATA',
         });
       }
     }
     const soa = at(QTYPE.SOA);
     if (soa && node.name.key !== apex.key)
-      errors.push({ file: soa.file, line: soa.line, message: 'SOA record is not at the zone apex' });
+      errors.push({
+        file: soa.file,
+        line: soa.line,
+        message: 'SOA record is not at the zone apex',
+        code: 'E_ZONE_SOA_NOT_AT_APEX',
+      });
   }
 
   const apexNode = nodes.get(apex.key);
   const soaSet = apexNode?.rrsets.get(QTYPE.SOA);
   if (!soaSet) {
     if (!partial)
-      errors.push({ file, line: 0, message: `zone '${nameToText(apex.wire)}' has no SOA record at its apex` });
+      errors.push({
+        file,
+        line: 0,
+        message: `zone '${nameToText(apex.wire)}' has no SOA record at its apex`,
+        code: 'E_ZONE_MISSING_SOA',
+      });
   } else if (soaSet.raw.length > 1)
-    errors.push({ file: soaSet.raw[1]!.file, line: soaSet.raw[1]!.line, message: 'more than one SOA record' });
+    errors.push({
+      file: soaSet.raw[1]!.file,
+      line: soaSet.raw[1]!.line,
+      message: 'more than one SOA record',
+      code: 'E_ZONE_MULTIPLE_SOA',
+    });
   if (!apexNode?.rrsets.get(QTYPE.NS) && !partial)
-    errors.push({ file, line: 0, message: `zone '${nameToText(apex.wire)}' has no NS records at its apex` });
+    errors.push({
+      file,
+      line: 0,
+      message: `zone '${nameToText(apex.wire)}' has no NS records at its apex`,
+      code: 'E_ZONE_MISSING_NS',
+    });
   if (errors.length > 0 || !apexNode || !soaSet) return { zone: null, errors };
 
   // Empty non-terminals exist as nodes without RRsets.
@@ -198,6 +226,7 @@ export function buildZone(
         file: n.lb.file,
         line: n.lb.line,
         message: `name '${n.lb.label}' is at or below the delegation '${nameToText(node.cut.name.wire)}'`,
+        code: 'E_ZONE_LB_BELOW_DELEGATION',
       });
     frozen.set(n.name.key, node);
   }
