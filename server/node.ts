@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { GeoData } from '../geo/geoip.js';
 import { planFor } from './probe-plan.js';
-import { fingerprint } from '../health/view.js';
+import { fingerprint } from '../zones/hash.js';
 import type { HealthSource } from '../health/source.js';
 import { loadZones, type PolicyCache } from '../zones/load.js';
 import { formatZoneError } from '../zones/records.js';

@@ -4,7 +4,7 @@
 // policy to know what to probe.
 import { loadTargetsFor, probeTargetsFor, type ProbeTarget } from '../health/probe-types.js';
 import type { PlanTarget, ProbePlan } from '../health/plan-types.js';
-import { fingerprint } from '../health/view.js';
+import { fingerprint } from '../zones/hash.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
 
 export function planFor(policies: readonly PolicyConfig[]): ProbePlan {
