@@ -11,7 +11,7 @@ import { drain } from '../health/drain-store.js';
 import { planFor } from '../server/probe-plan.js';
 import { isCountryCode } from '../geo/countries.js';
 import { parseName, type DnsName } from '../zones/name.js';
-import { loadPolicy } from '../zones/policy.js';
+import { loadPolicy } from '../zones/policy/index.js';
 import { HttpBackend } from '../scripts/e2e-cluster.js';
 import { COMMANDS } from '../server/cli/commands.js';
 import { hasRedisServerBinary, startRedisServer, testNode } from './helpers/redis.js';

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { DurationError, parseDuration } from '../zones/duration.js';
-import { durationMs } from '../zones/policy.js';
+import { durationMs } from '../zones/policy/index.js';
 
 const GSLB = 'bin/gslb';
 

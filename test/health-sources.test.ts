@@ -13,7 +13,7 @@ import type { HealthSource } from '../health/source.js';
 import type { RunProbe } from '../health/checks/index.js';
 import { isCountryCode } from '../geo/countries.js';
 import { parseName } from '../zones/name.js';
-import { loadPolicy } from '../zones/policy.js';
+import { loadPolicy } from '../zones/policy/index.js';
 import { targetKey } from '../health/view.js';
 import { describeSpec } from '../health/probe-types.js';
 import type { PolicyConfig } from '../zones/policy-types.js';

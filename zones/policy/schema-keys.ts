@@ -1,8 +1,7 @@
 // The keys the policy schema allows at a place in a policy file: what a mistyped key is compared
 // with for "did you mean". Walks the schema's shape that the generated validator exports.
-import { schemaShape, type SchemaNode } from './policy-validator.js';
-
-type Path = readonly (string | number)[];
+import { schemaShape, type SchemaNode } from '../policy-validator.js';
+import type { Path } from './sections.js';
 
 function resolveRef(ref: string): SchemaNode {
   let node: unknown = schemaShape;
