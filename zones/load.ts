@@ -7,13 +7,8 @@ import { parseMasterFile } from './masterfile.js';
 import { nameToText, parseName } from './name.js';
 import { isCountryCode } from '../geo/countries.js';
 import { fileErrorReason } from '../geo/file-error.js';
-import {
-  loadPolicy,
-  sectionsNamedIn,
-  type ExternalFile,
-  type PolicySource,
-  type ReadPolicyFile,
-} from './policy/index.js';
+import { loadPolicy, type ExternalFile, type PolicySource, type ReadPolicyFile } from './policy.js';
+import { sectionsNamedIn } from './policy-file.js';
 import type { PolicyConfig } from './policy-types.js';
 import type { ZoneError, ZoneRecord } from './records.js';
 import { buildZone, type Zone } from './zone.js';
@@ -189,6 +184,7 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
         text = readFileSync(file, 'utf8');
       } catch (err) {
         errors.push(folderError(name, 'E_ZONES_FILE_UNREADABLE', fileErrorReason(err)));
+        masterErrors++; // its records are missing: a missing SOA or NS would be a follow-on
         continue;
       }
       const parsed = parseMasterFile(text, { file: name, origin: apex.name });
