@@ -7,8 +7,13 @@ import { parseMasterFile } from './masterfile.js';
 import { nameToText, parseName } from './name.js';
 import { isCountryCode } from '../geo/countries.js';
 import { fileErrorReason } from '../geo/file-error.js';
-import { loadPolicy, type ExternalFile, type PolicySource, type ReadPolicyFile } from './policy.js';
-import { sectionsNamedIn } from './policy-file.js';
+import {
+  loadPolicy,
+  sectionsNamedIn,
+  type ExternalFile,
+  type PolicySource,
+  type ReadPolicyFile,
+} from './policy/index.js';
 import type { PolicyConfig } from './policy-types.js';
 import type { ZoneError, ZoneRecord } from './records.js';
 import { buildZone, type Zone } from './zone.js';
