@@ -2,6 +2,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
+import { EDNS_OPTION, FLAGS2, QTYPE, rcodeName } from '../zones/dns.js';
 
 export type Rng = () => number;
 
@@ -33,20 +34,6 @@ export interface TcpSession {
   readonly abort: boolean;
 }
 
-const RCODE_NAMES: Record<number, string> = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  16: 'BADVERS',
-};
-
-export function rcodeName(rcode: number): string {
-  return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
-}
-
 const OWNERS = ['mail', 'ns1', 'ns2', 'www', 'api', 'status', 'docs', '_sip._udp', 'MAIL', 'Ns1', '*'];
 const OUTSIDE = ['example.org', 'com', '', 'gslb.example.net', 'localhost', 'in-addr.arpa'];
 const CHAOS_NAMES = ['version.bind', 'hostname.bind', 'id.server', 'version.server', 'authors.bind'];
@@ -56,8 +43,8 @@ const OPTION_CODES = [0, 1, 2, 3, 5, 8, 9, 10, 11, 12, 13, 14, 15, 20292, 26946,
 const INTERESTING_BYTES = [0, 1, 0x3f, 0x40, 0x41, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xfe, 0xff];
 const INTERESTING_U16 = [0, 1, 2, 3, 0x7f, 0x80, 0xff, 0x100, 0x3fff, 0x7fff, 0x8000, 0xfffe, 0xffff];
 
-const OPT_TYPE = 41;
-const ECS_CODE = 8;
+const OPT_TYPE = QTYPE.OPT;
+const ECS_CODE = EDNS_OPTION.ECS;
 
 /** dns-packet types only allow known option shapes; a raw code + data is valid at runtime. */
 function rawOption(code: number, data: Buffer): dnsPacket.PacketOpt {
@@ -848,5 +835,5 @@ export function probeQuery(name: string, type: 'A' | 'SOA', id = 0x4242): Buffer
 export function answerSummary(reply: Buffer): { rcode: string; addresses: string[] } {
   const d = dnsPacket.decode(reply);
   const addresses = (d.answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : []));
-  return { rcode: rcodeName(reply[3]! & 0x0f), addresses };
+  return { rcode: rcodeName(reply[3]! & FLAGS2.RCODE_MASK), addresses };
 }

@@ -1,11 +1,8 @@
 // CHAOS-class identity queries: id.server and hostname.bind name the node; version.bind and
 // version.server answer only when the operator configured a version string.
 import { keyOfWire, type DnsName } from '../zones/name.js';
+import { CLASS, QTYPE, RCODE } from '../zones/dns.js';
 import type { Sections } from '../zones/records.js';
-
-const CLASS_CH = 3;
-const TXT = 16;
-const ANY = 255;
 
 function key(text: string): string {
   const labels = text.split('.');
@@ -36,16 +33,16 @@ export interface ChaosConfig {
 
 /** The CHAOS answer for qkey/qtype, or null when the query must be refused. */
 export function chaosAnswer(qkey: string, qtype: number, cfg: ChaosConfig): Sections | null {
-  if (qtype !== TXT && qtype !== ANY) return null;
+  if (qtype !== QTYPE.TXT && qtype !== QTYPE.ANY) return null;
   let text: string | null = null;
   if (IDENTITY.has(qkey)) text = cfg.identity;
   else if (VERSION.has(qkey)) text = cfg.version;
   if (text === null) return null;
   const owner: DnsName | null = null;
   return {
-    rcode: 0,
+    rcode: RCODE.NOERROR,
     aa: false, // not authoritative data, as Knot and NSD answer it
-    answer: [{ owner, type: TXT, klass: CLASS_CH, ttl: 0, rdata: txtRdata(text) }],
+    answer: [{ owner, type: QTYPE.TXT, klass: CLASS.CH, ttl: 0, rdata: txtRdata(text) }],
     authority: [],
     additional: [],
     requiredAdditional: 0,

@@ -1,7 +1,8 @@
 // Per-type RDATA presentation text -> wire parts (names kept as DnsName so the encoder can compress them).
 import { isIPv6 } from 'node:net';
 import { parseName, type DnsName } from './name.js';
-import { QTYPE, rdataLength, type RdataPart } from './records.js';
+import { QTYPE } from './dns.js';
+import { rdataLength, type RdataPart } from './records.js';
 
 /** One master-file field: raw text with escapes left in place; `quoted` when it was written in double quotes. */
 export interface Token {

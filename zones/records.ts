@@ -1,4 +1,5 @@
 // The record model shared by the master-file parser, the zone compiler and the wire encoder.
+import { QTYPE } from './dns.js';
 import type { DnsName } from './name.js';
 
 /** One piece of RDATA: raw octets, or a domain name the encoder may compress (per RFC 3597 section 4). */
@@ -34,28 +35,8 @@ export function isName(part: RdataPart): part is DnsName {
   return !Buffer.isBuffer(part);
 }
 
-export const QTYPE = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  PTR: 12,
-  MX: 15,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
-  OPT: 41,
-  DS: 43,
-  RRSIG: 46,
-  NSEC: 47,
-  DNSKEY: 48,
-  IXFR: 251,
-  AXFR: 252,
-  MAILB: 253,
-  MAILA: 254,
-  ANY: 255,
-  CAA: 257,
-} as const;
+/** RR types: defined in zones/dns.ts with the other DNS numbers, re-exported for existing importers. */
+export { QTYPE };
 
 /** Types whose RDATA names may be compressed (RFC 3597 section 4: the well-known RFC 1035 types). */
 export const COMPRESSIBLE_TYPES: ReadonlySet<number> = new Set([QTYPE.NS, QTYPE.CNAME, QTYPE.SOA, QTYPE.PTR, QTYPE.MX]);

@@ -1,11 +1,11 @@
 // A compiled, frozen zone: nodes by name with RRsets, delegation cuts and wildcards, and the
 // authoritative lookup (RFC 1034 4.3.2, RFC 4592 wildcards, RFC 2308 negative answers) returning data.
+import { CLASS, RCODE } from './dns.js';
 import { isAtOrBelow, nameToText, parentKey, type DnsName } from './name.js';
 import type { LbName, PolicyConfig } from './policy-types.js';
 import { QTYPE, isName, type AnswerRecord, type Sections, type ZoneError, type ZoneRecord } from './records.js';
 import type { ZoneErrorCode } from './zone-errors.js';
 
-const CLASS_IN = 1;
 const EMPTY: readonly AnswerRecord[] = Object.freeze([]);
 const NO_RRSETS: ReadonlyMap<number, RRset> = new Map();
 export const EMPTY_POLICY: PolicyConfig = Object.freeze({
@@ -112,7 +112,7 @@ export function buildZone(
     // An RRset is a set: exact duplicates are dropped; differing TTLs take the first (RFC 2181 5.2).
     if (set.raw.some((x) => sameRdata(x, r))) continue;
     set.raw.push(r);
-    set.records.push({ owner: r.owner, type: r.type, klass: CLASS_IN, ttl: set.ttl, rdata: r.rdata });
+    set.records.push({ owner: r.owner, type: r.type, klass: CLASS.IN, ttl: set.ttl, rdata: r.rdata });
   }
 
   // A load-balanced name owns its A and AAAA: the master file may not give them, nor a CNAME.
@@ -326,7 +326,7 @@ function negative(zone: Zone, kind: 'nodata' | 'nxdomain', wildcard: boolean): L
     kind,
     wildcard,
     sections: {
-      rcode: kind === 'nxdomain' ? 3 : 0,
+      rcode: kind === 'nxdomain' ? RCODE.NXDOMAIN : RCODE.NOERROR,
       aa: true,
       answer: EMPTY,
       authority: [zone.negativeSoa],

@@ -5,29 +5,12 @@ import { randomInt } from 'node:crypto';
 import type dnsPacket from 'dns-packet';
 import { createRequire } from 'node:module';
 import type { ProbeResult, CheckSpec } from '../probe-types.js';
+import { FLAGS1, FLAGS2, HEADER_LENGTH, rcodeName } from '../../zones/dns.js';
 import { attempt, errorReason } from './common.js';
 
 // dns-packet is loaded on first use, not by every server that imports this module (~1.6 MiB resident).
 const require = createRequire(import.meta.url);
 const packets = (): typeof dnsPacket => require('dns-packet') as typeof dnsPacket;
-
-const RCODES = [
-  'NOERROR',
-  'FORMERR',
-  'SERVFAIL',
-  'NXDOMAIN',
-  'NOTIMP',
-  'REFUSED',
-  'YXDOMAIN',
-  'YXRRSET',
-  'NXRRSET',
-  'NOTAUTH',
-  'NOTZONE',
-];
-
-export function rcodeName(rcode: number): string {
-  return RCODES[rcode] ?? `RCODE${rcode}`;
-}
 
 /** The query packet, or an error text when the question cannot be encoded. */
 function buildQuery(spec: CheckSpec, id: number): Buffer | string {
@@ -56,8 +39,8 @@ export function dnsProbe(spec: CheckSpec, signal?: AbortSignal): Promise<ProbeRe
     socket.on('error', (err) => finish(false, errorReason(err)));
     socket.on('message', (msg) => {
       // A connected socket only hears from the target; stale or spoofed replies still fail the ID or QR test.
-      if (msg.length < 12 || msg.readUInt16BE(0) !== id || (msg[2]! & 0x80) === 0) return;
-      const rcode = msg[3]! & 0x0f;
+      if (msg.length < HEADER_LENGTH || msg.readUInt16BE(0) !== id || (msg[2]! & FLAGS1.QR) === 0) return;
+      const rcode = msg[3]! & FLAGS2.RCODE_MASK;
       if (spec.expect.includes(rcode)) return finish(true, `DNS ${rcodeName(rcode)}`);
       finish(false, `DNS rcode ${rcodeName(rcode)} not in [${spec.expect.map(rcodeName).join(', ')}]`);
     });

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { databaseOf, locate, type GeoData } from '../../geo/geoip.js';
 import { formatIp, maskBytes, parseIp, unmapIpv4 } from '../../zones/address.js';
+import { FLAGS2, rcodeName } from '../../zones/dns.js';
 import { nameToText, parseName } from '../../zones/name.js';
 import { findZone, type Catalog } from '../catalog.js';
 import { classifyAddress } from '../gslb/classify.js';
@@ -67,8 +68,6 @@ export interface Explanation {
   ttl: number | null;
   scope: number | null;
 }
-
-const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
 function rrLine(a: dnsPacket.Answer): string {
   const data = (a as { data?: unknown }).data;
@@ -167,7 +166,7 @@ export function explainQuery(
     chosen: null,
     outcome: null,
     steps: [],
-    rcode: RCODE_NAMES[reply[3]! & 0x0f] ?? String(reply[3]! & 0x0f),
+    rcode: rcodeName(reply[3]! & FLAGS2.RCODE_MASK),
     answer: answers.map(rrLine),
     authority: (decoded.authorities ?? []).map(rrLine),
     ttl: answers.length > 0 ? ((answers[answers.length - 1] as { ttl?: number }).ttl ?? null) : null,
