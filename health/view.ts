@@ -3,6 +3,8 @@
 // epoch number means "something changed, recompute cached decisions", a new stateEpoch that an up/down
 // verdict or a drain changed (what a decision that reads no figures depends on).
 import type { Check, Endpoint, LoadSource } from '../zones/policy-types.js';
+import { fingerprint } from '../zones/hash.js';
+import { canonicalJson } from './canonical-json.js';
 
 export interface TargetHealth {
   readonly up: boolean;
@@ -95,15 +97,23 @@ export const sameTargets = (a: Targets, b: Targets): boolean =>
 
 export const NO_CHECK: TargetHealth = Object.freeze({ ...UNKNOWN_UP, reason: 'no check configured' });
 
-/** 32-bit FNV-1a of a string, hex: a short fingerprint (target keys, plan and config versions). */
-export function fingerprint(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+/**
+ * The fingerprint of a check's or a load source's settings: its canonical JSON with every field but the
+ * name (already in the key) and the CA's PEM text (tlsCaDigest, made at load, stands for it), so any
+ * setting, one added later included, makes a different target. Memoised per frozen object (the loader
+ * freezes them; a reload makes new ones): keys are made on the first query after each health change.
+ */
+function settingsPrint(settings: Check | LoadSource): string {
+  let print = settingsPrints.get(settings);
+  if (print === undefined) {
+    print = fingerprint(canonicalJson(settings, NOT_SETTINGS));
+    if (Object.isFrozen(settings)) settingsPrints.set(settings, print);
   }
-  return (h >>> 0).toString(16).padStart(8, '0');
+  return print;
 }
+
+const NOT_SETTINGS: ReadonlySet<string> = new Set(['name', 'tlsCa']);
+const settingsPrints = new WeakMap<Check | LoadSource, string>();
 
 /**
  * The probe target of an endpoint under a check: what is probed and how. Names sharing it share state.
@@ -113,27 +123,7 @@ export function fingerprint(text: string): string {
 export function targetKey(check: Check, ep: Endpoint): string {
   const host = ep.probe?.host ?? ep.address;
   const port = ep.probe?.port ?? check.port;
-  const how = [
-    check.type,
-    check.path,
-    check.expect.join(','),
-    check.host,
-    check.sni,
-    check.tlsVerify,
-    check.body,
-    check.followRedirects,
-    check.query,
-    check.qtype,
-    check.timeoutMs,
-    check.intervalMs,
-    check.rise,
-    check.fall,
-  ].join('|');
-  // Appended only when set, so the keys of checks without them stay what they were before tls.
-  const tls = check.type === 'tls' ? `|${check.expiryWarnDays}` : '';
-  // The CA by its digest, made at load: the key is made on the first query after each health change.
-  const ca = check.tlsCaDigest !== null ? `|${check.tlsCaDigest}` : '';
-  return `${check.name}|${host}|${port}|${fingerprint(how + tls + ca)}`;
+  return `${check.name}|${host}|${port}|${settingsPrint(check)}`;
 }
 
 /** Load-read target keys start with this, so they never collide with a check's name. */
@@ -151,20 +141,5 @@ export function loadUrlOf(source: LoadSource, ep: Endpoint): string {
 
 /** The load-read target of an endpoint under a load source: what is read and how it is folded. */
 export function loadKey(source: LoadSource, ep: Endpoint): string {
-  const url = loadUrlOf(source, ep);
-  const how = JSON.stringify([
-    source.type,
-    source.headers,
-    source.proxy,
-    source.server,
-    source.selectors,
-    source.tlsVerify,
-    source.intervalMs,
-    source.timeoutMs,
-    source.maxAgeMs,
-    source.smoothingMs,
-    source.capacity,
-    source.passive,
-  ]);
-  return `${LOAD_KEY_PREFIX}${source.name}|${url}|${fingerprint(how)}`;
+  return `${LOAD_KEY_PREFIX}${source.name}|${loadUrlOf(source, ep)}|${settingsPrint(source)}`;
 }
