@@ -231,10 +231,13 @@ describe('load-aware policies (injected figures)', () => {
     expect(dcOf(rig.ask('llw.lb.test', 'A', eu).addresses)).to.equal('eu-west');
   });
 
-  it('a datacenter without fresh figures does not rank; with none at all the plain order decides', () => {
+  it('a datacenter without fresh figures keeps the plain order for its tier (a dead stats page drains nobody)', () => {
     expect(dcOf(rig.ask('llw.lb.test', 'A', eu).addresses)).to.equal('eu-west');
     figures('192.0.2.10', { up: true, connections: 1000 });
     figures('203.0.113.10', { up: true, connections: 1 });
+    // eu-west, first in Europe's order, has no figure: the tier falls back to the plain order.
+    expect(dcOf(rig.ask('llw.lb.test', 'A', eu).addresses)).to.equal('eu-west');
+    figures('198.51.100.10', { up: true, connections: 50 });
     expect(dcOf(rig.ask('llw.lb.test', 'A', eu).addresses)).to.equal('ap-south');
   });
 

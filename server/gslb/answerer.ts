@@ -15,7 +15,8 @@ import type { Zone } from '../../zones/zone.js';
 import { encodeSections, type EncodedReply } from '../encode.js';
 import { ParsedQuery } from '../query.js';
 import type { Classifier, ClientClass } from './classify.js';
-import { HASH_PREFIX, decide, type Decision, type Outcome } from './decide.js';
+import { HASH_PREFIX, decide, decisionOf, type Decision, type DecideInput, type Outcome } from './decide.js';
+import { planFor } from './plan.js';
 import {
   candidateOrder,
   datacenterLoad,
@@ -313,16 +314,16 @@ export class LbAnswerer {
     return this.shed ?? NO_SHED;
   }
 
-  /** decide() for a client class, with the policy's maps and this answerer's state (margin, shed). */
-  private decideFor(
+  /** The inputs of decide() for a client class, with the policy's maps and this answerer's state (margin, shed). */
+  private inputFor(
     cls: ClientClass | null,
     slot: number,
     family: 4 | 6,
     subnet: Uint8Array,
     health: HealthView,
     rng: () => number,
-  ): Decision {
-    return decide({
+  ): DecideInput {
+    return {
       name: this.name,
       family,
       cls,
@@ -335,7 +336,20 @@ export class LbAnswerer {
       datacenters: this.policy.datacenters,
       previous: this.previous?.[slot] ?? null,
       shedShares: this.shed ?? NO_SHED,
-    });
+    };
+  }
+
+  /** The class part of decide() with its first option (before any per-query pick): what reply() caches. */
+  private decideFor(
+    cls: ClientClass | null,
+    slot: number,
+    family: 4 | 6,
+    subnet: Uint8Array,
+    health: HealthView,
+    rng: () => number,
+  ): Decision {
+    const input = this.inputFor(cls, slot, family, subnet, health, rng);
+    return decisionOf(planFor(input), 0, cls, subnet.length === 16 ? 6 : 4, 0);
   }
 
   /** Whether shed load moves this client: the lowest subnet hashes (by /24 or /56) go first. */
@@ -378,23 +392,14 @@ export class LbAnswerer {
   decision(
     classId: number,
     family: 4 | 6,
-    clientFamily: 4 | 6,
+    _clientFamily: 4 | 6,
     subnet: Uint8Array,
     health: HealthView,
     rng: () => number,
   ): Decision {
     this.sync(health);
-    const d = this.decideFor(this.classOf(classId), this.slotOf(classId, family), family, subnet, health, rng);
-    if (!d.shed || !this.shedsClient(subnet, clientFamily, d.shed.fraction)) return d;
-    return {
-      ...d,
-      chosen: d.shed.to,
-      endpoints: d.shed.endpoints,
-      steps: [
-        ...d.steps,
-        `this client's subnet is among the ${Math.round(d.shed.fraction * 100)}% moved: ${d.shed.to}`,
-      ],
-    };
+    const cls = this.classOf(classId);
+    return decide(this.inputFor(cls, this.slotOf(classId, family), family, subnet, health, rng));
   }
 
   /**

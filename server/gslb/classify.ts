@@ -3,7 +3,15 @@
 // widest ECS scope over which the class is the same (gdnsd-style).
 import { type GeoData } from '../../geo/geoip.js';
 import type { GeoLocation } from '../../geo/location.js';
-import { lookupV4, lookupV6, mapTrie, withV4Jump, type PrefixOverride, type PrefixTrie } from '../../geo/trie.js';
+import {
+  lastDepth,
+  lookupV4,
+  lookupV6,
+  mapTrie,
+  withV4Jump,
+  type PrefixOverride,
+  type PrefixTrie,
+} from '../../geo/trie.js';
 import type { Datacenter, LbName, Region, RegionMap } from '../../zones/policy-types.js';
 import { biasedKm, greatCircleKm } from './distance.js';
 import { indexRegions, matchLocation, type RegionIndex } from './regions.js';
@@ -85,6 +93,20 @@ export function classifyAddress(classifier: Classifier | null, family: 4 | 6, by
   if (classifier === null) return 0;
   if (family === 6) return lookupV6(classifier.trie, bytes);
   return lookupV4(classifier.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0);
+}
+
+/**
+ * The class id and its trie depth (the widest prefix over which the class is the same) of a client
+ * address; id 0 and depth 0 without a classifier.
+ */
+export function classifyWithDepth(
+  classifier: Classifier | null,
+  family: 4 | 6,
+  bytes: Uint8Array,
+): { id: number; depth: number } {
+  if (classifier === null) return { id: 0, depth: 0 };
+  const id = classifyAddress(classifier, family, bytes);
+  return { id, depth: lastDepth };
 }
 
 /** Builds classifiers for names, sharing one per distinct region map or nearest geometry. */

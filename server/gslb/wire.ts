@@ -1,0 +1,90 @@
+// A decision's answer as records and wire replies: the chosen endpoints in smooth-weighted
+// round-robin order (one order per slot, at most max_answers each), NODATA with the zone's SOA, or
+// SERVFAIL. The answerer encodes an option's replies once; a CNAME chain into a load-balanced name
+// appends the same records to its chain, per query.
+import { parseIp } from '../../zones/address.js';
+import type { DnsName } from '../../zones/name.js';
+import type { Endpoint, LbName } from '../../zones/policy-types.js';
+import { QTYPE, type AnswerRecord, type Sections } from '../../zones/records.js';
+import type { Zone } from '../../zones/zone.js';
+import { encodeSections, type EncodedReply } from '../encode.js';
+import { ParsedQuery } from '../query.js';
+import type { Outcome } from './decision-types.js';
+import { rotationSchedule } from './select.js';
+
+/** What an answer is made of: an option of a plan, or a whole Decision. */
+export interface Answerable {
+  readonly endpoints: readonly Endpoint[];
+  readonly outcome: Outcome;
+  readonly ttl: number;
+}
+
+function schedule(o: Answerable, name: LbName): Endpoint[][] {
+  return rotationSchedule(
+    o.endpoints,
+    o.endpoints.map((e) => e.weight || 1),
+    name.maxAnswers,
+  );
+}
+
+/** How many round-robin slots an answer has (1 for an answer without records). */
+export function slotCount(o: Answerable, name: LbName): number {
+  return Math.max(1, schedule(o, name).length);
+}
+
+/** The address records of round-robin slot `slot`; owner null points at the question (exact-name answers). */
+export function optionRecords(
+  o: Answerable,
+  family: 4 | 6,
+  name: LbName,
+  owner: DnsName | null,
+  slot: number,
+): AnswerRecord[] {
+  const type = family === 4 ? QTYPE.A : QTYPE.AAAA;
+  const slots = schedule(o, name);
+  const order = slots.length > 0 ? slots[slot % slots.length]! : [];
+  return order.map((e) => ({ owner, type, klass: 1, ttl: o.ttl, rdata: [parseIp(e.address)!.bytes] }));
+}
+
+/**
+ * An answer added to `base` (the sections so far: empty for the name itself, the chain for a CNAME
+ * into it): SERVFAIL, NODATA with the zone's SOA, or the records of slot `slot` owned by `owner`.
+ */
+export function answerSections(
+  base: Sections,
+  o: Answerable,
+  family: 4 | 6,
+  name: LbName,
+  zone: Zone,
+  owner: DnsName | null,
+  slot: number,
+): Sections {
+  if (o.outcome === 'servfail') return { ...base, rcode: 2, aa: base.answer.length > 0 && base.aa };
+  if (o.outcome === 'nodata' || o.endpoints.length === 0) return { ...base, authority: [zone.negativeSoa] };
+  return { ...base, answer: [...base.answer, ...optionRecords(o, family, name, owner, slot)] };
+}
+
+const EMPTY: Sections = Object.freeze({
+  rcode: 0,
+  aa: true,
+  answer: [],
+  authority: [],
+  additional: [],
+  requiredAdditional: 0,
+});
+
+/** The wire replies of an answer for the name's own question, one per round-robin slot. */
+export function encodeAnswer(o: Answerable, family: 4 | 6, name: LbName, zone: Zone): EncodedReply[] {
+  const qmsg = Buffer.alloc(12 + name.owner.wire.length + 4);
+  name.owner.wire.copy(qmsg, 12);
+  const q = new ParsedQuery();
+  q.qkey = name.owner.key;
+  q.qnameLength = name.owner.wire.length;
+  q.questionEnd = qmsg.length;
+  q.qclass = 1;
+  const replies: EncodedReply[] = [];
+  const n = o.outcome === 'servfail' || o.outcome === 'nodata' ? 1 : slotCount(o, name);
+  for (let s = 0; s < n; s++)
+    replies.push(encodeSections(qmsg, q, answerSections(EMPTY, o, family, name, zone, null, s)));
+  return replies;
+}
