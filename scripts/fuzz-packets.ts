@@ -3,20 +3,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { EDNS_OPTION, FLAGS2, QTYPE, rcodeName } from '../zones/dns.js';
-
-export type Rng = () => number;
-
-/** mulberry32: a tiny 32-bit-state PRNG; one seed makes a whole run repeatable. */
-export function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
-}
+import { seeded, type Rng } from '../zones/prng.js';
 
 export interface FuzzPacket {
   /** Which generator produced it: 'valid', 'random', or the mutations joined by '+'. */
@@ -319,7 +306,7 @@ export class FuzzGenerator {
   private readonly apexes: readonly string[];
 
   constructor(seed: number, apexes: readonly string[] = ['gslb.example.com']) {
-    this.rng = mulberry32(seed);
+    this.rng = seeded(seed);
     this.apexes = apexes.length > 0 ? apexes : ['gslb.example.com'];
   }
 

@@ -4,20 +4,15 @@
 // A '%d' in NAME is replaced by a random number below NAMES in each query (many names, as in a big zone).
 // usage: node scripts/make-ecs-queries.mjs OUT NAME [COUNT=10000] [SEED=42] [NAMES=1]
 import { writeFileSync } from 'node:fs';
+// The project's seeded PRNG, from the build (the benchmarks build first).
+import { seeded } from '../dist/zones/prng.js';
 
 const [out, name, countText = '10000', seedText = '42', namesText = '1'] = process.argv.slice(2);
 if (!out || !name) {
   console.error('usage: make-ecs-queries.mjs OUT NAME [COUNT] [SEED] [NAMES]');
   process.exit(2);
 }
-let seed = Number(seedText) >>> 0;
-const rnd = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rnd = seeded(Number(seedText));
 const reserved = (a, b) =>
   a === 0 ||
   a === 10 ||

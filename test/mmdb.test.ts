@@ -17,6 +17,7 @@ import {
   cityFixtureRows,
   SHARED_GEOIP_DIR,
 } from './helpers/geo-fixtures.js';
+import { seeded } from '../zones/prng.js';
 
 const BUILD = fileURLToPath(new URL('../scripts/mmdb-build.js', import.meta.url));
 const DBIP = fileURLToPath(
@@ -97,18 +98,6 @@ function plain(v: unknown): unknown {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
   }
   return v;
-}
-
-/** mulberry32: small seeded PRNG so the sampled addresses are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function v6FromBytes(b: Uint8Array): string {
@@ -568,7 +557,7 @@ describe('bundled DB-IP country database', () => {
   });
 
   it('agrees with maxmind on 1000 random IPv4 and 1000 random IPv6 addresses', () => {
-    const rand = prng(20260601);
+    const rand = seeded(20260601);
     let found = 0;
     const check = (ip: string) => {
       const ours = lookup(tree, ip);
@@ -603,7 +592,7 @@ describe('bundled DB-IP country database', () => {
       expect(file.metadata).to.deep.equal(tree.metadata);
       expect(file.ipv4Start).to.equal(tree.ipv4Start);
       const n = tree.metadata.nodeCount;
-      const rand = prng(7);
+      const rand = seeded(7);
       // In file order (the window slides forward), then at random (it jumps both ways).
       const nodes = [
         ...Array.from({ length: 2000 }, (_, i) => Math.floor((i * n) / 2000)),
