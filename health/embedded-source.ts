@@ -8,7 +8,9 @@ import type { PlanTarget } from './plan-types.js';
 import { isLoadSpec, type ProbeSpec } from './probe-types.js';
 import { publishedFigures } from './load/fold.js';
 import type { HealthMatrix, HealthSource } from './source.js';
-import { UNKNOWN_UP, sameTargets, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
+import { drainField, type DrainField } from './drains.js';
+import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
+import { ViewBuilder } from './view-builder.js';
 
 /** Figures-only changes (RTT) publish a new view at most this often; up/down flips at once. */
 const FIGURES_EVERY_MS = 1000;
@@ -16,16 +18,11 @@ const FIGURES_EVERY_MS = 1000;
 export class EmbeddedHealthSource implements HealthSource {
   private readonly prober: Prober;
   private readonly log: HealthLogger;
-  private readonly drained = new Set<string>();
-  private readonly drainUntil = new Map<string, number>();
+  private readonly drained = new Set<DrainField>();
+  private readonly drainUntil = new Map<DrainField, number>();
   private planTargets: readonly PlanTarget[] = [];
   private specs = new Map<string, ProbeSpec>();
-  private epoch = 1;
-  private stateEpoch = 1;
-  /** The targets and drains of the last view built, to tell a verdict change from a figures-only one. */
-  private lastTargets = new Map<string, TargetHealth>();
-  private lastDrained = '';
-  private current: HealthView;
+  private readonly views = new ViewBuilder();
   private lastFigures = 0;
   private figuresTimer: NodeJS.Timeout | null = null;
   private firstRound: Promise<void> | null = null;
@@ -42,7 +39,6 @@ export class EmbeddedHealthSource implements HealthSource {
       ...(opts.runProbe ? { runProbe: opts.runProbe } : {}),
       ...(opts.now ? { now: opts.now } : {}),
     });
-    this.current = this.build();
   }
 
   setPlan(targets: readonly PlanTarget[], _version: string): void {
@@ -73,22 +69,22 @@ export class EmbeddedHealthSource implements HealthSource {
   }
 
   view(): HealthView {
-    return this.current;
+    return this.views.view;
   }
 
   drain(datacenter: string, address?: string): void {
-    this.drained.add(address === undefined ? `dc:${datacenter}` : `ep:${address}`);
+    this.drained.add(address === undefined ? drainField({ datacenter }) : drainField({ endpoint: address }));
     this.publish();
   }
 
   undrain(datacenter: string, address?: string): void {
-    this.drained.delete(address === undefined ? `dc:${datacenter}` : `ep:${address}`);
+    this.drained.delete(address === undefined ? drainField({ datacenter }) : drainField({ endpoint: address }));
     this.publish();
   }
 
   matrix(): HealthMatrix {
     const now = Date.now();
-    const view = this.current;
+    const view = this.views.view;
     const targets = [...this.planTargets].map((t) => {
       const st = this.prober.state(t.key);
       const h = view.target(t.key);
@@ -131,7 +127,7 @@ export class EmbeddedHealthSource implements HealthSource {
     drained: boolean,
     opts?: { forMs: number | null },
   ): Promise<void> {
-    const field = 'datacenter' in target ? `dc:${target.datacenter}` : `ep:${target.endpoint}`;
+    const field = drainField(target);
     if (drained) {
       this.drained.add(field);
       const forMs = opts?.forMs ?? null;
@@ -176,12 +172,14 @@ export class EmbeddedHealthSource implements HealthSource {
     }
   }
 
+  /**
+   * The view of the prober's states now. Nothing new (every target failing the same way, say) keeps
+   * the view: a new one every second would make every figure-reading name decide again, and, living a
+   * second, each is promoted to the old generation under query load (garbage that stays resident
+   * until a full collection).
+   */
   private publish(): void {
     this.lastFigures = Date.now();
-    this.current = this.build();
-  }
-
-  private build(): HealthView {
     const targets = new Map<string, TargetHealth>();
     const now = Date.now();
     for (const [key, s] of this.prober.states()) {
@@ -195,22 +193,7 @@ export class EmbeddedHealthSource implements HealthSource {
         since: s.since,
       });
     }
-    const drained = new Set(this.drained);
-    const drainedKey = [...drained].sort().join(' ');
-    // Nothing new (every target failing the same way, say): keep the view. A new one every second
-    // would make every figure-reading name decide again, and, living a second, each is promoted to
-    // the old generation under query load (garbage that stays resident until a full collection).
-    if (this.current !== undefined && drainedKey === this.lastDrained && sameTargets(targets, this.lastTargets))
-      return this.current;
-    const epoch = ++this.epoch;
-    if (!sameVerdicts(targets, this.lastTargets) || drainedKey !== this.lastDrained) this.stateEpoch = epoch;
-    this.lastTargets = targets;
-    this.lastDrained = drainedKey;
-    return Object.freeze({
-      epoch,
-      stateEpoch: this.stateEpoch,
-      target: (key: string) => targets.get(key) ?? UNKNOWN_UP,
-      isDrained: (dc: string, address: string) => drained.has(`dc:${dc}`) || drained.has(`ep:${address}`),
-    });
+    const drains = [...this.drained].map((field) => ({ field, until: this.drainUntil.get(field) ?? null }));
+    this.views.update({ targets, drains });
   }
 }

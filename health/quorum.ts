@@ -1,6 +1,8 @@
 // Combining many agents' reports into one verdict per target: only fresh agents vote, an agent that
 // sees everything down (its own datacenter included) is discounted as cut off, and a target is up
-// when at least a quorum of the votes say so. Pure: time and inputs are parameters.
+// when at least a quorum of the votes say so; while Redis is unreachable the votes are counted as of
+// the moment it went, and past the grace period the stale policy applies. Pure: time and inputs are
+// parameters.
 import { isLoadKey, type TargetHealth } from './view.js';
 
 /** One agent's latest result for one target, as published. */
@@ -156,4 +158,33 @@ export function combine(
     });
   }
   return { targets, agents: verdicts };
+}
+
+/** After the grace period without Redis: 'open' treats every target as up, 'keep' keeps the last state. */
+export type StalePolicy = 'open' | 'keep';
+
+/** This node's link to Redis, where the agents' reports come from. */
+export interface Link {
+  readonly connected: boolean;
+  /** When the link went (this node's clock, ms); null while connected. */
+  readonly disconnectedSince: number | null;
+}
+
+export interface LinkVerdict {
+  /**
+   * The time to count votes at (combine's `now`): while Redis is unreachable no report can arrive, so
+   * agents' ages stand still at the moment it went and the last known state holds.
+   */
+  readonly voteAt: number;
+  /** Unreachable for longer than the grace period. */
+  readonly stale: boolean;
+  /** Stale under the 'open' policy: every target reads up. */
+  readonly failOpen: boolean;
+}
+
+export function linkVerdict(link: Link, graceMs: number, policy: StalePolicy, now: number): LinkVerdict {
+  const since = link.connected ? null : link.disconnectedSince;
+  if (since === null) return { voteAt: now, stale: false, failOpen: false };
+  const stale = now - since > graceMs;
+  return { voteAt: since, stale, failOpen: stale && policy === 'open' };
 }

@@ -1,12 +1,22 @@
 // The DNS node's health source with --redis: publishes this node's probe plan, follows agents'
 // reports by subscription, resyncs in full on every (re)connect, combines reports by quorum, and
 // keeps serving the last known state through a Redis outage (then applies the stale policy).
-// Nothing here is ever awaited by the query path: view() returns the current immutable snapshot.
+// Nothing here is ever awaited by the query path: view() returns the current immutable snapshot,
+// which this source rebuilds on its own timers (a short debounce after reports, a tick for time).
 import type { Redis } from 'ioredis';
 import { briefly } from './agent.js';
 import { DrainSet } from './drains.js';
 import { quietLogger, type HealthLogger } from './log.js';
-import { combine, type AgentReports, type AgentVerdict, type QuorumConfig, type ReportedResult } from './quorum.js';
+import {
+  combine,
+  linkVerdict,
+  type AgentReports,
+  type AgentVerdict,
+  type LinkVerdict,
+  type QuorumConfig,
+  type ReportedResult,
+  type StalePolicy,
+} from './quorum.js';
 import { connect, parseRedisUrl, scanKeys, type RedisTls } from './redis-connect.js';
 import { logConnectionErrors } from './redis-errors.js';
 import {
@@ -24,9 +34,10 @@ import {
 import type { PlanTarget } from './plan-types.js';
 import type { HealthMatrix, HealthSource, MatrixCell } from './source.js';
 import { drain, undrain } from './drain-store.js';
-import { UNKNOWN_UP, sameTargets, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
+import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
+import { ViewBuilder } from './view-builder.js';
 
-export type StalePolicy = 'open' | 'keep';
+export type { StalePolicy } from './quorum.js';
 
 export interface RedisSourceOptions {
   readonly url: string;
@@ -62,6 +73,11 @@ const PLAN_REFRESH_MS = 10_000;
 const TICK_MS = 200;
 /** Shortest time between two view rebuilds: bounds churn cost; far below the 1 s staleness budget. */
 const REBUILD_MS = 50;
+/** What every target reads as once failing open (one object: the view builder compares it by identity). */
+const FAILING_OPEN: TargetHealth = Object.freeze({
+  ...UNKNOWN_UP,
+  reason: 'redis unreachable past the grace period: failing open',
+});
 
 interface AgentState {
   datacenter: string;
@@ -85,12 +101,15 @@ export class RedisHealthSource implements HealthSource {
   private resyncs = 0;
   private badMessages = 0;
   private stale = false;
-  private epoch = 1;
-  private stateEpoch = 1;
-  private current: HealthView;
+  private readonly views: ViewBuilder;
+  /** The last combined verdicts (failing open or not), for each target's `since`. */
   private lastTargets = new Map<string, TargetHealth>();
   private lastVerdicts: AgentVerdict[] = [];
+  /** Something a view depends on changed since the last rebuild. */
   private dirty = true;
+  private lastRebuildAt = 0;
+  private rebuildTimer: NodeJS.Timeout | null = null;
+  private lastTickAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
   private firstSync: Promise<void>;
   private resolveFirstSync!: () => void;
@@ -103,7 +122,7 @@ export class RedisHealthSource implements HealthSource {
     const target = parseRedisUrl(opts.url, opts.tls);
     this.cmd = connect(target, `gslb-node-${opts.nodeId}`);
     this.sub = connect(target, `gslb-node-${opts.nodeId}-sub`);
-    this.current = this.makeView(new Map(), this.drains);
+    this.views = new ViewBuilder(this.now);
     this.firstSync = new Promise((r) => (this.resolveFirstSync = r));
     this.cmd.on('ready', () => void this.onReady());
     this.cmd.on('close', () => this.onDisconnect());
@@ -136,30 +155,13 @@ export class RedisHealthSource implements HealthSource {
   setPlan(targets: readonly PlanTarget[], version: string): void {
     this.plan = { v: PROTOCOL_VERSION, node: this.opts.nodeId, version, at: this.now(), targets };
     this.planDcs = new Map(targets.map((t) => [t.key, t.datacenters]));
-    this.dirty = true;
+    this.changed();
     void this.publishPlan(true);
   }
 
-  /**
-   * The current snapshot. Under churn (hundreds of reports a second) views are rebuilt at most every
-   * REBUILD_MS, so the query path never pays for a rebuild per report and cached decisions live a while.
-   */
+  /** The current snapshot, built beforehand: the query path only reads a field. */
   view(): HealthView {
-    if (this.dirty) {
-      const now = this.now();
-      if (now - this.lastRebuildAt >= REBUILD_MS) this.rebuild();
-      else if (!this.rebuildTimer) {
-        this.rebuildTimer = setTimeout(
-          () => {
-            this.rebuildTimer = null;
-            if (this.dirty) this.rebuild();
-          },
-          REBUILD_MS - (now - this.lastRebuildAt),
-        );
-        this.rebuildTimer.unref();
-      }
-    }
-    return this.current;
+    return this.views.view;
   }
 
   status(): RedisSourceStatus {
@@ -261,7 +263,7 @@ export class RedisHealthSource implements HealthSource {
       this.connected = false;
       this.disconnectedSince = this.now();
       this.log.warn({}, 'redis connection lost: answering from the last known health state');
-      this.dirty = true;
+      this.changed();
     }
   }
 
@@ -294,7 +296,8 @@ export class RedisHealthSource implements HealthSource {
     this.disconnectedSince = null;
     this.lastResync = this.now();
     this.resyncs++;
-    this.dirty = true;
+    // Built here, not on a timer: start() resolves right after, with the view of the synced state.
+    this.rebuild();
     this.log.info({ agents: this.agents.size, drains: this.drains.size }, 'health resynced from redis');
   }
 
@@ -307,7 +310,7 @@ export class RedisHealthSource implements HealthSource {
       else this.bad(d.ok ? `drain field '${field}' is not dc:NAME or ep:ADDRESS` : d.error);
     }
     this.drains = new DrainSet(entries);
-    this.dirty = true;
+    this.changed();
   }
 
   private bad(error: string): void {
@@ -332,18 +335,33 @@ export class RedisHealthSource implements HealthSource {
     a.datacenter = r.datacenter;
     a.heardAt = this.now();
     for (const [key, res] of Object.entries(r.results)) a.results.set(key, res);
-    if (Object.keys(r.results).length > 0 || r.full) this.dirty = true;
+    if (Object.keys(r.results).length > 0 || r.full) this.changed();
+  }
+
+  /**
+   * Something a view depends on changed: rebuild soon, on a timer of this source's own. Under churn
+   * (hundreds of reports a second) that is at most every REBUILD_MS, so a burst of reports makes one
+   * view, and cached decisions live a while.
+   */
+  private changed(): void {
+    this.dirty = true;
+    if (this.rebuildTimer || this.stopped) return;
+    const wait = Math.max(0, this.lastRebuildAt + REBUILD_MS - this.now());
+    this.rebuildTimer = setTimeout(() => {
+      this.rebuildTimer = null;
+      if (this.dirty && !this.stopped) this.rebuild();
+    }, wait);
+    this.rebuildTimer.unref();
   }
 
   /** Ages agents out, ends the grace period, expires drains: the view changes with time alone. */
   private tick(): void {
     const now = this.now();
+    const { voteAt, stale } = this.link(now);
     for (const v of this.lastVerdicts) {
       const a = this.agents.get(v.agent);
-      if (a && v.fresh !== this.effectiveNow(now) - a.heardAt <= this.opts.quorum.maxAgeMs) this.dirty = true;
+      if (a && v.fresh !== voteAt - a.heardAt <= this.opts.quorum.maxAgeMs) this.dirty = true;
     }
-    const stale =
-      !this.connected && this.disconnectedSince !== null && now - this.disconnectedSince > this.opts.graceMs;
     if (stale !== this.stale) {
       this.stale = stale;
       this.dirty = true;
@@ -356,23 +374,27 @@ export class RedisHealthSource implements HealthSource {
     // A drain that ended since the last tick (timers drift under load: compare with that tick).
     const exp = this.drains.nextExpiry(this.lastTickAt);
     this.lastTickAt = now;
-    if (exp !== null && exp <= now) {
-      this.dirty = true;
-      this.forceView = true; // cached decisions must see the drain end
-    }
+    if (exp !== null && exp <= now) this.dirty = true; // cached decisions must see the drain end
     // Forget agents gone for long (their keys expired): they no longer vote or show in status.
     for (const [id, a] of this.agents)
       if (this.connected && now - a.heardAt > this.opts.quorum.maxAgeMs * 10) this.agents.delete(id);
     if (this.dirty) this.rebuild();
   }
 
-  /** While Redis is unreachable, time stands still for agent ages: the last known state holds. */
-  private effectiveNow(now: number): number {
-    return !this.connected && this.disconnectedSince !== null ? this.disconnectedSince : now;
+  /** While Redis is unreachable, time stands still for agent ages; past the grace, the stale policy. */
+  private link(now: number): LinkVerdict {
+    return linkVerdict(
+      { connected: this.connected, disconnectedSince: this.disconnectedSince },
+      this.opts.graceMs,
+      this.opts.stalePolicy,
+      now,
+    );
   }
 
   private rebuild(): void {
     this.dirty = false;
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = null;
     const now = this.now();
     this.lastRebuildAt = now;
     const reports: AgentReports[] = [...this.agents].map(([agent, a]) => ({
@@ -381,7 +403,9 @@ export class RedisHealthSource implements HealthSource {
       heardAt: a.heardAt,
       results: a.results,
     }));
-    const combined = combine(reports, this.planDcs, this.opts.quorum, this.effectiveNow(now));
+    // Failing open follows this.stale, which the tick sets (and logs).
+    const { voteAt } = this.link(now);
+    const combined = combine(reports, this.planDcs, this.opts.quorum, voteAt);
     this.lastVerdicts = [...combined.agents];
     const targets = new Map<string, TargetHealth>();
     for (const [key, t] of combined.targets) {
@@ -392,43 +416,12 @@ export class RedisHealthSource implements HealthSource {
       const since = prev ? (prev.up === t.up ? prev.since : now) : Math.min(t.since, now);
       targets.set(key, { ...t, since });
     }
-    // Compared once the new map is filled (comparing the counts before made every rebuild a change).
-    const changed = !sameTargets(targets, this.lastTargets);
-    const figuresOnly = sameVerdicts(targets, this.lastTargets);
     this.lastTargets = targets;
-    const staleOpen = this.stale && this.opts.stalePolicy === 'open';
-    const verdictChanged =
-      !figuresOnly || this.forceView || staleOpen !== this.wasStaleOpen || this.drains !== this.lastDrains;
-    if (changed || verdictChanged) {
-      this.forceView = false;
-      this.wasStaleOpen = staleOpen;
-      this.lastDrains = this.drains;
-      this.current = this.makeView(staleOpen ? new Map() : targets, this.drains, staleOpen, verdictChanged);
-    }
-  }
-
-  private wasStaleOpen = false;
-  private forceView = false;
-  private lastRebuildAt = 0;
-  private rebuildTimer: NodeJS.Timeout | null = null;
-  private lastTickAt = Date.now();
-  private lastDrains: DrainSet | null = null;
-
-  private makeView(
-    targets: ReadonlyMap<string, TargetHealth>,
-    drains: DrainSet,
-    staleOpen = false,
-    verdictChanged = true,
-  ): HealthView {
-    const epoch = ++this.epoch;
-    if (verdictChanged) this.stateEpoch = epoch;
-    const now = this.now;
-    const open: TargetHealth = { ...UNKNOWN_UP, reason: 'redis unreachable past the grace period: failing open' };
-    return Object.freeze({
-      epoch,
-      stateEpoch: this.stateEpoch,
-      target: (key: string) => targets.get(key) ?? (staleOpen ? open : UNKNOWN_UP),
-      isDrained: (dc: string, address: string) => drains.isDrained(dc, address, now()),
+    const failOpen = this.stale && this.opts.stalePolicy === 'open';
+    this.views.update({
+      targets: failOpen ? new Map() : targets,
+      drains: this.drains.list(now).map((d) => ({ field: d.field, until: d.until })),
+      unknown: failOpen ? FAILING_OPEN : UNKNOWN_UP,
     });
   }
 }

@@ -1,7 +1,8 @@
 // Health as plain data, for handing the primary's view to worker processes (--workers N): one
 // health source probes (or follows Redis), every worker answers from the same snapshot.
 import type { HealthMatrix, HealthSource } from './source.js';
-import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
+import type { HealthView, TargetHealth } from './view.js';
+import { makeView } from './view-builder.js';
 import type { PlanTarget } from './plan-types.js';
 
 export interface HealthSnapshot {
@@ -24,12 +25,8 @@ export function snapshotOf(view: HealthView, keys: Iterable<string>, matrix: Hea
 
 /** A worker's health source: views built from the snapshots the primary sends. */
 export class SnapshotHealthSource implements HealthSource {
-  private current: HealthView = Object.freeze({
-    epoch: 0,
-    stateEpoch: 0,
-    target: () => UNKNOWN_UP,
-    isDrained: () => false,
-  });
+  /** Numbered 0, below any the primary sends: nothing known until its first snapshot. */
+  private current: HealthView = makeView(0, 0, { targets: new Map(), drains: [] });
   private last: HealthSnapshot | null = null;
   private firstResolve: (() => void) | null = null;
   private readonly first = new Promise<void>((r) => (this.firstResolve = r));
@@ -44,19 +41,8 @@ export class SnapshotHealthSource implements HealthSource {
 
   apply(s: HealthSnapshot): void {
     this.last = s;
-    const targets = new Map(s.targets);
-    const drains = new Map(s.drains.map((d) => [d.field, d.until]));
-    const drained = (field: string) => {
-      if (!drains.has(field)) return false;
-      const until = drains.get(field)!;
-      return until === null || until > Date.now();
-    };
-    this.current = Object.freeze({
-      epoch: s.epoch,
-      stateEpoch: s.stateEpoch,
-      target: (key: string) => targets.get(key) ?? UNKNOWN_UP,
-      isDrained: (dc: string, address: string) => drained(`dc:${dc}`) || drained(`ep:${address}`),
-    });
+    // The primary numbered it: the same epochs on every worker, so their caches agree.
+    this.current = makeView(s.epoch, s.stateEpoch, { targets: new Map(s.targets), drains: s.drains });
     this.firstResolve?.();
     this.firstResolve = null;
   }

@@ -10,7 +10,8 @@ import { EmbeddedHealthSource } from '../health/embedded-source.js';
 import { planFor } from '../server/probe-plan.js';
 import type { RedisHealthSource, RedisSourceOptions } from '../health/redis-source.js';
 import type { HealthSource } from '../health/source.js';
-import type { RunProbe } from '../health/checks/index.js';
+import type { HealthView } from '../health/view.js';
+import { runProbe, type RunProbe } from '../health/checks/index.js';
 import { isCountryCode } from '../geo/countries.js';
 import { parseName } from '../zones/name.js';
 import { loadPolicy } from '../zones/policy/index.js';
@@ -19,6 +20,7 @@ import { describeSpec } from '../health/probe-types.js';
 import type { PolicyConfig } from '../zones/policy-types.js';
 import { HttpBackend as Backend } from '../scripts/e2e-cluster.js';
 import { cleanup, hasRedisServerBinary, redisOrSkip, startRedisServer, testNode, testPrefix } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 
 const apex = (parseName('h.test.', null) as { ok: true; name: import('../zones/name.js').DnsName }).name;
 
@@ -42,17 +44,11 @@ function keyOf(config: PolicyConfig, dc: string): string {
   return targetKey(config.checks.get('web')!, ep);
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 4000): Promise<number> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - t0;
-}
-
 interface Rig {
   source: HealthSource;
+  /** Probes finished so far, by this node or its agents; and how many vantage points probe each target. */
+  probes(): number;
+  readonly vantages: number;
   drain(dc: string): Promise<void>;
   undrain(dc: string): Promise<void>;
   stop(): Promise<void>;
@@ -60,13 +56,29 @@ interface Rig {
 
 type Factory = (config: PolicyConfig) => Promise<Rig>;
 
+/** The real probe, counted. */
+function counted(): { runProbe: RunProbe; probes(): number } {
+  let n = 0;
+  return {
+    runProbe: async (spec, signal) => {
+      const r = await runProbe(spec, signal);
+      n++;
+      return r;
+    },
+    probes: () => n,
+  };
+}
+
 const embedded: Factory = async (config) => {
-  const source = new EmbeddedHealthSource();
+  const { runProbe, probes } = counted();
+  const source = new EmbeddedHealthSource({ runProbe });
   const plan = planFor([config]);
   source.setPlan(plan.targets, plan.version);
   await source.start(3000);
   return {
     source,
+    probes,
+    vantages: 1,
     drain: async (dc) => source.drain(dc),
     undrain: async (dc) => source.undrain(dc),
     stop: () => source.stop(),
@@ -78,13 +90,17 @@ function redisFactory(getUrl: () => string): Factory {
     const url = getUrl();
     const prefix = testPrefix();
     const source = testNode(url, prefix, planFor([config]));
+    const { runProbe, probes } = counted();
     const agents = ['a', 'b', 'c'].map(
-      (dc) => new Agent({ url, prefix, datacenter: dc, id: `agent-${dc}`, heartbeatMs: 200, planRefreshMs: 500 }),
+      (dc) =>
+        new Agent({ url, prefix, datacenter: dc, id: `agent-${dc}`, heartbeatMs: 200, planRefreshMs: 500, runProbe }),
     );
     await source.start(3000);
     for (const a of agents) a.start();
     return {
       source,
+      probes,
+      vantages: agents.length,
       drain: async (dc) =>
         void (await drain({ url }, prefix, { datacenter: dc }, { forMs: null, by: 'test', reason: '' })),
       undrain: async (dc) => void (await undrain({ url }, prefix, { datacenter: dc })),
@@ -168,22 +184,22 @@ for (const [label, factory, needsRedis] of suites) {
     it('nothing new, no new view: every target failing the same way keeps the epoch', async () => {
       for (const dc of ['a', 'b', 'c']) await backends[dc]!.kill();
       await until('all down', () => ['a', 'b', 'c'].every((dc) => !up(dc)));
-      // The flip settles (the last probes and agents agree); the old sources never went quiet for
-      // 1.2 s: a new view every second (embedded) or on every report (Redis).
+      // Once the flip settles (the last probes and agents agree), no new view through six more probe
+      // rounds of every target (every 300 ms: past a second, the figures' publishing interval). The
+      // old sources never went quiet that long: a new view every second (embedded) or on every report
+      // (Redis).
+      const rounds = 6 * 3 * rig.vantages;
       let { epoch } = rig.source.view();
-      let quietSince = Date.now();
+      let since = rig.probes();
       await until(
-        'no new view for 1.2 s',
+        `no new view for ${rounds} probes`,
         () => {
           const now = rig.source.view().epoch;
-          if (now !== epoch) [epoch, quietSince] = [now, Date.now()];
-          return Date.now() - quietSince > 1200;
+          if (now !== epoch) [epoch, since] = [now, rig.probes()];
+          return rig.probes() - since >= rounds;
         },
-        8000,
+        10_000,
       );
-      // Several more probe rounds (every 300 ms) and figure publishes (at most every second):
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(rig.source.view().epoch).to.equal(epoch);
       for (const dc of ['a', 'b', 'c']) await backends[dc]!.start();
       await until('all up', () => ['a', 'b', 'c'].every(up));
     });
@@ -245,8 +261,15 @@ describe('redis health source', function () {
     await s.start(3000);
     agent(url, prefix, 'a');
     agent(url, prefix, 'b', cutOff);
-    await until('both agents heard', () => s.status().agents.length === 2 && s.status().agents.every((a) => a.fresh));
-    await new Promise((r) => setTimeout(r, 800));
+    // Both agents' reports of both targets in: the cut-off agent is discounted, the other one decides.
+    const decided = (dc: string) => s.view().target(keyOf(config, dc)).reason;
+    await until(
+      'the cut-off agent discounted, both targets up by the other one alone',
+      () =>
+        s.status().agents.some((a) => a.discounted) &&
+        decided('a') === 'up: 1/1 agents' &&
+        decided('b') === 'up: 1/1 agents',
+    );
     expect(s.view().target(keyOf(config, 'a')).up).to.equal(true);
     expect(s.view().target(keyOf(config, 'b')).up).to.equal(true);
     const cut = s.status().agents.find((a) => a.datacenter === 'b')!;
@@ -270,9 +293,45 @@ describe('redis health source', function () {
       at: Date.now(),
     }));
     await until('three agents', () => s.status().agents.filter((a) => a.fresh).length === 3);
-    await new Promise((r) => setTimeout(r, 600));
+    // Every agent's vote on a counted: the dissenter is outvoted (a broken quorum reads 'down: ...').
+    await until('three votes on a', () => /^(up|down): \d\/3 /.test(s.view().target(keyA).reason));
     expect(s.view().target(keyA).up).to.equal(true);
     expect(s.view().target(keyA).reason).to.match(/up: 2\/3/);
+  });
+
+  it("view() only reads: views are rebuilt on the source's own timer, never inside a query", async () => {
+    const prefix = testPrefix();
+    stops.push(() => cleanup(url, prefix));
+    const s = node(url, prefix);
+    await s.start(3000);
+    // Count rebuilds, and those made while view() runs (as a DNS query calls it).
+    const inside = s as unknown as { rebuild(): void; view(): HealthView };
+    const rebuild = inside.rebuild.bind(s);
+    const view = inside.view.bind(s);
+    let querying = false;
+    let rebuilt = 0;
+    let inQuery = 0;
+    inside.rebuild = () => {
+      rebuilt++;
+      if (querying) inQuery++;
+      rebuild();
+    };
+    const query = () => {
+      querying = true;
+      try {
+        return view();
+      } finally {
+        querying = false;
+      }
+    };
+    agent(url, prefix, 'a');
+    agent(url, prefix, 'b');
+    // Asked every 20 ms while reports arrive, as busy DNS would.
+    await until('both targets up by both agents', () =>
+      ['a', 'b'].every((dc) => query().target(keyOf(config, dc)).reason === 'up: 2/2 agents'),
+    );
+    expect(rebuilt).to.be.above(0);
+    expect(inQuery).to.equal(0);
   });
 
   it('warm start: a node started later knows the current state before it answers', async () => {
@@ -328,10 +387,11 @@ describe('redis health source', function () {
     await until('b down', () => !s.view().target(keyOf(config, 'b')).up);
     own.proc.kill('SIGKILL');
     await until('disconnect seen', () => !s.status().connected);
-    // Within the grace period (1.5 s) the last state holds, even though no heartbeat arrives.
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(s.view().target(keyOf(config, 'b')).up).to.equal(false);
-    await until('stale: fail open', () => s.view().target(keyOf(config, 'b')).up, 3000);
+    const lost = s.status().disconnectedSince!;
+    // The last state holds through the grace period (1.5 s), although no heartbeat arrives: b reads
+    // down until the stale policy fails open, and that is no sooner than the grace period ends.
+    await until('stale: fail open', () => s.view().target(keyOf(config, 'b')).up, 4000);
+    expect(Date.now() - lost).to.be.at.least(1500);
     expect(s.view().target(keyOf(config, 'b')).reason).to.match(/failing open/);
     const again = await startRedisServer(own.port);
     stops.push(async () => again.proc.kill('SIGKILL'));
