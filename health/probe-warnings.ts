@@ -1,7 +1,7 @@
 // Warnings of passing probes (a certificate about to expire) logged once a day per target and
 // certificate: a probe every few seconds must not repeat the same line thousands of times a day, and a
 // replaced certificate that ends soon too is news.
-import type { HealthLogger } from './log.js';
+import type { Logger } from './log.js';
 import type { ProbeResult } from './probe-types.js';
 
 const DAY_MS = 86_400_000;
@@ -11,7 +11,7 @@ export class ProbeWarnings {
   private readonly lastLogged = new Map<string, number>();
 
   constructor(
-    private readonly log: HealthLogger,
+    private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { Agent } from '../health/agent.js';
 import { EmbeddedHealthSource } from '../health/embedded-source.js';
-import type { HealthLogger } from '../health/log.js';
+import type { Logger } from '../health/log.js';
 import { planFor } from '../server/probe-plan.js';
 import { ProbeWarnings } from '../health/probe-warnings.js';
 import type { CheckSpec } from '../health/probe-types.js';
@@ -55,7 +55,7 @@ async function tlsServer(c: TestCertificate): Promise<{ server: tls.Server; port
 }
 
 /** A logger keeping its warnings. */
-function recorder(): HealthLogger & { warnings: Array<Record<string, unknown>> } {
+function recorder(): Logger & { warnings: Array<Record<string, unknown>> } {
   const warnings: Array<Record<string, unknown>> = [];
   const noop = () => {};
   return { warnings, debug: noop, info: noop, error: noop, warn: (obj) => void warnings.push(obj as never) };
