@@ -2,6 +2,7 @@
 // per datacenter in front of a test backend, and a Prometheus-text endpoint served by the test. The
 // agent reads the load balancers' stats; connections the test holds open load one datacenter and the
 // answers move to the other; 5xx responses through HAProxy take a datacenter down by passive health.
+// A datacenter whose stats page dies while its backends stay healthy keeps its clients (plain order).
 // Then without Redis: the server reads nginx stub_status and a JSON document itself, and sheds load.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -68,6 +69,8 @@ describe('end to end: load-aware steering from HAProxy stats and a Prometheus en
       backends.push(b);
       lbs.push(await new Haproxy(bin!, b.port).start());
     }
+    // A second load balancer per datacenter, in front of the same backends: the one whose stats page dies.
+    for (let i = 0; i < 2; i++) lbs.push(await new Haproxy(bin!, backends[i]!.port).start());
     prom = http.createServer((req, res) => {
       const dc = req.url === '/dc1' ? 'dc1' : 'dc2';
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
@@ -94,6 +97,7 @@ loads:
     timeout: 250ms
     passive: { max_error_rate: 20%, min_requests: 5, rise: 1, fall: 1 }
   app: { type: prometheus, interval: 300ms, timeout: 250ms, smoothing: 0, figures: { connections: 'app_sessions{state="active"}' } }
+  lb-short: { type: haproxy, proxy: www, interval: 300ms, timeout: 250ms, smoothing: 0, max_age: 1s }
 names:
   www:
     policy: least-loaded
@@ -115,6 +119,14 @@ names:
     pools:
       dc1: [{ address: 192.0.2.1, load_url: "http://127.0.0.1:${promPort}/dc1" }]
       dc2: [{ address: 192.0.2.2, load_url: "http://127.0.0.1:${promPort}/dc2" }]
+  plain:
+    policy: least-loaded
+    check: web
+    load: lb-short
+    ttl: 5
+    pools:
+      dc1: [{ address: 192.0.2.1, probe: "${backends[0]!.probe}", load_url: "${lbs[2]!.statsUrl}" }]
+      dc2: [{ address: 192.0.2.2, probe: "${backends[1]!.probe}", load_url: "${lbs[3]!.statsUrl}" }]
 `;
     cluster = new Cluster({
       gslb: 'bin/gslb',
@@ -123,7 +135,8 @@ names:
       agents: ['dc1'],
       intervalMs: 300,
       policyYaml,
-      serveArgs: ['--admin', `127.0.0.1:${adminPort}`],
+      // Two workers (the default on two cores, written out): decisions must not depend on which answers.
+      serveArgs: ['--admin', `127.0.0.1:${adminPort}`, '--workers', '2'],
     });
     await cluster.start();
     await cluster.waitAll('192.0.2.1', 15_000);
@@ -209,6 +222,48 @@ names:
     promSessions.dc1 = 1;
     promSessions.dc2 = 80;
     await cluster.waitAll('192.0.2.1', 8000, 20, 'app.e2e.test');
+  });
+
+  it("a dead stats page is not a failed check: its datacenter's clients keep their plain order", async () => {
+    type Explained = {
+      chosen: string;
+      candidates: Array<{
+        datacenter: string;
+        endpoints: Array<{ up: boolean }>;
+        load: { connections: number | null };
+      }>;
+      steps: string[];
+    };
+    const explain = async () =>
+      (await (
+        await fetch(`http://127.0.0.1:${adminPort}/api/explain?name=plain.e2e.test&type=A&client=192.0.2.99`)
+      ).json()) as Explained;
+    // Both load balancers idle: equal figures, the first in order serves.
+    await cluster.waitAll('192.0.2.1', 10_000, 20, 'plain.e2e.test');
+    const dc1 = (e: Explained) => e.candidates.find((c) => c.datacenter === 'dc1')!;
+    for (const until = Date.now() + 10_000; dc1(await explain()).load.connections === null; await sleep(100))
+      if (Date.now() > until) throw new Error('dc1 never had figures');
+    // dc1's HAProxy dies (its backend stays up): its figures age out after max_age (1 s); answers stay.
+    await lbs[2]!.stop();
+    const killed = Date.now();
+    const answers = new Set<string>();
+    const ask = async () => answers.add((await queryA(cluster.nodePorts[0]!, 'plain.e2e.test', 500))?.[0] ?? 'none');
+    // Until explain shows dc1 without figures, and at least 4 s in all (the fault took 5-7 s with defaults).
+    let agedAt: number | null = null;
+    while (agedAt === null || Date.now() - killed < 4000) {
+      if (Date.now() - killed > 15_000) throw new Error("dc1's figures never aged out");
+      await ask();
+      if (agedAt === null && dc1(await explain()).load.connections === null) agedAt = Date.now();
+      await sleep(100);
+    }
+    // Two more seconds with the figures gone: the agent's reads keep failing, nobody moves.
+    for (const until = Date.now() + 2000; Date.now() < until; await sleep(100)) await ask();
+    expect([...answers]).to.deep.equal(['192.0.2.1']);
+    const e = await explain();
+    expect(e.chosen).to.equal('dc1');
+    expect(dc1(e).endpoints.every((x) => x.up)).to.equal(true);
+    expect(dc1(e).load.connections).to.equal(null);
+    expect(e.steps.join('\n')).to.match(/plain order|no fresh figures/);
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { compileCatalog, type Catalog } from '../../server/catalog.js';
 import { silentLogger } from '../../server/log.js';
 import { createPipeline, type Pipeline } from '../../server/pipeline.js';
+import { SteeringController, steeringConfig } from '../../server/gslb/steering.js';
 import { StaticHealth } from '../../health/static-health.js';
 import { loadZones } from '../../zones/load.js';
 import { decodeReply, type Reply } from './dns.js';
@@ -27,6 +28,8 @@ export interface Rig {
   readonly geo: GeoData;
   readonly health: StaticHealth;
   readonly pipeline: Pipeline;
+  /** The node's steering (margin choices, shed shares), brought up to date before every ask, as its timer would. */
+  readonly steering: SteeringController;
   ask(name: string, type?: string, client?: string): Reply & { scope: number | null; addresses: string[] };
 }
 
@@ -51,14 +54,17 @@ export function makeRig(opts: { zones?: string; geoip?: string[]; rng?: () => nu
   const geo = openGeoData(opts.geoip ?? [cityDatabase()]);
   const catalog = compileCatalog(loaded.zones, geo);
   const health = new StaticHealth();
+  const steering = new SteeringController({ config: steeringConfig(catalog), health: () => health.view() });
   const pipeline = createPipeline(() => catalog, {
     nsid: null,
     chaos: { identity: 't', version: null },
     log: silentLogger,
     health: () => health.view(),
+    steering: () => steering.view,
     rng: opts.rng ?? seeded(1),
   });
   const ask: Rig['ask'] = (name, type = 'A', client = '127.0.0.1') => {
+    steering.update();
     const [addr, prefix] = client.split('/');
     const packet: dnsPacket.Packet = {
       type: 'query',
@@ -99,7 +105,7 @@ export function makeRig(opts: { zones?: string; geoip?: string[]; rng?: () => nu
       .map((a) => String((a as { data: unknown }).data));
     return { ...r, scope: ecs ? Number(ecs['scopePrefixLength']) : null, addresses };
   };
-  return { catalog, geo, health, pipeline, ask };
+  return { catalog, geo, health, pipeline, steering, ask };
 }
 
 /** The datacenter a set of fixture addresses belongs to. */
