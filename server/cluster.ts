@@ -260,7 +260,8 @@ export function workerFeed(): { health: SnapshotHealthSource; steering: () => St
   let steering: SteeringView = NO_STEERING;
   process.on('message', (m: ToWorker) => {
     if (m.t !== 'health') return;
-    steering = steeringFromSnapshot(m.steering);
+    // The epoch moves with every change of a choice or share: an unchanged one is the same state.
+    if (m.steering.epoch !== steering.epoch) steering = steeringFromSnapshot(m.steering);
     source.apply(m.s);
   });
   process.send?.({ t: 'hello' } satisfies ToPrimary);
