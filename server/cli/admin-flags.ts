@@ -14,14 +14,16 @@ export function adminFlags(
     // A bare port means loopback: the admin API is never exposed by accident.
     addr = parseListenAddress(/^[0-9]+$/.test(admin) ? `127.0.0.1:${admin}` : admin);
   } catch (err) {
-    throw new UsageError(`--admin: ${(err as Error).message}`);
+    throw new UsageError('E_CLI_BAD_ADDRESS', `--admin: ${(err as Error).message}`);
   }
   const t = token === undefined || token === '' ? null : token;
   // A bearer token is one word: one with a space or a control character could never be sent.
   if (t !== null && !/^[\x21-\x7e]+$/.test(t))
-    throw new UsageError('the admin token must be printable ASCII without spaces (openssl rand -hex 32 makes one)');
+    throw new UsageError(
+      'E_CLI_BAD_VALUE',
+      'the admin token must be printable ASCII without spaces (openssl rand -hex 32 makes one)',
+    );
   const refusal = adminRefusal(addr.host, t);
-  if (refusal) throw new UsageError(refusal);
+  if (refusal) throw new UsageError('E_CLI_ADMIN_NEEDS_TOKEN', refusal);
   return { ...addr, token: t };
 }
-
