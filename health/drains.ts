@@ -6,15 +6,37 @@ export const MAX_DRAIN_MS = 30 * 86_400_000;
 
 export type DrainField = `dc:${string}` | `ep:${string}`;
 
-export const drainField = (target: { datacenter: string } | { endpoint: string }): DrainField =>
-  'datacenter' in target ? `dc:${target.datacenter}` : `ep:${target.endpoint}`;
+/** What a drain takes out: a whole datacenter, or one endpoint address. */
+export type DrainTarget = { datacenter: string } | { endpoint: string };
+
+/**
+ * How a drain's field names its target: `dc:NAME`, `ep:ADDRESS`. The Redis hash of drains is keyed
+ * by it and the admin API and `gslb drain --list` show it; the status page gets these prefixes from here.
+ */
+export const DRAIN_PREFIX = Object.freeze({ datacenter: 'dc:', endpoint: 'ep:' } as const);
+
+export const datacenterDrainField = (datacenter: string): DrainField => `dc:${datacenter}`;
+export const endpointDrainField = (address: string): DrainField => `ep:${address}`;
+
+export const drainField = (target: DrainTarget): DrainField =>
+  'datacenter' in target ? datacenterDrainField(target.datacenter) : endpointDrainField(target.endpoint);
+
+/** The target a field names, or null when it is neither form (a stray field in Redis). */
+export function drainTarget(field: string): DrainTarget | null {
+  if (field.startsWith(DRAIN_PREFIX.datacenter)) return { datacenter: field.slice(DRAIN_PREFIX.datacenter.length) };
+  if (field.startsWith(DRAIN_PREFIX.endpoint)) return { endpoint: field.slice(DRAIN_PREFIX.endpoint.length) };
+  return null;
+}
+
+/** Whether a field is a drain's (`dc:` or `ep:`). */
+export const isDrainField = (field: string): field is DrainField => drainTarget(field) !== null;
 
 /** The drains in force at `now`, as a lookup. */
 export class DrainSet {
   constructor(private readonly entries: ReadonlyMap<string, DrainDoc>) {}
 
   isDrained(datacenter: string, address: string, now: number): boolean {
-    return this.active(`dc:${datacenter}`, now) || this.active(`ep:${address}`, now);
+    return this.active(datacenterDrainField(datacenter), now) || this.active(endpointDrainField(address), now);
   }
 
   private active(field: string, now: number): boolean {

@@ -345,6 +345,15 @@ describe('status page in a real browser', function () {
         5_000,
       );
       expect(await routeRows(page, 'shop.gslb.example.com.')).to.deep.include({ europe: 'us-east failover' });
+      // The drain is listed by what it names, and the datacenter's rows carry the tag (fields from health/drains.ts).
+      await until(
+        page,
+        'the drain listed',
+        async () =>
+          (await page.locator('#drains li').allTextContents()).some((t) => t.startsWith('datacenter eu-west')),
+        5_000,
+      );
+      expect(await page.locator('.tag.warn', { hasText: /^drained$/ }).count()).to.equal(1);
       // Answers follow the same decision: London now gets us-east, and the bars count it there.
       await askFrom(dnsPort, 'www.gslb.example.com', '81.2.69.142');
       await until(

@@ -4,7 +4,7 @@ import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { loadKey, targetKey } from '../../health/view.js';
-import { MAX_DRAIN_MS } from '../../health/drains.js';
+import { MAX_DRAIN_MS, type DrainTarget } from '../../health/drains.js';
 import { formatIp, parseIp } from '../../zones/address.js';
 import { DurationError, parseDuration } from '../../zones/duration.js';
 import { ExplainRequestError, formatExplanation } from '../explain/explain.js';
@@ -80,8 +80,6 @@ function drainFor(v: unknown): number {
     throw err instanceof DurationError ? new HttpError(400, err.message) : err;
   }
 }
-
-type DrainTarget = { datacenter: string } | { endpoint: string };
 
 /** Validates a drain/undrain body against the served configuration. */
 function drainRequest(

@@ -1,5 +1,6 @@
 // The admin status page: one self-contained HTML document (inline CSS and JS) that polls the admin API.
 import { createHash } from 'node:crypto';
+import { DRAIN_PREFIX } from '../../health/drains.js';
 
 const STYLE = `
 :root { color-scheme: light; font: 14px/1.4 system-ui, sans-serif; color: #1f2328; background: #f6f8fa; }
@@ -56,6 +57,13 @@ const SCRIPT = `
 const token = new URLSearchParams(location.search).get('token');
 const headers = token ? { Authorization: 'Bearer ' + token } : {};
 const OUTCOMES = ['primary', 'failover', 'fallback', 'nodata', 'servfail'];
+// Drain fields as health/drains.ts writes them ("dc:NAME", "ep:ADDRESS").
+const DRAIN = ${JSON.stringify(DRAIN_PREFIX)};
+function drainLabel(field) {
+  if (field.startsWith(DRAIN.datacenter)) return 'datacenter ' + field.slice(DRAIN.datacenter.length);
+  if (field.startsWith(DRAIN.endpoint)) return 'endpoint ' + field.slice(DRAIN.endpoint.length);
+  return field;
+}
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -107,7 +115,7 @@ function renderMatrix(h) {
     // A datacenter is up by its checks; load reads (key load:...) count only where there are no checks.
     const checked = targets.filter((t) => !t.key.startsWith('load:'));
     const up = (checked.length ? checked : targets).some((t) => t.verdict.up);
-    const isDrained = drained.has('dc:' + dc);
+    const isDrained = drained.has(DRAIN.datacenter + dc);
     const group = el('tbody', { 'data-datacenter': dc });
     const head = el('th', { scope: 'rowgroup', colspan: agents.length + 1 }, dc);
     if (isDrained) head.append(el('span', { class: 'tag warn' }, 'drained'));
@@ -118,7 +126,7 @@ function renderMatrix(h) {
       const addrs = (h.addresses && h.addresses[t.key]) || [];
       const th = el('th', { scope: 'row' }, targetLabel(h, t.key));
       if (addrs.length) th.append(el('small', {}, addrs.join(', ')));
-      for (const a of addrs) if (drained.has('ep:' + a)) th.append(el('span', { class: 'tag warn' }, a + ' drained'));
+      for (const a of addrs) if (drained.has(DRAIN.endpoint + a)) th.append(el('span', { class: 'tag warn' }, a + ' drained'));
       row.append(th);
       for (const a of agents) {
         const c = t.cells[a.id];
@@ -251,7 +259,7 @@ function renderStatus(s, h) {
       (l.ok ? 'OK' : 'FAILED: still serving the last good configuration') + ' at ' + when(l.at) + ' (' + s.reloads.ok + ' ok, ' + s.reloads.failed + ' failed)'),
     ...(l.errors.length ? [el('pre', { class: 'errors' }, l.errors.join('\\n'))] : []));
   const drains = $('drains');
-  drains.replaceChildren(...(h.drains.length ? h.drains.map((d) => el('li', {}, d.field.replace(/^dc:/, 'datacenter ').replace(/^ep:/, 'endpoint ') +
+  drains.replaceChildren(...(h.drains.length ? h.drains.map((d) => el('li', {}, drainLabel(d.field) +
     (d.until ? ' until ' + when(d.until) : '') + (d.reason ? ' (' + d.reason + ')' : '') + (d.by ? ' by ' + d.by : ''))) : [el('li', {}, 'nothing is drained')]));
 }
 
