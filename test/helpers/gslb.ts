@@ -10,6 +10,7 @@ import { createPipeline, type Pipeline } from '../../server/pipeline.js';
 import { SteeringController, steeringConfig } from '../../server/gslb/steering.js';
 import { StaticHealth } from '../../health/static-health.js';
 import { loadZones } from '../../zones/load.js';
+import { seeded } from '../../zones/prng.js';
 import { decodeReply, type Reply } from './dns.js';
 import { buildCityFixture } from './geo-fixtures.js';
 import { openGeoData, type GeoData } from '../../geo/geoip.js';
@@ -33,17 +34,8 @@ export interface Rig {
   ask(name: string, type?: string, client?: string): Reply & { scope: number | null; addresses: string[] };
 }
 
-/** Seeded PRNG (mulberry32) so weighted choices are exact in tests. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (zones/prng.ts), so weighted choices are exact in tests. */
+export { seeded };
 
 /**
  * client: "ADDR/PREFIX" sends ECS; "ADDR" is the resolver's own address (no ECS).
