@@ -1,12 +1,15 @@
-// Probe scheduler: runs each target on its interval with jitter, bounded in flight, folding results
-// through the hysteresis and reporting every result (and whether up/down changed) to a callback;
-// a passing probe's warning (a certificate ending soon) is logged here, once a day.
+// Probe scheduler: runs each target on its interval with jitter (when: probe-schedule.ts), bounded in
+// flight, folding results through the hysteresis and reporting every result (and whether up/down
+// changed) to a callback; a passing probe's warning (a certificate ending soon) is logged here, once a
+// day. Its clock, timers and rng are injectable, so tests move time instead of sleeping.
 import { runProbe as realRunProbe, type RunProbe } from './checks/index.js';
 import { nextState, type TargetState } from './hysteresis.js';
 import { nextLoadState } from './load/fold.js';
 import { quietLogger, type HealthLogger } from './log.js';
 import { ProbeWarnings } from './probe-warnings.js';
+import { delayUntil, firstDue, jitter, nextDue } from './probe-schedule.js';
 import { isLoadTarget, sameSpec, type ProbeResult, type ProbeTarget } from './probe-types.js';
+import { realTimers, type TimerHandle, type Timers } from './timers.js';
 
 export type ResultListener = (key: string, result: ProbeResult, state: TargetState, changed: boolean) => void;
 
@@ -20,6 +23,8 @@ export interface ProberOptions {
   readonly runProbe?: RunProbe;
   /** Wall clock (ms since the epoch) for due times and the `at` of synthesized failures. */
   readonly now?: () => number;
+  /** What turns wait on (default: setTimeout); a test's manual clock moves them with its `now`. */
+  readonly timers?: Timers;
   /** Uniform [0, 1) source for jitter. */
   readonly rng?: () => number;
   /** Most probes in flight at once (default 256); later ones wait their turn in order. */
@@ -33,7 +38,7 @@ interface Entry {
   state: TargetState | undefined;
   /** When the pending (or running) turn was due: the grid the next turn is placed on. */
   due: number;
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
   /** Set while a probe runs: aborts it when the target goes away or the prober stops. */
   running: AbortController | null;
   queued: boolean;
@@ -45,6 +50,7 @@ export class Prober {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly probe: RunProbe;
   private readonly now: () => number;
+  private readonly timers: Timers;
   private readonly rng: () => number;
   private readonly concurrency: number;
   private readonly startSpreadMs: number;
@@ -55,6 +61,7 @@ export class Prober {
   constructor(private readonly opts: ProberOptions = {}) {
     this.probe = opts.runProbe ?? realRunProbe;
     this.now = opts.now ?? Date.now;
+    this.timers = opts.timers ?? realTimers;
     this.rng = opts.rng ?? Math.random;
     this.concurrency = Math.max(1, opts.concurrency ?? 256);
     this.startSpreadMs = Math.max(0, opts.startSpreadMs ?? 100);
@@ -101,8 +108,8 @@ export class Prober {
         const retimed = old.target.intervalMs !== t.intervalMs || old.target.jitterMs !== t.jitterMs;
         old.target = t;
         if (retimed && old.timer) {
-          clearTimeout(old.timer);
-          old.due = this.now() + t.intervalMs + this.jitter(t);
+          this.timers.clear(old.timer);
+          old.due = this.now() + t.intervalMs + jitter(t, this.rng());
           this.arm(old);
         }
         continue;
@@ -125,7 +132,7 @@ export class Prober {
   async stop(): Promise<void> {
     this.started = false;
     for (const e of this.entries.values()) {
-      if (e.timer) clearTimeout(e.timer);
+      if (e.timer) this.timers.clear(e.timer);
       e.timer = null;
       e.queued = false;
       e.running?.abort();
@@ -135,7 +142,7 @@ export class Prober {
   }
 
   private drop(e: Entry): void {
-    if (e.timer) clearTimeout(e.timer);
+    if (e.timer) this.timers.clear(e.timer);
     e.timer = null;
     e.running?.abort();
     // A queued entry is left in the queue and skipped when reached: it is no longer current.
@@ -146,32 +153,19 @@ export class Prober {
     return this.started && this.entries.get(e.target.key) === e;
   }
 
-  /** Up to ±jitterMs, capped at half the interval so turns never bunch up. */
-  private jitter(t: ProbeTarget): number {
-    const j = Math.max(0, Math.min(t.jitterMs, t.intervalMs / 2));
-    return (this.rng() * 2 - 1) * j;
-  }
-
   private first(e: Entry): void {
-    e.due = this.now() + this.rng() * Math.min(Math.max(0, e.target.jitterMs), this.startSpreadMs);
+    e.due = firstDue(this.now(), e.target, this.startSpreadMs, this.rng());
     this.arm(e);
   }
 
   private arm(e: Entry): void {
-    const t = e.target;
-    // Clamped so a clock jump cannot park a target for hours or spin it.
-    const delay = Math.min(Math.max(0, e.due - this.now()), t.intervalMs + t.jitterMs);
-    e.timer = setTimeout(() => this.turn(e), delay);
+    e.timer = this.timers.set(() => this.turn(e), delayUntil(e.due, this.now(), e.target));
   }
 
   private turn(e: Entry): void {
     e.timer = null;
     if (!this.current(e)) return;
-    // The next turn is placed on the grid of due times, not after the probe ends: no drift.
-    const now = this.now();
-    let next = e.due + e.target.intervalMs + this.jitter(e.target);
-    if (next <= now) next = now + e.target.intervalMs + this.jitter(e.target); // far behind: restart the grid
-    e.due = next;
+    e.due = nextDue(e.due, this.now(), e.target, this.rng);
     this.arm(e);
     if (e.running || e.queued) {
       this.skips++;
