@@ -4,10 +4,11 @@ import { lookupV4, lookupV6, lastDepth } from '../geo/trie.js';
 import { QTYPE, type Sections } from '../zones/records.js';
 import { lookup, type LookupResult } from '../zones/zone.js';
 import { closestExisting, findZone, type Catalog } from './catalog.js';
-import type { LbAnswerer } from './gslb/answerer.js';
-import { decisionRecords } from './gslb/answerer.js';
+import type { LbAnswerer, LbReply } from './gslb/answerer.js';
 import { resolveClient, type ClientAddress } from './gslb/client.js';
-import { HASH_PREFIX } from './gslb/decide.js';
+import { dependsOnClient, scopeOf } from './gslb/pick.js';
+import { NO_STEERING, type SteeringView } from './gslb/steering-types.js';
+import { answerSections } from './gslb/wire.js';
 import { chaosAnswer, type ChaosConfig } from './chaos.js';
 import { encodeSections, errorReply, finishReply, negativeReply, replyLimit, type OptFields } from './encode.js';
 import type { Logger } from './log.js';
@@ -17,7 +18,6 @@ import { formatIp } from '../zones/address.js';
 import { nameToText } from '../zones/name.js';
 import type { LbName } from '../zones/policy-types.js';
 import type { Peer, QueryHandler, Transport } from './transport-types.js';
-import type { SteeringView } from './gslb/steering-types.js';
 
 const CLASS_IN = 1;
 const CLASS_CH = 3;
@@ -35,6 +35,8 @@ export interface PipelineOptions {
    * shipped to workers with the health; read on a decision, never computed in a query.
    */
   readonly steering?: () => SteeringView;
+  /** The clock (ms), read only when a load-balanced answer is decided or may have expired. */
+  readonly now?: () => number;
   /** Randomness for weighted choices (injected in tests). */
   readonly rng?: () => number;
   /** Log one query in this many (0: no query log). */
@@ -60,6 +62,11 @@ export function anyFamily(name: LbName): 4 | 6 {
   return name.pools.some((p) => p.endpoints.some((e) => e.family === 4)) ? 4 : 6;
 }
 
+/** The family a query for a load-balanced name is decided in: A, AAAA, or ANY's. */
+function familyOf(qtype: number, name: LbName): 4 | 6 {
+  return qtype === QTYPE.AAAA ? 6 : qtype === QTYPE.A ? 4 : anyFamily(name);
+}
+
 /** Builds the pipeline over a catalog read through getCatalog on every query (reloads swap it). */
 export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions): Pipeline {
   const stats = new PipelineStats();
@@ -72,6 +79,8 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     return out;
   };
   const rng = opts.rng ?? Math.random;
+  const now = opts.now ?? Date.now;
+  const steering = opts.steering ?? (() => NO_STEERING);
 
   /** Classifies the client for a load-balanced name; returns the class id and sets classDepth. */
   let classDepth = 0;
@@ -83,32 +92,32 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     return id;
   }
 
-  /** ECS scope for an answer about this client: the widest prefix over which it is the same. */
-  function scopeFor(lb: LbAnswerer, byClass: boolean, outcome: string, c: ClientAddress, bySubnet = false): number {
-    if (!c.fromEcs) return 0;
-    // Shed load splits a class by /24 (/56): the scope is at least that, and never narrower than the class's.
-    if (bySubnet) return Math.max(HASH_PREFIX[c.family], byClass ? classDepth : 0) + c.scopeOffset;
-    if (byClass) return classDepth + c.scopeOffset;
-    if (lb.name.policy === 'hashed' && outcome === 'primary') return HASH_PREFIX[c.family] + c.scopeOffset;
-    return 0;
+  /** The ECS scope of a load-balanced answer for this client: the decision's, in the query's ECS family. */
+  function scopeFor(r: LbReply, c: ClientAddress): number {
+    if (!c.fromEcs || !dependsOnClient(r.plan)) return 0;
+    return scopeOf(r.plan, c.family, classDepth) + c.scopeOffset;
+  }
+
+  /** The decided reply for this client: the answerer's cached option, counted. */
+  function decided(q: ParsedQuery, peer: Peer, lb: LbAnswerer, qtype: number): LbReply {
+    const c = resolveClient(q, peer);
+    const id = classify(lb, c);
+    const r = lb.reply(id, familyOf(qtype, lb.name), c.bytes, opts.health(), steering(), now, rng);
+    lb.count(r);
+    decidedDc = r.option.datacenter;
+    decidedOutcome = r.option.outcome;
+    opt.ecsScope = scopeFor(r, c);
+    return r;
   }
 
   function lbAnswer(msg: Buffer, q: ParsedQuery, peer: Peer, lb: LbAnswerer, limit: number): Buffer {
-    const c = resolveClient(q, peer);
-    const id = classify(lb, c);
-    const family: 4 | 6 = q.qtype === QTYPE.AAAA ? 6 : q.qtype === QTYPE.A ? 4 : anyFamily(lb.name);
-    const r = lb.reply(id, family, c.family, c.bytes, opts.health(), rng);
-    const reply = lb.pick(r);
-    lb.count(r);
-    decidedDc = r.datacenter;
-    decidedOutcome = r.outcome;
-    opt.ecsScope = scopeFor(lb, r.byClass, r.outcome, c, r.bySubnet);
-    const out = finishReply(reply, msg, q, limit, opt);
+    const r = decided(q, peer, lb, q.qtype);
+    const out = finishReply(lb.pick(r), msg, q, limit, opt);
     opt.ecsScope = 0;
     return out;
   }
 
-  /** A CNAME chain ending at a load-balanced name: the chain plus the decided records, encoded per query. */
+  /** A CNAME chain ending at a load-balanced name: the chain, then the same decided option's records. */
   function chainToLb(
     msg: Buffer,
     q: ParsedQuery,
@@ -122,18 +131,8 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     const lb = zone?.nodes.get(target.name.owner.key)?.lb;
     let sections: Sections = result.sections;
     if (lb) {
-      const c = resolveClient(q, peer);
-      const id = classify(lb, c);
-      const family: 4 | 6 = target.qtype === QTYPE.AAAA ? 6 : 4;
-      const d = lb.decision(id, family, c.family, c.bytes, opts.health(), rng);
-      if (d.outcome === 'servfail') sections = { ...sections, rcode: RCODE.SERVFAIL };
-      else if (d.endpoints.length === 0) sections = { ...sections, authority: [zone!.zone.negativeSoa] };
-      else
-        sections = {
-          ...sections,
-          answer: [...sections.answer, ...decisionRecords(d, lb.name, lb.name.owner, Math.floor(rng() * 64))],
-        };
-      opt.ecsScope = scopeFor(lb, lb.variesByClient && d.outcome !== 'nodata', d.outcome, c, d.shed !== null);
+      const r = decided(q, peer, lb, target.qtype);
+      sections = answerSections(sections, r.option, r.plan.family, lb.name, zone!.zone, lb.name.owner, lb.nextSlot());
     }
     const out = finishReply(encodeSections(msg, q, sections), msg, q, limit, opt);
     opt.ecsScope = 0;

@@ -7,6 +7,7 @@ import type { Catalog } from './catalog.js';
 import { splitDecisionKey, type DecisionTally, type RecentDecisions } from './decisions.js';
 import type { LbAnswerer } from './gslb/answerer.js';
 import type { Decision, Outcome } from './gslb/decide.js';
+import { NO_STEERING, type SteeringView } from './gslb/steering-types.js';
 import { anyFamily } from './pipeline.js';
 import { loadBalancedNames, type SimName } from './simulate/traffic.js';
 
@@ -73,6 +74,8 @@ export interface TrafficSource {
   readonly catalog: Catalog;
   readonly decisions: DecisionTally;
   readonly health: { view(): HealthView };
+  /** The node's steering state (margin choices, shed shares) answers are made with; none without it. */
+  readonly steeringState?: SteeringView;
 }
 
 /** A catalog's load-balanced names in policy file order, listed once per catalog. */
@@ -121,9 +124,10 @@ function answerOf(d: Decision): RouteAnswer {
 }
 
 /** What each group of clients gets now, through the answerer's decision (as a query with ECS would). */
-function routesOf(lb: LbAnswerer, family: 4 | 6, health: HealthView): Route[] {
+function routesOf(lb: LbAnswerer, family: 4 | 6, health: HealthView, steering: SteeringView): Route[] {
   const subnet = new Uint8Array(family === 4 ? 4 : 16);
-  const decisionFor = (classId: number) => answerOf(lb.decision(classId, family, family, subnet, health, Math.random));
+  const decisionFor = (classId: number) =>
+    answerOf(lb.decision(classId, family, subnet, health, steering, Date.now(), Math.random));
   const c = lb.classifier;
   if (c === null) return [{ clients: 'everyone', kind: 'everyone', answers: [decisionFor(0)] }];
   if (c.kind === 'regions') {
@@ -162,8 +166,8 @@ function routesOf(lb: LbAnswerer, family: 4 | 6, health: HealthView): Route[] {
  * weighted and hashed: each datacenter's share of the weight, as configured and among the usable now.
  * "now" is the answerer's own split of the current health epoch, the one it draws from.
  */
-function splitOf(lb: LbAnswerer, family: 4 | 6, health: HealthView): SplitShare[] {
-  const serving = lb.servingWeights(family, health);
+function splitOf(lb: LbAnswerer, family: 4 | 6, health: HealthView, steering: SteeringView): SplitShare[] {
+  const serving = lb.servingWeights(family, health, steering, Date.now());
   const rows = lb.name.pools.map((p) => {
     let configured = 0;
     for (const e of p.endpoints) if (e.family === family) configured += e.weight;
@@ -213,13 +217,13 @@ function lastMinuteOf(datacenters: readonly string[], counts: ReadonlyMap<string
   };
 }
 
-function nameTraffic(x: SimName, health: HealthView, recent: RecentDecisions): NameTraffic {
+function nameTraffic(x: SimName, health: HealthView, steering: SteeringView, recent: RecentDecisions): NameTraffic {
   const name = x.lb.name;
   const family = anyFamily(name);
   const perQuery = name.policy === 'weighted' || name.policy === 'hashed';
-  const split = perQuery ? splitOf(x.lb, family, health) : null;
+  const split = perQuery ? splitOf(x.lb, family, health, steering) : null;
   // A per-query policy's answer depends on the draw or the client's subnet; only its all-down fallback is one answer.
-  const routes = split && split.some((s) => s.now > 0) ? [] : routesOf(x.lb, family, health);
+  const routes = split && split.some((s) => s.now > 0) ? [] : routesOf(x.lb, family, health, steering);
   const datacenters = name.pools.map((p) => p.datacenter);
   return {
     name: x.name,
@@ -238,7 +242,8 @@ export function traffic(source: TrafficSource, max = MAX_TRAFFIC_NAMES): Traffic
   const recent = source.decisions.recent();
   const health = source.health.view();
   const all = listing(source.catalog);
-  const names = chosen(all, recent, max).map((x) => nameTraffic(x, health, recent));
+  const steering = source.steeringState ?? NO_STEERING;
+  const names = chosen(all, recent, max).map((x) => nameTraffic(x, health, steering, recent));
   const since = new Map<string, DatacenterRow>();
   for (const counts of recent.sinceStart.values()) for (const [key, n] of counts) addAnswers(since, key, n);
   return {

@@ -303,6 +303,7 @@ describe('decisions follow verdicts, not figures, unless the policy reads figure
     const { StaticHealth } = await import('../health/static-health.js');
     const { cityDatabase, seeded } = await import('./helpers/gslb.js');
     const { openGeoData } = await import('../geo/geoip.js');
+    const { NO_STEERING } = await import('../server/gslb/steering-types.js');
     const lines: string[] = [];
     const log = { debug() {}, info() {}, error() {}, warn: (_o: object | string, m?: string) => void lines.push(m!) };
     const catalog = compileCatalog(loadZones(GSLB_ZONES).zones, openGeoData([cityDatabase()]), log);
@@ -310,7 +311,8 @@ describe('decisions follow verdicts, not figures, unless the policy reads figure
     const lbOf = (label: string) =>
       catalog.exact.get(`${String.fromCharCode(label.length)}${label}\x02lb\x04test\x00`)!.node.lb!;
     const rng = seeded(3);
-    const reply = (label: string) => lbOf(label).reply(0, 4, 4, Uint8Array.of(127, 0, 0, 1), health.view(), rng);
+    const reply = (label: string) =>
+      lbOf(label).reply(0, 4, Uint8Array.of(127, 0, 0, 1), health.view(), NO_STEERING, Date.now, rng);
     return { health, reply, lines };
   }
 
@@ -333,24 +335,24 @@ describe('decisions follow verdicts, not figures, unless the policy reads figure
     expect(health.view().stateEpoch).to.be.above(stateEpoch);
     const moved = reply('fo');
     expect(moved).to.not.equal(fo);
-    expect(moved.datacenter).to.equal('us-east');
+    expect(moved.option.datacenter).to.equal('us-east');
   });
 
   it('"every candidate is down" is logged once per outage, not on every decision', async () => {
     const { health, reply, lines } = await setup();
     const downWarnings = () => lines.filter((m) => /every candidate is down/.test(m)).length;
     health.set(key('192.0.2.10'), { up: false });
-    expect(reply('fb-nodata').outcome).to.equal('nodata');
+    expect(reply('fb-nodata').option.outcome).to.equal('nodata');
     expect(downWarnings()).to.equal(1);
     // Another target's verdict changes: the decision is made again, the outage goes on, no new line.
     health.set(key('198.51.100.10'), { up: false });
-    expect(reply('fb-nodata').outcome).to.equal('nodata');
+    expect(reply('fb-nodata').option.outcome).to.equal('nodata');
     expect(downWarnings()).to.equal(1);
     // Back, then down again: a new outage, a new line.
     health.set(key('192.0.2.10'), { up: true });
-    expect(reply('fb-nodata').outcome).to.equal('primary');
+    expect(reply('fb-nodata').option.outcome).to.equal('primary');
     health.set(key('192.0.2.10'), { up: false });
-    expect(reply('fb-nodata').outcome).to.equal('nodata');
+    expect(reply('fb-nodata').option.outcome).to.equal('nodata');
     expect(downWarnings()).to.equal(2);
   });
 });

@@ -37,7 +37,13 @@ describe('traffic: where each name sends its clients', () => {
   let dir: string;
   let rig: Rig;
   let tally: DecisionTally;
-  const now = (max?: number): Traffic => traffic({ catalog: rig.catalog, decisions: tally, health: rig.health }, max);
+  const now = (max?: number): Traffic => {
+    rig.steering.update(); // as the node's steering timer would
+    return traffic(
+      { catalog: rig.catalog, decisions: tally, health: rig.health, steeringState: rig.steering.view },
+      max,
+    );
+  };
   const of = (name: string, t = now()): NameTraffic => {
     const n = t.names.find((x) => x.name === name);
     if (!n) throw new Error(`${name} is not shown: ${t.names.map((x) => x.name).join(', ')}`);

@@ -200,7 +200,7 @@ export function explainQuery(
             : 'location unknown: default order',
         };
       }
-      const d: Decision = lb.decision(classId, family, client.family, client.bytes, health, rng);
+      const d: Decision = lb.decision(classId, family, client.bytes, health, steering, Date.now(), rng);
       out.loadBalanced = true;
       out.policy = lb.name.policy;
       out.candidates = d.candidates.map((c) => ({
