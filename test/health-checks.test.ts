@@ -13,6 +13,7 @@ import { runProbe } from '../health/checks/index.js';
 import type { CheckSpec } from '../health/probe-types.js';
 import { selfSignedCertificate, type TestCertificate } from './helpers/tls.js';
 import { expiryWarning } from '../health/checks/tls.js';
+import { until } from './helpers/until.js';
 
 const HOST = '127.0.0.1';
 
@@ -141,8 +142,13 @@ describe('health checks: tcp', () => {
       ctl.abort();
       const r = await runProbe(spec({ type: 'tcp', port: portOf(server) }), ctl.signal);
       expect(r).to.include({ ok: false, reason: 'aborted' });
-      await new Promise((res) => setTimeout(res, 50));
-      expect(accepted).to.equal(0);
+      // A connection of our own, made after the probe: once the server has accepted it, it would have
+      // accepted the probe's before it (connections are accepted in order).
+      const own = net.connect(portOf(server), HOST);
+      own.on('error', () => {});
+      await until('our own connection accepted', () => accepted > 0, 2000);
+      own.destroy();
+      expect(accepted).to.equal(1);
     } finally {
       await close(server);
     }
@@ -251,8 +257,7 @@ describe('health checks: http', () => {
     expect(r).to.include({ ok: false, reason: 'timeout after 300ms' });
     expect(r.rttMs).to.be.within(290, 1000);
     // The probe destroyed its socket: the server sees it go.
-    await new Promise((res) => setTimeout(res, 50));
-    expect(silentSockets.size).to.equal(0);
+    await until('the server sees the socket close', () => silentSockets.size === 0, 2000);
   });
 
   it('a probe to a blackhole does not keep the process alive after its timeout', async () => {
@@ -410,7 +415,10 @@ describe('health checks: tls', function () {
     const port = await tlsServer(year);
     handshakeErrors.length = 0;
     for (let i = 0; i < 5; i++) expect((await runProbe(tls_(port, { ca: year.cert }))).ok).to.equal(true);
-    await new Promise((r) => setTimeout(r, 100));
+    // A failed handshake is reported before its socket closes: once the server holds none, all are in.
+    const server = servers.at(-1)!;
+    const open = () => new Promise<number>((res, rej) => server.getConnections((e, n) => (e ? rej(e) : res(n))));
+    await until('the server holds no connection', async () => (await open()) === 0, 2000);
     expect(handshakeErrors).to.deep.equal([]);
   });
 

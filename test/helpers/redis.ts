@@ -6,6 +6,7 @@ import { freePort } from '../../scripts/e2e-cluster.js';
 import { Redis } from 'ioredis';
 import { RedisHealthSource, type RedisSourceOptions } from '../../health/redis-source.js';
 import type { PlanTarget } from '../../health/plan-types.js';
+import { until } from './until.js';
 
 let started: ChildProcess | null = null;
 let resolved: Promise<string | null> | null = null;
@@ -35,7 +36,12 @@ export async function startRedisServer(port?: number): Promise<{ url: string; po
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${p}`;
-  for (let i = 0; i < 50 && !(await answers(url)); i++) await new Promise((r) => setTimeout(r, 100));
+  try {
+    await until(`redis-server on port ${p} answers`, () => answers(url), 5000, 100);
+  } catch (err) {
+    proc.kill();
+    throw err;
+  }
   return { url, port: p, proc };
 }
 
