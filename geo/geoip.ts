@@ -1,10 +1,11 @@
 // GeoIP databases (--geoip, repeatable, first hit wins) opened once, checked, and compiled into one
 // location trie: every network maps to an interned location id, neighbours with equal locations merged.
 import { fileErrorReason } from './file-error.js';
+import { GeoFileError } from './geo-errors.js';
 import { IntMap } from './int-map.js';
 import { openMmdbFile, type MmdbTree, type Spec } from './mmdb-format.js';
 import { locationFromRecord, locationKey, looksLikeLocationRecord, type GeoLocation } from './location.js';
-import { TrieBuilder, leaf, lookupV4, lookupV6, lastDepth, overlayMissing, type PrefixTrie } from './trie.js';
+import { TrieBuilder, TrieHit, leaf, lookupV4, lookupV6, overlayMissing, type PrefixTrie } from './trie.js';
 
 /** Location id 0: the database has no location for the address. */
 export const UNKNOWN_LOCATION = 0;
@@ -116,7 +117,7 @@ function compileTree(
   }
 }
 
-/** Opens and compiles the databases; throws with the file named on anything unusable. */
+/** Opens and compiles the databases; throws a GeoFileError with the file named on anything unusable. */
 export function openGeoData(paths: readonly string[]): GeoData {
   const table = new LocationTable();
   const tries: PrefixTrie[] = [];
@@ -127,12 +128,15 @@ export function openGeoData(paths: readonly string[]): GeoData {
       // Check the record layout once, at open: a database without locations (ASN) is a config error.
       const sample = firstRecord(tree);
       if (sample !== null && !looksLikeLocationRecord(tree.decode(sample)))
-        throw new Error(
+        throw new GeoFileError(
+          'E_GEO_NO_LOCATIONS',
           `${path}: database type '${tree.metadata.databaseType}' has no locations (need a City or Country database)`,
         );
       const b = new TrieBuilder();
       const roots = compileTree(tree, table, infos.length, b, path);
       tries.push(b.finish(roots.v4, roots.v6));
+    } catch (err) {
+      throw asGeoFileError(err, path, 'E_GEO_CORRUPT');
     } finally {
       tree.close();
     }
@@ -151,14 +155,31 @@ export function openGeoData(paths: readonly string[]): GeoData {
   return Object.freeze({ databases: infos, locations: table.list, locationDatabase: table.database, trie });
 }
 
-/** Opens a database file for compiling (read as it is walked, never whole); I/O errors name the file. */
+/** Opens a database file for compiling (read as it is walked, never whole); errors name the file. */
 function openTree(path: string): MmdbTree {
   try {
     return openMmdbFile(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
-    throw new Error(`${path}: GeoIP database ${fileErrorReason(err)}`, { cause: err });
+    // What the reader finds wrong at open is in the metadata or the layout: not a database it reads.
+    throw asGeoFileError(err, path, 'E_GEO_NOT_MMDB');
   }
+}
+
+/**
+ * The coded error for what opening or compiling `path` threw: an I/O error (an errno code) in
+ * file-error.ts's words, the reader's complaint (a plain Error naming the file) under `format`.
+ * Anything else is a bug, not the file, and is thrown as it is, stack and all.
+ */
+function asGeoFileError(err: unknown, path: string, format: 'E_GEO_NOT_MMDB' | 'E_GEO_CORRUPT'): GeoFileError {
+  if (err instanceof GeoFileError) return err;
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno)) {
+    const missing = errno === 'ENOENT' || errno === 'ENOTDIR';
+    const message = `${path}: GeoIP database ${fileErrorReason(err)}`;
+    return new GeoFileError(missing ? 'E_GEO_FILE_MISSING' : 'E_GEO_FILE_UNREADABLE', message, { cause: err });
+  }
+  if (err instanceof Error && err.constructor === Error) return new GeoFileError(format, err.message, { cause: err });
+  throw err;
 }
 
 function firstRecord(tree: MmdbTree): number | null {
@@ -184,11 +205,12 @@ export interface LocatedClient {
 
 /** Looks up an address in the compiled location trie (the same data the server decides with). */
 export function locate(geo: GeoData, family: 4 | 6, bytes: Uint8Array): LocatedClient {
+  const hit = new TrieHit();
   const id =
     family === 4
-      ? lookupV4(geo.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0)
-      : lookupV6(geo.trie, bytes);
-  return { location: geo.locations[id] ?? null, locationId: id, prefix: lastDepth };
+      ? lookupV4(geo.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0, hit)
+      : lookupV6(geo.trie, bytes, hit);
+  return { location: geo.locations[id] ?? null, locationId: id, prefix: hit.depth };
 }
 
 /** The database that gave a location id (first hit wins), or null for the unknown location; for explain. */

@@ -2,7 +2,7 @@
 // applies the change within a second. Used by `gslb drain` / `gslb undrain` and the admin API.
 import { quietLogger } from './log.js';
 import { connect, parseRedisUrl, type RedisEndpoint } from './redis-connect.js';
-import { describeRedisError } from './redis-errors.js';
+import { redisConnectionError } from './redis-errors.js';
 import { decodeDrain, keys as keysFor, type DrainDoc } from './redis-protocol.js';
 import { drainField } from './drains.js';
 
@@ -24,7 +24,7 @@ export async function withRedis<T>(
   try {
     return await fn(r);
   } catch (err) {
-    throw connectionError ? new Error(describeRedisError(connectionError, target).text) : err;
+    throw connectionError ? redisConnectionError(connectionError, target) : err;
   } finally {
     r.disconnect();
   }

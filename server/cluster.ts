@@ -31,8 +31,8 @@ type ToPrimary =
   | { t: 'stats'; s: StatsSnapshot; decisions: DecisionReport }
   | { t: 'drain'; id: number; args: DrainArgs }
   | { t: 'reloaded'; ok: boolean }
-  /** The worker could not start: one line saying why, after the lines it rests on (zone errors). */
-  | { t: 'fatal'; message: string; details: string[] };
+  /** The worker could not start: one line saying why (and its code), after the lines it rests on (zone errors). */
+  | { t: 'fatal'; message: string; details: string[]; code?: string };
 
 /** Longest wait for one worker's reload before the next worker is told anyway. */
 const RELOAD_STEP_TIMEOUT_MS = 120_000;
@@ -44,6 +44,8 @@ export class WorkerStartError extends Error {
   constructor(
     message: string,
     readonly details: readonly string[] = [],
+    /** The worker's error code (docs/errors.md), when its failure had one. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -145,7 +147,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
           break;
         case 'fatal':
           // At start the primary prints the reason and exits; later (a replacement) it is logged.
-          if (state === 'starting') failStart(new WorkerStartError(m.message, m.details));
+          if (state === 'starting') failStart(new WorkerStartError(m.message, m.details, m.code));
           else if (state === 'ready') log.error({ worker: w.id, message: m.message }, 'worker could not start');
           break;
       }
@@ -287,9 +289,9 @@ export function workerAttach(node: DnsNode): void {
 }
 
 /** Tells the primary why this worker cannot start; resolves once the message is handed to the channel. */
-export function workerFatal(message: string, details: readonly string[] = []): Promise<void> {
+export function workerFatal(message: string, details: readonly string[] = [], code?: string): Promise<void> {
   return new Promise((resolve) => {
-    const m: ToPrimary = { t: 'fatal', message, details: [...details] };
+    const m: ToPrimary = { t: 'fatal', message, details: [...details], ...(code === undefined ? {} : { code }) };
     if (process.send) process.send(m, undefined, undefined, () => resolve());
     else resolve();
   });

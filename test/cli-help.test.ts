@@ -81,56 +81,103 @@ describe('gslb help and version', () => {
 
 describe('gslb usage errors', () => {
   // Each: the arguments, and the first line on stderr; the second line points at the help.
-  const cases: Array<[string[], string]> = [
-    [['serve', '--lisen', '127.0.0.1:53'], "gslb serve: unknown option '--lisen' (did you mean '--listen'?)"],
+  const cases: Array<[string[], string, string]> = [
+    [
+      ['serve', '--lisen', '127.0.0.1:53'],
+      "gslb serve: unknown option '--lisen' (did you mean '--listen'?)",
+      'E_CLI_UNKNOWN_FLAG',
+    ],
     [
       ['serve', '--zones', 'examples', '--port', '53'],
       "gslb serve: unknown option '--port' (did you mean '--listen ADDR:PORT'?)",
+      'E_CLI_UNKNOWN_FLAG',
     ],
-    [['serve', '--bind', '0.0.0.0'], "gslb serve: unknown option '--bind' (did you mean '--listen ADDR:PORT'?)"],
-    [['check', '--zone', 'examples'], "gslb check: unknown option '--zone' (did you mean '--zones DIR'?)"],
-    [['check', '--config', 'examples'], "gslb check: unknown option '--config' (did you mean '--zones DIR'?)"],
-    [['check', '-c', 'examples'], "gslb check: unknown option '-c' (did you mean '--zones DIR'?)"],
-    [['serve', '--token', 'secret'], "gslb serve: unknown option '--token' (did you mean '--admin-token'?)"],
-    [['serve', '--verbose'], "gslb serve: unknown option '--verbose' (did you mean '--log-level debug'?)"],
-    [['agent', '-v'], "gslb agent: unknown option '-v' (did you mean '--log-level debug'?)"],
-    [['serve', '--debug'], "gslb serve: unknown option '--debug' (did you mean '--log-level debug'?)"],
+    [
+      ['serve', '--bind', '0.0.0.0'],
+      "gslb serve: unknown option '--bind' (did you mean '--listen ADDR:PORT'?)",
+      'E_CLI_UNKNOWN_FLAG',
+    ],
+    [
+      ['check', '--zone', 'examples'],
+      "gslb check: unknown option '--zone' (did you mean '--zones DIR'?)",
+      'E_CLI_UNKNOWN_FLAG',
+    ],
+    [
+      ['check', '--config', 'examples'],
+      "gslb check: unknown option '--config' (did you mean '--zones DIR'?)",
+      'E_CLI_UNKNOWN_FLAG',
+    ],
+    [
+      ['check', '-c', 'examples'],
+      "gslb check: unknown option '-c' (did you mean '--zones DIR'?)",
+      'E_CLI_UNKNOWN_FLAG',
+    ],
+    [
+      ['serve', '--token', 'secret'],
+      "gslb serve: unknown option '--token' (did you mean '--admin-token'?)",
+      'E_CLI_UNKNOWN_FLAG',
+    ],
+    [
+      ['serve', '--verbose'],
+      "gslb serve: unknown option '--verbose' (did you mean '--log-level debug'?)",
+      'E_CLI_UNKNOWN_FLAG',
+    ],
+    [['agent', '-v'], "gslb agent: unknown option '-v' (did you mean '--log-level debug'?)", 'E_CLI_UNKNOWN_FLAG'],
+    [
+      ['serve', '--debug'],
+      "gslb serve: unknown option '--debug' (did you mean '--log-level debug'?)",
+      'E_CLI_UNKNOWN_FLAG',
+    ],
     // A hint only for a flag the command has.
-    [['check', '--verbose'], "gslb check: unknown option '--verbose'"],
-    [['check', '--constructor'], "gslb check: unknown option '--constructor'"],
-    [['serve', '-zones', 'examples'], "gslb serve: unknown option '-zones' (did you mean '--zones'?)"],
+    [['check', '--verbose'], "gslb check: unknown option '--verbose'", 'E_CLI_UNKNOWN_FLAG'],
+    [['check', '--constructor'], "gslb check: unknown option '--constructor'", 'E_CLI_UNKNOWN_FLAG'],
+    [
+      ['serve', '-zones', 'examples'],
+      "gslb serve: unknown option '-zones' (did you mean '--zones'?)",
+      'E_CLI_UNKNOWN_FLAG',
+    ],
     [
       ['simulate', '--zones', 'examples', '--clinets', 'f'],
       "gslb simulate: unknown option '--clinets' (did you mean '--clients'?)",
+      'E_CLI_UNKNOWN_FLAG',
     ],
-    [['serve', '--zones'], 'gslb serve: --zones needs a value (--zones DIR)'],
+    [['serve', '--zones'], 'gslb serve: --zones needs a value (--zones DIR)', 'E_CLI_MISSING_VALUE'],
     [
       ['serve', '--zones', '--no-watch'],
       "gslb serve: --zones needs a value (--zones DIR), got '--no-watch'; if that is the value, write --zones=--no-watch",
+      'E_CLI_MISSING_VALUE',
     ],
     [
       ['serve', '--zones', 'examples', '--no-watch=yes'],
       "gslb serve: --no-watch takes no value (got '--no-watch=yes')",
+      'E_CLI_UNEXPECTED_VALUE',
     ],
-    [['check', 'examples'], "gslb check: unexpected argument 'examples'"],
-    [['check', 'zones'], "gslb check: unexpected argument 'zones' (did you mean '--zones'?)"],
-    [['check'], 'gslb check: needs --zones DIR'],
-    [['explain', '--zones', 'examples', '--client', '192.0.2.1'], 'gslb explain: needs NAME'],
+    [['check', 'examples'], "gslb check: unexpected argument 'examples'", 'E_CLI_UNEXPECTED_ARGUMENT'],
+    [
+      ['check', 'zones'],
+      "gslb check: unexpected argument 'zones' (did you mean '--zones'?)",
+      'E_CLI_UNEXPECTED_ARGUMENT',
+    ],
+    [['check'], 'gslb check: needs --zones DIR', 'E_CLI_MISSING_FLAG'],
+    [['explain', '--zones', 'examples', '--client', '192.0.2.1'], 'gslb explain: needs NAME', 'E_CLI_MISSING_ARGUMENT'],
     [
       ['explain', '--zones', 'examples', '--client', '192.0.2.1', 'www', 'A', 'extra'],
       "gslb explain: unexpected argument 'extra'",
+      'E_CLI_UNEXPECTED_ARGUMENT',
     ],
     [
       ['undrain', '--redis', 'redis://127.0.0.1:1', '--datacenter', 'x', '--for', '1m'],
       "gslb undrain: unknown option '--for'",
+      'E_CLI_UNKNOWN_FLAG',
     ],
   ];
-  for (const [args, first] of cases) {
+  // The wording is the feature here (the flag meant, the value wanted); the code ends the line.
+  for (const [args, first, code] of cases) {
     it(`gslb ${args.join(' ')}`, () => {
       const r = gslb(...args);
       expect(r.status, r.stderr).to.equal(2);
       expect(r.stdout).to.equal('');
-      expect(r.stderr).to.equal(`${first}\nrun 'gslb ${args[0]} --help' for the flags\n`);
+      expect(r.stderr).to.equal(`${first} [${code}]\nrun 'gslb ${args[0]} --help' for the flags\n`);
     });
   }
 
@@ -139,19 +186,24 @@ describe('gslb usage errors', () => {
       const r = gslb(...args);
       expect(r.status).to.equal(2);
       expect(r.stderr).to.equal(
-        "gslb: unknown command 'serv' (did you mean 'serve'?)\nrun 'gslb help' for the commands\n",
+        "gslb: unknown command 'serv' (did you mean 'serve'?) [E_CLI_UNKNOWN_COMMAND]\nrun 'gslb help' for the commands\n",
       );
     }
     const far = gslb('frobnicate');
     expect(far.status).to.equal(2);
-    expect(far.stderr).to.equal("gslb: unknown command 'frobnicate'\nrun 'gslb help' for the commands\n");
+    expect(far.stderr).to.equal(
+      "gslb: unknown command 'frobnicate' [E_CLI_UNKNOWN_COMMAND]\nrun 'gslb help' for the commands\n",
+    );
+    const two = gslb('help', 'serve', 'check');
+    expect(two.status).to.equal(2);
+    expect(two.stderr).to.match(/^gslb: help takes one COMMAND, got serve check \[E_CLI_UNEXPECTED_ARGUMENT\]\n/);
   });
 
   it('a bad value is the same two lines, with no stack trace', () => {
     const r = gslb('serve', '--zones', 'examples', '--quorum', 'most');
     expect(r.status).to.equal(2);
     expect(r.stderr).to.equal(
-      "gslb serve: --quorum must be 'majority' or a number of agents\nrun 'gslb serve --help' for the flags\n",
+      "gslb serve: --quorum must be 'majority' or a number of agents [E_CLI_BAD_VALUE]\nrun 'gslb serve --help' for the flags\n",
     );
   });
 });

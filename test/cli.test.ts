@@ -99,9 +99,10 @@ describe('gslb CLI', () => {
       encoding: 'utf8',
     });
     expect(r.status).to.equal(2);
-    expect(r.stderr).to.match(/listen address 'nonsense'/);
+    expect(r.stderr).to.match(/^gslb serve: listen address 'nonsense'.* \[E_CLI_BAD_ADDRESS\]\n/);
     const u = spawnSync(process.execPath, [GSLB, 'frobnicate'], { encoding: 'utf8' });
     expect(u.status).to.equal(2);
+    expect(u.stderr).to.match(/ \[E_CLI_UNKNOWN_COMMAND\]\n/);
   });
 
   it('serve refuses to start on invalid zones with the same errors', () => {
@@ -111,8 +112,8 @@ describe('gslb CLI', () => {
       timeout: 10_000,
     });
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/records\.zone:5: bad IPv4 address/);
-    expect(r.stderr).to.match(/refusing to start/);
+    expect(r.stderr).to.match(/^cli\.test\/records\.zone:5: .* \[E_ZONE_BAD_RDATA\]$/m);
+    expect(r.stderr).to.match(/^gslb serve: refusing to start: 4 error\(s\) in .* \[E_START_INVALID_CONFIG\]\n$/m);
   });
 
   it('serve answers, keeps the last good zones on a bad SIGHUP reload, applies a good one, exits on SIGTERM', async () => {
@@ -169,19 +170,43 @@ describe('gslb drain / undrain / agent (CLI)', () => {
     }
   });
 
-  it('usage errors', () => {
-    const r = (...a: string[]) => spawnSync(process.execPath, [GSLB, ...a], { encoding: 'utf8' });
-    expect(r('drain', '--datacenter', 'x').stderr).to.match(/needs --redis URL/);
-    expect(r('drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', 'nope').stderr).to.match(/not an IP address/);
-    expect(
-      r('drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', '192.0.2.1', '--datacenter', 'x').stderr,
-    ).to.match(/not both/);
-    expect(r('agent', '--redis', 'redis://127.0.0.1:6379').stderr).to.match(/needs --datacenter/);
-    expect(r('agent', '--redis', 'ftp://x', '--datacenter', 'a').stderr).to.match(/scheme 'ftp:'/);
-    expect(r('serve', '--zones', 'examples', '--quorum', 'most').stderr).to.match(/--quorum must be/);
-    expect(r('serve', '--zones', 'examples', '--redis', 'redis://127.0.0.1:6379', '--grace', 'soon').stderr).to.match(
-      /--grace must be a duration/,
-    );
+  it('usage errors: exit 2, the code at the end of the line', () => {
+    const cases: Array<[string[], string]> = [
+      [['drain', '--datacenter', 'x'], 'E_CLI_MISSING_FLAG'],
+      [['drain', '--redis', 'redis://127.0.0.1:1'], 'E_CLI_MISSING_FLAG'],
+      [['drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', 'nope'], 'E_CLI_BAD_ADDRESS'],
+      [
+        ['drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', '192.0.2.1', '--datacenter', 'x'],
+        'E_CLI_CONFLICTING_FLAGS',
+      ],
+      [['drain', '--redis', 'redis://127.0.0.1:1', '--datacenter', 'x', '--for', 'soon'], 'E_CLI_BAD_VALUE'],
+      [['agent', '--redis', 'redis://127.0.0.1:6379'], 'E_CLI_MISSING_FLAG'],
+      [['agent', '--redis', 'ftp://x', '--datacenter', 'a'], 'E_CLI_BAD_REDIS_URL'],
+      [['agent', '--redis', 'redis://127.0.0.1:6379', '--datacenter', 'a b'], 'E_CLI_BAD_VALUE'],
+      [['agent', '--redis', 'redis://127.0.0.1:6379', '--redis-prefix', 'a b', '--datacenter', 'a'], 'E_CLI_BAD_VALUE'],
+      [['serve', '--zones', 'examples', '--quorum', 'most'], 'E_CLI_BAD_VALUE'],
+      [['serve', '--zones', 'examples', '--redis', 'redis://127.0.0.1:6379', '--grace', 'soon'], 'E_CLI_BAD_VALUE'],
+      [['serve', '--zones', 'examples', '--workers', '0'], 'E_CLI_BAD_VALUE'],
+      [['serve', '--zones', 'examples', '--admin', 'nowhere'], 'E_CLI_BAD_ADDRESS'],
+      [['serve', '--zones', 'examples', '--admin', '0.0.0.0:0'], 'E_CLI_ADMIN_NEEDS_TOKEN'],
+      [['serve', '--zones', 'examples', '--redis-tls-ca', 'ca.pem'], 'E_CLI_FLAG_NEEDS_FLAG'],
+      [['serve', '--zones', 'examples', '--redis', 'redis://h', '--redis-tls-ca', 'ca.pem'], 'E_CLI_CONFLICTING_FLAGS'],
+      [['explain', '--zones', 'examples', '--client', 'nope', 'www.gslb.example.com'], 'E_CLI_BAD_VALUE'],
+      [
+        ['explain', '--zones', 'examples', '--client', '192.0.2.1', '--down', 'mars', 'www'],
+        'E_CLI_UNKNOWN_DATACENTER',
+      ],
+      [['simulate', '--zones', 'examples', '--clients', '/nonexistent/clients.csv'], 'E_CLI_FILE_UNREADABLE'],
+      [
+        ['simulate', '--zones', 'examples', '--clients', 'examples/clients.csv', '--name', 'nope'],
+        'E_CLI_UNKNOWN_NAME',
+      ],
+    ];
+    for (const [args, code] of cases) {
+      const r = spawnSync(process.execPath, [GSLB, ...args], { encoding: 'utf8', timeout: 15_000 });
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).to.equal(2);
+      expect(r.stderr.split('\n')[0], args.join(' ')).to.match(new RegExp(`^gslb ${args[0]}: .* \\[${code}\\]$`));
+    }
   });
 
   it('drain reports an unreachable Redis clearly', () => {
@@ -190,7 +215,7 @@ describe('gslb drain / undrain / agent (CLI)', () => {
       timeout: 15_000,
     });
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/^gslb drain: redis: .*ECONNREFUSED.*\n$/);
+    expect(r.stderr).to.match(/^gslb drain: redis: .*ECONNREFUSED.* \[E_REDIS_UNREACHABLE\]\n$/);
   });
 });
 
@@ -209,7 +234,7 @@ describe('gslb explain and simulate: a GeoIP file that cannot be used', () => {
       expect(r.status, r.stderr).to.equal(1);
       expect(r.stderr).to.equal(
         `gslb ${command}: /nonexistent/city.mmdb: GeoIP database not found (ENOENT); ` +
-          '--geoip FILE takes a MaxMind DB (.mmdb) City or Country database\n',
+          '--geoip FILE takes a MaxMind DB (.mmdb) City or Country database [E_GEO_FILE_MISSING]\n',
       );
       expect(r.stderr).not.to.match(/^\s+at /m);
     });

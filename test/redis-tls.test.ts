@@ -156,14 +156,16 @@ describe('Redis over TLS with client certificates (real redis-server, bin/gslb)'
       ca.ca,
     ]);
     expect(await refused.exit()).to.equal(1);
-    expect(refused.stderr).to.match(/^gslb undrain: redis: .*give --redis-tls-cert and --redis-tls-key\)\n$/);
+    expect(refused.stderr).to.match(
+      /^gslb undrain: redis: .*give --redis-tls-cert and --redis-tls-key\) \[E_REDIS_TLS_CLIENT_REFUSED\]\n$/,
+    );
   });
 
   it('a plain redis:// URL with TLS files is a usage error; so is a certificate without its key', async () => {
     const plain = gslb(['agent', '--redis', `redis://127.0.0.1:${tlsPort}`, '--datacenter', 'dc1', ...certFlags()]);
     expect(await plain.exit()).to.equal(2);
     expect(plain.stderr.split('\n')[0]).to.equal(
-      `gslb agent: --redis-tls-ca is given but the Redis URL (redis://127.0.0.1:${tlsPort}, from --redis) is not TLS: use rediss:// (sentinels:// for Sentinel)`,
+      `gslb agent: --redis-tls-ca is given but the Redis URL (redis://127.0.0.1:${tlsPort}, from --redis) is not TLS: use rediss:// (sentinels:// for Sentinel) [E_CLI_CONFLICTING_FLAGS]`,
     );
     const half = gslb([
       'agent',
@@ -176,7 +178,7 @@ describe('Redis over TLS with client certificates (real redis-server, bin/gslb)'
     ]);
     expect(await half.exit()).to.equal(2);
     expect(half.stderr.split('\n')[0]).to.equal(
-      `gslb agent: --redis-tls-cert ${client.cert} needs its key: --redis-tls-key FILE (or GSLB_REDIS_TLS_KEY)`,
+      `gslb agent: --redis-tls-cert ${client.cert} needs its key: --redis-tls-key FILE (or GSLB_REDIS_TLS_KEY) [E_CLI_FLAG_NEEDS_FLAG]`,
     );
   });
 

@@ -146,31 +146,31 @@ describe('secrets out of argv (real redis-server with a password, bin/gslb)', fu
     const cases: Array<[string[], string]> = [
       [
         ['agent', '--datacenter', 'a', '--redis-url-file', missing],
-        `gslb agent: --redis-url-file ${missing}: not found (ENOENT)`,
+        `gslb agent: --redis-url-file ${missing}: not found (ENOENT) [E_START_FLAG_FILE_UNREADABLE]`,
       ],
       [
         ['agent', '--datacenter', 'a', '--redis-url-file', empty],
-        `gslb agent: --redis-url-file ${empty}: the file is empty`,
+        `gslb agent: --redis-url-file ${empty}: the file is empty [E_START_FLAG_FILE_EMPTY]`,
       ],
       [
         ['drain', '--list', '--redis-url-file', blank],
-        `gslb drain: --redis-url-file ${blank}: the file holds only white space`,
+        `gslb drain: --redis-url-file ${blank}: the file holds only white space [E_START_FLAG_FILE_EMPTY]`,
       ],
       [
         ['undrain', '--datacenter', 'a', '--redis-url-file', dir],
-        `gslb undrain: --redis-url-file ${dir}: is a folder, not a file (EISDIR)`,
+        `gslb undrain: --redis-url-file ${dir}: is a folder, not a file (EISDIR) [E_START_FLAG_FILE_UNREADABLE]`,
       ],
       [
         ['agent', '--datacenter', 'a', '--redis-url-file', twoLines],
-        `gslb agent: --redis-url-file ${twoLines}: the file must hold one line, it has more`,
+        `gslb agent: --redis-url-file ${twoLines}: the file must hold one line, it has more [E_START_FLAG_FILE_LINES]`,
       ],
       [
         ['serve', '--zones', zones, '--admin', '127.0.0.1:0', '--admin-token-file', missing],
-        `gslb serve: --admin-token-file ${missing}: not found (ENOENT)`,
+        `gslb serve: --admin-token-file ${missing}: not found (ENOENT) [E_START_FLAG_FILE_UNREADABLE]`,
       ],
       [
         ['serve', '--zones', zones, '--redis-url-file', empty],
-        `gslb serve: --redis-url-file ${empty}: the file is empty`,
+        `gslb serve: --redis-url-file ${empty}: the file is empty [E_START_FLAG_FILE_EMPTY]`,
       ],
     ];
     for (const [args, line] of cases) {
@@ -180,10 +180,14 @@ describe('secrets out of argv (real redis-server with a password, bin/gslb)', fu
     }
     const both = gslb(['serve', '--zones', zones, '--admin-token', 'x', '--admin-token-file', empty]);
     expect(await both.exit()).to.equal(2);
-    expect(both.stderr.split('\n')[0]).to.equal('gslb serve: give --admin-token or --admin-token-file, not both');
+    expect(both.stderr.split('\n')[0]).to.equal(
+      'gslb serve: give --admin-token or --admin-token-file, not both [E_CLI_CONFLICTING_FLAGS]',
+    );
     const bothRedis = gslb(['agent', '--datacenter', 'a', '--redis', url, '--redis-url-file', empty]);
     expect(await bothRedis.exit()).to.equal(2);
-    expect(bothRedis.stderr.split('\n')[0]).to.equal('gslb agent: give --redis or --redis-url-file, not both');
+    expect(bothRedis.stderr.split('\n')[0]).to.equal(
+      'gslb agent: give --redis or --redis-url-file, not both [E_CLI_CONFLICTING_FLAGS]',
+    );
     // A bearer token is one word: a file holding two could never be sent, so serve refuses it.
     const spaced = gslb([
       'serve',
@@ -196,12 +200,12 @@ describe('secrets out of argv (real redis-server with a password, bin/gslb)', fu
     ]);
     expect(await spaced.exit()).to.equal(2);
     expect(spaced.stderr.split('\n')[0]).to.equal(
-      'gslb serve: the admin token must be printable ASCII without spaces (openssl rand -hex 32 makes one)',
+      'gslb serve: the admin token must be printable ASCII without spaces (openssl rand -hex 32 makes one) [E_CLI_BAD_VALUE]',
     );
     const none = gslb(['agent', '--datacenter', 'a']);
     expect(await none.exit()).to.equal(2);
     expect(none.stderr.split('\n')[0]).to.equal(
-      'gslb agent: needs --redis URL (or --redis-url-file FILE, or GSLB_REDIS_URL)',
+      'gslb agent: needs --redis URL (or --redis-url-file FILE, or GSLB_REDIS_URL) [E_CLI_MISSING_FLAG]',
     );
   });
 
@@ -209,7 +213,7 @@ describe('secrets out of argv (real redis-server with a password, bin/gslb)', fu
     const r = gslb(['agent', '--datacenter', 'a'], { GSLB_REDIS_URL: `http://:${PASSWORD}@127.0.0.1:1` });
     expect(await r.exit()).to.equal(2);
     expect(r.stderr.split('\n')[0]).to.equal(
-      "gslb agent: redis URL scheme 'http:' is not redis:, rediss:, sentinel: or sentinels: (from GSLB_REDIS_URL)",
+      "gslb agent: redis URL scheme 'http:' is not redis:, rediss:, sentinel: or sentinels: (from GSLB_REDIS_URL) [E_CLI_BAD_REDIS_URL]",
     );
     const notUrl = gslb(['agent', '--datacenter', 'a'], { GSLB_REDIS_URL: `redis://:${PASSWORD}@[bad` });
     expect(await notUrl.exit()).to.equal(2);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { writeMmdb } from '../geo/mmdb-writer.js';
 import { freePort } from '../scripts/e2e-cluster.js';
 import { ListenError } from '../server/listen-error.js';
-import { listenFailureText } from '../server/cli/startup.js';
+import { listenFailureCode, listenFailureText } from '../server/cli/startup.js';
 import { stillRunning, watchDescendants } from './helpers/process-tree.js';
 import { gslb, stopAll, type Running, type SpawnExtras } from './helpers/processes.js';
 
@@ -64,12 +64,16 @@ async function serve(
   return { code, stderr: node.stderr, ms: exitedAt - t0, children: pids, firstChildAt: firstAt, servingAt, exitedAt };
 }
 
-/** Exit code 1 within LIMIT_MS, one line (log lines aside) matching `line`, no stack, no process left. */
-async function expectFailure(o: Outcome, line: RegExp): Promise<string> {
+/**
+ * Exit code 1 within LIMIT_MS, one line (log lines aside) ending in ` [code]` (and matching `line`
+ * where the wording is what is tested), no stack, no process left.
+ */
+async function expectFailure(o: Outcome, code: string, line?: RegExp): Promise<string> {
   const lines = o.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
   expect(lines, o.stderr).to.have.length(1);
   expect(lines[0]).to.match(/^gslb serve: /);
-  expect(lines[0]).to.match(line);
+  expect(lines[0]!.endsWith(` [${code}]`), lines[0]).to.equal(true);
+  if (line) expect(lines[0]).to.match(line);
   expect(o.stderr).not.to.match(/^\s+at /m);
   expect(o.code, o.stderr).to.equal(1);
   // Timed from the last sign of progress: spawn, the first worker forked, or DNS served (a later step failed).
@@ -133,11 +137,11 @@ describe('gslb serve: start-up failures', function () {
       const port = await freePort();
       await holdUdp('127.0.0.1', port);
       const o = await serve(['--zones', zones, '--listen', `127.0.0.1:${port}`, '--workers', workers]);
+      // The one-line reason is the feature: what is taken, by whom perhaps, and the flag that moves it.
       await expectFailure(
         o,
-        new RegExp(
-          `cannot listen on udp 127\\.0\\.0\\.1:${port}: the port is in use \\(EADDRINUSE\\).*another gslb or DNS server.*--listen ADDR:PORT`,
-        ),
+        'E_START_ADDRESS_IN_USE',
+        new RegExp(`cannot listen on udp 127\\.0\\.0\\.1:${port}: .*another gslb or DNS server.*--listen ADDR:PORT`),
       );
     });
 
@@ -156,7 +160,8 @@ describe('gslb serve: start-up failures', function () {
       ]);
       await expectFailure(
         o,
-        new RegExp(`cannot listen on admin 127\\.0\\.0\\.1:${admin}: the port is in use.*--admin ADDR:PORT`),
+        'E_START_ADDRESS_IN_USE',
+        new RegExp(`on admin 127\\.0\\.0\\.1:${admin}: .*--admin ADDR:PORT`),
       );
       // The DNS port is free again, for both transports.
       await holdUdp('127.0.0.1', dns);
@@ -168,7 +173,7 @@ describe('gslb serve: start-up failures', function () {
     const port = await freePort();
     await holdTcp('127.0.0.1', port);
     const o = await serve(['--zones', zones, '--listen', `127.0.0.1:${port}`, '--workers', '2']);
-    await expectFailure(o, new RegExp(`cannot listen on tcp 127\\.0\\.0\\.1:${port}: the port is in use`));
+    await expectFailure(o, 'E_START_ADDRESS_IN_USE', new RegExp(`on tcp 127\\.0\\.0\\.1:${port}: `));
   });
 
   it('a taken IPv6 port', async function () {
@@ -176,15 +181,12 @@ describe('gslb serve: start-up failures', function () {
     const port = await freePort();
     await holdUdp('::1', port);
     const o = await serve(['--zones', zones, '--listen', `127.0.0.1:0`, '--listen', `[::1]:${port}`]);
-    await expectFailure(o, new RegExp(`cannot listen on udp \\[::1\\]:${port}: the port is in use`));
+    await expectFailure(o, 'E_START_ADDRESS_IN_USE', new RegExp(`on udp \\[::1\\]:${port}: `));
   });
 
   it('an address this machine does not have', async () => {
     const o = await serve(['--zones', zones, '--listen', '192.0.2.1:5300', '--workers', '1']);
-    await expectFailure(
-      o,
-      /cannot listen on udp 192\.0\.2\.1:5300: 192\.0\.2\.1 is not an address of this machine \(EADDRNOTAVAIL\).*0\.0\.0\.0/,
-    );
+    await expectFailure(o, 'E_START_ADDRESS_NOT_AVAILABLE', /on udp 192\.0\.2\.1:5300: .*0\.0\.0\.0/);
   });
 
   it('port 53 without the privilege: names the capability that grants it', async function () {
@@ -207,7 +209,7 @@ describe('gslb serve: start-up failures', function () {
       return skip('this user may bind port 53');
     chmodSync(dir, 0o755); // readable by nobody
     const o = await serve(['--zones', zones, '--listen', '127.0.0.1:53', '--workers', '1'], asRoot ? NOBODY : {});
-    const line = await expectFailure(o, /cannot listen on (udp|tcp) 127\.0\.0\.1:53: permission denied \(EACCES\)/);
+    const line = await expectFailure(o, 'E_START_PERMISSION_DENIED', /on (udp|tcp) 127\.0\.0\.1:53: /);
     expect(line).to.include('setcap cap_net_bind_service=+ep $(readlink -f $(which node))');
     expect(line).to.include('AmbientCapabilities=CAP_NET_BIND_SERVICE');
   });
@@ -249,7 +251,7 @@ describe('gslb serve: start-up failures', function () {
     const o = await serve(['--zones', zones, '--listen', `127.0.0.1:${port}`, '--workers', '2', '--log-level', 'warn']);
     expect(ran(), 'the health check never connected').to.equal(true);
     expect(o.children.length, 'workers forked').to.be.at.least(1);
-    await expectFailure(o, new RegExp(`cannot listen on udp 127\\.0\\.0\\.1:${port}: the port is in use`));
+    await expectFailure(o, 'E_START_ADDRESS_IN_USE', new RegExp(`on udp 127\\.0\\.0\\.1:${port}: `));
   });
 
   for (const workers of ['1', '2']) {
@@ -259,7 +261,7 @@ describe('gslb serve: start-up failures', function () {
       const args = ['--listen', `127.0.0.1:${dns}`, '--admin', `127.0.0.1:${admin}`, '--log-level', 'warn'];
       const o = await serve(['--zones', zones, '--workers', workers, ...args]);
       expect(ran(), 'the health check never connected').to.equal(true);
-      await expectFailure(o, new RegExp(`cannot listen on admin 127\\.0\\.0\\.1:${admin}: the port is in use`));
+      await expectFailure(o, 'E_START_ADDRESS_IN_USE', new RegExp(`on admin 127\\.0\\.0\\.1:${admin}: `));
       await holdUdp('127.0.0.1', dns);
       await holdTcp('127.0.0.1', dns);
     });
@@ -291,7 +293,7 @@ describe('gslb serve: start-up failures', function () {
 
   it('a GeoIP file that is missing', async () => {
     const o = await serve(['--zones', zones, '--listen', '127.0.0.1:0', '--geoip', join(dir, 'nope.mmdb')]);
-    await expectFailure(o, /nope\.mmdb: GeoIP database not found \(ENOENT\); --geoip FILE takes a MaxMind DB/);
+    await expectFailure(o, 'E_GEO_FILE_MISSING', /nope\.mmdb: .*; --geoip FILE takes a MaxMind DB/);
   });
 
   it('a GeoIP file that is not readable', async () => {
@@ -302,14 +304,14 @@ describe('gslb serve: start-up failures', function () {
     writeFileSync(file, 'whatever\n');
     chmodSync(file, asRoot ? 0o600 : 0o000);
     const o = await serve(['--zones', zones, '--listen', '127.0.0.1:0', '--geoip', file], asRoot ? NOBODY : {});
-    await expectFailure(o, /city\.mmdb: GeoIP database not readable: permission denied \(EACCES\)/);
+    await expectFailure(o, 'E_GEO_FILE_UNREADABLE', /city\.mmdb: /);
   });
 
   it('a GeoIP file that is not an mmdb', async () => {
     const file = join(dir, 'notes.txt');
     writeFileSync(file, 'not a database\n');
     const o = await serve(['--zones', zones, '--listen', '127.0.0.1:0', '--geoip', file]);
-    await expectFailure(o, /notes\.txt: not a MaxMind DB \(metadata marker missing\)/);
+    await expectFailure(o, 'E_GEO_NOT_MMDB', /notes\.txt: /);
   });
 
   it('a GeoIP database without locations (ASN)', async () => {
@@ -324,14 +326,14 @@ describe('gslb serve: start-up failures', function () {
       }),
     );
     const o = await serve(['--zones', zones, '--listen', '127.0.0.1:0', '--geoip', file]);
-    await expectFailure(o, /asn\.mmdb: database type 'GeoLite2-ASN' has no locations/);
+    await expectFailure(o, 'E_GEO_NO_LOCATIONS', /asn\.mmdb: /);
   });
 
   it('a zones folder that is missing, or a file', async () => {
     const missing = await serve(['--zones', join(dir, 'nowhere'), '--listen', '127.0.0.1:0']);
-    await expectFailure(missing, /zones folder .*nowhere: not found \(ENOENT\); --zones DIR takes the folder/);
+    await expectFailure(missing, 'E_START_NO_ZONES_FOLDER', /nowhere: .*; --zones DIR takes the folder/);
     const file = await serve(['--zones', join(zones, 'st.test', 'records.zone'), '--listen', '127.0.0.1:0']);
-    await expectFailure(file, /--zones .*records\.zone is a file, not a folder/);
+    await expectFailure(file, 'E_START_ZONES_NOT_A_FOLDER', /records\.zone /);
   });
 
   it('invalid zones: each error as file:line, then one summary line', async () => {
@@ -339,8 +341,8 @@ describe('gslb serve: start-up failures', function () {
     const o = await serve(['--zones', zones, '--listen', '127.0.0.1:0', '--workers', '2']);
     const lines = o.stderr.split('\n').filter((l) => l !== '');
     expect(lines, o.stderr).to.have.length(2);
-    expect(lines[0]).to.match(/records\.zone:6: .*192\.0\.2\.300/);
-    expect(lines[1]).to.equal(`gslb serve: refusing to start: 1 error(s) in ${zones}`);
+    expect(lines[0]).to.match(/^st\.test\/records\.zone:6: .* \[E_ZONE_BAD_RDATA\]$/);
+    expect(lines[1]).to.equal(`gslb serve: refusing to start: 1 error(s) in ${zones} [E_START_INVALID_CONFIG]`);
     expect(o.code).to.equal(1);
     expect(o.ms).to.be.below(LIMIT_MS);
     expect(o.children).to.deep.equal([]);
@@ -349,7 +351,7 @@ describe('gslb serve: start-up failures', function () {
   it('a bad flag is a usage error (exit 2)', async () => {
     const o = await serve(['--zones', zones, '--listen', 'nonsense']);
     expect(o.code).to.equal(2);
-    expect(o.stderr).to.match(/^gslb serve: listen address 'nonsense'/);
+    expect(o.stderr).to.match(/^gslb serve: listen address 'nonsense'.* \[E_CLI_BAD_ADDRESS\]\n/);
   });
 });
 
@@ -372,6 +374,20 @@ describe('start-up failure lines', () => {
       "cannot listen on tcp [::]:53: the port is in use (EADDRINUSE): another gslb or DNS server? (ss -tlpn 'sport = :53' shows which); pick another port with --listen ADDR:PORT",
     );
     expect(failure('admin', '127.0.0.1', 8053, 'EADDRINUSE')).to.match(/another gslb\? .* --admin ADDR:PORT$/);
+  });
+
+  it('each errno has its code', () => {
+    const code = (errno: string) =>
+      listenFailureCode(
+        new ListenError('udp', { host: '::1', port: 53 }, Object.assign(new Error(errno), { code: errno })),
+      );
+    expect(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EMFILE'].map(code)).to.deep.equal([
+      'E_START_ADDRESS_IN_USE',
+      'E_START_PERMISSION_DENIED',
+      'E_START_ADDRESS_NOT_AVAILABLE',
+      'E_START_FAMILY_UNAVAILABLE',
+      'E_START_LISTEN_FAILED',
+    ]);
   });
 
   it('IPv6 missing', () => {

@@ -12,12 +12,14 @@ export async function runAgent(argv: string[]): Promise<number> {
   const { values, origins, warnings } = parse(argv, AGENT);
   const redis = redisFlags(values, origins)!; // a URL is required
   const dc = values.datacenter;
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(dc)) throw new UsageError('--datacenter must be 1-64 letters, digits, _ . -');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(dc))
+    throw new UsageError('E_CLI_BAD_VALUE', '--datacenter must be 1-64 letters, digits, _ . -');
   const id = values.id ?? `${dc}-${hostname()}`;
-  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) throw new UsageError('--id must be letters, digits, _ . : -');
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id))
+    throw new UsageError('E_CLI_BAD_VALUE', '--id must be letters, digits, _ . : -');
   const level = values['log-level'];
   if (!['debug', 'info', 'warn', 'error'].includes(level))
-    throw new UsageError(`--log-level must be debug, info, warn or error`);
+    throw new UsageError('E_CLI_BAD_VALUE', `--log-level must be debug, info, warn or error`);
   const log = pino({ level, base: { pid: process.pid, agent: id } }, pino.destination(2));
   for (const warning of [...warnings, ...redis.warnings]) log.warn(warning);
   const agent = new Agent({

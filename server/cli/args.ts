@@ -3,9 +3,19 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DurationError, parseDuration, type DurationBounds } from '../../zones/duration.js';
 import { closestMatch } from '../../zones/suggest.js';
+import type { CliErrorCode } from './cli-errors.js';
 import { readSecretFile } from './flag-files.js';
 
-export class UsageError extends Error {}
+/** The command line is wrong: main.ts prints `gslb COMMAND: message [code]` and exits 2. */
+export class UsageError extends Error {
+  constructor(
+    /** From CLI_ERRORS (cli-errors.ts); docs/errors.md says what to do. */
+    readonly code: CliErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** One flag of a command. A flag with a `value` placeholder takes a string; one without is a switch. */
 export interface FlagSpec {
@@ -129,20 +139,24 @@ function checkTokens(argv: string[], command: CommandSpec): void {
       const short = !t.rawName.startsWith('--');
       const raw = short ? argv[t.index]!.split('=')[0]! : t.rawName;
       const spec = short || !Object.hasOwn(command.flags, t.name) ? undefined : command.flags[t.name];
-      if (spec === undefined) throw new UsageError(`unknown option '${raw}'${suggestion(raw, command.flags)}`);
+      if (spec === undefined)
+        throw new UsageError('E_CLI_UNKNOWN_FLAG', `unknown option '${raw}'${suggestion(raw, command.flags)}`);
       const needsValue = `${t.rawName} needs a value (${flagUsage(t.name, spec)})`;
       if (spec.value === undefined) {
-        if (t.inlineValue) throw new UsageError(`${t.rawName} takes no value (got '${t.rawName}=${t.value}')`);
+        if (t.inlineValue)
+          throw new UsageError('E_CLI_UNEXPECTED_VALUE', `${t.rawName} takes no value (got '${t.rawName}=${t.value}')`);
       } else if (t.value === undefined) {
-        throw new UsageError(needsValue);
+        throw new UsageError('E_CLI_MISSING_VALUE', needsValue);
       } else if (!t.inlineValue && t.value.startsWith('-')) {
-        throw new UsageError(`${needsValue}, got '${t.value}'; if that is the value, write ${t.rawName}=${t.value}`);
+        const message = `${needsValue}, got '${t.value}'; if that is the value, write ${t.rawName}=${t.value}`;
+        throw new UsageError('E_CLI_MISSING_VALUE', message);
       }
     } else if (t.kind === 'positional') {
       positionals++;
       if (positionals > most) {
         const near = most === 0 && !t.value.startsWith('-') ? nearestFlag(t.value, command.flags) : null;
-        throw new UsageError(`unexpected argument '${t.value}'${near === null ? '' : ` (did you mean '--${near}'?)`}`);
+        const hint = near === null ? '' : ` (did you mean '--${near}'?)`;
+        throw new UsageError('E_CLI_UNEXPECTED_ARGUMENT', `unexpected argument '${t.value}'${hint}`);
       }
     }
   }
@@ -182,7 +196,7 @@ export function parse<C extends CommandSpec>(
     });
   } catch (err) {
     // checkTokens finds what strict parsing rejects; this is a backstop for anything it does not.
-    throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\.$/, ''));
+    throw new UsageError('E_CLI_BAD_ARGUMENTS', (err as Error).message.split('\n')[0]!.replace(/\.$/, ''));
   }
   const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
   const origins: Record<string, string> = {};
@@ -191,7 +205,8 @@ export function parse<C extends CommandSpec>(
     if (values[name] !== undefined && spec.default === undefined) origins[name] = `--${name}`;
     const path = spec.file === undefined ? undefined : values[spec.file];
     if (typeof path === 'string') {
-      if (values[name] !== undefined) throw new UsageError(`give --${name} or --${spec.file}, not both`);
+      if (values[name] !== undefined)
+        throw new UsageError('E_CLI_CONFLICTING_FLAGS', `give --${name} or --${spec.file}, not both`);
       const secret = readSecretFile(spec.file!, path);
       values[name] = secret.value;
       origins[name] = `--${spec.file} ${path}`;
@@ -205,19 +220,20 @@ export function parse<C extends CommandSpec>(
       }
     }
     if (spec.required && (values[name] === undefined || values[name] === ''))
-      throw new UsageError(needs(name, spec, command.flags));
+      throw new UsageError('E_CLI_MISSING_FLAG', needs(name, spec, command.flags));
   }
   const needed = (command.positionals ?? []).filter((p) => !p.optional);
   if (parsed.positionals.length < needed.length)
-    throw new UsageError(`needs ${needed[parsed.positionals.length]!.name}`);
+    throw new UsageError('E_CLI_MISSING_ARGUMENT', `needs ${needed[parsed.positionals.length]!.name}`);
   return { values: values as FlagValues<C['flags']>, positionals: parsed.positionals, origins, warnings };
 }
 
 /** Parses an integer flag value, with the flag's name in the error. */
 export function intFlag(name: string, value: string, min: number, max: number): number {
-  if (!/^[0-9]+$/.test(value)) throw new UsageError(`--${name} must be an integer, got '${value}'`);
+  if (!/^[0-9]+$/.test(value)) throw new UsageError('E_CLI_BAD_VALUE', `--${name} must be an integer, got '${value}'`);
   const n = Number(value);
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new UsageError('E_CLI_BAD_VALUE', `--${name} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
@@ -226,6 +242,6 @@ export function durationFlag(name: string, value: string, bounds?: DurationBound
   try {
     return parseDuration(value, `--${name}`, bounds);
   } catch (err) {
-    throw err instanceof DurationError ? new UsageError(err.message) : err;
+    throw err instanceof DurationError ? new UsageError('E_CLI_BAD_VALUE', err.message) : err;
   }
 }

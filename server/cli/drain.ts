@@ -3,6 +3,7 @@
 import { hostname, userInfo } from 'node:os';
 import { listDrains, drain, undrain, type DrainTarget } from '../../health/drain-store.js';
 import { MAX_DRAIN_MS } from '../../health/drains.js';
+import { RedisConnectionError } from '../../health/redis-errors.js';
 import { parseIp } from '../../zones/address.js';
 import { durationFlag, parse, UsageError, type FlagValues } from './args.js';
 import { DRAIN, UNDRAIN } from './commands.js';
@@ -10,13 +11,15 @@ import { redisFlags } from './redis-flags.js';
 import { StartupError } from './startup-error.js';
 
 function target(values: { endpoint?: string; datacenter?: string }): DrainTarget {
-  if (values.endpoint && values.datacenter) throw new UsageError('give --endpoint ADDR or --datacenter NAME, not both');
+  if (values.endpoint && values.datacenter)
+    throw new UsageError('E_CLI_CONFLICTING_FLAGS', 'give --endpoint ADDR or --datacenter NAME, not both');
   if (values.endpoint) {
-    if (!parseIp(values.endpoint)) throw new UsageError(`--endpoint '${values.endpoint}' is not an IP address`);
+    if (!parseIp(values.endpoint))
+      throw new UsageError('E_CLI_BAD_ADDRESS', `--endpoint '${values.endpoint}' is not an IP address`);
     return { endpoint: values.endpoint };
   }
   if (values.datacenter) return { datacenter: values.datacenter };
-  throw new UsageError('give --endpoint ADDR or --datacenter NAME');
+  throw new UsageError('E_CLI_MISSING_FLAG', 'give --endpoint ADDR or --datacenter NAME');
 }
 
 export async function runDrain(argv: string[], undo: boolean): Promise<number> {
@@ -55,7 +58,8 @@ export async function runDrain(argv: string[], undo: boolean): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    // Redis unreachable or refusing: one line, `gslb drain: ...`, exit 1 (main.ts prints it).
-    throw new StartupError(`redis: ${(err as Error).message}`);
+    // Redis unreachable or refusing: one line, `gslb drain: redis: ... [E_REDIS_...]`, exit 1 (main.ts prints it).
+    const code = err instanceof RedisConnectionError ? err.code : 'E_REDIS_COMMAND_FAILED';
+    throw new StartupError(code, `redis: ${(err as Error).message}`);
   }
 }

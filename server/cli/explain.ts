@@ -18,7 +18,7 @@ export function runExplain(argv: string[]): number {
   try {
     e = explainQuery(catalog, geo, health, { name, type, client: values.client });
   } catch (err) {
-    if (err instanceof ExplainRequestError) throw new UsageError(err.message);
+    if (err instanceof ExplainRequestError) throw new UsageError('E_CLI_BAD_VALUE', err.message);
     throw err;
   }
   process.stdout.write(values.json ? JSON.stringify(e, null, 2) + '\n' : formatExplanation(e));

@@ -21,9 +21,9 @@ export function readFlagFile(where: string, path: string): { bytes: Buffer; stat
     if (stat.isDirectory()) throw Object.assign(new Error('folder'), { code: 'EISDIR' });
     bytes = readFileSync(path);
   } catch (err) {
-    throw new FlagFileError(`${where}: ${fileErrorReason(err)}`);
+    throw new FlagFileError('E_START_FLAG_FILE_UNREADABLE', `${where}: ${fileErrorReason(err)}`);
   }
-  if (bytes.length === 0) throw new FlagFileError(`${where}: the file is empty`);
+  if (bytes.length === 0) throw new FlagFileError('E_START_FLAG_FILE_EMPTY', `${where}: the file is empty`);
   return { bytes, stat };
 }
 
@@ -45,7 +45,8 @@ export function readSecretFile(flag: string, path: string): { value: string; war
   const where = fileLabel(`--${flag}`, path);
   const { bytes, stat } = readFlagFile(where, path);
   const value = bytes.toString('utf8').trim();
-  if (value === '') throw new FlagFileError(`${where}: the file holds only white space`);
-  if (/[\r\n]/.test(value)) throw new FlagFileError(`${where}: the file must hold one line, it has more`);
+  if (value === '') throw new FlagFileError('E_START_FLAG_FILE_EMPTY', `${where}: the file holds only white space`);
+  if (/[\r\n]/.test(value))
+    throw new FlagFileError('E_START_FLAG_FILE_LINES', `${where}: the file must hold one line, it has more`);
   return { value, warning: worldReadableWarning(where, stat) };
 }

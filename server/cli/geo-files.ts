@@ -2,6 +2,7 @@
 // DB-IP country database. Kept apart from serve.ts so that explain and simulate load only this.
 import { statSync } from 'node:fs';
 import { bundledDatabasePath } from '../../geo/bundled.js';
+import { GeoFileError } from '../../geo/geo-errors.js';
 import { openGeoData, type GeoData } from '../../geo/geoip.js';
 import { StartupError } from './startup-error.js';
 
@@ -9,10 +10,15 @@ import { StartupError } from './startup-error.js';
 export const geoFiles = (paths: readonly string[] | undefined): readonly string[] =>
   paths && paths.length > 0 ? paths : [bundledDatabasePath()];
 
-/** A GeoIP database that cannot be used, as one line with what --geoip takes (main.ts prints it). */
-export function geoFailure(err: unknown, paths: readonly string[] | undefined): StartupError {
-  const message = (err as Error)?.message ?? String(err);
+/**
+ * A GeoIP database that cannot be used, as one line with what --geoip takes and the E_GEO_* code
+ * (main.ts prints it); anything but a GeoFileError is a bug, and comes back as it is.
+ */
+export function geoFailure(err: unknown, paths: readonly string[] | undefined): unknown {
+  if (!(err instanceof GeoFileError)) return err;
+  const message = err.message;
   return new StartupError(
+    err.code,
     paths && paths.length > 0
       ? `${message}; --geoip FILE takes a MaxMind DB (.mmdb) City or Country database`
       : `${message}; or give a MaxMind DB (.mmdb) City or Country database with --geoip FILE`,

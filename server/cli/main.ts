@@ -1,5 +1,7 @@
 // The `gslb` entry point: dispatches subcommands, answers help and version, and turns usage errors
-// into two lines on stderr and exit code 2. Commands load on demand, so help and version are quick.
+// into two lines on stderr and exit code 2, a failed start into one and exit code 1; each error line
+// ends with its code ([E_CLI_...], [E_START_...]: docs/errors.md). Commands load on demand, so help
+// and version are quick.
 import { readFileSync } from 'node:fs';
 import { UsageError, type CommandSpec } from './args.js';
 import { AGENT, CHECK, COMMANDS, DRAIN, EXPLAIN, SERVE, SIMULATE, UNDRAIN } from './commands.js';
@@ -22,10 +24,11 @@ const RUNNERS: ReadonlyMap<CommandSpec, () => Promise<Run>> = new Map<CommandSpe
 /** A usage error, and the command whose help would have helped (null: the command list). */
 class CommandUsageError extends UsageError {
   constructor(
+    code: UsageError['code'],
     message: string,
     readonly command: CommandSpec | null,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
@@ -53,7 +56,8 @@ function findCommand(name: string): CommandSpec {
     name,
     COMMANDS.map((c) => c.name),
   );
-  throw new CommandUsageError(`unknown command '${name}'${near === null ? '' : ` (did you mean '${near}'?)`}`, null);
+  const hint = near === null ? '' : ` (did you mean '${near}'?)`;
+  throw new CommandUsageError('E_CLI_UNKNOWN_COMMAND', `unknown command '${name}'${hint}`, null);
 }
 
 /** `--help` or `-h` among a command's arguments (before a `--`), whatever else is there. */
@@ -71,7 +75,8 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      if (rest.length > 1) throw new CommandUsageError(`help takes one COMMAND, got ${rest.join(' ')}`, null);
+      if (rest.length > 1)
+        throw new CommandUsageError('E_CLI_UNEXPECTED_ARGUMENT', `help takes one COMMAND, got ${rest.join(' ')}`, null);
       process.stdout.write(rest[0] === undefined ? commandList(COMMANDS) : commandHelp(findCommand(rest[0])));
       return 0;
     case 'version':
@@ -90,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     return await run(rest);
   } catch (err) {
     if (err instanceof UsageError && !(err instanceof CommandUsageError))
-      throw new CommandUsageError(err.message, command);
+      throw new CommandUsageError(err.code, err.message, command);
     if (err instanceof StartupError) throw new CommandStartupError(err, command);
     throw err;
   }
@@ -108,11 +113,11 @@ main(process.argv.slice(2)).then(
       const more = err.command
         ? `run 'gslb ${err.command.name} --help' for the flags`
         : "run 'gslb help' for the commands";
-      process.stderr.write(`${where}: ${err.message}\n${more}\n`);
+      process.stderr.write(`${where}: ${err.message} [${err.code}]\n${more}\n`);
       process.exit(2);
     } else if (err instanceof CommandStartupError) {
       for (const line of err.cause.details) process.stderr.write(line + '\n');
-      process.stderr.write(`gslb ${err.command.name}: ${err.cause.message}\n`);
+      process.stderr.write(`gslb ${err.command.name}: ${err.cause.message} [${err.cause.code}]\n`);
       process.exit(EXIT_CANNOT_START);
     } else {
       process.stderr.write(`gslb: ${(err as Error).stack ?? String(err)}\n`);

@@ -8,7 +8,7 @@ import { formatZoneError } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
 import { UsageError } from './args.js';
 
-/** The zones in dir, or null after printing every error as file:line: message (exit code 1). */
+/** The zones in dir, or null after printing every error as file:line: message [code] (exit code 1). */
 export function loadValidZones(dir: string): Zone[] | null {
   const result = withBoundedHeapGrowth(() => loadZones(dir));
   if (result.errors.length === 0) return result.zones;
@@ -26,7 +26,11 @@ export function healthWithDown(zones: readonly Zone[], down: readonly string[]):
   for (const z of zones) for (const dc of z.policy.datacenters.keys()) known.add(dc);
   const health = new StaticHealth();
   for (const dc of down) {
-    if (!known.has(dc)) throw new UsageError(`--down '${dc}': no such datacenter (known: ${[...known].join(', ')})`);
+    if (!known.has(dc))
+      throw new UsageError(
+        'E_CLI_UNKNOWN_DATACENTER',
+        `--down '${dc}': no such datacenter (known: ${[...known].join(', ')})`,
+      );
     health.drain(dc);
   }
   return health.view();

@@ -29,17 +29,20 @@ function certificates(where: string, bytes: Buffer): X509Certificate[] {
   try {
     return pemCertificates(bytes);
   } catch (err) {
-    throw new FlagFileError(`${where}: ${(err as Error).message}`);
+    throw new FlagFileError('E_START_TLS_BAD_CERTIFICATE', `${where}: ${(err as Error).message}`);
   }
 }
 
 function privateKey(where: string, bytes: Buffer): KeyObject {
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(bytes.toString('latin1')))
-    throw new FlagFileError(`${where}: the key is encrypted; give it unencrypted (openssl pkey -in KEY -out PLAIN)`);
+    throw new FlagFileError(
+      'E_START_TLS_KEY_ENCRYPTED',
+      `${where}: the key is encrypted; give it unencrypted (openssl pkey -in KEY -out PLAIN)`,
+    );
   try {
     return createPrivateKey(bytes);
   } catch (err) {
-    throw new FlagFileError(`${where}: not a PEM private key: ${(err as Error).message}`);
+    throw new FlagFileError('E_START_TLS_BAD_KEY', `${where}: not a PEM private key: ${(err as Error).message}`);
   }
 }
 
@@ -61,6 +64,7 @@ function readTlsFiles(values: RedisFlagValues, origins: Origins, warnings: strin
   const keyPath = values['redis-tls-key'];
   if ((certPath === undefined) !== (keyPath === undefined))
     throw new UsageError(
+      'E_CLI_FLAG_NEEDS_FLAG',
       certPath === undefined
         ? `${label('redis-tls-key')} needs its certificate: --redis-tls-cert FILE (or GSLB_REDIS_TLS_CERT)`
         : `${label('redis-tls-cert')} needs its key: --redis-tls-key FILE (or GSLB_REDIS_TLS_KEY)`,
@@ -80,7 +84,10 @@ function readTlsFiles(values: RedisFlagValues, origins: Origins, warnings: strin
     tls.key = key.bytes;
     const leaf = certificates(certWhere, tls.cert)[0]!;
     if (!leaf.checkPrivateKey(privateKey(keyWhere, tls.key)))
-      throw new FlagFileError(`${keyWhere}: this key does not belong to the certificate in ${certPath}`);
+      throw new FlagFileError(
+        'E_START_TLS_KEY_MISMATCH',
+        `${keyWhere}: this key does not belong to the certificate in ${certPath}`,
+      );
     const expiry = validityWarning(certWhere, leaf, Date.now());
     if (expiry) warnings.push(expiry);
     const readable = worldReadableWarning(keyWhere, key.stat);
@@ -98,23 +105,27 @@ export function redisFlags(values: RedisFlagValues, origins: Origins): RedisFlag
   const tlsGiven = tlsFlag === undefined ? '' : (origins[tlsFlag] ?? `--${tlsFlag}`);
   if (!values.redis) {
     if (tlsFlag)
-      throw new UsageError(`${tlsGiven} is given but no Redis URL (--redis, --redis-url-file or GSLB_REDIS_URL)`);
+      throw new UsageError(
+        'E_CLI_FLAG_NEEDS_FLAG',
+        `${tlsGiven} is given but no Redis URL (--redis, --redis-url-file or GSLB_REDIS_URL)`,
+      );
     return null;
   }
   const prefix = values['redis-prefix'];
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(prefix))
-    throw new UsageError('--redis-prefix must be 1-64 of A-Z a-z 0-9 : _ . -');
+    throw new UsageError('E_CLI_BAD_VALUE', '--redis-prefix must be 1-64 of A-Z a-z 0-9 : _ . -');
   const urlFrom = origins['redis'] ?? '--redis';
   let plain: { tls: boolean; display: string };
   try {
     plain = parseRedisUrl(values.redis);
   } catch (err) {
-    throw new UsageError(`${(err as Error).message} (from ${urlFrom})`);
+    throw new UsageError('E_CLI_BAD_REDIS_URL', `${(err as Error).message} (from ${urlFrom})`);
   }
   // Certificates with a plain URL are refused, not taken to mean TLS: the URL says what is spoken.
   // Checked here (the one place), before the files are read, naming the flag.
   if (tlsFlag && !plain.tls)
     throw new UsageError(
+      'E_CLI_CONFLICTING_FLAGS',
       `${tlsGiven} is given but the Redis URL (${plain.display}, from ${urlFrom}) is not TLS: use rediss:// (sentinels:// for Sentinel)`,
     );
   const warnings: string[] = [];

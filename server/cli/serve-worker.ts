@@ -19,7 +19,7 @@ export async function asWorker(run: () => Promise<number>): Promise<number> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof StartupError) await workerFatal(err.message, err.details);
+    if (err instanceof StartupError) await workerFatal(err.message, err.details, err.code);
     else {
       process.stderr.write(`gslb serve (worker ${process.pid}): ${(err as Error)?.stack ?? String(err)}\n`);
       await workerFatal(`a worker failed to start: ${(err as Error)?.message ?? String(err)}`);

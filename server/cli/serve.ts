@@ -31,7 +31,7 @@ function nsidBytes(value: string | undefined): Buffer | null {
   if (value === undefined) return null;
   if (/^0x([0-9a-fA-F]{2})+$/.test(value)) return Buffer.from(value.slice(2), 'hex');
   const b = Buffer.from(value, 'utf8');
-  if (b.length === 0 || b.length > 512) throw new UsageError('--nsid must be 1 to 512 octets');
+  if (b.length === 0 || b.length > 512) throw new UsageError('E_CLI_BAD_VALUE', '--nsid must be 1 to 512 octets');
   return b;
 }
 
@@ -53,17 +53,18 @@ async function serve(argv: string[]): Promise<number> {
   const RedisHealthSource = redis ? (await import('../../health/redis-source.js')).RedisHealthSource : null;
   const quorumText = values.quorum;
   if (quorumText !== 'majority' && !/^[1-9][0-9]*$/.test(quorumText))
-    throw new UsageError(`--quorum must be 'majority' or a number of agents`);
+    throw new UsageError('E_CLI_BAD_VALUE', `--quorum must be 'majority' or a number of agents`);
   const quorum = quorumText === 'majority' ? ('majority' as const) : Number(quorumText);
   const maxAgeMs = durationFlag('max-age', values['max-age']);
   const graceMs = durationFlag('grace', values.grace);
   const stalePolicy = values['stale-policy'] as StalePolicy;
-  if (stalePolicy !== 'open' && stalePolicy !== 'keep') throw new UsageError(`--stale-policy must be 'open' or 'keep'`);
+  if (stalePolicy !== 'open' && stalePolicy !== 'keep')
+    throw new UsageError('E_CLI_BAD_VALUE', `--stale-policy must be 'open' or 'keep'`);
   const listen = values.listen.map((s) => {
     try {
       return parseListenAddress(s);
     } catch (err) {
-      throw new UsageError((err as Error).message);
+      throw new UsageError('E_CLI_BAD_ADDRESS', (err as Error).message);
     }
   });
   const idleTimeoutMs = intFlag('tcp-idle-timeout', values['tcp-idle-timeout'], 100, 3_600_000);
@@ -71,7 +72,7 @@ async function serve(argv: string[]): Promise<number> {
   const nsid = nsidBytes(values.nsid);
   const level = values['log-level'];
   if (!['debug', 'info', 'warn', 'error'].includes(level))
-    throw new UsageError(`--log-level must be debug, info, warn or error`);
+    throw new UsageError('E_CLI_BAD_VALUE', `--log-level must be debug, info, warn or error`);
   const log: Logger = pino({ level, base: { pid: process.pid } }, pino.destination(2));
   // Workers parse the same flags again: the primary alone warns.
   if (!isWorker()) for (const warning of [...warnings, ...(redis?.warnings ?? [])]) log.warn(warning);
@@ -116,7 +117,11 @@ async function serve(argv: string[]): Promise<number> {
   }
   const first = buildConfig(zonesDir, geo, log);
   if (!first.built)
-    throw new StartupError(`refusing to start: ${first.errors.length} error(s) in ${zonesDir}`, first.errors);
+    throw new StartupError(
+      'E_START_INVALID_CONFIG',
+      `refusing to start: ${first.errors.length} error(s) in ${zonesDir}`,
+      first.errors,
+    );
   // A worker follows its primary's health and steering (one message carries both); the others own theirs.
   const feed = inWorker ? workerFeed() : null;
   const health: HealthSource = feed
@@ -180,7 +185,11 @@ async function serve(argv: string[]): Promise<number> {
     // A worker that cannot start says why at once (ready rejects); the timer only catches a hang.
     let t: NodeJS.Timeout | undefined;
     const hang = new Promise<never>((_, reject) => {
-      t = setTimeout(() => reject(new StartupError('the workers did not all start listening within 30 s')), 30_000);
+      t = setTimeout(
+        () =>
+          reject(new StartupError('E_START_WORKERS_TIMEOUT', 'the workers did not all start listening within 30 s')),
+        30_000,
+      );
     });
     await Promise.race([p.ready, hang])
       .finally(() => clearTimeout(t))

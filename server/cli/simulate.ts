@@ -34,10 +34,12 @@ interface Run {
 
 /** The names --name picks (all without it); a NAME that is no load-balanced name is a usage error. */
 function selectNames(all: readonly SimName[], wanted: readonly string[]): SimName[] {
-  if (all.length === 0) throw new UsageError('the zones have no load-balanced names to simulate');
+  if (all.length === 0)
+    throw new UsageError('E_CLI_NOTHING_TO_SIMULATE', 'the zones have no load-balanced names to simulate');
   if (wanted.length === 0) return [...all];
   for (const w of wanted)
-    if (!all.some((n) => nameMatches(n, w))) throw new UsageError(`--name '${w}': no load-balanced name by that name`);
+    if (!all.some((n) => nameMatches(n, w)))
+      throw new UsageError('E_CLI_UNKNOWN_NAME', `--name '${w}': no load-balanced name by that name`);
   return all.filter((n) => wanted.some((w) => nameMatches(n, w)));
 }
 
@@ -63,7 +65,7 @@ export function runSimulate(argv: string[]): number {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`--clients ${file}: ${(err as Error).message}`);
+    throw new UsageError('E_CLI_FILE_UNREADABLE', `--clients ${file}: ${(err as Error).message}`);
   }
   const zones = loadValidZones(values.zones);
   if (zones === null) return 1;

@@ -7,13 +7,35 @@ import { WorkerStartError } from '../cluster.js';
 import type { ListenAddress } from '../listen-address.js';
 import { errnoCode, ListenError, PRIVILEGED_PORTS } from '../listen-error.js';
 import { fileErrorReason } from '../../geo/file-error.js';
-import { StartupError } from './startup-error.js';
+import type { StartErrorCode } from './start-errors.js';
+import { StartupError, type StartupErrorCode } from './startup-error.js';
 
 /** The StartupError an expected failure stands for; anything else (a bug) comes back unchanged. */
 export function asStartupError(err: unknown): unknown {
-  if (err instanceof ListenError) return new StartupError(listenFailureText(err));
-  if (err instanceof WorkerStartError) return new StartupError(err.message, err.details);
+  if (err instanceof ListenError) return new StartupError(listenFailureCode(err), listenFailureText(err));
+  if (err instanceof WorkerStartError)
+    return new StartupError(
+      (err.code as StartupErrorCode | undefined) ?? 'E_START_WORKER_FAILED',
+      err.message,
+      err.details,
+    );
   return err;
+}
+
+/** The code of a listen failure, by the system's errno. */
+export function listenFailureCode(err: ListenError): StartErrorCode {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'E_START_ADDRESS_IN_USE';
+    case 'EACCES':
+      return 'E_START_PERMISSION_DENIED';
+    case 'EADDRNOTAVAIL':
+      return 'E_START_ADDRESS_NOT_AVAILABLE';
+    case 'EAFNOSUPPORT':
+      return 'E_START_FAMILY_UNAVAILABLE';
+    default:
+      return 'E_START_LISTEN_FAILED';
+  }
 }
 
 /** A listen failure with what to do about it. */
@@ -49,9 +71,9 @@ export function checkZonesFolder(dir: string): void {
     folder = statSync(dir).isDirectory();
   } catch (err) {
     const hint = errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR' ? `; ${takes}` : '';
-    throw new StartupError(`zones folder ${dir}: ${fileErrorReason(err)}${hint}`);
+    throw new StartupError('E_START_NO_ZONES_FOLDER', `zones folder ${dir}: ${fileErrorReason(err)}${hint}`);
   }
-  if (!folder) throw new StartupError(`--zones ${dir} is a file, not a folder; ${takes}`);
+  if (!folder) throw new StartupError('E_START_ZONES_NOT_A_FOLDER', `--zones ${dir} is a file, not a folder; ${takes}`);
 }
 
 /** Binds the admin address and lets go: a taken admin port is found before the slow part of a start. */
