@@ -50,7 +50,7 @@ export interface HealthSource {
   ): Promise<void>;
   /** The targets this node needs probed (its current config), with the config version. */
   setPlan(targets: readonly PlanTarget[], version: string): void;
-  /** The current snapshot; never waits. */
+  /** The current snapshot, built beforehand by the source: never waits, never computes. */
   view(): HealthView;
   /** Starts; resolves when the first state is known (warm start) or after timeoutMs (false). */
   start(timeoutMs: number): Promise<boolean>;
