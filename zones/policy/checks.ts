@@ -14,18 +14,29 @@ export function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collecto
   const intervalMs = durationMs(raw['interval'], 5000);
   const timeoutMs = durationMs(raw['timeout'], Math.min(2000, intervalMs));
   const only = (keys: readonly string[], types: string) => {
-    for (const k of keys) if (raw[k] !== undefined) errs.at(f, ['checks', name, k], `only applies to ${types} checks`);
+    for (const k of keys)
+      if (raw[k] !== undefined)
+        errs.at(f, ['checks', name, k], 'E_POLICY_NOT_APPLICABLE', `only applies to ${types} checks`);
   };
-  if (intervalMs < 100) errs.at(f, ['checks', name, 'interval'], 'must be at least 100ms');
-  if (timeoutMs > intervalMs) errs.at(f, ['checks', name, 'timeout'], `must not exceed the interval (${intervalMs}ms)`);
-  if (type === 'dns' && raw['query'] === undefined) errs.at(f, ['checks', name], "a dns check needs 'query'");
+  if (intervalMs < 100)
+    errs.at(f, ['checks', name, 'interval'], 'E_POLICY_INTERVAL_TOO_SHORT', 'must be at least 100ms');
+  if (timeoutMs > intervalMs)
+    errs.at(
+      f,
+      ['checks', name, 'timeout'],
+      'E_POLICY_TIMEOUT_TOO_LONG',
+      `must not exceed the interval (${intervalMs}ms)`,
+    );
+  if (type === 'dns' && raw['query'] === undefined)
+    errs.at(f, ['checks', name], 'E_POLICY_NEEDS_KEY', "a dns check needs 'query'");
   if (type !== 'http' && type !== 'https') only(['path', 'host', 'body', 'follow_redirects'], 'http and https');
   if (type !== 'https' && type !== 'tls') only(['sni', 'tls_verify', 'tls_ca'], 'https and tls');
   if (type !== 'tls') only(['expiry_warn_days'], 'tls');
   const tlsVerify = (raw['tls_verify'] as boolean) ?? true;
   let tlsCa: string | null = null;
   if (raw['tls_ca'] !== undefined && (type === 'https' || type === 'tls')) {
-    if (!tlsVerify) errs.at(f, ['checks', name, 'tls_ca'], 'has no effect with tls_verify: false');
+    if (!tlsVerify)
+      errs.at(f, ['checks', name, 'tls_ca'], 'E_POLICY_NOT_APPLICABLE', 'has no effect with tls_verify: false');
     else tlsCa = readTlsCa(name, raw['tls_ca'] as string, f, errs, ext);
   }
   return Object.freeze({

@@ -2,8 +2,20 @@
 // incomplete folded into one line (the root cause is reported, not its follow-ons).
 import type { ZoneError } from '../records.js';
 import { didYouMean } from '../suggest.js';
+import type { PolicyErrorCode } from './errors.js';
 import { lineOf, type PolicyFile } from './file.js';
 import { describePath, SECTION_NOUN, SECTION_PLURAL, type Path, type Section } from './sections.js';
+
+/** A policy error: always coded. */
+export type PolicyError = ZoneError & { readonly code: PolicyErrorCode };
+
+/** The sections other entries refer to by name, and the code of a name they do not define. */
+type Referenced = 'datacenters' | 'checks' | 'loads';
+const UNKNOWN: Record<Referenced, PolicyErrorCode> = {
+  datacenters: 'E_POLICY_UNKNOWN_DATACENTER',
+  checks: 'E_POLICY_UNKNOWN_CHECK',
+  loads: 'E_POLICY_UNKNOWN_LOAD',
+};
 
 /** References into one incomplete section that are not checked one by one: how many, and the first. */
 interface Unchecked {
@@ -29,16 +41,18 @@ interface Lost {
  * error of its own, with the closest defined name.
  */
 export class Collector {
-  readonly errors: ZoneError[] = [];
+  readonly errors: PolicyError[] = [];
   private readonly lost = new Map<Section, Lost>();
   private readonly unchecked = new Map<Section, Unchecked>();
 
-  at(f: PolicyFile, path: Path, message: string): void {
+  /** An error at path in f: `file:line: path: message`. */
+  at(f: PolicyFile, path: Path, code: PolicyErrorCode, message: string): void {
     const where = describePath(path);
     this.errors.push({
       file: f.file,
       line: lineOf(f, path),
       message: where ? `${where}: ${message}` : message,
+      code,
     });
   }
 
@@ -59,10 +73,10 @@ export class Collector {
    * A reference at path to a name its section does not define: one more unchecked reference when
    * errors lost the whole section or the entry of that name, else an error with the closest defined name.
    */
-  unknown(f: PolicyFile, path: Path, section: Section, name: string, defined: Iterable<string>): void {
+  unknown(f: PolicyFile, path: Path, section: Referenced, name: string, defined: Iterable<string>): void {
     const lost = this.lost.get(section);
     if (lost && (lost.whole || lost.keys.has(name))) this.notChecked(f, path, section);
-    else this.at(f, path, `unknown ${SECTION_NOUN[section]} '${name}'${didYouMean(name, defined)}`);
+    else this.at(f, path, UNKNOWN[section], `unknown ${SECTION_NOUN[section]} '${name}'${didYouMean(name, defined)}`);
   }
 
   /** Counts a reference (or a need, such as a geo name's regions) into an incomplete section. */
@@ -84,6 +98,7 @@ export class Collector {
         file: u.first.f.file,
         line: lineOf(u.first.f, u.first.path),
         message: `${u.count} ${refs} to ${SECTION_PLURAL[section]} not checked${where}: ${this.lost.get(section)!.file} has errors`,
+        code: 'E_POLICY_NOT_CHECKED',
       });
     }
     this.unchecked.clear();

@@ -26,6 +26,7 @@ export function buildEndpoint(
     errs.at(
       f,
       typeof raw === 'string' ? entryPath(name, dc, i) : [...entryPath(name, dc, i), 'address'],
+      'E_POLICY_BAD_ADDRESS',
       `'${address}' is not an IPv4 or IPv6 address`,
     );
     return null;
@@ -37,7 +38,12 @@ export function buildEndpoint(
     const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::([0-9]{1,5}))?$/.exec(raw.probe);
     const port = m?.[3] === undefined ? null : Number(m[3]);
     if (!m || (port !== null && (port < 1 || port > 65535)))
-      errs.at(f, [...entryPath(name, dc, i), 'probe'], `'${raw.probe}' must be HOST:PORT (or HOST, or [IPv6]:PORT)`);
+      errs.at(
+        f,
+        [...entryPath(name, dc, i), 'probe'],
+        'E_POLICY_BAD_PROBE',
+        `'${raw.probe}' must be HOST:PORT (or HOST, or [IPv6]:PORT)`,
+      );
     else probe = Object.freeze({ host: m[1] ?? m[2]!, port });
   }
   return Object.freeze({

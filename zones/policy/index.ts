@@ -4,9 +4,8 @@
 // (collector.ts). The public entry of zones/policy/.
 import type { DnsName } from '../name.js';
 import type { Check, Datacenter, LbName, LoadSource, PolicyConfig } from '../policy-types.js';
-import type { ZoneError } from '../records.js';
 import { buildCheck } from './checks.js';
-import { Collector } from './collector.js';
+import { Collector, type PolicyError } from './collector.js';
 import { buildDatacenter } from './datacenters.js';
 import type { PolicyFile } from './file.js';
 import { buildLoadSource } from './loads.js';
@@ -17,12 +16,15 @@ import { buildRegions } from './regions.js';
 import type { ExternalFile, Externals, ReadPolicyFile } from './tls-ca.js';
 
 export { SECTIONS, sectionsNamedIn, type Section } from './sections.js';
+export { POLICY_ERRORS, type PolicyErrorCode } from './errors.js';
+export type { PolicyError } from './collector.js';
 export type { ExternalFile, ReadPolicyFile } from './tls-ca.js';
 export { durationMs } from './values.js';
 
 export interface PolicyLoad {
   readonly config: PolicyConfig;
-  readonly errors: ZoneError[];
+  /** Every error, coded (POLICY_ERRORS in errors.ts). */
+  readonly errors: PolicyError[];
   /** Files other than the policy files that the load read (tls_ca), with the text it read. */
   readonly externals: readonly ExternalFile[];
   /**
@@ -74,7 +76,12 @@ export function loadPolicy(
     const n = buildName(label, value, file, apex, { datacenters, checks, loads, regions }, errs, isCountry);
     if (!n) continue;
     if (names.has(n.owner.key))
-      errs.at(file, ['names', label], 'the same name is defined twice (under different spellings)');
+      errs.at(
+        file,
+        ['names', label],
+        'E_POLICY_NAME_DEFINED_TWICE',
+        'the same name is defined twice (under different spellings)',
+      );
     names.set(n.owner.key, n);
   }
   errs.finish();

@@ -31,7 +31,7 @@ export function mergeFile(merged: Merged, f: PolicyFile, errs: Collector): void 
       const prev = merged[section].get(key);
       if (prev) {
         const where = `${prev.file.file}:${lineOf(prev.file, [section, key])}`;
-        errs.at(f, [section, key], `defined twice: here and in ${where}`);
+        errs.at(f, [section, key], 'E_POLICY_DEFINED_TWICE', `defined twice: here and in ${where}`);
         continue;
       }
       merged[section].set(key, { value: value as Raw, file: f });

@@ -46,7 +46,12 @@ export function buildName(
   const path = ['names', label];
   const owner = parseName(label === '@' ? '@' : label, apex);
   if (!owner.ok || label.endsWith('.')) {
-    errs.at(f, path, owner.ok ? 'must be relative to the zone apex (no trailing dot)' : owner.error);
+    errs.at(
+      f,
+      path,
+      'E_POLICY_BAD_NAME',
+      owner.ok ? 'must be relative to the zone apex (no trailing dot)' : owner.error,
+    );
     return null;
   }
   const policy = (raw['policy'] as PolicyName) ?? 'geo';
@@ -63,12 +68,23 @@ export function buildName(
       const ep = buildEndpoint(list[i]!, dc, path, i, f, errs);
       if (!ep) continue;
       const prev = seen.get(ep.address);
-      if (prev !== undefined) errs.at(f, entryPath(path, dc, i), `address ${ep.address} is already in pool '${prev}'`);
+      if (prev !== undefined)
+        errs.at(
+          f,
+          entryPath(path, dc, i),
+          'E_POLICY_ADDRESS_IN_TWO_POOLS',
+          `address ${ep.address} is already in pool '${prev}'`,
+        );
       seen.set(ep.address, dc);
       endpoints.push(ep);
     }
     if (endpoints.length > 0 && endpoints.every((e) => e.weight === 0))
-      errs.at(f, [...path, 'pools', dc], 'every endpoint has weight 0: the pool could never be chosen');
+      errs.at(
+        f,
+        [...path, 'pools', dc],
+        'E_POLICY_ALL_WEIGHTS_ZERO',
+        'every endpoint has weight 0: the pool could never be chosen',
+      );
     // slice(): exact-size copies; arrays grown by push keep spare capacity (x 100,000 names).
     pools.push(Object.freeze({ datacenter: dc, endpoints: Object.freeze(endpoints.slice()) }));
   }
@@ -85,6 +101,7 @@ export function buildName(
     errs.at(
       f,
       [...path, 'policy'],
+      'E_POLICY_NEEDS_REGIONS',
       `policy '${policy}' needs regions (in the zone's policy files or the name's own 'regions')`,
     );
   if (policy === 'nearest')
@@ -94,6 +111,7 @@ export function buildName(
         errs.at(
           f,
           [...path, 'pools', p.datacenter],
+          'E_POLICY_NEEDS_LOCATION',
           `policy 'nearest' needs a location for datacenter '${p.datacenter}'`,
         );
     }

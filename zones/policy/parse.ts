@@ -45,11 +45,11 @@ export function readPolicyFile(file: string, text: string, errs: Collector): Pol
     value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file }) ?? {};
   } catch (err) {
     const e = err as { mark?: { line: number }; reason?: string; message: string };
-    const reason = (e.reason ?? e.message.split('\n')[0]!).replace(
-      /^duplicated mapping key$/,
-      'duplicate key: a key is defined twice in this map',
-    );
-    errs.errors.push({ file, line: (e.mark?.line ?? 0) + 1, message: `YAML: ${reason}` });
+    const given = e.reason ?? e.message.split('\n')[0]!;
+    const duplicate = given === 'duplicated mapping key';
+    const reason = duplicate ? 'duplicate key: a key is defined twice in this map' : given;
+    const code = duplicate ? 'E_POLICY_YAML_DUPLICATE_KEY' : 'E_POLICY_YAML_SYNTAX';
+    errs.errors.push({ file, line: (e.mark?.line ?? 0) + 1, message: `YAML: ${reason}`, code });
     const named = sectionsNamedIn(text, { likely: true });
     for (const s of named.length > 0 ? named : SECTIONS) errs.markIncomplete(s, file);
     return null;

@@ -19,29 +19,33 @@ export function buildRegions(
   for (const [name, { value, file: f }] of raw) {
     const path = [...base, name];
     const match = value['match'] as Record<string, string[]> | undefined;
-    if (!match && name !== 'default') errs.at(f, path, "needs 'match' (only the 'default' region may omit it)");
+    if (!match && name !== 'default')
+      errs.at(f, path, 'E_POLICY_REGION_NEEDS_MATCH', "needs 'match' (only the 'default' region may omit it)");
     if (match && name === 'default')
       errs.at(
         f,
         [...path, 'match'],
+        'E_POLICY_DEFAULT_REGION_MATCH',
         "the 'default' region catches every client no other region matches; it takes no 'match'",
       );
     const dcs = value['datacenters'] as string[];
     const seenDc = new Set<string>();
     dcs.forEach((dc, i) => {
       if (!datacenters.has(dc)) errs.unknown(f, [...path, 'datacenters', i], 'datacenters', dc, datacenters.keys());
-      if (seenDc.has(dc)) errs.at(f, [...path, 'datacenters', i], `datacenter '${dc}' listed twice`);
+      if (seenDc.has(dc))
+        errs.at(f, [...path, 'datacenters', i], 'E_POLICY_DATACENTER_LISTED_TWICE', `datacenter '${dc}' listed twice`);
       seenDc.add(dc);
     });
     const claim = (kind: string, key: string, p: Path) => {
       const prev = claimed.get(kind + ':' + key);
-      if (prev !== undefined) errs.at(f, p, `${kind} ${key} is already matched by region '${prev}'`);
+      if (prev !== undefined)
+        errs.at(f, p, 'E_POLICY_MATCH_CLAIMED_TWICE', `${kind} ${key} is already matched by region '${prev}'`);
       else claimed.set(kind + ':' + key, name);
     };
     const cidrs: Cidr[] = [];
     (match?.['cidrs'] ?? []).forEach((c, i) => {
       const r = parseCidr(c);
-      if (!r.ok) errs.at(f, [...path, 'match', 'cidrs', i], r.error);
+      if (!r.ok) errs.at(f, [...path, 'match', 'cidrs', i], 'E_POLICY_BAD_CIDR', r.error);
       else {
         cidrs.push(r.cidr);
         claim('cidr', r.cidr.text, [...path, 'match', 'cidrs', i]);
@@ -49,14 +53,20 @@ export function buildRegions(
     });
     const countries = (match?.['countries'] ?? []).map((c, i) => {
       const up = c.toUpperCase();
-      if (!isCountry(up)) errs.at(f, [...path, 'match', 'countries', i], `unknown country code '${c}'`);
+      if (!isCountry(up))
+        errs.at(f, [...path, 'match', 'countries', i], 'E_POLICY_UNKNOWN_COUNTRY', `unknown country code '${c}'`);
       claim('country', up, [...path, 'match', 'countries', i]);
       return up;
     });
     const subdivisions = (match?.['subdivisions'] ?? []).map((c, i) => {
       const up = c.toUpperCase();
       if (!isCountry(up.slice(0, 2)))
-        errs.at(f, [...path, 'match', 'subdivisions', i], `unknown country in subdivision '${c}'`);
+        errs.at(
+          f,
+          [...path, 'match', 'subdivisions', i],
+          'E_POLICY_UNKNOWN_COUNTRY',
+          `unknown country in subdivision '${c}'`,
+        );
       claim('subdivision', up, [...path, 'match', 'subdivisions', i]);
       return up;
     });

@@ -6,7 +6,7 @@ import type { ErrorObject } from 'ajv';
 import validateFile from '../policy-validator.js';
 import { closestMatch } from '../suggest.js';
 import type { Collector } from './collector.js';
-import { schemaMessage } from './errors.js';
+import { schemaCode, schemaMessage } from './errors.js';
 import { lineOf, type PolicyFile } from './file.js';
 import { SECTIONS, type Section } from './sections.js';
 
@@ -45,7 +45,7 @@ export function validatePolicyFile(f: PolicyFile, errs: Collector): boolean {
         : path;
     if (!seen.has(message + at.join('/'))) {
       seen.add(message + at.join('/'));
-      errs.errors.push({ file, line: lineOf(f, at), message });
+      errs.errors.push({ file, line: lineOf(f, at), message, code: schemaCode(e, path) });
     }
     const [section, key] = path;
     if (section === undefined) {

@@ -34,9 +34,14 @@ export function buildShed(raw: Raw, path: Path, f: PolicyFile, errs: Collector):
     max: ratio(raw['max'], d.max),
   });
   if (shed.low >= shed.high)
-    errs.at(f, [...path, raw['low'] !== undefined ? 'low' : 'high'], `must be below high (${shed.high})`);
-  if (shed.step <= 0) errs.at(f, [...path, 'step'], 'must be above 0');
-  if (shed.everyMs < 100) errs.at(f, [...path, 'every'], 'must be at least 100ms');
+    errs.at(
+      f,
+      [...path, raw['low'] !== undefined ? 'low' : 'high'],
+      'E_POLICY_SHED_BOUNDS',
+      `must be below high (${shed.high})`,
+    );
+  if (shed.step <= 0) errs.at(f, [...path, 'step'], 'E_POLICY_SHED_BOUNDS', 'must be above 0');
+  if (shed.everyMs < 100) errs.at(f, [...path, 'every'], 'E_POLICY_INTERVAL_TOO_SHORT', 'must be at least 100ms');
   return shed;
 }
 
@@ -56,28 +61,57 @@ export function checkSteering(
   if (load !== null && !source) errs.unknown(f, [...path, 'load'], 'loads', load, cfg.loads.keys());
   const needsLoad = policy === 'least-loaded' || policy === 'least-bandwidth' || policy === 'least-response-time';
   if (needsLoad && load === null)
-    errs.at(f, [...path, 'policy'], `policy '${policy}' needs 'load': the load source its figures come from`);
+    errs.at(
+      f,
+      [...path, 'policy'],
+      'E_POLICY_NEEDS_LOAD',
+      `policy '${policy}' needs 'load': the load source its figures come from`,
+    );
   if ((policy === 'lowest-latency' || policy === 'least-response-time') && check === null)
-    errs.at(f, [...path, 'policy'], `policy '${policy}' needs 'check': round-trip times come from the probes`);
+    errs.at(
+      f,
+      [...path, 'policy'],
+      'E_POLICY_NEEDS_CHECK',
+      `policy '${policy}' needs 'check': round-trip times come from the probes`,
+    );
   if (!LOAD_POLICIES.has(policy))
     for (const k of ['tier', 'margin'])
-      if (raw[k] !== undefined) errs.at(f, [...path, k], 'only applies to load-aware policies');
+      if (raw[k] !== undefined)
+        errs.at(f, [...path, k], 'E_POLICY_NOT_APPLICABLE', 'only applies to load-aware policies');
   if (raw['shed'] !== undefined) {
-    if (load === null) errs.at(f, [...path, 'shed'], "shed load needs 'load': utilisation comes from the load source");
+    if (load === null)
+      errs.at(
+        f,
+        [...path, 'shed'],
+        'E_POLICY_NEEDS_LOAD',
+        "shed load needs 'load': utilisation comes from the load source",
+      );
     if (policy === 'weighted' || policy === 'hashed')
-      errs.at(f, [...path, 'shed'], `does not apply to policy '${policy}' (it spreads clients by weight already)`);
+      errs.at(
+        f,
+        [...path, 'shed'],
+        'E_POLICY_NOT_APPLICABLE',
+        `does not apply to policy '${policy}' (it spreads clients by weight already)`,
+      );
   }
   if (typeof raw['tier'] === 'string' && raw['tier'] !== 'all')
     for (const p of pools)
       if (cfg.datacenters.get(p.datacenter)?.location === null)
-        errs.at(f, [...path, 'tier'], `a distance tier needs a location for datacenter '${p.datacenter}'`);
+        errs.at(
+          f,
+          [...path, 'tier'],
+          'E_POLICY_NEEDS_LOCATION',
+          `a distance tier needs a location for datacenter '${p.datacenter}'`,
+        );
   pools.forEach((p) =>
     p.endpoints.forEach((e, i) => {
       const at = [...path, 'pools', p.datacenter, i];
-      if (e.loadUrl !== null && load === null) errs.at(f, [...at, 'load_url'], "needs the name's 'load'");
-      else if (e.loadUrl !== null && !validUrl(e.loadUrl)) errs.at(f, [...at, 'load_url'], 'is not a valid URL');
+      if (e.loadUrl !== null && load === null)
+        errs.at(f, [...at, 'load_url'], 'E_POLICY_NEEDS_LOAD', "needs the name's 'load'");
+      else if (e.loadUrl !== null && !validUrl(e.loadUrl))
+        errs.at(f, [...at, 'load_url'], 'E_POLICY_BAD_URL', 'is not a valid URL');
       else if (source && source.url === null && e.loadUrl === null)
-        errs.at(f, at, `load source '${load}' has no url: the endpoint needs 'load_url'`);
+        errs.at(f, at, 'E_POLICY_NEEDS_LOAD_URL', `load source '${load}' has no url: the endpoint needs 'load_url'`);
     }),
   );
 }

@@ -31,7 +31,7 @@ export function readTlsCa(name: string, given: string, f: PolicyFile, errs: Coll
   try {
     text = ext.read(path);
   } catch (err) {
-    errs.at(f, at, `${path} ${fileErrorReason(err)}`);
+    errs.at(f, at, 'E_POLICY_FILE_UNREADABLE', `${path} ${fileErrorReason(err)}`);
     return null;
   }
   // Recorded as read: the reuse digest is of these bytes, never of a later read of the file.
@@ -39,7 +39,7 @@ export function readTlsCa(name: string, given: string, f: PolicyFile, errs: Coll
   try {
     pemCertificates(text);
   } catch (err) {
-    errs.at(f, at, `${path}: ${(err as Error).message}`);
+    errs.at(f, at, 'E_POLICY_BAD_CERTIFICATE', `${path}: ${(err as Error).message}`);
     return null;
   }
   return text;
