@@ -43,7 +43,7 @@ export const ZONE_ERRORS = errorCodes({
   },
   E_ZONE_BAD_TYPE: {
     summary: 'The record type is missing, unknown, or one that cannot appear in a zone file (OPT, AXFR, ANY ...).',
-    fix: 'Use a known type name or TYPEnn with the RFC 3597 \\# form; meta types have no place in a zone.',
+    fix: 'Use a known type name, or TYPEnn with the RFC 3597 `\\# length hex` form; meta types have no place in a zone.',
   },
   E_ZONE_BAD_RDATA: {
     summary: "A record's data does not fit its type: a bad address, a missing field, a number out of range, too long.",

@@ -63,7 +63,7 @@ export const CLI_ERRORS = errorCodes({
     fix: 'Use a name from the datacenters section of the policy files; the message lists them.',
   },
   E_CLI_UNKNOWN_NAME: {
-    summary: 'gslb simulate --name names no load-balanced name in the zones.',
+    summary: 'The --name of gslb simulate names no load-balanced name in the zones.',
     fix: "Give a name from a policy's names section, relative (www) or absolute (www.gslb.example.com).",
   },
   E_CLI_NOTHING_TO_SIMULATE: {
