@@ -9,7 +9,7 @@ export interface PolicyValidator {
 export declare const validate: PolicyValidator;
 export default validate;
 
-/** The parts of a JSON Schema node zones/schema-keys.ts walks. */
+/** The parts of a JSON Schema node zones/policy/schema-keys.ts walks. */
 export interface SchemaNode {
   readonly $ref?: string;
   readonly properties?: Readonly<Record<string, SchemaNode>>;

@@ -15,7 +15,7 @@ import { readPolicyFile } from './parse.js';
 import { buildRegions } from './regions.js';
 import type { ExternalFile, Externals, ReadPolicyFile } from './tls-ca.js';
 
-export { SECTIONS, sectionsNamedIn, type Section } from './sections.js';
+export { SECTIONS, sectionsNamedIn } from './sections.js';
 export { POLICY_ERRORS, type PolicyErrorCode } from './errors.js';
 export type { PolicyError } from './collector.js';
 export type { ExternalFile, ReadPolicyFile } from './tls-ca.js';
