@@ -1,12 +1,11 @@
 // Drain and undrain through Redis: stored in one hash and announced on a channel so every DNS node
 // applies the change within a second. Used by `gslb drain` / `gslb undrain` and the admin API.
-import { quietLogger } from './log.js';
 import { connect, parseRedisUrl, type RedisEndpoint } from './redis-connect.js';
 import { redisConnectionError } from './redis-errors.js';
 import { decodeDrain, keys as keysFor, type DrainDoc } from './redis-protocol.js';
-import { drainField } from './drains.js';
+import { drainField, type DrainTarget } from './drains.js';
 
-export type DrainTarget = { datacenter: string } | { endpoint: string };
+export type { DrainTarget };
 
 /** Runs one job on a short-lived connection that does not retry; a connection failure is described. */
 export async function withRedis<T>(
@@ -68,10 +67,8 @@ export async function listDrains(redis: RedisEndpoint, prefix: string): Promise<
     const expired: string[] = [];
     for (const [field, text] of Object.entries(raw)) {
       const d = decodeDrain(text, field);
-      if (!d.ok) {
-        quietLogger.warn({ error: d.error }, 'malformed drain');
-        continue;
-      }
+      // A malformed entry is skipped here; serving nodes log and count it (status().badMessages).
+      if (!d.ok) continue;
       if (d.value.until !== null && d.value.until <= now) expired.push(field);
       else out.push({ field, ...d.value });
     }
