@@ -2,7 +2,7 @@
 // flag to check), logged once per distinct error rather than on every reconnect attempt.
 import type { Redis } from 'ioredis';
 import { errorCodes } from '../zones/error-codes.js';
-import type { HealthLogger } from './log.js';
+import type { Logger } from './log.js';
 import type { RedisTarget } from './redis-connect.js';
 
 /** What a Redis failure is, for the log lines (`code`) and gslb drain's error line. */
@@ -139,7 +139,7 @@ export function redisConnectionError(err: Error, target: RedisTarget): RedisConn
  * Logs a connection's errors at warn, each kind once until the connection is ready again: with
  * reconnects every 2 s, the same refused connection would otherwise fill the log.
  */
-export function logConnectionErrors(redis: Redis, target: RedisTarget, log: HealthLogger): void {
+export function logConnectionErrors(redis: Redis, target: RedisTarget, log: Logger): void {
   let last: string | null = null;
   redis.on('ready', () => (last = null));
   redis.on('error', (err: Error) => {
