@@ -107,15 +107,16 @@ describe('metrics', function () {
     expect(s.get('gslb_query_errors_total')).to.equal(0);
   });
 
-  it('gslb_shed_share: the share a datacenter sheds, once a query for the name steps it', async () => {
+  it("gslb_shed_share: the share a datacenter sheds, as the node's steering steps it", async () => {
     expect((await scrape()).get('gslb_shed_share{name="shed.lb.test.",datacenter="eu-west"}')).to.equal(0);
     const lb = [...node.catalog.zones.values()][0]!.zone.policy;
     const source = lb.loads.get('lb')!;
     const shed = [...lb.names.values()].find((n) => n.label === 'shed')!;
-    // eu-west above the name's high watermark (80 %): its first step (25 %) is taken at the next query.
+    // eu-west above the name's high watermark (80 %): its first step (25 %) is taken at the node's next
+    // steering update (its timer's, every 20 ms; called here), without any query.
     for (const ep of shed.pools.find((p) => p.datacenter === 'eu-west')!.endpoints)
       health.static.set(loadKey(source, ep), { up: true, connections: 95, capacity: 100 });
-    query(node, 'shed.lb.test');
+    node.steering!.update();
     const s = await scrape();
     expect(s.get('gslb_shed_share{name="shed.lb.test.",datacenter="eu-west"}')).to.equal(0.25);
     expect(s.get('gslb_shed_share{name="shed.lb.test.",datacenter="us-east"}')).to.equal(0);
