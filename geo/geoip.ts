@@ -5,7 +5,7 @@ import { GeoFileError } from './geo-errors.js';
 import { IntMap } from './int-map.js';
 import { openMmdbFile, type MmdbTree, type Spec } from './mmdb-format.js';
 import { locationFromRecord, locationKey, looksLikeLocationRecord, type GeoLocation } from './location.js';
-import { TrieBuilder, leaf, lookupV4, lookupV6, lastDepth, overlayMissing, type PrefixTrie } from './trie.js';
+import { TrieBuilder, TrieHit, leaf, lookupV4, lookupV6, overlayMissing, type PrefixTrie } from './trie.js';
 
 /** Location id 0: the database has no location for the address. */
 export const UNKNOWN_LOCATION = 0;
@@ -205,11 +205,12 @@ export interface LocatedClient {
 
 /** Looks up an address in the compiled location trie (the same data the server decides with). */
 export function locate(geo: GeoData, family: 4 | 6, bytes: Uint8Array): LocatedClient {
+  const hit = new TrieHit();
   const id =
     family === 4
-      ? lookupV4(geo.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0)
-      : lookupV6(geo.trie, bytes);
-  return { location: geo.locations[id] ?? null, locationId: id, prefix: lastDepth };
+      ? lookupV4(geo.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0, hit)
+      : lookupV6(geo.trie, bytes, hit);
+  return { location: geo.locations[id] ?? null, locationId: id, prefix: hit.depth };
 }
 
 /** The database that gave a location id (first hit wins), or null for the unknown location; for explain. */

@@ -19,11 +19,18 @@ export interface PrefixTrie {
 export const leaf = (value: number): number => -value - 1;
 export const leafValue = (ref: number): number => -ref - 1;
 
-/** Depth of the leaf reached by the last lookup: the scope prefix length. */
-export let lastDepth = 0;
+/**
+ * Where a lookup ended, filled by lookupV4/lookupV6 when given: the leaf's value and its depth (the
+ * widest prefix around the address over which the value is the same: the ECS scope). The caller owns
+ * it and reuses it, so a lookup allocates nothing.
+ */
+export class TrieHit {
+  value = 0;
+  depth = 0;
+}
 
-/** Looks up an IPv4 address given as an unsigned 32-bit integer. */
-export function lookupV4(t: PrefixTrie, ip: number): number {
+/** Looks up an IPv4 address given as an unsigned 32-bit integer; `hit` (optional) gets value and depth. */
+export function lookupV4(t: PrefixTrie, ip: number, hit?: TrieHit): number {
   const kids = t.kids;
   let ref: number;
   let d: number;
@@ -40,12 +47,16 @@ export function lookupV4(t: PrefixTrie, ip: number): number {
     ref = kids[2 * ref + ((ip >>> (31 - d)) & 1)]!;
     d++;
   }
-  lastDepth = d;
-  return -ref - 1;
+  const value = -ref - 1;
+  if (hit !== undefined) {
+    hit.value = value;
+    hit.depth = d;
+  }
+  return value;
 }
 
-/** Looks up an IPv6 address given as 16 bytes (shorter buffers read as zero-padded). */
-export function lookupV6(t: PrefixTrie, bytes: Uint8Array): number {
+/** Looks up an IPv6 address given as 16 bytes (shorter buffers read as zero-padded); `hit` as for lookupV4. */
+export function lookupV6(t: PrefixTrie, bytes: Uint8Array, hit?: TrieHit): number {
   const kids = t.kids;
   let ref = t.v6Root;
   let d = 0;
@@ -54,8 +65,12 @@ export function lookupV6(t: PrefixTrie, bytes: Uint8Array): number {
     ref = kids[2 * ref + ((byte >> (7 - (d & 7))) & 1)]!;
     d++;
   }
-  lastDepth = d;
-  return -ref - 1;
+  const value = -ref - 1;
+  if (hit !== undefined) {
+    hit.value = value;
+    hit.depth = d;
+  }
+  return value;
 }
 
 /**

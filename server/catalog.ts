@@ -96,7 +96,9 @@ function compileNode(
   const byType = new Map<number, CompiledAnswer>();
   const isPlain = node.cut === null && !node.rrsets.has(QTYPE.CNAME);
   const isReferral = node.cut !== null;
-  for (const t of [...zoneTypes, QTYPE.ANY, QTYPE.CNAME, QTYPE.DS]) {
+  // A and AAAA too: at a CNAME they may end at a load-balanced name (answered per query) even in a
+  // zone with no records of that type, which "every other type" would answer with the CNAME alone.
+  for (const t of [...zoneTypes, QTYPE.ANY, QTYPE.CNAME, QTYPE.DS, QTYPE.A, QTYPE.AAAA]) {
     if (byType.has(t)) continue;
     if (isReferral && t !== QTYPE.DS) continue; // every type gets the same referral
     if (lb && (t === QTYPE.A || t === QTYPE.AAAA || t === QTYPE.ANY)) continue; // decided per query

@@ -124,13 +124,13 @@ export function encodeSections(msg: Buffer, q: ParsedQuery, s: Sections): Encode
   };
 }
 
-/** Reply options that vary per query: OPT contents. */
+/** Reply options that vary per query: OPT contents (the pipeline's per-query context holds them). */
 export interface OptFields {
-  nsid: Buffer | null;
+  readonly nsid: Buffer | null;
   /** ECS scope prefix to return when the query carried ECS. */
-  ecsScope: number;
+  readonly ecsScope: number;
   /** Extended DNS Error info-code (RFC 8914) to attach, or null. */
-  ede: number | null;
+  readonly ede: number | null;
 }
 
 function optLength(q: ParsedQuery, o: OptFields): number {

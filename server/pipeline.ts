@@ -1,18 +1,20 @@
 // The query pipeline: decode, classify, match zone, answer, encode. Transports call handleQuery only.
+// Everything a query writes lives in the pipeline's QueryContext, reset at the top of each query.
 import type { HealthView } from '../health/view.js';
-import { lookupV4, lookupV6, lastDepth } from '../geo/trie.js';
+import { lookupV4, lookupV6 } from '../geo/trie.js';
 import { QTYPE, type Sections } from '../zones/records.js';
 import { lookup, type LookupResult } from '../zones/zone.js';
 import { closestExisting, findZone, type Catalog } from './catalog.js';
 import type { LbAnswerer, LbReply } from './gslb/answerer.js';
-import { resolveClient, type ClientAddress } from './gslb/client.js';
+import type { ClientAddress } from './gslb/client.js';
 import { dependsOnClient, scopeOf } from './gslb/pick.js';
 import { NO_STEERING, type SteeringView } from './gslb/steering-types.js';
 import { answerSections } from './gslb/wire.js';
 import { chaosAnswer, type ChaosConfig } from './chaos.js';
-import { encodeSections, errorReply, finishReply, negativeReply, replyLimit, type OptFields } from './encode.js';
+import { encodeSections, errorReply, finishReply, negativeReply, replyLimit } from './encode.js';
 import type { Logger } from './log.js';
-import { RCODE, decodeQuery, ParsedQuery } from './query.js';
+import { QueryContext } from './query-context.js';
+import { RCODE, type ParsedQuery } from './query.js';
 import { PipelineStats } from './stats.js';
 import { formatIp } from '../zones/address.js';
 import { nameToText } from '../zones/name.js';
@@ -70,51 +72,51 @@ function familyOf(qtype: number, name: LbName): 4 | 6 {
 /** Builds the pipeline over a catalog read through getCatalog on every query (reloads swap it). */
 export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions): Pipeline {
   const stats = new PipelineStats();
-  const opt: OptFields = { nsid: opts.nsid, ecsScope: 0, ede: null };
-  /** Out of every zone: REFUSED, with EDE 20 "Not Authoritative" when the query has EDNS (as Knot and NSD do). */
-  const refused = (msg: Buffer, q: ParsedQuery): Buffer => {
-    opt.ede = 20;
-    const out = errorReply(msg, q, RCODE.REFUSED, true, true, opt);
-    opt.ede = null;
-    return out;
-  };
+  const ctx = new QueryContext(opts.nsid);
   const rng = opts.rng ?? Math.random;
   const now = opts.now ?? Date.now;
   const steering = opts.steering ?? (() => NO_STEERING);
+  const sampleEvery = opts.queryLogSample ?? 0;
 
-  /** Classifies the client for a load-balanced name; returns the class id and sets classDepth. */
-  let classDepth = 0;
+  /** Out of every zone: REFUSED, with EDE 20 "Not Authoritative" when the query has EDNS (as Knot and NSD do). */
+  function refused(msg: Buffer, q: ParsedQuery): Buffer {
+    ctx.ede = 20;
+    return errorReply(msg, q, RCODE.REFUSED, true, true, ctx);
+  }
+
+  /** Classifies the client for a load-balanced name into ctx.hit (class id and trie depth). */
   function classify(lb: LbAnswerer, c: ClientAddress): number {
     const cl = lb.classifier;
-    if (cl === null) return 0;
-    const id = c.family === 4 ? lookupV4(cl.trie, c.v4) : lookupV6(cl.trie, c.bytes);
-    classDepth = lastDepth;
-    return id;
+    const hit = ctx.hit;
+    if (cl === null) {
+      hit.value = 0;
+      hit.depth = 0;
+      return 0;
+    }
+    return c.family === 4 ? lookupV4(cl.trie, c.v4, hit) : lookupV6(cl.trie, c.bytes, hit);
   }
 
   /** The ECS scope of a load-balanced answer for this client: the decision's, in the query's ECS family. */
   function scopeFor(r: LbReply, c: ClientAddress): number {
     if (!c.fromEcs || !dependsOnClient(r.plan)) return 0;
-    return scopeOf(r.plan, c.family, classDepth) + c.scopeOffset;
+    return scopeOf(r.plan, c.family, ctx.hit.depth) + c.scopeOffset;
   }
 
   /** The decided reply for this client: the answerer's cached option, counted. */
   function decided(q: ParsedQuery, peer: Peer, lb: LbAnswerer, qtype: number): LbReply {
-    const c = resolveClient(q, peer);
+    const c = ctx.clients.resolve(q, peer);
     const id = classify(lb, c);
     const r = lb.reply(id, familyOf(qtype, lb.name), c.bytes, opts.health(), steering(), now, rng);
     lb.count(r);
-    decidedDc = r.option.datacenter;
-    decidedOutcome = r.option.outcome;
-    opt.ecsScope = scopeFor(r, c);
+    ctx.datacenter = r.option.datacenter;
+    ctx.outcome = r.option.outcome;
+    ctx.ecsScope = scopeFor(r, c);
     return r;
   }
 
   function lbAnswer(msg: Buffer, q: ParsedQuery, peer: Peer, lb: LbAnswerer, limit: number): Buffer {
     const r = decided(q, peer, lb, q.qtype);
-    const out = finishReply(lb.pick(r), msg, q, limit, opt);
-    opt.ecsScope = 0;
-    return out;
+    return finishReply(lb.pick(r), msg, q, limit, ctx);
   }
 
   /** A CNAME chain ending at a load-balanced name: the chain, then the same decided option's records. */
@@ -134,9 +136,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       const r = decided(q, peer, lb, target.qtype);
       sections = answerSections(sections, r.option, r.plan.family, lb.name, zone!.zone, lb.name.owner, lb.nextSlot());
     }
-    const out = finishReply(encodeSections(msg, q, sections), msg, q, limit, opt);
-    opt.ecsScope = 0;
-    return out;
+    return finishReply(encodeSections(msg, q, sections), msg, q, limit, ctx);
   }
 
   function answer(msg: Buffer, q: ParsedQuery, peer: Peer, tcp: boolean): Buffer {
@@ -146,10 +146,10 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       if (q.qclass === CLASS_CH) {
         const s = chaosAnswer(q.qkey, q.qtype, opts.chaos);
         if (s) {
-          return finishReply(encodeSections(msg, q, s), msg, q, limit, opt);
+          return finishReply(encodeSections(msg, q, s), msg, q, limit, ctx);
         }
       }
-      return errorReply(msg, q, RCODE.REFUSED, true, true, opt);
+      return errorReply(msg, q, RCODE.REFUSED, true, true, ctx);
     }
     const catalog = getCatalog();
     const exact = catalog.exact.get(q.qkey);
@@ -157,11 +157,11 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     const encloserKey = exact === undefined ? closestExisting(catalog, q.qkey) : null;
     const zone = exact !== undefined ? exact.zone : encloserKey !== null ? catalog.exact.get(encloserKey)!.zone : null;
     if (zone === null) return refused(msg, q);
-    zoneSlot = stats.zoneSlot(zone);
+    ctx.zoneSlot = stats.zoneSlot(zone);
     if (q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) {
       // Zone transfers are not offered: AXFR over UDP is NOTIMP (as Knot and NSD answer), the rest REFUSED.
       const rcode = !tcp && q.qtype === QTYPE.AXFR ? RCODE.NOTIMP : RCODE.REFUSED;
-      return errorReply(msg, q, rcode, true, true, opt);
+      return errorReply(msg, q, rcode, true, true, ctx);
     }
     if (exact !== undefined) {
       const node = exact.node;
@@ -169,52 +169,41 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
         return lbAnswer(msg, q, peer, node.lb, limit);
       const compiled = node.byType.get(q.qtype) ?? node.other;
       if (compiled.nodata === true) {
-        const out = negativeReply(zone.negative, RCODE.NOERROR, msg, q, limit, opt);
+        const out = negativeReply(zone.negative, RCODE.NOERROR, msg, q, limit, ctx);
         if (out !== null) return out;
       } else if (!compiled.dynamic) {
-        return finishReply(compiled.reply, msg, q, limit, opt);
+        return finishReply(compiled.reply, msg, q, limit, ctx);
       }
     }
     // Names that do not exist as nodes: NXDOMAIN, wildcard synthesis, or a referral below a cut.
     if (encloserKey !== null) {
       const encloser = zone.zone.nodes.get(encloserKey)!;
       if (encloser.cut === null && !zone.wildcardParents.has(encloserKey)) {
-        const out = negativeReply(zone.negative, RCODE.NXDOMAIN, msg, q, limit, opt);
+        const out = negativeReply(zone.negative, RCODE.NXDOMAIN, msg, q, limit, ctx);
         if (out !== null) return out;
       }
     }
     const result = lookup(zone.zone, q.qkey, q.qtype);
     if (result.gslb !== undefined) return chainToLb(msg, q, peer, result, catalog, limit);
-    return finishReply(encodeSections(msg, q, result.sections), msg, q, limit, opt);
+    return finishReply(encodeSections(msg, q, result.sections), msg, q, limit, ctx);
   }
 
-  /** Per-query facts the counters and the query log need, set along the way (no allocation). */
-  let zoneSlot = 0;
-  let decidedDc: string | null = null;
-  let decidedOutcome: string | null = null;
-  let sampleCounter = 0;
-  const sampleEvery = opts.queryLogSample ?? 0;
-
-  // Latency is timed on one query in 8: the clock read costs as much as a trie walk.
-  let timeCounter = 0;
-
   function handleQuery(msg: Buffer, peer: Peer, transport: Transport): Buffer | null {
-    const timed = (++timeCounter & 7) === 0;
+    // Latency is timed on one query in 8: the clock read costs as much as a trie walk.
+    const timed = (++ctx.timeCounter & 7) === 0;
     const t0 = timed ? performance.now() : 0;
-    zoneSlot = 0;
-    decidedDc = null;
-    decidedOutcome = null;
+    ctx.reset();
     const out = handle(msg, peer, transport);
     if (out === null) {
       stats.dropped++;
       return null;
     }
-    const q = lastQuery;
+    const q = ctx.decoder.query;
     const rcode = out.length > 3 ? out[3]! & 0x0f : 2;
-    const rc = lastKind === 'badvers' ? 16 : rcode;
-    stats.record(zoneSlot, q.qtype, rc, transport === 'tcp', timed ? (performance.now() - t0) / 1000 : -1);
-    if (sampleEvery > 0 && ++sampleCounter >= sampleEvery) {
-      sampleCounter = 0;
+    const rc = ctx.kind === 'badvers' ? 16 : rcode;
+    stats.record(ctx.zoneSlot, q.qtype, rc, transport === 'tcp', timed ? (performance.now() - t0) / 1000 : -1);
+    if (sampleEvery > 0 && ++ctx.sampleCounter >= sampleEvery) {
+      ctx.sampleCounter = 0;
       logQuery(q, peer, rc, transport);
     }
     return out;
@@ -230,40 +219,38 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
         ecs,
         transport,
         rcode,
-        datacenter: decidedDc,
-        decision: decidedOutcome,
+        datacenter: ctx.datacenter,
+        decision: ctx.outcome,
       },
       'query',
     );
   }
 
-  let lastQuery: ParsedQuery = new ParsedQuery();
-  let lastKind: string = 'ok';
-
   function handle(msg: Buffer, peer: Peer, transport: Transport): Buffer | null {
-    const d = decodeQuery(msg);
-    lastKind = d.kind;
-    if (d.kind !== 'drop') lastQuery = d.query;
+    const d = ctx.decoder.decode(msg);
+    ctx.kind = d.kind;
     try {
       switch (d.kind) {
         case 'drop':
           return null;
         case 'notimp':
-          return errorReply(msg, d.query, RCODE.NOTIMP, d.questionOk, true, opt);
+          return errorReply(msg, d.query, RCODE.NOTIMP, d.questionOk, true, ctx);
         case 'formerr':
-          return errorReply(msg, d.query, RCODE.FORMERR, d.questionOk, d.ednsOk, opt);
+          return errorReply(msg, d.query, RCODE.FORMERR, d.questionOk, d.ednsOk, ctx);
         case 'badvers':
-          return errorReply(msg, d.query, RCODE.BADVERS, true, true, opt);
+          return errorReply(msg, d.query, RCODE.BADVERS, true, true, ctx);
         case 'ok':
           return answer(msg, d.query, peer, transport === 'tcp');
       }
     } catch (err) {
-      // One top-level catch: anything thrown becomes SERVFAIL, a log line and a counter.
+      // One top-level catch: anything thrown becomes SERVFAIL, a log line and a counter; nothing the
+      // failed answer had set (an ECS scope, an EDE) goes into it.
       stats.errors++;
       opts.log.error({ err }, 'query failed');
       if (d.kind === 'drop') return null;
+      ctx.clearOpt();
       try {
-        return errorReply(msg, d.query, RCODE.SERVFAIL, d.kind === 'ok', false, opt);
+        return errorReply(msg, d.query, RCODE.SERVFAIL, d.kind === 'ok', false, ctx);
       } catch {
         return null;
       }

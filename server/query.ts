@@ -1,5 +1,5 @@
 // Hot-path query decoder: reads the header, the question and EDNS (OPT, NSID, Client Subnet) straight
-// from the bytes into one reused object, and classifies the message as a closed union.
+// from the bytes into the decoder's one reused object, and classifies the message as a closed union.
 
 export const RCODE = {
   NOERROR: 0,
@@ -32,9 +32,7 @@ export class ClientSubnet {
   }
 }
 
-const sharedSubnet = new ClientSubnet();
-
-/** Everything the pipeline needs from a query. One instance is reused: copy what you keep. */
+/** Everything the pipeline needs from a query. A decoder refills its one instance: copy what you keep. */
 export class ParsedQuery {
   id = 0;
   /** Second header byte's RD bit and the fourth byte's CD bit, to copy into the reply. */
@@ -65,11 +63,7 @@ export type Decoded =
   | { kind: 'notimp'; query: ParsedQuery; questionOk: boolean }
   | { kind: 'badvers'; query: ParsedQuery };
 
-const shared = new ParsedQuery();
 const DROP: Decoded = { kind: 'drop' };
-// The query object is shared, so the common outcomes can be too: no allocation per query.
-const OK: Decoded = Object.freeze({ kind: 'ok', query: shared });
-const BADVERS: Decoded = Object.freeze({ kind: 'badvers', query: shared });
 
 function formerr(q: ParsedQuery, questionOk: boolean, ednsOk: boolean, reason: string): Decoded {
   return { kind: 'formerr', query: q, questionOk, ednsOk, reason };
@@ -150,8 +144,8 @@ function skipName(msg: Buffer, start: number): number {
   }
 }
 
-/** Validates an ECS option (RFC 7871 section 7.1.2); returns an error reason or null. */
-function readClientSubnet(msg: Buffer, start: number, len: number, q: ParsedQuery): string | null {
+/** Validates an ECS option (RFC 7871 section 7.1.2) into `ecs`; returns an error reason or null. */
+function readClientSubnet(msg: Buffer, start: number, len: number, q: ParsedQuery, ecs: ClientSubnet): string | null {
   if (len < 4) return 'ECS option shorter than 4 octets';
   const family = msg.readUInt16BE(start);
   const source = msg[start + 2]!;
@@ -166,7 +160,6 @@ function readClientSubnet(msg: Buffer, start: number, len: number, q: ParsedQuer
     const mask = 0xff >> (source % 8);
     if ((msg[start + 4 + addrLen - 1]! & mask) !== 0) return 'ECS address has bits set beyond the source prefix';
   }
-  const ecs = sharedSubnet;
   ecs.family = family;
   ecs.sourcePrefix = source;
   ecs.msg = msg;
@@ -177,7 +170,7 @@ function readClientSubnet(msg: Buffer, start: number, len: number, q: ParsedQuer
 }
 
 /** Reads an OPT RR's fixed fields and options; returns an error reason or null. */
-function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery): string | null {
+function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery, ecs: ClientSubnet): string | null {
   if (q.edns) return 'more than one OPT record';
   q.edns = true;
   const size = msg.readUInt16BE(pos - 8);
@@ -197,7 +190,7 @@ function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery): strin
     else if (code === OPTION_ECS) {
       if (sawEcs) return 'more than one ECS option';
       sawEcs = true;
-      const err = readClientSubnet(msg, o, len, q);
+      const err = readClientSubnet(msg, o, len, q, ecs);
       if (err) return err;
     }
     // Unknown options are ignored (RFC 6891 section 6.1.2).
@@ -207,19 +200,33 @@ function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery): strin
 }
 
 /** Reads an OPT record that directly follows the header (a query without a question). */
-function readBareOpt(msg: Buffer, q: ParsedQuery): boolean {
+function readBareOpt(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet): boolean {
   if (msg.length < 12 + 11 || msg[12] !== 0 || msg.readUInt16BE(13) !== OPT_TYPE) return false;
   const rdlen = msg.readUInt16BE(21);
   if (23 + rdlen !== msg.length) return false;
-  return readOpt(msg, 23, rdlen, q) === null || q.edns;
+  return readOpt(msg, 23, rdlen, q, ecs) === null || q.edns;
 }
 
-/** Decodes a query. The returned query object is shared and overwritten by the next call. */
-export function decodeQuery(msg: Buffer): Decoded {
+/**
+ * A query decoder: one per pipeline, refilling its own query object (and ECS option) on every call,
+ * so the common outcomes are shared objects too and decoding allocates nothing.
+ */
+export class QueryDecoder {
+  readonly query = new ParsedQuery();
+  private readonly subnet = new ClientSubnet();
+  private readonly ok: Decoded = Object.freeze({ kind: 'ok', query: this.query });
+  private readonly badvers: Decoded = Object.freeze({ kind: 'badvers', query: this.query });
+
+  /** Decodes a query into this decoder's query object (overwritten by the next call). */
+  decode(msg: Buffer): Decoded {
+    return decodeInto(msg, this.query, this.subnet, this.ok, this.badvers);
+  }
+}
+
+function decodeInto(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet, OK: Decoded, BADVERS: Decoded): Decoded {
   if (msg.length < 12) return DROP;
   const flags1 = msg[2]!;
   if (flags1 & 0x80) return DROP; // a response: never answer it (no reflection loops)
-  const q = shared;
   // Header fields by byte index (the length is checked above): readUInt16BE checks bounds per call.
   q.id = (msg[0]! << 8) | msg[1]!;
   q.rd = (flags1 & 0x01) !== 0;
@@ -254,7 +261,7 @@ export function decodeQuery(msg: Buffer): Decoded {
   if (q.opcode !== 0) return { kind: 'notimp', query: q, questionOk };
   if (qd !== 1) {
     // No question to echo, but an OPT right after the header still gets one back (as Knot does).
-    const ednsOk = qd === 0 && an === 0 && ns === 0 && ar === 1 && readBareOpt(msg, q);
+    const ednsOk = qd === 0 && an === 0 && ns === 0 && ar === 1 && readBareOpt(msg, q, ecs);
     return formerr(q, false, ednsOk, `QDCOUNT is ${qd}, expected 1`);
   }
   if (!questionOk) return formerr(q, false, false, 'malformed question');
@@ -270,7 +277,7 @@ export function decodeQuery(msg: Buffer): Decoded {
     if (rdata + rdlen > msg.length) return formerr(q, true, false, 'additional record overruns the message');
     if (type === OPT_TYPE) {
       if (nameEnd !== pos + 1 || msg[pos] !== 0) return formerr(q, true, false, 'OPT owner is not the root');
-      const err = readOpt(msg, rdata, rdlen, q);
+      const err = readOpt(msg, rdata, rdlen, q, ecs);
       if (err) return formerr(q, true, q.edns && !err.startsWith('more than one OPT'), err);
     }
     pos = rdata + rdlen;

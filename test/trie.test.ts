@@ -1,7 +1,7 @@
 // Prefix tries: equal subtrees stored once, and mapTrie's overrides (most specific wins, a v4
 // override leaves the IPv4 aliases inside the IPv6 tree alone), checked as (address -> value, depth).
 import { expect } from 'chai';
-import { TrieBuilder, leaf, lastDepth, lookupV4, lookupV6, mapTrie, type PrefixTrie } from '../geo/trie.js';
+import { TrieBuilder, TrieHit, leaf, lookupV4, lookupV6, mapTrie, type PrefixTrie } from '../geo/trie.js';
 
 const v4 = (s: string) => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
 const v6 = (s: string) => {
@@ -48,10 +48,13 @@ describe('geo/trie', () => {
   for (const [a, value, depth] of plain)
     it(`looks up ${a} -> ${value} at /${depth}, the same via ::${a} at /${96 + depth}`, () => {
       const t = sample();
-      expect([lookupV4(t, v4(a)), lastDepth]).to.deep.equal([value, depth]);
+      const hit = new TrieHit();
+      expect([lookupV4(t, v4(a), hit), hit.value, hit.depth]).to.deep.equal([value, value, depth]);
       const mapped = v6('::');
       mapped.set(a.split('.').map(Number), 12);
-      expect([lookupV6(t, mapped), lastDepth]).to.deep.equal([value, 96 + depth]);
+      expect([lookupV6(t, mapped, hit), hit.value, hit.depth]).to.deep.equal([value, value, 96 + depth]);
+      // Without a hit object the value alone.
+      expect(lookupV4(t, v4(a))).to.equal(value);
     });
 
   const bytes4 = (s: string) => Uint8Array.from(s.split('.').map(Number));
@@ -75,7 +78,8 @@ describe('geo/trie', () => {
   ];
   for (const [family, a, value, depth, why] of cases)
     it(`mapTrie: ${a} -> ${value} at /${depth} (${why})`, () => {
-      const got = family === 4 ? lookupV4(mapped, v4(a)) : lookupV6(mapped, v6(a));
-      expect([got, lastDepth]).to.deep.equal([value, depth]);
+      const hit = new TrieHit();
+      const got = family === 4 ? lookupV4(mapped, v4(a), hit) : lookupV6(mapped, v6(a), hit);
+      expect([got, hit.depth]).to.deep.equal([value, depth]);
     });
 });

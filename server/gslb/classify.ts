@@ -4,7 +4,7 @@
 import { type GeoData } from '../../geo/geoip.js';
 import type { GeoLocation } from '../../geo/location.js';
 import {
-  lastDepth,
+  TrieHit,
   lookupV4,
   lookupV6,
   mapTrie,
@@ -87,26 +87,33 @@ function nearestClassifier(geo: GeoData, dcs: readonly Datacenter[], map: Region
 
 /**
  * The class id of a client address (4 or 16 bytes, IPv4-mapped already unmapped): what the pipeline
- * finds for the same address in EDNS Client Subnet; 0 without a classifier. For explain and simulate.
+ * finds for the same address in EDNS Client Subnet; 0 without a classifier. `hit` (caller-owned) gets
+ * the id and its trie depth: the widest prefix over which the class is the same (0 without a classifier).
  */
-export function classifyAddress(classifier: Classifier | null, family: 4 | 6, bytes: Uint8Array): number {
-  if (classifier === null) return 0;
-  if (family === 6) return lookupV6(classifier.trie, bytes);
-  return lookupV4(classifier.trie, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0);
+export function classifyAddress(
+  classifier: Classifier | null,
+  family: 4 | 6,
+  bytes: Uint8Array,
+  hit?: TrieHit,
+): number {
+  if (classifier === null) {
+    if (hit !== undefined) hit.value = hit.depth = 0;
+    return 0;
+  }
+  if (family === 6) return lookupV6(classifier.trie, bytes, hit);
+  const v4 = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  return lookupV4(classifier.trie, v4, hit);
 }
 
-/**
- * The class id and its trie depth (the widest prefix over which the class is the same) of a client
- * address; id 0 and depth 0 without a classifier.
- */
+/** The class id and its trie depth of a client address (see classifyAddress); for explain and tests. */
 export function classifyWithDepth(
   classifier: Classifier | null,
   family: 4 | 6,
   bytes: Uint8Array,
 ): { id: number; depth: number } {
-  if (classifier === null) return { id: 0, depth: 0 };
-  const id = classifyAddress(classifier, family, bytes);
-  return { id, depth: lastDepth };
+  const hit = new TrieHit();
+  const id = classifyAddress(classifier, family, bytes, hit);
+  return { id, depth: hit.depth };
 }
 
 /** Builds classifiers for names, sharing one per distinct region map or nearest geometry. */

@@ -1,0 +1,51 @@
+// The per-query state of one pipeline: everything the query path writes while answering, in one
+// object the pipeline owns (no module singletons shared by every pipeline in the process) and resets
+// at the top of handleQuery, so nothing one query set can reach the next one, even after a throw.
+import { TrieHit } from '../geo/trie.js';
+import type { OptFields } from './encode.js';
+import { ClientResolver } from './gslb/client.js';
+import { QueryDecoder, type Decoded } from './query.js';
+
+export class QueryContext implements OptFields {
+  /** Decodes each query into its one reused query object. */
+  readonly decoder = new QueryDecoder();
+  /** Resolves each query's client into its one reused client address. */
+  readonly clients = new ClientResolver();
+  /** The client's class trie lookup: class id and depth (the widest prefix its class holds over). */
+  readonly hit = new TrieHit();
+
+  // The reply's OPT: NSID is the pipeline's, the ECS scope and EDE this query's.
+  readonly nsid: Buffer | null;
+  ecsScope = 0;
+  ede: number | null = null;
+
+  // What the counters and the query log need, set along the way (no allocation).
+  /** The decoder's verdict on this query. */
+  kind: Decoded['kind'] = 'ok';
+  zoneSlot = 0;
+  datacenter: string | null = null;
+  outcome: string | null = null;
+
+  // Sampling schedules, kept across queries: latency is timed on one query in 8, one in N is logged.
+  timeCounter = 0;
+  sampleCounter = 0;
+
+  constructor(nsid: Buffer | null) {
+    this.nsid = nsid;
+  }
+
+  /** Forgets everything the last query set (the decoder and resolver refill their own objects). */
+  reset(): void {
+    this.clearOpt();
+    this.kind = 'ok';
+    this.zoneSlot = 0;
+    this.datacenter = null;
+    this.outcome = null;
+  }
+
+  /** Drops this query's ECS scope and EDE (before a SERVFAIL made after a throw). */
+  clearOpt(): void {
+    this.ecsScope = 0;
+    this.ede = null;
+  }
+}
