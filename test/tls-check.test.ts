@@ -149,7 +149,16 @@ describe('tls check: policy files', () => {
         NAMES('a', '127.0.0.1'),
       ].join('\n'),
     });
-    const messages = r.errors.map(formatZoneError);
+    expect(r.errors.map((e) => e.code)).to.deep.equal([
+      'E_POLICY_OUT_OF_RANGE',
+      ...Array<string>(5).fill('E_POLICY_NOT_APPLICABLE'),
+      'E_POLICY_FILE_UNREADABLE',
+      'E_POLICY_BAD_CERTIFICATE',
+      'E_POLICY_NOT_APPLICABLE',
+      'E_POLICY_BAD_CERTIFICATE',
+    ]);
+    // The wording says which file and why (the one-line file reason, the bundle's certificate number).
+    const messages = r.errors.map((e) => `${e.file}:${e.line}: ${e.message}`);
     expect(messages.slice(0, 1)).to.deep.equal(["t.test/p.yaml:8: check 'g': expiry_warn_days: must be >= 0"]);
     expect(messages.slice(1, 7)).to.deep.equal([
       "t.test/p.yaml:2: check 'a': path: only applies to http and https checks",
