@@ -1,6 +1,7 @@
 // A running DNS node: the current catalog (swapped whole on reload), the health source, the
 // pipeline and its counters. The CLI, the admin API and the metrics all work through this object.
 import { readFileSync } from 'node:fs';
+import { GeoFileError } from '../geo/geo-errors.js';
 import type { GeoData } from '../geo/geoip.js';
 import { planFor } from './probe-plan.js';
 import { fingerprint } from '../zones/hash.js';
@@ -178,7 +179,8 @@ export class DnsNode {
       try {
         geo = this.opts.reopenGeo();
       } catch (err) {
-        errors.push((err as Error).message);
+        // Coded like a zone error line: `FILE: message [E_GEO_...]` (docs/errors.md).
+        errors.push(err instanceof GeoFileError ? `${err.message} [${err.code}]` : (err as Error).message);
       }
     }
     const next =

@@ -125,9 +125,11 @@ describe('gslb simulate', () => {
     expect(lines.slice(0, -1).map((l) => l.slice(0, l.indexOf(': ')))).to.deep.equal(
       [3, 4, 5, 6, 7, 8, 9, 10, 11].map((n) => `${file}:${n}`),
     );
-    expect(lines).to.include(`${file}:3: '81.2.69.161/27' has host bits set; did you mean 81.2.69.160/27?`);
-    expect(lines).to.include(`${file}:6: weight must be a number >= 0, got '-5'`);
-    expect(lines).to.include(`${file}:11: no load-balanced name 'nosuchname' in the zones`);
+    expect(lines).to.include(
+      `${file}:3: '81.2.69.161/27' has host bits set; did you mean 81.2.69.160/27? [E_CLI_BAD_CLIENTS_FILE]`,
+    );
+    expect(lines).to.include(`${file}:6: weight must be a number >= 0, got '-5' [E_CLI_BAD_CLIENTS_FILE]`);
+    expect(lines).to.include(`${file}:11: no load-balanced name 'nosuchname' in the zones [E_CLI_UNKNOWN_NAME]`);
     expect(lines.at(-1)).to.equal(`9 bad line(s) in ${file}; nothing simulated`);
   });
 

@@ -63,8 +63,13 @@ export const CLI_ERRORS = errorCodes({
     fix: 'Use a name from the datacenters section of the policy files; the message lists them.',
   },
   E_CLI_UNKNOWN_NAME: {
-    summary: 'The --name of gslb simulate names no load-balanced name in the zones.',
+    summary:
+      "A name given to gslb simulate (--name, or a line's name in the clients file) is no load-balanced name in the zones.",
     fix: "Give a name from a policy's names section, relative (www) or absolute (www.gslb.example.com).",
+  },
+  E_CLI_BAD_CLIENTS_FILE: {
+    summary: "A line of gslb simulate's clients file is not subnet,weight[,name], or the file has no clients.",
+    fix: 'Correct the line named (a subnet without host bits, a weight >= 0); lines starting with # are comments.',
   },
   E_CLI_NOTHING_TO_SIMULATE: {
     summary: 'The zones have no load-balanced names, so gslb simulate has nothing to split.',

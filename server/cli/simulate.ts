@@ -17,6 +17,7 @@ import {
   type TotalRow,
 } from '../simulate/traffic.js';
 import { parse, UsageError } from './args.js';
+import type { CliErrorCode } from './cli-errors.js';
 import { SIMULATE } from './commands.js';
 import { healthWithDown, loadValidZones } from './offline.js';
 import { openGeo } from './geo-files.js';
@@ -74,10 +75,15 @@ export function runSimulate(argv: string[]): number {
   if (down.length > 0) scenarios.push({ down, health: healthWithDown(zones, down) });
   const all = loadBalancedNames(compileCatalog(zones, openGeo(values.geoip)));
   const selected = selectNames(all, values.name ?? []);
-  const { clients, errors } = parseClients(text, file);
-  errors.push(...unknownNames(clients, all, file));
+  const parsed = parseClients(text, file);
+  const { clients } = parsed;
+  const errors: Array<ClientsError & { code: CliErrorCode }> = [
+    ...parsed.errors.map((e) => ({ ...e, code: 'E_CLI_BAD_CLIENTS_FILE' as const })),
+    ...unknownNames(clients, all, file).map((e) => ({ ...e, code: 'E_CLI_UNKNOWN_NAME' as const })),
+  ];
   if (errors.length > 0) {
-    for (const e of errors.sort((a, b) => a.line - b.line)) process.stderr.write(formatClientsError(e) + '\n');
+    for (const e of errors.sort((a, b) => a.line - b.line))
+      process.stderr.write(`${formatClientsError(e)} [${e.code}]\n`);
     process.stderr.write(`${errors.length} bad line(s) in ${file}; nothing simulated\n`);
     return 2;
   }
