@@ -19,6 +19,7 @@ import { PipelineStats } from './stats.js';
 import { formatIp } from '../zones/address.js';
 import { nameToText } from '../zones/name.js';
 import type { LbName } from '../zones/policy-types.js';
+import { newTrace, traceChain, traceDecision, type QueryTrace } from './trace.js';
 import type { Peer, QueryHandler, Transport } from './transport-types.js';
 
 const CLASS_IN = 1;
@@ -57,6 +58,8 @@ export { PipelineStats };
 export interface Pipeline {
   readonly handleQuery: QueryHandler;
   readonly stats: PipelineStats;
+  /** handleQuery with a record of what the query path did (explain): the same path, the same reply. */
+  trace(msg: Buffer, peer: Peer, transport: Transport): { reply: Buffer | null; trace: QueryTrace };
 }
 
 /** The family an ANY query for a load-balanced name is answered in: IPv4 unless it has only IPv6 endpoints. */
@@ -111,6 +114,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     ctx.datacenter = r.option.datacenter;
     ctx.outcome = r.option.outcome;
     ctx.ecsScope = scopeFor(r, c);
+    if (ctx.trace !== null) traceDecision(ctx.trace, q, c, lb, r, id, ctx.hit.depth);
     return r;
   }
 
@@ -132,6 +136,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     const zone = findZone(catalog, target.name.owner.key);
     const lb = zone?.nodes.get(target.name.owner.key)?.lb;
     let sections: Sections = result.sections;
+    if (ctx.trace !== null) traceChain(ctx.trace, result.sections.answer, nameToText(Buffer.from(q.qkey, 'latin1')));
     if (lb) {
       const r = decided(q, peer, lb, target.qtype);
       sections = answerSections(sections, r.option, r.plan.family, lb.name, zone!.zone, lb.name.owner, lb.nextSlot());
@@ -158,6 +163,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     const zone = exact !== undefined ? exact.zone : encloserKey !== null ? catalog.exact.get(encloserKey)!.zone : null;
     if (zone === null) return refused(msg, q);
     ctx.zoneSlot = stats.zoneSlot(zone);
+    if (ctx.trace !== null) ctx.trace.zone = zone.name;
     if (q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) {
       // Zone transfers are not offered: AXFR over UDP is NOTIMP (as Knot and NSD answer), the rest REFUSED.
       const rcode = !tcp && q.qtype === QTYPE.AXFR ? RCODE.NOTIMP : RCODE.REFUSED;
@@ -257,5 +263,15 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     }
   }
 
-  return { handleQuery, stats };
+  function trace(msg: Buffer, peer: Peer, transport: Transport): { reply: Buffer | null; trace: QueryTrace } {
+    const t = newTrace();
+    ctx.trace = t;
+    try {
+      return { reply: handleQuery(msg, peer, transport), trace: t };
+    } finally {
+      ctx.trace = null;
+    }
+  }
+
+  return { handleQuery, stats, trace };
 }

@@ -5,6 +5,7 @@ import { TrieHit } from '../geo/trie.js';
 import type { OptFields } from './encode.js';
 import { ClientResolver } from './gslb/client.js';
 import { QueryDecoder, type Decoded } from './query.js';
+import type { QueryTrace } from './trace.js';
 
 export class QueryContext implements OptFields {
   /** Decodes each query into its one reused query object. */
@@ -25,6 +26,9 @@ export class QueryContext implements OptFields {
   zoneSlot = 0;
   datacenter: string | null = null;
   outcome: string | null = null;
+
+  /** Set while a query is traced (explain): what the query path did. Null on the hot path. */
+  trace: QueryTrace | null = null;
 
   // Sampling schedules, kept across queries: latency is timed on one query in 8, one in N is logged.
   timeCounter = 0;

@@ -360,3 +360,43 @@ describe('the per-query context: nothing a failed reply set reaches the next one
     expect(again.answers.map((x) => x.data).sort()).to.deep.equal(first.answers.map((x) => x.data).sort());
   });
 });
+
+describe('trace: the query path with a record of what it did', () => {
+  it('a CNAME into a weighted name: the chain, the client, the class and the decision served, from one draw', () => {
+    let draws = 0;
+    const health = new StaticHealth();
+    const p = createPipeline(() => catalog, {
+      nsid: null,
+      chaos: { identity: 'core', version: null },
+      log: silentLogger,
+      health: () => health.view(),
+      rng: () => (draws++, 0.9),
+    });
+    const { reply, trace } = p.trace(query({ name: 'www.lb.test', ecs: '81.2.69.142/32' }), peer, 'udp');
+    const r = parse(reply!);
+    expect(trace.zone).to.equal('lb.test.');
+    expect(trace.client).to.deep.include({ family: 4, fromEcs: true, sourcePrefix: 32, scopeOffset: 0 });
+    expect([...trace.client!.bytes]).to.deep.equal([81, 2, 69, 142]);
+    expect(trace.lb!.name).to.equal('www.lb.test.');
+    expect(trace.lb!.depth).to.equal(31);
+    const d = trace.lb!.decision;
+    expect([d.chosen, d.outcome, d.scope]).to.deep.equal(['eu-west', 'primary', 31]);
+    // The reply is made of the decision's endpoints.
+    const addresses = new Set(d.endpoints.map((e) => e.address));
+    for (const a of r.answers) expect(addresses.has(a.data)).to.equal(true);
+
+    const wt = p.trace(query({ name: 'wt.lb.test', ecs: '81.2.69.142/32' }), peer, 'udp');
+    expect(draws).to.equal(1);
+    expect(wt.trace.lb!.decision.chosen).to.equal('eu-west'); // 0.9 of weights 3:1 falls on eu-west
+    expect(parse(wt.reply!).answers.map((a) => a.data)).to.deep.equal(['198.51.100.10']);
+    expect(wt.trace.lb!.decision.steps.at(-1)).to.match(
+      /weighted pick among us-east \(weight 3\), eu-west \(weight 1\): eu-west/,
+    );
+
+    const chain = p.trace(query({ name: 'alias.lb.test', ecs: '81.2.69.142/32' }), peer, 'udp').trace;
+    expect(chain.cnames).to.deep.equal(['alias.lb.test. -> www.lb.test.']);
+    expect(chain.lb!.name).to.equal('www.lb.test.');
+    // Tracing is off again afterwards: a plain query records nothing anywhere.
+    expect(p.handleQuery(query({ name: 'ns1.lb.test' }), peer, 'udp')).to.not.equal(null);
+  });
+});

@@ -133,7 +133,7 @@ export function explainQuery(
   }
   const query = packets().encode(packet);
   const peerFamily = parseIp(peerAddress)!.family;
-  const reply = pipeline.handleQuery(query, { address: peerAddress, port: 53, family: peerFamily }, 'tcp');
+  const { reply, trace } = pipeline.trace(query, { address: peerAddress, port: 53, family: peerFamily }, 'tcp');
   if (!reply) throw new Error('the pipeline dropped the query');
   const decoded = packets().decode(reply);
   const opt = (decoded.additionals ?? []).find((a) => a.type === 'OPT') as
@@ -200,7 +200,12 @@ export function explainQuery(
             : 'location unknown: default order',
         };
       }
-      const d: Decision = lb.decision(classId, family, client.bytes, health, steering, Date.now(), rng);
+      // The decision the reply was made from (no second draw); decided afresh only for a type the
+      // name does not decide (explain still shows its A decision).
+      const d: Decision =
+        trace.lb?.answerer === lb
+          ? trace.lb.decision
+          : lb.decision(classId, family, client.bytes, health, steering, Date.now(), rng);
       out.loadBalanced = true;
       out.policy = lb.name.policy;
       out.candidates = d.candidates.map((c) => ({
