@@ -10,6 +10,7 @@ import { CLI_ERRORS } from '../server/cli/cli-errors.js';
 import { START_ERRORS } from '../server/cli/start-errors.js';
 import type { ErrorCodeTable } from '../zones/error-codes.js';
 import { ZONES_ERRORS } from '../zones/load-errors.js';
+import { POLICY_ERRORS } from '../zones/policy/errors.js';
 import { ZONE_ERRORS } from '../zones/zone-errors.js';
 
 export interface ErrorSection {
@@ -23,7 +24,6 @@ export interface ErrorSection {
   readonly table: ErrorCodeTable;
 }
 
-// TODO(policy): add POLICY_ERRORS (zones/policy/errors.ts) here, after the zones folder, once it is committed.
 export const ERROR_SECTIONS: readonly ErrorSection[] = [
   {
     title: 'Zone files',
@@ -44,6 +44,17 @@ export const ERROR_SECTIONS: readonly ErrorSection[] = [
       'The folder `--zones` names and the zone folders in it: one folder per zone, named after its apex, ' +
       'holding its master files and policy files. Printed as `path: message [CODE]`.',
     table: ZONES_ERRORS,
+  },
+  {
+    title: 'Policy files',
+    prefix: 'E_POLICY_',
+    source: 'zones/policy/errors.ts',
+    intro:
+      'The policy files (`*.yaml`, `*.yml`) of a zone folder: datacenters, checks, load sources, regions ' +
+      'and load-balanced names. Printed as `file:line: path: message [CODE]`, where the path is where in ' +
+      "the file (`name 'www': pool 'eu-west': entry 2`); root causes first, so a reference into a section " +
+      'that has errors is one line, not one per reference. See [policy.md](policy.md).',
+    table: POLICY_ERRORS,
   },
   {
     title: 'GeoIP databases',

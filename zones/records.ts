@@ -22,13 +22,12 @@ export interface ZoneError {
   readonly line: number;
   readonly message: string;
   /** Stable code from the module's table (zones/error-codes.ts); docs/errors.md says what to do. */
-  readonly code?: string;
+  readonly code: string;
 }
 
 /** `file:line: message [E_...]` (`file: message [E_...]` for a whole file): the code last, for grep. */
 export function formatZoneError(e: ZoneError): string {
-  const where = e.line > 0 ? `${e.file}:${e.line}` : e.file;
-  return e.code === undefined ? `${where}: ${e.message}` : `${where}: ${e.message} [${e.code}]`;
+  return `${e.line > 0 ? `${e.file}:${e.line}` : e.file}: ${e.message} [${e.code}]`;
 }
 
 export function isName(part: RdataPart): part is DnsName {
