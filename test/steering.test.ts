@@ -1,6 +1,7 @@
 // The node's steering core as tables, without sockets or sleeps: injected health and `now`. The margin
 // rule's choice per candidate order (kept, abandoned), shed shares stepping up and down on time, a
-// reload keeping the choices of names that remain, the epoch, the snapshot workers get, the driver.
+// reload keeping the choices of names that remain, the epoch, the snapshot workers get, the driver,
+// and a node that owns it (answers, explain and reloads read the one state).
 import { expect } from 'chai';
 import { compileCatalog } from '../server/catalog.js';
 import {
@@ -14,6 +15,9 @@ import {
   type SteeringState,
 } from '../server/gslb/steering.js';
 import { StaticHealth } from '../health/static-health.js';
+import type { HealthSource } from '../health/source.js';
+import { buildConfig, DnsNode } from '../server/node.js';
+import { silentLogger } from '../server/log.js';
 import { loadKey } from '../health/view.js';
 import type { Logger } from '../server/log.js';
 import { loadZones } from '../zones/load.js';
@@ -237,5 +241,58 @@ describe('steering: the driver', () => {
     c.reconfigure({ names: [] });
     expect(c.view).to.not.equal(before);
     expect(c.view.shedShares(SHED).size).to.equal(0);
+  });
+});
+
+describe('steering: the node owns it', () => {
+  it("answers and explain follow the node's choice, and a reload keeps it", () => {
+    const health = new StaticHealth();
+    const source: HealthSource = {
+      view: () => health.view(),
+      matrix: () => ({ mode: 'embedded', agents: [], targets: [], redis: null, drains: [] }),
+      setDrain: async () => {},
+      setPlan: () => {},
+      start: async () => true,
+      stop: async () => {},
+    };
+    const first = buildConfig(GSLB_ZONES, rig.geo, silentLogger);
+    if (!first.built) throw new Error(first.errors.join('\n'));
+    const node = new DnsNode(
+      {
+        zonesDir: GSLB_ZONES,
+        nodeId: 'steering-node',
+        geo: rig.geo,
+        health: source,
+        log: silentLogger,
+        pipeline: { nsid: null, chaos: { identity: 't', version: null } },
+      },
+      first.built,
+    );
+    try {
+      // What explain says was chosen, and the address its pipeline (the node's own) answered.
+      const explained = () => {
+        const e = node.explain({ name: 'll.lb.test', type: 'A', client: '192.0.2.99' });
+        return `${e.chosen} ${e.answer.map((a) => a.split(' ').pop()).join()}`;
+      };
+      // It chose when it started (no figures yet: the plain order); eu-west far lower moves everyone.
+      expect(node.steeringState.previous(LL, US, 4)).to.equal('us-east');
+      health.set(lk('192.0.2.10'), { up: true, connections: 100 });
+      health.set(lk('198.51.100.10'), { up: true, connections: 50 });
+      node.steering!.update(); // what its timer does every 20 ms
+      expect(node.steeringState.previous(LL, US, 4)).to.equal('eu-west');
+      expect(explained()).to.equal('eu-west 198.51.100.10');
+      health.set(lk('192.0.2.10'), { up: true, connections: 90 });
+      health.set(lk('198.51.100.10'), { up: true, connections: 95 }); // us-east lower, within the margin
+      node.steering!.update();
+      expect(explained()).to.equal('eu-west 198.51.100.10');
+      expect(node.reload('test').ok).to.equal(true); // a new catalog, new names, the same owners
+      expect(node.steeringState.previous(LL, US, 4)).to.equal('eu-west');
+      expect(explained()).to.equal('eu-west 198.51.100.10');
+      health.set(lk('192.0.2.10'), { up: true, connections: 80 }); // lower by more than the margin
+      node.steering!.update();
+      expect(explained()).to.equal('us-east 192.0.2.10');
+    } finally {
+      node.close();
+    }
   });
 });
