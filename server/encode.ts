@@ -2,7 +2,8 @@
 // fitting a reply to the client's size (drop additional records first, then TC) and the OPT record.
 import type { DnsName } from '../zones/name.js';
 import { COMPRESSIBLE_TYPES, isName, type AnswerRecord, type Sections } from '../zones/records.js';
-import { RCODE, type ParsedQuery } from './query.js';
+import { EDNS_DO, EDNS_OPTION, FLAGS1, FLAGS2, QTYPE, RCODE } from '../zones/dns.js';
+import type { ParsedQuery } from './query.js';
 
 /** An encoded reply without OPT, with the offsets needed to trim it to a size. */
 export interface EncodedReply {
@@ -89,9 +90,9 @@ class Writer {
 
 function writeHeader(buf: Buffer, q: ParsedQuery, rcode: number, aa: boolean, qdcount: number): void {
   buf.writeUInt16BE(q.id, 0);
-  buf[2] = 0x80 | (q.opcode << 3) | (aa ? 0x04 : 0) | (q.rd ? 0x01 : 0);
+  buf[2] = FLAGS1.QR | (q.opcode << FLAGS1.OPCODE_SHIFT) | (aa ? FLAGS1.AA : 0) | (q.rd ? FLAGS1.RD : 0);
   // CD is not copied: this server does no DNSSEC validation (Knot and NSD do the same).
-  buf[3] = rcode & 0x0f;
+  buf[3] = rcode & FLAGS2.RCODE_MASK;
   buf.writeUInt16BE(qdcount, 4);
   // Byte stores, not fill(): fill() checks its arguments and dispatches on the value's type per call.
   for (let i = 6; i < 12; i++) buf[i] = 0;
@@ -144,22 +145,22 @@ function optLength(q: ParsedQuery, o: OptFields): number {
 
 function writeOpt(buf: Buffer, at: number, q: ParsedQuery, o: OptFields, extendedRcode: number): void {
   buf[at] = 0;
-  buf.writeUInt16BE(41, at + 1);
+  buf.writeUInt16BE(QTYPE.OPT, at + 1);
   buf.writeUInt16BE(OUR_UDP_PAYLOAD, at + 3);
   buf[at + 5] = extendedRcode;
   buf[at + 6] = 0; // version 0
-  buf[at + 7] = q.dnssecOk ? 0x80 : 0;
+  buf[at + 7] = q.dnssecOk ? EDNS_DO : 0;
   buf[at + 8] = 0;
   let p = at + 11;
   if (q.nsid && o.nsid) {
-    buf.writeUInt16BE(3, p);
+    buf.writeUInt16BE(EDNS_OPTION.NSID, p);
     buf.writeUInt16BE(o.nsid.length, p + 2);
     o.nsid.copy(buf, p + 4);
     p += 4 + o.nsid.length;
   }
   if (q.ecs) {
     const e = q.ecs;
-    buf.writeUInt16BE(8, p);
+    buf.writeUInt16BE(EDNS_OPTION.ECS, p);
     buf.writeUInt16BE(4 + e.length, p + 2);
     buf.writeUInt16BE(q.ecs.family, p + 4);
     buf[p + 6] = q.ecs.sourcePrefix;
@@ -168,7 +169,7 @@ function writeOpt(buf: Buffer, at: number, q: ParsedQuery, o: OptFields, extende
     p += 8 + e.length;
   }
   if (o.ede !== null) {
-    buf.writeUInt16BE(15, p);
+    buf.writeUInt16BE(EDNS_OPTION.EDE, p);
     buf.writeUInt16BE(2, p + 2);
     buf.writeUInt16BE(o.ede, p + 4);
     p += 6;
@@ -209,10 +210,10 @@ export function finishReply(e: EncodedReply, msg: Buffer, q: ParsedQuery, limit:
   else out.set(e.wire.subarray(0, body));
   out[0] = q.id >>> 8;
   out[1] = q.id & 0xff;
-  out[2] = (out[2]! & 0xfe) | (q.rd ? 0x01 : 0);
+  out[2] = (out[2]! & ~FLAGS1.RD) | (q.rd ? FLAGS1.RD : 0);
   for (let i = 12; i < q.questionEnd; i++) out[i] = msg[i]!;
   out.writeUInt16BE(arcount + (opt ? 1 : 0), 10);
-  if (tc) out[2] = out[2]! | 0x02;
+  if (tc) out[2] = out[2]! | FLAGS1.TC;
   if (opt) writeOpt(out, body, q, o, 0);
   return out;
 }
@@ -223,7 +224,7 @@ function truncatedReply(wire: Buffer, msg: Buffer, q: ParsedQuery, o: OptFields)
   const out = Buffer.allocUnsafe(q.questionEnd + opt);
   wire.copy(out, 0, 0, 4);
   out.writeUInt16BE(q.id, 0);
-  out[2] = (out[2]! & 0xfe) | 0x02 | (q.rd ? 0x01 : 0);
+  out[2] = (out[2]! & ~FLAGS1.RD) | FLAGS1.TC | (q.rd ? FLAGS1.RD : 0);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(0, 6);
   out.writeUInt16BE(0, 8);
@@ -249,7 +250,7 @@ export function errorReply(
   const useOpt = withOpt && q.edns;
   const opt = useOpt ? optLength(q, o) : 0;
   const out = Buffer.allocUnsafe(qEnd + opt);
-  writeHeader(out, q, rcode & 0x0f, false, withQuestion ? 1 : 0);
+  writeHeader(out, q, rcode & FLAGS2.RCODE_MASK, false, withQuestion ? 1 : 0);
   if (withQuestion) msg.copy(out, 12, 12, qEnd);
   if (useOpt) {
     out.writeUInt16BE(1, 10);
@@ -257,8 +258,6 @@ export function errorReply(
   }
   return out;
 }
-
-export { RCODE };
 
 /**
  * A negative answer's SOA record, encoded once per zone for a question that is just the apex, with
@@ -285,7 +284,7 @@ export function negativeTemplate(apex: DnsName, soa: AnswerRecord): NegativeTemp
     qclass: 1,
   } as ParsedQuery;
   const e = encodeSections(qmsg, q, {
-    rcode: 3,
+    rcode: RCODE.NXDOMAIN,
     aa: true,
     answer: [],
     authority: [soa],

@@ -2,7 +2,8 @@
 // Everything a query writes lives in the pipeline's QueryContext, reset at the top of each query.
 import type { HealthView } from '../health/view.js';
 import { lookupV4, lookupV6 } from '../geo/trie.js';
-import { QTYPE, type Sections } from '../zones/records.js';
+import { CLASS, EDE, QTYPE, RCODE } from '../zones/dns.js';
+import type { Sections } from '../zones/records.js';
 import { lookup, type LookupResult } from '../zones/zone.js';
 import { closestExisting, findZone, type Catalog } from './catalog.js';
 import type { LbAnswerer, LbReply } from './gslb/answerer.js';
@@ -14,17 +15,13 @@ import { chaosAnswer, type ChaosConfig } from './chaos.js';
 import { encodeSections, errorReply, finishReply, negativeReply, replyLimit } from './encode.js';
 import type { Logger } from './log.js';
 import { QueryContext } from './query-context.js';
-import { RCODE, type ParsedQuery } from './query.js';
+import type { ParsedQuery } from './query.js';
 import { PipelineStats } from './stats.js';
 import { formatIp } from '../zones/address.js';
 import { nameToText } from '../zones/name.js';
 import type { LbName } from '../zones/policy-types.js';
 import { newTrace, traceChain, traceDecision, type QueryTrace } from './trace.js';
 import type { Peer, QueryHandler, Transport } from './transport-types.js';
-
-const CLASS_IN = 1;
-const CLASS_CH = 3;
-const CLASS_ANY = 255;
 
 export interface PipelineOptions {
   /** NSID payload (RFC 5001); null disables NSID. */
@@ -83,7 +80,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
 
   /** Out of every zone: REFUSED, with EDE 20 "Not Authoritative" when the query has EDNS (as Knot and NSD do). */
   function refused(msg: Buffer, q: ParsedQuery): Buffer {
-    ctx.ede = 20;
+    ctx.ede = EDE.NOT_AUTHORITATIVE;
     return errorReply(msg, q, RCODE.REFUSED, true, true, ctx);
   }
 
@@ -147,8 +144,8 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   function answer(msg: Buffer, q: ParsedQuery, peer: Peer, tcp: boolean): Buffer {
     const limit = replyLimit(q, tcp);
     // QCLASS ANY is answered from the IN data, as Knot and NSD do.
-    if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) {
-      if (q.qclass === CLASS_CH) {
+    if (q.qclass !== CLASS.IN && q.qclass !== CLASS.ANY) {
+      if (q.qclass === CLASS.CH) {
         const s = chaosAnswer(q.qkey, q.qtype, opts.chaos);
         if (s) {
           return finishReply(encodeSections(msg, q, s), msg, q, limit, ctx);
@@ -206,7 +203,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     }
     const q = ctx.decoder.query;
     const rcode = out.length > 3 ? out[3]! & 0x0f : 2;
-    const rc = ctx.kind === 'badvers' ? 16 : rcode;
+    const rc = ctx.kind === 'badvers' ? RCODE.BADVERS : rcode;
     stats.record(ctx.zoneSlot, q.qtype, rc, transport === 'tcp', timed ? (performance.now() - t0) / 1000 : -1);
     if (sampleEvery > 0 && ++ctx.sampleCounter >= sampleEvery) {
       ctx.sampleCounter = 0;

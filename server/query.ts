@@ -1,19 +1,6 @@
 // Hot-path query decoder: reads the header, the question and EDNS (OPT, NSID, Client Subnet) straight
 // from the bytes into the decoder's one reused object, and classifies the message as a closed union.
-
-export const RCODE = {
-  NOERROR: 0,
-  FORMERR: 1,
-  SERVFAIL: 2,
-  NXDOMAIN: 3,
-  NOTIMP: 4,
-  REFUSED: 5,
-  BADVERS: 16,
-} as const;
-
-const OPT_TYPE = 41;
-const OPTION_NSID = 3;
-const OPTION_ECS = 8;
+import { EDNS_OPTION, QTYPE } from '../zones/dns.js';
 
 /** The query's Client Subnet option; its address stays in the query buffer (no copy on the hot path). */
 export class ClientSubnet {
@@ -186,8 +173,8 @@ function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery, ecs: C
     const len = msg.readUInt16BE(o + 2);
     o += 4;
     if (o + len > end) return 'EDNS option overruns the OPT record';
-    if (code === OPTION_NSID) q.nsid = true;
-    else if (code === OPTION_ECS) {
+    if (code === EDNS_OPTION.NSID) q.nsid = true;
+    else if (code === EDNS_OPTION.ECS) {
       if (sawEcs) return 'more than one ECS option';
       sawEcs = true;
       const err = readClientSubnet(msg, o, len, q, ecs);
@@ -201,7 +188,7 @@ function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery, ecs: C
 
 /** Reads an OPT record that directly follows the header (a query without a question). */
 function readBareOpt(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet): boolean {
-  if (msg.length < 12 + 11 || msg[12] !== 0 || msg.readUInt16BE(13) !== OPT_TYPE) return false;
+  if (msg.length < 12 + 11 || msg[12] !== 0 || msg.readUInt16BE(13) !== QTYPE.OPT) return false;
   const rdlen = msg.readUInt16BE(21);
   if (23 + rdlen !== msg.length) return false;
   return readOpt(msg, 23, rdlen, q, ecs) === null || q.edns;
@@ -275,7 +262,7 @@ function decodeInto(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet, OK: Decoded,
     const rdlen = msg.readUInt16BE(nameEnd + 8);
     const rdata = nameEnd + 10;
     if (rdata + rdlen > msg.length) return formerr(q, true, false, 'additional record overruns the message');
-    if (type === OPT_TYPE) {
+    if (type === QTYPE.OPT) {
       if (nameEnd !== pos + 1 || msg[pos] !== 0) return formerr(q, true, false, 'OPT owner is not the root');
       const err = readOpt(msg, rdata, rdlen, q, ecs);
       if (err) return formerr(q, true, q.edns && !err.startsWith('more than one OPT'), err);

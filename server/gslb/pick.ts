@@ -1,8 +1,9 @@
 // The per-query part of a GSLB decision, shared by decide() and the hot path: which of a plan's options
 // this client gets (a weighted draw, a rendezvous hash of its /24 or /56, shed membership by subnet
 // hash) and the ECS scope that answer is valid for. Cheap and allocation-free: it runs on every query.
+import { fnv1a } from '../../zones/hash.js';
 import type { ClassPlan, ScopeRule } from './decision-types.js';
-import { fnv1a, rendezvousScore, weightedPick } from './select.js';
+import { rendezvousScore, weightedPick } from './select.js';
 import { isShed } from './shed.js';
 
 /** Bits of the client address the hashed policy and shed load key on: /24 for IPv4, /56 for IPv6. */

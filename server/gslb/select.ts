@@ -3,6 +3,7 @@
 import type { HealthView, TargetHealth } from '../../health/view.js';
 import { NO_CHECK, loadKey, targetKey } from '../../health/view.js';
 import type { Check, Endpoint, LbName, LoadSource } from '../../zones/policy-types.js';
+import { fnv1a } from '../../zones/hash.js';
 import type { ClientClass } from './classify.js';
 
 export interface EndpointState {
@@ -103,26 +104,6 @@ export function candidateOrder(name: LbName, cls: ClientClass | null): { order: 
     return { order: withRest(listed), why: `region '${cls.region.name}' order${extra}` };
   }
   return { order: pools, why: 'pool order' };
-}
-
-/** 32-bit FNV-1a over bytes then a string: stable, cheap, well spread for rendezvous scores. */
-export function fnv1a(bytes: Uint8Array, len: number, salt: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < len; i++) {
-    h ^= bytes[i] ?? 0;
-    h = Math.imul(h, 0x01000193);
-  }
-  for (let i = 0; i < salt.length; i++) {
-    h ^= salt.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // Final avalanche (murmur3 fmix) so nearby subnets do not score alike.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Weighted rendezvous score: the highest wins; a datacenter leaving moves only its own clients. */

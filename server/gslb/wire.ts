@@ -5,7 +5,8 @@
 import { parseIp } from '../../zones/address.js';
 import type { DnsName } from '../../zones/name.js';
 import type { Endpoint, LbName } from '../../zones/policy-types.js';
-import { QTYPE, type AnswerRecord, type Sections } from '../../zones/records.js';
+import { CLASS, QTYPE, RCODE } from '../../zones/dns.js';
+import type { AnswerRecord, Sections } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
 import { encodeSections, type EncodedReply } from '../encode.js';
 import { ParsedQuery } from '../query.js';
@@ -43,7 +44,7 @@ export function optionRecords(
   const type = family === 4 ? QTYPE.A : QTYPE.AAAA;
   const slots = schedule(o, name);
   const order = slots.length > 0 ? slots[slot % slots.length]! : [];
-  return order.map((e) => ({ owner, type, klass: 1, ttl: o.ttl, rdata: [parseIp(e.address)!.bytes] }));
+  return order.map((e) => ({ owner, type, klass: CLASS.IN, ttl: o.ttl, rdata: [parseIp(e.address)!.bytes] }));
 }
 
 /**
@@ -59,7 +60,8 @@ export function answerSections(
   owner: DnsName | null,
   slot: number,
 ): Sections {
-  if (o.outcome === 'servfail') return { ...base, rcode: 2, aa: base.answer.length > 0 && base.aa };
+  // SERVFAIL is not authoritative data; a CNAME chain before it keeps its AA (as it always has).
+  if (o.outcome === 'servfail') return { ...base, rcode: RCODE.SERVFAIL, aa: base.answer.length > 0 && base.aa };
   if (o.outcome === 'nodata' || o.endpoints.length === 0) return { ...base, authority: [zone.negativeSoa] };
   return { ...base, answer: [...base.answer, ...optionRecords(o, family, name, owner, slot)] };
 }
@@ -81,7 +83,7 @@ export function encodeAnswer(o: Answerable, family: 4 | 6, name: LbName, zone: Z
   q.qkey = name.owner.key;
   q.qnameLength = name.owner.wire.length;
   q.questionEnd = qmsg.length;
-  q.qclass = 1;
+  q.qclass = CLASS.IN;
   const replies: EncodedReply[] = [];
   const n = o.outcome === 'servfail' || o.outcome === 'nodata' ? 1 : slotCount(o, name);
   for (let s = 0; s < n; s++)
