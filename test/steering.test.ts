@@ -244,6 +244,22 @@ describe('steering: the driver', () => {
   });
 });
 
+describe('steering: the warm start', () => {
+  it('restart() forgets choices made before health was known, so they do not hold the margin', () => {
+    const health = new StaticHealth(() => 0);
+    const c = new SteeringController({ config, health: () => health.view(), now: () => 0 });
+    expect(c.view.previous(LL, US, 4)).to.equal('us-east'); // no figures: the plain order
+    health.set(lk('192.0.2.10'), { up: true, connections: 100 });
+    health.set(lk('198.51.100.10'), { up: true, connections: 95 });
+    c.update();
+    expect(c.view.previous(LL, US, 4)).to.equal('us-east'); // eu-west lower, within the margin
+    const epoch = c.view.epoch;
+    c.restart();
+    expect(c.view.previous(LL, US, 4)).to.equal('eu-west');
+    expect(c.view.epoch).to.be.above(epoch);
+  });
+});
+
 describe('steering: the node owns it', () => {
   it("answers and explain follow the node's choice, and a reload keeps it", () => {
     const health = new StaticHealth();

@@ -166,6 +166,8 @@ async function serve(argv: string[]): Promise<number> {
   );
   // Warm start: learn the current health before answering (no all-up or all-down cold start).
   await health.start(inWorker ? 10_000 : 3000);
+  // Choices made before health was known served nobody: decide afresh (workers follow the primary's).
+  node.steering?.restart();
   const pipeline = node.pipeline;
   const catalog = node.catalog;
   if (inWorker)

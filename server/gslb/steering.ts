@@ -278,6 +278,17 @@ export class SteeringController {
     return moved;
   }
 
+  /**
+   * Forgets every choice and share and decides again from the current health (the epoch moves on):
+   * for the warm start, so choices made before the first health was known, which served nobody, do
+   * not hold the margin against the first real figures.
+   */
+  restart(): void {
+    this.current = new SteeringState(this.current.epoch + 1, new Map(), new Map(), -1, Infinity);
+    this.configChanged = true;
+    this.update();
+  }
+
   /** A reload's configuration: choices and shares of names that still exist are kept. */
   reconfigure(config: SteeringConfig): void {
     this.config = config;
