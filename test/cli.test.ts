@@ -89,6 +89,15 @@ describe('gslb CLI', () => {
     expect(r.stdout).to.match(/ok: 1 zone/);
   });
 
+  it('simulate over zones without load-balanced names is a usage error', () => {
+    writeZone(dir, GOOD);
+    const r = spawnSync(process.execPath, [GSLB, 'simulate', '--zones', dir, '--clients', 'examples/clients.csv'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).to.equal(2);
+    expect(r.stderr.split('\n')[0]).to.match(/^gslb simulate: .* \[E_CLI_NOTHING_TO_SIMULATE\]$/);
+  });
+
   it('check validates the shipped example', () => {
     const r = spawnSync(process.execPath, [GSLB, 'check', '--zones', 'examples'], { encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);

@@ -3,6 +3,7 @@
 // `gslb serve`, `gslb agent` and `gslb drain` with --redis-tls-ca/-cert/-key. Health flows when the
 // certificates are right; without the client certificate the log says why and serve keeps answering.
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,37 +187,51 @@ describe('Redis over TLS with client certificates (real redis-server, bin/gslb)'
     const notPem = join(dir, 'not-pem.txt');
     writeFileSync(notPem, 'hello\n');
     const url = `rediss://127.0.0.1:${tlsPort}`;
-    const cases: Array<[string[], Record<string, string>, string]> = [
+    const encrypted = join(dir, 'encrypted.key');
+    execFileSync('openssl', ['pkey', '-in', client.key, '-aes256', '-passout', 'pass:secret', '-out', encrypted]);
+    const cases: Array<[string[], Record<string, string>, string, string]> = [
       [
         ['--redis-tls-ca', join(dir, 'missing.pem')],
         {},
         `--redis-tls-ca ${join(dir, 'missing.pem')}: not found (ENOENT)`,
+        'E_START_FLAG_FILE_UNREADABLE',
       ],
       [
         ['--redis-tls-ca', notPem],
         {},
         `--redis-tls-ca ${notPem}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)`,
+        'E_START_TLS_BAD_CERTIFICATE',
       ],
       [
         [],
         { GSLB_REDIS_TLS_CA: notPem },
         `GSLB_REDIS_TLS_CA=${notPem}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)`,
+        'E_START_TLS_BAD_CERTIFICATE',
       ],
       [
         ['--redis-tls-cert', client.cert, '--redis-tls-key', notPem],
         {},
         `--redis-tls-key ${notPem}: not a PEM private key`,
+        'E_START_TLS_BAD_KEY',
+      ],
+      [
+        ['--redis-tls-cert', client.cert, '--redis-tls-key', encrypted],
+        {},
+        `--redis-tls-key ${encrypted}: the key is encrypted`,
+        'E_START_TLS_KEY_ENCRYPTED',
       ],
       [
         ['--redis-tls-cert', client.cert, '--redis-tls-key', ca.issue('other').key],
         {},
         `--redis-tls-key ${join(dir, 'other.key')}: this key does not belong to the certificate in ${client.cert}`,
+        'E_START_TLS_KEY_MISMATCH',
       ],
     ];
-    for (const [flags, env, message] of cases) {
+    for (const [flags, env, message, code] of cases) {
       const r = gslb(['serve', '--zones', zones, '--redis', url, ...flags], env);
       expect(await r.exit(), message).to.equal(1);
       expect(r.stderr.split('\n')[0]).to.include(`gslb serve: ${message}`);
+      expect(r.stderr.split('\n')[0]!.endsWith(` [${code}]`), r.stderr).to.equal(true);
       expect(r.stderr.trim().split('\n'), r.stderr).to.have.length(1);
     }
   });
