@@ -72,7 +72,8 @@ export const ERROR_SECTIONS: readonly ErrorSection[] = [
     source: 'server/cli/cli-errors.ts',
     intro:
       'The command line itself is wrong. Every command prints `gslb COMMAND: message [CODE]`, then a line ' +
-      'pointing at `gslb COMMAND --help`, and exits with code 2 before doing anything.',
+      'pointing at `gslb COMMAND --help`, and exits with code 2 without serving or changing anything ' +
+      "(`gslb simulate`'s clients file too: each bad line as `file:line: message [CODE]`).",
     table: CLI_ERRORS,
   },
   {
