@@ -2,7 +2,7 @@
 // stays while any node references it), probes it from this datacenter, and publishes results and a
 // heartbeat. Needs no zone files. State changes are published at once; RTT figures with the heartbeat.
 import type { Redis } from 'ioredis';
-import { quietLogger, type HealthLogger } from './log.js';
+import { silentLogger, type Logger } from './log.js';
 import { isLoadSpec, type ProbeSpec } from './probe-types.js';
 import { publishedFigures } from './load/fold.js';
 import { Prober } from './prober.js';
@@ -33,7 +33,7 @@ export interface AgentOptions {
   /** How long results and the heartbeat live in Redis without a refresh. */
   readonly ttlMs?: number;
   readonly planRefreshMs?: number;
-  readonly log?: HealthLogger;
+  readonly log?: Logger;
   readonly runProbe?: RunProbe;
 }
 
@@ -48,7 +48,7 @@ export class Agent {
   private readonly k: Keys;
   private readonly cmd: Redis;
   private readonly sub: Redis;
-  private readonly log: HealthLogger;
+  private readonly log: Logger;
   private readonly prober: Prober;
   private readonly results = new Map<string, ReportedResult>();
   private specs = new Map<string, ProbeSpec>();
@@ -62,7 +62,7 @@ export class Agent {
 
   constructor(private readonly opts: AgentOptions) {
     this.k = keysFor(opts.prefix);
-    this.log = opts.log ?? quietLogger;
+    this.log = opts.log ?? silentLogger;
     const target = parseRedisUrl(opts.url, opts.tls);
     this.cmd = connect(target, `gslb-agent-${opts.id}`);
     this.sub = connect(target, `gslb-agent-${opts.id}-sub`);

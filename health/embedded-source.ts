@@ -1,6 +1,6 @@
 // Health without Redis: this process probes its own plan (one vantage point, like gdnsd or PowerDNS)
 // and turns prober states straight into views. Drains are local to the process.
-import { quietLogger, type HealthLogger } from './log.js';
+import { silentLogger, type Logger } from './log.js';
 import type { TargetState } from './hysteresis.js';
 import { Prober } from './prober.js';
 import type { RunProbe } from './checks/index.js';
@@ -17,7 +17,7 @@ const FIGURES_EVERY_MS = 1000;
 
 export class EmbeddedHealthSource implements HealthSource {
   private readonly prober: Prober;
-  private readonly log: HealthLogger;
+  private readonly log: Logger;
   private readonly drained = new Set<DrainField>();
   private readonly drainUntil = new Map<DrainField, number>();
   private planTargets: readonly PlanTarget[] = [];
@@ -30,8 +30,8 @@ export class EmbeddedHealthSource implements HealthSource {
   private seen = new Set<string>();
   private resolveFirst: (() => void) | null = null;
 
-  constructor(opts: { log?: HealthLogger; runProbe?: RunProbe; now?: () => number } = {}) {
-    this.log = opts.log ?? quietLogger;
+  constructor(opts: { log?: Logger; runProbe?: RunProbe; now?: () => number } = {}) {
+    this.log = opts.log ?? silentLogger;
     this.prober = new Prober({
       log: this.log,
       onResult: (key, _r, state, changed) => this.onResult(key, state, changed),

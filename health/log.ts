@@ -16,8 +16,3 @@ const noop: LogFn = () => {};
 
 /** Discards everything; the default wherever a logger is optional. */
 export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
-
-/** @deprecated The old health/ name of Logger (the same type); use Logger. */
-export type HealthLogger = Logger;
-/** @deprecated The old health/ name of silentLogger (the same object); use silentLogger. */
-export const quietLogger = silentLogger;

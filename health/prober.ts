@@ -5,7 +5,7 @@
 import { runProbe as realRunProbe, type RunProbe } from './checks/index.js';
 import { nextState, type TargetState } from './hysteresis.js';
 import { nextLoadState } from './load/fold.js';
-import { quietLogger, type HealthLogger } from './log.js';
+import { silentLogger, type Logger } from './log.js';
 import { ProbeWarnings } from './probe-warnings.js';
 import { delayUntil, firstDue, jitter, nextDue } from './probe-schedule.js';
 import { isLoadTarget, sameSpec, type ProbeResult, type ProbeTarget } from './probe-types.js';
@@ -17,7 +17,7 @@ export interface ProberOptions {
   /** Called after every probe of a current target; `changed` is true on the first result and on up/down flips. */
   readonly onResult?: ResultListener;
   /** Where passing probes' warnings go (a certificate ending soon), once a day per target and certificate. */
-  readonly log?: HealthLogger;
+  readonly log?: Logger;
   /** Called when onResult throws; the prober itself carries on. */
   readonly onError?: (err: unknown) => void;
   readonly runProbe?: RunProbe;
@@ -65,7 +65,7 @@ export class Prober {
     this.rng = opts.rng ?? Math.random;
     this.concurrency = Math.max(1, opts.concurrency ?? 256);
     this.startSpreadMs = Math.max(0, opts.startSpreadMs ?? 100);
-    this.warnings = new ProbeWarnings(opts.log ?? quietLogger, this.now);
+    this.warnings = new ProbeWarnings(opts.log ?? silentLogger, this.now);
   }
 
   /** Probes in flight now. */

@@ -5,8 +5,8 @@
 // which this source rebuilds on its own timers (a short debounce after reports, a tick for time).
 import type { Redis } from 'ioredis';
 import { briefly } from './agent.js';
-import { DrainSet } from './drains.js';
-import { quietLogger, type HealthLogger } from './log.js';
+import { DrainSet, isDrainField } from './drains.js';
+import { silentLogger, type Logger } from './log.js';
 import {
   combine,
   linkVerdict,
@@ -52,7 +52,7 @@ export interface RedisSourceOptions {
   readonly graceMs: number;
   /** After the grace period: 'open' treats every target as up, 'keep' keeps the last state. */
   readonly stalePolicy: StalePolicy;
-  readonly log?: HealthLogger;
+  readonly log?: Logger;
   readonly now?: () => number;
 }
 
@@ -89,7 +89,7 @@ export class RedisHealthSource implements HealthSource {
   private readonly k: Keys;
   private readonly cmd: Redis;
   private readonly sub: Redis;
-  private readonly log: HealthLogger;
+  private readonly log: Logger;
   private readonly now: () => number;
   private readonly agents = new Map<string, AgentState>();
   private drains = new DrainSet(new Map());
@@ -117,7 +117,7 @@ export class RedisHealthSource implements HealthSource {
 
   constructor(private readonly opts: RedisSourceOptions) {
     this.k = keysFor(opts.prefix);
-    this.log = opts.log ?? quietLogger;
+    this.log = opts.log ?? silentLogger;
     this.now = opts.now ?? Date.now;
     const target = parseRedisUrl(opts.url, opts.tls);
     this.cmd = connect(target, `gslb-node-${opts.nodeId}`);
@@ -306,7 +306,7 @@ export class RedisHealthSource implements HealthSource {
     const entries = new Map<string, DrainDoc>();
     for (const [field, text] of Object.entries(raw)) {
       const d = decodeDrain(text, field);
-      if (d.ok && (field.startsWith('dc:') || field.startsWith('ep:'))) entries.set(field, d.value);
+      if (d.ok && isDrainField(field)) entries.set(field, d.value);
       else this.bad(d.ok ? `drain field '${field}' is not dc:NAME or ep:ADDRESS` : d.error);
     }
     this.drains = new DrainSet(entries);
