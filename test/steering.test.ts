@@ -105,6 +105,30 @@ describe('steering: the margin rule, once per node', () => {
     const fresh = steer(config, health.view(), INITIAL_STEERING, 0).state;
     expect([fresh.previous(LL, EU, 4), fresh.previous(LL, US, 4)]).to.deep.equal(['eu-west', 'us-east']);
   });
+  it('a datacenter that comes back competes afresh: equal figures send clients home after a failover', () => {
+    const health = new StaticHealth(() => 0);
+    health.set(lk('192.0.2.10'), { up: true, connections: 10 });
+    health.set(lk('198.51.100.10'), { up: true, connections: 10 });
+    // [eu-west up, European choice]: down -> us-east; back with equal figures -> eu-west again (the
+    // margin holds a choice only against datacenters that were healthy when it was made).
+    const table: Array<[boolean, string]> = [
+      [true, 'eu-west'],
+      [false, 'us-east'],
+      [false, 'us-east'],
+      [true, 'eu-west'],
+      [true, 'eu-west'],
+    ];
+    let s: SteeringState = INITIAL_STEERING;
+    table.forEach(([up, eu], i) => {
+      health.set(lk('198.51.100.10'), { up, connections: 10 });
+      s = steer(config, health.view(), s, (i + 1) * 1000).state;
+      expect(s.previous(LL, EU, 4), `row ${i}: eu-west ${up ? 'up' : 'down'}`).to.equal(eu);
+    });
+    // Both up since the last choice: the margin holds it as before (us-east 5 % lower: kept).
+    health.set(lk('192.0.2.10'), { up: true, connections: 9.5 });
+    s = steer(config, health.view(), s, 9000).state;
+    expect(s.previous(LL, EU, 4)).to.equal('eu-west');
+  });
 });
 
 describe('steering: shed shares, stepped by time', () => {

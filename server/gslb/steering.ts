@@ -10,7 +10,8 @@ import { LOAD_POLICIES, type Check, type Datacenter, type LbName, type LoadSourc
 import type { Catalog } from '../catalog.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ClientClass } from './classify.js';
-import { decide } from './decide.js';
+import type { ClassPlan } from './decision-types.js';
+import { planFor } from './plan.js';
 import { candidateOrder, datacenterLoad, endpointStates } from './select.js';
 import { NOT_SHEDDING, nextShedStep, stepShed, type ShedState } from './shed.js';
 import type { SteeringView } from './steering-types.js';
@@ -86,6 +87,11 @@ export class SteeringState implements SteeringView {
     readonly healthEpoch: number,
     /** When a shed step falls due next without new figures (ms); Infinity when none is pending. */
     readonly nextStep: number,
+    /**
+     * name key -> choice key -> the datacenters that were healthy when the choice was made (the node's
+     * own memory for the margin rule; workers do not need it, so it is not shipped).
+     */
+    readonly healthyAtChoice: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(),
   ) {
     Object.freeze(this);
   }
@@ -97,6 +103,25 @@ export class SteeringState implements SteeringView {
   shedShares(nameKey: string): ReadonlyMap<string, ShedState> {
     return this.shed.get(nameKey) ?? NO_SHARES;
   }
+
+  /** The datacenters healthy when a choice was made (',' joined), or undefined when none is remembered. */
+  healthyWhenChosen(nameKey: string, orderKey: string, family: 4 | 6): string | undefined {
+    return this.healthyAtChoice.get(nameKey)?.get(choiceKey(orderKey, family));
+  }
+}
+
+/** The healthy datacenters of a plan, in order, ',' joined. */
+function healthySet(plan: ClassPlan): string {
+  return plan.candidates
+    .filter((c) => c.usable > 0)
+    .map((c) => c.datacenter)
+    .join(',');
+}
+
+/** Whether a datacenter is healthy now that was not when the remembered choice was made. */
+function cameBack(now: string, then: string): boolean {
+  const before = new Set(then.split(','));
+  return now.split(',').some((dc) => dc !== '' && !before.has(dc));
 }
 
 /** Nothing remembered yet. */
@@ -116,7 +141,6 @@ export interface SteerResult {
   readonly shedChanges: readonly ShedChange[];
 }
 
-const NO_SUBNET = new Uint8Array(4);
 const NO_RANDOM = () => 0;
 
 function sameMaps<V>(
@@ -144,6 +168,7 @@ function sameMaps<V>(
  */
 export function steer(config: SteeringConfig, health: HealthView, prev: SteeringState, now: number): SteerResult {
   const choices = new Map<string, Map<string, string>>();
+  const healthy = new Map<string, Map<string, string>>();
   const shed = new Map<string, Map<string, ShedState>>();
   const shedChanges: ShedChange[] = [];
   let nextStep = Infinity;
@@ -151,13 +176,13 @@ export function steer(config: SteeringConfig, health: HealthView, prev: Steering
     const { name } = s;
     if (LOAD_POLICIES.has(name.policy)) {
       const mine = new Map<string, string>();
+      const healthyNow = new Map<string, string>();
       for (const { key: orderKey, cls } of s.orders)
         for (const family of s.families) {
-          const d = decide({
+          const input = {
             name,
             family,
             cls,
-            subnet: NO_SUBNET,
             health,
             checks: s.checks,
             rng: NO_RANDOM,
@@ -165,10 +190,23 @@ export function steer(config: SteeringConfig, health: HealthView, prev: Steering
             loads: s.loads,
             datacenters: s.datacenters,
             previous: prev.previous(s.key, orderKey, family),
-          });
-          if (d.chosen !== null) mine.set(choiceKey(orderKey, family), d.chosen);
+          };
+          // The policy's own choice is option 0 (shed load's moved share is option 1, not a choice).
+          let plan = planFor(input);
+          // The margin holds a choice against the datacenters that were healthy when it was made: one
+          // that comes back (after a failover, say) competes afresh, so equal figures send clients home.
+          const then = prev.healthyWhenChosen(s.key, orderKey, family);
+          if (input.previous !== null && then !== undefined && cameBack(healthySet(plan), then))
+            plan = planFor({ ...input, previous: null });
+          const main = plan.options[0]!;
+          if (main.datacenter === null || main.outcome === 'fallback') continue;
+          mine.set(choiceKey(orderKey, family), main.datacenter);
+          healthyNow.set(choiceKey(orderKey, family), healthySet(plan));
         }
-      if (mine.size > 0) choices.set(s.key, mine);
+      if (mine.size > 0) {
+        choices.set(s.key, mine);
+        healthy.set(s.key, healthyNow);
+      }
     }
     const cfg = name.shed;
     if (cfg === null) continue;
@@ -191,7 +229,7 @@ export function steer(config: SteeringConfig, health: HealthView, prev: Steering
     sameMaps(choices, prev.choices, (a, b) => a === b) &&
     sameMaps(shed, prev.shed, (a, b) => a.share === b.share && a.at === b.at);
   const epoch = same ? prev.epoch : prev.epoch + 1;
-  return { state: new SteeringState(epoch, choices, shed, health.epoch, nextStep), shedChanges };
+  return { state: new SteeringState(epoch, choices, shed, health.epoch, nextStep, healthy), shedChanges };
 }
 
 /** Whether the state is out of date: the health changed, or a shed step falls due. */
