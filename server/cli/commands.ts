@@ -192,7 +192,11 @@ export const DRAIN = {
   flags: {
     endpoint: { value: 'ADDR', help: 'the endpoint (IP address) to take out' },
     datacenter: { value: 'NAME', help: 'the datacenter to take out' },
-    for: { value: 'DUR', defaultText: 'until undrained', help: 'undrain by itself after this long, e.g. 90s, 10m or 2h (at most 30 days)' },
+    for: {
+      value: 'DUR',
+      defaultText: 'until undrained',
+      help: 'undrain by itself after this long, e.g. 90s, 10m or 2h (at most 30 days)',
+    },
     reason: { value: 'TEXT', help: 'shown by --list and on the status page' },
     list: { help: 'list what is drained, by whom and until when' },
     redis: { ...REDIS_URL, group: 'Redis' },
