@@ -14,19 +14,8 @@ import { decide, type Decision, type DecideInput } from '../server/gslb/decide.j
 import { optionRecords } from '../server/gslb/wire.js';
 import { candidateOrder } from '../server/gslb/select.js';
 import { classifyWithDepth } from '../server/gslb/classify.js';
+import { seeded } from '../zones/prng.js';
 import { cityDatabase, GSLB_ZONES } from './helpers/gslb.js';
-
-/** A tiny seeded PRNG (mulberry32): every decide() of a row draws the same numbers. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NOW = 10_000_000;
 const policy: PolicyConfig = loadZones(GSLB_ZONES).zones[0]!.policy;
