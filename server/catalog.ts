@@ -8,7 +8,7 @@ import { encodeSections, negativeTemplate, type EncodedReply, type NegativeTempl
 import { ClassifierCache } from './gslb/classify.js';
 import { LbAnswerer } from './gslb/answerer.js';
 import { silentLogger, type Logger } from './log.js';
-import { ParsedQuery } from './query.js';
+import { syntheticQuestion } from './query.js';
 
 export interface CompiledAnswer {
   readonly reply: EncodedReply;
@@ -81,13 +81,7 @@ function compileNode(
   // ones is NODATA, answered from the zone's template (100,000 names cost no bytes each here).
   if (node.rrsets.size === 0 && node.cut === null)
     return Object.freeze({ byType: NO_TYPES, other: TEMPLATE_NODATA, lb });
-  const qmsg = Buffer.alloc(12 + node.name.wire.length + 4);
-  node.name.wire.copy(qmsg, 12);
-  const q = new ParsedQuery();
-  q.qkey = node.name.key;
-  q.qnameLength = node.name.wire.length;
-  q.questionEnd = qmsg.length;
-  q.qclass = 1;
+  const { qmsg, q } = syntheticQuestion(node.name);
   const compile = (qtype: number): CompiledAnswer => {
     const r = lookup(zone, node.name.key, qtype);
     return { reply: encodeSections(qmsg, q, r.sections), kind: r.kind, dynamic: r.gslb !== undefined };

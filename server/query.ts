@@ -1,6 +1,7 @@
 // Hot-path query decoder: reads the header, the question and EDNS (OPT, NSID, Client Subnet) straight
 // from the bytes into the decoder's one reused object, and classifies the message as a closed union.
-import { EDNS_OPTION, QTYPE } from '../zones/dns.js';
+import { CLASS, EDNS_OPTION, QTYPE } from '../zones/dns.js';
+import type { DnsName } from '../zones/name.js';
 
 /** The query's Client Subnet option; its address stays in the query buffer (no copy on the hot path). */
 export class ClientSubnet {
@@ -40,6 +41,22 @@ export class ParsedQuery {
   dnssecOk = false;
   nsid = false;
   ecs: ClientSubnet | null = null;
+}
+
+/**
+ * A question for `name` (IN, the type left 0) to encode replies against ahead of time: compiled static
+ * answers and load-balanced replies are made once and have the real query's header and question
+ * copied in per query.
+ */
+export function syntheticQuestion(name: DnsName): { qmsg: Buffer; q: ParsedQuery } {
+  const qmsg = Buffer.alloc(12 + name.wire.length + 4);
+  name.wire.copy(qmsg, 12);
+  const q = new ParsedQuery();
+  q.qkey = name.key;
+  q.qnameLength = name.wire.length;
+  q.questionEnd = qmsg.length;
+  q.qclass = CLASS.IN;
+  return { qmsg, q };
 }
 
 export type Decoded =

@@ -9,7 +9,7 @@ import { CLASS, QTYPE, RCODE } from '../../zones/dns.js';
 import type { AnswerRecord, Sections } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
 import { encodeSections, type EncodedReply } from '../encode.js';
-import { ParsedQuery } from '../query.js';
+import { syntheticQuestion } from '../query.js';
 import type { Outcome } from './decision-types.js';
 import { rotationSchedule } from './select.js';
 
@@ -77,13 +77,7 @@ const EMPTY: Sections = Object.freeze({
 
 /** The wire replies of an answer for the name's own question, one per round-robin slot. */
 export function encodeAnswer(o: Answerable, family: 4 | 6, name: LbName, zone: Zone): EncodedReply[] {
-  const qmsg = Buffer.alloc(12 + name.owner.wire.length + 4);
-  name.owner.wire.copy(qmsg, 12);
-  const q = new ParsedQuery();
-  q.qkey = name.owner.key;
-  q.qnameLength = name.owner.wire.length;
-  q.questionEnd = qmsg.length;
-  q.qclass = CLASS.IN;
+  const { qmsg, q } = syntheticQuestion(name.owner);
   const replies: EncodedReply[] = [];
   const n = o.outcome === 'servfail' || o.outcome === 'nodata' ? 1 : slotCount(o, name);
   for (let s = 0; s < n; s++)
