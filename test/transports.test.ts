@@ -9,6 +9,7 @@ import type { Logger } from '../server/log.js';
 import { startTcp, type TcpOptions } from '../server/tcp.js';
 import type { Peer, QueryHandler, Transport } from '../server/transport-types.js';
 import { startUdp } from '../server/udp.js';
+import { peerHasClosed, peerHasRead } from './helpers/tcp-queues.js';
 
 const DROP_ID = 0xd00d;
 const THROW_ID = 0xbad0;
@@ -277,7 +278,7 @@ describe('transports: tcp', () => {
     const bytes = frame(query(0x0d0d, 50));
     for (const b of bytes) {
       c.socket.write(Buffer.from([b]));
-      await delay(2);
+      await peerHasRead(c.socket); // each byte its own read
     }
     const [reply] = await c.waitFrames(1);
     expect(isAnswerTo(reply!, 0x0d0d)).to.equal(true);
@@ -290,11 +291,11 @@ describe('transports: tcp', () => {
     const a = frame(query(0xaaaa, 20));
     const b = frame(query(0xbbbb, 20));
     c.socket.write(a.subarray(0, 1));
-    await delay(20);
+    await peerHasRead(c.socket);
     c.socket.write(Buffer.concat([a.subarray(1), b.subarray(0, 1)]));
-    await delay(20);
+    await peerHasRead(c.socket);
     c.socket.write(b.subarray(1, 8));
-    await delay(20);
+    await peerHasRead(c.socket);
     c.socket.write(b.subarray(8));
     const replies = await c.waitFrames(2);
     expect(replies.map((r) => r.readUInt16BE(0))).to.deep.equal([0xaaaa, 0xbbbb]);
@@ -323,6 +324,8 @@ describe('transports: tcp', () => {
   it('restarts the idle timer on each complete message but not on partial bytes', async () => {
     const { connect } = await tcpServer({ idleTimeoutMs: 300 });
     const busy = await connect();
+    // Time itself is what is tested (the timer is the server's own): three gaps shorter than the idle
+    // timeout, longer than it in all.
     for (let i = 0; i < 3; i++) {
       busy.send(query(i));
       await delay(200);
@@ -335,7 +338,7 @@ describe('transports: tcp', () => {
     const bytes = frame(query(0x0bad, 4000));
     for (let i = 0; i < bytes.length && !dribbler.isClosed; i++) {
       dribbler.socket.write(bytes.subarray(i, i + 1));
-      await delay(20);
+      await delay(20); // a byte every 20 ms: partial bytes, well inside the idle timeout each
     }
     await dribbler.waitClosed();
     expect(Date.now() - started).to.be.below(1500);
@@ -347,7 +350,7 @@ describe('transports: tcp', () => {
     const staller = await connect();
     const partial = frame(query(0x5555, 200));
     staller.socket.write(partial.subarray(0, 100));
-    await delay(20);
+    await peerHasRead(staller.socket);
     const other = await connect();
     const started = Date.now();
     other.send(query(0x6666));
@@ -371,16 +374,13 @@ describe('transports: tcp', () => {
     await third.waitClosed();
     expect(third.frames).to.have.length(0);
 
+    const [aPort, serverPort] = [a.socket.localPort!, a.socket.remotePort!];
     a.socket.destroy();
     await a.waitClosed();
-    let reply: Buffer | undefined;
-    for (let attempt = 0; attempt < 20 && reply === undefined; attempt++) {
-      await delay(25);
-      const d = await connect();
-      d.send(query(4));
-      await Promise.race([d.waitFrames(1).catch(() => {}), d.closed]);
-      reply = d.frames[0];
-    }
+    await peerHasClosed(aPort, serverPort); // the server has let a's connection go: its slot is free
+    const d = await connect();
+    d.send(query(4));
+    const [reply] = await d.waitFrames(1);
     expect(isAnswerTo(reply!, 4)).to.equal(true);
   });
 
@@ -419,7 +419,7 @@ describe('transports: tcp', () => {
     c.socket.pause();
     const n = 60; // 60 x 60 kB replies: well past the 1 MiB write backlog limit
     c.send(...Array.from({ length: n }, () => query(BIG_ID)));
-    await delay(200);
+    await peerHasRead(c.socket); // every query read: the replies are queued behind a client not reading
     c.socket.resume();
     const replies = await c.waitFrames(n, 5000);
     expect(replies.every((r) => r.length === BIG_REPLY_BYTES && isAnswerTo(r, BIG_ID))).to.equal(true);
@@ -430,7 +430,7 @@ describe('transports: tcp', () => {
     const a = await connect();
     const b = await connect();
     b.socket.write(Buffer.from([0, 40, 1, 2])); // half a message in flight
-    await delay(20);
+    await peerHasRead(b.socket);
     await withTimeout(server.close(), 1000, 'close()');
     await a.waitClosed(500);
     await b.waitClosed(500);
@@ -444,7 +444,7 @@ describe('transports: tcp', () => {
     const busy = await connect();
     const bytes = frame(query(0x0e0e, 30));
     busy.socket.write(bytes.subarray(0, 10));
-    await delay(20);
+    await peerHasRead(busy.socket);
 
     let finished = false;
     const done = server.shutdown(5000).then(() => (finished = true));
@@ -464,7 +464,7 @@ describe('transports: tcp', () => {
     const { server, connect } = await tcpServer();
     const staller = await connect();
     staller.socket.write(Buffer.from([0, 40, 1]));
-    await delay(20);
+    await peerHasRead(staller.socket);
     const started = Date.now();
     await withTimeout(server.shutdown(200), 2000, 'shutdown()');
     expect(Date.now() - started).to.be.within(150, 1500);
