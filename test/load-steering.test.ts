@@ -306,7 +306,12 @@ describe('load-aware policies (injected figures)', () => {
   });
 
   describe('shed load', () => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // The steering's own clock: shed steps (every 400 ms in the fixture) come when time is moved, to
+    // the millisecond, however long a split() takes on a busy machine.
+    let t = 1_000_000;
+    beforeEach(() => {
+      rig = makeRig({ now: () => t });
+    });
     // 256 European /56s (2a02:d180::/29 is Germany in the fixture database): one client class, many subnets.
     const subnets = [...Array(256).keys()].map((i) => `2a02:d180:0:${i.toString(16)}00::/56`);
     const split = () => {
@@ -318,18 +323,20 @@ describe('load-aware policies (injected figures)', () => {
       return by;
     };
 
-    it('an overloaded datacenter gives a growing share of its clients to the next, then takes them back', async () => {
+    it('an overloaded datacenter gives a growing share of its clients to the next, then takes them back', () => {
       const load = (conns: number) => {
         figures('198.51.100.10', { up: true, connections: conns, capacity: 100 });
         figures('2001:db8:20::10', { up: true, connections: conns, capacity: 100 });
       };
       load(50);
       expect(split().get('eu-west')).to.equal(256);
-      load(95); // above high (80 %): 25 % at once, then a step per 400 ms (slept 500: one step, with room for a slow split())
+      load(95); // above high (80 %): 25 % at once, then a step per 400 ms
       const first = split().get('us-east') ?? 0;
       expect(first).to.be.within(40, 90);
       const moved = subnets.filter((s) => dcOf(rig.ask('shed.lb.test', 'A', s).addresses) === 'us-east');
-      await sleep(500);
+      t += 399;
+      expect(split().get('us-east') ?? 0, 'before the step is due').to.equal(first);
+      t += 1;
       const second = split().get('us-east') ?? 0;
       expect(second).to.be.within(100, 160);
       // The clients moved first are still moved: a growing share only adds clients.
@@ -337,12 +344,13 @@ describe('load-aware policies (injected figures)', () => {
       const r = rig.ask('shed.lb.test', 'A', moved[0]!);
       expect(r.scope).to.equal(56);
       load(65); // between the watermarks: hold
-      await sleep(500);
+      t += 1000;
       expect(split().get('us-east')).to.equal(second);
-      load(10); // below low: a step back per interval
-      await sleep(500);
+      load(10); // below low: a step back per interval (the first at once: the last change is 1 s old)
       expect(split().get('us-east') ?? 0).to.equal(first);
-      await sleep(500);
+      t += 399;
+      expect(split().get('us-east') ?? 0, 'before the next step back is due').to.equal(first);
+      t += 1;
       expect(split().get('us-east') ?? 0).to.equal(0);
     });
 

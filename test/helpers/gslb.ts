@@ -37,16 +37,25 @@ export interface Rig {
 /** The project's seeded PRNG (zones/prng.ts), so weighted choices are exact in tests. */
 export { seeded };
 
+export interface RigOptions {
+  readonly zones?: string;
+  readonly geoip?: string[];
+  readonly rng?: () => number;
+  /** The clock of the health, the steering and the pipeline (default Date.now): shed steps by moving time. */
+  readonly now?: () => number;
+}
+
 /**
  * client: "ADDR/PREFIX" sends ECS; "ADDR" is the resolver's own address (no ECS).
  */
-export function makeRig(opts: { zones?: string; geoip?: string[]; rng?: () => number } = {}): Rig {
+export function makeRig(opts: RigOptions = {}): Rig {
   const loaded = loadZones(opts.zones ?? GSLB_ZONES);
   if (loaded.errors.length > 0) throw new Error(JSON.stringify(loaded.errors));
   const geo = openGeoData(opts.geoip ?? [cityDatabase()]);
   const catalog = compileCatalog(loaded.zones, geo);
-  const health = new StaticHealth();
-  const steering = new SteeringController({ config: steeringConfig(catalog), health: () => health.view() });
+  const now = opts.now ?? Date.now;
+  const health = new StaticHealth(now);
+  const steering = new SteeringController({ config: steeringConfig(catalog), health: () => health.view(), now });
   const pipeline = createPipeline(() => catalog, {
     nsid: null,
     chaos: { identity: 't', version: null },
@@ -54,6 +63,7 @@ export function makeRig(opts: { zones?: string; geoip?: string[]; rng?: () => nu
     health: () => health.view(),
     steering: () => steering.view,
     rng: opts.rng ?? seeded(1),
+    now,
   });
   const ask: Rig['ask'] = (name, type = 'A', client = '127.0.0.1') => {
     steering.update();
