@@ -11,9 +11,9 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { sleep } from '../scripts/e2e-cluster.js';
 import { DEMO_PORT, startDemo, type Demo } from './helpers/demo.js';
-import { descendants } from './helpers/process-tree.js';
+import { descendants, stillRunning } from './helpers/process-tree.js';
+import { until } from './helpers/until.js';
 
 /** Runs after a line's expectation first holds that must all hold too. */
 const STABLE_RUNS = 5;
@@ -75,8 +75,8 @@ describe('README tour against the demo', function () {
     if (!demo) return;
     const tree = [demo.process.pid, ...descendants(demo.process.pid)];
     demo.process.proc.kill('SIGTERM');
-    await sleep(3000);
-    for (const pid of tree)
+    // Given up to 3 s to stop on its own, as before; whatever is left then is killed.
+    for (const pid of await stillRunning(tree, 3000))
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -125,11 +125,15 @@ describe('README tour against the demo', function () {
       const failure = (why: string, r: { found: string[]; output: string }) =>
         new Error(`${line.command}\n  ${why}\n  ${r.found.join('\n  ')}\n${r.output}`);
       // Until it first holds (the tour's sleeps are upper bounds for a person: up to twice as long)...
-      const deadline = Date.now() + Math.max(3, 2 * line.sleepS) * 1000;
-      for (let r = run(); r.found.length > 0; r = run()) {
-        if (Date.now() > deadline) throw failure('never held', r);
-        await sleep(250);
-      }
+      let last: ReturnType<typeof run> = { found: [], output: '' };
+      await until(
+        line.command,
+        () => (last = run()).found.length === 0,
+        Math.max(3, 2 * line.sleepS) * 1000,
+        250,
+      ).catch(() => {
+        throw failure('never held', last);
+      });
       // ...then on every one of the next runs.
       for (let i = 1; i <= STABLE_RUNS; i++) {
         const r = run();
