@@ -2,8 +2,11 @@
 // backends. A killed datacenter moves every node's answer and comes back; a Redis outage leaves
 // answers standing and the nodes resync after it. (scripts/failover.ts measures the times.)
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { keys } from '../health/redis-protocol.js';
 import { Cluster, queryA, sleep } from '../scripts/e2e-cluster.js';
 import { hasRedisServerBinary } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 
 describe('end to end: failover through Redis with agents', function () {
   this.timeout(60_000);
@@ -56,8 +59,37 @@ describe('end to end: failover through Redis with agents', function () {
     await cluster.waitAll(cluster.addressOf('dc1'), 5000);
   });
 
+  /**
+   * Waits until every node and agent is back on the restarted (empty) Redis: each node has resynced and
+   * published its plan again and listens for reports, each agent has sent its full state again.
+   */
+  async function everyoneBack(): Promise<void> {
+    const redis = new Redis(cluster.redisUrl);
+    const k = keys(cluster.prefix);
+    const nodes = cluster.nodePorts.map((_, i) => `node${i + 1}`);
+    const agents = cluster.opts.agents.map((dc) => `agent-${dc}`);
+    const wanted = [...nodes.map(k.plan), ...agents.map(k.agent), ...agents.map(k.results)];
+    try {
+      await until(
+        'every node and agent back on the restarted Redis',
+        async () => {
+          const clients = String(await redis.client('LIST'));
+          return (
+            (await redis.exists(...wanted)) === wanted.length &&
+            nodes.every((n) => clients.includes(` name=gslb-node-${n}-sub `))
+          );
+        },
+        10_000,
+        50,
+      );
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   it('Redis down: every node keeps answering; Redis back: the nodes resync and follow changes again', async () => {
     cluster.killRedis();
+    // A second of answers while the nodes lose Redis and retry (a stretch of time is what is checked).
     for (let i = 0; i < 10; i++) {
       for (const port of cluster.nodePorts)
         // A generous timeout: what is tested is the answer, not how fast a loaded machine gives it.
@@ -65,7 +97,7 @@ describe('end to end: failover through Redis with agents', function () {
       await sleep(100);
     }
     await cluster.startRedis(cluster.redisPort);
-    await sleep(2500);
+    await everyoneBack();
     await cluster.backends.get('dc1')!.kill();
     await cluster.waitAll(cluster.addressOf('dc2'), 10_000);
     await cluster.backends.get('dc1')!.start();
