@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { freePort, HttpBackend, queryA, sleep } from '../scripts/e2e-cluster.js';
 import { failoverZone, gslb, redisServer, serve, stopAll, waitAnswer, type Running } from './helpers/processes.js';
 import { hasRedisServerBinary } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 import { makeCertificateAuthority, type CertificateAuthority, type IssuedCertificate } from './helpers/tls.js';
 
 const DC1 = '192.0.2.1';
@@ -94,6 +95,7 @@ describe('Redis over TLS with client certificates (real redis-server, bin/gslb)'
   it('without the client certificate: a clear error in the log, no health, and serve keeps answering', async () => {
     const p = prefix();
     const url = `rediss://127.0.0.1:${tlsPort}`;
+    // At debug level each reconnect attempt after the first failure leaves a line (the warning is once).
     const { node, port } = await serve([
       '--zones',
       zones,
@@ -103,17 +105,31 @@ describe('Redis over TLS with client certificates (real redis-server, bin/gslb)'
       p,
       '--redis-tls-ca',
       ca.ca,
+      '--log-level',
+      'debug',
     ]);
     const m = await node.waitFor(/"level":40[^\n]*cannot reach redis[^\n]*/);
     expect(m[0]).to.match(/tls-auth-clients.*--redis-tls-cert and --redis-tls-key/);
-    // An agent that can connect publishes dc1 down; the node, not connected, never hears it.
+    // An agent that can connect publishes dc1 down; the node, not connected, never hears it. A second
+    // node with the client certificate, on the same prefix, gives the agent its plan and shows when a
+    // connected node hears it.
     const agent = gslb(['agent', '--redis', url, '--redis-prefix', p, '--datacenter', 'dc1', ...certFlags()]);
-    await agent.waitFor(/probe plan updated|agent starting/);
+    const control = await serve(['--zones', zones, '--redis', url, '--redis-prefix', p, ...certFlags()]);
+    await agent.waitFor(/probe plan updated/);
+    await waitAnswer(control.port, DC1);
     await backends[0]!.kill();
-    await sleep(2500);
+    await waitAnswer(control.port, DC2);
+    // Both nodes would get the same report at once; one that heard it would rebuild its view within
+    // 50 ms and answer from it: a short margin for a loaded machine, then the node must still say DC1.
+    await sleep(300);
     expect(await queryA(port, 'www.e2e.test', 1000)).to.deep.equal([DC1]);
     expect(node.exitCode).to.equal(null);
-    // Logged once, not on every reconnect attempt.
+    // Logged once, not on every reconnect attempt (at least two more were made: their debug lines).
+    await until(
+      'two more reconnect attempts',
+      () => (node.stderr.match(/"level":20[^\n]*cannot reach redis/g) ?? []).length >= 2,
+      10_000,
+    );
     expect(node.stderr.match(/"level":40[^\n]*cannot reach redis/g)).to.have.length(1);
   });
 
