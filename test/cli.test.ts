@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ask, type TestServer } from './helpers/dns.js';
+import { until } from './helpers/until.js';
 
 const GSLB = 'bin/gslb';
 
@@ -33,6 +34,19 @@ function writeZone(dir: string, text: string): void {
   mkdirSync(join(dir, 'cli.test'), { recursive: true });
   writeFileSync(join(dir, 'cli.test', 'records.zone'), text);
 }
+
+/** What a process writes to stderr (its log), as it comes. */
+function stderrOf(child: ChildProcess): { text: string } {
+  const err = { text: '' };
+  child.stderr!.on('data', (d: Buffer) => (err.text += d.toString()));
+  return err;
+}
+
+/** Whether the process `pid` has logged that a reload failed (the last thing a failed reload does). */
+const reloadFailed = (log: string, pid: number): boolean =>
+  log
+    .split('\n')
+    .some((l) => l.includes(`"pid":${pid},`) && l.includes('reload failed; still serving the last good configuration'));
 
 function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -131,13 +145,16 @@ describe('gslb CLI', () => {
     child = spawn(process.execPath, [GSLB, 'serve', '--zones', dir, '--listen', `127.0.0.1:${port}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const log = stderrOf(child);
     await waitForOutput(child, /serving/);
     const server = { host: '127.0.0.1', port } as TestServer;
     expect((await ask(server, { name: 'www.cli.test' })).answer).to.deep.equal(['www.cli.test 60 A 192.0.2.10']);
 
     writeZone(dir, BAD);
     child.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 300));
+    // The primary reloads last in a round (after the workers, or the first that refused the change).
+    const pid = child.pid!;
+    await until('the bad reload to be refused', () => reloadFailed(log.text, pid), 10_000);
     expect((await ask(server, { name: 'www.cli.test' })).answer).to.deep.equal(['www.cli.test 60 A 192.0.2.10']);
 
     writeZone(dir, GOOD.replace('192.0.2.10', '192.0.2.99'));
@@ -266,24 +283,20 @@ describe('gslb serve reloads on file changes', () => {
       [GSLB, 'serve', '--zones', dir, '--listen', `127.0.0.1:${port}`, '--workers', '1'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    const log = stderrOf(child);
     try {
       await waitForOutput(child, /serving/);
       const server = { host: '127.0.0.1', port } as TestServer;
       const answer = async () => (await ask(server, { name: 'www.cli.test' })).answer;
-      const until = async (want: string[]) => {
-        for (let i = 0; i < 100; i++) {
-          if (JSON.stringify(await answer()) === JSON.stringify(want)) return;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        throw new Error(`answer never became ${want}`);
-      };
+      const answerBecomes = (want: string[]) =>
+        until(`answer ${want}`, async () => JSON.stringify(await answer()) === JSON.stringify(want), 10_000, 100);
       writeZone(dir, GOOD.replace('192.0.2.10', '192.0.2.77'));
-      await until(['www.cli.test 60 A 192.0.2.77']);
+      await answerBecomes(['www.cli.test 60 A 192.0.2.77']);
       writeZone(dir, BAD);
-      await new Promise((r) => setTimeout(r, 1200));
+      await until('the watcher to try the bad change', () => reloadFailed(log.text, child.pid!), 10_000);
       expect(await answer()).to.deep.equal(['www.cli.test 60 A 192.0.2.77']);
       writeZone(dir, GOOD.replace('192.0.2.10', '192.0.2.78'));
-      await until(['www.cli.test 60 A 192.0.2.78']);
+      await answerBecomes(['www.cli.test 60 A 192.0.2.78']);
     } finally {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
