@@ -23,6 +23,7 @@ import { formatZoneError } from '../zones/records.js';
 import { selfSignedCertificate, type TestCertificate } from './helpers/tls.js';
 import { serve, stopAll } from './helpers/processes.js';
 import { cleanup, redisOrSkip, testNode, testPrefix } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 
 const ZONE = '$ORIGIN t.test.\n$TTL 60\n@ SOA ns1 host 1 2 3 4 5\n  NS ns1\nns1 A 192.0.2.1\n';
 
@@ -59,14 +60,6 @@ function recorder(): Logger & { warnings: Array<Record<string, unknown>> } {
   const warnings: Array<Record<string, unknown>> = [];
   const noop = () => {};
   return { warnings, debug: noop, info: noop, error: noop, warn: (obj) => void warnings.push(obj as never) };
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('tls check: policy files', () => {
@@ -314,9 +307,17 @@ describe('tls check: certificate warnings logged once per target per day', funct
   let server: tls.Server | null = null;
   let port = 0;
   const dirs: string[] = [];
+  /** TLS handshakes the server has completed: one per probe. */
+  let handshakes = 0;
+  /** Waits until the server has been probed n more times. */
+  const probes = async (n: number) => {
+    const from = handshakes;
+    await until(`${n} probes`, () => handshakes - from >= n, 5000);
+  };
   before(async function () {
     [soon] = certificates(this, [3]) as [TestCertificate];
     ({ server, port } = await tlsServer(soon));
+    server.on('secureConnection', () => handshakes++);
   });
   after(async () => {
     if (server) await new Promise((r) => server!.close(r));
@@ -343,7 +344,7 @@ describe('tls check: certificate warnings logged once per target per day', funct
     try {
       await source.start(3000);
       const key = plan.targets[0]!.key;
-      await new Promise((r) => setTimeout(r, 1000)); // ~10 probes
+      await probes(10);
       expect(source.view().target(key).up).to.equal(true);
       expect(source.matrix().targets[0]!.cells['local']!.reason).to.match(/^certificate expires in 3 days/);
       expect(log.warnings).to.have.length(1);
@@ -365,8 +366,8 @@ describe('tls check: certificate warnings logged once per target per day', funct
       await node.start(3000);
       agent.start();
       const key = plan.targets[0]!.key;
-      await until('the node to hear the agent', () => node.view().target(key).reason === 'up: 1/1 agents');
-      await new Promise((r) => setTimeout(r, 1000));
+      await until('the node to hear the agent', () => node.view().target(key).reason === 'up: 1/1 agents', 5000);
+      await probes(10);
       const cell = node.matrix().targets.find((t) => t.key === key)!.cells['agent-a'];
       expect(cell?.reason).to.match(/^certificate expires in 3 days/);
       const certWarnings = log.warnings.filter((w) => w['warning'] !== undefined);
