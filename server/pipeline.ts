@@ -1,12 +1,12 @@
 // The query pipeline: decode, classify, match zone, answer, encode. Transports call handleQuery only.
 // Everything a query writes lives in the pipeline's QueryContext, reset at the top of each query.
 import type { HealthView } from '../health/view.js';
-import { lookupV4, lookupV6 } from '../geo/trie.js';
 import { CLASS, EDE, QTYPE, RCODE } from '../zones/dns.js';
 import type { Sections } from '../zones/records.js';
 import { lookup, type LookupResult } from '../zones/zone.js';
 import { closestExisting, findZone, type Catalog } from './catalog.js';
 import type { LbAnswerer, LbReply } from './gslb/answerer.js';
+import { classify } from './gslb/classify.js';
 import type { ClientAddress } from './gslb/client.js';
 import { dependsOnClient, scopeOf } from './gslb/pick.js';
 import { NO_STEERING, type SteeringView } from './gslb/steering-types.js';
@@ -84,18 +84,6 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     return errorReply(msg, q, RCODE.REFUSED, true, true, ctx);
   }
 
-  /** Classifies the client for a load-balanced name into ctx.hit (class id and trie depth). */
-  function classify(lb: LbAnswerer, c: ClientAddress): number {
-    const cl = lb.classifier;
-    const hit = ctx.hit;
-    if (cl === null) {
-      hit.value = 0;
-      hit.depth = 0;
-      return 0;
-    }
-    return c.family === 4 ? lookupV4(cl.trie, c.v4, hit) : lookupV6(cl.trie, c.bytes, hit);
-  }
-
   /** The ECS scope of a load-balanced answer for this client: the decision's, in the query's ECS family. */
   function scopeFor(r: LbReply, c: ClientAddress): number {
     if (!c.fromEcs || !dependsOnClient(r.plan)) return 0;
@@ -105,7 +93,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   /** The decided reply for this client: the answerer's cached option, counted. */
   function decided(q: ParsedQuery, peer: Peer, lb: LbAnswerer, qtype: number): LbReply {
     const c = ctx.clients.resolve(q, peer);
-    const id = classify(lb, c);
+    const id = classify(lb.classifier, c, ctx.hit);
     const r = lb.reply(id, familyOf(qtype, lb.name), c.bytes, opts.health(), steering(), now, rng);
     lb.count(r);
     ctx.datacenter = r.option.datacenter;

@@ -1,12 +1,14 @@
 // What the query path did for one query, recorded when a pipeline is asked to trace it (explain):
 // the client it used, the zone, the CNAME chain it followed, the load-balanced name, the client's
-// class, and the exact Decision the reply was made from (its plan and its per-query pick: no second
-// draw). Recording is off on the hot path: one null check where each fact is known.
+// class and why it is in it, and the exact Decision the reply was made from (its plan, the option its
+// per-query pick chose: no second draw). Recording is off on the hot path: one null check where each
+// fact is known.
 import { nameToText } from '../zones/name.js';
 import { QTYPE, isName, type AnswerRecord } from '../zones/records.js';
 import type { LbAnswerer, LbReply } from './gslb/answerer.js';
+import type { ClassReason } from './gslb/classify.js';
 import type { ClientAddress } from './gslb/client.js';
-import type { Decision } from './gslb/decision-types.js';
+import type { ClassPlan, Decision } from './gslb/decision-types.js';
 import type { ParsedQuery } from './query.js';
 
 export interface TracedClient {
@@ -27,8 +29,18 @@ export interface TracedDecision {
   /** The client's class id and its trie depth (the widest prefix over which the class holds). */
   readonly classId: number;
   readonly depth: number;
+  /**
+   * Why the client is in that class (the CIDR, subdivision, country, continent or default that
+   * matched; nearest: distance or no location), as the classifier's compile recorded it; null
+   * without a classifier (the policy does not read the client's location).
+   */
+  readonly reason: ClassReason | null;
   /** The decision the reply was made from. */
   readonly decision: Decision;
+  /** The plan the served option is one of: every option a query could get and, drawn, their weights. */
+  readonly plan: ClassPlan;
+  /** The served option's index in plan.options. */
+  readonly option: number;
 }
 
 export interface QueryTrace {
@@ -68,7 +80,10 @@ export function traceDecision(
     answerer: lb,
     classId,
     depth,
+    reason: lb.classifier === null ? null : lb.classifier.reasons.of(classId, c.family, c.bytes),
     decision: lb.served(r, classId, c.family, depth),
+    plan: r.plan,
+    option: r.index,
   };
 }
 

@@ -2,12 +2,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import dnsPacket from 'dns-packet';
 import { loadKey, targetKey } from '../../health/view.js';
 import { MAX_DRAIN_MS, type DrainTarget } from '../../health/drains.js';
 import { formatIp, parseIp } from '../../zones/address.js';
 import { DurationError, parseDuration } from '../../zones/duration.js';
 import { ExplainRequestError, formatExplanation } from '../explain/explain.js';
+import { parseQueryType } from '../explain/query-bytes.js';
 import { ListenError } from '../listen-error.js';
 import type { ListenAddress } from '../listen-address.js';
 import type { Logger } from '../log.js';
@@ -162,16 +162,6 @@ function servedTargets(node: DnsNode) {
   return { datacenters, endpoints, addresses };
 }
 
-/** Whether dns-packet knows the type name (it silently encodes unknown names as type 0). */
-function knownType(type: string): boolean {
-  try {
-    const q = dnsPacket.encode({ type: 'query', questions: [{ name: 'a', type: type as dnsPacket.RecordType }] });
-    return dnsPacket.decode(q).questions?.[0]?.type === type;
-  } catch {
-    return false;
-  }
-}
-
 function status(node: DnsNode) {
   const m = node.health.matrix();
   const l = node.lastReload;
@@ -322,7 +312,7 @@ function routes(
         const type = (q.get('type') ?? 'A').toUpperCase();
         if (!name) throw new HttpError(400, 'name is required: /api/explain?name=NAME&type=A&client=IP[/PREFIX]');
         if (!client) throw new HttpError(400, 'client is required: an IP address, or IP/PREFIX for EDNS Client Subnet');
-        if (!/^[A-Z0-9]{1,10}$/.test(type) || !knownType(type))
+        if (!/^[A-Z0-9]{1,10}$/.test(type) || !parseQueryType(type).ok)
           throw new HttpError(400, `unknown query type '${type}'`);
         let e;
         try {

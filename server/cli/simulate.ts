@@ -1,11 +1,14 @@
 // `gslb simulate`: how a sample of client traffic splits across datacenters now and with some down,
-// from the same loader, classifier and decide() as serve; flags datacenters pushed past capacity.
+// each client a traced query through the same loader and pipeline as serve; flags datacenters pushed
+// past capacity.
 import { readFileSync } from 'node:fs';
+import type { HealthView } from '../../health/view.js';
 import { compileCatalog } from '../catalog.js';
 import { formatClientsError, parseClients, type Client, type ClientsError } from '../simulate/clients.js';
 import {
   loadBalancedNames,
   nameMatches,
+  scenariosOf,
   simulateName,
   sumNames,
   utilisation,
@@ -71,9 +74,13 @@ export function runSimulate(argv: string[]): number {
   const zones = loadValidZones(values.zones);
   if (zones === null) return 1;
   const down = [...new Set(values.down ?? [])];
-  const scenarios: Scenario[] = [{ down: [], health: healthWithDown(zones, []) }];
-  if (down.length > 0) scenarios.push({ down, health: healthWithDown(zones, down) });
-  const all = loadBalancedNames(compileCatalog(zones, openGeo(values.geoip)));
+  const views: Array<{ down: readonly string[]; health: HealthView }> = [
+    { down: [], health: healthWithDown(zones, []) },
+  ];
+  if (down.length > 0) views.push({ down, health: healthWithDown(zones, down) });
+  const catalog = compileCatalog(zones, openGeo(values.geoip));
+  const scenarios = scenariosOf(catalog, views);
+  const all = loadBalancedNames(catalog);
   const selected = selectNames(all, values.name ?? []);
   const parsed = parseClients(text, file);
   const { clients } = parsed;

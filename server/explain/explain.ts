@@ -1,32 +1,29 @@
-// The decision path for one query, computed by the same loader, pipeline and decide()
-// as `gslb serve`: client address used, location and its database, region and why, candidates with
-// health, the policy step that chose, and the final records with TTL and ECS scope.
-import type dnsPacket from 'dns-packet';
-import { createRequire } from 'node:module';
+// The decision path for one query, from the same loader and pipeline as `gslb serve`: the query is
+// asked with a trace switched on (query-bytes.ts), and everything shown comes from what the query path
+// did and sent: the client it used, the class and why the client is in it (as the classifier's compile
+// recorded it), the CNAME chain it followed, the Decision its reply was made from (no second draw),
+// and the records, TTL and ECS scope read back from the reply's bytes (reply-text.ts).
 import { basename } from 'node:path';
 import { databaseOf, locate, type GeoData } from '../../geo/geoip.js';
 import { formatIp, maskBytes, parseIp, unmapIpv4 } from '../../zones/address.js';
-import { FLAGS2, rcodeName } from '../../zones/dns.js';
+import { rcodeName } from '../../zones/dns.js';
 import { nameToText, parseName } from '../../zones/name.js';
-import { findZone, type Catalog } from '../catalog.js';
-import { classifyAddress } from '../gslb/classify.js';
-import type { Decision } from '../gslb/decide.js';
+import type { Catalog } from '../catalog.js';
 import type { DatacenterLoad } from '../gslb/select.js';
-import { matchCidr, matchLocation } from '../gslb/regions.js';
 import { silentLogger } from '../log.js';
 import { createPipeline } from '../pipeline.js';
 import type { HealthView } from '../../health/view.js';
 import { NO_STEERING, type SteeringView } from '../gslb/steering-types.js';
+import type { TracedDecision } from '../trace.js';
+import { askTraced, parseQueryType } from './query-bytes.js';
+import { readReply } from './reply-text.js';
 
-// dns-packet is loaded on first use, not by every server that imports this module (~1.6 MiB resident).
-const require = createRequire(import.meta.url);
-const packets = (): typeof dnsPacket => require('dns-packet') as typeof dnsPacket;
-
-/** A request explain cannot take (bad client address or name): the CLI shows it as a usage error, the admin API as 400. */
+/** A request explain cannot take (bad client address, name or type): the CLI shows it as a usage error, the admin API as 400. */
 export class ExplainRequestError extends Error {}
 
 export interface ExplainRequest {
   readonly name: string;
+  /** A type mnemonic (A, AAAA, MX, ANY, ...) or TYPEnnn; see parseQueryType. */
   readonly type: string;
   /** IP or IP/PREFIX: with a prefix it is sent as EDNS Client Subnet, without it is the resolver's address. */
   readonly client: string;
@@ -46,6 +43,7 @@ export interface Explanation {
     database: string | null;
     network: string | null;
   };
+  /** Whether a load-balanced name decided this answer (asked directly, or at the end of a CNAME chain). */
   loadBalanced: boolean;
   region: { name: string | null; why: string } | null;
   policy: string | null;
@@ -63,16 +61,36 @@ export interface Explanation {
   outcome: string | null;
   steps: readonly string[];
   rcode: string;
+  /** The reply's answer records as sent: `owner. TTL CLASS TYPE RDATA`. */
   answer: string[];
   authority: string[];
   ttl: number | null;
   scope: number | null;
+  /** The CNAME records the query path followed to the load-balanced name that decided: "owner. -> target.". */
+  cnames: string[];
 }
 
-function rrLine(a: dnsPacket.Answer): string {
-  const data = (a as { data?: unknown }).data;
-  const text = typeof data === 'string' ? data : JSON.stringify(data);
-  return `${a.name}. ${(a as { ttl?: number }).ttl ?? 0} IN ${a.type} ${text}`;
+/** The client text as parsed and checked: the address, and the ECS prefix when one is given. */
+function parseClient(text: string): { family: 4 | 6; bytes: Buffer; prefix: number | null } {
+  const [addrText, prefixText] = text.split('/');
+  const parsed = parseIp(addrText ?? '');
+  if (!parsed) throw new ExplainRequestError(`--client '${text}' is not an IP address or IP/PREFIX`);
+  const max = parsed.family === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? null : Number(prefixText);
+  if (prefix !== null && (!Number.isInteger(prefix) || prefix < 0 || prefix > max))
+    throw new ExplainRequestError(`--client prefix must be 0-${max}`);
+  return { family: parsed.family, bytes: parsed.bytes, prefix };
+}
+
+/** Region (or nearest order) and why, as the classifier put the client in its class. */
+function regionOf(t: TracedDecision, location: Explanation['location']): Explanation['region'] {
+  const classifier = t.answerer.classifier;
+  if (classifier === null || t.reason === null) return null;
+  if (classifier.kind === 'nearest') {
+    const from = location && location.lat !== null ? ` from ${location.lat}, ${location.lon}` : '';
+    return { name: null, why: t.answerer.classOf(t.classId)?.nearest ? `${t.reason.why}${from}` : t.reason.why };
+  }
+  return { name: t.answerer.classOf(t.classId)?.region?.name ?? null, why: t.reason.why };
 }
 
 /** Explains one query against a compiled catalog and a health view. */
@@ -85,18 +103,14 @@ export function explainQuery(
   /** The node's steering state (margin choices, shed shares): what its answers are made with. */
   steering: SteeringView = NO_STEERING,
 ): Explanation {
-  const [addrText, prefixText] = req.client.split('/');
-  const parsed = parseIp(addrText ?? '');
-  if (!parsed) throw new ExplainRequestError(`--client '${req.client}' is not an IP address or IP/PREFIX`);
-  const max = parsed.family === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? null : Number(prefixText);
-  if (prefix !== null && (!Number.isInteger(prefix) || prefix < 0 || prefix > max))
-    throw new ExplainRequestError(`--client prefix must be 0-${max}`);
+  const asked = parseClient(req.client);
   const qname = parseName(req.name.endsWith('.') ? req.name : req.name + '.', null);
   if (!qname.ok) throw new ExplainRequestError(`'${req.name}' is not a domain name: ${qname.error}`);
   const type = req.type.toUpperCase();
+  const qtype = parseQueryType(type);
+  if (!qtype.ok) throw new ExplainRequestError(qtype.error);
 
-  // The answer: exactly what serve sends, from the same pipeline.
+  // The answer and the reasoning: one traced query through the same pipeline serve runs.
   const pipeline = createPipeline(() => catalog, {
     nsid: null,
     chaos: { identity: 'explain', version: null },
@@ -105,59 +119,32 @@ export function explainQuery(
     steering: () => steering,
     rng,
   });
-  const packet: dnsPacket.Packet = {
-    type: 'query',
-    id: 1,
-    questions: [{ name: req.name, type: type as dnsPacket.RecordType }],
-  };
-  let peerAddress = addrText!;
-  if (prefix !== null) {
-    const net = maskBytes(parsed.bytes, prefix);
-    packet.additionals = [
-      {
-        type: 'OPT',
-        name: '.',
-        udpPayloadSize: 1232,
-        options: [
-          {
-            code: 8,
-            family: parsed.family === 4 ? 1 : 2,
-            sourcePrefixLength: prefix,
-            scopePrefixLength: 0,
-            ip: formatIp(net),
-          } as never,
-        ],
-      } as never,
-    ];
-    peerAddress = '127.0.0.1';
-  }
-  const query = packets().encode(packet);
-  const peerFamily = parseIp(peerAddress)!.family;
-  const { reply, trace } = pipeline.trace(query, { address: peerAddress, port: 53, family: peerFamily }, 'tcp');
-  if (!reply) throw new Error('the pipeline dropped the query');
-  const decoded = packets().decode(reply);
-  const opt = (decoded.additionals ?? []).find((a) => a.type === 'OPT') as
-    { options?: Array<{ code: number; scopePrefixLength?: number }> } | undefined;
-  const ecs = opt?.options?.find((o) => o.code === 8);
-  const answers = decoded.answers ?? [];
+  const { reply, trace } = askTraced(pipeline, qname.name.wire, qtype.value, asked);
+  const sent = readReply(reply);
 
-  // The reasoning: the same client resolution, location, class and decide() as the hot path.
-  const client = unmapIpv4(
-    prefix === null ? parsed : { family: parsed.family, bytes: maskBytes(parsed.bytes, prefix) },
-  );
+  // The client the decision used (the pipeline's); for a static name, the address the query carries.
+  const client =
+    trace.client ??
+    unmapIpv4({ family: asked.family, bytes: maskBytes(asked.bytes, asked.prefix ?? asked.bytes.length * 8) });
   const loc = locate(geo, client.family, client.bytes);
   // Which database answered and over which network: read off the compiled trie, no file is opened.
   const db = databaseOf(geo, loc.locationId);
+  const location: Explanation['location'] = loc.location
+    ? {
+        ...loc.location,
+        database: db ? basename(db.path) : null,
+        network: db ? `${formatIp(maskBytes(client.bytes, loc.prefix))}/${loc.prefix}` : null,
+      }
+    : null;
   const out: Explanation = {
     query: { name: nameToText(qname.name.wire), type },
-    client: { address: req.client, source: prefix === null ? 'resolver' : 'ecs', prefix, used: formatIp(client.bytes) },
-    location: loc.location
-      ? {
-          ...loc.location,
-          database: db ? basename(db.path) : null,
-          network: db ? `${formatIp(maskBytes(client.bytes, loc.prefix))}/${loc.prefix}` : null,
-        }
-      : null,
+    client: {
+      address: req.client,
+      source: asked.prefix === null ? 'resolver' : 'ecs',
+      prefix: asked.prefix,
+      used: formatIp(client.bytes),
+    },
+    location,
     loadBalanced: false,
     region: null,
     policy: null,
@@ -166,73 +153,39 @@ export function explainQuery(
     chosen: null,
     outcome: null,
     steps: [],
-    rcode: rcodeName(reply[3]! & FLAGS2.RCODE_MASK),
-    answer: answers.map(rrLine),
-    authority: (decoded.authorities ?? []).map(rrLine),
-    ttl: answers.length > 0 ? ((answers[answers.length - 1] as { ttl?: number }).ttl ?? null) : null,
-    scope: ecs ? (ecs.scopePrefixLength ?? 0) : null,
+    rcode: rcodeName(sent.rcode),
+    answer: [...sent.answer],
+    authority: [...sent.authority],
+    ttl: sent.ttl,
+    scope: sent.ecsScope,
+    cnames: [],
   };
 
-  // Follow CNAMEs to the load-balanced name that decided, if any.
-  let key = qname.name.key;
-  for (let hop = 0; hop < 9; hop++) {
-    const zone = findZone(catalog, key);
-    const node = zone?.nodes.get(key);
-    if (!zone || !node) break;
-    if (node.lb) {
-      const lb = node.lb;
-      const family: 4 | 6 = type === 'AAAA' ? 6 : 4;
-      const classId = classifyAddress(lb.classifier, client.family, client.bytes);
-      const cls = lb.classOf(classId);
-      if (lb.classifier?.kind === 'regions') {
-        const cidr = matchCidr(lb.classifier.regions, client.family, client.bytes);
-        out.region = cidr
-          ? { name: cidr.region.name, why: `cidr ${cidr.cidr}` }
-          : (() => {
-              const m = matchLocation(lb.classifier!.regions, loc.location);
-              return { name: m.region?.name ?? null, why: m.why };
-            })();
-      } else if (lb.classifier?.kind === 'nearest') {
-        out.region = {
-          name: null,
-          why: cls?.nearest
-            ? `nearest by distance from ${loc.location?.lat}, ${loc.location?.lon}`
-            : 'location unknown: default order',
-        };
-      }
-      // The decision the reply was made from (no second draw); decided afresh only for a type the
-      // name does not decide (explain still shows its A decision).
-      const d: Decision =
-        trace.lb?.answerer === lb
-          ? trace.lb.decision
-          : lb.decision(classId, family, client.bytes, health, steering, Date.now(), rng);
-      out.loadBalanced = true;
-      out.policy = lb.name.policy;
-      out.candidates = d.candidates.map((c) => ({
-        datacenter: c.datacenter,
-        endpoints: c.endpoints.map((e) => ({
-          address: e.endpoint.address,
-          up: e.health.up,
-          drained: e.drained,
-          reason: e.drained ? 'drained' : e.health.reason,
-        })),
-        usable: c.usable,
-        figure: c.figure,
-        load: c.load,
-      }));
-      out.shed = d.shed && { from: d.shed.from, to: d.shed.to, share: d.shed.fraction };
-      out.chosen = d.chosen;
-      out.outcome = d.outcome;
-      out.steps = d.steps;
-      if (lb.name.policy === 'weighted')
-        out.steps = [...d.steps, 'weighted: each query draws again; the answer above is one draw'];
-      break;
-    }
-    const cname = zone.zone.nodes.get(key)?.rrsets.get(5);
-    const target = cname?.records[0]?.rdata[0];
-    if (!target || Buffer.isBuffer(target)) break;
-    key = target.key;
-  }
+  // A type the name does not decide (MX on a load-balanced name, a static name): no decision was made.
+  const t = trace.lb;
+  if (t === null) return out;
+  const d = t.decision;
+  out.loadBalanced = true;
+  out.cnames = [...trace.cnames];
+  out.region = regionOf(t, location);
+  out.policy = d.policy;
+  out.candidates = d.candidates.map((c) => ({
+    datacenter: c.datacenter,
+    endpoints: c.endpoints.map((e) => ({
+      address: e.endpoint.address,
+      up: e.health.up,
+      drained: e.drained,
+      reason: e.drained ? 'drained' : e.health.reason,
+    })),
+    usable: c.usable,
+    figure: c.figure,
+    load: c.load,
+  }));
+  out.shed = d.shed && { from: d.shed.from, to: d.shed.to, share: d.shed.fraction };
+  out.chosen = d.chosen;
+  out.outcome = d.outcome;
+  out.steps =
+    d.policy === 'weighted' ? [...d.steps, 'weighted: each query draws again; the answer above is one draw'] : d.steps;
   return out;
 }
 
@@ -251,6 +204,7 @@ export function formatExplanation(e: Explanation): string {
     col('database', `${l.database ?? '?'} network ${l.network ?? '?'}`);
   } else col('location', 'unknown (no database has this address)');
   if (e.loadBalanced) {
+    for (const c of e.cnames) col('cname', c);
     if (e.region) col('region', `${e.region.name ?? '(none)'}: ${e.region.why}`);
     col('policy', e.policy ?? '');
     lines.push('candidates:');

@@ -1,6 +1,8 @@
 // Client classes: the GeoIP location trie compiled per region map (or per nearest-datacenter
 // geometry) into a small trie of class ids, so a query costs one tree walk and the leaf depth is the
-// widest ECS scope over which the class is the same (gdnsd-style).
+// widest ECS scope over which the class is the same (gdnsd-style). The same compile records why each
+// client is in its class (the CIDR, subdivision, country or continent that matched, or the default),
+// which explain reads off the classifier instead of matching regions again.
 import { type GeoData } from '../../geo/geoip.js';
 import type { GeoLocation } from '../../geo/location.js';
 import {
@@ -28,6 +30,43 @@ export interface Classifier {
   readonly trie: PrefixTrie;
   readonly classes: readonly ClientClass[];
   readonly regions: RegionIndex;
+  /** Why a client is in its class, as the compile found it (for explain; never read on a query). */
+  readonly reasons: ClassReasons;
+}
+
+/** A client as the query path resolved it: family, the IPv4 address as an integer, the address bytes. */
+export interface ClassifiedClient {
+  readonly family: 4 | 6;
+  /** IPv4 as an unsigned 32-bit integer (family 4). */
+  readonly v4: number;
+  /** 4 or 16 bytes. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * The one classify function: the client's class id, and in `hit` (caller-owned) the id and its trie
+ * depth, the widest prefix over which the class is the same (0 and 0 without a classifier). The
+ * pipeline calls it on every query for a load-balanced name; so does a traced query (explain, simulate).
+ */
+export function classify(classifier: Classifier | null, c: ClassifiedClient, hit: TrieHit): number {
+  if (classifier === null) {
+    hit.value = 0;
+    hit.depth = 0;
+    return 0;
+  }
+  return c.family === 4 ? lookupV4(classifier.trie, c.v4, hit) : lookupV6(classifier.trie, c.bytes, hit);
+}
+
+/** classify() for an address given as bytes (4 or 16, IPv4-mapped already unmapped); for tests. */
+export function classifyWithDepth(
+  classifier: Classifier | null,
+  family: 4 | 6,
+  bytes: Uint8Array,
+): { id: number; depth: number } {
+  const v4 = family === 4 ? ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0 : 0;
+  const hit = new TrieHit();
+  const id = classify(classifier, { family, v4, bytes }, hit);
+  return { id, depth: hit.depth };
 }
 
 /** Policies whose order comes from the client's region. */
@@ -39,6 +78,47 @@ export const REGION_POLICIES = new Set([
   'least-response-time',
 ]);
 
+/** Why a client is in its class: the class, and the match that put it there. */
+export interface ClassReason {
+  readonly classId: number;
+  /** "cidr 100.64.0.0/16", "subdivision US-WA", "country TR", "continent EU", "... default region", ... */
+  readonly why: string;
+}
+
+/** Why clients are in their classes, read by address for the few queries that are explained. */
+export interface ClassReasons {
+  /** The reason for a client the classifier put in class `classId` (its address as bytes: 4 or 16). */
+  of(classId: number, family: 4 | 6, bytes: Uint8Array): ClassReason;
+}
+
+/**
+ * Region classes carry one class per region, so clients matched by different reasons (a CIDR, a
+ * country, a continent) share a class and a trie leaf: the ECS scope stays the widest over which the
+ * region is the same. Their reasons are interned beside them in the same pass, per (class, why), and
+ * laid over the same location trie with the same overrides on the first explain; a serving node that
+ * never explains never builds that trie.
+ */
+class RegionReasons implements ClassReasons {
+  private trie: PrefixTrie | null = null;
+  constructor(
+    private readonly geo: GeoData,
+    private readonly list: readonly ClassReason[],
+    private readonly byLocation: Int32Array,
+    private readonly overrides: readonly PrefixOverride[],
+    private readonly unknown: number,
+  ) {}
+
+  of(_classId: number, family: 4 | 6, bytes: Uint8Array): ClassReason {
+    const byLocation = this.byLocation;
+    const t = (this.trie ??= mapTrie(this.geo.trie, (id) => byLocation[id] ?? this.unknown, this.overrides));
+    const id =
+      family === 4
+        ? lookupV4(t, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0)
+        : lookupV6(t, bytes);
+    return this.list[id]!;
+  }
+}
+
 function regionClassifier(geo: GeoData, map: RegionMap): Classifier {
   const ix = indexRegions(map);
   const regions = [...map.values()];
@@ -46,14 +126,44 @@ function regionClassifier(geo: GeoData, map: RegionMap): Classifier {
   const noRegion = classes.length;
   classes.push({ region: null, nearest: null });
   const classOfRegion = (r: Region | null) => (r ? regions.indexOf(r) : noRegion);
-  const byLocation = geo.locations.map((loc) => classOfRegion(matchLocation(ix, loc).region));
-  const overrides: PrefixOverride[] = [];
-  regions.forEach((r, i) => {
-    for (const c of r.match?.cidrs ?? [])
-      overrides.push({ family: c.family, bytes: c.bytes, prefix: c.prefix, value: i });
+  const reasons: ClassReason[] = [];
+  const reasonIds = new Map<string, number>();
+  const reason = (classId: number, why: string): number => {
+    const key = `${classId}|${why}`;
+    let id = reasonIds.get(key);
+    if (id === undefined) {
+      id = reasons.length;
+      reasons.push({ classId, why });
+      reasonIds.set(key, id);
+    }
+    return id;
+  };
+  const byLocation = new Array<number>(geo.locations.length);
+  const reasonByLocation = new Int32Array(geo.locations.length);
+  geo.locations.forEach((loc, i) => {
+    const m = matchLocation(ix, loc);
+    const cls = classOfRegion(m.region);
+    byLocation[i] = cls;
+    reasonByLocation[i] = reason(cls, m.why);
   });
+  const overrides: PrefixOverride[] = [];
+  const reasonOverrides: PrefixOverride[] = [];
+  regions.forEach((r, i) => {
+    for (const c of r.match?.cidrs ?? []) {
+      overrides.push({ family: c.family, bytes: c.bytes, prefix: c.prefix, value: i });
+      reasonOverrides.push({ family: c.family, bytes: c.bytes, prefix: c.prefix, value: reason(i, `cidr ${c.text}`) });
+    }
+  });
+  // A location id the table does not have (none in practice) falls to the class without a region.
+  const unknown = reason(noRegion, "no location: the name's pool order");
   const trie = mapTrie(geo.trie, (id) => byLocation[id] ?? noRegion, overrides);
-  return { kind: 'regions', trie: withV4Jump(trie), classes, regions: ix };
+  return {
+    kind: 'regions',
+    trie: withV4Jump(trie),
+    classes,
+    regions: ix,
+    reasons: new RegionReasons(geo, reasons, reasonByLocation, reasonOverrides, unknown),
+  };
 }
 
 /** Datacenters ordered by biased great-circle distance from a location; ties keep pool order. */
@@ -82,38 +192,14 @@ function nearestClassifier(geo: GeoData, dcs: readonly Datacenter[], map: Region
   };
   const byLocation = geo.locations.map((loc) => intern(nearestOrder(loc, dcs)));
   const trie = mapTrie(geo.trie, (id) => byLocation[id] ?? intern(null));
-  return { kind: 'nearest', trie: withV4Jump(trie), classes, regions: ix };
-}
-
-/**
- * The class id of a client address (4 or 16 bytes, IPv4-mapped already unmapped): what the pipeline
- * finds for the same address in EDNS Client Subnet; 0 without a classifier. `hit` (caller-owned) gets
- * the id and its trie depth: the widest prefix over which the class is the same (0 without a classifier).
- */
-export function classifyAddress(
-  classifier: Classifier | null,
-  family: 4 | 6,
-  bytes: Uint8Array,
-  hit?: TrieHit,
-): number {
-  if (classifier === null) {
-    if (hit !== undefined) hit.value = hit.depth = 0;
-    return 0;
-  }
-  if (family === 6) return lookupV6(classifier.trie, bytes, hit);
-  const v4 = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
-  return lookupV4(classifier.trie, v4, hit);
-}
-
-/** The class id and its trie depth of a client address (see classifyAddress); for explain and tests. */
-export function classifyWithDepth(
-  classifier: Classifier | null,
-  family: 4 | 6,
-  bytes: Uint8Array,
-): { id: number; depth: number } {
-  const hit = new TrieHit();
-  const id = classifyAddress(classifier, family, bytes, hit);
-  return { id, depth: hit.depth };
+  // Nearest classes are interned by order, and an order says why: distance, or no coordinates to measure from.
+  const reasons: ClassReasons = {
+    of: (classId) => ({
+      classId,
+      why: classes[classId]?.nearest ? 'nearest by distance' : 'location unknown: default order',
+    }),
+  };
+  return { kind: 'nearest', trie: withV4Jump(trie), classes, regions: ix, reasons };
 }
 
 /** Builds classifiers for names, sharing one per distinct region map or nearest geometry. */

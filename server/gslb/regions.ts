@@ -28,7 +28,7 @@ export interface RegionMatch {
   readonly why: string;
 }
 
-/** Matches a location (CIDRs are matched by address, before this, by the caller). */
+/** Matches a location (a region's CIDRs are spliced into the class trie over it: classify.ts). */
 export function matchLocation(ix: RegionIndex, loc: GeoLocation | null): RegionMatch {
   if (loc) {
     for (const s of loc.subdivisions) {
@@ -47,25 +47,4 @@ export function matchLocation(ix: RegionIndex, loc: GeoLocation | null): RegionM
   const what = loc ? 'no region matches the location' : 'location unknown';
   if (ix.fallback) return { region: ix.fallback, why: `${what}: default region` };
   return { region: null, why: `${what} and no default region: the name's pool order` };
-}
-
-/** Matches an address against the regions' CIDR lists; the longest prefix wins. */
-export function matchCidr(ix: RegionIndex, family: 4 | 6, bytes: Uint8Array): { region: Region; cidr: string } | null {
-  let best: { region: Region; cidr: string; prefix: number } | null = null;
-  for (const r of ix.map.values()) {
-    for (const c of r.match?.cidrs ?? []) {
-      if (c.family !== family || (best && best.prefix >= c.prefix)) continue;
-      if (prefixContains(c.bytes, c.prefix, bytes)) best = { region: r, cidr: c.text, prefix: c.prefix };
-    }
-  }
-  return best;
-}
-
-function prefixContains(net: Uint8Array, prefix: number, addr: Uint8Array): boolean {
-  for (let i = 0; i < prefix; i++) {
-    const a = ((addr[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
-    const b = (net[i >> 3]! >> (7 - (i & 7))) & 1;
-    if (a !== b) return false;
-  }
-  return true;
 }

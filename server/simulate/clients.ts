@@ -8,6 +8,8 @@ export interface Client {
   readonly family: 4 | 6;
   /** Network bytes (4 or 16); IPv4-mapped IPv6 is IPv4 here, as the pipeline reads it in ECS. */
   readonly bytes: Buffer;
+  /** The subnet's prefix length, in `family`'s bits (an IPv4-mapped /120 is an IPv4 /24). */
+  readonly prefix: number;
   readonly weight: number;
   /** The one load-balanced name this line is about (as written), or null for every simulated name. */
   readonly name: string | null;
@@ -36,7 +38,8 @@ function parseLine(text: string, line: number): Client | string {
   if (nameText === '') return 'the name field is empty (leave it out to mean every name)';
   // ::ffff:a.b.c.d/120 is the IPv4 client a.b.c.d/24, as resolveClient() takes it from ECS.
   const { family, bytes } = cidr.cidr.prefix >= 96 ? unmapIpv4(cidr.cidr) : cidr.cidr;
-  return { subnet: subnetText, family, bytes, weight: Number(weightText), name: nameText ?? null, line };
+  const prefix = family === cidr.cidr.family ? cidr.cidr.prefix : cidr.cidr.prefix - 96;
+  return { subnet: subnetText, family, bytes, prefix, weight: Number(weightText), name: nameText ?? null, line };
 }
 
 /** Parses the whole file: `#` comments, blank lines and a first `subnet,weight[,name]` header are skipped. */

@@ -1,14 +1,16 @@
-// `gslb simulate`'s model: each client subnet is classified and decided exactly as a query carrying
-// it in EDNS Client Subnet (classifyAddress, then decide()), and its weight lands where that decision
-// sends it, once with every datacenter up and once with the --down ones down.
+// `gslb simulate`'s model: each client subnet asks each name once, as a traced query carrying it in
+// EDNS Client Subnet through the same pipeline serve runs (the same classify, trie, plan and pick), and
+// its weight lands where the decision that query was served goes, once with every datacenter up and
+// once with the --down ones down. A weighted name's share is the served plan's weights, not one draw.
 import type { HealthView } from '../../health/view.js';
+import { QTYPE } from '../../zones/dns.js';
 import { nameToText } from '../../zones/name.js';
 import { LOAD_POLICIES, type LbName, type PolicyName } from '../../zones/policy-types.js';
 import type { Catalog, CompiledZone } from '../catalog.js';
+import { askTraced } from '../explain/query-bytes.js';
 import type { LbAnswerer } from '../gslb/answerer.js';
-import { classifyAddress } from '../gslb/classify.js';
-import { decide } from '../gslb/decide.js';
-import { anyFamily } from '../pipeline.js';
+import { silentLogger } from '../log.js';
+import { anyFamily, createPipeline, type Pipeline } from '../pipeline.js';
 import type { Client } from './clients.js';
 
 export interface SimName {
@@ -47,27 +49,21 @@ export interface Share {
   readonly share: number;
 }
 
-/** Where one client's queries for a name go, as shares summing to 1. */
-export function clientShares(n: SimName, client: Client, health: HealthView): Share[] {
+/** Where one client's queries for a name go, as shares summing to 1: what the traced query was served. */
+export function clientShares(n: SimName, client: Client, s: Scenario): Share[] {
   const { lb } = n;
-  const d = decide({
-    name: lb.name,
-    family: anyFamily(lb.name),
-    cls: lb.classOf(classifyAddress(lb.classifier, client.family, client.bytes)),
-    subnet: client.bytes,
-    health,
-    checks: n.zone.zone.policy.checks,
-    rng: () => 0, // a weighted draw is replaced by its expected value below
-    now: Date.now(),
-  });
+  const qtype = anyFamily(lb.name) === 4 ? QTYPE.A : QTYPE.AAAA;
+  const t = askTraced(s.pipeline, lb.name.owner.wire, qtype, client).trace.lb;
+  if (t === null || t.answerer !== lb) throw new Error(`${n.name} was not answered by its own decision`);
+  const d = t.decision;
   if (d.chosen === null) return [{ datacenter: null, to: d.outcome === 'servfail' ? 'servfail' : 'nodata', share: 1 }];
   if (d.outcome === 'fallback') return [{ datacenter: d.chosen, to: 'fallback', share: 1 }];
-  if (d.policy !== 'weighted') return [{ datacenter: d.chosen, to: 'served', share: 1 }];
-  // decide() draws among the datacenters with usable endpoints, each by the sum of their weights.
-  const weights = d.candidates.map((c) => c.endpoints.reduce((w, e) => w + (e.usable ? e.endpoint.weight : 0), 0));
+  if (t.plan.pick !== 'weighted') return [{ datacenter: d.chosen, to: 'served', share: 1 }];
+  // A weighted plan draws each query among its options by weight: the expected shares.
+  const { options, weights } = t.plan;
   const total = weights.reduce((a, b) => a + b, 0);
-  return d.candidates.flatMap((c, i) =>
-    weights[i]! > 0 ? [{ datacenter: c.datacenter, to: 'served' as const, share: weights[i]! / total }] : [],
+  return options.flatMap((o, i) =>
+    weights[i]! > 0 ? [{ datacenter: o.datacenter, to: 'served' as const, share: weights[i]! / total }] : [],
   );
 }
 
@@ -84,6 +80,31 @@ export interface Scenario {
   /** The datacenters down in this scenario (none: "now"). */
   readonly down: readonly string[];
   readonly health: HealthView;
+  /** The pipeline the scenario's queries are asked through: the catalog with this health. */
+  readonly pipeline: Pipeline;
+}
+
+/**
+ * The scenarios over one catalog. Its answerers cache plans per health epoch, so each scenario's
+ * view must have its own epochs (healthWithDown's views do: every drain is a change).
+ */
+export function scenariosOf(
+  catalog: Catalog,
+  views: ReadonlyArray<{ readonly down: readonly string[]; readonly health: HealthView }>,
+): Scenario[] {
+  const epochs = new Set(views.map((v) => `${v.health.epoch}/${v.health.stateEpoch}`));
+  if (epochs.size !== views.length) throw new Error('simulated health views share an epoch');
+  return views.map(({ down, health }) => ({
+    down,
+    health,
+    pipeline: createPipeline(() => catalog, {
+      nsid: null,
+      chaos: { identity: 'simulate', version: null },
+      log: silentLogger,
+      health: () => health,
+      rng: () => 0, // a weighted draw is replaced by the plan's expected shares
+    }),
+  }));
 }
 
 export interface Row {
@@ -125,7 +146,7 @@ export function simulateName(n: SimName, clients: readonly Client[], scenarios: 
   const totals = scenarios.map(() => 0);
   scenarios.forEach((s, i) => {
     for (const c of mine) {
-      for (const sh of clientShares(n, c, s.health)) row(sh.datacenter, sh.to).weights[i]! += c.weight * sh.share;
+      for (const sh of clientShares(n, c, s)) row(sh.datacenter, sh.to).weights[i]! += c.weight * sh.share;
       totals[i]! += c.weight;
     }
   });
