@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpBackend as Backend, queryA, sleep } from '../scripts/e2e-cluster.js';
 import { tcpExchange, buildQuery, decodeReply } from './helpers/dns.js';
+import { until } from './helpers/until.js';
 
 describe('gslb serve --workers 2', function () {
   this.timeout(40_000);
@@ -27,7 +28,7 @@ describe('gslb serve --workers 2', function () {
     writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.10'));
     writeFileSync(
       join(dir, 'w.test', 'policy.yaml'),
-      `datacenters:\n  a: {}\n  b: {}\nchecks:\n  web: { type: http, path: /healthz, interval: 300ms, timeout: 200ms }\nnames:\n  www:\n    policy: failover\n    check: web\n    pools:\n      a: [{ address: 192.0.2.1, probe: "${backends[0]!.probe}" }]\n      b: [{ address: 192.0.2.2, probe: "${backends[1]!.probe}" }]\n`,
+      `datacenters:\n  a: {}\n  b: {}\nchecks:\n  web: { type: http, path: /healthz, interval: 300ms, timeout: 200ms }\nnames:\n  www:\n    policy: failover\n    check: web\n    pools:\n      a: [{ address: 192.0.2.1, probe: "${backends[0]!.probe}" }]\n      b: [{ address: 192.0.2.2, probe: "${backends[1]!.probe}" }]\n  counted:\n    policy: failover\n    check: web\n    pools:\n      a: [{ address: 192.0.2.1, probe: "${backends[0]!.probe}" }]\n      b: [{ address: 192.0.2.2, probe: "${backends[1]!.probe}" }]\n`,
     );
     proc = spawn(
       process.execPath,
@@ -81,13 +82,18 @@ describe('gslb serve --workers 2', function () {
 
   it('every worker follows the health the primary sees', async () => {
     await backends[0]!.kill();
-    const t0 = Date.now();
-    for (;;) {
-      const answers = await Promise.all(Array.from({ length: 20 }, () => queryA(port, 'www.w.test', 500)));
-      if (answers.every((a) => a?.[0] === '192.0.2.2')) break;
-      if (Date.now() - t0 > 5000) throw new Error(`not every answer moved: ${JSON.stringify(answers)}`);
-      await sleep(50);
-    }
+    let answers: Array<string[] | null> = [];
+    await until(
+      'every answer to move to 192.0.2.2',
+      async () => {
+        answers = await Promise.all(Array.from({ length: 20 }, () => queryA(port, 'www.w.test', 500)));
+        return answers.every((a) => a?.[0] === '192.0.2.2');
+      },
+      5000,
+      50,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(answers)}`);
+    });
     await backends[0]!.start();
   });
 
@@ -101,25 +107,25 @@ describe('gslb serve --workers 2', function () {
 
   /** Waits until 20 connections in a row (spread over the workers) all get the new static record. */
   async function everyWorkerAnswers(address: string): Promise<void> {
-    const t0 = Date.now();
-    for (;;) {
-      if ((await staticAnswers()).join() === `static.w.test 60 A ${address}`) return;
-      if (Date.now() - t0 > 5000) throw new Error('not every worker reloaded');
-      await sleep(100);
-    }
+    const want = `static.w.test 60 A ${address}`;
+    await until(`every worker to answer ${address}`, async () => (await staticAnswers()).join() === want, 5000, 100);
   }
 
+  /** The primary's successful reloads: it reloads last in a round, so one more means the round is over. */
+  const reloadsOk = () => total('gslb_config_reloads_total{result="ok"}');
+
   it('SIGHUP reloads every worker', async () => {
+    const before = await reloadsOk();
     writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.99'));
     proc.kill('SIGHUP');
     await everyWorkerAnswers('192.0.2.99');
+    await until('the reload round to end with the primary', async () => (await reloadsOk()) === before + 1, 5000, 50);
   });
 
   const reloadByApi = () =>
     fetch(`${admin}api/reload`, { method: 'POST', headers: { authorization: 'Bearer secret' } });
 
   it('a reload through the admin API answers once every worker has reloaded', async () => {
-    await sleep(1000); // the previous test's rolling reload has reached the last worker
     writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.98'));
     const r = await reloadByApi();
     expect(r.status).to.equal(200);
@@ -143,10 +149,11 @@ describe('gslb serve --workers 2', function () {
           .filter((l) => l.includes('still serving the last good configuration'))
           .map((l) => (JSON.parse(l) as { pid: number }).pid),
       );
-    for (let t0 = Date.now(); failedIn().size < 2 && Date.now() - t0 < 2000;) await sleep(50);
-    await sleep(300); // a third process that (wrongly) built the change would have logged by now
+    // The primary reloads last: a worker that (wrongly) built the change too would have logged before it.
+    await until("the primary's failed reload in the log", () => failedIn().has(proc.pid!), 2000, 20);
+    // Log lines are written asynchronously (pino's sonic-boom): a margin for one issued just before.
+    await sleep(100);
     expect(failedIn().size).to.equal(2);
-    expect(failedIn().has(proc.pid!)).to.equal(true);
     writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.98'));
   });
 
@@ -154,9 +161,15 @@ describe('gslb serve --workers 2', function () {
     const before = await total('gslb_queries_total{');
     const decidedBefore = await total('gslb_decisions_total{name="www.w.test."');
     for (let i = 0; i < 50; i++) await queryA(port, 'www.w.test', 500);
-    await sleep(1500);
-    expect((await total('gslb_queries_total{')) - before).to.be.at.least(50);
-    expect((await total('gslb_decisions_total{name="www.w.test."')) - decidedBefore).to.be.at.least(50);
+    // Workers report every second (later on a busy machine).
+    await until(
+      "the workers' reports of 50 queries and decisions",
+      async () =>
+        (await total('gslb_queries_total{')) - before >= 50 &&
+        (await total('gslb_decisions_total{name="www.w.test."')) - decidedBefore >= 50,
+      6000,
+      100,
+    );
   });
 
   /** The sum of a metric's series whose line starts with `series`. */
@@ -170,34 +183,34 @@ describe('gslb serve --workers 2', function () {
   const decided = () => total('gslb_decisions_total{name="www.w.test."');
 
   it('every decision is counted once across a reload round, those made just before it too', async () => {
-    await sleep(1200); // every worker has reported what earlier tests asked
-    const before = await decided();
+    // A name no other test asks for: nothing counted earlier can still be on its way.
+    const counted = () => total('gslb_decisions_total{name="counted.w.test."');
+    const before = await counted();
     let answered = 0;
     // A long wait per query: a reply after the wait would be counted by the server and not here.
-    for (let i = 0; i < 40; i++) if (await queryA(port, 'www.w.test', 3000)) answered++;
+    for (let i = 0; i < 40; i++) if (await queryA(port, 'counted.w.test', 3000)) answered++;
     // At once, before the workers' next report: each builds new answerers, whose counts start at zero.
     writeFileSync(join(dir, 'w.test', 'records.zone'), zone('192.0.2.97'));
     expect((await reloadByApi()).status).to.equal(200);
-    for (let i = 0; i < 40; i++) if (await queryA(port, 'www.w.test', 3000)) answered++;
+    for (let i = 0; i < 40; i++) if (await queryA(port, 'counted.w.test', 3000)) answered++;
     expect(answered).to.equal(80);
-    // Workers report every second (later on a busy machine): wait for the sum, then make sure it stays.
-    for (let t0 = Date.now(); (await decided()) - before < answered && Date.now() - t0 < 6000;) await sleep(200);
+    // Workers report every second (later on a busy machine): wait for the sum, then make sure it stays
+    // for longer than a report interval (a worker that counted anything twice would have sent it by then).
+    await until('the sum of the reports', async () => (await counted()) - before >= answered, 6000, 100);
     await sleep(1200);
-    expect((await decided()) - before).to.equal(answered);
+    expect((await counted()) - before).to.equal(answered);
   });
 
   it('counters do not go back when a worker dies and is replaced', async () => {
-    await sleep(1200);
+    // Every count so far has been reported: the previous test ended on more than a report interval
+    // without queries.
     const queries = await total('gslb_queries_total{');
     const decisions = await decided();
     expect(queries).to.be.above(0);
     // Both workers in turn, so whichever answered the queries so far has died.
     for (const pid of workerPids()) {
       process.kill(pid, 'SIGKILL');
-      for (let t0 = Date.now(); workerPids().includes(pid) || workerPids().length < 2;) {
-        if (Date.now() - t0 > 10_000) throw new Error('the worker was not replaced');
-        await sleep(100);
-      }
+      await until(`worker ${pid} replaced`, () => !workerPids().includes(pid) && workerPids().length >= 2, 10_000, 100);
     }
     expect(await total('gslb_queries_total{')).to.equal(queries);
     expect(await decided()).to.equal(decisions);
