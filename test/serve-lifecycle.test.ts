@@ -16,6 +16,8 @@ import { freePort, queryA, sleep } from '../scripts/e2e-cluster.js';
 import { descendants, running, stillRunning } from './helpers/process-tree.js';
 import { gslb, redisServer, Running, stopAll } from './helpers/processes.js';
 import { hasRedisServerBinary } from './helpers/redis.js';
+import { peerHasRead } from './helpers/tcp-queues.js';
+import { until } from './helpers/until.js';
 
 const ZONE = `$ORIGIN life.test.
 $TTL 60
@@ -54,7 +56,7 @@ describe('gslb serve: stopping', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const serveArgs = (port: number, workers: number) => [
+  const serveArgs = (port: number, workers: number, level = 'warn') => [
     'serve',
     '--zones',
     dir,
@@ -63,21 +65,19 @@ describe('gslb serve: stopping', function () {
     '--workers',
     String(workers),
     '--log-level',
-    'warn',
+    level,
   ];
 
   /** Waits until a serve process with `workers` workers answers on port; returns their pids. */
   async function workersOf(pid: number, workers: number): Promise<number[]> {
-    const t0 = Date.now();
-    for (;;) {
-      const found = descendants(pid);
-      if (found.length === workers) {
-        pids.push(pid, ...found);
-        return found;
-      }
-      if (Date.now() - t0 > 10_000) throw new Error(`expected ${workers} workers, found ${found.length}`);
-      await sleep(50);
-    }
+    let found: number[] = [];
+    await until(`${workers} workers`, () => (found = descendants(pid)).length === workers, 10_000, 50).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}; found ${found.length}`);
+      },
+    );
+    pids.push(pid, ...found);
+    return found;
   }
 
   it('SIGTERM: exit 0, workers gone, a closed stdin changed nothing before', async () => {
@@ -86,7 +86,9 @@ describe('gslb serve: stopping', function () {
     await serve.waitFor(/gslb serving/);
     const workers = await workersOf(serve.pid, 2);
     serve.proc.stdin!.end(); // a normal gslb serve does not read stdin: its end is no stop request
-    await sleep(1000);
+    // A stop on stdin's end would start as the primary reads the end, at once: a short margin, then
+    // it must still run and answer.
+    await sleep(300);
     expect(running(serve.pid)).to.equal(true);
     expect(await queryA(port, 'www.life.test', 1000)).to.deep.equal(['192.0.2.10']);
     const t0 = Date.now();
@@ -113,7 +115,8 @@ describe('gslb serve: stopping', function () {
     // systemd's default KillMode=control-group signals every process, then the primary signals its
     // workers again: the repeat must not kill a worker that is finishing its TCP answers.
     const port = await freePort();
-    const serve = gslb(serveArgs(port, 2), {}, { detached: true });
+    // At info level the primary logs when it starts shutting down.
+    const serve = gslb(serveArgs(port, 2, 'info'), {}, { detached: true });
     await serve.waitFor(/gslb serving/);
     const workers = await workersOf(serve.pid, 2);
     const socket = net.connect(port, '127.0.0.1');
@@ -129,15 +132,19 @@ describe('gslb serve: stopping', function () {
       questions: [{ type: 'A', class: 'IN', name: 'www.life.test' }],
     });
     socket.write(query.subarray(0, 9)); // the length and part of the header
-    await sleep(200); // read by the worker that accepted it
+    await peerHasRead(socket); // read by the worker that accepted it
 
     const t0 = Date.now();
     process.kill(-serve.pid, 'SIGTERM');
-    await sleep(1200);
+    // Once the primary shuts down it signals its workers again at once: a worker that closed the
+    // connection (at the first signal or the repeat) would have done so within a short margin.
+    await serve.waitFor(/"msg":"shutting down"/);
+    await sleep(300);
     expect(closedAt === null ? 'open' : `closed after ${closedAt - t0} ms`, 'the half-sent query').to.equal('open');
     socket.write(query.subarray(9));
-    for (const t1 = Date.now(); reply.length < 2 || reply.length < 2 + reply.readUInt16BE(0); await sleep(20))
-      if (Date.now() - t1 > 2000) throw new Error(`no answer (connection ${closedAt === null ? 'open' : 'closed'})`);
+    await until('the answer', () => reply.length >= 2 && reply.length >= 2 + reply.readUInt16BE(0), 2000).catch(() => {
+      throw new Error(`no answer (connection ${closedAt === null ? 'open' : 'closed'})`);
+    });
     const answer = dnsPacket.streamDecode(reply);
     expect(answer.id).to.equal(4711);
     expect((answer.answers ?? []).map((a) => (a as { data: unknown }).data)).to.deep.equal(['192.0.2.10']);
@@ -203,10 +210,14 @@ describe('gslb agent: stopping', function () {
     const check = new Redis(url);
     try {
       const key = keys(prefix).agent('a1');
-      for (const t0 = Date.now(); (await check.exists(key)) === 0; await sleep(50))
-        if (Date.now() - t0 > 5000) throw new Error(`the agent never wrote ${key}:\n${agent.stderr}`);
+      await until(`the agent to write ${key}`, async () => (await check.exists(key)) === 1, 5000, 50).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}:\n${agent.stderr}`);
+        },
+      );
       // Redis paused: the agent's goodbye (deleting its key) waits, so its stop takes a while.
       redis.proc.kill('SIGSTOP');
+      // Negative checks, each 150 ms: an agent that (wrongly) exits at a SIGTERM does so within a few.
       agent.proc.kill('SIGTERM');
       await sleep(150);
       expect(agent.exitCode, 'exited before its goodbye').to.equal(null);
