@@ -17,6 +17,7 @@ import { inlineJson, statusPageHtml } from '../server/admin/status-page.js';
 import { silentLogger, type Logger } from '../server/log.js';
 import { buildConfig, DnsNode } from '../server/node.js';
 import { cityDatabase, GSLB_ZONES, seeded } from './helpers/gslb.js';
+import { until as waitUntil } from './helpers/until.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -465,21 +466,29 @@ describe('admin API auth when every route needs the token', function () {
   });
 
   it('takes the decision counts every second while it runs (so each lands in its own bucket); close() stops that', async () => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const tick = node.decisions.tick;
-    let ticks = 0;
+    /** When each tick came. */
+    const at: number[] = [];
     node.decisions.tick = () => {
-      ticks++;
+      at.push(Date.now());
       tick.call(node.decisions);
     };
     try {
+      const started = Date.now();
       const admin = await startAdmin(node, { host: '127.0.0.1', port: 0, token: null, log: silentLogger });
-      await sleep(2200);
-      expect(ticks).to.be.within(2, 3);
+      await waitUntil('two ticks', () => at.length >= 2, 5000, 10);
+      // A second apart, the first a second after the start (a timer never fires early; late by a
+      // little on a busy machine).
+      for (const [gap, what] of [
+        [at[0]! - started, 'start to first tick'],
+        [at[1]! - at[0]!, 'first to second tick'],
+      ] as const)
+        expect(gap, what).to.be.within(990, 1500);
       await admin.close();
-      const closed = ticks;
-      await sleep(1200);
-      expect(ticks).to.equal(closed);
+      const closed = at.length;
+      // A negative check: the next tick was due a second after the last; none may come by then (+200 ms).
+      await new Promise((r) => setTimeout(r, Math.max(0, at.at(-1)! + 1200 - Date.now())));
+      expect(at.length).to.equal(closed);
     } finally {
       node.decisions.tick = tick;
     }
