@@ -16,6 +16,7 @@ import { HttpBackend as Backend } from '../scripts/e2e-cluster.js';
 import { ask, type TestServer } from './helpers/dns.js';
 import { cityDatabase } from './helpers/gslb.js';
 import { gslb, stopAll, type Running } from './helpers/processes.js';
+import { until as waitUntil } from './helpers/until.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'docs/status-page.png';
@@ -144,19 +145,16 @@ const routeRows = (page: Page, name: string): Promise<Record<string, string>> =>
     ),
   );
 
-/** Polls fn in the page until it returns true, or fails with what was last seen. */
+/** Polls fn in the page until it returns true (the ms it took), or fails with what the matrix last showed. */
 async function until(page: Page, what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (await fn()) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) {
-      const seen = await page
-        .locator('#matrix')
-        .innerText()
-        .catch(() => '?');
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the matrix shows:\n${seen}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    return await waitUntil(what, fn, timeoutMs, 100);
+  } catch (err) {
+    const seen = await page
+      .locator('#matrix')
+      .innerText()
+      .catch(() => '?');
+    throw new Error(`${(err as Error).message}; the matrix shows:\n${seen}`);
   }
 }
 
