@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Cluster, HttpBackend, freePort, queryA, sleep } from '../scripts/e2e-cluster.js';
 import { Haproxy, haproxyBinary } from './helpers/haproxy.js';
 import { hasRedisServerBinary } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 
 function needs(what: string, ok: boolean, ctx: Mocha.Context): void {
   if (ok) return;
@@ -160,13 +161,19 @@ names:
         candidates: Array<{ datacenter: string; load: { connections: number | null; capacity: number | null } }>;
         steps: string[];
       };
-      let e: Explained | null = null;
-      for (const until = Date.now() + 10_000; Date.now() < until; await sleep(100)) {
-        const r = await fetch(`http://127.0.0.1:${adminPort}/api/explain?name=www.e2e.test&type=A&client=192.0.2.99`);
-        e = (await r.json()) as Explained;
-        const c = e.candidates.find((x) => x.datacenter === 'dc1');
-        if (e.chosen === 'dc2' && (c?.load.connections ?? 0) >= 30) break;
-      }
+      let e = null as Explained | null;
+      // Not thrown on a time-out: the checks below say what explain showed last.
+      await until(
+        'explain to show dc2 chosen and dc1 with its 30 connections',
+        async () => {
+          const r = await fetch(`http://127.0.0.1:${adminPort}/api/explain?name=www.e2e.test&type=A&client=192.0.2.99`);
+          e = (await r.json()) as Explained;
+          const c = e.candidates.find((x) => x.datacenter === 'dc1');
+          return e.chosen === 'dc2' && (c?.load.connections ?? 0) >= 30;
+        },
+        10_000,
+        100,
+      ).catch(() => {});
       if (!e) throw new Error('explain never answered');
       expect(e.chosen).to.equal('dc2');
       const dc1 = e.candidates.find((c) => c.datacenter === 'dc1')!;
@@ -248,11 +255,18 @@ names:
     }
     const dc = (e: Explained, name: string) => e.candidates.find((c) => c.datacenter === name)!;
     const dc1 = (e: Explained) => dc(e, 'dc1');
-    for (const until = Date.now() + 10_000; ; await sleep(100)) {
-      const e = await explain();
-      if (dc1(e).load.connections === 0 && dc(e, 'dc2').load.connections === 0) break;
-      if (Date.now() > until) throw new Error(`the figures never settled at 0: ${JSON.stringify(e.candidates)}`);
-    }
+    let settled: Explained | null = null;
+    await until(
+      'the figures at 0',
+      async () => {
+        const e = (settled = await explain());
+        return dc1(e).load.connections === 0 && dc(e, 'dc2').load.connections === 0;
+      },
+      10_000,
+      100,
+    ).catch(() => {
+      throw new Error(`the figures never settled at 0: ${JSON.stringify(settled?.candidates)}`);
+    });
     await cluster.waitAll('192.0.2.1', 2000, 20, 'plain.e2e.test');
     // dc1's HAProxy dies (its backend stays up): its figures age out after max_age (1 s); answers stay.
     await lbs[2]!.stop();
@@ -268,7 +282,7 @@ names:
       await sleep(100);
     }
     // Two more seconds with the figures gone: the agent's reads keep failing, nobody moves.
-    for (const until = Date.now() + 2000; Date.now() < until; await sleep(100)) await ask();
+    for (const end = Date.now() + 2000; Date.now() < end; await sleep(100)) await ask();
     expect([...answers]).to.deep.equal(['192.0.2.1']);
     const e = await explain();
     expect(e.chosen).to.equal('dc1');
@@ -347,12 +361,7 @@ names:
   });
 
   async function waitFor(name: string, address: string): Promise<void> {
-    const until = Date.now() + 8000;
-    while (Date.now() < until) {
-      if ((await queryA(port, name, 300))?.[0] === address) return;
-      await sleep(50);
-    }
-    throw new Error(`${name} never answered ${address}`);
+    await until(`${name} to answer ${address}`, async () => (await queryA(port, name, 300))?.[0] === address, 8000, 50);
   }
 
   it('nginx stub_status: the datacenter with fewer active connections gets the answers', async () => {

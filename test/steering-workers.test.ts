@@ -8,9 +8,9 @@ import http from 'node:http';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from '../scripts/e2e-cluster.js';
 import { buildQuery, decodeReply, tcpExchange, udpExchange } from './helpers/dns.js';
 import { gslb, stopAll, type Running } from './helpers/processes.js';
+import { until } from './helpers/until.js';
 
 type Explained = {
   chosen: string | null;
@@ -94,11 +94,10 @@ names:
   /** Polls explain until `ok` holds (the primary has read the figures and decided). */
   async function explainUntil(name: string, ok: (e: Explained) => boolean, what: string): Promise<Explained> {
     let e: Explained | null = null;
-    for (const until = Date.now() + 10_000; Date.now() < until; await sleep(100)) {
-      e = await explain(name);
-      if (ok(e)) return e;
-    }
-    throw new Error(`explain never showed ${what}: ${JSON.stringify(e)}`);
+    await until(what, async () => ok((e = await explain(name))), 10_000, 100).catch(() => {
+      throw new Error(`explain never showed ${what}: ${JSON.stringify(e)}`);
+    });
+    return e!;
   }
 
   const DC: Record<string, string> = { '192.0.2.1': 'dc1', '192.0.2.2': 'dc2' };
@@ -149,8 +148,7 @@ names:
       const line = text.split('\n').find((l) => l.startsWith('gslb_shed_share{name="shed.s.test.",datacenter="dc1"}'));
       return line ? Number(line.split(' ').pop()) : null;
     };
-    for (const until = Date.now() + 10_000; (await metric()) !== 0.6 && Date.now() < until;) await sleep(100);
-    expect(await metric()).to.equal(0.6);
+    await until('gslb_shed_share 0.6', async () => (await metric()) === 0.6, 10_000, 100);
     // 100 client /24s: each worker answers as explain says, and about 60 % move.
     const subnets = Array.from({ length: 100 }, (_, i) => `10.${i}.${(i * 7) % 256}.0/24`);
     const served = await Promise.all(subnets.map((s, i) => answer('shed.s.test', i % 2 === 1, s)));
@@ -162,12 +160,17 @@ names:
     expect(served.filter((d) => d === 'dc2').length).to.be.within(40, 80);
     // Below low: the share is given back, in metrics and in answers alike.
     active.shed1 = 10;
-    for (const until = Date.now() + 10_000; (await metric()) !== 0 && Date.now() < until;) await sleep(100);
-    expect(await metric()).to.equal(0);
-    for (const until = Date.now() + 2000; Date.now() < until; await sleep(50)) {
-      const again = await Promise.all(subnets.slice(0, 20).map((s, i) => answer('shed.s.test', i % 2 === 1, s)));
-      if (again.every((d) => d === 'dc1')) break;
-    }
+    await until('gslb_shed_share 0', async () => (await metric()) === 0, 10_000, 100);
+    // The workers apply it with the next health message (every 20 ms at most).
+    await until(
+      'the first 20 clients answered dc1 again',
+      async () =>
+        (await Promise.all(subnets.slice(0, 20).map((s, i) => answer('shed.s.test', i % 2 === 1, s)))).every(
+          (d) => d === 'dc1',
+        ),
+      2000,
+      50,
+    );
     const back = await Promise.all(subnets.map((s, i) => answer('shed.s.test', i % 2 === 1, s)));
     expect(back.filter((d) => d === 'dc2')).to.deep.equal([]);
     expect((await explain('shed.s.test', subnets[0])).shed).to.equal(null);
