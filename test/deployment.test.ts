@@ -15,6 +15,7 @@ import { loadPolicy } from '../zones/policy/index.js';
 import { HttpBackend } from '../scripts/e2e-cluster.js';
 import { COMMANDS } from '../server/cli/commands.js';
 import { hasRedisServerBinary, startRedisServer, testNode } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 
 const UNITS = ['gslb-serve.service', 'gslb-agent.service'];
 const INSTALLED_GSLB = '/opt/gslb/current/bin/gslb';
@@ -142,15 +143,11 @@ describe('deployment guide: the documented Redis ACL', function () {
       stops.push(() => agent.stop());
     }
     const key = plan.targets[0]!.key;
-    for (let t0 = Date.now(); !/up: 3\/3/.test(node.view().target(key).reason);) {
-      if (Date.now() - t0 > 5000) throw new Error(`agents never agreed: ${node.view().target(key).reason}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('the agents to agree', () => /up: 3\/3/.test(node.view().target(key).reason), 5000, 50).catch(() => {
+      throw new Error(`agents never agreed: ${node.view().target(key).reason}`);
+    });
     await drain({ url }, prefix, { datacenter: 'a' }, { forMs: 60_000, by: 'test', reason: 'acl' });
-    for (let t0 = Date.now(); !node.view().isDrained('a', '192.0.2.1');) {
-      if (Date.now() - t0 > 3000) throw new Error('drain never arrived');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('the drain to arrive', () => node.view().isDrained('a', '192.0.2.1'), 3000, 50);
     expect(node.status().badMessages).to.equal(0);
     // What ioredis sends on its own (its ready check, the connection name) is allowed...
     const limited = new Redis(url);

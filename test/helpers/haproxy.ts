@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, sleep } from '../../scripts/e2e-cluster.js';
+import { freePort } from '../../scripts/e2e-cluster.js';
+import { until } from './until.js';
 
 /** The haproxy binary, or null when it is not installed. */
 export function haproxyBinary(): string | null {
@@ -76,11 +77,16 @@ export class Haproxy {
     );
     // -db: stay in the foreground, so the test owns the process and its exit.
     this.proc = spawn(this.bin, ['-db', '-f', cfg], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      if ((await accepts(this.statsPort)) && (await accepts(this.frontendPort))) return this;
-      if (this.proc.exitCode !== null) break;
-      await sleep(50);
-    }
+    const proc = this.proc;
+    let ready = false;
+    await until(
+      'haproxy to listen',
+      async () =>
+        (ready = (await accepts(this.statsPort)) && (await accepts(this.frontendPort))) || proc.exitCode !== null,
+      5000,
+      50,
+    ).catch(() => {});
+    if (ready) return this;
     throw new Error(`haproxy did not start (config ${cfg})`);
   }
 

@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { sleep } from '../../scripts/e2e-cluster.js';
+import { until } from './until.js';
 
 interface ProcStat {
   pid: number;
@@ -77,12 +77,8 @@ export function watchDescendants(pid: number): { stop(): { pids: number[]; first
 
 /** The pids of these that are still running after waiting up to ms for them to go. */
 export async function stillRunning(pids: readonly number[], ms: number): Promise<number[]> {
-  const t0 = Date.now();
-  for (;;) {
-    const left = pids.filter(running);
-    if (left.length === 0 || Date.now() - t0 >= ms) return left;
-    await sleep(20);
-  }
+  await until('processes gone', () => !pids.some(running), ms, 20).catch(() => {});
+  return pids.filter(running);
 }
 
 /** True when the port can be bound on 127.0.0.1 for TCP (and UDP too when asked). */

@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { queryA, sleep } from '../../scripts/e2e-cluster.js';
+import { queryA } from '../../scripts/e2e-cluster.js';
+import { until } from './until.js';
 
 const started = new Set<Running>();
 
@@ -38,16 +39,13 @@ export class Running {
 
   /** Resolves with the first match of `pattern` in stdout+stderr; rejects on exit or timeout, with the output. */
   async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
-    const t0 = Date.now();
-    for (;;) {
-      const m = (this.stdout + this.stderr).match(pattern);
-      if (m) return m;
-      if (this.exitCode !== null || Date.now() - t0 > timeoutMs)
-        throw new Error(
-          `no ${pattern} ${this.exitCode !== null ? `(exited ${this.exitCode})` : `within ${timeoutMs} ms`}:\n${this.stdout}${this.stderr}`,
-        );
-      await sleep(50);
-    }
+    let m: RegExpMatchArray | null = null;
+    const found = () => (m = (this.stdout + this.stderr).match(pattern)) !== null;
+    await until(String(pattern), () => found() || this.exitCode !== null, timeoutMs, 50).catch(() => {});
+    if (m) return m;
+    throw new Error(
+      `no ${pattern} ${this.exitCode !== null ? `(exited ${this.exitCode})` : `within ${timeoutMs} ms`}:\n${this.stdout}${this.stderr}`,
+    );
   }
 
   /** Resolves with the exit code. */
@@ -170,12 +168,13 @@ export function failoverZone(
 
 /** Waits until the node answers www.e2e.test with `address` first. */
 export async function waitAnswer(port: number, address: string, timeoutMs = 10_000): Promise<void> {
-  const t0 = Date.now();
   let last: string[] | null = null;
-  while (Date.now() - t0 < timeoutMs) {
-    last = await queryA(port, 'www.e2e.test', 500);
-    if (last?.[0] === address) return;
-    await sleep(50);
-  }
-  throw new Error(`www.e2e.test never answered ${address} within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+  await until(
+    address,
+    async () => (last = await queryA(port, 'www.e2e.test', 500))?.[0] === address,
+    timeoutMs,
+    50,
+  ).catch(() => {
+    throw new Error(`www.e2e.test never answered ${address} within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+  });
 }
