@@ -90,16 +90,16 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     return scopeOf(r.plan, c.family, ctx.hit.depth) + c.scopeOffset;
   }
 
-  /** The decided reply for this client: the answerer's cached option, counted. */
+  /** The decided reply for this client: the answerer's cached option, counted (a traced query is not traffic). */
   function decided(q: ParsedQuery, peer: Peer, lb: LbAnswerer, qtype: number): LbReply {
     const c = ctx.clients.resolve(q, peer);
     const id = classify(lb.classifier, c, ctx.hit);
     const r = lb.reply(id, familyOf(qtype, lb.name), c.bytes, opts.health(), steering(), now, rng);
-    lb.count(r);
+    if (ctx.trace === null) lb.count(r);
+    else traceDecision(ctx.trace, q, c, lb, r, id, ctx.hit.depth);
     ctx.datacenter = r.option.datacenter;
     ctx.outcome = r.option.outcome;
     ctx.ecsScope = scopeFor(r, c);
-    if (ctx.trace !== null) traceDecision(ctx.trace, q, c, lb, r, id, ctx.hit.depth);
     return r;
   }
 

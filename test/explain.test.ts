@@ -253,6 +253,23 @@ describe('explain and the server agree', () => {
     expect([...seen].sort()).to.deep.equal(['eu-west', 'us-east']);
   });
 
+  it('is not traffic: explaining a name adds nothing to its decision counts, asking it does', () => {
+    const counted = (rig: Rig, owner: string): number => {
+      const parsed = parseName(owner, null);
+      if (!parsed.ok) throw new Error(parsed.error);
+      let n = 0;
+      for (const z of rig.catalog.zones.values())
+        for (const node of z.nodes.values())
+          if (node.lb?.name.owner.key === parsed.name.key) node.lb.takeDecisions((_key, hits) => (n += hits));
+      return n;
+    };
+    counted(ex, 'www.lb.test.');
+    for (let i = 0; i < 3; i++) explain({ name: 'www.lb.test', type: 'A', client: '81.2.69.142', loadBalanced: true });
+    expect(counted(ex, 'www.lb.test.')).to.equal(0);
+    ex.ask('www.lb.test', 'A', '81.2.69.142');
+    expect(counted(ex, 'www.lb.test.')).to.equal(1);
+  });
+
   it('the classifier says why for every address it classifies, in the class it served', () => {
     const rng = seeded(11);
     for (const name of ['www', 'near']) {
