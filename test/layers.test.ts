@@ -18,8 +18,14 @@ function layersArgs(): string[] {
 }
 
 function cruise(cwd: string): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, [BIN, ...layersArgs(), '--output-type', 'err'], { cwd, encoding: 'utf8' });
-  return { status: r.status, out: r.stdout + r.stderr };
+  // Colour is forced off (CI=true turns it on) and any escape left is stripped: the test reads the text.
+  const r = spawnSync(process.execPath, [BIN, ...layersArgs(), '--output-type', 'err'], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+  });
+  // eslint-disable-next-line no-control-regex
+  return { status: r.status, out: (r.stdout + r.stderr).replace(/\u001b\[[0-9;]*m/g, '') };
 }
 
 /** Every rule broken once, plus edges the rules allow (which must not be reported). */
