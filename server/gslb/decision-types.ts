@@ -35,23 +35,27 @@ export interface Shed {
   readonly endpoints: readonly Endpoint[];
 }
 
-export interface Decision {
+/** What a class plan and the decision made from it share: the name, the candidates and how all-down ends. */
+export interface DecisionBasis {
   readonly name: LbName;
   readonly family: 4 | 6;
   readonly policy: PolicyName;
   readonly order: readonly string[];
   readonly candidates: readonly CandidateReport[];
+  readonly fallback: Fallback | null;
+  readonly shed: Shed | null;
+}
+
+export interface Decision extends DecisionBasis {
   readonly chosen: string | null;
   /** Endpoints to answer with, in pool order (the server rotates them per query). */
   readonly endpoints: readonly Endpoint[];
   readonly outcome: Outcome;
-  readonly fallback: Fallback | null;
   readonly steps: readonly string[];
   /** The answer's TTL: the name's, or shorter while health is degraded or just changed. */
   readonly ttl: number;
   /** Until when (ms) a shortened TTL applies because of a recent change; null when it does not expire by time. */
   readonly ttlUntil: number | null;
-  readonly shed: Shed | null;
   /**
    * The ECS scope prefix this decision is valid for, in the client's own family (IPv4 bits for an
    * IPv4 client): every client inside it gets the same decision. 0 when it does not depend on the client.
@@ -117,20 +121,13 @@ export interface ScopeRule {
 }
 
 /** The class part of a decision: everything but the per-query pick, cacheable per (order, family, epochs). */
-export interface ClassPlan extends ScopeRule {
-  readonly name: LbName;
-  readonly family: 4 | 6;
-  readonly policy: PolicyName;
-  readonly order: readonly string[];
-  readonly candidates: readonly CandidateReport[];
-  readonly fallback: Fallback | null;
+export interface ClassPlan extends DecisionBasis, ScopeRule {
   /** Steps shared by every option, after the candidates line (which names the client's class). */
   readonly steps: readonly string[];
   readonly pick: PickKind;
   readonly options: readonly ServedOption[];
   /** weighted and hashed: each option's weight (its usable endpoints' weights summed). */
   readonly weights: readonly number[];
-  readonly shed: Shed | null;
   /** The earliest time (ms) an option's shortened TTL ends, when the plan must be made again; 0: never. */
   readonly expires: number;
 }
