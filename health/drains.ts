@@ -15,8 +15,16 @@ export type DrainTarget = { datacenter: string } | { endpoint: string };
  */
 export const DRAIN_PREFIX = Object.freeze({ datacenter: 'dc:', endpoint: 'ep:' } as const);
 
-export const datacenterDrainField = (datacenter: string): DrainField => `dc:${datacenter}`;
-export const endpointDrainField = (address: string): DrainField => `ep:${address}`;
+export const datacenterDrainField = (datacenter: string): DrainField => `${DRAIN_PREFIX.datacenter}${datacenter}`;
+export const endpointDrainField = (address: string): DrainField => `${DRAIN_PREFIX.endpoint}${address}`;
+
+/** `drain(datacenter)` / `drain(datacenter, address)`, as the in-process sources take them, as a target. */
+export const drainTargetOf = (datacenter: string, address?: string): DrainTarget =>
+  address === undefined ? { datacenter } : { endpoint: address };
+
+/** The field of `drain(datacenter)` / `drain(datacenter, address)`. */
+export const drainFieldOf = (datacenter: string, address?: string): DrainField =>
+  address === undefined ? datacenterDrainField(datacenter) : endpointDrainField(address);
 
 export const drainField = (target: DrainTarget): DrainField =>
   'datacenter' in target ? datacenterDrainField(target.datacenter) : endpointDrainField(target.endpoint);

@@ -8,7 +8,7 @@ import type { PlanTarget } from './plan-types.js';
 import { isLoadSpec, type ProbeSpec } from './probe-types.js';
 import { publishedFigures } from './load/fold.js';
 import type { HealthMatrix, HealthSource } from './source.js';
-import { drainField, type DrainField } from './drains.js';
+import { drainField, drainTargetOf, type DrainField } from './drains.js';
 import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
 import { ViewBuilder } from './view-builder.js';
 
@@ -73,13 +73,11 @@ export class EmbeddedHealthSource implements HealthSource {
   }
 
   drain(datacenter: string, address?: string): void {
-    this.drained.add(address === undefined ? drainField({ datacenter }) : drainField({ endpoint: address }));
-    this.publish();
+    void this.setDrain(drainTargetOf(datacenter, address), true, { forMs: null });
   }
 
   undrain(datacenter: string, address?: string): void {
-    this.drained.delete(address === undefined ? drainField({ datacenter }) : drainField({ endpoint: address }));
-    this.publish();
+    void this.setDrain(drainTargetOf(datacenter, address), false);
   }
 
   matrix(): HealthMatrix {
@@ -128,23 +126,24 @@ export class EmbeddedHealthSource implements HealthSource {
     opts?: { forMs: number | null },
   ): Promise<void> {
     const field = drainField(target);
+    // A new drain replaces the old one whole: an earlier end must not lift a drain given without one.
+    this.drainUntil.delete(field);
     if (drained) {
       this.drained.add(field);
       const forMs = opts?.forMs ?? null;
       if (forMs !== null) {
         this.drainUntil.set(field, Date.now() + forMs);
         setTimeout(() => {
-          if ((this.drainUntil.get(field) ?? 0) <= Date.now()) {
+          // Only this drain's own end lifts it: a later drain without one (or with another) stays.
+          const until = this.drainUntil.get(field);
+          if (until !== undefined && until <= Date.now()) {
             this.drained.delete(field);
             this.drainUntil.delete(field);
             this.publish();
           }
         }, forMs).unref();
       }
-    } else {
-      this.drained.delete(field);
-      this.drainUntil.delete(field);
-    }
+    } else this.drained.delete(field);
     this.publish();
   }
 

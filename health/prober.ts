@@ -94,9 +94,9 @@ export class Prober {
   }
 
   /**
-   * Makes `targets` the probed set. A target whose spec is unchanged keeps its state and schedule
-   * (rise/fall/interval updates apply from its next turn); a new or changed one starts fresh and is
-   * probed right away; a missing one is stopped and its running probe aborted.
+   * Makes `targets` the probed set. A target whose spec is unchanged keeps its state (a new jitter,
+   * the one timing setting not in the target key, retimes its next turn); a new or changed one
+   * starts fresh and is probed right away; a missing one is stopped and its running probe aborted.
    */
   update(targets: readonly ProbeTarget[]): void {
     const keep = new Set<string>();

@@ -1,6 +1,6 @@
 // A health source fed directly (tests, explain with --down, simulations): set states, get views. Each
 // change builds the next view at once, so view() only reads a field, as on the serving sources.
-import { drainField, type DrainField } from './drains.js';
+import { drainFieldOf, type DrainField } from './drains.js';
 import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
 import { ViewBuilder } from './view-builder.js';
 
@@ -25,12 +25,12 @@ export class StaticHealth {
 
   /** Drains a datacenter (address omitted) or one endpoint. */
   drain(datacenter: string, address?: string): void {
-    this.drained.add(address === undefined ? drainField({ datacenter }) : drainField({ endpoint: address }));
+    this.drained.add(drainFieldOf(datacenter, address));
     this.changed();
   }
 
   undrain(datacenter: string, address?: string): void {
-    this.drained.delete(address === undefined ? drainField({ datacenter }) : drainField({ endpoint: address }));
+    this.drained.delete(drainFieldOf(datacenter, address));
     this.changed();
   }
 

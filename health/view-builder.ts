@@ -3,7 +3,7 @@
 // what a target without a verdict reads as (failing open), so names whose policy reads no figures keep
 // their cached answers while only round-trip times and load figures move. Parts that say the same as
 // the last view's give that view back: no new epoch, no garbage.
-import { drainField } from './drains.js';
+import { datacenterDrainField, endpointDrainField } from './drains.js';
 import { UNKNOWN_UP, sameTargets, sameVerdicts, type HealthView, type TargetHealth } from './view.js';
 
 /** A drain in force: its field (drainField), and until when (ms since the epoch; null: until undrained). */
@@ -45,7 +45,7 @@ export function makeView(
       drains.size === 0
         ? () => false
         : (datacenter: string, address: string) =>
-            active(drainField({ datacenter })) || active(drainField({ endpoint: address })),
+            active(datacenterDrainField(datacenter)) || active(endpointDrainField(address)),
   });
 }
 

@@ -106,11 +106,12 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   /** Health and the steering decided from it, in one message (steering brought up to date first). */
   const snapshot = (): ToWorker => {
     node.steering?.update();
+    const matrix = health.matrix();
     const keys = new Set<string>();
-    for (const t of health.matrix().targets) keys.add(t.key);
+    for (const t of matrix.targets) keys.add(t.key);
     // The primary always steers (it combines health); INITIAL_STEERING only keeps the types whole.
     const steering = node.steering?.view ?? INITIAL_STEERING;
-    return { t: 'health', s: snapshotOf(health.view(), keys, health.matrix()), steering: steeringSnapshot(steering) };
+    return { t: 'health', s: snapshotOf(health.view(), keys, matrix), steering: steeringSnapshot(steering) };
   };
   const send = (w: Worker, m: ToWorker) => {
     if (w.isConnected()) w.send(m);

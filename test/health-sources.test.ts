@@ -479,3 +479,18 @@ describe('embedded health source: a start is not a change', () => {
     }
   });
 });
+
+describe('embedded health source: drains', () => {
+  it('a drain without an end replaces a timed one: the old end does not lift it', async () => {
+    const source = new EmbeddedHealthSource();
+    await source.setDrain({ datacenter: 'a' }, true, { forMs: 40 });
+    source.drain('a'); // no end now
+    expect(source.matrix().drains).to.deep.equal([{ field: 'dc:a', until: null, by: 'admin', reason: '' }]);
+    // A negative check: the old 40 ms timer has fired by then and must not have undrained it.
+    await new Promise((r) => setTimeout(r, 120));
+    expect(source.view().isDrained('a', '192.0.2.1')).to.equal(true);
+    source.undrain('a');
+    expect(source.view().isDrained('a', '192.0.2.1')).to.equal(false);
+    await source.stop();
+  });
+});

@@ -74,17 +74,19 @@ function other(v: unknown): unknown {
 }
 
 describe('probe target keys', () => {
-  it('every check setting but the name and the PEM text changes the key', () => {
+  it('every check setting but the name, the PEM text and the jitter changes the key', () => {
     const base = targetKey(check, ep);
     expect(base).to.match(/^web\|192\.0\.2\.1\|443\|[0-9a-f]{8}$/);
     for (const field of Object.keys(check) as (keyof Check)[]) {
-      if (field === 'name' || field === 'tlsCa' || field === 'port') continue;
+      if (field === 'name' || field === 'tlsCa' || field === 'port' || field === 'jitterMs') continue;
       const changed = { ...check, [field]: other(check[field]) } as Check;
       expect(targetKey(changed, ep), field).to.not.equal(base);
     }
     // The port is in the key as text, the CA by its digest.
     expect(targetKey({ ...check, port: 8443 }, ep)).to.match(/^web\|192\.0\.2\.1\|8443\|/);
     expect(targetKey({ ...check, tlsCa: 'PEM text' }, ep)).to.equal(base);
+    // The jitter only spreads probe times: the prober retimes the target and keeps its state.
+    expect(targetKey({ ...check, jitterMs: 900 }, ep)).to.equal(base);
     expect(targetKey({ ...check, name: 'api' }, ep)).to.equal(base.replace(/^web\|/, 'api|'));
   });
 
@@ -102,7 +104,7 @@ describe('probe target keys', () => {
     const base = loadKey(source, ep);
     expect(base).to.match(/^load:lb\|http:\/\/192\.0\.2\.1:8404\/stats;csv\|[0-9a-f]{8}$/);
     for (const field of Object.keys(source) as (keyof LoadSource)[]) {
-      if (field === 'name') continue;
+      if (field === 'name' || field === 'jitterMs') continue;
       const changed = { ...source, [field]: other(source[field]) } as LoadSource;
       expect(loadKey(changed, ep), field).to.not.equal(base);
     }

@@ -24,8 +24,6 @@ import { StartupError } from './startup-error.js';
 import { onStopRequest } from './stop-requests.js';
 import { redisFlags } from './redis-flags.js';
 
-// Also from here for the tests that open GeoIP as serve does.
-
 /** NSID given as text, or as hex with a 0x prefix. */
 function nsidBytes(value: string | undefined): Buffer | null {
   if (value === undefined) return null;
