@@ -80,7 +80,7 @@ describe('duration grammar (zones/duration.ts)', () => {
     expect(() => parseDuration('2m', 'x', { maxMs: 90_000 })).to.throw(/at most 90s/);
   });
 
-  it("the policy schema's duration pattern accepts exactly the texts the parser does", () => {
+  it("the policy schema's duration pattern accepts exactly the texts the parser takes", () => {
     const schema = JSON.parse(readFileSync('zones/policy.schema.json', 'utf8')) as {
       definitions: { duration: { anyOf: Array<{ type: string; pattern?: string }> } };
     };
@@ -92,7 +92,7 @@ describe('duration grammar (zones/duration.ts)', () => {
       try {
         parseDuration(value, 'x');
       } catch (err) {
-        parses = /sensible length/.test((err as Error).message); // well formed, only too long
+        parses = false; // too long included: the schema keeps those out (at most nine digits)
       }
       expect(pattern.test(value), value).to.equal(parses);
     }

@@ -50,6 +50,13 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, str
     ['E_POLICY_BAD_TYPE', 'E_POLICY_BAD_TYPE', 'E_POLICY_BAD_FORM'],
   ],
   ['a duration in no known unit', checks('  c: { type: tcp, interval: 5x }\n'), ['E_POLICY_BAD_FORMAT']],
+  // Too long to hold in milliseconds: an error at its key, never a crash of the loader.
+  ['a duration of 1e300 seconds', checks('  c: { type: tcp, interval: 1e300 }\n'), ['E_POLICY_OUT_OF_RANGE']],
+  [
+    'a duration of twenty digits',
+    checks('  c: { type: tcp, timeout: "99999999999999999999h" }\n'),
+    ['E_POLICY_BAD_FORMAT'],
+  ],
   [
     'a negative weight',
     named('  www:\n    pools: { a: [{ address: 192.0.2.1, weight: -1 }] }\n'),
