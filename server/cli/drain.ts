@@ -57,7 +57,9 @@ export async function runDrain(argv: string[], undo: boolean): Promise<number> {
     process.stdout.write(`drained ${what}${doc.until === null ? '' : ` until ${new Date(doc.until).toISOString()}`}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) throw err;
+    // Usage errors are printed as such; a programming error keeps its stack (it is a bug, not Redis).
+    if (err instanceof UsageError || err instanceof TypeError || err instanceof RangeError) throw err;
+    if (err instanceof ReferenceError || err instanceof SyntaxError) throw err;
     // Redis unreachable or refusing: one line, `gslb drain: redis: ... [E_REDIS_...]`, exit 1 (main.ts prints it).
     const code = err instanceof RedisConnectionError ? err.code : 'E_REDIS_COMMAND_FAILED';
     throw new StartupError(code, `redis: ${(err as Error).message}`);

@@ -14,9 +14,9 @@ import { silentLogger, type Logger } from '../log.js';
 import { AllDownLog } from './all-down.js';
 import type { Classifier, ClientClass } from './classify.js';
 import { KeptCounts, decisionKey, takeHits, type Counted, type DecisionSink } from './counts.js';
-import { decisionOf } from './decide.js';
+import { decide, decisionOf } from './decide.js';
 import type { ClassPlan, Decision, PlanInput, ServedOption } from './decision-types.js';
-import { familyOfSubnet, pickOption } from './pick.js';
+import { pickOption } from './pick.js';
 import { planFor } from './plan.js';
 import { candidateOrder } from './select.js';
 import type { SteeringView } from './steering-types.js';
@@ -221,8 +221,9 @@ export class LbAnswerer {
   }
 
   /**
-   * The decision for one client against live state, made afresh (the caches are not touched): for
-   * explain and the status page. `depth` is the client's class trie depth (default: the whole address).
+   * The decision for one client against live state: decide() with this name's policy maps and the
+   * node's steering, made afresh (the caches are not touched); for the status page's traffic view.
+   * `depth` is the client's class trie depth (default: the whole address).
    */
   decision(
     classId: number,
@@ -234,10 +235,8 @@ export class LbAnswerer {
     rng: () => number,
     depth?: number,
   ): Decision {
-    const cls = this.classOf(classId);
-    const plan = planFor(this.planInput(cls, family, health, steering, now));
-    const clientFamily = familyOfSubnet(subnet);
-    return decisionOf(plan, pickOption(plan, subnet, rng), cls, clientFamily, depth ?? (clientFamily === 4 ? 32 : 128));
+    const input = this.planInput(this.classOf(classId), family, health, steering, now);
+    return decide({ ...input, subnet, rng, ...(depth !== undefined ? { depth } : {}) });
   }
 
   /**

@@ -141,8 +141,6 @@ export interface SteerResult {
   readonly shedChanges: readonly ShedChange[];
 }
 
-const NO_RANDOM = () => 0;
-
 function sameMaps<V>(
   a: ReadonlyMap<string, ReadonlyMap<string, V>>,
   b: ReadonlyMap<string, ReadonlyMap<string, V>>,
@@ -185,7 +183,6 @@ export function steer(config: SteeringConfig, health: HealthView, prev: Steering
             cls,
             health,
             checks: s.checks,
-            rng: NO_RANDOM,
             now,
             loads: s.loads,
             datacenters: s.datacenters,
