@@ -270,11 +270,16 @@ describe('admin API (in-process)', function () {
     expect(t.status).to.equal(200);
     expect(t.headers.get('content-type')).to.match(/^text\/plain/);
     expect(t.text).to.match(/^outcome: +primary \(eu-west\)$/m);
+    // A CNAME chain into a load-balanced name: the chain followed, and the records as sent.
+    const c = await call(base, '/api/explain?name=alias.lb.test&client=81.2.69.142/24');
+    expect(c.json['cnames']).to.deep.equal(['alias.lb.test. -> www.lb.test.']);
+    expect(c.json['answer']).to.include.members(['alias.lb.test. 3600 IN CNAME www.lb.test']);
+    expect(c.json['answer']).to.have.length(3); // the chain, then the decided records
     for (const [q, re] of [
       ['client=1.2.3.4', /name is required/],
       ['name=fo.lb.test', /client is required/],
-      ['name=fo.lb.test&client=nope', /not an IP address/],
-      ['name=fo.lb.test&client=1.2.3.4/40', /prefix must be 0-32/],
+      ['name=fo.lb.test&client=nope', /^client 'nope' is not an IP address/],
+      ['name=fo.lb.test&client=1.2.3.4/40', /^client prefix must be 0-32$/],
       ['name=fo.lb.test&client=1.2.3.4&type=BOGUS', /unknown query type/],
       ['name=a..b&client=1.2.3.4', /not a domain name/],
     ] as const) {

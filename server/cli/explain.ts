@@ -18,7 +18,9 @@ export function runExplain(argv: string[]): number {
   try {
     e = explainQuery(catalog, geo, health, { name, type, client: values.client });
   } catch (err) {
-    if (err instanceof ExplainRequestError) throw new UsageError('E_CLI_BAD_VALUE', err.message);
+    // The engine names the request's parts; the command line names its flags.
+    if (err instanceof ExplainRequestError)
+      throw new UsageError('E_CLI_BAD_VALUE', err.message.replace(/^client /, '--client '));
     throw err;
   }
   process.stdout.write(values.json ? JSON.stringify(e, null, 2) + '\n' : formatExplanation(e));

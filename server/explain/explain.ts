@@ -74,11 +74,11 @@ export interface Explanation {
 function parseClient(text: string): { family: 4 | 6; bytes: Buffer; prefix: number | null } {
   const [addrText, prefixText] = text.split('/');
   const parsed = parseIp(addrText ?? '');
-  if (!parsed) throw new ExplainRequestError(`--client '${text}' is not an IP address or IP/PREFIX`);
+  if (!parsed) throw new ExplainRequestError(`client '${text}' is not an IP address or IP/PREFIX`);
   const max = parsed.family === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? null : Number(prefixText);
   if (prefix !== null && (!Number.isInteger(prefix) || prefix < 0 || prefix > max))
-    throw new ExplainRequestError(`--client prefix must be 0-${max}`);
+    throw new ExplainRequestError(`client prefix must be 0-${max}`);
   return { family: parsed.family, bytes: parsed.bytes, prefix };
 }
 
