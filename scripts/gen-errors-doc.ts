@@ -106,7 +106,7 @@ stable code, printed in brackets at the end of the line:
 
 \`\`\`
 gslb.example.com/records.zone:12: bad IPv4 address '192.0.2.300' for A record [E_ZONE_BAD_RDATA]
-gslb serve: --zones /etc/gslb/zones is a file, not a folder; --zones DIR takes the folder that holds one folder per zone [E_START_ZONES_NOT_A_FOLDER]
+gslb serve: --zones /etc/gslb/zones is a file, not a folder; --zones DIR takes the folder that holds one folder per zone [E_ZONES_NOT_A_FOLDER]
 \`\`\`
 
 The wording may improve from one version to the next; the code does not. Look a code up here (each

@@ -331,9 +331,9 @@ describe('gslb serve: start-up failures', function () {
 
   it('a zones folder that is missing, or a file', async () => {
     const missing = await serve(['--zones', join(dir, 'nowhere'), '--listen', '127.0.0.1:0']);
-    await expectFailure(missing, 'E_START_NO_ZONES_FOLDER', /nowhere: .*; --zones DIR takes the folder/);
+    await expectFailure(missing, 'E_ZONES_UNREADABLE', /nowhere: .*; --zones DIR takes the folder/);
     const file = await serve(['--zones', join(zones, 'st.test', 'records.zone'), '--listen', '127.0.0.1:0']);
-    await expectFailure(file, 'E_START_ZONES_NOT_A_FOLDER', /records\.zone /);
+    await expectFailure(file, 'E_ZONES_NOT_A_FOLDER', /records\.zone /);
   });
 
   it('invalid zones: each error as file:line, then one summary line', async () => {

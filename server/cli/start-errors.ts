@@ -24,14 +24,6 @@ export const START_ERRORS = errorCodes({
     summary: 'A socket could not be bound for another reason the system gave.',
     fix: 'Read the reason in the message; check the address and the limits (ulimit -n).',
   },
-  E_START_NO_ZONES_FOLDER: {
-    summary: 'The zones folder (--zones) is not there or cannot be read.',
-    fix: 'Give the folder that holds one folder per zone, readable by the user gslb runs as.',
-  },
-  E_START_ZONES_NOT_A_FOLDER: {
-    summary: '--zones names a file, not a folder.',
-    fix: 'Give the folder that holds the zone folders (a master file goes inside a zone folder).',
-  },
   E_START_INVALID_CONFIG: {
     summary: 'The zones have errors, each printed on a line before this one, so serve refuses to start.',
     fix: "Fix those lines (each has its own code); 'gslb check --zones DIR' prints the same without serving.",

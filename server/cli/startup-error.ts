@@ -4,10 +4,11 @@
 // Kept apart from startup.ts so that main.ts loads nothing more for it.
 import type { GeoErrorCode } from '../../geo/geo-errors.js';
 import type { RedisErrorCode } from '../../health/redis-errors.js';
+import type { ZonesErrorCode } from '../../zones/load-errors.js';
 import type { StartErrorCode } from './start-errors.js';
 
 /** The codes a start-up failure may carry: its own table's, a GeoIP file's, Redis's. */
-export type StartupErrorCode = StartErrorCode | GeoErrorCode | RedisErrorCode;
+export type StartupErrorCode = StartErrorCode | GeoErrorCode | RedisErrorCode | ZonesErrorCode;
 
 /** The exit code of a command that could not start; usage errors are 2. */
 export const EXIT_CANNOT_START = 1;

@@ -63,7 +63,10 @@ export function listenFailureText(err: ListenError): string {
   }
 }
 
-/** --zones must be a folder: said in one line before GeoIP takes its second to open. */
+/**
+ * --zones must be a folder: said in one line before GeoIP takes its second to open, with the codes
+ * `gslb check` (zones/load.ts) gives the same faults.
+ */
 export function checkZonesFolder(dir: string): void {
   const takes = '--zones DIR takes the folder that holds one folder per zone';
   let folder: boolean;
@@ -71,9 +74,9 @@ export function checkZonesFolder(dir: string): void {
     folder = statSync(dir).isDirectory();
   } catch (err) {
     const hint = errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR' ? `; ${takes}` : '';
-    throw new StartupError('E_START_NO_ZONES_FOLDER', `zones folder ${dir}: ${fileErrorReason(err)}${hint}`);
+    throw new StartupError('E_ZONES_UNREADABLE', `zones folder ${dir}: ${fileErrorReason(err)}${hint}`);
   }
-  if (!folder) throw new StartupError('E_START_ZONES_NOT_A_FOLDER', `--zones ${dir} is a file, not a folder; ${takes}`);
+  if (!folder) throw new StartupError('E_ZONES_NOT_A_FOLDER', `--zones ${dir} is a file, not a folder; ${takes}`);
 }
 
 /** Binds the admin address and lets go: a taken admin port is found before the slow part of a start. */
