@@ -54,6 +54,11 @@ export interface AnswerRecord {
   readonly klass: number;
   readonly ttl: number;
   readonly rdata: readonly RdataPart[];
+  /**
+   * Set on records synthesized from a wildcard (RFC 4592): the wildcard's own name ("*.example."),
+   * which DNSSEC signs them under (RFC 4035 5.3.4) and whose expansion needs a denial of the qname.
+   */
+  readonly wildcard?: DnsName;
 }
 
 /** An answer as data: the encoder turns it into bytes and owns the size. */

@@ -4,6 +4,7 @@ import { CLASS, RCODE } from './dns.js';
 import { isAtOrBelow, nameToText, parentKey, type DnsName } from './name.js';
 import type { LbName, PolicyConfig } from './policy-types.js';
 import { QTYPE, isName, type AnswerRecord, type Sections, type ZoneError, type ZoneRecord } from './records.js';
+import type { ZoneDnssec } from './dnssec/types.js';
 import type { ZoneErrorCode } from './zone-errors.js';
 
 const EMPTY: readonly AnswerRecord[] = Object.freeze([]);
@@ -40,6 +41,8 @@ export interface Zone {
   readonly negativeSoa: AnswerRecord;
   /** Datacenters, checks, region map and load-balanced names from the zone's policy files. */
   readonly policy: PolicyConfig;
+  /** Keys and signing settings when the zone folder has keys/ (a signed zone), else null. */
+  readonly dnssec: ZoneDnssec | null;
 }
 
 export type LookupKind = 'answer' | 'nodata' | 'nxdomain' | 'referral' | 'cname' | 'gslb';
@@ -85,6 +88,7 @@ export function buildZone(
   file: string,
   policy: PolicyConfig = EMPTY_POLICY,
   partial = false,
+  dnssec: ZoneDnssec | null = null,
 ): { zone: Zone | null; errors: ZoneError[] } {
   const lbNames = policy.names;
   const errors: Array<ZoneError & { code: ZoneErrorCode }> = [];
@@ -242,6 +246,7 @@ export function buildZone(
     soa: frozen.get(apex.key)!.rrsets.get(QTYPE.SOA)!,
     negativeSoa,
     policy,
+    dnssec,
   });
   return { zone, errors };
 }
@@ -336,8 +341,9 @@ function negative(zone: Zone, kind: 'nodata' | 'nxdomain', wildcard: boolean): L
   };
 }
 
+/** A wildcard's records given the query's owner, each remembering the wildcard it came from. */
 function retarget(records: readonly AnswerRecord[], owner: DnsName | null): AnswerRecord[] {
-  return records.map((r) => ({ ...r, owner }));
+  return records.map((r) => ({ ...r, owner, wildcard: r.owner ?? undefined }));
 }
 
 /** Answers from one node (exact or wildcard-synthesized with the given owner). */
