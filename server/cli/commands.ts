@@ -246,6 +246,7 @@ export const EXPLAIN = {
       help: 'an mmdb GeoIP database; the first that knows an address wins',
     },
     down: { value: 'DC', multiple: true, help: 'answer as if this datacenter were down' },
+    dnssec: { help: 'ask with DNSSEC OK (DO=1): show the signed answer and the keys that signed it' },
     json: { help: 'print the explanation as JSON' },
   },
   exitCodes: ['1 the zones are not valid'],
