@@ -8,6 +8,7 @@ import { GEO_ERRORS } from '../geo/geo-errors.js';
 import { REDIS_ERRORS } from '../health/redis-errors.js';
 import { CLI_ERRORS } from '../server/cli/cli-errors.js';
 import { START_ERRORS } from '../server/cli/start-errors.js';
+import { DNSSEC_ERRORS } from '../zones/dnssec/dnssec-errors.js';
 import type { ErrorCodeTable } from '../zones/error-codes.js';
 import { ZONES_ERRORS } from '../zones/load-errors.js';
 import { POLICY_ERRORS } from '../zones/policy/errors.js';
@@ -55,6 +56,17 @@ export const ERROR_SECTIONS: readonly ErrorSection[] = [
       "the file (`name 'www': pool 'eu-west': entry 2`); root causes first, so a reference into a section " +
       'that has errors is one line, not one per reference. See [policy.md](policy.md).',
     table: POLICY_ERRORS,
+  },
+  {
+    title: 'DNSSEC keys',
+    prefix: 'E_DNSSEC_',
+    source: 'zones/dnssec/dnssec-errors.ts',
+    intro:
+      "A signed zone's `keys/` folder and its key files (BIND's format, `K<apex>.+<alg>+<tag>.key` and " +
+      "`.private`), and the records a signed zone's master files may not hold. Printed as " +
+      '`file:line: message [CODE]` like the zone errors: the zone is not built, so serve refuses to start ' +
+      'and a reload keeps the last good configuration. See [zones.md](zones.md).',
+    table: DNSSEC_ERRORS,
   },
   {
     title: 'GeoIP databases',

@@ -561,7 +561,7 @@ describe('master file: RFC 3597 generic RDATA', () => {
     ['x TYPE65534 \\# x 00', "bad RDATA length 'x' in \\# form"],
     ['x TYPE65534 \\#', "'\\#' RDATA needs a length"],
     ['x TYPE65534 0a000001', "TYPE65534 RDATA must use the RFC 3597 '\\# length hex' form"],
-    ['x DS 1 2 3 abcd', "DS RDATA must use the RFC 3597 '\\# length hex' form"],
+    ['x RRSIG 1 2 3 abcd', "RRSIG RDATA must use the RFC 3597 '\\# length hex' form"],
     ['x A \\# 3 c00002', 'A RDATA must be 4 octets, \\# form gives 3'],
     ['x AAAA \\# 4 c0000201', 'AAAA RDATA must be 16 octets, \\# form gives 4'],
   ];

@@ -301,6 +301,7 @@ names:
     margin: 20%
     shed: { high: 80%, low: 0.6, step: 5%, every: 2s, max: 50% }
     pools: { a: [{ address: 192.0.2.9, load_url: "http://10.0.0.9:8404/stats;csv" }], b: [192.0.2.10] }
+dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
 `;
       const r = load(['all.yaml', all]);
       expect(r.messages).to.deep.equal([]);
@@ -387,6 +388,7 @@ names:
         { high: 0.8, low: 0.6, step: 0.05, everyMs: 2000, max: 0.5 },
       ]);
       expect(m.pools[0]!.endpoints[0]!.loadUrl).to.equal('http://10.0.0.9:8404/stats;csv');
+      expect(c.dnssec).to.deep.equal({ validity: 864000, refresh: 216000, inceptionOffset: 1800, dnskeyTtl: 7200 });
       const n = [...c.names.values()][0]!;
       expect([n.ttl, n.minTtl, n.maxAnswers, n.check, n.fallback]).to.deep.equal([15, 4, 3, 'h', 'nodata']);
       expect([...n.regions!.keys()]).to.deep.equal(['own']);

@@ -1,7 +1,10 @@
-// Loads a zones directory: one sub-folder per zone (named by its apex), master files (*.zone) inside.
+// Loads a zones directory: one sub-folder per zone (named by its apex), master files (*.zone) inside,
+// and for a signed zone its keys/ (zones/dnssec/keys.ts).
 import { createHash, type Hash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path';
+import { keyStateAt, loadKeys } from './dnssec/keys.js';
+import { DEFAULT_DNSSEC, type ZoneDnssec, type ZoneKey } from './dnssec/types.js';
 import type { ZonesErrorCode } from './load-errors.js';
 import { parseMasterFile } from './masterfile.js';
 import { nameToText, parseName } from './name.js';
@@ -118,8 +121,17 @@ const folderError = (file: string, code: ZonesErrorCode, message: string): ZoneE
   code,
 });
 
-/** Reads and validates every zone under dir; errors name files relative to dir. */
-export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): LoadResult {
+/** A signed zone's keys with its policy's settings and the key state at now; null without keys. */
+function dnssecOf(keys: readonly ZoneKey[], policy: PolicyConfig, now: number): ZoneDnssec | null {
+  if (keys.length === 0) return null;
+  return Object.freeze({ keys, settings: policy.dnssec ?? DEFAULT_DNSSEC, state: keyStateAt(keys, now) });
+}
+
+/**
+ * Reads and validates every zone under dir; errors name files relative to dir. `now` (ms) is the time
+ * the keys' timing is read at: the key state this load serves.
+ */
+export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES, now = Date.now()): LoadResult {
   const errors: ZoneError[] = [];
   const zones: Zone[] = [];
   const policies = new Map<string, CachedPolicy>();
@@ -173,6 +185,9 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
     const fresh = () => loadPolicy(policySources, apex.name, isCountryCode, read);
     let policy = reusable ? null : fresh();
     if (policy) errors.push(...policy.errors);
+    // A zone whose keys cannot be used is not built: a signed zone served unsigned would fail validation.
+    const keys = loadKeys(dir, entry, apex.name, now);
+    errors.push(...keys.errors);
     const files = listFiles(folder, '.zone');
     if (files.length === 0) {
       errors.push(
@@ -199,16 +214,18 @@ export function loadZones(dir: string, previous: PolicyCache = NO_POLICIES): Loa
     }
     const first = relative(dir, files[0]!);
     const partial = masterErrors > 0;
-    let built = buildZone(apex.name, records, first, policy?.config ?? cached!.config, partial);
+    const build = (config: PolicyConfig) =>
+      buildZone(apex.name, records, first, config, partial, dnssecOf(keys.keys, config, now));
+    let built = build(policy?.config ?? cached!.config);
     // A reused policy has no lines left for the errors that point into it: build once more from the files.
     if (!policy && built.errors.length > 0) {
       policy = fresh();
       errors.push(...policy.errors);
-      built = buildZone(apex.name, records, first, policy.config, partial);
+      built = build(policy.config);
     }
     errors.push(...built.errors);
     policy?.release(); // every error that names a policy line has been made
-    if (built.zone) {
+    if (built.zone && keys.errors.length === 0) {
       zones.push(built.zone);
       if (!policy) policies.set(entry, cached!);
       else if (policy.errors.length === 0) {

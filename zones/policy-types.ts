@@ -1,4 +1,5 @@
 // Typed, frozen policy configuration: datacenters, checks, region maps and load-balanced names.
+import type { DnssecSettings } from './dnssec/types.js';
 import type { DnsName } from './name.js';
 import type { LoadSelectors, LoadType } from './load-types.js';
 
@@ -191,6 +192,8 @@ export interface PolicyConfig {
   readonly regions: RegionMap;
   /** Load-balanced names by their lookup key (see zones/name.ts). */
   readonly names: ReadonlyMap<string, LbName>;
+  /** The dnssec section (defaults filled in), or null when no policy file has one (DEFAULT_DNSSEC applies). */
+  readonly dnssec: DnssecSettings | null;
 }
 
 export const DEFAULT_TTL = 30;

@@ -213,6 +213,11 @@ class Fields {
     private readonly origin: DnsName,
   ) {}
 
+  /** The record type's mnemonic, for messages. */
+  get typeName(): string {
+    return this.type;
+  }
+
   /** Requires exactly the named fields (none quoted). */
   expect(names: readonly string[]): void {
     const n = names.length;
@@ -259,6 +264,48 @@ function oneName(what: string): TypeParser {
     f.expect([what]);
     return [f.name(0, what)];
   };
+}
+
+/** DNSSEC algorithm mnemonics (RFC 4034 appendix A.1, IANA), accepted where a number is. */
+const ALGORITHM_MNEMONICS: ReadonlyMap<string, number> = new Map([
+  ['RSAMD5', 1],
+  ['DH', 2],
+  ['DSA', 3],
+  ['RSASHA1', 5],
+  ['DSA-NSEC3-SHA1', 6],
+  ['RSASHA1-NSEC3-SHA1', 7],
+  ['RSASHA256', 8],
+  ['RSASHA512', 10],
+  ['ECC-GOST', 12],
+  ['ECDSAP256SHA256', 13],
+  ['ECDSAP384SHA384', 14],
+  ['ED25519', 15],
+  ['ED448', 16],
+]);
+
+/** A DNSSEC algorithm field: a decimal 0..255 or its mnemonic. */
+function algorithmField(f: Fields, i: number, what: string): Buffer {
+  const n = ALGORITHM_MNEMONICS.get(f.text(i).toUpperCase()) ?? parseUint(f.text(i), 0xff);
+  if (n === null) f.fail(`bad ${what} algorithm '${f.text(i)}'`);
+  return Buffer.from([n]);
+}
+
+/** Base64 split over any number of fields (RFC 4034 allows white space inside it), strictly decoded. */
+export function decodeBase64(text: string): Buffer | null {
+  if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
+  const b = Buffer.from(text, 'base64');
+  return b.toString('base64') === text ? b : null; // refuses non-zero padding bits
+}
+
+/** The fields from `from` on, joined: base64 or hex that a record may write in several pieces. */
+function joined(f: Fields, tokens: readonly Token[], from: number, what: string): string {
+  if (tokens.length <= from) f.fail(`${f.typeName} record has no ${what}`);
+  for (const t of tokens.slice(from))
+    if (t.quoted) f.fail(`unexpected quoted string "${t.text}" in ${f.typeName} record`);
+  return tokens
+    .slice(from)
+    .map((t) => t.text)
+    .join('');
 }
 
 const PARSERS: ReadonlyMap<number, TypeParser> = new Map<number, TypeParser>([
@@ -327,6 +374,37 @@ const PARSERS: ReadonlyMap<number, TypeParser> = new Map<number, TypeParser>([
         parts.push(Buffer.from([s.value.length]), s.value);
       }
       return [Buffer.concat(parts)];
+    },
+  ],
+  [
+    // RFC 4034 section 5.3: key tag, algorithm, digest type, digest in hex (may be split by spaces).
+    QTYPE.DS,
+    (f: Fields, tokens: readonly Token[]) => {
+      if (tokens.length < 4)
+        f.fail(`DS record needs 4 RDATA fields (key-tag algorithm digest-type digest), got ${tokens.length}`);
+      const fixed = Buffer.concat([
+        f.uint(0, 0xffff, 'key tag'),
+        algorithmField(f, 1, 'DS'),
+        f.uint(2, 0xff, 'digest type'),
+      ]);
+      const hex = joined(f, tokens, 3, 'digest');
+      if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) f.fail(`bad DS digest '${hex}': not hex`);
+      return [Buffer.concat([fixed, Buffer.from(hex, 'hex')])];
+    },
+  ],
+  [
+    // RFC 4034 section 2.2: flags, protocol (always 3), algorithm, public key in base64 (may be split).
+    QTYPE.DNSKEY,
+    (f: Fields, tokens: readonly Token[]) => {
+      if (tokens.length < 4)
+        f.fail(`DNSKEY record needs 4 RDATA fields (flags protocol algorithm key), got ${tokens.length}`);
+      const protocol = parseUint(f.text(1), 0xff);
+      if (protocol !== 3) f.fail(`bad DNSKEY protocol '${f.text(1)}': it is always 3 (RFC 4034 section 2.1.2)`);
+      const fixed = Buffer.concat([f.uint(0, 0xffff, 'flags'), Buffer.from([3]), algorithmField(f, 2, 'DNSKEY')]);
+      const text = joined(f, tokens, 3, 'public key');
+      const key = decodeBase64(text);
+      if (!key) f.fail(`bad DNSKEY public key: '${text.length > 40 ? text.slice(0, 40) + '...' : text}' is not base64`);
+      return [Buffer.concat([fixed, key])];
     },
   ],
   [

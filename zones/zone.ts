@@ -4,6 +4,8 @@ import { CLASS, RCODE } from './dns.js';
 import { isAtOrBelow, nameToText, parentKey, type DnsName } from './name.js';
 import type { LbName, PolicyConfig } from './policy-types.js';
 import { QTYPE, isName, type AnswerRecord, type Sections, type ZoneError, type ZoneRecord } from './records.js';
+import { apexRecords, APEX_KEY_TYPES, DNSSEC_TYPE, SIGNER_TYPES } from './dnssec/apex-records.js';
+import type { DnssecErrorCode } from './dnssec/dnssec-errors.js';
 import type { ZoneDnssec } from './dnssec/types.js';
 import type { ZoneErrorCode } from './zone-errors.js';
 
@@ -15,6 +17,7 @@ export const EMPTY_POLICY: PolicyConfig = Object.freeze({
   loads: new Map(),
   regions: new Map(),
   names: new Map(),
+  dnssec: null,
 });
 const MAX_CNAME_CHAIN = 8;
 
@@ -80,7 +83,8 @@ function sameRdata(a: ZoneRecord, b: ZoneRecord): boolean {
 /**
  * Builds a zone from parsed records, checking the rules a server must enforce. `partial`: some lines of
  * the master files failed to parse, so a missing SOA or NS at the apex is likely one of them and is
- * not reported again.
+ * not reported again. `dnssec` (a signed zone): its DNSKEY, CDS and CDNSKEY RRsets are made from the
+ * keys and put at the apex, and the master files may not give those nor what the signer makes.
  */
 export function buildZone(
   apex: DnsName,
@@ -91,7 +95,7 @@ export function buildZone(
   dnssec: ZoneDnssec | null = null,
 ): { zone: Zone | null; errors: ZoneError[] } {
   const lbNames = policy.names;
-  const errors: Array<ZoneError & { code: ZoneErrorCode }> = [];
+  const errors: Array<ZoneError & { code: ZoneErrorCode | DnssecErrorCode }> = [];
   const nodes = new Map<string, MutableNode>();
   const nodeFor = (name: DnsName): MutableNode => {
     let n = nodes.get(name.key);
@@ -161,6 +165,7 @@ export function buildZone(
         });
       }
     }
+    if (dnssec) signerRecords(node, node.name.key === apex.key, errors);
     const soa = at(QTYPE.SOA);
     if (soa && node.name.key !== apex.key)
       errors.push({
@@ -196,6 +201,9 @@ export function buildZone(
       code: 'E_ZONE_MISSING_NS',
     });
   if (errors.length > 0 || !apexNode || !soaSet) return { zone: null, errors };
+  if (dnssec)
+    for (const set of apexRecords(apex, dnssec))
+      apexNode.rrsets.set(set.type, { type: set.type, ttl: set.ttl, records: [...set.records], raw: [] });
 
   // Empty non-terminals exist as nodes without RRsets.
   for (const key of [...nodes.keys()]) {
@@ -225,6 +233,14 @@ export function buildZone(
       lb: n.lb,
     };
     if (!cut && n.name.key !== apex.key && rrsets.has(QTYPE.NS)) node.cut = node;
+    const ds = dnssec && n.name.key !== apex.key && node.cut !== node ? n.rrsets.get(QTYPE.DS)?.raw[0] : undefined;
+    if (ds)
+      errors.push({
+        file: ds.file,
+        line: ds.line,
+        message: `DS at '${nameToText(n.name.wire)}', which is no delegation (no NS records there): a DS belongs at a zone cut`,
+        code: 'E_DNSSEC_SIGNER_RECORD',
+      });
     if (node.cut && n.lb)
       errors.push({
         file: n.lb.file,
@@ -249,6 +265,27 @@ export function buildZone(
     dnssec,
   });
   return { zone, errors };
+}
+
+/**
+ * A signed zone's records that its keys and signer provide, reported at the record: RRSIG, NSEC, NSEC3
+ * and NSEC3PARAM anywhere; DNSKEY, CDS, CDNSKEY and DS at the apex (DS is the parent's).
+ */
+function signerRecords(node: MutableNode, isApex: boolean, errors: ZoneError[]): void {
+  for (const [type, set] of node.rrsets) {
+    const r = set.raw[0]!;
+    const signer = SIGNER_TYPES.get(type);
+    const keyType = isApex ? APEX_KEY_TYPES.get(type) : undefined;
+    const message =
+      signer !== undefined
+        ? `${signer} record in a signed zone: the signer makes ${signer} records, the master file may not give them`
+        : keyType !== undefined
+          ? `${keyType} at the apex of a signed zone: it is made from keys/, the master file may not give it`
+          : isApex && type === DNSSEC_TYPE.DS
+            ? "DS at the apex: the zone's DS records belong in the parent zone (gslb ds prints them)"
+            : null;
+    if (message !== null) errors.push({ file: r.file, line: r.line, message, code: 'E_DNSSEC_SIGNER_RECORD' });
+  }
 }
 
 /** The DnsName of an ancestor, cut from a descendant's wire form (keeps the original case). */

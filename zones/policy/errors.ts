@@ -17,7 +17,7 @@ export const POLICY_ERRORS = errorCodes({
     fix: 'Keep one of the two; merge their settings into it.',
   },
   E_POLICY_UNKNOWN_SECTION: {
-    summary: 'A top-level key is not one of datacenters, checks, loads, regions, names.',
+    summary: 'A top-level key is not one of datacenters, checks, loads, regions, names, dnssec.',
     fix: 'Correct the spelling (the message suggests the closest section) or remove it.',
   },
   E_POLICY_UNKNOWN_KEY: {

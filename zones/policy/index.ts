@@ -7,6 +7,7 @@ import type { Check, Datacenter, LbName, LoadSource, PolicyConfig } from '../pol
 import { buildCheck } from './checks.js';
 import { Collector, type PolicyError } from './collector.js';
 import { buildDatacenter } from './datacenters.js';
+import { buildDnssec } from './dnssec.js';
 import type { PolicyFile } from './file.js';
 import { buildLoadSource } from './loads.js';
 import { emptySections, mergeFile } from './merge.js';
@@ -84,8 +85,9 @@ export function loadPolicy(
       );
     names.set(n.owner.key, n);
   }
+  const dnssec = buildDnssec(merged.dnssec, errs);
   errs.finish();
-  const config: PolicyConfig = Object.freeze({ datacenters, checks, loads, regions, names });
+  const config: PolicyConfig = Object.freeze({ datacenters, checks, loads, regions, names, dnssec });
   return {
     config,
     errors: errs.errors,

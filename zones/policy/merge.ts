@@ -18,7 +18,14 @@ export type Merged = Record<Section, Map<string, Owned<Raw>>>;
 /** One empty map per section. */
 export function emptySections(): Merged {
   // Maps, not objects: a 100,000-key object is a slow hash table, and enumerating it sorts its keys.
-  return { datacenters: new Map(), checks: new Map(), loads: new Map(), regions: new Map(), names: new Map() };
+  return {
+    datacenters: new Map(),
+    checks: new Map(),
+    loads: new Map(),
+    regions: new Map(),
+    names: new Map(),
+    dnssec: new Map(),
+  };
 }
 
 /** Adds one file's entries to merged (files in load order, so errors stay in file order). */

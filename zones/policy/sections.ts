@@ -1,7 +1,8 @@
 // The sections of a policy file, and how errors name a place in one: name 'www': pool 'eu-west': entry 2.
+// dnssec is a section of settings rather than of named entries: its keys merge across files like entries.
 import { closestMatch } from '../suggest.js';
 
-export const SECTIONS = ['datacenters', 'checks', 'loads', 'regions', 'names'] as const;
+export const SECTIONS = ['datacenters', 'checks', 'loads', 'regions', 'names', 'dnssec'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** A place in a parsed file: section, key, then keys and sequence indexes. */
@@ -13,6 +14,7 @@ export const SECTION_NOUN: Record<Section, string> = {
   loads: 'load source',
   regions: 'region',
   names: 'name',
+  dnssec: 'dnssec setting',
 };
 export const SECTION_PLURAL: Record<Section, string> = {
   datacenters: 'datacenters',
@@ -20,6 +22,7 @@ export const SECTION_PLURAL: Record<Section, string> = {
   loads: 'load sources',
   regions: 'regions',
   names: 'names',
+  dnssec: 'dnssec settings',
 };
 
 /** Renders a path the way operators read it: name 'www': pool 'eu-west': entry 2: weight. */
@@ -28,6 +31,7 @@ export function describePath(path: Path): string {
   const [section, key, ...rest] = path;
   if (section === undefined) return '';
   if (key === undefined) return String(section);
+  if (section === 'dnssec') return path.join(': '); // dnssec: validity
   out.push(`${SECTION_NOUN[section as Section] ?? section} '${key}'`);
   for (let i = 0; i < rest.length; i++) {
     const seg = rest[i]!;
