@@ -4,7 +4,7 @@
 // with and without DS, a signed child, a wildcard, a name that can go NODATA); `exampleZoneCopy` is the
 // example zone as shipped. Nothing private is committed: every key lives in a temporary folder.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const EXAMPLE_APEX = 'gslb.example.com';
@@ -156,11 +156,23 @@ export function keyZone(zonesDir: string, apex: string, setup: KeySetup): { sep:
   return { sep, zsk };
 }
 
-/** A copy of the shipped example zone (examples/gslb.example.com) in `zonesDir`, keyed per `setup`. */
-export function exampleZoneCopy(zonesDir: string, setup: KeySetup): { sep: TestKey; zsk: TestKey | null } {
-  cpSync(join('examples', EXAMPLE_APEX), join(zonesDir, EXAMPLE_APEX), { recursive: true });
+/**
+ * A copy of the shipped example zone (examples/gslb.example.com) in `zonesDir`, keyed per `setup`;
+ * `extraRecords` (master file lines) are appended to its records.zone.
+ */
+export function exampleZoneCopy(
+  zonesDir: string,
+  setup: KeySetup,
+  extraRecords = '',
+): { sep: TestKey; zsk: TestKey | null } {
+  const zone = join(zonesDir, EXAMPLE_APEX);
+  cpSync(join('examples', EXAMPLE_APEX), zone, { recursive: true });
+  if (extraRecords) appendFileSync(join(zone, 'records.zone'), `\n${extraRecords}\n`);
   return keyZone(zonesDir, EXAMPLE_APEX, setup);
 }
+
+/** A TXT RRset of about 400 bytes: fits 512 bytes unsigned, not with its RRSIG. */
+export const BIG_TXT = `big IN TXT "${'a'.repeat(200)}" "${'b'.repeat(200)}"`;
 
 /**
  * Records added to the example zone's: a delegation whose DS is present (the signed child zone
@@ -180,7 +192,7 @@ function extraRecords(childDs: string): string {
     'ns1.unsigned IN AAAA 2001:db8::53',
     '*.wild       IN A    192.0.2.99',
     '*.wild       IN TXT  "from the wildcard"',
-    `big          IN TXT  "${'a'.repeat(200)}" "${'b'.repeat(200)}"`,
+    BIG_TXT,
     '',
   ].join('\n');
 }
