@@ -99,7 +99,7 @@ for (const setup of KEY_SETUPS) {
       expect(tcp.flags, tcp.text).to.not.include('tc');
       expect(tcp.answers, `${tcp.text}: the TXT and its RRSIG`).to.equal(2);
       expect(tcp.size, tcp.text).to.be.above(512);
-      expect(tcp.text).to.match(new RegExp(`RRSIG\\s+TXT ${setup.algorithm} 3 300 `));
+      expect(tcp.text).to.match(new RegExp(`RRSIG\\s+TXT ${setup.algorithm} 4 300 `));
 
       // The same reply with the whole 1232 bytes fits over UDP.
       const roomy = dig(port, BIG, 'TXT', ['+bufsize=1232', '+dnssec']);
