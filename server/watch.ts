@@ -1,12 +1,16 @@
 // Reload on change: watches the zones directory (recursively) and the GeoIP files, and calls back
 // once things have been quiet for a moment, so an editor's save or a git checkout is one reload.
-// In the zones directory, master files, policy files and certificates (a check's tls_ca) count.
+// In the zones directory, master files, policy files, certificates (a check's tls_ca) and DNSSEC key
+// files (keys/K*.key and .private) count.
 import { readdirSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from './log.js';
 
-/** Files whose change reloads: master files, policy files, GeoIP databases, PEM certificates (tls_ca). */
-const CONFIG_FILE = /\.(zone|ya?ml|mmdb|pem|crt)$/;
+/**
+ * Files whose change reloads: master files, policy files, GeoIP databases, PEM certificates (tls_ca),
+ * DNSSEC key pairs (BIND's `.key` and `.private`: a key added, retimed with dnssec-settime or removed).
+ */
+const CONFIG_FILE = /\.(zone|ya?ml|mmdb|pem|crt|key|private)$/;
 
 export interface Watcher {
   close(): void;

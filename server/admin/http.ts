@@ -313,7 +313,7 @@ function routes(
         if (!client) throw new HttpError(400, 'client is required: an IP address, or IP/PREFIX for EDNS Client Subnet');
         let e;
         try {
-          e = node.explain({ name, type, client });
+          e = node.explain({ name, type, client, dnssec: q.get('dnssec') === '1' });
         } catch (err) {
           if (err instanceof ExplainRequestError) throw new HttpError(400, err.message);
           throw err;

@@ -16,7 +16,7 @@ export function runExplain(argv: string[]): number {
   const catalog = compileCatalog(zones, geo);
   let e;
   try {
-    e = explainQuery(catalog, geo, health, { name, type, client: values.client });
+    e = explainQuery(catalog, geo, health, { name, type, client: values.client, dnssec: values.dnssec === true });
   } catch (err) {
     // The engine names the request's parts; the command line names its flags.
     if (err instanceof ExplainRequestError)

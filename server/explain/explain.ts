@@ -2,7 +2,9 @@
 // asked with a trace switched on (query-bytes.ts), and everything shown comes from what the query path
 // did and sent: the client it used, the class and why the client is in it (as the classifier's compile
 // recorded it), the CNAME chain it followed, the Decision its reply was made from (no second draw),
-// and the records, TTL and ECS scope read back from the reply's bytes (reply-text.ts).
+// and the records, TTL and ECS scope read back from the reply's bytes (reply-text.ts). Asked with DO=1
+// (`dnssec`), the reply's RRSIGs say whether the answer is signed and by which keys; without it, a
+// signed zone's signing keys are named from its key state.
 import { basename } from 'node:path';
 import { databaseOf, locate, type GeoData } from '../../geo/geoip.js';
 import { formatIp, maskBytes, parseIp, unmapIpv4 } from '../../zones/address.js';
@@ -16,7 +18,8 @@ import type { HealthView } from '../../health/view.js';
 import { NO_STEERING, type SteeringView } from '../gslb/steering-types.js';
 import type { TracedDecision } from '../trace.js';
 import { askTraced, parseQueryType } from './query-bytes.js';
-import { readReply } from './reply-text.js';
+import { readReply, rrTypeName } from './reply-text.js';
+import { ALGORITHM } from '../../zones/dnssec/types.js';
 
 /** A request explain cannot take (bad client address, name or type): the CLI shows it as a usage error, the admin API as 400. */
 export class ExplainRequestError extends Error {}
@@ -27,6 +30,15 @@ export interface ExplainRequest {
   readonly type: string;
   /** IP or IP/PREFIX: with a prefix it is sent as EDNS Client Subnet, without it is the resolver's address. */
   readonly client: string;
+  /** Ask with DNSSEC OK (DO=1): the signed answer, and which keys signed it. */
+  readonly dnssec?: boolean;
+}
+
+/** A DNSSEC key by its tag and algorithm. */
+export interface KeyRef {
+  readonly tag: number;
+  /** The algorithm's mnemonic (ECDSAP256SHA256, ED25519), else its number. */
+  readonly algorithm: string;
 }
 
 export interface Explanation {
@@ -68,6 +80,32 @@ export interface Explanation {
   scope: number | null;
   /** The CNAME records the query path followed to the load-balanced name that decided: "owner. -> target.". */
   cnames: string[];
+  /** DNSSEC: null when the query was not asked with DO=1 and the zone is not signed. */
+  dnssec: null | {
+    /** The zone's keys that sign now: KSK signs DNSKEY/CDS/CDNSKEY, ZSK the rest, CSK both. */
+    keys: Array<KeyRef & { role: 'KSK' | 'ZSK' | 'CSK' }>;
+    /** Asked with DO=1: whether the reply carries signatures (null: not asked). */
+    signed: boolean | null;
+    /** The reply's RRSIGs (answer and authority): the type each covers and its key. */
+    signatures: Array<KeyRef & { covers: string }>;
+  };
+}
+
+const ALGORITHM_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(ALGORITHM).map(([k, v]) => [v, k]));
+const algorithmName = (n: number): string => ALGORITHM_NAMES.get(n) ?? String(n);
+
+/** The signing keys of the zone that answered, null when it is not signed (or none answered). */
+function signingKeys(catalog: Catalog, zoneName: string | null): NonNullable<Explanation['dnssec']>['keys'] | null {
+  if (zoneName === null) return null;
+  const state = [...catalog.zones.values()].find((z) => z.name === zoneName)?.zone.dnssec?.state;
+  if (state === undefined) return null;
+  const out: NonNullable<Explanation['dnssec']>['keys'] = [];
+  for (const k of new Set([...state.ksks, ...state.zsks])) {
+    const ksk = state.ksks.includes(k);
+    const zsk = state.zsks.includes(k);
+    out.push({ tag: k.tag, algorithm: algorithmName(k.algorithm), role: ksk && zsk ? 'CSK' : ksk ? 'KSK' : 'ZSK' });
+  }
+  return out;
 }
 
 /** The client text as parsed and checked: the address, and the ECS prefix when one is given. */
@@ -119,8 +157,10 @@ export function explainQuery(
     steering: () => steering,
     rng,
   });
-  const { reply, trace } = askTraced(pipeline, qname.name.wire, qtype.value, asked);
+  const dnssec = req.dnssec === true;
+  const { reply, trace } = askTraced(pipeline, qname.name.wire, qtype.value, asked, dnssec);
   const sent = readReply(reply);
+  const keys = signingKeys(catalog, trace.zone);
 
   // The client the decision used (the pipeline's); for a static name, the address the query carries.
   const client =
@@ -159,6 +199,18 @@ export function explainQuery(
     ttl: sent.ttl,
     scope: sent.ecsScope,
     cnames: [],
+    dnssec:
+      keys === null && !dnssec
+        ? null
+        : {
+            keys: keys ?? [],
+            signed: dnssec ? sent.signatures.length > 0 : null,
+            signatures: sent.signatures.map((x) => ({
+              tag: x.tag,
+              algorithm: algorithmName(x.algorithm),
+              covers: rrTypeName(x.covered),
+            })),
+          },
   };
 
   // A type the name does not decide (MX on a load-balanced name, a static name): no decision was made.
@@ -231,7 +283,22 @@ export function formatExplanation(e: Explanation): string {
   if (e.answer.length === 0) for (const a of e.authority) lines.push(`  (authority) ${a}`);
   col('ttl', e.ttl === null ? '-' : String(e.ttl));
   col('ecs scope', e.scope === null ? '- (no ECS in the query)' : `/${e.scope}`);
+  if (e.dnssec) col('dnssec', dnssecLine(e.dnssec));
   return lines.join('\n') + '\n';
+}
+
+/** "signed by key 12345 (ECDSAP256SHA256)", or what the zone is signed with when not asked with DO=1. */
+function dnssecLine(d: NonNullable<Explanation['dnssec']>): string {
+  const keyText = (k: KeyRef) => `${k.tag} (${k.algorithm})`;
+  const zone =
+    d.keys.length === 0
+      ? 'the zone is not signed'
+      : `zone signed with key${d.keys.length > 1 ? 's' : ''} ${d.keys.map((k) => `${keyText(k)} ${k.role}`).join(', ')}`;
+  if (d.signed === null) return `${zone}; --dnssec shows the signed answer`;
+  if (!d.signed) return `answer not signed (${zone})`;
+  const by = new Map<string, KeyRef>();
+  for (const x of d.signatures) by.set(`${x.tag}/${x.algorithm}`, x);
+  return `answer signed by key${by.size > 1 ? 's' : ''} ${[...by.values()].map(keyText).join(', ')}`;
 }
 
 /** A datacenter's figures for people: "120 connections of 500 (24%), 1.2 MB/s, RTT 3.1 ms". */

@@ -1,8 +1,10 @@
 // A reply's bytes read back for people (explain): the RCODE, the answer and authority records as
 // `owner. TTL CLASS TYPE RDATA` lines, and the ECS scope of its OPT. What explain shows is what was
 // sent. RDATA is in presentation form for the types the zones parser reads (A, AAAA, NS, CNAME, PTR,
-// MX, TXT, SOA, SRV, CAA), RFC 3597 `\# LEN HEX` for the rest. Names inside RDATA are written without
-// the trailing dot (the root as `.`), as explain always wrote them.
+// MX, TXT, SOA, SRV, CAA) and the DNSSEC ones a signed answer carries (RRSIG, NSEC, DNSKEY, DS, CDS,
+// CDNSKEY), RFC 3597 `\# LEN HEX` for the rest. Names inside RDATA are written without the trailing
+// dot (the root as `.`), as explain always wrote them. The RRSIGs' key tags and algorithms are read
+// out too: which keys signed the answer.
 import { formatIp } from '../../zones/address.js';
 import { CLASS, EDNS_OPTION, HEADER_LENGTH, QTYPE, FLAGS2 } from '../../zones/dns.js';
 import { nameToText } from '../../zones/name.js';
@@ -17,6 +19,8 @@ export interface ReplyText {
   readonly ttl: number | null;
   /** The scope prefix of the OPT's Client Subnet option; null when the reply has none. */
   readonly ecsScope: number | null;
+  /** The RRSIGs of the answer and authority sections: the type each covers, and its key's tag and algorithm. */
+  readonly signatures: ReadonlyArray<{ readonly covered: number; readonly tag: number; readonly algorithm: number }>;
 }
 
 /** A reply that cannot be read: a bug in the encoder, not a user error. */
@@ -37,6 +41,7 @@ export function readReply(msg: Buffer): ReplyText {
   let ttl: number | null = null;
   let rcode = msg[3]! & FLAGS2.RCODE_MASK;
   let ecsScope: number | null = null;
+  const signatures: Array<{ covered: number; tag: number; algorithm: number }> = [];
   for (let section = 1; section <= 3; section++) {
     for (let i = 0; i < counts[section]!; i++) {
       const owner = readName(msg, pos);
@@ -57,14 +62,29 @@ export function readReply(msg: Buffer): ReplyText {
         }
         continue;
       }
-      const line = `${owner.text} ${rrTtl} ${className(cls)} ${typeName(type)} ${rdataText(msg, type, start, pos)}`;
+      if (type === QTYPE.RRSIG && rdlen >= 18)
+        signatures.push({
+          covered: msg.readUInt16BE(start),
+          algorithm: msg[start + 2]!,
+          tag: msg.readUInt16BE(start + 16),
+        });
+      const line = `${owner.text} ${rrTtl} ${className(cls)} ${rrTypeName(type)} ${rdataText(msg, type, start, pos)}`;
       if (section === 1) {
         answer.push(line);
         ttl = rrTtl;
       } else authority.push(line);
     }
   }
-  return { rcode, answer, authority, ttl, ecsScope };
+  return { rcode, answer, authority, ttl, ecsScope, signatures };
+}
+
+/** CDS and CDNSKEY (RFC 7344): shown by name, though the zones parser does not read them. */
+const CDS = 59;
+const CDNSKEY = 60;
+
+/** A type's mnemonic; TYPEnnn for one nobody here knows. */
+export function rrTypeName(type: number): string {
+  return type === CDS ? 'CDS' : type === CDNSKEY ? 'CDNSKEY' : typeName(type);
 }
 
 function need(msg: Buffer, end: number): void {
@@ -197,7 +217,57 @@ function typedRdata(msg: Buffer, type: number, start: number, end: number): stri
       const tag = msg.toString('latin1', start + 2, start + 2 + tagLength);
       return `${msg[start]} ${tag} ${characterString(msg.subarray(start + 2 + tagLength, end))}`;
     }
+    case QTYPE.RRSIG: {
+      if (len < 19) return null;
+      const signer = rdataName(msg, start + 18);
+      if (signer.end >= end) return null;
+      const fields = [
+        rrTypeName(msg.readUInt16BE(start)),
+        msg[start + 2],
+        msg[start + 3],
+        msg.readUInt32BE(start + 4),
+        rrsigTime(msg.readUInt32BE(start + 8)),
+        rrsigTime(msg.readUInt32BE(start + 12)),
+        msg.readUInt16BE(start + 16),
+        signer.text,
+      ];
+      return `${fields.join(' ')} ${msg.toString('base64', signer.end, end)}`;
+    }
+    case QTYPE.NSEC: {
+      const next = rdataName(msg, start);
+      if (next.end > end) return null;
+      const types = bitmapTypes(msg, next.end, end);
+      return types === null ? null : [next.text, ...types.map(rrTypeName)].join(' ');
+    }
+    case QTYPE.DNSKEY:
+    case CDNSKEY:
+      if (len < 5) return null;
+      return `${msg.readUInt16BE(start)} ${msg[start + 2]} ${msg[start + 3]} ${msg.toString('base64', start + 4, end)}`;
+    case QTYPE.DS:
+    case CDS:
+      if (len < 5) return null;
+      return `${msg.readUInt16BE(start)} ${msg[start + 2]} ${msg[start + 3]} ${msg.toString('hex', start + 4, end).toUpperCase()}`;
     default:
       return null;
   }
+}
+
+/** An RRSIG time as RFC 4034 3.2 writes it: YYYYMMDDHHmmSS (UTC). */
+function rrsigTime(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/** The types of an NSEC type bitmap (RFC 4034 4.1.2), or null when it is malformed. */
+function bitmapTypes(msg: Buffer, start: number, end: number): number[] | null {
+  const out: number[] = [];
+  for (let p = start; p < end;) {
+    if (p + 2 > end) return null;
+    const window = msg[p]!;
+    const len = msg[p + 1]!;
+    if (len < 1 || len > 32 || p + 2 + len > end) return null;
+    for (let b = 0; b < len; b++)
+      for (let bit = 0; bit < 8; bit++) if (msg[p + 2 + b]! & (0x80 >> bit)) out.push(window * 256 + b * 8 + bit);
+    p += 2 + len;
+  }
+  return out;
 }
