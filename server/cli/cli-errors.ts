@@ -79,6 +79,14 @@ export const CLI_ERRORS = errorCodes({
     summary: 'A file a flag names for its input (gslb simulate --clients) cannot be read.',
     fix: 'Check the path and that the file is readable.',
   },
+  E_CLI_UNKNOWN_ZONE: {
+    summary: 'gslb keygen or gslb ds names a zone (APEX) that has no folder in --zones, or APEX is not a domain name.',
+    fix: 'Give the apex of a zone whose folder is in --zones (the folder is named after it); create the zone folder first.',
+  },
+  E_CLI_ZONE_NOT_SIGNED: {
+    summary: 'gslb ds names a zone whose folder has no keys/: it is not signed, so there is no DS to give.',
+    fix: 'Generate a key first (gslb keygen --zones DIR APEX), then ask again.',
+  },
   E_CLI_BAD_ARGUMENTS: {
     summary: 'The arguments cannot be parsed (a case the checks above do not name).',
     fix: "Compare them with 'gslb COMMAND --help'.",

@@ -246,7 +246,7 @@ export const EXPLAIN = {
       help: 'an mmdb GeoIP database; the first that knows an address wins',
     },
     down: { value: 'DC', multiple: true, help: 'answer as if this datacenter were down' },
-    dnssec: { help: 'ask with DNSSEC OK (DO=1): show the signed answer and the keys that signed it' },
+    dnssec: { help: 'ask with DNSSEC OK (DO=1): show the signed answer and the keys that sign it' },
     json: { help: 'print the explanation as JSON' },
   },
   exitCodes: ['1 the zones are not valid'],
@@ -275,5 +275,32 @@ export const SIMULATE = {
   ],
 } as const satisfies CommandSpec;
 
+export const KEYGEN = {
+  name: 'keygen',
+  summary: "write a new DNSSEC key pair into a zone's keys/, in BIND's format",
+  positionals: [{ name: 'APEX' }],
+  flags: {
+    zones: { value: 'DIR', required: true, help: 'one folder per zone; the key goes into DIR/APEX/keys/' },
+    algorithm: {
+      value: 'ECDSAP256SHA256|ED25519',
+      default: 'ECDSAP256SHA256',
+      help: 'the key algorithm (13 and 15 are accepted too)',
+    },
+    ksk: { help: 'a key-signing key (flags 257), to pair with a --zsk' },
+    zsk: { help: 'a zone-signing key (flags 256), to pair with a --ksk' },
+  },
+  exitCodes: ['0 the key written; its file name (without .key/.private) on stdout', '1 the key cannot be written'],
+} as const satisfies CommandSpec;
+
+export const DS = {
+  name: 'ds',
+  summary: "the DS records (SHA-256) to put in the parent zone, from a zone's keys/",
+  positionals: [{ name: 'APEX' }],
+  flags: {
+    zones: { value: 'DIR', required: true, help: 'one folder per zone, the keys in DIR/APEX/keys/' },
+  },
+  exitCodes: ['1 the keys are not valid (each error as file:line: message [CODE])'],
+} as const satisfies CommandSpec;
+
 /** The commands in the order `gslb help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [SERVE, AGENT, CHECK, EXPLAIN, SIMULATE, DRAIN, UNDRAIN];
+export const COMMANDS: readonly CommandSpec[] = [SERVE, AGENT, CHECK, EXPLAIN, SIMULATE, DRAIN, UNDRAIN, KEYGEN, DS];

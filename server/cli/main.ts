@@ -4,7 +4,7 @@
 // and version are quick.
 import { readFileSync } from 'node:fs';
 import { UsageError, type CommandSpec } from './args.js';
-import { AGENT, CHECK, COMMANDS, DRAIN, EXPLAIN, SERVE, SIMULATE, UNDRAIN } from './commands.js';
+import { AGENT, CHECK, COMMANDS, DRAIN, DS, EXPLAIN, KEYGEN, SERVE, SIMULATE, UNDRAIN } from './commands.js';
 import { commandHelp, commandList } from './help.js';
 import { EXIT_CANNOT_START, StartupError } from './startup-error.js';
 import { closestMatch } from '../../zones/suggest.js';
@@ -19,6 +19,8 @@ const RUNNERS: ReadonlyMap<CommandSpec, () => Promise<Run>> = new Map<CommandSpe
   [SIMULATE, async () => (await import('./simulate.js')).runSimulate],
   [DRAIN, async () => (argv: string[]) => import('./drain.js').then((m) => m.runDrain(argv, false))],
   [UNDRAIN, async () => (argv: string[]) => import('./drain.js').then((m) => m.runDrain(argv, true))],
+  [KEYGEN, async () => (await import('./keygen.js')).runKeygen],
+  [DS, async () => (await import('./ds.js')).runDs],
 ]);
 
 /** A usage error, and the command whose help would have helped (null: the command list). */

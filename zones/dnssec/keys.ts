@@ -33,6 +33,24 @@ export function keyBaseName(apex: DnsName, algorithm: number, tag: number): stri
   return `K${text}+${String(algorithm).padStart(3, '0')}+${String(tag).padStart(5, '0')}`;
 }
 
+/**
+ * The folder of zonesDir that holds the zone `apex` ('example.com' or 'example.com.', in any letter
+ * case, as the loader reads folder names), or null when there is none. Throws when zonesDir cannot be read.
+ */
+export function findZoneFolder(zonesDir: string, apex: DnsName): string | null {
+  for (const entry of readdirSync(zonesDir).sort()) {
+    if (entry.startsWith('.')) continue;
+    const name = parseName(entry.endsWith('.') ? entry : entry + '.', null);
+    if (!name.ok || name.name.key !== apex.key) continue;
+    try {
+      if (statSync(join(zonesDir, entry)).isDirectory()) return entry; // a link to a folder too, as the loader
+    } catch {
+      // a dangling link: not a zone folder
+    }
+  }
+  return null;
+}
+
 const KEY_FILE_NAME = /^K(.+)\+([0-9]{3})\+([0-9]{5})\.(key|private)$/;
 
 export interface LoadedKeys {
