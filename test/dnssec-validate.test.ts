@@ -16,6 +16,7 @@ import { delv, DelvAnchor } from './helpers/delv.js';
 import { buildQuery, udpExchange } from './helpers/dns.js';
 import {
   CHILD_APEX,
+  SIGNED_CUT,
   dnssecKeygen,
   dnssecSettime,
   dsFromDnskeys,
@@ -188,6 +189,31 @@ function keyTags(r: Resolved, type = 'DNSKEY'): number[] {
 
 const signingTag = (z: ValidationZones): number => (z.zsk ?? z.sep).tag;
 
+/** The DS records of an answer, as normalized presentation lines. */
+function dsLines(r: Resolved): string[] {
+  const lines = (r.packet.answers ?? [])
+    .filter((a) => a.type === 'DS')
+    .map((a) => {
+      const d = (a as unknown as { data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer } })
+        .data;
+      return `${a.name} IN DS ${d.keyTag} ${d.algorithm} ${d.digestType} ${d.digest.toString('hex')}`;
+    });
+  return normalizeDs(lines.join('\n'));
+}
+
+/** A referral from the parent (RFC 4035 3.1.4): no AA, the cut's NS unsigned, glue unsigned. */
+function expectReferral(r: Resolved, cut: string, glue: string): void {
+  expect(r.rcode).to.equal(0);
+  expect(r.aa).to.equal(false);
+  expect(r.packet.answers ?? []).to.deep.equal([]);
+  const auth = r.packet.authorities ?? [];
+  expect(auth.filter((a) => a.type === 'NS').map((a) => a.name.toLowerCase())).to.deep.equal([cut]);
+  expect(sigsOf(auth).map((s) => s.typeCovered)).to.not.include('NS');
+  const additional = (r.packet.additionals ?? []).filter((a) => a.type !== 'OPT');
+  expect(additional.filter((a) => a.type !== 'RRSIG').map((a) => a.name.toLowerCase())).to.include(glue);
+  expect(sigsOf(additional), 'glue is not signed').to.deep.equal([]);
+}
+
 for (const setup of KEY_SETUPS) {
   describe(`DNSSEC validated by unbound and delv: ${setupName(setup)}`, function () {
     this.timeout(30_000);
@@ -255,30 +281,23 @@ for (const setup of KEY_SETUPS) {
       expect(docs.rrsets).to.deep.equal([`${n('docs')} CNAME`, `${n('mail')} AAAA`]);
     });
 
-    it('delegation with DS: the DS validates (AD), and so does the signed child zone through it', async () => {
-      const ds = await validated(w, CHILD_APEX, 'DS');
-      const served = (ds.packet.answers ?? [])
-        .filter((a) => a.type === 'DS')
-        .map((a) => {
-          const d = (
-            a as unknown as { data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer } }
-          ).data;
-          return `${CHILD_APEX}. IN DS ${d.keyTag} ${d.algorithm} ${d.digestType} ${d.digest.toString('hex')}`;
-        });
-      expect(normalizeDs(served.join('\n'))).to.deep.equal([dsFromKey(w.zones.child)]);
-      const host = await validated(w, `host.${CHILD_APEX}`, 'A');
-      expect(host.addresses).to.deep.equal(['192.0.2.77']);
-      await validated(w, `nope.${CHILD_APEX}`, 'A', 'NXDOMAIN');
+    it('delegation with DS: the DS validates (AD); the referral has NS and glue unsigned, DS signed', async () => {
+      const ds = await validated(w, SIGNED_CUT, 'DS');
+      expect(dsLines(ds)).to.deep.equal([dsFromKey(w.zones.signedCut)]);
+      const r = await askServer(w.port, `www.${SIGNED_CUT}`, 'A');
+      expectReferral(r, SIGNED_CUT, `ns1.${SIGNED_CUT}`);
+      const auth = r.packet.authorities ?? [];
+      expect(auth.filter((a) => a.type === 'DS').length, 'the DS at the cut').to.equal(1);
+      expect(sigsOf(auth).map((s) => s.typeCovered)).to.deep.equal(['DS']);
+      expect(auth.filter((a) => a.type === 'NSEC')).to.deep.equal([]);
     });
 
-    it("delegation without DS: the denial of its DS validates (AD, NODATA); the referral's NS and glue carry no RRSIG", async () => {
+    it('delegation without DS: the denial of its DS validates (AD, NODATA); the referral has NS and glue unsigned, the NSEC signed', async () => {
       const ds = await validated(w, n('unsigned'), 'DS');
       expect(ds.rrsets).to.deep.equal([]);
       const r = await askServer(w.port, `www.${n('unsigned')}`, 'A');
-      expect(r.rcode).to.equal(0);
-      expect(r.aa).to.equal(false);
+      expectReferral(r, n('unsigned'), `ns1.${n('unsigned')}`);
       const auth = r.packet.authorities ?? [];
-      expect(auth.filter((a) => a.type === 'NS').map((a) => a.name.toLowerCase())).to.deep.equal([n('unsigned')]);
       expect(auth.filter((a) => a.type === 'DS')).to.deep.equal([]);
       const nsec = auth.filter((a) => a.type === 'NSEC');
       expect(
@@ -288,14 +307,15 @@ for (const setup of KEY_SETUPS) {
       const bitmap = (nsec[0] as unknown as { data: { rrtypes: string[] } }).data.rrtypes;
       expect(bitmap).to.include('NS').and.not.include('DS');
       expect(sigsOf(auth).map((s) => s.typeCovered)).to.deep.equal(['NSEC']);
-      const glue = (r.packet.additionals ?? []).filter((a) => a.type !== 'OPT');
-      expect(glue.map((a) => `${a.name.toLowerCase()} ${a.type}`).sort()).to.deep.equal([
-        `ns1.${n('unsigned')} A`,
-        `ns1.${n('unsigned')} AAAA`,
-      ]);
-      // The signed delegation's referral (asked of the parent's name space: the DS and its RRSIG).
-      const signedRef = await askServer(w.port, CHILD_APEX, 'DS');
-      expect(sigsOf(signedRef.packet.answers).map((s) => s.typeCovered)).to.deep.equal(['DS']);
+    });
+
+    it('a signed child zone on the same server: its DS is answered by the parent and validates (AD), and the child through it', async () => {
+      const ds = await validated(w, CHILD_APEX, 'DS');
+      expect(dsLines(ds)).to.deep.equal([dsFromKey(w.zones.child)]);
+      const host = await validated(w, `host.${CHILD_APEX}`, 'A');
+      expect(host.addresses).to.deep.equal(['192.0.2.77']);
+      await validated(w, `nope.${CHILD_APEX}`, 'A', 'NXDOMAIN');
+      await validated(w, CHILD_APEX, 'DNSKEY');
     });
 
     it('wildcard: synthesized A and TXT validate (AD), at one and two labels below; NODATA at a wildcard name too', async () => {
@@ -413,6 +433,7 @@ for (const setup of KEY_SETUPS) {
         [n('y.wild'), 'MX'],
         [n('status'), 'A'],
         [`www.${n('unsigned')}`, 'A'],
+        [`www.${SIGNED_CUT}`, 'A'],
         [`host.${CHILD_APEX}`, 'A'],
         [n('big'), 'TXT'],
       ];

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 export const EXAMPLE_APEX = 'gslb.example.com';
 /** A signed zone delegated from the example zone and served by the same server (DS in the parent). */
 export const CHILD_APEX = `sub.${EXAMPLE_APEX}`;
+/** A delegation with a DS whose child is not served: only the parent's side of the cut is ours. */
+export const SIGNED_CUT = `signed.${EXAMPLE_APEX}`;
 
 /** The Debian tools these tests run, with the package that has them (for the skip message). */
 export const DNSSEC_TOOLS: Readonly<Record<string, string>> = {
@@ -176,17 +178,21 @@ export const BIG_TXT = `big IN TXT "${'a'.repeat(200)}" "${'b'.repeat(200)}"`;
 
 /**
  * Records added to the example zone's: a delegation whose DS is present (the signed child zone
- * sub.gslb.example.com, served by the same server), one without DS whose name server is out of reach
- * (glue only), a wildcard, and a big TXT (a signed reply that does not fit 512 bytes).
+ * sub.gslb.example.com, served by the same server), two whose name servers are out of reach (glue
+ * only; `signed` with a DS, `unsigned` without), a wildcard, and a big TXT (a signed reply that does
+ * not fit 512 bytes).
  */
-function extraRecords(childDs: string): string {
-  const ds = childDs.replace(/^\S+\s+IN\s+DS\s+/, '');
+function extraRecords(childDs: string, signedDs: string): string {
+  const rdata = (ds: string) => ds.replace(/^\S+\s+IN\s+DS\s+/, '');
   return [
     '',
     '; Added by the DNSSEC tests (test/helpers/dnssec-zone.ts).',
     'sub          IN NS   ns1.sub',
-    `sub          IN DS   ${ds}`,
+    `sub          IN DS   ${rdata(childDs)}`,
     'ns1.sub      IN A    127.0.0.1',
+    'signed       IN NS   ns1.signed',
+    `signed       IN DS   ${rdata(signedDs)}`,
+    'ns1.signed   IN A    192.0.2.54',
     'unsigned     IN NS   ns1.unsigned',
     'ns1.unsigned IN A    192.0.2.53',
     'ns1.unsigned IN AAAA 2001:db8::53',
@@ -258,6 +264,8 @@ export interface ValidationZones {
   readonly sep: TestKey;
   readonly zsk: TestKey | null;
   readonly child: TestKey;
+  /** The key whose DS is at `signed` (kept outside the zones folder). */
+  readonly signedCut: TestKey;
   /** The example zone's keys/ folder. */
   readonly keysDir: string;
 }
@@ -283,10 +291,12 @@ export function validationZones(zonesDir: string, setup: KeySetup): ValidationZo
   writeFileSync(join(childDir, 'records.zone'), CHILD_RECORDS);
   const child = dnssecKeygen(join(childDir, 'keys'), CHILD_APEX, setup.algorithm, true);
 
+  // The DS of `signed`, a delegation to a server that is not there (only the parent side is served).
+  const signedKey = dnssecKeygen(join(zonesDir, '..', 'not-served-keys'), SIGNED_CUT, setup.algorithm, true);
   writeFileSync(
     join(zone, 'records.zone'),
-    readFileSync(join(src, 'records.zone'), 'utf8') + extraRecords(dsFromKey(child)),
+    readFileSync(join(src, 'records.zone'), 'utf8') + extraRecords(dsFromKey(child), dsFromKey(signedKey)),
   );
   const { sep, zsk } = keyZone(zonesDir, EXAMPLE_APEX, setup);
-  return { zonesDir, sep, zsk, child, keysDir: join(zone, 'keys') };
+  return { zonesDir, sep, zsk, child, signedCut: signedKey, keysDir: join(zone, 'keys') };
 }
