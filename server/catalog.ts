@@ -4,11 +4,13 @@ import { nameToText, parentKey } from '../zones/name.js';
 import { QTYPE } from '../zones/records.js';
 import { lookup, type LookupKind, type Zone, type ZoneNode } from '../zones/zone.js';
 import type { GeoData } from '../geo/geoip.js';
+import { createSignedZone, type SignedZone } from '../zones/dnssec/signed-answer.js';
 import { encodeSections, negativeTemplate, type EncodedReply, type NegativeTemplate } from './encode.js';
 import { ClassifierCache } from './gslb/classify.js';
 import { LbAnswerer } from './gslb/answerer.js';
 import { silentLogger, type Logger } from './log.js';
 import { syntheticQuestion } from './query.js';
+import { SignedReplies } from './signed-replies.js';
 
 export interface CompiledAnswer {
   readonly reply: EncodedReply;
@@ -45,6 +47,10 @@ export interface CompiledZone {
   readonly nodes: ReadonlyMap<string, CompiledNode>;
   /** Keys of the names that have a wildcard child ("*.name"): an NXDOMAIN needs one lookup of a stored key. */
   readonly wildcardParents: ReadonlySet<string>;
+  /** The zone's signer and NSEC chain when it has keys (DO=1 queries get signed answers), else null. */
+  readonly signed: SignedZone | null;
+  /** The exact names' signed replies, made on their first DO=1 query (null for an unsigned zone). */
+  readonly signedReplies: SignedReplies | null;
 }
 
 export interface ExactEntry {
@@ -121,6 +127,8 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
         : null;
       nodes.set(key, compileNode(zone, node, types, otherType, lb));
     }
+    // Cheap: the chain and the signer are made here, every signature on first use.
+    const signed = createSignedZone(zone);
     out.set(
       zone.apex.key,
       Object.freeze({
@@ -129,6 +137,8 @@ export function compileCatalog(zones: readonly Zone[], geo: GeoData, log: Logger
         zone,
         nodes,
         wildcardParents,
+        signed,
+        signedReplies: signed === null ? null : new SignedReplies(),
       }),
     );
   }

@@ -6,6 +6,9 @@
 // counters come back to the primary every second for the metrics. The primary's steering state (the
 // margin rule's choices, shed shares) travels in the same message as each health snapshot, so every
 // worker answers as the primary's explain and /metrics say, and never sees one without the other.
+// Each worker signs with its own signer: its signature counts come back with its counters (summed)
+// and its earliest signature expiry (the primary shows the earliest of all). DNSSEC key events are
+// timed by the primary and reload in the same rounds as SIGHUP.
 import cluster, { type Worker } from 'node:cluster';
 import type { HealthSource } from '../health/source.js';
 import { SnapshotHealthSource, snapshotOf, type HealthSnapshot } from '../health/snapshot.js';
@@ -15,7 +18,7 @@ import { NO_STEERING, type SteeringView } from './gslb/steering-types.js';
 import { workerExecArgv } from './heap.js';
 import type { Logger } from './log.js';
 import type { DnsNode, ReloadResult } from './node.js';
-import { PipelineStats, statsSnapshot, sumStats, type StatsSnapshot } from './stats.js';
+import { PipelineStats, statsSnapshot, sumStats, withoutExpiry, type StatsSnapshot } from './stats.js';
 
 type DrainArgs = [
   target: { datacenter: string } | { endpoint: string },
@@ -157,7 +160,7 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
       live.delete(w);
       reloadDone.get(w)?.(true); // a replacement starts from the files as they are now
       const last = stats.get(w.id);
-      if (last) sumStats(departed, [statsSnapshot(departed), last]);
+      if (last) sumStats(departed, [statsSnapshot(departed), withoutExpiry(last)]);
       stats.delete(w.id);
       names.delete(w.id);
       aggregate();
@@ -233,6 +236,11 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
   };
 
   for (let i = 0; i < workers; i++) fork();
+  // A DNSSEC key event reloads as SIGHUP does: every worker, then the primary.
+  node.reloadKeysWith(
+    (reason) =>
+      void reload(reason).catch((err: Error) => log.error({ reason, err: err.stack ?? err.message }, 'reload crashed')),
+  );
 
   return {
     ready,
@@ -272,6 +280,7 @@ export function workerFeed(): { health: SnapshotHealthSource; steering: () => St
 }
 
 export function workerAttach(node: DnsNode): void {
+  node.reloadKeysWith(null); // the primary's key events reload this worker in its rounds
   process.on('message', (m: ToWorker) => {
     if (m.t === 'reload') {
       const r = node.reload('primary');
@@ -281,7 +290,7 @@ export function workerAttach(node: DnsNode): void {
   const timer = setInterval(() => {
     process.send?.({
       t: 'stats',
-      s: statsSnapshot(node.pipeline.stats),
+      s: statsSnapshot(node.pipeline.stats, node.catalog),
       decisions: node.decisions.report(),
     } satisfies ToPrimary);
   }, 1000);

@@ -7,7 +7,7 @@ import { isLoadKey, type TargetHealth } from '../health/view.js';
 import { splitDecisionKey, type DecisionTally } from './decisions.js';
 import { PACKAGE_VERSION, type DnsNode } from './node.js';
 import { targetLabels } from './target-labels.js';
-import { LATENCY_BUCKETS } from './stats.js';
+import { LATENCY_BUCKETS, signingCounts } from './stats.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -79,6 +79,20 @@ export function createMetrics(node: DnsNode): Metrics {
     },
   });
   registry.registerMetric(latencyHistogram(node));
+
+  new Counter({
+    name: 'gslb_dnssec_signatures_total',
+    help: 'DNSSEC signing of signed zones: signatures made (source="signed") and RRsets whose signatures came from the signer\'s cache (source="cache"); with --workers, summed over the workers.',
+    labelNames: ['zone', 'source'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [zone, c] of signingCounts(stats(), node.catalog)) {
+        this.inc({ zone, source: 'signed' }, c.made);
+        this.inc({ zone, source: 'cache' }, c.cached);
+      }
+    },
+  });
 
   new Counter({
     name: 'gslb_decisions_total',
@@ -219,6 +233,15 @@ export function createMetrics(node: DnsNode): Metrics {
                 shares.get(p.datacenter)?.share ?? 0,
               );
           }
+    },
+  );
+  gauge(
+    'gslb_dnssec_signature_expiry_timestamp_seconds',
+    'The earliest expiration among the signatures a signed zone has cached (Unix seconds); with --workers, the earliest of all workers. Absent until a signature is made.',
+    ['zone'],
+    (set) => {
+      for (const [zone, c] of signingCounts(stats(), node.catalog))
+        if (c.expiry !== null) set({ zone }, c.expiry / 1000);
     },
   );
   gauge(

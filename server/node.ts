@@ -16,10 +16,17 @@ import { collectGarbage, withBoundedHeapGrowth } from './heap.js';
 import { SteeringController, steeringConfig } from './gslb/steering.js';
 import type { SteeringView } from './gslb/steering-types.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
+import { nextKeyEvent, type KeyEvent } from './key-events.js';
+import { retireSigning } from './stats.js';
 
 export const PACKAGE_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
+
+/** The longest a Node timer can wait (2^31-1 ms); a key event further off re-arms on waking. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** After a failed reload, a key event already due is tried again this much later. */
+const KEY_EVENT_RETRY_MS = 60_000;
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -101,6 +108,13 @@ export class DnsNode {
   /** What load-aware decisions remember, decided here once per node; null in a worker (it follows its primary). */
   readonly steering: SteeringController | null;
   private readonly steeringView: () => SteeringView;
+  /** The reload at the next DNSSEC key event (Publish, Activate, Inactive, Delete) of a served zone. */
+  private keyTimer: NodeJS.Timeout | null = null;
+  /**
+   * How a key event reloads: this node alone, or (a primary) the same round SIGHUP starts, so its
+   * workers follow; null in a worker, which its primary reloads.
+   */
+  private keyReload: ((reason: string) => void) | null = (reason) => this.reload(reason);
 
   constructor(
     private readonly opts: DnsNodeOptions,
@@ -130,6 +144,50 @@ export class DnsNode {
       steering: this.steeringView,
       log: opts.log,
     });
+    this.armKeyEvent();
+  }
+
+  /**
+   * Who reloads at a key event: a primary passes its reload round (workers first, as SIGHUP), a
+   * worker null (its primary's round reloads it). Re-arms the timer for the served build.
+   */
+  reloadKeysWith(reload: ((reason: string) => void) | null): void {
+    this.keyReload = reload;
+    this.armKeyEvent();
+  }
+
+  /**
+   * Arms one timer at the earliest key event of the served zones. Timers hold at most 2^31-1 ms
+   * (about 24.8 days): a later event re-arms on waking. An event already past (a reload at it failed,
+   * so the last good build still has the old key state) is tried again a minute later.
+   */
+  private armKeyEvent(): void {
+    if (this.keyTimer !== null) clearTimeout(this.keyTimer);
+    this.keyTimer = null;
+    if (this.keyReload === null) return;
+    const event = nextKeyEvent(this.built.catalog.zones.values());
+    if (event === null) return;
+    const wait = event.at - Date.now();
+    const delay = wait <= 0 ? KEY_EVENT_RETRY_MS : Math.min(wait, MAX_TIMER_MS);
+    this.keyTimer = setTimeout(() => this.keyEventDue(event), delay);
+    this.keyTimer.unref();
+  }
+
+  private keyEventDue(event: KeyEvent): void {
+    this.keyTimer = null;
+    if (event.at > Date.now()) return this.armKeyEvent(); // a capped wait, or a clock that moved back
+    const reason = `key event: ${event.text}`;
+    this.opts.log.info(
+      { zone: event.zone, key: event.tag, event: event.kind, at: new Date(event.at).toISOString() },
+      reason,
+    );
+    try {
+      this.keyReload?.(reason);
+    } catch (err) {
+      this.opts.log.error({ reason, err: (err as Error).stack ?? String(err) }, 'reload crashed');
+    }
+    // A primary's round reloads this node last and re-arms then; arm now too in case it fails early.
+    if (this.keyTimer === null) this.armKeyEvent();
   }
 
   /** The steering state answers are made with now (the node's own, or in a worker the primary's). */
@@ -140,6 +198,8 @@ export class DnsNode {
   /** Stops the node's own timers (steering); the health source and listeners are the caller's. */
   close(): void {
     this.steering?.stop();
+    this.keyReload = null;
+    this.armKeyEvent();
   }
 
   get nodeId(): string {
@@ -187,6 +247,7 @@ export class DnsNode {
       errors.length === 0 ? buildConfig(this.opts.zonesDir, geo, this.opts.log, this.built) : { built: null, errors };
     if (next.built) {
       const old = this.built.catalog;
+      retireSigning(this.pipeline.stats, old);
       this.built = next.built;
       this.steering?.reconfigure(steeringConfig(next.built.catalog));
       for (const fn of this.replacedListeners) fn(old);
@@ -225,6 +286,7 @@ export class DnsNode {
       };
       this.opts.log.error({ reason, errors: next.errors }, 'reload failed; still serving the last good configuration');
     }
+    this.armKeyEvent();
     return this.lastReload;
   }
 

@@ -4,13 +4,15 @@ import type { HealthView } from '../health/view.js';
 import { CLASS, EDE, QTYPE, RCODE } from '../zones/dns.js';
 import type { Sections } from '../zones/records.js';
 import { lookup, type LookupResult } from '../zones/zone.js';
-import { closestExisting, findZone, type Catalog } from './catalog.js';
+import { closestExisting, findZone, type Catalog, type CompiledZone, type ExactEntry } from './catalog.js';
 import type { LbAnswerer, LbReply } from './gslb/answerer.js';
 import { classify } from './gslb/classify.js';
 import type { ClientAddress } from './gslb/client.js';
 import { dependsOnClient, scopeOf } from './gslb/pick.js';
 import { NO_STEERING, type SteeringView } from './gslb/steering-types.js';
 import { answerSections } from './gslb/wire.js';
+import { signAnswer } from '../zones/dnssec/signed-answer.js';
+import { OTHER_TYPES, signedReply } from './signed-replies.js';
 import { chaosAnswer, type ChaosConfig } from './chaos.js';
 import { encodeSections, errorReply, finishReply, negativeReply, replyLimit } from './encode.js';
 import type { Logger } from './log.js';
@@ -18,7 +20,7 @@ import { QueryContext } from './query-context.js';
 import type { ParsedQuery } from './query.js';
 import { PipelineStats } from './stats.js';
 import { formatIp } from '../zones/address.js';
-import { nameToText } from '../zones/name.js';
+import { nameToText, type DnsName } from '../zones/name.js';
 import type { LbName } from '../zones/policy-types.js';
 import { newTrace, traceChain, traceDecision, type QueryTrace } from './trace.js';
 import type { Peer, QueryHandler, Transport } from './transport-types.js';
@@ -35,7 +37,10 @@ export interface PipelineOptions {
    * shipped to workers with the health; read on a decision, never computed in a query.
    */
   readonly steering?: () => SteeringView;
-  /** The clock (ms), read only when a load-balanced answer is decided or may have expired. */
+  /**
+   * The clock (ms), read only when a load-balanced answer is decided or may have expired, and for
+   * DO=1 queries of signed zones (signature times, refresh).
+   */
   readonly now?: () => number;
   /** Randomness for weighted choices (injected in tests). */
   readonly rng?: () => number;
@@ -117,16 +122,65 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     catalog: Catalog,
     limit: number,
   ): Buffer {
+    return finishReply(encodeSections(msg, q, chainSections(q, peer, result, catalog)), msg, q, limit, ctx);
+  }
+
+  function chainSections(q: ParsedQuery, peer: Peer, result: LookupResult, catalog: Catalog): Sections {
     const target = result.gslb!;
     const zone = findZone(catalog, target.name.owner.key);
     const lb = zone?.nodes.get(target.name.owner.key)?.lb;
-    let sections: Sections = result.sections;
     if (ctx.trace !== null) traceChain(ctx.trace, result.sections.answer, nameToText(Buffer.from(q.qkey, 'latin1')));
-    if (lb) {
-      const r = decided(q, peer, lb, target.qtype);
-      sections = answerSections(sections, r.option, r.plan.family, lb.name, zone!.zone, lb.name.owner, lb.nextSlot());
+    if (!lb) return result.sections;
+    const r = decided(q, peer, lb, target.qtype);
+    return answerSections(result.sections, r.option, r.plan.family, lb.name, zone!.zone, lb.name.owner, lb.nextSlot());
+  }
+
+  /**
+   * A DO=1 query in a signed zone: the signed counterpart of every path below. Exact static names and
+   * load-balanced names answer from replies signed once and cached (until their signatures are due
+   * for refresh); the rest (NXDOMAIN, wildcards, referrals, CNAME chains) is signed per query, from
+   * the signer's cache of signatures by RRset.
+   */
+  function signedAnswer(
+    msg: Buffer,
+    q: ParsedQuery,
+    peer: Peer,
+    zone: CompiledZone,
+    exact: ExactEntry | undefined,
+    catalog: Catalog,
+    limit: number,
+  ): Buffer {
+    const sz = zone.signed!;
+    const t = now();
+    if (exact !== undefined) {
+      const node = exact.node;
+      if (node.lb !== null && (q.qtype === QTYPE.A || q.qtype === QTYPE.AAAA || q.qtype === QTYPE.ANY)) {
+        const r = decided(q, peer, node.lb, q.qtype);
+        return finishReply(node.lb.pickSigned(r, sz, t), msg, q, limit, ctx);
+      }
+      const own = node.byType.get(q.qtype);
+      if (own === undefined || !own.dynamic) {
+        // Every type compiled into "other" gets the same answer (NSEC and RRSIG are answered apart).
+        const key = own !== undefined || q.qtype === QTYPE.NSEC || q.qtype === QTYPE.RRSIG ? q.qtype : OTHER_TYPES;
+        const cache = zone.signedReplies!;
+        let r = cache.get(node, key);
+        if (r === undefined || t >= r.refreshAt) {
+          r = signedReply(sz, zone.zone, zone.zone.nodes.get(q.qkey)!.name, q.qtype, t);
+          cache.set(node, key, r);
+        }
+        return finishReply(r.reply, msg, q, limit, ctx);
+      }
     }
-    return finishReply(encodeSections(msg, q, sections), msg, q, limit, ctx);
+    const qname: DnsName = { wire: msg.subarray(12, 12 + q.qnameLength), key: q.qkey };
+    const result = lookup(zone.zone, q.qkey, q.qtype);
+    const sections = result.gslb !== undefined ? chainSections(q, peer, result, catalog) : result.sections;
+    return finishReply(
+      encodeSections(msg, q, signAnswer(sz, qname, q.qtype, sections, t).sections),
+      msg,
+      q,
+      limit,
+      ctx,
+    );
   }
 
   function answer(msg: Buffer, q: ParsedQuery, peer: Peer, tcp: boolean): Buffer {
@@ -154,6 +208,8 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       const rcode = !tcp && q.qtype === QTYPE.AXFR ? RCODE.NOTIMP : RCODE.REFUSED;
       return errorReply(msg, q, rcode, true, true, ctx);
     }
+    // DO=0 pays this one test; DO=1 in an unsigned zone one more.
+    if (q.dnssecOk && zone.signed !== null) return signedAnswer(msg, q, peer, zone, exact, catalog, limit);
     if (exact !== undefined) {
       const node = exact.node;
       if (node.lb !== null && (q.qtype === QTYPE.A || q.qtype === QTYPE.AAAA || q.qtype === QTYPE.ANY))

@@ -1,6 +1,6 @@
 // Hot-path counters: one typed-array slot per (zone, qtype, rcode, transport) and a latency
 // histogram, incremented with no allocation; metrics read them at scrape time.
-import type { CompiledZone } from './catalog.js';
+import type { Catalog, CompiledZone } from './catalog.js';
 
 /** Query types counted by name; everything else is "other". */
 export const QTYPE_LABELS = [
@@ -57,6 +57,11 @@ export class PipelineStats {
   counts = new Float64Array(PER_ZONE * 16);
   readonly latency = new Float64Array(LATENCY_BUCKETS.length + 1);
   latencySum = 0;
+  /**
+   * DNSSEC signing counts by zone that the served catalog's signers do not hold: those of catalogs
+   * that reloads replaced (so the counters never go back), and in a primary its workers' sums.
+   */
+  readonly signing = new Map<string, SigningCount>();
 
   /** The slot of a zone, stable across reloads (by name). */
   zoneSlot(zone: CompiledZone): number {
@@ -104,6 +109,51 @@ export class PipelineStats {
   }
 }
 
+/** A signed zone's signing figures. */
+export interface SigningCount {
+  /** Signatures made. */
+  made: number;
+  /** RRsets whose signatures came from the signer's cache. */
+  cached: number;
+  /** The earliest expiration among the cached signatures (ms since the epoch), null with none. */
+  expiry: number | null;
+}
+
+function addSigning(into: Map<string, SigningCount>, zone: string, c: SigningCount): void {
+  const t = into.get(zone);
+  if (t === undefined) {
+    into.set(zone, { ...c });
+    return;
+  }
+  t.made += c.made;
+  t.cached += c.cached;
+  if (c.expiry !== null && (t.expiry === null || c.expiry < t.expiry)) t.expiry = c.expiry;
+}
+
+/** The signing figures of the catalog's signed zones, as their signers count them now. */
+function liveSigning(catalog: Catalog): Map<string, SigningCount> {
+  const out = new Map<string, SigningCount>();
+  for (const z of catalog.zones.values()) {
+    if (z.signed === null) continue;
+    const st = z.signed.signer.stats;
+    out.set(z.name, { made: st.made, cached: st.cached, expiry: z.signed.signer.earliestExpiry() });
+  }
+  return out;
+}
+
+/** Keeps a replaced catalog's signature counts (not its expiry: those signatures are served no more). */
+export function retireSigning(s: PipelineStats, old: Catalog): void {
+  for (const [zone, c] of liveSigning(old)) addSigning(s.signing, zone, { ...c, expiry: null });
+}
+
+/** Signing figures by zone: the served catalog's signers' plus what the stats kept (reloads, workers). */
+export function signingCounts(s: PipelineStats, catalog: Catalog): Map<string, SigningCount> {
+  const out = new Map<string, SigningCount>();
+  for (const [zone, c] of s.signing) addSigning(out, zone, c);
+  for (const [zone, c] of liveSigning(catalog)) addSigning(out, zone, c);
+  return out;
+}
+
 /** Counters as plain data, sent by workers to the primary (--workers N). */
 export interface StatsSnapshot {
   readonly zoneNames: readonly string[];
@@ -112,9 +162,13 @@ export interface StatsSnapshot {
   readonly latencySum: number;
   readonly dropped: number;
   readonly errors: number;
+  /** DNSSEC signing figures: [zone, made, cached, earliest expiry or null]. */
+  readonly signing: ReadonlyArray<readonly [string, number, number, number | null]>;
 }
 
-export function statsSnapshot(s: PipelineStats): StatsSnapshot {
+/** The counters as data; with the served catalog, its signers' figures are in the signing counts. */
+export function statsSnapshot(s: PipelineStats, catalog?: Catalog): StatsSnapshot {
+  const signing = catalog === undefined ? s.signing : signingCounts(s, catalog);
   return {
     zoneNames: [...s.zoneNames],
     counts: Array.from(s.counts),
@@ -122,7 +176,13 @@ export function statsSnapshot(s: PipelineStats): StatsSnapshot {
     latencySum: s.latencySum,
     dropped: s.dropped,
     errors: s.errors,
+    signing: [...signing].map(([zone, c]) => [zone, c.made, c.cached, c.expiry] as const),
   };
+}
+
+/** A snapshot without signature expiries: a worker that has exited serves its signatures no more. */
+export function withoutExpiry(s: StatsSnapshot): StatsSnapshot {
+  return { ...s, signing: s.signing.map(([zone, made, cached]) => [zone, made, cached, null] as const) };
 }
 
 /** Sums workers' snapshots into one PipelineStats (the primary's, which answers no queries itself). */
@@ -132,7 +192,9 @@ export function sumStats(into: PipelineStats, parts: readonly StatsSnapshot[]): 
   into.latencySum = 0;
   into.dropped = 0;
   into.errors = 0;
+  into.signing.clear();
   for (const p of parts) {
+    for (const [zone, made, cached, expiry] of p.signing) addSigning(into.signing, zone, { made, cached, expiry });
     for (let z = 0; z < p.zoneNames.length; z++) {
       const slot = z === 0 ? 0 : into.zoneSlotByName(p.zoneNames[z]!);
       for (let i = 0; i < PER_ZONE; i++) into.counts[slot * PER_ZONE + i]! += p.counts[z * PER_ZONE + i] ?? 0;

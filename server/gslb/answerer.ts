@@ -5,7 +5,8 @@
 // A decision depends on the client only through its candidate order, and client classes that give
 // the name the same order (its pools restricted to the region's list) share one plan. Names whose
 // policy reads no figures (RTT, load) follow the health's stateEpoch instead, so figures that change
-// with every probe do not make them decide again every second.
+// with every probe do not make them decide again every second. A reply's signed counterpart (DO=1,
+// signed zones) lives beside it and goes with it.
 import type { HealthView } from '../../health/view.js';
 import { LOAD_POLICIES, type LbName, type PolicyConfig } from '../../zones/policy-types.js';
 import type { Zone } from '../../zones/zone.js';
@@ -20,7 +21,8 @@ import { pickOption } from './pick.js';
 import { planFor } from './plan.js';
 import { candidateOrder } from './select.js';
 import type { SteeringView } from './steering-types.js';
-import { encodeAnswer } from './wire.js';
+import { encodeAnswer, encodeSignedAnswer, type SignedAnswer } from './wire.js';
+import type { SignedZone } from '../../zones/dnssec/signed-answer.js';
 
 export type { DecisionSink };
 
@@ -32,6 +34,11 @@ export interface LbReply extends Counted {
   readonly option: ServedOption;
   /** One encoded reply per round-robin slot. */
   readonly replies: readonly EncodedReply[];
+  /**
+   * The same replies signed, for DO=1 queries of a signed zone: made on the first such query, kept
+   * as long as this reply is cached and its signatures are not due for refresh.
+   */
+  signed: SignedAnswer | null;
 }
 
 /** A cached plan and the replies of the options served so far. */
@@ -170,6 +177,7 @@ export class LbAnswerer {
       replies: encodeAnswer(option, e.plan.family, this.name, this.zone),
       key: decisionKey(option.datacenter, option.outcome),
       hits: 0,
+      signed: null,
     };
     e.replies[index] = r;
     return r;
@@ -207,6 +215,16 @@ export class LbAnswerer {
     const n = r.replies.length;
     if (n === 1) return r.replies[0]!;
     return r.replies[this.nextSlot() % n]!;
+  }
+
+  /** pick() for a DO=1 query of a signed zone: the signed reply of the next round-robin slot. */
+  pickSigned(r: LbReply, zone: SignedZone, now: number): EncodedReply {
+    let s = r.signed;
+    if (s === null || now >= s.refreshAt)
+      s = r.signed = encodeSignedAnswer(r.option, r.plan.family, this.name, this.zone, zone, now);
+    const n = s.replies.length;
+    if (n === 1) return s.replies[0]!;
+    return s.replies[this.nextSlot() % n]!;
   }
 
   /** Advances the round robin (also for answers encoded per query, a CNAME chain ending here). */

@@ -1,13 +1,15 @@
 // A decision's answer as records and wire replies: the chosen endpoints in smooth-weighted
 // round-robin order (one order per slot, at most max_answers each), NODATA with the zone's SOA, or
-// SERVFAIL. The answerer encodes an option's replies once; a CNAME chain into a load-balanced name
-// appends the same records to its chain, per query.
+// SERVFAIL. The answerer encodes an option's replies once (and, for DO=1 queries of a signed zone,
+// their signed counterparts on first use); a CNAME chain into a load-balanced name appends the same
+// records to its chain, per query.
 import { parseIp } from '../../zones/address.js';
 import type { DnsName } from '../../zones/name.js';
 import type { Endpoint, LbName } from '../../zones/policy-types.js';
 import { CLASS, QTYPE, RCODE } from '../../zones/dns.js';
 import type { AnswerRecord, Sections } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
+import { signAnswer, type SignedZone } from '../../zones/dnssec/signed-answer.js';
 import { encodeSections, type EncodedReply } from '../encode.js';
 import { syntheticQuestion } from '../query.js';
 import type { Outcome } from './decision-types.js';
@@ -75,12 +77,50 @@ const EMPTY: Sections = Object.freeze({
   requiredAdditional: 0,
 });
 
+/** How many replies an answer has: one per round-robin slot, one for SERVFAIL and NODATA. */
+function replyCount(o: Answerable, name: LbName): number {
+  return o.outcome === 'servfail' || o.outcome === 'nodata' ? 1 : slotCount(o, name);
+}
+
 /** The wire replies of an answer for the name's own question, one per round-robin slot. */
 export function encodeAnswer(o: Answerable, family: 4 | 6, name: LbName, zone: Zone): EncodedReply[] {
   const { qmsg, q } = syntheticQuestion(name.owner);
   const replies: EncodedReply[] = [];
-  const n = o.outcome === 'servfail' || o.outcome === 'nodata' ? 1 : slotCount(o, name);
+  const n = replyCount(o, name);
   for (let s = 0; s < n; s++)
     replies.push(encodeSections(qmsg, q, answerSections(EMPTY, o, family, name, zone, null, s)));
   return replies;
+}
+
+/** An answer's signed replies (DO=1), slot by slot as encodeAnswer's, and when they are to be made again. */
+export interface SignedAnswer {
+  readonly replies: readonly EncodedReply[];
+  /** ms: from then on a signature in them is due for refresh. */
+  readonly refreshAt: number;
+}
+
+/**
+ * encodeAnswer's replies signed: RRSIGs over the address RRset of each slot, or the NODATA proof (an
+ * NSEC at the name without the family's type). The signer caches signatures by RRset content, so the
+ * replies of an answer seen before (a failover and back) cost no signature.
+ */
+export function encodeSignedAnswer(
+  o: Answerable,
+  family: 4 | 6,
+  name: LbName,
+  zone: Zone,
+  signed: SignedZone,
+  now: number,
+): SignedAnswer {
+  const { qmsg, q } = syntheticQuestion(name.owner);
+  const qtype = family === 4 ? QTYPE.A : QTYPE.AAAA;
+  const replies: EncodedReply[] = [];
+  let refreshAt = Infinity;
+  const n = replyCount(o, name);
+  for (let s = 0; s < n; s++) {
+    const r = signAnswer(signed, name.owner, qtype, answerSections(EMPTY, o, family, name, zone, null, s), now);
+    if (r.refreshAt < refreshAt) refreshAt = r.refreshAt;
+    replies.push(encodeSections(qmsg, q, r.sections));
+  }
+  return { replies, refreshAt };
 }
