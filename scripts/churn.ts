@@ -2,9 +2,12 @@
 // would (flipping synthetic targets up and down, and moving the RTT of the node's real targets), to
 // measure what churn costs the query path. With --dns-port and --name it also measures staleness:
 // meanwhile it turns one real target that NAME's answer depends on down and up again through all three
-// agents, each second, and times how long the server's answer takes to follow.
+// agents, each second, and times how long the server's answer takes to follow. With --dnssec it asks
+// with DO=1 and counts only signed answers (an answer without an RRSIG over its A records is an error).
 // usage: node dist/scripts/churn.js --redis URL --prefix P [--rate 1000] [--seconds 10]
-//   [--dns-port PORT --name NAME]
+//   [--dns-port PORT --name NAME [--dnssec]]
+import dgram from 'node:dgram';
+import dnsPacket from 'dns-packet';
 import { Redis } from 'ioredis';
 import { keys as keysFor, decodePlan, PROTOCOL_VERSION } from '../health/redis-protocol.js';
 import { queryA, sleep } from './e2e-cluster.js';
@@ -19,6 +22,7 @@ const rate = Number(arg('rate', '1000'));
 const seconds = Number(arg('seconds', '10'));
 const dnsPort = Number(arg('dns-port', '0'));
 const probeName = arg('name', '');
+const dnssec = process.argv.includes('--dnssec');
 const k = keysFor(prefix);
 const r = new Redis(url);
 
@@ -49,7 +53,56 @@ async function setTarget(key: string, up: boolean): Promise<void> {
     await report(agent, { [key]: { up, rttMs: 5, reason: up ? 'churn' : 'churn: probe down', since: Date.now() } });
 }
 
-const answerOf = async (): Promise<string> => ((await queryA(dnsPort, probeName, 500)) ?? ['(none)']).sort().join(',');
+/** NAME A with DO=1: the addresses of a signed answer, or null on timeout; throws when it is not signed. */
+function querySignedA(port: number, name: string, timeoutMs: number): Promise<string[] | null> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      resolve(null);
+    }, timeoutMs);
+    sock.on('message', (msg) => {
+      clearTimeout(timer);
+      sock.close();
+      let answers: dnsPacket.Answer[];
+      try {
+        answers = dnsPacket.decode(msg).answers ?? [];
+      } catch {
+        resolve(null);
+        return;
+      }
+      const a = answers.filter((r) => r.type === 'A').map((r) => String((r as { data: unknown }).data));
+      const signed = answers.some((r) => r.type === 'RRSIG' && (r.data as { typeCovered: string }).typeCovered === 'A');
+      if (a.length > 0 && !signed) reject(new Error(`churn: --dnssec: the answer for ${name} A carries no RRSIG`));
+      else resolve(a);
+    });
+    sock.send(
+      dnsPacket.encode({
+        type: 'query',
+        id: (Math.random() * 65535) | 0,
+        questions: [{ name, type: 'A' }],
+        additionals: [
+          // dns-packet encodes `flags` (DO is its top bit); flag_do is only what decode reports.
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: 1232,
+            extendedRcode: 0,
+            ednsVersion: 0,
+            flags: dnsPacket.DNSSEC_OK,
+            flag_do: true,
+            options: [],
+          },
+        ],
+      }),
+      port,
+      '127.0.0.1',
+    );
+  });
+}
+
+const answerOf = async (): Promise<string> =>
+  ((await (dnssec ? querySignedA : queryA)(dnsPort, probeName, 500)) ?? ['(none)']).sort().join(',');
 
 /** Polls the answer every 5 ms until `done` says yes; ms since t0, or null after 3 s. */
 async function follow(t0: number, done: (answer: string) => boolean): Promise<number | null> {

@@ -1,7 +1,8 @@
 # Helpers for scripts/bench and its stages (sourced, not run): processes started, tracked and stopped
 # on exit; CPU and memory of a process tree (a server with workers is several processes); one dnsperf
 # run; medians and percentiles; the figures that make the closing summary.
-# Expects from scripts/bench: ROOT, WORK, KEEP, CLIENTS, OUTSTANDING, SERVER_PIN, CLIENT_PIN, CLIENT_CORE.
+# Expects from scripts/bench: ROOT, WORK, KEEP, CLIENTS, OUTSTANDING, SERVER_PIN, CLIENT_PIN, CLIENT_CORE,
+# ALGORITHM and KEYGEN (for the DNSSEC helpers).
 
 die() { echo "bench: $*" >&2; exit 2; }
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
@@ -181,8 +182,12 @@ median_of() { col "$WORK/$1.$2.rows" "$3" | median; }
 # paired_ratios WORKLOAD OURS BASE: "median min max" of OURS' q/s over BASE's, run by run (the two
 # runs of one round are next to each other in time, so a machine that changes speed between rounds
 # moves both): steadier than the ratio of the two medians on a shared machine.
-paired_ratios() {
-  paste -d' ' <(col "$WORK/$1.$2.rows" 1) <(col "$WORK/$1.$3.rows" 1) |
+paired_ratios() { paired_ratios_of "$WORK/$1.$2.rows" "$WORK/$1.$3.rows"; }
+
+# paired_ratios_of OURS_ROWS BASE_ROWS: the same from two rows files (when the two sides ran different
+# workloads, e.g. DO=1 queries against the signed zone and DO=0 against the unsigned one).
+paired_ratios_of() {
+  paste -d' ' <(col "$1" 1) <(col "$2" 1) |
     awk '$2 > 0 { printf "%.4f\n", $1 / $2 }' | sort -g |
     awk '{ v[NR] = $1 } END {
       if (NR == 0) { print "- - -"; exit }
@@ -197,6 +202,48 @@ percentiles() { # FILE -> "p50 p90 p99 p99.9" in microseconds from dnsperf -v li
       split("0.5 0.9 0.99 0.999", p, " ")
       for (i = 1; i <= 4; i++) { k = int(p[i] * NR + 0.999999); if (k < 1) k = 1; printf "%.0f%s", v[k], (i < 4 ? " " : "\n") }
     }'
+}
+
+# ------------------------------------------------------------------ DNSSEC
+algorithm_name() { case "$ALGORITHM" in 13) echo ECDSAP256SHA256 ;; 15) echo ED25519 ;; esac; }
+
+# make_keys ZONES APEX: one combined signing key (flags 257, the SEP bit) of algorithm ALGORITHM in
+# ZONES/APEX/keys/, written by BIND's dnssec-keygen (what operators and the issue's checker use) or by
+# `gslb keygen` (KEYGEN: auto picks dnssec-keygen when installed).
+make_keys() {
+  local zones="$1" apex="$2" tool="$KEYGEN"
+  [[ "$tool" == auto ]] && { command -v dnssec-keygen > /dev/null && tool=bind || tool=gslb; }
+  mkdir -p "$zones/$apex/keys"
+  case "$tool" in
+    bind) dnssec-keygen -q -K "$zones/$apex/keys" -a "$(algorithm_name)" -f KSK "$apex" > /dev/null ;;
+    gslb) "$ROOT/bin/gslb" keygen --zones "$zones" "$apex" --algorithm "$(algorithm_name)" > /dev/null ;;
+  esac || die "cannot make a $(algorithm_name) key for $apex with $tool (--keygen)"
+}
+
+# signed_copy SRC DEST APEX: a copy of the zones folder SRC whose zone APEX has a key made now.
+signed_copy() {
+  rm -rf "$2"
+  cp -r "$1" "$2"
+  rm -rf "${2:?}/$3/keys"
+  make_keys "$2" "$3"
+}
+
+# probe PORT NAME [dns-probe.mjs options...]: one or more timed queries; prints the probe's summary line.
+probe() {
+  local port="$1" name="$2"
+  shift 2
+  "${CLIENT_PIN[@]}" node "$ROOT/scripts/bench-lib/dns-probe.mjs" --port "$port" --name "$name" --quiet "$@" | tail -1
+}
+# probe_field SUMMARY KEY: one value of a summary line ("summary median_us=... signed=...").
+probe_field() { sed -nE "s/.* $2=([^ ]+).*/\1/p" <<< "$1"; }
+
+# signs SERVER NAME...: true when a DO=1 query for each NAME (A) to SERVER comes back with an RRSIG.
+signs() {
+  local port_var="PORT_$1" name
+  shift
+  for name in "$@"; do
+    [[ "$(probe_field "$(probe "${!port_var}" "$name" --do)" signed)" == 1 ]] || return 1
+  done
 }
 
 # ------------------------------------------------------------------ figures

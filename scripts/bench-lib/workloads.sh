@@ -7,6 +7,9 @@
 #   lbmix   (C) 90% www A (no ECS: located by the resolver address), 10% NXDOMAIN
 #   lbone   B on the scale zone: one of its load-balanced names, a different ECS /24 per query (as lb)
 #   lbbig   B on the scale zone: a random one of its load-balanced names per query, each with its own ECS
+# Every workload NAME has a twin NAME_do with the DNSSEC OK bit set (for the signed zones): a text
+# workload's twin is the same file sent with dnsperf -D; a binary one's is written with the bit set
+# (make-ecs-queries.mjs --do) from the same seed, so both ask the same names with the same subnets.
 WORKLOADS=(static mixed lb lbmix)
 BINARY_WORKLOADS=" lb lbone lbbig "
 ZONE=gslb.example.com
@@ -32,8 +35,9 @@ workload_mixed() {
               else print q[int(rand() * n)] } }' > "$1"
 }
 
+# The binary workloads take an optional second argument, --do (their _do twins).
 workload_lb() {
-  node "$ROOT/scripts/make-ecs-queries.mjs" "$1" "www.$ZONE" 10000 42
+  node "$ROOT/scripts/make-ecs-queries.mjs" ${2:+"$2"} "$1" "www.$ZONE" 10000 42
 }
 
 workload_lbmix() {
@@ -43,19 +47,34 @@ workload_lbmix() {
 }
 
 workload_lbone() {
-  node "$ROOT/scripts/make-ecs-queries.mjs" "$1" "n1.$SCALE_ZONE" 10000 42
+  node "$ROOT/scripts/make-ecs-queries.mjs" ${2:+"$2"} "$1" "n1.$SCALE_ZONE" 10000 42
 }
 
 workload_lbbig() {
-  node "$ROOT/scripts/make-ecs-queries.mjs" "$1" "n%d.$SCALE_ZONE" 100000 44 "$SCALE_NAMES"
+  node "$ROOT/scripts/make-ecs-queries.mjs" ${2:+"$2"} "$1" "n%d.$SCALE_ZONE" 100000 44 "$SCALE_NAMES"
 }
 
-# query_file WORKLOAD: the workload's query file, written on first use.
+is_binary() { [[ "$BINARY_WORKLOADS" == *" ${1%_do} "* ]]; }
+
+# query_file WORKLOAD: the workload's query file, written on first use (a text _do twin shares its file).
 query_file() {
-  local f="$WORK/$1.txt"
-  [[ -f "$f" ]] || "workload_$1" "$f"
+  local wl="$1" base="${1%_do}" f
+  is_binary "$wl" || wl="$base"
+  f="$WORK/$wl.txt"
+  if [[ ! -f "$f" ]]; then
+    if [[ "$wl" == "$base" ]]; then "workload_$wl" "$f"; else "workload_$base" "$f" --do; fi
+  fi
   echo "$f"
 }
 
-# dnsperf input format flag for a workload's file.
-format_args() { [[ "$BINARY_WORKLOADS" == *" $1 "* ]] && echo "-B" || true; }
+# dnsperf flags for a workload's file: -B for the binary format; -D for a text _do twin.
+format_args() {
+  if is_binary "$1"; then
+    echo "-B"
+  elif [[ "$1" == *_do ]]; then
+    echo "-D"
+  fi
+}
+
+# workload_exists NAME: a workload function for NAME, or NAME is the _do twin of one.
+workload_exists() { declare -F "workload_${1%_do}" > /dev/null; }
