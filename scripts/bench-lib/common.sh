@@ -205,7 +205,7 @@ percentiles() { # FILE -> "p50 p90 p99 p99.9" in microseconds from dnsperf -v li
 }
 
 # ------------------------------------------------------------------ DNSSEC
-algorithm_name() { case "$ALGORITHM" in 13) echo ECDSAP256SHA256 ;; 15) echo ED25519 ;; esac; }
+algorithm_name() { case "${1:-$ALGORITHM}" in 13) echo ECDSAP256SHA256 ;; 15) echo ED25519 ;; *) echo "algorithm $1" ;; esac; }
 
 # make_keys ZONES APEX: one combined signing key (flags 257, the SEP bit) of algorithm ALGORITHM in
 # ZONES/APEX/keys/, written by BIND's dnssec-keygen (what operators and the checker use) or by

@@ -25,9 +25,20 @@ signatures_made() {
     echo -
 }
 
-# sign_rates: crypto.sign per second per algorithm, pinned like a server; prints "NAME RATE" lines.
+# sign_rates: signatures per second on the server core, per algorithm: "ALGORITHM CRYPTO_SIGN
+# ZONESIGNER_NEW" lines. scripts/sign-speed.ts (the signer's own measurement: crypto.sign, and
+# ZoneSigner.sign of a new RRset, canonical form included) when built, else sign-rate.mjs (crypto.sign
+# only; the signer's figure is then "-"). Their own output goes to $WORK/sign-speed.out.
 sign_rates() {
-  "${SERVER_PIN[@]}" node "$ROOT/scripts/bench-lib/sign-rate.mjs" 2 | sed -nE 's|^sign-rate ([A-Z0-9]+) ([0-9]+)/s$|\1 \2|p'
+  if [[ -f "$ROOT/dist/scripts/sign-speed.js" ]]; then
+    "${SERVER_PIN[@]}" node "$ROOT/dist/scripts/sign-speed.js" --seconds 2 > "$WORK/sign-speed.out"
+    sed -nE 's|^.* \(([0-9]+)\): crypto\.sign ([0-9]+)/s; ZoneSigner\.sign: new RRset ([0-9]+)/s.*|\1 \2 \3|p' \
+      "$WORK/sign-speed.out"
+  else
+    "${SERVER_PIN[@]}" node "$ROOT/scripts/bench-lib/sign-rate.mjs" 2 > "$WORK/sign-speed.out"
+    sed -nE 's|^sign-rate ([A-Z0-9]+) ([0-9]+)/s$|\1 \2 -|p' "$WORK/sign-speed.out" |
+      sed -e 's/^ECDSAP256SHA256 /13 /' -e 's/^ED25519 /15 /'
+  fi
 }
 
 stage_dnssec() {
@@ -132,10 +143,11 @@ stage_dnssec() {
   stop_server uns
   stop_server sig
 
-  local name rate
-  echo "crypto.sign on one core (scripts/bench-lib/sign-rate.mjs, ~130 bytes signed per call):"
-  while read -r name rate; do
-    echo "  $name: $rate signatures/s"
-    figure sign_rate "dnssec: crypto.sign $name, one core" "$rate /s"
+  local alg rate signer
+  echo "signatures per second on the server core:"
+  while read -r alg rate signer; do
+    echo "  $(algorithm_name "$alg") ($alg): crypto.sign $rate/s; ZoneSigner.sign of a new RRset $signer/s"
+    figure sign_rate "dnssec: crypto.sign, $(algorithm_name "$alg"), one core" "$rate /s"
+    [[ "$signer" == - ]] || figure sign_rate "dnssec: ZoneSigner.sign, new RRset, $(algorithm_name "$alg")" "$signer /s"
   done < <(sign_rates)
 }

@@ -31,6 +31,19 @@ stage_scale() {
     skipped check_rss "scale$ztag: gslb check peak RSS" "no /usr/bin/time (apt-get install time)"
   fi
 
+  if ((DNSSEC)) && [[ -f "$ROOT/dist/scripts/sign-speed.js" ]]; then
+    # What a signed zone adds to every build: its NSEC chain (scripts/sign-speed.ts loads the zones and
+    # builds each chain three times, in-process); signatures wait for their first DO=1 query.
+    local chain
+    "${SERVER_PIN[@]}" node "$ROOT/dist/scripts/sign-speed.js" --seconds 0.1 --zones "$dir" > "$WORK/chain.out" 2>&1 || true
+    chain=$(sed -nE "s/^$SCALE_ZONE\.?: NSEC chain of ([0-9]+) names.*\(median ([0-9]+) ms\)$/\1 \2/p" "$WORK/chain.out")
+    if [[ -n "$chain" ]]; then
+      echo "  NSEC chain of ${chain% *} names built in ${chain#* } ms (median of 3, in-process)"
+      figure scale_chain "scale$ztag: NSEC chain build, ${chain% *} names" "${chain#* } ms"
+    else
+      skipped scale_chain "scale$ztag: NSEC chain build" "no chain line from sign-speed.js (see $WORK/chain.out)"
+    fi
+  fi
   start_gslb big 1 "$dir"
   first=$(node "$ROOT/dist/scripts/wait-answer.js" --port "$PORT_big" --name "n0.$SCALE_ZONE" --timeout "$START_TIMEOUT") ||
     die "the scale zone's server never answered"
