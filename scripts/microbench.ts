@@ -1,7 +1,9 @@
 // In-process cost per query of handleQuery for the bench workloads (no sockets): a quick way to see
 // what a change to the query path costs. Not a substitute for scripts/bench.
-// usage: node dist/scripts/microbench.js [--seconds S] [--only WORKLOAD] (e.g. --only nxdomain, for --cpu-prof)
-import { readFileSync, mkdtempSync } from 'node:fs';
+// usage: node dist/scripts/microbench.js [--seconds S] [--only WORKLOAD] [--dnssec] (e.g. --only nxdomain, for --cpu-prof)
+// --dnssec: the example zone signed (a combined ECDSA P-256 key made by BIND's dnssec-keygen in a temporary
+// copy) and every query with DNSSEC OK (DO=1); compare with a run without it.
+import { cpSync, mkdirSync, readFileSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +22,33 @@ const arg = (flag: string): string | undefined => {
 };
 const seconds = Number(arg('--seconds') ?? 2);
 const only = arg('--only');
-const catalog = compileCatalog(loadZones('examples').zones, openGeoData([bundledDatabasePath()]));
+const dnssec = process.argv.includes('--dnssec');
+const dir = mkdtempSync(join(tmpdir(), 'gslb-mb-'));
+
+/** The example zones; with --dnssec a copy whose gslb.example.com has a key (signed). */
+function zonesDir(): string {
+  if (!dnssec) return 'examples';
+  const copy = join(dir, 'zones');
+  cpSync('examples', copy, { recursive: true });
+  const keys = join(copy, 'gslb.example.com', 'keys');
+  mkdirSync(keys);
+  execFileSync('dnssec-keygen', [
+    '-q',
+    '-K',
+    keys,
+    '-a',
+    'ECDSAP256SHA256',
+    '-f',
+    'KSK',
+    '-n',
+    'ZONE',
+    'gslb.example.com',
+  ]);
+  return copy;
+}
+const loaded = loadZones(zonesDir());
+if (loaded.errors.length > 0) throw new Error(JSON.stringify(loaded.errors));
+const catalog = compileCatalog(loaded.zones, openGeoData([bundledDatabasePath()]));
 const health = new StaticHealth();
 const p = createPipeline(() => catalog, {
   nsid: null,
@@ -30,9 +58,9 @@ const p = createPipeline(() => catalog, {
 });
 const peer = { address: '127.0.0.1', port: 5300, family: 4 as const };
 
-const dir = mkdtempSync(join(tmpdir(), 'gslb-mb-'));
 execFileSync(process.execPath, [
   'scripts/make-ecs-queries.mjs',
+  ...(dnssec ? ['--do'] : []),
   join(dir, 'lb.bin'),
   'www.gslb.example.com',
   '10000',
@@ -46,7 +74,14 @@ for (let o = 0; o < bin.length;) {
   o += 2 + len;
 }
 const q = (name: string, type = 'A') =>
-  dnsPacket.encode({ type: 'query', id: 1, questions: [{ name, type: type as dnsPacket.RecordType }] });
+  dnsPacket.encode({
+    type: 'query',
+    id: 1,
+    questions: [{ name, type: type as dnsPacket.RecordType }],
+    ...(dnssec
+      ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: dnsPacket.DNSSEC_OK } as never] }
+      : {}),
+  });
 const workloads: Record<string, Buffer[]> = {
   static: ['mail.gslb.example.com', 'ns1.gslb.example.com', 'gslb.example.com'].map((n) => q(n)),
   nxdomain: Array.from({ length: 1000 }, (_, i) => q(`nx-${i}.gslb.example.com`)),
