@@ -54,6 +54,7 @@ function zoneText(): string {
     'secure DS \\# 36 3039 0d 02 ' + 'ab'.repeat(32),
     'ns.secure A 192.0.2.78',
     'srv.tcp SRV 0 5 443 WWW',
+    'caa CAA 0 issue "ca.example"',
   ].join('\n');
 }
 
@@ -259,6 +260,17 @@ const CASES: readonly Case[] = [
       expect(n).to.have.length(1);
       expect(n[0]!.nsec!.matches).to.deep.equal(['www.example.']);
       expect(n[0]!.nsec!.types).to.have.members(['A', 'AAAA', 'RRSIG', 'NSEC']);
+    },
+  },
+  {
+    title: 'NODATA at a name with a type above 255 (CAA: a second bitmap window, read by dnspython)',
+    qname: 'caa.example.',
+    qtype: QTYPE.A,
+    names: ['caa.example.'],
+    check: (v) => {
+      const n = nsec(v);
+      expect(n.map((r) => r.nsec!.matches)).to.deep.equal([['caa.example.']]);
+      expect(n[0]!.nsec!.types).to.deep.equal(['RRSIG', 'NSEC', 'CAA']);
     },
   },
   {

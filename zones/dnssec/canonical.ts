@@ -36,6 +36,10 @@ const LOWERCASE_TYPES: ReadonlySet<number> = new Set([
   QTYPE.RRSIG,
 ]);
 
+/** Scratch for canonicalSortKey: a name has at most 127 labels and 255 octets. */
+const labelStarts = new Int32Array(128);
+const sortScratch = new Uint16Array(256);
+
 /**
  * A string whose JS order (`<`) is the canonical name order of RFC 4034 6.1, from a name's lookup key
  * (lowercased wire form, latin1): labels from the rightmost, each octet b written as the character
@@ -43,20 +47,21 @@ const LOWERCASE_TYPES: ReadonlySet<number> = new Set([
  * and a name sorts before the names below it (its sort key is their prefix). The root is "".
  */
 export function canonicalSortKey(key: string): string {
-  const starts: number[] = [];
+  let labels = 0;
   let i = 0;
   while (i < key.length && key.charCodeAt(i) !== 0) {
-    starts.push(i);
+    labelStarts[labels++] = i;
     i += key.charCodeAt(i) + 1;
   }
-  let out = '';
-  for (let l = starts.length - 1; l >= 0; l--) {
-    const at = starts[l]!;
-    const len = key.charCodeAt(at);
-    if (l !== starts.length - 1) out += '\0';
-    for (let j = at + 1; j <= at + len; j++) out += String.fromCharCode(key.charCodeAt(j) + 1);
+  let o = 0;
+  for (let l = labels - 1; l >= 0; l--) {
+    const at = labelStarts[l]!;
+    const end = at + key.charCodeAt(at);
+    if (l !== labels - 1) sortScratch[o++] = 0;
+    for (let j = at + 1; j <= end; j++) sortScratch[o++] = key.charCodeAt(j) + 1;
   }
-  return out;
+  // One string from the scratch codes: the NSEC chain makes one per name (100,000s at a build).
+  return String.fromCharCode.apply(null, sortScratch.subarray(0, o) as unknown as number[]);
 }
 
 /** Canonical order of two names given by their lookup keys: negative, zero or positive. */

@@ -59,19 +59,27 @@ export function bitmapTypes(bitmap: Buffer): number[] {
 
 /** The types at a chain name: its RRsets (at a cut: NS and DS only), a load-balanced name's A/AAAA, RRSIG, NSEC. */
 function typesAt(node: ZoneNode): number[] {
-  const types: number[] = [QTYPE.RRSIG, QTYPE.NSEC];
-  if (node.cut === node) {
+  if (node.cut === node)
     // A delegation point: the parent is authoritative only for DS (and NSEC); NS is the referral's.
-    types.push(QTYPE.NS);
-    if (node.rrsets.has(QTYPE.DS)) types.push(QTYPE.DS);
-    return types;
-  }
+    return node.rrsets.has(QTYPE.DS) ? CUT_WITH_DS : CUT;
+  const types: number[] = [QTYPE.RRSIG, QTYPE.NSEC];
   for (const t of node.rrsets.keys()) types.push(t);
   if (node.lb !== null) {
-    for (const pool of node.lb.pools) for (const e of pool.endpoints) types.push(e.family === 4 ? QTYPE.A : QTYPE.AAAA);
+    let v4 = false;
+    let v6 = false;
+    for (const pool of node.lb.pools)
+      for (const e of pool.endpoints) {
+        if (e.family === 4) v4 = true;
+        else v6 = true;
+      }
+    if (v4) types.push(QTYPE.A);
+    if (v6) types.push(QTYPE.AAAA);
   }
-  return types;
+  return types.sort((a, b) => a - b);
 }
+
+const CUT: number[] = [QTYPE.NS, QTYPE.RRSIG, QTYPE.NSEC];
+const CUT_WITH_DS: number[] = [QTYPE.NS, QTYPE.DS, QTYPE.RRSIG, QTYPE.NSEC];
 
 /** Whether a node is a name of the chain: authoritative with data, or a delegation point. */
 function inChain(node: ZoneNode, apexKey: string): boolean {
@@ -107,7 +115,7 @@ export class NsecChain {
     this.index = new Map();
     for (let i = 0; i < entries.length; i++) {
       const { sort, node } = entries[i]!;
-      const types = [...new Set(typesAt(node))].sort((a, b) => a - b);
+      const types = typesAt(node);
       const id = types.join(',');
       let bitmap = interned.get(id);
       if (bitmap === undefined) {
