@@ -213,15 +213,15 @@ host  IN A   192.0.2.77
 
 /**
  * The example's load-balanced names with no health checks (every endpoint is up until a test drains
- * it through the admin API) and short TTLs (1 s), so a validating resolver's cache follows a failover
- * within a second; plus `dark`, alone in the `standby` datacenter with fallback nodata (drain standby:
+ * it through the admin API) and TTL 0, so a validating resolver in front caches none of their answers
+ * and shows a failover as soon as the server makes it; plus `dark`, alone in the `standby` datacenter with fallback nodata (drain standby:
  * NODATA at a name whose NSEC lists A).
  */
 const NAMES = `names:
   www:
     policy: geo
-    ttl: 1
-    min_ttl: 1
+    ttl: 0
+    min_ttl: 0
     max_answers: 2
     pools:
       us-east: [192.0.2.10, 192.0.2.11, "2001:db8:10::10"]
@@ -229,15 +229,15 @@ const NAMES = `names:
       ap-south: [203.0.113.10]
   api:
     policy: weighted
-    ttl: 1
-    min_ttl: 1
+    ttl: 0
+    min_ttl: 0
     pools:
       us-east: [{ address: 192.0.2.20, weight: 3 }]
       eu-west: [{ address: 198.51.100.20, weight: 1 }]
   dark:
     policy: failover
-    ttl: 1
-    min_ttl: 1
+    ttl: 0
+    min_ttl: 0
     fallback: nodata
     pools:
       standby: [192.0.2.66]
