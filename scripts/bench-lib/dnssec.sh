@@ -3,7 +3,7 @@
 # B and C (--workload picks one) with DO=1 against the signed copy and DO=0 against the unsigned zone,
 # RUNS interleaved runs, medians and round-by-round ratios; then each at LATENCY_QPS with per-query
 # latencies (p50) and the server's CPU; the signatures the signed server made over all of it (from its
-# /metrics); and crypto.sign's signatures per second on the server core.
+# /metrics); and signatures per second on the server core (scripts/sign-speed.ts).
 
 # admin_url NAME: the admin URL a server started with --admin printed (it follows the serving line).
 admin_url() {
@@ -25,20 +25,14 @@ signatures_made() {
     echo -
 }
 
-# sign_rates: signatures per second on the server core, per algorithm: "ALGORITHM CRYPTO_SIGN
-# ZONESIGNER_NEW" lines. scripts/sign-speed.ts (the signer's own measurement: crypto.sign, and
-# ZoneSigner.sign of a new RRset, canonical form included) when built, else sign-rate.mjs (crypto.sign
-# only; the signer's figure is then "-"). Their own output goes to $WORK/sign-speed.out.
+# sign_rates: signatures per second on the server core from scripts/sign-speed.ts (the signer's own
+# measurement: crypto.sign, and ZoneSigner.sign of a new RRset, canonical form included), one
+# "ALGORITHM CRYPTO_SIGN ZONESIGNER_NEW" line per algorithm; its own output stays in $WORK/sign-speed.out.
 sign_rates() {
-  if [[ -f "$ROOT/dist/scripts/sign-speed.js" ]]; then
-    "${SERVER_PIN[@]}" node "$ROOT/dist/scripts/sign-speed.js" --seconds 2 > "$WORK/sign-speed.out"
-    sed -nE 's|^.* \(([0-9]+)\): crypto\.sign ([0-9]+)/s; ZoneSigner\.sign: new RRset ([0-9]+)/s.*|\1 \2 \3|p' \
-      "$WORK/sign-speed.out"
-  else
-    "${SERVER_PIN[@]}" node "$ROOT/scripts/bench-lib/sign-rate.mjs" 2 > "$WORK/sign-speed.out"
-    sed -nE 's|^sign-rate ([A-Z0-9]+) ([0-9]+)/s$|\1 \2 -|p' "$WORK/sign-speed.out" |
-      sed -e 's/^ECDSAP256SHA256 /13 /' -e 's/^ED25519 /15 /'
-  fi
+  [[ -f "$ROOT/dist/scripts/sign-speed.js" ]] || return 0
+  "${SERVER_PIN[@]}" node "$ROOT/dist/scripts/sign-speed.js" --seconds 2 > "$WORK/sign-speed.out"
+  sed -nE 's|^.* \(([0-9]+)\): crypto\.sign ([0-9]+)/s; ZoneSigner\.sign: new RRset ([0-9]+)/s.*|\1 \2 \3|p' \
+    "$WORK/sign-speed.out"
 }
 
 stage_dnssec() {
@@ -144,10 +138,11 @@ stage_dnssec() {
   stop_server sig
 
   local alg rate signer
-  echo "signatures per second on the server core:"
+  echo "signatures per second on the server core (dist/scripts/sign-speed.js):"
   while read -r alg rate signer; do
     echo "  $(algorithm_name "$alg") ($alg): crypto.sign $rate/s; ZoneSigner.sign of a new RRset $signer/s"
     figure sign_rate "dnssec: crypto.sign, $(algorithm_name "$alg"), one core" "$rate /s"
-    [[ "$signer" == - ]] || figure sign_rate "dnssec: ZoneSigner.sign, new RRset, $(algorithm_name "$alg")" "$signer /s"
+    figure sign_rate "dnssec: ZoneSigner.sign, new RRset, $(algorithm_name "$alg")" "$signer /s"
   done < <(sign_rates)
+  [[ -s "$WORK/sign-speed.out" ]] || skipped sign_rate "dnssec: signatures per second" "no dist/scripts/sign-speed.js (npm run build)"
 }
