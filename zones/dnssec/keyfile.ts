@@ -187,8 +187,9 @@ export function parseKeyFile(text: string, file: string, apex: DnsName): Result<
  */
 export function parsePrivateFile(text: string, file: string): Result<PrivateKeyFile> {
   const timing: KeyTiming = { ...NO_TIMING };
-  let format: number | null = null;
+  let format = false;
   let algorithm: number | null = null;
+  let algorithmLine = 0;
   let privateKey: Buffer | null = null;
   let keyLine = 0;
   let hasTiming = false;
@@ -207,12 +208,13 @@ export function parsePrivateFile(text: string, file: string): Result<PrivateKeyF
     if (field === 'Private-key-format') {
       const v = /^v1\.([0-9]+)$/.exec(value);
       if (!v) return failed(file, line, 'E_DNSSEC_BAD_KEY_FILE', `Private-key-format '${value}': only v1.x is read`);
-      format = Number(v[1]);
+      format = true;
     } else if (field === 'Algorithm') {
       const a = /^([0-9]{1,3})(\s.*)?$/.exec(value);
       if (!a || Number(a[1]) > 255)
         return failed(file, line, 'E_DNSSEC_BAD_KEY_FILE', `bad Algorithm '${value}': a number such as 13`);
       algorithm = Number(a[1]);
+      algorithmLine = line;
     } else if (field === 'PrivateKey') {
       privateKey = decodeBase64(value.replace(/\s+/g, ''));
       keyLine = line;
@@ -225,12 +227,12 @@ export function parsePrivateFile(text: string, file: string): Result<PrivateKeyF
       hasTiming = true;
     }
   }
-  if (format === null) return failed(file, 1, 'E_DNSSEC_BAD_KEY_FILE', "no 'Private-key-format: v1.x' line");
+  if (!format) return failed(file, 0, 'E_DNSSEC_BAD_KEY_FILE', "no 'Private-key-format: v1.x' line");
   if (algorithm === null) return failed(file, 0, 'E_DNSSEC_BAD_KEY_FILE', "no 'Algorithm:' line");
-  if (algorithm !== null && !isSupportedAlgorithm(algorithm))
+  if (!isSupportedAlgorithm(algorithm))
     return failed(
       file,
-      lines.findIndex((l) => l.startsWith('Algorithm:')) + 1,
+      algorithmLine,
       'E_DNSSEC_UNSUPPORTED_ALGORITHM',
       `algorithm ${algorithmText(algorithm)} is not supported: ${SUPPORTED_ALGORITHMS}`,
     );
