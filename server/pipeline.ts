@@ -20,7 +20,7 @@ import { QueryContext } from './query-context.js';
 import type { ParsedQuery } from './query.js';
 import { PipelineStats } from './stats.js';
 import { formatIp } from '../zones/address.js';
-import { nameToText, type DnsName } from '../zones/name.js';
+import { nameToText, parentKey, type DnsName } from '../zones/name.js';
 import type { LbName } from '../zones/policy-types.js';
 import { newTrace, traceChain, traceDecision, type QueryTrace } from './trace.js';
 import type { Peer, QueryHandler, Transport } from './transport-types.js';
@@ -72,6 +72,14 @@ export function anyFamily(name: LbName): 4 | 6 {
 /** The family a query for a load-balanced name is decided in: A, AAAA, or ANY's. */
 function familyOf(qtype: number, name: LbName): 4 | 6 {
   return qtype === QTYPE.AAAA ? 6 : qtype === QTYPE.A ? 4 : anyFamily(name);
+}
+
+/** The delegation to a zone apex as its parent zone holds it, when the parent is served too; else null. */
+function parentSide(catalog: Catalog, apexKey: string): ExactEntry | null {
+  const above = parentKey(apexKey);
+  const parent = above === null ? null : findZone(catalog, above);
+  const node = parent?.nodes.get(apexKey);
+  return parent && node ? { zone: parent, node } : null;
 }
 
 /** Builds the pipeline over a catalog read through getCatalog on every query (reloads swap it). */
@@ -196,11 +204,20 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       return errorReply(msg, q, RCODE.REFUSED, true, true, ctx);
     }
     const catalog = getCatalog();
-    const exact = catalog.exact.get(q.qkey);
+    let exact = catalog.exact.get(q.qkey);
     // A name that does not exist: its closest existing ancestor gives the zone and the encloser.
     const encloserKey = exact === undefined ? closestExisting(catalog, q.qkey) : null;
-    const zone = exact !== undefined ? exact.zone : encloserKey !== null ? catalog.exact.get(encloserKey)!.zone : null;
+    let zone = exact !== undefined ? exact.zone : encloserKey !== null ? catalog.exact.get(encloserKey)!.zone : null;
     if (zone === null) return refused(msg, q);
+    // DS is the parent's (RFC 4035 3.1.4.1): at the apex of a zone whose parent is served here too, a
+    // validator's DS query is answered by the parent, signed by its keys. (DO=0 keeps its old answer.)
+    if (q.dnssecOk && q.qtype === QTYPE.DS && exact !== undefined && zone.zone.apex.key === q.qkey) {
+      const cut = parentSide(catalog, q.qkey);
+      if (cut !== null) {
+        exact = cut;
+        zone = cut.zone;
+      }
+    }
     ctx.zoneSlot = stats.zoneSlot(zone);
     if (ctx.trace !== null) ctx.trace.zone = zone.name;
     if (q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) {
