@@ -63,31 +63,39 @@ interface World {
 
 async function startWorld(setup: KeySetup, prepare: (z: ValidationZones) => void = () => {}): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'gslb-dnssec-'));
-  const zones = validationZones(join(dir, 'zones'), setup);
-  prepare(zones);
-  const dsRun = spawnSync(process.execPath, ['bin/gslb', 'ds', '--zones', zones.zonesDir, A], { encoding: 'utf8' });
-  if (dsRun.status !== 0) throw new Error(`gslb ds exited ${dsRun.status}: ${dsRun.stderr}${dsRun.stdout}`);
-  const ds = normalizeDs(dsRun.stdout);
-  if (ds.length === 0) throw new Error(`gslb ds printed no DS line:\n${dsRun.stdout}`);
-  const node = gslb([
-    'serve',
-    '--zones',
-    zones.zonesDir,
-    '--geoip',
-    cityDatabase(),
-    '--listen',
-    '127.0.0.1:0',
-    '--admin',
-    '127.0.0.1:0',
-    '--admin-token',
-    TOKEN,
-    '--log-level',
-    'info',
-  ]);
-  const port = Number((await node.waitFor(/gslb serving .* on 127\.0\.0\.1:(\d+)/, 20_000))[1]);
-  const adminPort = Number((await node.waitFor(/admin on http:\/\/127\.0\.0\.1:(\d+)\//, 5000))[1]);
-  const unbound = await Unbound.start({ stubZones: [A, CHILD_APEX], upstreamPort: port, anchors: ds });
-  return { dir, zones, node, port, adminPort, ds, unbound, anchor: new DelvAnchor(A, ds) };
+  let node: Running | undefined;
+  try {
+    const zones = validationZones(join(dir, 'zones'), setup);
+    prepare(zones);
+    const dsRun = spawnSync(process.execPath, ['bin/gslb', 'ds', '--zones', zones.zonesDir, A], { encoding: 'utf8' });
+    if (dsRun.status !== 0) throw new Error(`gslb ds exited ${dsRun.status}: ${dsRun.stderr}${dsRun.stdout}`);
+    const ds = normalizeDs(dsRun.stdout);
+    if (ds.length === 0) throw new Error(`gslb ds printed no DS line:\n${dsRun.stdout}`);
+    node = gslb([
+      'serve',
+      '--zones',
+      zones.zonesDir,
+      '--geoip',
+      cityDatabase(),
+      '--listen',
+      '127.0.0.1:0',
+      '--admin',
+      '127.0.0.1:0',
+      '--admin-token',
+      TOKEN,
+      '--log-level',
+      'info',
+    ]);
+    const port = Number((await node.waitFor(/gslb serving .* on 127\.0\.0\.1:(\d+)/, 20_000))[1]);
+    const adminPort = Number((await node.waitFor(/admin on http:\/\/127\.0\.0\.1:(\d+)\//, 5000))[1]);
+    const unbound = await Unbound.start({ stubZones: [A, CHILD_APEX], upstreamPort: port, anchors: ds });
+    return { dir, zones, node, port, adminPort, ds, unbound, anchor: new DelvAnchor(A, ds) };
+  } catch (err) {
+    // A world that did not come up leaves nothing behind: no server, no keys on disk.
+    await node?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 async function stopWorld(w: World | undefined): Promise<void> {
