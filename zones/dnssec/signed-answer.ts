@@ -32,6 +32,18 @@ function rrsigsOf(sigs: Signatures, owner: DnsName | null, ttl: number): AnswerR
   return records;
 }
 
+/** The zone's negative SOA as a frozen one-record RRset: the signer remembers its content key. */
+const negativeSoaSets = new WeakMap<Zone, readonly AnswerRecord[]>();
+
+function negativeSoaSet(zone: Zone): readonly AnswerRecord[] {
+  let set = negativeSoaSets.get(zone);
+  if (set === undefined) {
+    set = Object.freeze([zone.negativeSoa]);
+    negativeSoaSets.set(zone, set);
+  }
+  return set;
+}
+
 /** Per-answer state: the zone, the query name, the clock and the earliest refresh so far. */
 class Signing {
   refreshAt = Infinity;
@@ -74,7 +86,12 @@ class Signing {
       for (let i = start; i < end; i++) out.push(records[i]!);
       if (start < required) req = out.length - (end - start) + Math.min(end, required) - start;
       if (this.authoritative(owner.key, first.type)) {
-        const group = start === 0 && end === records.length ? records : records.slice(start, end);
+        const group =
+          start === 0 && end === records.length
+            ? records
+            : end - start === 1 && first === this.sz.zone.negativeSoa
+              ? negativeSoaSet(this.sz.zone)
+              : records.slice(start, end);
         const sigs = this.sz.signer.sign(owner, first.type, first.ttl, group, this.now, first.wildcard);
         if (sigs.refreshAt < this.refreshAt) this.refreshAt = sigs.refreshAt;
         for (const r of rrsigsOf(sigs, first.owner, first.ttl)) out.push(r);

@@ -31,7 +31,7 @@ interface Entry extends Signatures {
   readonly expirationMs: number;
 }
 
-/** The content key of records seen before by identity (the zone's own RRsets, the NSEC chain's records). */
+/** The content key of frozen records seen before, by identity (the zone's own RRsets, the NSEC chain's records). */
 interface Memo {
   readonly records: readonly AnswerRecord[];
   readonly ownerKey: string;
@@ -167,7 +167,10 @@ export class ZoneSigner {
     let key = `${ownerKey}|${type}|${ttl}`;
     for (const r of rdatas) key += `|${r.length}:${r.toString('latin1')}`;
     const memo: Memo = { records: records.slice(), ownerKey, type, ttl, key, rdatas };
-    this.memo.set(first, memo);
+    // Remembered only for records that stay (frozen: the zone's RRsets, the NSEC chain's records):
+    // a WeakMap entry per fresh record (a load-balanced answer's, made per decision) costs more in
+    // the garbage collector than the key it saves.
+    if (Object.isFrozen(records) || Object.isFrozen(first)) this.memo.set(first, memo);
     return memo;
   }
 }
