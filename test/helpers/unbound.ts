@@ -132,7 +132,10 @@ export class Unbound {
     const conf = join(dir, 'unbound.conf');
     writeFileSync(conf, config);
     const check = spawnSync('unbound-checkconf', [conf], { encoding: 'utf8' });
-    if (check.status !== 0) throw new Error(`unbound-checkconf: ${check.stdout}${check.stderr}\n${config}`);
+    if (check.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`unbound-checkconf: ${check.stdout}${check.stderr}\n${config}`);
+    }
     const proc = new Running(spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] }), false);
     const u = new Unbound(proc, port, dir, config);
     try {
