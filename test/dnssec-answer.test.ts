@@ -478,6 +478,14 @@ describe('signAnswer: what it leaves alone', () => {
   const keys = [makeTestKey(ALGORITHM.ECDSAP256SHA256, true)];
   const { zone, sz } = signedZone(keys);
 
+  it('createSignedZone: null for an unsigned zone; a signed one signs nothing until asked', () => {
+    expect(createSignedZone({ ...zone, dnssec: null })).to.equal(null);
+    const fresh = createSignedZone(zone)!;
+    expect(fresh.signer.stats).to.include({ made: 0, cached: 0 });
+    expect(fresh.signer.earliestExpiry()).to.equal(null);
+    expect(fresh.chain.size).to.be.greaterThan(0);
+  });
+
   it('returns SERVFAIL (and any rcode but NOERROR/NXDOMAIN) unchanged', () => {
     for (const rcode of [RCODE.SERVFAIL, RCODE.REFUSED]) {
       const s: Sections = { rcode, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0 };
@@ -503,6 +511,36 @@ describe('signAnswer: what it leaves alone', () => {
       QTYPE.RRSIG,
     ]);
     expect(nameToText(r.sections.answer[1]!.owner!.wire)).to.equal('alias.example.');
+  });
+
+  it('requiredAdditional counts the RRSIGs inserted among the required records', () => {
+    const glue = (n: string, ip: string): AnswerRecord => a(zone.nodes.get(name(n).key)!.name, ip);
+    const s: Sections = {
+      rcode: 0,
+      aa: true,
+      answer: [],
+      authority: [],
+      // Required: an in-zone (signed) address, then glue below a cut (not signed); then an optional one.
+      additional: [
+        glue('ns1.example.', '192.0.2.53'),
+        glue('ns.sub.example.', '192.0.2.77'),
+        glue('mail.example.', '192.0.2.25'),
+      ],
+      requiredAdditional: 2,
+    };
+    const r = signAnswer(sz, name('example.'), QTYPE.NS, s, NOW);
+    expect(r.sections.additional.map((x) => x.type)).to.deep.equal([
+      QTYPE.A,
+      QTYPE.RRSIG,
+      QTYPE.A,
+      QTYPE.A,
+      QTYPE.RRSIG,
+    ]);
+    expect(r.sections.requiredAdditional).to.equal(3);
+    const none = signAnswer(sz, name('example.'), QTYPE.NS, { ...s, requiredAdditional: 0 }, NOW);
+    expect(none.sections.requiredAdditional).to.equal(0);
+    const first = signAnswer(sz, name('example.'), QTYPE.NS, { ...s, requiredAdditional: 1 }, NOW);
+    expect(first.sections.requiredAdditional).to.equal(2);
   });
 
   it('a wildcard RRSIG keeps owner null (the query name) and a second query name signs nothing new', () => {
