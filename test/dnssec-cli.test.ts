@@ -78,8 +78,21 @@ describe('gslb keygen and gslb ds', function () {
     expect(times).to.match(/^Inactive: UNSET$/m);
     expect(readFileSync(keyFile(zsk), 'utf8')).to.match(/ IN DNSKEY 256 3 15 /);
     const signed = join(root, 'signed.zone');
-    // -S: BIND finds the keys in -K by itself, reads their timing and signs with those active.
-    run('dnssec-signzone', ['-S', '-q', '-K', keys(), '-o', APEX, '-f', signed, join(root, APEX, 'records.zone')]);
+    // -S: BIND finds the keys in -K by itself, reads their timing and signs with those active;
+    // -d: its dsset file goes to the temporary folder, not the working directory.
+    run('dnssec-signzone', [
+      '-S',
+      '-q',
+      '-d',
+      root,
+      '-K',
+      keys(),
+      '-o',
+      APEX,
+      '-f',
+      signed,
+      join(root, APEX, 'records.zone'),
+    ]);
     const signedText = readFileSync(signed, 'utf8');
     for (const base of [ksk, zsk])
       expect(signedText).to.match(new RegExp(`[0-9]{14} ${Number(base.slice(-5))} example\\.test\\.`));
