@@ -1,7 +1,8 @@
 # Stage dnssec (sourced by scripts/bench): issue #16's speed figures. The example zone served twice in
 # one run: unsigned (examples/) and a copy signed with a key made now (ALGORITHM, KEYGEN). Workloads A,
 # B and C (--workload picks one) with DO=1 against the signed copy and DO=0 against the unsigned zone,
-# RUNS interleaved runs, medians and round-by-round ratios; then each at LATENCY_QPS with per-query
+# RUNS interleaved runs, medians and round-by-round ratios (and, to tell signing from EDNS, the DO=1
+# queries against the unsigned zone too: no target); then each at LATENCY_QPS with per-query
 # latencies (p50) and the server's CPU; the signatures the signed server made over all of it (from its
 # /metrics); and signatures per second on the server core (scripts/sign-speed.ts).
 
@@ -60,9 +61,10 @@ stage_dnssec() {
     warm uns "$wl"
     warm sig "${wl}_do"
   done
+  warm uns "${workloads[0]}_do"
   made0=$(signatures_made "$url")
   local pairs=()
-  for wl in "${workloads[@]}"; do pairs+=("$wl:uns" "${wl}_do:sig"); done
+  for wl in "${workloads[@]}"; do pairs+=("$wl:uns" "${wl}_do:sig" "${wl}_do:uns"); done
   interleave "${pairs[@]}"
   if ((LATENCY_QPS > 0)); then
     for wl in "${workloads[@]}"; do
@@ -79,14 +81,15 @@ stage_dnssec() {
   made1=$(signatures_made "$url")
 
   echo
-  echo "DNSSEC throughput: DO=1 against the signed copy (sig) and DO=0 against the unsigned zone (uns)"
+  echo "DNSSEC throughput: DO=1 against the signed copy (sig) and DO=0 against the unsigned zone (uns);"
+  echo "the _do rows of uns: DO=1 against the unsigned zone (EDNS and DO, nothing to sign)"
   echo "(closed loop, dnsperf -c $CLIENTS -q $OUTSTANDING, ${DURATION} s x $RUNS; medians; latency in ms)"
   printf '%-10s %-4s %10s %17s %8s %8s %7s %9s %9s %9s\n' workload srv qps 'qps min..max' avg max lost 'srv CPU%' \
     'cli CPU%' 'us CPU/q'
+  local row
   for wl in "${workloads[@]}"; do
-    for s in uns sig; do
-      local q="$wl" f cli=-
-      [[ "$s" == sig ]] && q="${wl}_do"
+    for row in "$wl:uns" "${wl}_do:uns" "${wl}_do:sig"; do
+      local q="${row%%:*}" s="${row#*:}" f cli=-
       f="$WORK/$q.$s.rows"
       [[ -n "$CLIENT_CORE" ]] && cli=$(median_of "$q" "$s" 8)
       printf '%-10s %-4s %10.0f %17s %8s %8s %7s %9s %9s %9s\n' "$q" "$s" "$(median_of "$q" "$s" 1)" \
@@ -103,6 +106,12 @@ stage_dnssec() {
       "$(median_of "$wl" uns 9)"
     figure "dnssec_qps_$wl" "dnssec: $(workload_label "$wl"), DO=1 signed / unsigned" \
       "$(printf '%.0f' "$(median_of "${wl}_do" sig 1)") q/s" "$(printf '%.0f' "$(median_of "$wl" uns 1)") q/s" "$m"
+  done
+  echo "signed DO=1 / unsigned DO=1 (the same queries: what signing adds beyond EDNS and DO), round by round"
+  for wl in "${workloads[@]}"; do
+    read -r m lo hi < <(paired_ratios_of "$WORK/${wl}_do.sig.rows" "$WORK/${wl}_do.uns.rows")
+    printf '%-8s median %s  (min %s, max %s; CPU per query %s us / %s us)\n' "$wl" "$m" "$lo" "$hi" \
+      "$(median_of "${wl}_do" sig 9)" "$(median_of "${wl}_do" uns 9)"
   done
 
   if ((LATENCY_QPS > 0)); then
