@@ -596,6 +596,7 @@ describe('policy dnssec: section', () => {
   it('a setting in two files is an error naming both; settings in different files merge', () => {
     writeFileSync(join(zonesDir(root), APEX, 'more.yaml'), 'dnssec:\n  refresh: 2h\n');
     expect(load('dnssec:\n  validity: 10h\n').zones[0]!.policy.dnssec).to.include({ validity: 36000, refresh: 7200 });
+    expect(load('dnssec:\n  validity: 14d\n').zones[0]!.policy.dnssec).to.include({ validity: 14 * 86400 });
     const r = load('dnssec:\n  refresh: 3h\n');
     expect(located(r.errors)).to.deep.equal([`${APEX}/policy.yaml:2 E_POLICY_DEFINED_TWICE`]);
   });
@@ -608,7 +609,8 @@ describe('policy dnssec: section', () => {
     ['dnssec:\n  inception_offset: 25h\n', 2, 'E_POLICY_OUT_OF_RANGE'],
     ['dnssec:\n  dnskey_ttl: 0\n', 2, 'E_POLICY_OUT_OF_RANGE'],
     ['dnssec:\n  dnskey_ttl: 1.5s\n', 2, 'E_POLICY_BAD_FORMAT'],
-    ['dnssec:\n  validity: 14d\n', 2, 'E_POLICY_BAD_FORMAT'],
+    ['dnssec:\n  validity: 14w\n', 2, 'E_POLICY_BAD_FORMAT'],
+    ['dnssec:\n  validity: 366d\n', 2, 'E_POLICY_OUT_OF_RANGE'],
     ['dnssec:\n  valdity: 10h\n', 2, 'E_POLICY_UNKNOWN_KEY'],
   ] as const)
     it(`refuses ${yaml.replace(/\n/g, ' ')}at its key`, () => {

@@ -18,13 +18,15 @@ const TABLE: Array<[unknown, number | RegExp]> = [
   ['10m', 600_000],
   ['2h', 7_200_000],
   ['0.25h', 900_000],
+  ['14d', 1_209_600_000],
   ['5', 5000], // a plain number is seconds
   ['0.75', 750],
   ['0s', 0],
   [5, 5000], // a JSON or YAML number is seconds too
   [0.25, 250],
   [0, 0],
-  ['2d', /got '2d' \(unknown unit 'd': use ms, s, m or h\)/],
+  ['2w', /got '2w' \(unknown unit 'w': use ms, s, m, h or d\)/],
+  ['2D', /got '2D' \(units are lower case: d\)/],
   ['10min', /unknown unit 'min'/],
   ['2H', /got '2H' \(units are lower case: h\)/],
   ['5 s', /without spaces/],
@@ -34,7 +36,7 @@ const TABLE: Array<[unknown, number | RegExp]> = [
   ['', /got '' \(it is empty\)/],
   [
     's',
-    /must be a duration \(a number with ms, s, m or h \(500ms, 90s, 10m, 2h\), or a plain number of seconds\), got 's'$/,
+    /must be a duration \(a number with ms, s, m, h or d \(500ms, 90s, 10m, 2h, 14d\), or a plain number of seconds\), got 's'$/,
   ],
   ['.5s', /got '\.5s'$/],
   ['1e3s', /got '1e3s'/],
@@ -131,9 +133,9 @@ describe('durations through the CLI', () => {
     const drain = (dur: string) =>
       run('drain', '--redis', 'redis://127.0.0.1:1', '--datacenter', 'eu-west', '--for', dur);
     const cases: Array<[string, RegExp]> = [
-      ['2d', /--for must be a duration .*got '2d' \(unknown unit 'd'/],
+      ['2w', /--for must be a duration .*got '2w' \(unknown unit 'w'/],
       ['0s', /--for must be a duration longer than 0, got '0s'/],
-      ['31d', /unknown unit 'd'/],
+      ['31d', /--for must be a duration of at most 30 days, got '31d'/],
       ['800h', /--for must be a duration of at most 30 days, got '800h'/],
     ];
     for (const [dur, re] of cases) {
@@ -146,6 +148,6 @@ describe('durations through the CLI', () => {
   it('serve takes the same grammar for --max-age and --grace', () => {
     const r = run('serve', '--zones', 'examples', '--redis', 'redis://127.0.0.1:1', '--grace', '1x');
     expect(r.status).to.equal(2);
-    expect(r.stderr).to.match(/--grace must be a duration .*got '1x' \(unknown unit 'x': use ms, s, m or h\)/);
+    expect(r.stderr).to.match(/--grace must be a duration .*got '1x' \(unknown unit 'x': use ms, s, m, h or d\)/);
   });
 });

@@ -1,20 +1,20 @@
 // The one duration grammar, shared by the command line (--for, --max-age, --grace), the admin API
 // ("for" of POST /api/drain) and the policy files (interval, timeout, max_age, ...):
 //
-//   a number (digits, optionally a fraction) followed by ms, s, m or h: 500ms, 1.5s, 90s, 10m, 2h;
+//   a number (digits, optionally a fraction) followed by ms, s, m, h or d: 500ms, 1.5s, 90s, 10m, 2h, 14d;
 //   a plain number, or a JSON/YAML number, is seconds: 5 and "5" both mean 5s.
 //
 // Units are lower case and written without a space. The result is whole milliseconds (rounded).
 // Imports nothing, so `gslb help` and the CLI's flag parsing can use it without loading zone code.
 
 /** Milliseconds per unit. */
-export const MS_PER_UNIT = Object.freeze({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 });
+export const MS_PER_UNIT = Object.freeze({ ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 });
 
 /** The grammar as a pattern: number, then an optional unit (none means seconds). */
-export const DURATION_PATTERN = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/;
+export const DURATION_PATTERN = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$/;
 
 /** The grammar in words, for errors and help. */
-export const DURATION_FORMS = 'a number with ms, s, m or h (500ms, 90s, 10m, 2h), or a plain number of seconds';
+export const DURATION_FORMS = 'a number with ms, s, m, h or d (500ms, 90s, 10m, 2h, 14d), or a plain number of seconds';
 
 /** A value that is not a duration (or not within the bounds asked for); the message names the value. */
 export class DurationError extends Error {}
@@ -35,7 +35,7 @@ function hint(text: string): string {
   const unit = /^[0-9]+(?:\.[0-9]+)?([a-z]+)$/i.exec(t)?.[1];
   if (unit === undefined) return '';
   if (Object.hasOwn(MS_PER_UNIT, unit.toLowerCase())) return ` (units are lower case: ${unit.toLowerCase()})`;
-  return ` (unknown unit '${unit}': use ms, s, m or h)`;
+  return ` (unknown unit '${unit}': use ms, s, m, h or d)`;
 }
 
 /** Whole milliseconds for a duration, or an explanation why the value is not one. */
@@ -61,7 +61,7 @@ function formatLimit(ms: number): string {
 /**
  * Parses a duration into whole milliseconds. `what` names the value in the error, as the user wrote
  * it: `--for`, `"for"`, `checks.web.interval`. Throws DurationError: `--for must be a duration
- * (a number with ms, s, m or h ...), got '2d' (unknown unit 'd': use ms, s, m or h)`.
+ * (a number with ms, s, m, h or d ...), got '2w' (unknown unit 'w': use ms, s, m, h or d)`.
  */
 export function parseDuration(value: unknown, what: string, bounds: DurationBounds = {}): number {
   const shown =

@@ -10,7 +10,7 @@ const DAY = 86400;
 
 /** Each setting's bounds in seconds (docs/policy.md lists them). */
 export const DNSSEC_BOUNDS = {
-  validity: { min: HOUR, max: 365 * DAY, text: 'from 1h to 8760h (365 days)' },
+  validity: { min: HOUR, max: 365 * DAY, text: 'from 1h to 365d' },
   refresh: { min: 60, max: 365 * DAY, text: 'at least 1m, and below validity' },
   inception_offset: { min: 0, max: DAY, text: 'from 0 to 24h' },
   dnskey_ttl: { min: 1, max: DAY, text: 'from 1s to 24h' },
