@@ -44,7 +44,10 @@ stage_scale() {
       skipped scale_chain "scale$ztag: NSEC chain build" "no chain line from sign-speed.js (see $WORK/chain.out)"
     fi
   fi
-  start_gslb big 1 "$dir"
+  local admin=() big_admin=""
+  ((DNSSEC)) && admin=(--admin 127.0.0.1:0)
+  start_gslb big 1 "$dir" "${admin[@]}"
+  ((DNSSEC)) && big_admin=$(admin_url big)
   first=$(node "$ROOT/dist/scripts/wait-answer.js" --port "$PORT_big" --name "n0.$SCALE_ZONE" --timeout "$START_TIMEOUT") ||
     die "the scale zone's server never answered"
   startup=$(awk -v a="$START_MS_big" -v b="${first#* }" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
@@ -67,6 +70,14 @@ stage_scale() {
     "$(median_of "$b" small 1) q/s"
   figure scale_spread "scale$tag: B over all names of the big zone / B on the example zone" \
     "$(median_of "$big" big 1) q/s" "$(median_of "$b" small 1) q/s"
+  if ((DNSSEC)); then
+    # Spread over the names, the first rounds are mostly first signatures (lazy signing): each round's
+    # rate shows it, and the RSS now holds every signature made.
+    echo "  B over all names, round by round: $(col "$WORK/$big.big.rows" 1 | tr '\n' ' ')q/s;" \
+      "signatures made $(signatures_made "$big_admin"); RSS $(mib "$(mem_kb "$PID_big" VmRSS)") MiB" \
+      "(peak $(mib "$(mem_kb "$PID_big" VmHWM)") MiB)"
+    figure scale_signed_rss "scale$ztag: RSS after the B runs (signatures cached)" "$(mib "$(mem_kb "$PID_big" VmRSS)") MiB"
+  fi
   # The reload run starts its own server on a copy: one big server at a time is enough memory.
   stop_server big
   stop_server small
