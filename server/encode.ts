@@ -260,18 +260,31 @@ export function errorReply(
 }
 
 /**
- * A negative answer's SOA record, encoded once per zone for a question that is just the apex, with
- * the places its compression pointers must move to when the real question is longer.
+ * A negative answer's authority section (the SOA; signed: with its RRSIG and the NSEC proofs),
+ * encoded once for a question that is just the apex, with the places its compression pointers must
+ * move to when the real question is longer.
  */
 export interface NegativeTemplate {
-  /** The SOA record bytes as written after a question of `apexLength` (owner pointer included). */
+  /** The authority records' bytes as written after a question of `apexLength` (owner pointers included). */
   readonly record: Buffer;
+  /** How many records `record` holds (NSCOUNT). */
+  readonly count: number;
   readonly apexLength: number;
   /** Offsets (in record) of 2-byte pointers and, for each, what it points at. */
   readonly pointers: ReadonlyArray<{ readonly at: number; readonly target: number }>;
 }
 
+/** The zone's unsigned negative answer: its SOA alone. */
 export function negativeTemplate(apex: DnsName, soa: AnswerRecord): NegativeTemplate {
+  return authorityTemplate(apex, [soa]);
+}
+
+/**
+ * Authority records under the apex (owners and compressible RDATA names at or below it) as a
+ * negative template. Every pointer targets the question's apex suffix or the block itself, both of
+ * which move by the same amount when the real question is longer.
+ */
+export function authorityTemplate(apex: DnsName, authority: readonly AnswerRecord[]): NegativeTemplate {
   const qmsg = Buffer.alloc(12 + apex.wire.length + 4);
   apex.wire.copy(qmsg, 12);
   const q = {
@@ -287,12 +300,12 @@ export function negativeTemplate(apex: DnsName, soa: AnswerRecord): NegativeTemp
     rcode: RCODE.NXDOMAIN,
     aa: true,
     answer: [],
-    authority: [soa],
+    authority,
     additional: [],
     requiredAdditional: 0,
   });
   const record = Buffer.from(e.wire.subarray(qmsg.length));
-  // Find every pointer in the record: walk owner and the names inside the SOA RDATA.
+  // Find every pointer in the records: walk each owner and the names inside compressible RDATA.
   const pointers: Array<{ at: number; target: number }> = [];
   const walkName = (at: number): number => {
     for (;;) {
@@ -305,13 +318,20 @@ export function negativeTemplate(apex: DnsName, soa: AnswerRecord): NegativeTemp
       at += len + 1;
     }
   };
-  let at = walkName(0) + 10; // owner, type, class, ttl, rdlength
-  at = walkName(at); // MNAME
-  walkName(at); // RNAME
-  return { record, apexLength: apex.wire.length, pointers };
+  let at = 0;
+  for (const rr of authority) {
+    const rdata = walkName(at) + 10; // owner, type, class, ttl, rdlength
+    const end = rdata + record.readUInt16BE(rdata - 2);
+    if (rr.type === QTYPE.SOA)
+      walkName(walkName(rdata)); // MNAME, RNAME
+    else if (rr.type === QTYPE.MX) walkName(rdata + 2);
+    else if (COMPRESSIBLE_TYPES.has(rr.type)) walkName(rdata); // NS, CNAME, PTR
+    at = end;
+  }
+  return { record, count: authority.length, apexLength: apex.wire.length, pointers };
 }
 
-/** NXDOMAIN or NODATA with the zone's SOA, for a query under the apex, without re-encoding. */
+/** NXDOMAIN or NODATA with a negative template, for a query under the apex, without re-encoding. */
 export function negativeReply(
   t: NegativeTemplate,
   rcode: number,
@@ -326,7 +346,7 @@ export function negativeReply(
   if (size > limit) return null;
   const out = Buffer.allocUnsafe(size);
   writeHeader(out, q, rcode, true, 1);
-  out.writeUInt16BE(1, 8);
+  out.writeUInt16BE(t.count, 8);
   // A byte loop and a typed-array set, as in finishReply: no view object per copy.
   for (let i = 12; i < qEnd; i++) out[i] = msg[i]!;
   out.set(t.record, qEnd);

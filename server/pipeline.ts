@@ -155,6 +155,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     peer: Peer,
     zone: CompiledZone,
     exact: ExactEntry | undefined,
+    encloserKey: string | null,
     catalog: Catalog,
     limit: number,
   ): Buffer {
@@ -180,6 +181,16 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       }
     }
     const qname: DnsName = { wire: msg.subarray(12, 12 + q.qnameLength), key: q.qkey };
+    // NXDOMAIN (no cut, no wildcard sibling): the authority section made once per NSEC pair.
+    if (
+      encloserKey !== null &&
+      zone.zone.nodes.get(encloserKey)!.cut === null &&
+      !zone.wildcardParents.has(encloserKey)
+    ) {
+      const nx = zone.signedReplies!.nxdomainFor(sz, zone.zone, qname, encloserKey, t);
+      const out = negativeReply(nx.template, RCODE.NXDOMAIN, msg, q, limit, ctx);
+      if (out !== null) return out;
+    }
     const result = lookup(zone.zone, q.qkey, q.qtype);
     const sections = result.gslb !== undefined ? chainSections(q, peer, result, catalog) : result.sections;
     return finishReply(
@@ -226,7 +237,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       return errorReply(msg, q, rcode, true, true, ctx);
     }
     // DO=0 pays this one test; DO=1 in an unsigned zone one more.
-    if (q.dnssecOk && zone.signed !== null) return signedAnswer(msg, q, peer, zone, exact, catalog, limit);
+    if (q.dnssecOk && zone.signed !== null) return signedAnswer(msg, q, peer, zone, exact, encloserKey, catalog, limit);
     if (exact !== undefined) {
       const node = exact.node;
       if (node.lb !== null && (q.qtype === QTYPE.A || q.qtype === QTYPE.AAAA || q.qtype === QTYPE.ANY))

@@ -8,7 +8,7 @@ import type { DnsName } from '../zones/name.js';
 import { RCODE } from '../zones/dns.js';
 import { QTYPE, type AnswerRecord, type Sections } from '../zones/records.js';
 import { lookup, type Zone } from '../zones/zone.js';
-import { encodeSections, type EncodedReply } from './encode.js';
+import { authorityTemplate, encodeSections, type EncodedReply, type NegativeTemplate } from './encode.js';
 import { syntheticQuestion } from './query.js';
 
 export interface SignedReply {
@@ -20,9 +20,55 @@ export interface SignedReply {
 /** The cache key of the types a name answers alike (those compiled into its "other" reply). */
 export const OTHER_TYPES = -1;
 
+/** A signed NXDOMAIN's authority section (SOA, NSECs, their RRSIGs) as a template for any query name. */
+export interface SignedNegative {
+  readonly template: NegativeTemplate;
+  /** Made again from this time on (ms). */
+  readonly refreshAt: number;
+}
+
 /** A zone's signed replies by compiled node (the node object is the key) and type key. */
 export class SignedReplies {
   private readonly byNode = new Map<object, Map<number, SignedReply>>();
+  /**
+   * Signed NXDOMAIN authority sections by their NSEC pair (covering * chain size + wildcard): as
+   * many as the chain has names at most, so random names cannot grow it past the zone.
+   */
+  private readonly nxdomain = new Map<number, SignedNegative>();
+  /** The NSEC at or covering "*.<encloser>", by encloser key: at most one entry per name of the zone. */
+  private readonly wildcardNsec = new Map<string, number>();
+
+  /**
+   * The signed NXDOMAIN for `qname`, a name under the zone with closest encloser `encloserKey` and
+   * no wildcard there: made once per NSEC pair, so a flood of random names encodes nothing.
+   */
+  nxdomainFor(sz: SignedZone, zone: Zone, qname: DnsName, encloserKey: string, now: number): SignedNegative {
+    const chain = sz.chain;
+    const covering = chain.coveringIndex(qname.key);
+    let wildcard = this.wildcardNsec.get(encloserKey);
+    if (wildcard === undefined) {
+      const wildcardKey = '\x01*' + encloserKey;
+      const at = chain.indexOf(wildcardKey);
+      wildcard = at >= 0 ? at : chain.coveringIndex(wildcardKey);
+      this.wildcardNsec.set(encloserKey, wildcard);
+    }
+    const key = covering * chain.size + wildcard;
+    let r = this.nxdomain.get(key);
+    if (r === undefined || now >= r.refreshAt) {
+      const negative: Sections = {
+        rcode: RCODE.NXDOMAIN,
+        aa: true,
+        answer: [],
+        authority: [zone.negativeSoa],
+        additional: [],
+        requiredAdditional: 0,
+      };
+      const signed = signAnswer(sz, qname, QTYPE.A, negative, now);
+      r = { template: authorityTemplate(zone.apex, signed.sections.authority), refreshAt: signed.refreshAt };
+      this.nxdomain.set(key, r);
+    }
+    return r;
+  }
 
   get(node: object, typeKey: number): SignedReply | undefined {
     return this.byNode.get(node)?.get(typeKey);

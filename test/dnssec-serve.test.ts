@@ -315,6 +315,29 @@ describe('signed answers on the query path (DO=1 over UDP and TCP)', function ()
     expect(lbNodata.rrsets.find((r) => r.type === 'NSEC')!.nsec!.types).to.include.members(['A', 'AAAA', 'TXT']);
   });
 
+  it('DO=1: NXDOMAIN for names of any length and case in one NSEC gap is one authority section, made once', async () => {
+    // Names between the same two chain names: the first makes the signed authority section, the rest
+    // reuse it with their own question (pointers moved to the longer name), and still validate.
+    const names = [`nx1.${APEX}`, `deep.Er.NX2.${APEX}`, `a.b.c.d.e.f.nx3.lB.TeSt`];
+    await udp(signedServer, query(names[0]!, 'A', { do: true }));
+    const before = await signing(signedServer.metrics);
+    for (const name of names) {
+      const wire = await udp(signedServer, query(name, 'AAAA', { do: true }));
+      const r = decodeReply(wire);
+      expect(r.rcode, name).to.equal(3);
+      expect(r.packet.questions![0]!.name, 'the question as asked').to.equal(name);
+      const v = verify(wire, [`${name.toLowerCase()}.`, `*.${APEX}.`]);
+      expectSigned(v);
+      // The SOA's owner points into the question, so it comes back in the question's case.
+      expect(types(v, 'authority').map((t) => t.toLowerCase())).to.include(`${APEX}. soa`);
+      const covered = v.rrsets.filter((r) => r.type === 'NSEC').flatMap((n) => n.nsec!.covers);
+      expect(covered.map((c) => c.toLowerCase())).to.include.members([`${name.toLowerCase()}.`, `*.${APEX}.`]);
+    }
+    const after = await signing(signedServer.metrics);
+    expect(after.signed - before.signed, 'no signature made for the same gap').to.equal(0);
+    expect(after.cache - before.cache, 'nor the signer asked: the section is reused whole').to.equal(0);
+  });
+
   it('DO=1: a wildcard answer is signed under the wildcard, with the NSEC that proves no closer name', async () => {
     const wire = await udp(signedServer, query(`x.wild.${APEX}`, 'TXT', { do: true }));
     const v = verify(wire, [`x.wild.${APEX}.`]);
