@@ -90,7 +90,7 @@ function compileNode(
   const { qmsg, q } = syntheticQuestion(node.name);
   const compile = (qtype: number): CompiledAnswer => {
     const r = lookup(zone, node.name.key, qtype);
-    return { reply: encodeSections(qmsg, q, r.sections), kind: r.kind, dynamic: r.gslb !== undefined };
+    return { reply: encodeSections(qmsg, q, r.sections, true), kind: r.kind, dynamic: r.gslb !== undefined };
   };
   const other = compile(otherType);
   const byType = new Map<number, CompiledAnswer>();

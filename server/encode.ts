@@ -3,6 +3,7 @@
 import type { DnsName } from '../zones/name.js';
 import { COMPRESSIBLE_TYPES, isName, type AnswerRecord, type Sections } from '../zones/records.js';
 import { EDNS_DO, EDNS_OPTION, FLAGS1, FLAGS2, QTYPE, RCODE } from '../zones/dns.js';
+import { keepBytes } from '../zones/kept-bytes.js';
 import type { ParsedQuery } from './query.js';
 
 /** An encoded reply without OPT, with the offsets needed to trim it to a size. */
@@ -98,8 +99,13 @@ function writeHeader(buf: Buffer, q: ParsedQuery, rcode: number, aa: boolean, qd
   for (let i = 6; i < 12; i++) buf[i] = 0;
 }
 
-/** Encodes sections after the query's own question (copied byte for byte, so its case is kept). */
-export function encodeSections(msg: Buffer, q: ParsedQuery, s: Sections): EncodedReply {
+/**
+ * Encodes sections after the query's own question (copied byte for byte, so its case is kept).
+ * `kept`: the reply is cached (compiled, decided or signed once and served many times), so its bytes
+ * go to slabs of their own (zones/kept-bytes.ts) rather than pin a slab of Node's pool; a reply made
+ * for one query (the default) is garbage once sent.
+ */
+export function encodeSections(msg: Buffer, q: ParsedQuery, s: Sections, kept = false): EncodedReply {
   const buf = scratch;
   writeHeader(buf, q, s.rcode, s.aa, 1);
   msg.copy(buf, 12, 12, q.questionEnd);
@@ -118,7 +124,7 @@ export function encodeSections(msg: Buffer, q: ParsedQuery, s: Sections): Encode
   buf.writeUInt16BE(s.authority.length, 8);
   buf.writeUInt16BE(s.additional.length, 10);
   return {
-    wire: Buffer.from(buf.subarray(0, w.pos)),
+    wire: kept ? keepBytes(buf.subarray(0, w.pos)) : Buffer.from(buf.subarray(0, w.pos)),
     additionalStart,
     additionalOffsets,
     requiredAdditional: s.requiredAdditional,
@@ -304,7 +310,7 @@ export function authorityTemplate(apex: DnsName, authority: readonly AnswerRecor
     additional: [],
     requiredAdditional: 0,
   });
-  const record = Buffer.from(e.wire.subarray(qmsg.length));
+  const record = keepBytes(e.wire.subarray(qmsg.length));
   // Find every pointer in the records: walk each owner and the names inside compressible RDATA.
   const pointers: Array<{ at: number; target: number }> = [];
   const walkName = (at: number): number => {

@@ -85,7 +85,7 @@ export class SignedReplies {
 export function signedReply(sz: SignedZone, zone: Zone, name: DnsName, qtype: number, now: number): SignedReply {
   const { sections, refreshAt } = signedSections(sz, zone, name, qtype, now);
   const { qmsg, q } = syntheticQuestion(name);
-  return { reply: encodeSections(qmsg, q, sections), refreshAt };
+  return { reply: encodeSections(qmsg, q, sections, true), refreshAt };
 }
 
 /**

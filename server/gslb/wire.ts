@@ -88,7 +88,7 @@ export function encodeAnswer(o: Answerable, family: 4 | 6, name: LbName, zone: Z
   const replies: EncodedReply[] = [];
   const n = replyCount(o, name);
   for (let s = 0; s < n; s++)
-    replies.push(encodeSections(qmsg, q, answerSections(EMPTY, o, family, name, zone, null, s)));
+    replies.push(encodeSections(qmsg, q, answerSections(EMPTY, o, family, name, zone, null, s), true));
   return replies;
 }
 
@@ -120,7 +120,7 @@ export function encodeSignedAnswer(
   for (let s = 0; s < n; s++) {
     const r = signAnswer(signed, name.owner, qtype, answerSections(EMPTY, o, family, name, zone, null, s), now);
     if (r.refreshAt < refreshAt) refreshAt = r.refreshAt;
-    replies.push(encodeSections(qmsg, q, r.sections));
+    replies.push(encodeSections(qmsg, q, r.sections, true));
   }
   return { replies, refreshAt };
 }

@@ -7,6 +7,7 @@ import type { DnsName } from '../name.js';
 import type { AnswerRecord } from '../records.js';
 import type { Zone, ZoneNode } from '../zone.js';
 import { canonicalSortKey, lowerBound, wireOfKey } from './canonical.js';
+import { keepBytes } from '../kept-bytes.js';
 
 /** The RFC 4034 4.1.2 type bitmap of a set of types: windows of up to 32 octets, trailing zeros cut. */
 export function typeBitmap(types: Iterable<number>): Buffer {
@@ -180,7 +181,7 @@ export class NsecChain {
     const id = `${i}/${type}`;
     let r = this.without.get(id);
     if (r === undefined) {
-      r = this.makeRecord(i, typeBitmap(bitmapTypes(this.bitmaps[i]!).filter((t) => t !== type)));
+      r = this.makeRecord(i, keepBytes(typeBitmap(bitmapTypes(this.bitmaps[i]!).filter((t) => t !== type))));
       this.without.set(id, r);
     }
     return r;
@@ -195,7 +196,7 @@ export class NsecChain {
       type: QTYPE.NSEC,
       klass: CLASS.IN,
       ttl: this.ttl,
-      rdata: Object.freeze([wireOfKey(next.key), bitmap]),
+      rdata: Object.freeze([keepBytes(wireOfKey(next.key)), bitmap]),
     });
   }
 }

@@ -4,6 +4,7 @@ import { sign as cryptoSign } from 'node:crypto';
 import { CLASS } from '../dns.js';
 import { ALGORITHM, type ZoneKey } from './types.js';
 import { canonicalRRset } from './canonical.js';
+import { keepBytes } from '../kept-bytes.js';
 
 /** The 32-bit serial-number time of RRSIG's expiration and inception fields (RFC 4034 3.1.5). */
 export function serialTime(ms: number): number {
@@ -52,5 +53,6 @@ export function makeRrsig(key: ZoneKey, f: RrsigFields, ownerWire: Buffer, rdata
     key.algorithm === ALGORITHM.ED25519
       ? cryptoSign(null, data, key.privateKey)
       : cryptoSign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
-  return Buffer.concat([head, signature]);
+  // Kept in the signer's cache for days: out of Node's shared pool (zones/kept-bytes.ts).
+  return keepBytes(Buffer.concat([head, signature]));
 }

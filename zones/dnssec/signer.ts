@@ -6,6 +6,7 @@ import { QTYPE } from '../dns.js';
 import type { AnswerRecord } from '../records.js';
 import { canonicalRdatas, wireOfKey } from './canonical.js';
 import { makeRrsig, serialTime } from './sign.js';
+import { keepBytes } from '../kept-bytes.js';
 import type { ZoneDnssec, ZoneKey } from './types.js';
 
 /** CDS and CDNSKEY (RFC 7344); not in zones/dns.ts's QTYPE because only this module needs them. */
@@ -166,11 +167,12 @@ export class ZoneSigner {
     );
     let key = `${ownerKey}|${type}|${ttl}`;
     for (const r of rdatas) key += `|${r.length}:${r.toString('latin1')}`;
-    const memo: Memo = { records: records.slice(), ownerKey, type, ttl, key, rdatas };
     // Remembered only for records that stay (frozen: the zone's RRsets, the NSEC chain's records):
     // a WeakMap entry per fresh record (a load-balanced answer's, made per decision) costs more in
-    // the garbage collector than the key it saves.
-    if (Object.isFrozen(records) || Object.isFrozen(first)) this.memo.set(first, memo);
+    // the garbage collector than the key it saves. What is remembered is kept out of Node's pool.
+    if (!Object.isFrozen(records) && !Object.isFrozen(first)) return { key, rdatas };
+    const memo: Memo = { records: records.slice(), ownerKey, type, ttl, key, rdatas: rdatas.map(keepBytes) };
+    this.memo.set(first, memo);
     return memo;
   }
 }
