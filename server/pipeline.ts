@@ -221,8 +221,8 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     let zone = exact !== undefined ? exact.zone : encloserKey !== null ? catalog.exact.get(encloserKey)!.zone : null;
     if (zone === null) return refused(msg, q);
     // DS is the parent's (RFC 4035 3.1.4.1): at the apex of a zone whose parent is served here too, a
-    // validator's DS query is answered by the parent, signed by its keys. (DO=0 keeps its old answer.)
-    if (q.dnssecOk && q.qtype === QTYPE.DS && exact !== undefined && zone.zone.apex.key === q.qkey) {
+    // DS query is answered by the parent (signed by its keys with DO=1), as for any delegation.
+    if (q.qtype === QTYPE.DS && exact !== undefined && zone.zone.apex.key === q.qkey) {
       const cut = parentSide(catalog, q.qkey);
       if (cut !== null) {
         exact = cut;

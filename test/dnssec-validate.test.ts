@@ -337,6 +337,11 @@ for (const setup of KEY_SETUPS) {
       expect(host.addresses).to.deep.equal(['192.0.2.77']);
       await validated(w, `nope.${CHILD_APEX}`, 'A', 'NXDOMAIN');
       await validated(w, CHILD_APEX, 'DNSKEY');
+      // DO=0 too: the DS lives on the parent's side of the cut (AA, the parent's record, no RRSIG).
+      const plain = await askServer(w.port, CHILD_APEX, 'DS', { dnssec: false });
+      expect(plain.packet.flags! & 0x400, 'AA').to.not.equal(0);
+      expect(dsLines(plain)).to.deep.equal([dsFromKey(w.zones.child)]);
+      expect(sigsOf(plain.packet.answers)).to.deep.equal([]);
     });
 
     it('wildcard: synthesized A and TXT validate (AD), at one and two labels below; NODATA at a wildcard name too', async () => {
