@@ -1,7 +1,8 @@
 // Key events of a signed zone under `gslb serve` (real processes, keys from BIND's dnssec-keygen): a
 // key added to keys/ pre-published appears in DNSKEY after the file-watch reload and signs nothing; a
 // key whose Delete time passes is gone after the reload the node schedules for it (with --workers 2,
-// every worker follows, as for SIGHUP); a broken key file is refused and the last good keys serve on.
+// every worker follows, as for SIGHUP); a broken key file is refused and the last good keys serve on;
+// with --workers 2 the primary's /metrics sums the workers' signing counts.
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ $TTL 300
 @    NS  ns1
 ns1  A   192.0.2.53
 www  A   192.0.2.80
+${Array.from({ length: 10 }, (_, i) => `h${i}   A   192.0.2.${100 + i}`).join('\n')}
 `;
 
 /** A zone folder with its records and an empty keys/ (the test adds the keys). */
@@ -29,20 +31,15 @@ function zonesDir(): { dir: string; keys: string } {
   return { dir, keys: join(dir, APEX, 'keys') };
 }
 
-async function start(dir: string, workers: number): Promise<{ node: Running; port: number }> {
-  const node = gslb([
-    'serve',
-    '--zones',
-    dir,
-    '--listen',
-    '127.0.0.1:0',
-    '--workers',
-    String(workers),
-    '--log-level',
-    'info',
-  ]);
+async function start(
+  dir: string,
+  workers: number,
+  admin = false,
+): Promise<{ node: Running; port: number; admin: string }> {
+  const flags = ['serve', '--zones', dir, '--listen', '127.0.0.1:0', '--workers', String(workers)];
+  const node = gslb([...flags, ...(admin ? ['--admin', '127.0.0.1:0'] : []), '--log-level', 'info']);
   const m = await node.waitFor(/gslb serving .* on 127\.0\.0\.1:(\d+)/, 20_000);
-  return { node, port: Number(m[1]) };
+  return { node, port: Number(m[1]), admin: admin ? (await node.waitFor(/admin on (http:\/\/\S+)/))[1]! : '' };
 }
 
 async function ask(port: number, name: string, type: string): Promise<ReturnType<typeof decodeReply>> {
@@ -131,6 +128,35 @@ describe('DNSSEC key events reload the zone (gslb serve)', function () {
     expect(await dnskeyTags(port)).to.deep.equal([csk.tag]);
     expect(signers(await ask(port, `www.${APEX}`, 'A'))).to.deep.equal([`A:${csk.tag}`]);
     expect(node.stdout + node.stderr).to.not.match(/file changed/);
+  });
+
+  it("with --workers 2, the primary's /metrics sums the workers' signing counts and shows the expiry", async () => {
+    const { dir, keys } = zonesDir();
+    dirs.push(dir);
+    dnssecKeygen(keys, APEX, 13, true);
+    const { port, admin } = await start(dir, 2, true);
+    // Ten distinct RRsets, each asked once: whichever worker answers it signs it once, so the
+    // primary (which answers nothing) shows exactly ten only if it sums every worker's count.
+    for (let i = 0; i < 10; i++) await ask(port, `h${i}.${APEX}`, 'A');
+    const sample = (text: string, series: string): number | undefined => {
+      const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    const zone = `zone="${APEX}."`;
+    let text = '';
+    await until(
+      "the workers' signing counts in the primary",
+      async () => {
+        text = await (await fetch(`${admin}metrics`)).text();
+        return (sample(text, `gslb_dnssec_signatures_total{${zone},source="signed"}`) ?? 0) >= 10;
+      },
+      10_000,
+      100,
+    );
+    expect(sample(text, `gslb_dnssec_signatures_total{${zone},source="signed"}`)).to.equal(10);
+    const expiry = sample(text, `gslb_dnssec_signature_expiry_timestamp_seconds{${zone}}`)!;
+    // Default window: inception an hour back, 14 days of validity.
+    expect(expiry - Date.now() / 1000).to.be.within(14 * 86400 - 3600 - 120, 14 * 86400 - 3600 + 5);
   });
 
   it('a broken key file is refused: the last good keys keep serving, signed', async () => {
