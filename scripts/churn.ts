@@ -6,8 +6,6 @@
 // with DO=1 and counts only signed answers (an answer without an RRSIG over its A records is an error).
 // usage: node dist/scripts/churn.js --redis URL --prefix P [--rate 1000] [--seconds 10]
 //   [--dns-port PORT --name NAME [--dnssec]]
-import dgram from 'node:dgram';
-import dnsPacket from 'dns-packet';
 import { Redis } from 'ioredis';
 import { keys as keysFor, decodePlan, PROTOCOL_VERSION } from '../health/redis-protocol.js';
 import { queryA, sleep } from './e2e-cluster.js';
@@ -53,56 +51,8 @@ async function setTarget(key: string, up: boolean): Promise<void> {
     await report(agent, { [key]: { up, rttMs: 5, reason: up ? 'churn' : 'churn: probe down', since: Date.now() } });
 }
 
-/** NAME A with DO=1: the addresses of a signed answer, or null on timeout; throws when it is not signed. */
-function querySignedA(port: number, name: string, timeoutMs: number): Promise<string[] | null> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      sock.close();
-      resolve(null);
-    }, timeoutMs);
-    sock.on('message', (msg) => {
-      clearTimeout(timer);
-      sock.close();
-      let answers: dnsPacket.Answer[];
-      try {
-        answers = dnsPacket.decode(msg).answers ?? [];
-      } catch {
-        resolve(null);
-        return;
-      }
-      const a = answers.filter((r) => r.type === 'A').map((r) => String((r as { data: unknown }).data));
-      const signed = answers.some((r) => r.type === 'RRSIG' && (r.data as { typeCovered: string }).typeCovered === 'A');
-      if (a.length > 0 && !signed) reject(new Error(`churn: --dnssec: the answer for ${name} A carries no RRSIG`));
-      else resolve(a);
-    });
-    sock.send(
-      dnsPacket.encode({
-        type: 'query',
-        id: (Math.random() * 65535) | 0,
-        questions: [{ name, type: 'A' }],
-        additionals: [
-          // dns-packet encodes `flags` (DO is its top bit); flag_do is only what decode reports.
-          {
-            type: 'OPT',
-            name: '.',
-            udpPayloadSize: 1232,
-            extendedRcode: 0,
-            ednsVersion: 0,
-            flags: dnsPacket.DNSSEC_OK,
-            flag_do: true,
-            options: [],
-          },
-        ],
-      }),
-      port,
-      '127.0.0.1',
-    );
-  });
-}
-
 const answerOf = async (): Promise<string> =>
-  ((await (dnssec ? querySignedA : queryA)(dnsPort, probeName, 500)) ?? ['(none)']).sort().join(',');
+  ((await queryA(dnsPort, probeName, 500, dnssec)) ?? ['(none)']).sort().join(',');
 
 /** Polls the answer every 5 ms until `done` says yes; ms since t0, or null after 3 s. */
 async function follow(t0: number, done: (answer: string) => boolean): Promise<number | null> {

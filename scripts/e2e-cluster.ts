@@ -65,9 +65,12 @@ export class HttpBackend {
   }
 }
 
-/** Asks one server for NAME A over UDP; resolves with the addresses, or null on timeout. */
-export function queryA(port: number, name: string, timeoutMs = 300): Promise<string[] | null> {
-  return new Promise((resolve) => {
+/**
+ * Asks one server for NAME A over UDP; resolves with the addresses, or null on timeout. `dnssec`:
+ * asked with DO=1, and an answer whose addresses carry no RRSIG rejects (a signed zone must sign them).
+ */
+export function queryA(port: number, name: string, timeoutMs = 300, dnssec = false): Promise<string[] | null> {
+  return new Promise((resolve, reject) => {
     const sock = dgram.createSocket('udp4');
     const timer = setTimeout(() => {
       sock.close();
@@ -76,18 +79,38 @@ export function queryA(port: number, name: string, timeoutMs = 300): Promise<str
     sock.on('message', (msg) => {
       clearTimeout(timer);
       sock.close();
+      let answers: dnsPacket.Answer[];
       try {
-        const p = dnsPacket.decode(msg);
-        resolve((p.answers ?? []).filter((a) => a.type === 'A').map((a) => String((a as { data: unknown }).data)));
+        answers = dnsPacket.decode(msg).answers ?? [];
       } catch {
         resolve(null);
+        return;
       }
+      const a = answers.filter((r) => r.type === 'A').map((r) => String((r as { data: unknown }).data));
+      const signed = answers.some((r) => r.type === 'RRSIG' && (r.data as { typeCovered: string }).typeCovered === 'A');
+      if (dnssec && a.length > 0 && !signed) reject(new Error(`the answer for ${name} A carries no RRSIG`));
+      else resolve(a);
     });
-    sock.send(
-      dnsPacket.encode({ type: 'query', id: (Math.random() * 65535) | 0, questions: [{ name, type: 'A' }] }),
-      port,
-      '127.0.0.1',
-    );
+    // dns-packet encodes OPT's `flags` (DO is its top bit); flag_do is only what decode reports.
+    const query: dnsPacket.Packet = {
+      type: 'query',
+      id: (Math.random() * 65535) | 0,
+      questions: [{ name, type: 'A' }],
+    };
+    if (dnssec)
+      query.additionals = [
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 1232,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: dnsPacket.DNSSEC_OK,
+          flag_do: true,
+          options: [],
+        },
+      ];
+    sock.send(dnsPacket.encode(query), port, '127.0.0.1');
   });
 }
 
