@@ -18,7 +18,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DNSSEC_TYPE } from '../zones/dnssec/apex-records.js';
 import { dsRdata, dsText } from '../zones/dnssec/ds.js';
 import { formatTimestamp, parseTimestamp } from '../zones/dnssec/keyfile.js';
 import { keyStateAt, keyTag, loadKeys } from '../zones/dnssec/keys.js';
@@ -474,13 +473,13 @@ describe('a signed zone: DNSKEY, CDS and CDNSKEY at the apex; what its master fi
     expect(r.errors).to.deep.equal([]);
     const z = r.zones[0]!;
     const byTag = new Map(z.dnssec!.keys.map((k) => [k.tag, k.dnskey.toString('hex')]));
-    expect(rdatas(z, DNSSEC_TYPE.DNSKEY)!.ttl).to.equal(7200);
-    expect(rdatas(z, DNSSEC_TYPE.DNSKEY)!.rdata).to.have.members([ksk.tag, zsk.tag, next.tag].map((t) => byTag.get(t)));
-    expect(rdatas(z, DNSSEC_TYPE.CDNSKEY)).to.deep.equal({ ttl: 7200, rdata: [byTag.get(ksk.tag)] });
+    expect(rdatas(z, QTYPE.DNSKEY)!.ttl).to.equal(7200);
+    expect(rdatas(z, QTYPE.DNSKEY)!.rdata).to.have.members([ksk.tag, zsk.tag, next.tag].map((t) => byTag.get(t)));
+    expect(rdatas(z, QTYPE.CDNSKEY)).to.deep.equal({ ttl: 7200, rdata: [byTag.get(ksk.tag)] });
     const cds = run('dnssec-dsfromkey', ['-C', '-2', join(keysOf(root), ksk.base + '.key')])
       .trim()
       .split(/\s+/);
-    expect(rdatas(z, DNSSEC_TYPE.CDS)).to.deep.equal({
+    expect(rdatas(z, QTYPE.CDS)).to.deep.equal({
       ttl: 7200,
       rdata: [
         Buffer.concat([Buffer.from([ksk.tag >> 8, ksk.tag & 0xff, 13, 2]), Buffer.from(cds[6]!, 'hex')]).toString(
@@ -506,7 +505,7 @@ describe('a signed zone: DNSKEY, CDS and CDNSKEY at the apex; what its master fi
     expect(r.errors).to.deep.equal([]);
     expect(r.zones[0]!.dnssec).to.equal(null);
     expect(rdatas(r.zones[0]!, QTYPE.DNSKEY)!.rdata).to.have.length(1);
-    expect(rdatas(r.zones[0]!, DNSSEC_TYPE.CDS)).to.equal(null);
+    expect(rdatas(r.zones[0]!, QTYPE.CDS)).to.equal(null);
   });
 
   it("a signed zone's master file: DNSKEY, CDS, CDNSKEY, DS at the apex, RRSIG/NSEC/NSEC3/NSEC3PARAM anywhere", () => {

@@ -4,7 +4,7 @@ import { CLASS, RCODE } from './dns.js';
 import { isAtOrBelow, nameToText, parentKey, type DnsName } from './name.js';
 import type { LbName, PolicyConfig } from './policy-types.js';
 import { QTYPE, isName, type AnswerRecord, type Sections, type ZoneError, type ZoneRecord } from './records.js';
-import { apexRecords, APEX_KEY_TYPES, DNSSEC_TYPE, SIGNER_TYPES } from './dnssec/apex-records.js';
+import { apexRecords, APEX_KEY_TYPES, SIGNER_TYPES } from './dnssec/apex-records.js';
 import type { DnssecErrorCode } from './dnssec/dnssec-errors.js';
 import type { ZoneDnssec } from './dnssec/types.js';
 import type { ZoneErrorCode } from './zone-errors.js';
@@ -281,7 +281,7 @@ function signerRecords(node: MutableNode, isApex: boolean, errors: ZoneError[]):
         ? `${signer} record in a signed zone: the signer makes ${signer} records, the master file may not give them`
         : keyType !== undefined
           ? `${keyType} at the apex of a signed zone: it is made from keys/, the master file may not give it`
-          : isApex && type === DNSSEC_TYPE.DS
+          : isApex && type === QTYPE.DS
             ? "DS at the apex: the zone's DS records belong in the parent zone (gslb ds prints them)"
             : null;
     if (message !== null) errors.push({ file: r.file, line: r.line, message, code: 'E_DNSSEC_SIGNER_RECORD' });

@@ -18,7 +18,8 @@ import type { HealthView } from '../../health/view.js';
 import { NO_STEERING, type SteeringView } from '../gslb/steering-types.js';
 import type { TracedDecision } from '../trace.js';
 import { askTraced, parseQueryType } from './query-bytes.js';
-import { readReply, rrTypeName } from './reply-text.js';
+import { readReply } from './reply-text.js';
+import { typeName } from '../../zones/rdata.js';
 import { ALGORITHM } from '../../zones/dnssec/types.js';
 
 /** A request explain cannot take (bad client address, name or type): the CLI shows it as a usage error, the admin API as 400. */
@@ -208,7 +209,7 @@ export function explainQuery(
             signatures: sent.signatures.map((x) => ({
               tag: x.tag,
               algorithm: algorithmName(x.algorithm),
-              covers: rrTypeName(x.covered),
+              covers: typeName(x.covered),
             })),
           },
   };

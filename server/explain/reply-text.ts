@@ -68,7 +68,7 @@ export function readReply(msg: Buffer): ReplyText {
           algorithm: msg[start + 2]!,
           tag: msg.readUInt16BE(start + 16),
         });
-      const line = `${owner.text} ${rrTtl} ${className(cls)} ${rrTypeName(type)} ${rdataText(msg, type, start, pos)}`;
+      const line = `${owner.text} ${rrTtl} ${className(cls)} ${typeName(type)} ${rdataText(msg, type, start, pos)}`;
       if (section === 1) {
         answer.push(line);
         ttl = rrTtl;
@@ -76,15 +76,6 @@ export function readReply(msg: Buffer): ReplyText {
     }
   }
   return { rcode, answer, authority, ttl, ecsScope, signatures };
-}
-
-/** CDS and CDNSKEY (RFC 7344): shown by name, though the zones parser does not read them. */
-const CDS = 59;
-const CDNSKEY = 60;
-
-/** A type's mnemonic; TYPEnnn for one nobody here knows. */
-export function rrTypeName(type: number): string {
-  return type === CDS ? 'CDS' : type === CDNSKEY ? 'CDNSKEY' : typeName(type);
 }
 
 function need(msg: Buffer, end: number): void {
@@ -222,7 +213,7 @@ function typedRdata(msg: Buffer, type: number, start: number, end: number): stri
       const signer = rdataName(msg, start + 18);
       if (signer.end >= end) return null;
       const fields = [
-        rrTypeName(msg.readUInt16BE(start)),
+        typeName(msg.readUInt16BE(start)),
         msg[start + 2],
         msg[start + 3],
         msg.readUInt32BE(start + 4),
@@ -237,14 +228,14 @@ function typedRdata(msg: Buffer, type: number, start: number, end: number): stri
       const next = rdataName(msg, start);
       if (next.end > end) return null;
       const types = bitmapTypes(msg, next.end, end);
-      return types === null ? null : [next.text, ...types.map(rrTypeName)].join(' ');
+      return types === null ? null : [next.text, ...types.map(typeName)].join(' ');
     }
     case QTYPE.DNSKEY:
-    case CDNSKEY:
+    case QTYPE.CDNSKEY:
       if (len < 5) return null;
       return `${msg.readUInt16BE(start)} ${msg[start + 2]} ${msg[start + 3]} ${msg.toString('base64', start + 4, end)}`;
     case QTYPE.DS:
-    case CDS:
+    case QTYPE.CDS:
       if (len < 5) return null;
       return `${msg.readUInt16BE(start)} ${msg[start + 2]} ${msg[start + 3]} ${msg.toString('hex', start + 4, end).toUpperCase()}`;
     default:

@@ -7,31 +7,19 @@ import { QTYPE, type AnswerRecord } from '../records.js';
 import { DIGEST, dsRdata } from './ds.js';
 import type { ZoneDnssec } from './types.js';
 
-/** RR types of DNSSEC that zones/dns.ts does not name (they never appear in a master file we accept). */
-export const DNSSEC_TYPE = {
-  DS: QTYPE.DS,
-  RRSIG: QTYPE.RRSIG,
-  NSEC: QTYPE.NSEC,
-  DNSKEY: QTYPE.DNSKEY,
-  NSEC3: 50,
-  NSEC3PARAM: 51,
-  CDS: 59,
-  CDNSKEY: 60,
-} as const;
-
 /** Types that keys/ and the signer provide: a signed zone's master files may not hold them (zone.ts). */
 export const SIGNER_TYPES: ReadonlyMap<number, string> = new Map([
-  [DNSSEC_TYPE.RRSIG, 'RRSIG'],
-  [DNSSEC_TYPE.NSEC, 'NSEC'],
-  [DNSSEC_TYPE.NSEC3, 'NSEC3'],
-  [DNSSEC_TYPE.NSEC3PARAM, 'NSEC3PARAM'],
+  [QTYPE.RRSIG, 'RRSIG'],
+  [QTYPE.NSEC, 'NSEC'],
+  [QTYPE.NSEC3, 'NSEC3'],
+  [QTYPE.NSEC3PARAM, 'NSEC3PARAM'],
 ]);
 
 /** Types keys/ provides at the apex of a signed zone. */
 export const APEX_KEY_TYPES: ReadonlyMap<number, string> = new Map([
-  [DNSSEC_TYPE.DNSKEY, 'DNSKEY'],
-  [DNSSEC_TYPE.CDS, 'CDS'],
-  [DNSSEC_TYPE.CDNSKEY, 'CDNSKEY'],
+  [QTYPE.DNSKEY, 'DNSKEY'],
+  [QTYPE.CDS, 'CDS'],
+  [QTYPE.CDNSKEY, 'CDNSKEY'],
 ]);
 
 export interface ApexRRset {
@@ -53,20 +41,20 @@ export function apexRecords(apex: DnsName, dnssec: ZoneDnssec): ApexRRset[] {
   const { published, sepActive } = dnssec.state;
   const out = [
     rrset(
-      DNSSEC_TYPE.DNSKEY,
+      QTYPE.DNSKEY,
       published.map((k) => k.dnskey),
     ),
   ];
   if (sepActive.length > 0) {
     out.push(
       rrset(
-        DNSSEC_TYPE.CDS,
+        QTYPE.CDS,
         sepActive.map((k) => dsRdata(apex, k.dnskey, DIGEST.SHA256)),
       ),
     );
     out.push(
       rrset(
-        DNSSEC_TYPE.CDNSKEY,
+        QTYPE.CDNSKEY,
         sepActive.map((k) => k.dnskey),
       ),
     );

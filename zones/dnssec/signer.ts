@@ -9,10 +9,6 @@ import { makeRrsig, serialTime } from './sign.js';
 import { keepBytes } from '../kept-bytes.js';
 import type { ZoneDnssec, ZoneKey } from './types.js';
 
-/** CDS and CDNSKEY (RFC 7344); not in zones/dns.ts's QTYPE because only this module needs them. */
-const CDS = 59;
-const CDNSKEY = 60;
-
 /**
  * Default bound on cached RRsets. An entry is about 0.3-0.5 KB (key string, one RRSIG per signing
  * key), so the bound holds the cache near 100 MB at most; past it the oldest entry goes (FIFO by
@@ -62,7 +58,7 @@ export class ZoneSigner {
   /** The keys that sign `type`: the KSKs for the apex key sets (RFC 7344 for CDS/CDNSKEY), the ZSKs for the rest. */
   keysFor(type: number): readonly ZoneKey[] {
     const s = this.dnssec.state;
-    return type === QTYPE.DNSKEY || type === CDS || type === CDNSKEY ? s.ksks : s.zsks;
+    return type === QTYPE.DNSKEY || type === QTYPE.CDS || type === QTYPE.CDNSKEY ? s.ksks : s.zsks;
   }
 
   /**
