@@ -180,19 +180,19 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
         return finishReply(r.reply, msg, q, limit, ctx);
       }
     }
-    const qname: DnsName = { wire: msg.subarray(12, 12 + q.qnameLength), key: q.qkey };
     // NXDOMAIN (no cut, no wildcard sibling): the authority section made once per NSEC pair.
     if (
       encloserKey !== null &&
       zone.zone.nodes.get(encloserKey)!.cut === null &&
       !zone.wildcardParents.has(encloserKey)
     ) {
-      const nx = zone.signedReplies!.nxdomainFor(sz, zone.zone, qname, encloserKey, t);
+      const nx = zone.signedReplies!.nxdomainFor(sz, zone.zone, q.qkey, encloserKey, t);
       const out = negativeReply(nx.template, RCODE.NXDOMAIN, msg, q, limit, ctx);
       if (out !== null) return out;
     }
     const result = lookup(zone.zone, q.qkey, q.qtype);
     const sections = result.gslb !== undefined ? chainSections(q, peer, result, catalog) : result.sections;
+    const qname: DnsName = { wire: msg.subarray(12, 12 + q.qnameLength), key: q.qkey };
     return finishReply(
       encodeSections(msg, q, signAnswer(sz, qname, q.qtype, sections, t).sections),
       msg,

@@ -42,9 +42,9 @@ export class SignedReplies {
    * The signed NXDOMAIN for `qname`, a name under the zone with closest encloser `encloserKey` and
    * no wildcard there: made once per NSEC pair, so a flood of random names encodes nothing.
    */
-  nxdomainFor(sz: SignedZone, zone: Zone, qname: DnsName, encloserKey: string, now: number): SignedNegative {
+  nxdomainFor(sz: SignedZone, zone: Zone, qkey: string, encloserKey: string, now: number): SignedNegative {
     const chain = sz.chain;
-    const covering = chain.coveringIndex(qname.key);
+    const covering = chain.coveringIndex(qkey);
     let wildcard = this.wildcardNsec.get(encloserKey);
     if (wildcard === undefined) {
       const wildcardKey = '\x01*' + encloserKey;
@@ -63,6 +63,8 @@ export class SignedReplies {
         additional: [],
         requiredAdditional: 0,
       };
+      // The query name only locates the proofs (its key): no record of this section is owned by it.
+      const qname: DnsName = { wire: Buffer.from(qkey, 'latin1'), key: qkey };
       const signed = signAnswer(sz, qname, QTYPE.A, negative, now);
       r = { template: authorityTemplate(zone.apex, signed.sections.authority), refreshAt: signed.refreshAt };
       this.nxdomain.set(key, r);
