@@ -69,6 +69,8 @@ export const EDNS_OPTION = {
   NSID: 3,
   /** Client Subnet (RFC 7871). */
   ECS: 8,
+  /** DNS Cookies (RFC 7873). */
+  COOKIE: 10,
   /** Extended DNS Error (RFC 8914). */
   EDE: 15,
 } as const;
