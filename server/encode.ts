@@ -138,6 +138,8 @@ export interface OptFields {
   readonly ecsScope: number;
   /** Extended DNS Error info-code (RFC 8914) to attach, or null. */
   readonly ede: number | null;
+  /** The COOKIE option to send (client cookie, then server cookie: 24 bytes), or null for none. */
+  readonly cookie: Buffer | null;
 }
 
 function optLength(q: ParsedQuery, o: OptFields): number {
@@ -146,6 +148,7 @@ function optLength(q: ParsedQuery, o: OptFields): number {
   if (q.nsid && o.nsid) n += 4 + o.nsid.length;
   if (q.ecs) n += 8 + q.ecs.length;
   if (o.ede !== null) n += 6;
+  if (o.cookie !== null) n += 4 + o.cookie.length;
   return n;
 }
 
@@ -179,6 +182,12 @@ function writeOpt(buf: Buffer, at: number, q: ParsedQuery, o: OptFields, extende
     buf.writeUInt16BE(2, p + 2);
     buf.writeUInt16BE(o.ede, p + 4);
     p += 6;
+  }
+  if (o.cookie !== null) {
+    buf.writeUInt16BE(EDNS_OPTION.COOKIE, p);
+    buf.writeUInt16BE(o.cookie.length, p + 2);
+    buf.set(o.cookie, p + 4);
+    p += 4 + o.cookie.length;
   }
   buf.writeUInt16BE(p - at - 11, at + 9);
 }
@@ -238,6 +247,57 @@ function truncatedReply(wire: Buffer, msg: Buffer, q: ParsedQuery, o: OptFields)
   msg.copy(out, 12, 12, q.questionEnd);
   if (opt) writeOpt(out, q.questionEnd, q, o, 0);
   return out;
+}
+
+/**
+ * An RRL "slip": the reply made for this query cut to a truncated one: its header (rcode, AA), TC=1, the
+ * question, no records, and the OPT (with the cookie, so a client can retry with it over UDP).
+ */
+export function slippedReply(reply: Buffer, msg: Buffer, q: ParsedQuery, o: OptFields): Buffer {
+  const withQuestion = reply[5] === 1;
+  const qEnd = withQuestion ? q.questionEnd : 12;
+  // OPT only when the reply has one (a FORMERR may not), with its extended rcode (BADVERS and above).
+  const extendedRcode = replyOptRcode(reply, qEnd);
+  const opt = extendedRcode >= 0 ? optLength(q, o) : 0;
+  const out = Buffer.allocUnsafe(qEnd + opt);
+  out[0] = reply[0]!;
+  out[1] = reply[1]!;
+  out[2] = reply[2]! | FLAGS1.TC;
+  out[3] = reply[3]!;
+  out[4] = 0;
+  out[5] = withQuestion ? 1 : 0;
+  for (let i = 6; i < 12; i++) out[i] = 0;
+  for (let i = 12; i < qEnd; i++) out[i] = msg[i]!;
+  if (opt) {
+    out[11] = 1;
+    writeOpt(out, qEnd, q, o, extendedRcode);
+  }
+  return out;
+}
+
+/** The extended rcode in the OPT record of one of our replies, or -1 when it has none. */
+function replyOptRcode(reply: Buffer, questionEnd: number): number {
+  const records = reply.readUInt16BE(6) + reply.readUInt16BE(8) + reply.readUInt16BE(10);
+  let pos = questionEnd;
+  for (let i = 0; i < records; i++) {
+    // Owner: labels up to the root or a compression pointer. Bounded by the length, so even bytes we
+    // did not write end in a RangeError from readUInt16BE, never in a loop.
+    while (pos < reply.length) {
+      const len = reply[pos]!;
+      if (len === 0) {
+        pos++;
+        break;
+      }
+      if ((len & 0xc0) === 0xc0) {
+        pos += 2;
+        break;
+      }
+      pos += len + 1;
+    }
+    if (reply.readUInt16BE(pos) === QTYPE.OPT) return reply[pos + 4]!;
+    pos += 10 + reply.readUInt16BE(pos + 8);
+  }
+  return -1;
 }
 
 /**

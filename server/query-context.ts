@@ -19,6 +19,7 @@ export class QueryContext implements OptFields {
   readonly nsid: Buffer | null;
   ecsScope = 0;
   ede: number | null = null;
+  cookie: Buffer | null = null;
 
   // What the counters and the query log need, set along the way (no allocation).
   /** The decoder's verdict on this query. */

@@ -1,5 +1,6 @@
-// Hot-path query decoder: reads the header, the question and EDNS (OPT, NSID, Client Subnet) straight
-// from the bytes into the decoder's one reused object, and classifies the message as a closed union.
+// Hot-path query decoder: reads the header, the question and EDNS (OPT, NSID, Client Subnet, COOKIE)
+// straight from the bytes into the decoder's one reused object, and classifies the message as a
+// closed union.
 import { CLASS, EDNS_OPTION, QTYPE } from '../zones/dns.js';
 import type { DnsName } from '../zones/name.js';
 
@@ -41,6 +42,10 @@ export class ParsedQuery {
   dnssecOk = false;
   nsid = false;
   ecs: ClientSubnet | null = null;
+  /** Offset in the message of the COOKIE option's data (the client cookie's first byte), or -1 when none. */
+  cookieStart = -1;
+  /** The COOKIE option's length: 8 (client cookie alone) or 16 to 40 (with a server cookie). */
+  cookieLength = 0;
 }
 
 /**
@@ -196,6 +201,16 @@ function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery, ecs: C
       sawEcs = true;
       const err = readClientSubnet(msg, o, len, q, ecs);
       if (err) return err;
+    } else if (code === EDNS_OPTION.COOKIE) {
+      // RFC 7873 section 5.2.2: a malformed COOKIE is FORMERR. The reply then carries no cookie.
+      if (q.cookieStart >= 0) {
+        q.cookieStart = -1;
+        q.cookieLength = 0;
+        return 'more than one COOKIE option';
+      }
+      if (len !== 8 && (len < 16 || len > 40)) return `COOKIE option of ${len} octets (8, or 16 to 40)`;
+      q.cookieStart = o;
+      q.cookieLength = len;
     }
     // Unknown options are ignored (RFC 6891 section 6.1.2).
     o += len;
@@ -242,6 +257,8 @@ function decodeInto(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet, OK: Decoded,
   q.dnssecOk = false;
   q.nsid = false;
   q.ecs = null;
+  q.cookieStart = -1;
+  q.cookieLength = 0;
   q.qkey = '\0';
   q.qnameLength = 1;
   q.qtype = 0;
