@@ -1,16 +1,22 @@
 // The DNS listeners: UDP plus TCP on each listen address (listen-address.ts reads them), all or
-// nothing; a failure is a ListenError naming the transport, the address and why.
+// nothing; a failure is a ListenError naming the transport, the address and why. Called once for
+// the plain addresses and once more, with `proxy`, for the PROXY v2 ones (--proxy-listen).
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
 import { errnoCode, ListenError } from './listen-error.js';
 import { silentLogger, type Logger } from './log.js';
-import { startTcp, type TcpListener } from './tcp.js';
-import type { QueryHandler } from './transport-types.js';
+import { startTcp, type TcpListener, type TcpOptions } from './tcp.js';
+import type { ProxyOptions, QueryHandler } from './transport-types.js';
 import { startUdp, type UdpListener } from './udp.js';
 
 export interface ListenerOptions {
   log?: Logger;
   idleTimeoutMs?: number;
   maxConnections?: number;
+  /** Every datagram and connection must carry a PROXY v2 header from an allowed source. */
+  proxy?: ProxyOptions;
+  /** Per-client TCP admission; not applied with `proxy` (see tcp.ts). */
+  gate?: TcpOptions['gate'];
+  onRefused?: TcpOptions['onRefused'];
 }
 
 export interface Listeners {
@@ -42,7 +48,8 @@ export async function startListeners(
   }
   const log = opts.log ?? silentLogger;
   const endpoints = started.map((p) => ({ host: p.udp.address().address, port: p.udp.address().port }));
-  log.info({ endpoints: endpoints.map(formatListenAddress) }, 'listening on udp and tcp');
+  const what = opts.proxy ? 'listening for PROXY v2 on udp and tcp' : 'listening on udp and tcp';
+  log.info({ endpoints: endpoints.map(formatListenAddress) }, what);
   return {
     endpoints,
     close: () => closeAll(started),
@@ -72,9 +79,11 @@ async function closeAll(pairs: readonly Pair[]): Promise<void> {
 async function startPair(addr: ListenAddress, handler: QueryHandler, opts: ListenerOptions): Promise<Pair> {
   const log = opts.log;
   for (let attempt = 1; ; attempt++) {
-    const udp = await startUdp({ host: addr.host, port: addr.port, handler, log }).catch((err: unknown) => {
-      throw new ListenError('udp', addr, err);
-    });
+    const udp = await startUdp({ host: addr.host, port: addr.port, handler, log, proxy: opts.proxy }).catch(
+      (err: unknown) => {
+        throw new ListenError('udp', addr, err);
+      },
+    );
     const port = udp.address().port;
     try {
       const tcp = await startTcp({
@@ -84,6 +93,9 @@ async function startPair(addr: ListenAddress, handler: QueryHandler, opts: Liste
         log,
         idleTimeoutMs: opts.idleTimeoutMs,
         maxConnections: opts.maxConnections,
+        proxy: opts.proxy,
+        gate: opts.gate,
+        onRefused: opts.onRefused,
       });
       return { udp, tcp };
     } catch (err) {

@@ -1,4 +1,6 @@
 // The one contract between transports and the query pipeline.
+import type { CidrSet } from './cidr-set.js';
+import type { ProxyDropReason } from './proxy/proxy-v2.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -15,3 +17,11 @@ export interface Peer {
  * The peer object may be reused for the next message: copy what you keep beyond the call.
  */
 export type QueryHandler = (msg: Buffer, peer: Peer, transport: Transport) => Buffer | null;
+
+/** A listener that takes a PROXY v2 header before each datagram and at the start of each connection. */
+export interface ProxyOptions {
+  /** Sources allowed to send PROXY headers (the proxies' own addresses). */
+  readonly from: CidrSet;
+  /** A datagram or connection dropped without a reply, and why (the lead counts it in metrics). */
+  readonly onDrop: (reason: ProxyDropReason, transport: Transport) => void;
+}

@@ -4,13 +4,16 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { isIP, type AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from './log.js';
-import type { Peer, QueryHandler } from './transport-types.js';
+import { ProxyV2Reader } from './proxy/proxy-v2.js';
+import type { Peer, ProxyOptions, QueryHandler } from './transport-types.js';
 
 export interface UdpOptions {
   host: string;
   port: number;
   handler: QueryHandler;
   log?: Logger;
+  /** Every datagram must come from `proxy.from` and start with a PROXY v2 header naming the client. */
+  proxy?: ProxyOptions;
 }
 
 export interface UdpListener {
@@ -55,6 +58,33 @@ export function startUdp(opts: UdpOptions): Promise<UdpListener> {
     }
   }
 
+  /** A PROXY listener's handler: separate, so a plain socket never looks for a header. */
+  function proxied(proxy: ProxyOptions): (msg: Buffer, rinfo: dgram.RemoteInfo) => void {
+    const reader = new ProxyV2Reader();
+    return (msg, rinfo) => {
+      try {
+        if (!proxy.from.hasText(rinfo.address)) {
+          proxy.onDrop('source-not-allowed', 'udp');
+          return;
+        }
+        const header = reader.read(msg, false);
+        if (header.ok !== true) {
+          // A datagram is whole: 'incomplete' never comes back for one.
+          proxy.onDrop(header.ok === false ? header.reason : 'bad-header', 'udp');
+          return;
+        }
+        peer.address = header.source;
+        peer.port = header.sourcePort;
+        peer.family = header.family;
+        const reply = handler(msg.subarray(header.length), peer, 'udp');
+        // Back to the proxy, without a header: dnsdist matches the reply to its query by the ID.
+        if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);
+      } catch (err) {
+        log.error({ err, peer: `${rinfo.address}:${rinfo.port}` }, 'udp query failed');
+      }
+    };
+  }
+
   return new Promise((resolve, reject) => {
     const onBindError = (err: Error): void => {
       closeQuietly(socket);
@@ -65,7 +95,7 @@ export function startUdp(opts: UdpOptions): Promise<UdpListener> {
     socket.bind({ address: opts.host, port: opts.port, exclusive: !cluster.isWorker }, () => {
       socket.off('error', onBindError);
       socket.on('error', (err) => log.warn({ err }, 'udp socket error'));
-      socket.on('message', onMessage);
+      socket.on('message', opts.proxy ? proxied(opts.proxy) : onMessage);
       setBufferSizes(socket, log);
       resolve(makeListener(socket));
     });
