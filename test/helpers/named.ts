@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/e2e-cluster.js';
 import { toolsOrSkip } from './dnssec-zone.js';
+import { buildQuery, udpExchange } from './dns.js';
 import { Running } from './processes.js';
+import { until } from './until.js';
 
 /** The Debian tools a named test runs (bind9 and bind9-utils). */
 export const NAMED_TOOLS = ['named', 'named-checkconf'] as const;
@@ -79,8 +81,19 @@ export class Named {
     const proc = new Running(spawn('named', ['-g', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] }), false);
     const named = new Named(proc, port, dir, config);
     try {
-      // "running" is its last startup line, after every zone loaded and every socket is open.
+      // "running" is its last startup line, but the first query after it can still go unanswered
+      // (seen under load): ready means it has answered one.
       await proc.waitFor(/\brunning\b/, 15_000);
+      const apex = Object.keys(o.zones)[0] ?? '.';
+      await until(
+        `named on 127.0.0.1:${port} answers`,
+        async () => {
+          if (proc.exitCode !== null) throw new Error(`named exited ${proc.exitCode}:\n${proc.stderr}`);
+          return (await udpExchange('127.0.0.1', port, buildQuery({ name: apex, type: 'SOA' }), 200)) !== null;
+        },
+        10_000,
+        50,
+      );
     } catch (err) {
       await named.stop();
       throw err;
