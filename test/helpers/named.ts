@@ -61,7 +61,7 @@ export class Named {
   /** `named -V`'s first line (the version), for a test's log. */
   static version(): string {
     const r = spawnSync('named', ['-V'], { encoding: 'utf8' });
-    return r.stdout.split('\n')[0] ?? '';
+    return (r.stdout ?? '').split('\n')[0] ?? '';
   }
 
   /** Writes the config and zones, checks them with named-checkconf, starts named and waits until it runs. */
