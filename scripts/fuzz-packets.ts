@@ -1,20 +1,18 @@
-// Seeded DNS fuzz corpus (valid, mutated and random messages) with the UDP/TCP drivers and reply checks shared by scripts/fuzz.ts and test/fuzz.test.ts.
-import dgram from 'node:dgram';
-import net from 'node:net';
+// Seeded DNS fuzz corpus: valid, blindly mutated and random messages, mixed with the structure-aware
+// kinds of fuzz-structured.ts, and scripted TCP sessions of them (scripts/fuzz.ts, test/fuzz.test.ts).
 import dnsPacket from 'dns-packet';
-import { EDNS_OPTION, FLAGS2, QTYPE, rcodeName } from '../zones/dns.js';
+import { EDNS_OPTION, QTYPE } from '../zones/dns.js';
 import { seeded, type Rng } from '../zones/prng.js';
+import { StructuredGenerator, type FuzzCase } from './fuzz-structured.js';
 
-export interface FuzzPacket {
-  /** Which generator produced it: 'valid', 'random', or the mutations joined by '+'. */
-  readonly kind: string;
-  readonly bytes: Buffer;
-}
+export type { FuzzCase };
 
 /** A scripted TCP connection: the whole byte stream, where to cut it into writes, and how to end. */
 export interface TcpSession {
   readonly kind: string;
   readonly stream: Buffer;
+  /** The case each framed message came from, by the offset of its first octet in stream. */
+  readonly cases: ReadonlyMap<number, FuzzCase>;
   /** Offsets at which the stream is split into separate writes (ascending). */
   readonly cuts: readonly number[];
   /** Reset the connection instead of closing it cleanly after the last write. */
@@ -304,10 +302,13 @@ const STRUCTURAL_NAMES = Object.keys(STRUCTURAL_MUTATIONS);
 export class FuzzGenerator {
   private readonly rng: Rng;
   private readonly apexes: readonly string[];
+  /** The structure-aware kinds, drawing on this generator's seed. */
+  readonly structured: StructuredGenerator;
 
   constructor(seed: number, apexes: readonly string[] = ['gslb.example.com']) {
     this.rng = seeded(seed);
     this.apexes = apexes.length > 0 ? apexes : ['gslb.example.com'];
+    this.structured = new StructuredGenerator(this, this.apexes[0]);
   }
 
   int(n: number): number {
@@ -415,7 +416,7 @@ export class FuzzGenerator {
   }
 
   /** One structural mutation (on a query without EDNS) and/or up to three byte mutations. */
-  mutated(): FuzzPacket {
+  mutated(): FuzzCase {
     const kinds: string[] = [];
     let msg: Buffer;
     if (this.chance(0.6)) {
@@ -433,7 +434,7 @@ export class FuzzGenerator {
   }
 
   /** Random bytes, 0-600 octets; sometimes behind a plausible query header so they reach the parser. */
-  random(): FuzzPacket {
+  random(): FuzzCase {
     const bytes = this.bytes(this.int(601));
     if (bytes.length >= 12 && this.chance(0.3)) {
       bytes[2] = 0x01;
@@ -443,24 +444,43 @@ export class FuzzGenerator {
     return { kind: 'random', bytes };
   }
 
-  /** The fuzz mix: 8% valid, 12% random, 80% mutated. */
-  next(): FuzzPacket {
+  /** The blind mix: 8% valid, 12% random, 80% mutated. */
+  next(): FuzzCase {
     const r = this.rng();
     if (r < 0.08) return { kind: 'valid', bytes: this.validQuery() };
     if (r < 0.2) return this.random();
     return this.mutated();
   }
 
-  /** A message for TCP: mostly valid or mutated, never shorter than a header (that ends the connection). */
-  private tcpMessage(): Buffer {
-    if (this.chance(0.5)) return this.validQuery();
-    const m = this.next().bytes;
-    return m.length >= 12 ? m : this.validQuery();
+  /**
+   * The whole mix: 70% structure-aware kinds (one in ten of them then damaged by a byte mutation,
+   * which voids its rcode rule), 30% the blind mix.
+   */
+  case(): FuzzCase {
+    if (this.chance(0.3)) return this.next();
+    const c = this.structured.next();
+    if (!this.chance(0.1)) return c;
+    const b = this.pick(BYTE_NAMES);
+    return { kind: `${c.kind}+${b}`, bytes: BYTE_MUTATIONS[b]!(this, Buffer.from(c.bytes)) };
   }
 
-  private framed(count: number): Buffer {
+  /** A case for TCP: mostly the mix, sometimes a valid query, never shorter than a header (that ends the connection). */
+  private tcpCase(): FuzzCase {
+    if (this.chance(0.2)) return { kind: 'valid', bytes: this.validQuery() };
+    const c = this.case();
+    return c.bytes.length >= 12 ? c : { kind: 'valid', bytes: this.validQuery() };
+  }
+
+  /** count framed cases, their offsets recorded in cases (shifted by at: where this piece will sit in the stream). */
+  private framed(count: number, cases: Map<number, FuzzCase>, at = 0): Buffer {
     const parts: Buffer[] = [];
-    for (let i = 0; i < count; i++) parts.push(frame(this.tcpMessage()));
+    let p = at;
+    for (let i = 0; i < count; i++) {
+      const c = this.tcpCase();
+      cases.set(p + 2, c);
+      parts.push(frame(c.bytes));
+      p += 2 + c.bytes.length;
+    }
     return Buffer.concat(parts);
   }
 
@@ -471,33 +491,47 @@ export class FuzzGenerator {
   }
 
   tcpSession(): TcpSession {
-    const kind = this.pick(['framed', 'framed', 'split', 'bad-length', 'big-length', 'half', 'random', 'reset']);
+    const kind = this.pick([
+      'framed',
+      'framed',
+      'pipelined',
+      'split',
+      'bad-length',
+      'big-length',
+      'half',
+      'random',
+      'reset',
+    ]);
+    const cases = new Map<number, FuzzCase>();
     let stream: Buffer;
     let cuts: number[] = [];
     switch (kind) {
       case 'framed':
-        stream = this.framed(1 + this.int(40));
+        stream = this.framed(1 + this.int(40), cases);
         cuts = this.cutsFor(stream.length, 3);
         break;
+      case 'pipelined': // hundreds of queries in one write, answered in order
+        stream = this.framed(100 + this.int(400), cases);
+        break;
       case 'split': // messages straddling many small writes, down to single bytes
-        stream = this.framed(1 + this.int(8));
+        stream = this.framed(1 + this.int(8), cases);
         cuts = this.cutsFor(stream.length, Math.min(stream.length, 60));
         break;
       case 'bad-length': {
         const bad = Buffer.alloc(2);
         bad.writeUInt16BE(this.int(12), 0); // shorter than a header: a protocol error
-        stream = Buffer.concat([this.framed(this.int(5)), bad, this.bytes(this.int(40))]);
+        stream = Buffer.concat([this.framed(this.int(5), cases), bad, this.bytes(this.int(40))]);
         break;
       }
       case 'big-length': {
         const len = Buffer.alloc(2);
         len.writeUInt16BE(this.chance(0.5) ? 0xffff : 600 + this.int(60000), 0); // promises more than we send
-        stream = Buffer.concat([this.framed(this.int(5)), len, this.bytes(this.int(500))]);
+        stream = Buffer.concat([this.framed(this.int(5), cases), len, this.bytes(this.int(500))]);
         break;
       }
       case 'half': {
-        const last = frame(this.tcpMessage());
-        stream = Buffer.concat([this.framed(this.int(5)), last.subarray(0, 1 + this.int(last.length - 1))]);
+        const last = frame(this.tcpCase().bytes);
+        stream = Buffer.concat([this.framed(this.int(5), cases), last.subarray(0, 1 + this.int(last.length - 1))]);
         break;
       }
       case 'random':
@@ -505,10 +539,10 @@ export class FuzzGenerator {
         cuts = this.cutsFor(stream.length, 4);
         break;
       default: // reset: close abruptly with messages (and perhaps replies) in flight
-        stream = this.framed(1 + this.int(20));
+        stream = this.framed(1 + this.int(20), cases);
         break;
     }
-    return { kind, stream, cuts, abort: kind === 'reset' };
+    return { kind, stream, cases, cuts, abort: kind === 'reset' };
   }
 }
 
@@ -524,303 +558,24 @@ export function expectsReply(msg: Buffer): boolean {
   return msg.length >= 12 && (msg[2]! & 0x80) === 0;
 }
 
+/** A message in a TCP stream and the offset of its first octet. */
+export interface TcpMessage {
+  readonly at: number;
+  readonly bytes: Buffer;
+}
+
 /**
  * Replays the server's TCP framing over a scripted stream: the messages it will answer, in order.
  * The server stops at the first length prefix under 12 and at a message cut short by the close.
  */
-export function tcpMessages(stream: Buffer): { messages: Buffer[]; answered: Buffer[] } {
-  const messages: Buffer[] = [];
+export function tcpMessages(stream: Buffer): { messages: TcpMessage[]; answered: TcpMessage[] } {
+  const messages: TcpMessage[] = [];
   let p = 0;
   while (p + 2 <= stream.length) {
     const len = stream.readUInt16BE(p);
     if (len < 12 || p + 2 + len > stream.length) break;
-    messages.push(stream.subarray(p + 2, p + 2 + len));
+    messages.push({ at: p + 2, bytes: stream.subarray(p + 2, p + 2 + len) });
     p += 2 + len;
   }
-  return { messages, answered: messages.filter(expectsReply) };
-}
-
-export type ReplyCheck = { ok: true; rcode: number } | { ok: false; problem: string };
-
-/**
- * Checks one reply against the query it answers: a decodable DNS response with the query's ID and
- * opcode, the question echoed byte for byte, and (UDP) no larger than the size rules allow.
- */
-export function checkReply(query: Buffer, reply: Buffer, transport: 'udp' | 'tcp'): ReplyCheck {
-  if (reply.length < 12) return { ok: false, problem: `reply of ${reply.length} octets` };
-  if ((reply[2]! & 0x80) === 0) return { ok: false, problem: 'QR bit clear in reply' };
-  if (reply.readUInt16BE(0) !== query.readUInt16BE(0)) return { ok: false, problem: 'reply ID differs from query ID' };
-  if (((reply[2]! >> 3) & 0x0f) !== ((query[2]! >> 3) & 0x0f)) return { ok: false, problem: 'opcode not echoed' };
-  let decoded: dnsPacket.DecodedPacket;
-  try {
-    decoded = dnsPacket.decode(reply);
-  } catch (err) {
-    return { ok: false, problem: `undecodable reply: ${(err as Error).message}` };
-  }
-  const used = (dnsPacket.decode as unknown as { bytes: number }).bytes;
-  if (used !== reply.length) return { ok: false, problem: `reply has ${reply.length - used} trailing octets` };
-  const qd = reply.readUInt16BE(4);
-  if (qd > 1) return { ok: false, problem: `reply QDCOUNT ${qd}` };
-  if (qd === 1) {
-    const { end } = qnameLayout(reply);
-    if (end < 0 || end + 4 > query.length || !reply.subarray(12, end + 4).equals(query.subarray(12, end + 4))) {
-      return { ok: false, problem: 'question not echoed byte for byte' };
-    }
-  }
-  const opt = (decoded.additionals ?? []).find((a) => a.type === 'OPT') as dnsPacket.OptAnswer | undefined;
-  if (transport === 'udp' && reply.length > (opt ? 1232 : 512)) {
-    return { ok: false, problem: `UDP reply of ${reply.length} octets (${opt ? 'with' : 'without'} EDNS)` };
-  }
-  return { ok: true, rcode: (reply[3]! & 0x0f) | ((opt?.extendedRcode ?? 0) << 4) };
-}
-
-/** Tallies of a fuzz run over one transport. */
-export class FuzzTally {
-  sent = 0;
-  /** Messages the server should answer (>= 12 octets, QR clear). */
-  expected = 0;
-  replies = 0;
-  unanswered = 0;
-  /** Replies that matched no outstanding query. */
-  stray = 0;
-  bad = 0;
-  /** TCP connections the server did not close after ours ended. */
-  hung = 0;
-  readonly rcodes = new Map<string, number>();
-  readonly problems: string[] = [];
-
-  record(query: Buffer, reply: Buffer, transport: 'udp' | 'tcp'): void {
-    this.replies++;
-    const c = checkReply(query, reply, transport);
-    if (c.ok) this.rcodes.set(rcodeName(c.rcode), (this.rcodes.get(rcodeName(c.rcode)) ?? 0) + 1);
-    else this.problem(`${c.problem}; query ${query.toString('hex').slice(0, 200)}`);
-  }
-
-  problem(text: string): void {
-    this.bad++;
-    if (this.problems.length < 10) this.problems.push(text);
-  }
-
-  summary(): string {
-    const rcodes = [...this.rcodes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`);
-    return `sent ${this.sent}, expected replies ${this.expected}, replies ${this.replies} (${rcodes.join(', ')}), unanswered ${this.unanswered}, stray ${this.stray}, bad ${this.bad}`;
-  }
-}
-
-export interface Target {
-  host: string;
-  port: number;
-}
-
-/**
- * Fires count packets at a UDP server in bursts, waiting after each burst for the replies it expects.
- * Each packet gets a fresh ID (the ID is opaque to the server) so every reply maps to its query.
- */
-export async function fuzzUdp(
-  target: Target,
-  next: () => Buffer,
-  count: number,
-  tally: FuzzTally,
-  opts: { burst?: number; waitMs?: number; stop?: () => boolean } = {},
-): Promise<void> {
-  const burst = opts.burst ?? 200;
-  const waitMs = opts.waitMs ?? 1000;
-  const socket = dgram.createSocket(net.isIPv6(target.host) ? 'udp6' : 'udp4');
-  const pending = new Map<number, Buffer>();
-  let wake: (() => void) | null = null;
-  socket.on('error', (err) => tally.problem(`udp client socket error: ${err.message}`));
-  socket.on('message', (reply: Buffer) => {
-    const query = reply.length >= 2 ? pending.get(reply.readUInt16BE(0)) : undefined;
-    if (query === undefined) {
-      tally.stray++;
-      return;
-    }
-    pending.delete(reply.readUInt16BE(0));
-    tally.record(query, reply, 'udp');
-    if (pending.size === 0) wake?.();
-  });
-  await new Promise<void>((resolve) => socket.bind(0, target.host, resolve));
-  socket.setRecvBufferSize(4 * 1024 * 1024);
-  let id = 0;
-  try {
-    for (let sent = 0; sent < count;) {
-      if (opts.stop?.()) break;
-      const n = Math.min(burst, count - sent);
-      for (let i = 0; i < n; i++) {
-        const msg = next();
-        if (msg.length >= 2) {
-          id = (id + 1) & 0xffff;
-          msg.writeUInt16BE(id, 0);
-        }
-        if (expectsReply(msg)) {
-          pending.set(id, msg);
-          tally.expected++;
-        }
-        socket.send(msg, target.port, target.host);
-      }
-      sent += n;
-      tally.sent += n;
-      if (pending.size > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, waitMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = null;
-      } else await new Promise((resolve) => setImmediate(resolve));
-      tally.unanswered += pending.size;
-      pending.clear();
-    }
-  } finally {
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
-  }
-}
-
-/**
- * Plays one scripted TCP session and checks the replies: exactly the answerable messages, in order
- * (reset sessions may lose some), each a correct reply to its query. Returns false if it could not connect.
- */
-export async function fuzzTcpSession(
-  target: Target,
-  s: TcpSession,
-  tally: FuzzTally,
-  closeWaitMs = 5000,
-): Promise<boolean> {
-  const { messages, answered } = tcpMessages(s.stream);
-  const replies: Buffer[] = [];
-  let buf = Buffer.alloc(0);
-  const socket = net.connect({ host: target.host, port: target.port });
-  socket.setNoDelay(true);
-  socket.on('error', () => {}); // resets after a protocol error are expected
-  socket.on('data', (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-      replies.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-      buf = buf.subarray(2 + buf.readUInt16BE(0));
-    }
-  });
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  const connected = await new Promise<boolean>((resolve) => {
-    socket.once('connect', () => resolve(true));
-    socket.once('close', () => resolve(false));
-  });
-  if (!connected) {
-    tally.problem(`tcp connect to ${target.host}:${target.port} failed`);
-    return false;
-  }
-  tally.sent += messages.length;
-  if (!s.abort) tally.expected += answered.length;
-  let from = 0;
-  for (const cut of [...s.cuts, s.stream.length]) {
-    if (socket.destroyed) break;
-    socket.write(s.stream.subarray(from, cut));
-    from = cut;
-    // Let each piece leave as its own segment, so the server's framer sees messages straddle reads.
-    if (cut < s.stream.length) await new Promise((resolve) => setImmediate(resolve));
-  }
-  if (s.abort) socket.resetAndDestroy();
-  else socket.end();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    closed.then(() => false),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), closeWaitMs))),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    tally.hung++;
-    tally.problem(`tcp ${s.kind} session: server did not close within ${closeWaitMs} ms`);
-    socket.destroy();
-  }
-  if (replies.length > answered.length || (!s.abort && replies.length < answered.length)) {
-    tally.problem(`tcp ${s.kind} session: ${replies.length} replies for ${answered.length} answerable messages`);
-  }
-  if (!s.abort) tally.unanswered += Math.max(0, answered.length - replies.length);
-  replies.forEach((r, i) => {
-    const q = answered[i];
-    if (q) tally.record(q, r, 'tcp');
-  });
-  return true;
-}
-
-/** Runs sessions over a few parallel connections until at least minMessages messages were sent (or a connect fails). */
-export async function fuzzTcp(
-  target: Target,
-  gen: FuzzGenerator,
-  minMessages: number,
-  tally: FuzzTally,
-  parallel = 8,
-): Promise<number> {
-  let sessions = 0;
-  let failed = false;
-  const start = tally.sent;
-  const worker = async (): Promise<void> => {
-    while (!failed && tally.sent - start < minMessages) {
-      const s = gen.tcpSession();
-      sessions++;
-      if (!(await fuzzTcpSession(target, s, tally))) failed = true;
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
-  return sessions;
-}
-
-/** Sends one query over UDP or TCP and resolves with the reply (null on timeout). */
-export async function exchange(
-  target: Target,
-  msg: Buffer,
-  transport: 'udp' | 'tcp',
-  ms = 2000,
-): Promise<Buffer | null> {
-  if (transport === 'udp') {
-    const socket = dgram.createSocket(net.isIPv6(target.host) ? 'udp6' : 'udp4');
-    try {
-      return await new Promise<Buffer | null>((resolve) => {
-        const timer = setTimeout(() => resolve(null), ms);
-        socket.on('message', (reply: Buffer) => {
-          clearTimeout(timer);
-          resolve(reply);
-        });
-        socket.send(msg, target.port, target.host);
-      });
-    } finally {
-      socket.close();
-    }
-  }
-  const socket = net.connect({ host: target.host, port: target.port });
-  try {
-    return await new Promise<Buffer | null>((resolve) => {
-      let buf = Buffer.alloc(0);
-      const timer = setTimeout(() => resolve(null), ms);
-      socket.on('error', () => resolve(null));
-      socket.on('connect', () => socket.write(frame(msg)));
-      socket.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          clearTimeout(timer);
-          resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-        }
-      });
-    });
-  } finally {
-    socket.destroy();
-  }
-}
-
-/** A plain query for name/type (dns-packet), used as the before/after health probe. */
-export function probeQuery(name: string, type: 'A' | 'SOA', id = 0x4242): Buffer {
-  return dnsPacket.encode({
-    type: 'query',
-    id,
-    flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ name, type, class: 'IN' }],
-  });
-}
-
-/** The answer addresses of type A in a reply, and its rcode. */
-export function answerSummary(reply: Buffer): { rcode: string; addresses: string[] } {
-  const d = dnsPacket.decode(reply);
-  const addresses = (d.answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : []));
-  return { rcode: rcodeName(reply[3]! & FLAGS2.RCODE_MASK), addresses };
+  return { messages, answered: messages.filter((m) => expectsReply(m.bytes)) };
 }
