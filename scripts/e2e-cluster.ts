@@ -114,6 +114,33 @@ export function queryA(port: number, name: string, timeoutMs = 300, dnssec = fal
   });
 }
 
+/** redis-server on 127.0.0.1:port, nothing persisted; `stdio: 'pipe'` keeps its log readable. */
+export function spawnRedis(port: number, stdio: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', stdio, stdio],
+  });
+}
+
+/** True once 127.0.0.1:port accepts a TCP connection; false after `tries` attempts 50 ms apart. */
+export async function tcpListening(port: number, tries = 100): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (
+      await new Promise<boolean>((r) =>
+        net
+          .connect(port, '127.0.0.1')
+          .once('connect', function (this: net.Socket) {
+            this.destroy();
+            r(true);
+          })
+          .once('error', () => r(false)),
+      )
+    )
+      return true;
+    await sleep(50);
+  }
+  return false;
+}
+
 export interface ClusterOptions {
   readonly gslb: string;
   readonly datacenters: readonly string[];
@@ -153,28 +180,9 @@ export class Cluster {
 
   async startRedis(port?: number): Promise<void> {
     this.redisPort = port ?? (await freePort());
-    this.redis = spawn(
-      'redis-server',
-      ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
+    this.redis = spawnRedis(this.redisPort);
     this.redisUrl = `redis://127.0.0.1:${this.redisPort}`;
-    for (let i = 0; i < 100; i++) {
-      if (
-        await new Promise<boolean>((r) =>
-          net
-            .connect(this.redisPort, '127.0.0.1')
-            .once('connect', function (this: net.Socket) {
-              this.destroy();
-              r(true);
-            })
-            .once('error', () => r(false)),
-        )
-      )
-        return;
-      await sleep(50);
-    }
-    throw new Error('redis-server did not start');
+    if (!(await tcpListening(this.redisPort))) throw new Error('redis-server did not start');
   }
 
   killRedis(): void {
