@@ -14,7 +14,12 @@ import { answerSections } from './gslb/wire.js';
 import { signAnswer } from '../zones/dnssec/signed-answer.js';
 import { OTHER_TYPES, signedReply } from './signed-replies.js';
 import { chaosAnswer, type ChaosConfig } from './chaos.js';
-import { encodeSections, errorReply, finishReply, negativeReply, replyLimit } from './encode.js';
+import { encodeSections, errorReply, finishReply, negativeReply, replyLimit, slippedReply } from './encode.js';
+import type { CidrSet } from './cidr-set.js';
+import type { ServerCookies } from './cookies/server-cookie.js';
+import { COOKIE_INVALID, COOKIE_NEW, COOKIE_STALE, COOKIE_VALID, cookieSlot, rrlSlot } from './guard-stats.js';
+import { RRL_CLASS, RRL_SEND, RRL_SLIP, type ResponseLimiter } from './rrl/limiter.js';
+import { SourceAddress } from './source-address.js';
 import type { Logger } from './log.js';
 import { QueryContext } from './query-context.js';
 import type { ParsedQuery } from './query.js';
@@ -46,6 +51,20 @@ export interface PipelineOptions {
   readonly rng?: () => number;
   /** Log one query in this many (0: no query log). */
   readonly queryLogSample?: number;
+  /** What protects the server on the open internet; absent: no rate limiting, no cookies. */
+  readonly guard?: GuardOptions;
+}
+
+/** Response rate limiting and DNS cookies (issue #17). */
+export interface GuardOptions {
+  /** Limits UDP responses per client prefix and response class; null: off. */
+  readonly rrl: ResponseLimiter | null;
+  /** Count and log what would be limited, but send everything. */
+  readonly rrlLogOnly: boolean;
+  /** Sources never limited. */
+  readonly rrlExempt: CidrSet | null;
+  /** Makes and checks server cookies; null: cookies are not answered (--no-cookies). */
+  readonly cookies: ServerCookies | null;
 }
 
 /** An ECS address (ceil(prefix/8) bytes) padded to a full address for display. */
@@ -90,6 +109,11 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   const now = opts.now ?? Date.now;
   const steering = opts.steering ?? (() => NO_STEERING);
   const sampleEvery = opts.queryLogSample ?? 0;
+  const limiter = opts.guard?.rrl ?? null;
+  const logOnly = opts.guard?.rrlLogOnly ?? false;
+  const exempt = opts.guard?.rrlExempt ?? null;
+  const cookies = opts.guard?.cookies ?? null;
+  const source = new SourceAddress();
 
   /** Out of every zone: REFUSED, with EDE 20 "Not Authoritative" when the query has EDNS (as Knot and NSD do). */
   function refused(msg: Buffer, q: ParsedQuery): Buffer {
@@ -230,6 +254,10 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       }
     }
     ctx.zoneSlot = stats.zoneSlot(zone);
+    ctx.zoneKey = zone.zone.apex.key;
+    // A name that does not exist is answered from its encloser (a wildcard or a referral): rate
+    // limiting counts those answers together, so random names under one wildcard share one bucket.
+    ctx.rrlName = encloserKey ?? q.qkey;
     if (ctx.trace !== null) ctx.trace.zone = zone.name;
     if (q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) {
       // Zone transfers are not offered: AXFR over UDP is NOTIMP (as Knot and NSD answer), the rest REFUSED.
@@ -281,7 +309,63 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       ctx.sampleCounter = 0;
       logQuery(q, peer, rc, transport);
     }
+    // Counted above as the query it is; gslb_rrl_responses_total says what was held back.
+    if (limiter !== null && transport === 'udp' && !ctx.cookieGenuine && ctx.trace === null)
+      return limited(out, msg, q, rcode, peer);
     return out;
+  }
+
+  /**
+   * The reply as response rate limiting lets it go: whole, slipped (truncated, so a real client retries
+   * over TCP) or null (dropped). Counted per client prefix and response class (see docs/security.md).
+   */
+  function limited(out: Buffer, msg: Buffer, q: ParsedQuery, rcode: number, peer: Peer): Buffer | null {
+    if (!source.update(peer)) return out;
+    const v4 = source.family === 4;
+    if (exempt !== null && (v4 ? exempt.has4(source.v4) : exempt.has6(source.bytes))) return out;
+    let cls: number;
+    let key = ctx.rrlName;
+    if (ctx.kind !== 'ok' || (rcode !== 0 && rcode !== 3)) cls = RRL_CLASS.error;
+    else if (rcode === 3) {
+      cls = RRL_CLASS.nxdomain;
+      key = ctx.zoneKey;
+    } else if (((out[6]! << 8) | out[7]!) > 0) cls = RRL_CLASS.answer;
+    else if ((out[2]! & 0x04) !== 0) cls = RRL_CLASS.nodata;
+    else {
+      cls = RRL_CLASS.referral;
+      key = ctx.zoneKey;
+    }
+    const t = now();
+    const verdict = v4
+      ? limiter!.check4(source.v4, cls, key, q.qtype, t)
+      : limiter!.check6(source.bytes, cls, key, q.qtype, t);
+    if (verdict === RRL_SEND) return out;
+    const slip = verdict === RRL_SLIP;
+    // RRL_ACTIONS: dropped, slipped, would-drop, would-slip.
+    stats.guards[rrlSlot(cls, (slip ? 1 : 0) + (logOnly ? 2 : 0))]!++;
+    if (logOnly) return out;
+    return slip ? slippedReply(out, msg, q, ctx) : null;
+  }
+
+  /** The query's COOKIE (RFC 7873): our server cookie checked, the one to send back written into ctx. */
+  function answerCookie(msg: Buffer, q: ParsedQuery, peer: Peer): void {
+    if (!source.update(peer)) return;
+    const nowSec = Math.floor(now() / 1000);
+    const c = ctx.cookieBytes;
+    const at = q.cookieStart;
+    for (let i = 0; i < 8; i++) c[i] = msg[at + i]!;
+    let result = COOKIE_NEW;
+    if (q.cookieLength > 8) {
+      const check = cookies!.check(msg, at, at + 8, q.cookieLength - 8, source.bytes, nowSec);
+      result = check === 'valid' ? COOKIE_VALID : check === 'stale' ? COOKIE_STALE : COOKIE_INVALID;
+    }
+    stats.guards[cookieSlot(result)]!++;
+    if (result === COOKIE_VALID) {
+      // Ours and fresh: echoed as it came (RFC 9018 section 4.3 lets a server reuse it).
+      for (let i = 8; i < 24; i++) c[i] = msg[at + i]!;
+    } else cookies!.make(msg, at, source.bytes, nowSec, c, 8);
+    ctx.cookieGenuine = result === COOKIE_VALID || result === COOKIE_STALE;
+    ctx.cookie = c;
   }
 
   function logQuery(q: ParsedQuery, peer: Peer, rcode: number, transport: Transport): void {
@@ -304,6 +388,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   function handle(msg: Buffer, peer: Peer, transport: Transport): Buffer | null {
     const d = ctx.decoder.decode(msg);
     ctx.kind = d.kind;
+    if (cookies !== null && d.kind !== 'drop' && d.query.cookieStart >= 0) answerCookie(msg, d.query, peer);
     try {
       switch (d.kind) {
         case 'drop':

@@ -19,7 +19,18 @@ export class QueryContext implements OptFields {
   readonly nsid: Buffer | null;
   ecsScope = 0;
   ede: number | null = null;
+  /** The COOKIE option to send: the client cookie and our server cookie (cookieBytes), or null. */
   cookie: Buffer | null = null;
+  /** Where this query's cookie reply is written (8 client bytes, 16 server bytes), reused. */
+  readonly cookieBytes = Buffer.alloc(24);
+  /** The query carried a server cookie of ours (fresh or stale): its UDP replies are never rate limited. */
+  cookieGenuine = false;
+
+  // What response rate limiting keys on, set along the way (no allocation: keys already made).
+  /** The name the response is counted under: the query name, or the encloser a wildcard or referral came from. */
+  rrlName = '';
+  /** The key of the zone the query fell in ('' when none): NXDOMAIN and referrals count per zone. */
+  zoneKey = '';
 
   // What the counters and the query log need, set along the way (no allocation).
   /** The decoder's verdict on this query. */
@@ -42,6 +53,10 @@ export class QueryContext implements OptFields {
   /** Forgets everything the last query set (the decoder and resolver refill their own objects). */
   reset(): void {
     this.clearOpt();
+    this.cookie = null;
+    this.cookieGenuine = false;
+    this.rrlName = '';
+    this.zoneKey = '';
     this.kind = 'ok';
     this.zoneSlot = 0;
     this.datacenter = null;

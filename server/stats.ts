@@ -1,6 +1,7 @@
 // Hot-path counters: one typed-array slot per (zone, qtype, rcode, transport) and a latency
 // histogram, incremented with no allocation; metrics read them at scrape time.
 import type { Catalog, CompiledZone } from './catalog.js';
+import { GUARD_SLOTS } from './guard-stats.js';
 
 /** Query types counted by name; everything else is "other". */
 export const QTYPE_LABELS = [
@@ -62,6 +63,10 @@ export class PipelineStats {
    * that reloads replaced (so the counters never go back), and in a primary its workers' sums.
    */
   readonly signing = new Map<string, SigningCount>();
+  /** Rate limiting, cookies, PROXY drops, refused TCP connections (guard-stats.ts says which slot is which). */
+  readonly guards = new Float64Array(GUARD_SLOTS);
+  /** With --workers, in the primary: each worker's last event-loop delay p99, in seconds, by worker id. */
+  readonly loopDelay = new Map<string, number>();
 
   /** The slot of a zone, stable across reloads (by name). */
   zoneSlot(zone: CompiledZone): number {
@@ -164,6 +169,7 @@ export interface StatsSnapshot {
   readonly errors: number;
   /** DNSSEC signing figures: [zone, made, cached, earliest expiry or null]. */
   readonly signing: ReadonlyArray<readonly [string, number, number, number | null]>;
+  readonly guards: readonly number[];
 }
 
 /** The counters as data; with the served catalog, its signers' figures are in the signing counts. */
@@ -177,6 +183,7 @@ export function statsSnapshot(s: PipelineStats, catalog?: Catalog): StatsSnapsho
     dropped: s.dropped,
     errors: s.errors,
     signing: [...signing].map(([zone, c]) => [zone, c.made, c.cached, c.expiry] as const),
+    guards: Array.from(s.guards),
   };
 }
 
@@ -193,7 +200,9 @@ export function sumStats(into: PipelineStats, parts: readonly StatsSnapshot[]): 
   into.dropped = 0;
   into.errors = 0;
   into.signing.clear();
+  into.guards.fill(0);
   for (const p of parts) {
+    for (let i = 0; i < into.guards.length; i++) into.guards[i]! += p.guards[i] ?? 0;
     for (const [zone, made, cached, expiry] of p.signing) addSigning(into.signing, zone, { made, cached, expiry });
     for (let z = 0; z < p.zoneNames.length; z++) {
       const slot = z === 0 ? 0 : into.zoneSlotByName(p.zoneNames[z]!);
