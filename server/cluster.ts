@@ -10,6 +10,7 @@
 // and its earliest signature expiry (the primary shows the earliest of all). DNSSEC key events are
 // timed by the primary and reload in the same rounds as SIGHUP.
 import cluster, { type Worker } from 'node:cluster';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { HealthSource } from '../health/source.js';
 import { SnapshotHealthSource, snapshotOf, type HealthSnapshot } from '../health/snapshot.js';
 import type { DecisionReport } from './decisions.js';
@@ -19,6 +20,9 @@ import { workerExecArgv } from './heap.js';
 import type { Logger } from './log.js';
 import type { DnsNode, ReloadResult } from './node.js';
 import { PipelineStats, statsSnapshot, sumStats, withoutExpiry, type StatsSnapshot } from './stats.js';
+import type { EpisodeLog } from './rrl-log.js';
+import type { RrlEpisode, RrlHooks } from './rrl/limiter.js';
+import { gateKey, type ConnectionGate } from './tcp-gate.js';
 
 type DrainArgs = [
   target: { datacenter: string } | { endpoint: string },
@@ -26,12 +30,24 @@ type DrainArgs = [
   opts?: { forMs: number | null; by: string; reason: string },
 ];
 
-type ToWorker = { t: 'health'; s: HealthSnapshot; steering: SteeringSnapshot } | { t: 'reload' };
+type ToWorker =
+  | { t: 'health'; s: HealthSnapshot; steering: SteeringSnapshot }
+  | { t: 'reload' }
+  /** The node's answer to a worker's tcp-admit. */
+  | { t: 'tcp-admitted'; id: number; ok: boolean };
 type ToPrimary =
   | { t: 'hello' }
   | { t: 'listening' }
-  /** s: the worker's counters since it started; decisions: what it counted since its last report. */
-  | { t: 'stats'; s: StatsSnapshot; decisions: DecisionReport }
+  /**
+   * s: the worker's counters since it started; decisions: what it counted since its last report;
+   * loopP99: its event-loop delay's 99th percentile since the last report, in seconds.
+   */
+  | { t: 'stats'; s: StatsSnapshot; decisions: DecisionReport; loopP99: number }
+  /** A rate-limiting episode started or stopped in the worker (the node logs it once). */
+  | { t: 'rrl'; started: boolean; e: RrlEpisode; why?: string }
+  /** May this TCP client hold one more connection (--tcp-max-per-client counts for the node)? */
+  | { t: 'tcp-admit'; id: number; address: string }
+  | { t: 'tcp-release'; address: string }
   | { t: 'drain'; id: number; args: DrainArgs }
   | { t: 'reloaded'; ok: boolean }
   /** The worker could not start: one line saying why (and its code), after the lines it rests on (zone errors). */
@@ -71,9 +87,61 @@ export interface PrimaryHandle {
   stop(killAfterMs?: number): Promise<void>;
 }
 
+/** What the primary keeps for the node as a whole on its workers' behalf (issue #17). */
+export interface PrimaryGuards {
+  /** Logs rate-limiting episodes once per node; null without --rrl-rate. */
+  readonly episodes: EpisodeLog | null;
+  /** --tcp-max-per-client, counted over every worker's connections. */
+  readonly tcpMaxPerClient: number;
+}
+
+/**
+ * Connections per client address over all workers, for --tcp-max-per-client: each worker asks before
+ * it reads from a new connection, and tells when one closes; a worker that exits takes its own with it.
+ */
+class NodeConnectionCount {
+  private readonly total = new Map<string, number>();
+  private readonly byWorker = new Map<number, Map<string, number>>();
+  constructor(private readonly max: number) {}
+
+  admit(worker: number, address: string): boolean {
+    const n = this.total.get(address) ?? 0;
+    if (n >= this.max) return false;
+    this.total.set(address, n + 1);
+    let own = this.byWorker.get(worker);
+    if (!own) this.byWorker.set(worker, (own = new Map()));
+    own.set(address, (own.get(address) ?? 0) + 1);
+    return true;
+  }
+
+  release(worker: number, address: string, count = 1): void {
+    const own = this.byWorker.get(worker);
+    const mine = own?.get(address) ?? 0;
+    const n = Math.min(count, mine);
+    if (n === 0) return;
+    if (mine === n) own!.delete(address);
+    else own!.set(address, mine - n);
+    const left = (this.total.get(address) ?? 0) - n;
+    if (left > 0) this.total.set(address, left);
+    else this.total.delete(address);
+  }
+
+  workerGone(worker: number): void {
+    for (const [address, n] of this.byWorker.get(worker) ?? []) this.release(worker, address, n);
+    this.byWorker.delete(worker);
+  }
+}
+
 /** The primary side: forks workers, feeds them health, collects their counters. */
-export function startPrimary(node: DnsNode, health: HealthSource, workers: number, log: Logger): PrimaryHandle {
+export function startPrimary(
+  node: DnsNode,
+  health: HealthSource,
+  workers: number,
+  log: Logger,
+  guards: PrimaryGuards = { episodes: null, tcpMaxPerClient: Infinity },
+): PrimaryHandle {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const connections = new NodeConnectionCount(guards.tcpMaxPerClient);
   const live = new Set<Worker>();
   const stats = new Map<number, StatsSnapshot>();
   /** Each worker's reported names by number (its decision reports send a name's text once). */
@@ -139,7 +207,18 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
         case 'stats':
           stats.set(w.id, m.s);
           node.decisions.addReport(reportedNames(w), m.decisions);
+          node.pipeline.stats.loopDelay.set(String(w.id), m.loopP99);
           aggregate();
+          break;
+        case 'rrl':
+          if (m.started) guards.episodes?.started(m.e, w.id);
+          else guards.episodes?.stopped(m.e, m.why ?? 'recovered', w.id);
+          break;
+        case 'tcp-admit':
+          send(w, { t: 'tcp-admitted', id: m.id, ok: connections.admit(w.id, m.address) });
+          break;
+        case 'tcp-release':
+          connections.release(w.id, m.address);
           break;
         case 'drain':
           void health
@@ -163,6 +242,9 @@ export function startPrimary(node: DnsNode, health: HealthSource, workers: numbe
       if (last) sumStats(departed, [statsSnapshot(departed), withoutExpiry(last)]);
       stats.delete(w.id);
       names.delete(w.id);
+      node.pipeline.stats.loopDelay.delete(String(w.id));
+      connections.workerGone(w.id);
+      guards.episodes?.sourceGone(w.id);
       aggregate();
       if (stopping) {
         // A worker that had to be killed, or failed while draining, is worth a line.
@@ -287,15 +369,52 @@ export function workerAttach(node: DnsNode): void {
       process.send?.({ t: 'reloaded', ok: r.ok } satisfies ToPrimary);
     }
   });
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const timer = setInterval(() => {
     process.send?.({
       t: 'stats',
       s: statsSnapshot(node.pipeline.stats, node.catalog),
       decisions: node.decisions.report(),
+      loopP99: loop.count > 0 ? loop.percentile(99) / 1e9 : 0,
     } satisfies ToPrimary);
+    loop.reset();
   }, 1000);
   timer.unref();
   process.send?.({ t: 'listening' } satisfies ToPrimary);
+}
+
+/** A worker's rate-limiting episodes go to the primary, which logs each once for the node. */
+export function workerEpisodeHooks(): RrlHooks {
+  return {
+    onStart: (e) => process.send?.({ t: 'rrl', started: true, e } satisfies ToPrimary),
+    onStop: (e, why) => process.send?.({ t: 'rrl', started: false, e, why } satisfies ToPrimary),
+  };
+}
+
+/** --tcp-max-per-client in a worker: the primary counts every worker's connections. */
+export function workerConnectionGate(): ConnectionGate {
+  let seq = 0;
+  const pending = new Map<number, (ok: boolean) => void>();
+  process.on('message', (m: ToWorker) => {
+    if (m.t !== 'tcp-admitted') return;
+    pending.get(m.id)?.(m.ok);
+    pending.delete(m.id);
+  });
+  return {
+    admit(address: string): Promise<boolean> {
+      const id = ++seq;
+      // No primary to ask (it is gone and this worker about to be): let the connection be served.
+      if (!process.connected || !process.send) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        pending.set(id, resolve);
+        process.send!({ t: 'tcp-admit', id, address: gateKey(address) } satisfies ToPrimary);
+      });
+    },
+    release(address: string): void {
+      process.send?.({ t: 'tcp-release', address: gateKey(address) } satisfies ToPrimary);
+    },
+  };
 }
 
 /** Tells the primary why this worker cannot start; resolves once the message is handed to the channel. */

@@ -8,6 +8,7 @@ import { splitDecisionKey, type DecisionTally } from './decisions.js';
 import { PACKAGE_VERSION, type DnsNode } from './node.js';
 import { targetLabels } from './target-labels.js';
 import { LATENCY_BUCKETS, signingCounts } from './stats.js';
+import { forEachGuardCount } from './guard-stats.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -79,6 +80,57 @@ export function createMetrics(node: DnsNode): Metrics {
     },
   });
   registry.registerMetric(latencyHistogram(node));
+
+  // What protects the server on the open internet (docs/security.md); with --workers, summed.
+  const guardFamilies = {
+    rrl: new Counter({
+      name: 'gslb_rrl_responses_total',
+      help: 'UDP responses held back by response rate limiting, by response class and action (dropped, slipped = sent truncated; would-drop and would-slip with --rrl-log-only).',
+      labelNames: ['class', 'action'] as const,
+      registers,
+    }),
+    cookies: new Counter({
+      name: 'gslb_cookies_total',
+      help: 'Queries with a DNS cookie, by what their server cookie was: none yet (new), ours (valid), ours but old or under an older secret (stale), not ours (invalid).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    proxy: new Counter({
+      name: 'gslb_proxy_dropped_total',
+      help: 'Datagrams and connections on the PROXY listener dropped without a reply, by reason and transport.',
+      labelNames: ['reason', 'transport'] as const,
+      registers,
+    }),
+    tcp: new Counter({
+      name: 'gslb_tcp_refused_total',
+      help: 'TCP connections closed at accept: over --tcp-max-per-client (per-client) or --tcp-max-connections (global).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  };
+  // One pass over the counters fills all four families when the first of them is collected.
+  let guardsRead = false;
+  const readGuards = () => {
+    if (guardsRead) return;
+    guardsRead = true;
+    queueMicrotask(() => (guardsRead = false));
+    for (const c of Object.values(guardFamilies)) c.reset();
+    forEachGuardCount(stats().guards, (family, labels, value) =>
+      (guardFamilies[family] as Counter<string>).inc(labels, value),
+    );
+  };
+  for (const c of Object.values(guardFamilies)) (c as unknown as { collect: () => void }).collect = readGuards;
+
+  new Gauge({
+    name: 'gslb_worker_event_loop_delay_p99_seconds',
+    help: "Each worker's event-loop delay, 99th percentile over its last report (about a second); with --workers only.",
+    labelNames: ['worker'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [worker, p99] of stats().loopDelay) this.set({ worker }, p99);
+    },
+  });
 
   new Counter({
     name: 'gslb_dnssec_signatures_total',

@@ -13,7 +13,7 @@ const gslb = (...args: string[]) =>
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The flags a help text lists: the `--name` that starts each flag line. */
-const listedFlags = (help: string): string[] => [...help.matchAll(/^ {2}--([a-z][a-z-]*)/gm)].map((m) => m[1]!);
+const listedFlags = (help: string): string[] => [...help.matchAll(/^ {2}--([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!);
 
 describe('gslb help and version', () => {
   for (const command of COMMANDS) {

@@ -208,7 +208,7 @@ export function parse<C extends CommandSpec>(
       if (values[name] !== undefined)
         throw new UsageError('E_CLI_CONFLICTING_FLAGS', `give --${name} or --${spec.file}, not both`);
       const secret = readSecretFile(spec.file!, path);
-      values[name] = secret.value;
+      values[name] = spec.multiple ? [secret.value] : secret.value;
       origins[name] = `--${spec.file} ${path}`;
       if (secret.warning) warnings.push(secret.warning);
     }

@@ -1,8 +1,7 @@
 // The worker half of `gslb serve --workers N`: serve the shared ports, or tell the primary why not.
 import { workerAttach, workerFatal } from '../cluster.js';
 import type { ListenAddress } from '../listen-address.js';
-import { startListeners } from '../listeners.js';
-import type { Logger } from '../log.js';
+import { startListeners, type ListenerOptions } from '../listeners.js';
 import type { DnsNode } from '../node.js';
 import { EXIT_CANNOT_START, StartupError } from './startup-error.js';
 import { onStopSignals } from './stop-requests.js';
@@ -31,10 +30,22 @@ export async function asWorker(run: () => Promise<number>): Promise<number> {
 export async function runWorker(
   node: DnsNode,
   listen: readonly ListenAddress[],
-  opts: { log: Logger; idleTimeoutMs: number; maxConnections: number },
+  opts: ListenerOptions,
+  proxyListen: readonly ListenAddress[] = [],
+  proxyOpts: ListenerOptions | null = null,
 ): Promise<number> {
   // A failure here (a port taken since the primary's probe) reaches the primary through the caller.
-  const listeners = await startListeners([...listen], node.pipeline.handleQuery, opts);
+  const plain = await startListeners([...listen], node.pipeline.handleQuery, opts);
+  const proxied =
+    proxyOpts && proxyListen.length > 0
+      ? await startListeners([...proxyListen], node.pipeline.handleQuery, proxyOpts).catch(async (err: unknown) => {
+          await plain.close();
+          throw err;
+        })
+      : null;
+  const listeners = {
+    shutdown: (ms: number) => Promise.all([plain.shutdown(ms), proxied?.shutdown(ms)]).then(() => undefined),
+  };
   workerAttach(node);
   // The primary sends SIGTERM on shutdown, and a supervisor may send its own to the whole group first
   // (systemd's KillMode=control-group): the first starts the drain (in-flight TCP answers finish, up to

@@ -23,6 +23,15 @@ import { asStartupError, checkZonesFolder, probeAdmin } from './startup.js';
 import { StartupError } from './startup-error.js';
 import { onStopRequest } from './stop-requests.js';
 import { redisFlags } from './redis-flags.js';
+import { guardFlags } from './guard-flags.js';
+import { ServerCookies } from '../cookies/server-cookie.js';
+import { ResponseLimiter, type RrlHooks } from '../rrl/limiter.js';
+import { EpisodeLog } from '../rrl-log.js';
+import { localGate } from '../tcp-gate.js';
+import { proxyDropSlot, tcpRefusalSlot } from '../guard-stats.js';
+import type { GuardOptions } from '../pipeline.js';
+import type { ListenerOptions } from '../listeners.js';
+import { workerConnectionGate, workerEpisodeHooks } from '../cluster.js';
 
 /** NSID given as text, or as hex with a 0x prefix. */
 function nsidBytes(value: string | undefined): Buffer | null {
@@ -68,6 +77,7 @@ async function serve(argv: string[]): Promise<number> {
   const idleTimeoutMs = intFlag('tcp-idle-timeout', values['tcp-idle-timeout'], 100, 3_600_000);
   const maxConnections = intFlag('tcp-max-connections', values['tcp-max-connections'], 1, 1_000_000);
   const nsid = nsidBytes(values.nsid);
+  const guardSettings = guardFlags(values);
   const level = values['log-level'];
   if (!['debug', 'info', 'warn', 'error'].includes(level))
     throw new UsageError('E_CLI_BAD_VALUE', `--log-level must be debug, info, warn or error`);
@@ -103,6 +113,7 @@ async function serve(argv: string[]): Promise<number> {
   }
   // The ports first (quick, and the likeliest failure): before GeoIP, zones and the health warm-up.
   const listenAt = inWorker ? [] : await probeListeners(listen);
+  const proxyAt = inWorker ? [] : await probeListeners(guardSettings.proxyListen);
   if (admin && !inWorker) await probeAdmin(admin);
 
   checkZonesFolder(zonesDir);
@@ -120,6 +131,24 @@ async function serve(argv: string[]): Promise<number> {
       `refusing to start: ${first.errors.length} error(s) in ${zonesDir}`,
       first.errors,
     );
+  // Rate limiting: each worker enforces its share of the node's rate (the kernel spreads one client's
+  // datagrams over the workers); episodes are logged once per node (by the primary with workers).
+  const episodes = guardSettings.rrl && !inWorker ? new EpisodeLog(log) : null;
+  const episodeHooks: RrlHooks | undefined = inWorker
+    ? workerEpisodeHooks()
+    : episodes
+      ? { onStart: (e) => episodes.started(e), onStop: (e, why) => episodes.stopped(e, why) }
+      : undefined;
+  const limiter =
+    guardSettings.rrl && (inWorker || !clustered)
+      ? new ResponseLimiter({ ...guardSettings.rrl, rate: guardSettings.rrl.rate / workers }, episodeHooks)
+      : null;
+  const guard: GuardOptions = {
+    rrl: limiter,
+    rrlLogOnly: guardSettings.rrlLogOnly,
+    rrlExempt: guardSettings.rrlExempt,
+    cookies: guardSettings.cookieSecrets ? new ServerCookies(guardSettings.cookieSecrets) : null,
+  };
   // A worker follows its primary's health and steering (one message carries both); the others own theirs.
   const feed = inWorker ? workerFeed() : null;
   const health: HealthSource = feed
@@ -147,7 +176,7 @@ async function serve(argv: string[]): Promise<number> {
       geo,
       health,
       log,
-      pipeline: { nsid, chaos: { identity, version: values['version-string'] ?? null }, queryLogSample },
+      pipeline: { nsid, chaos: { identity, version: values['version-string'] ?? null }, queryLogSample, guard },
       reopenGeo,
       ...(feed ? { steering: feed.steering } : {}),
     },
@@ -168,18 +197,54 @@ async function serve(argv: string[]): Promise<number> {
   node.steering?.restart();
   const pipeline = node.pipeline;
   const catalog = node.catalog;
-  if (inWorker)
-    return runWorker(node, JSON.parse(process.env['GSLB_LISTEN'] ?? '[]') as ListenAddress[], {
-      log,
-      idleTimeoutMs,
-      maxConnections,
-    });
+  if (limiter || episodes) {
+    // Episodes end without traffic too (a flood that stopped): looked for once a second.
+    const sweep = setInterval(() => {
+      limiter?.sweep(Date.now());
+      episodes?.flush();
+    }, 1000);
+    sweep.unref();
+  }
+  const guards = pipeline.stats.guards;
+  const listenerOptions = (gate: ListenerOptions['gate']): ListenerOptions => ({
+    log,
+    idleTimeoutMs,
+    maxConnections,
+    gate,
+    onRefused: (why) => guards[tcpRefusalSlot(why)]!++,
+  });
+  const proxyOptions = (base: ListenerOptions): ListenerOptions | null =>
+    guardSettings.proxyFrom
+      ? {
+          ...base,
+          gate: undefined,
+          proxy: {
+            from: guardSettings.proxyFrom,
+            onDrop: (reason, transport) => guards[proxyDropSlot(reason, transport)]!++,
+          },
+        }
+      : null;
+  if (inWorker) {
+    const base = listenerOptions(workerConnectionGate());
+    return runWorker(
+      node,
+      JSON.parse(process.env['GSLB_LISTEN'] ?? '[]') as ListenAddress[],
+      base,
+      JSON.parse(process.env['GSLB_PROXY_LISTEN'] ?? '[]') as ListenAddress[],
+      proxyOptions(base),
+    );
+  }
   let listeners: { endpoints: ListenAddress[]; shutdown(ms: number): Promise<void> };
+  let proxyEndpoints: ListenAddress[] = [];
   let primary: PrimaryHandle | null = null;
   if (clustered) {
     // Port 0 was chosen by the probe, once, so every worker serves the same port.
     process.env['GSLB_LISTEN'] = JSON.stringify(listenAt);
-    const p = startPrimary(node, health, workers, log);
+    process.env['GSLB_PROXY_LISTEN'] = JSON.stringify(proxyAt);
+    const p = startPrimary(node, health, workers, log, {
+      episodes,
+      tcpMaxPerClient: guardSettings.tcpMaxPerClient,
+    });
     primary = p;
     opened.push(() => p.stop(1000));
     // A worker that cannot start says why at once (ready rejects); the timer only catches a hang.
@@ -195,12 +260,21 @@ async function serve(argv: string[]): Promise<number> {
       .finally(() => clearTimeout(t))
       .catch(abandon);
     listeners = { endpoints: listenAt, shutdown: () => p.stop() };
+    proxyEndpoints = proxyAt;
   } else {
-    const own = await startListeners(listen, pipeline.handleQuery, { log, idleTimeoutMs, maxConnections }).catch(
-      abandon,
-    );
+    const base = listenerOptions(localGate(guardSettings.tcpMaxPerClient));
+    const own = await startListeners(listen, pipeline.handleQuery, base).catch(abandon);
     opened.push(() => own.close());
-    listeners = own;
+    const viaProxy = proxyOptions(base);
+    const proxied = viaProxy
+      ? await startListeners(guardSettings.proxyListen, pipeline.handleQuery, viaProxy).catch(abandon)
+      : null;
+    if (proxied) opened.push(() => proxied.close());
+    proxyEndpoints = proxied?.endpoints ?? [];
+    listeners = {
+      endpoints: own.endpoints,
+      shutdown: (ms) => Promise.all([own.shutdown(ms), proxied?.shutdown(ms)]).then(() => undefined),
+    };
   }
   // Reload builds the new configuration off to the side and swaps it in one step; errors keep the old
   // one. With workers, they reload one at a time and the primary (it serves no DNS) last.
@@ -219,6 +293,8 @@ async function serve(argv: string[]): Promise<number> {
   process.stdout.write(
     `gslb serving ${catalog.zones.size} zone(s) on ${where} (udp+tcp${clustered ? `, ${workers} workers` : ''})\n`,
   );
+  if (proxyEndpoints.length > 0)
+    process.stdout.write(`proxy protocol v2 on ${proxyEndpoints.map(formatListenAddress).join(', ')} (udp+tcp)\n`);
   // The admin HTTP server (status page, metrics, API) starts once DNS is being served.
   let adminServer: AdminServer | null = null;
   if (admin) {
