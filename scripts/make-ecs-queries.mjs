@@ -3,16 +3,21 @@
 // public IPv4 /24 as EDNS Client Subnet in every query (fixed seed), like the peers' workload B.
 // A '%d' in NAME is replaced by a random number below NAMES in each query (many names, as in a big zone).
 // --do sets the DNSSEC OK bit in every query's OPT (dnsperf's -D does that only for text query files).
-// usage: node scripts/make-ecs-queries.mjs [--do] OUT NAME [COUNT=10000] [SEED=42] [NAMES=1]
+// --cookie adds a DNS COOKIE option with a client cookie (8 random bytes per query), as BIND, Unbound
+// and Knot resolvers send: the server then makes a server cookie for every reply.
+// usage: node scripts/make-ecs-queries.mjs [--do] [--cookie] OUT NAME [COUNT=10000] [SEED=42] [NAMES=1]
 import { writeFileSync } from 'node:fs';
 // The project's seeded PRNG, from the build (the benchmarks build first).
 import { seeded } from '../dist/zones/prng.js';
 
 const args = process.argv.slice(2);
 const dnssecOk = args.includes('--do');
-const [out, name, countText = '10000', seedText = '42', namesText = '1'] = args.filter((a) => a !== '--do');
+const cookie = args.includes('--cookie');
+const [out, name, countText = '10000', seedText = '42', namesText = '1'] = args.filter(
+  (a) => a !== '--do' && a !== '--cookie',
+);
 if (!out || !name) {
-  console.error('usage: make-ecs-queries.mjs [--do] OUT NAME [COUNT] [SEED] [NAMES]');
+  console.error('usage: make-ecs-queries.mjs [--do] [--cookie] OUT NAME [COUNT] [SEED] [NAMES]');
   process.exit(2);
 }
 const rnd = seeded(Number(seedText));
@@ -46,7 +51,10 @@ while (seen.size < Number(countText)) {
   const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
   const qname = fixedName ?? wireName(name.replace('%d', String(Math.floor(rnd() * names))));
   const question = Buffer.concat([qname, Buffer.from([0, 1, 0, 1])]);
-  const ecs = Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
+  const ecs = Buffer.concat([
+    Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, a, b, c]),
+    cookie ? Buffer.from([0, 10, 0, 8, ...Array.from({ length: 8 }, () => Math.floor(rnd() * 256))]) : Buffer.alloc(0),
+  ]);
   // OPT: root owner, type 41, class = UDP size 1232, TTL = extended rcode, version, flags (DO = 0x8000).
   const opt = Buffer.concat([Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, dnssecOk ? 0x80 : 0, 0, 0, ecs.length]), ecs]);
   const msg = Buffer.concat([header, question, opt]);

@@ -7,11 +7,12 @@
 #   lbmix   (C) 90% www A (no ECS: located by the resolver address), 10% NXDOMAIN
 #   lbone   B on the scale zone: one of its load-balanced names, a different ECS /24 per query (as lb)
 #   lbbig   B on the scale zone: a random one of its load-balanced names per query, each with its own ECS
+#   lbcookie B with a DNS client cookie in every query (the server makes a server cookie per reply)
 # Every workload NAME has a twin NAME_do with the DNSSEC OK bit set (for the signed zones): a text
 # workload's twin is the same file sent with dnsperf -D; a binary one's is written with the bit set
 # (make-ecs-queries.mjs --do) from the same seed, so both ask the same names with the same subnets.
 WORKLOADS=(static mixed lb lbmix)
-BINARY_WORKLOADS=" lb lbone lbbig "
+BINARY_WORKLOADS=" lb lbone lbbig lbcookie "
 ZONE=gslb.example.com
 SCALE_ZONE=scale.example # what scripts/gen-scale-zone.ts writes
 
@@ -44,6 +45,10 @@ workload_lbmix() {
   awk -v zone="$ZONE" 'BEGIN { srand(43); for (i = 0; i < 20000; i++) {
       if (rand() < 0.1) printf "nx-%d-%06d.%s A\n", i, int(rand() * 1000000), zone
       else printf "www.%s A\n", zone } }' > "$1"
+}
+
+workload_lbcookie() {
+  node "$ROOT/scripts/make-ecs-queries.mjs" ${2:+"$2"} --cookie "$1" "www.$ZONE" 10000 42
 }
 
 workload_lbone() {
