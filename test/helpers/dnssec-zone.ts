@@ -25,6 +25,10 @@ export const DNSSEC_TOOLS: Readonly<Record<string, string>> = {
   dig: 'bind9-dnsutils',
   unbound: 'unbound',
   'unbound-control': 'unbound',
+  named: 'bind9',
+  'named-checkconf': 'bind9-utils',
+  dnsdist: 'dnsdist',
+  kdig: 'knot-dnsutils',
 };
 
 function onPath(tool: string): boolean {
