@@ -17,7 +17,7 @@ import { Deployment } from './soak-lib/deployment.js';
 import { LoadGenerator } from './soak-lib/load.js';
 import type { LoadStats } from './soak-lib/load-types.js';
 import { LogBook } from './soak-lib/logs.js';
-import { PRIMARY_LAG_P99, scrape, series, WORKER_LAG_P99 } from './soak-lib/metrics.js';
+import { decisionsByReason, PRIMARY_LAG_P99, scrape, series, WORKER_LAG_P99 } from './soak-lib/metrics.js';
 import { treeRss } from './soak-lib/proc-tree.js';
 import { largestClassShare } from './soak-lib/queries.js';
 import { byGroup, failures, latency, summary, totals, type RssPoint, type SoakResult } from './soak-lib/report.js';
@@ -251,7 +251,7 @@ async function main(): Promise<number> {
     rate: {
       measuredMax,
       target: rate,
-      achieved: totals(stats.counts.udp).sent / ranS + totals(stats.counts.tcp).sent / ranS,
+      achieved: (totals(stats.counts.udp).sent + totals(stats.counts.tcp).sent) / (stats.runningMs / 1000),
     },
     clients: { udp: udpClients, tcp: tcpClients, flood: src.floodSources.length, tcpEvery },
     flood: {
@@ -289,6 +289,7 @@ async function main(): Promise<number> {
     },
     scenario: scenario.record,
     rrlMetrics,
+    decisions: decisionsByReason(lastMetrics),
     logs: { ...logs.summary(), file: join(work, 'soak.log') },
     nodeExit: deployment.nodeExit,
   };

@@ -37,3 +37,13 @@ export async function scrape(adminUrl: string): Promise<Map<string, number>> {
 
 export const PRIMARY_LAG_P99 = 'nodejs_eventloop_lag_p99_seconds';
 export const WORKER_LAG_P99 = 'gslb_worker_event_loop_delay_p99_seconds';
+
+/** gslb_decisions_total summed by reason (primary, failover, fallback, ...): did health reach answers. */
+export function decisionsByReason(m: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [labels, v] of series(m, 'gslb_decisions_total')) {
+    const reason = /reason="([^"]*)"/.exec(labels)?.[1] ?? '';
+    out[reason] = (out[reason] ?? 0) + v;
+  }
+  return out;
+}

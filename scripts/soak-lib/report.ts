@@ -76,6 +76,8 @@ export interface SoakResult {
   };
   readonly scenario: ScenarioRecord;
   readonly rrlMetrics: Record<string, number>;
+  /** The node's load-balanced answers by reason at the end (failover ones show health churn reached answers). */
+  readonly decisions: Record<string, number>;
   readonly logs: LogSummary & { readonly file: string };
   readonly nodeExit: string | null;
   readonly failures: readonly string[];
@@ -118,6 +120,8 @@ export function failures(r: Omit<SoakResult, 'failures'>, rrlOn: boolean): strin
   for (const w of r.scenario.rewrites) if (!w.ok) f.push(`file change at ${w.atS} s (${w.change}): ${w.detail}`);
   for (const x of r.scenario.redisRestarts)
     if (x.resyncedMs === null) f.push(`Redis restart at ${x.atS} s: the node did not resync`);
+  if (r.scenario.churn.kills > 0 && !r.decisions['failover'])
+    f.push('health churn moved no answer (no failover decision): did it reach the node through Redis?');
   const fl = r.byClass.flood;
   if (rrlOn && fl.sent > 0 && fl.slipped + fl.lost < fl.sent / 2)
     f.push(`RRL limited only ${fl.slipped + fl.lost} of ${fl.sent} flood queries`);
@@ -185,6 +189,8 @@ export function summary(r: SoakResult): string {
   L.push(
     `  health churn: ${s.churn.kills} backend kills, ${s.churn.revives} revives${s.churn.reviveFailures ? `, ${s.churn.reviveFailures} revives retried (port taken)` : ''}`,
   );
+  const dec = Object.entries(r.decisions);
+  L.push(`  load-balanced answers by reason: ${dec.map(([k, v]) => `${k || '(none)'} ${n(v)}`).join(', ') || 'none'}`);
   for (const x of s.redisRestarts)
     L.push(
       `  redis restart at ${x.atS} s: down ${(x.downMs / 1000).toFixed(1)} s, node resynced ${x.resyncedMs === null ? 'NOT within 20 s' : `${(x.resyncedMs / 1000).toFixed(1)} s after the start`}`,
