@@ -30,6 +30,8 @@ export interface Probe {
 export interface Datagram extends Probe {
   /** What goes on the wire. */
   readonly bytes: Buffer;
+  /** Send it from UdpOptions.foreignAddress (an address that is not an allowed proxy). */
+  readonly foreign?: boolean;
   /** Where a 2-octet ID can be stamped to match replies (wanted or not), or -1. */
   readonly idAt: number;
 }
@@ -45,6 +47,8 @@ export class TransportTally {
   lost = 0;
   /** Replies matching no outstanding query (late ones after a timeout, or to an unstamped packet). */
   stray = 0;
+  /** The first few stray replies, in hex. */
+  readonly straySamples: string[] = [];
   /** Client-side send failures (not the server's doing): their packets are not counted. */
   sendErrors = 0;
   tcpSessions = 0;
@@ -96,8 +100,8 @@ export interface UdpOptions {
   window?: number;
   /** A reply later than this is a loss (default 2000 ms). */
   timeoutMs?: number;
-  /** Source address to send from (default: any). */
-  localAddress?: string;
+  /** The source address for `foreign` datagrams (one more socket is bound to it). */
+  foreignAddress?: string;
   /** Checked before each send: stop early (the server is gone). */
   stop?: () => boolean;
 }
@@ -147,16 +151,17 @@ export async function runUdp(
         sent = count;
         break;
       }
-      sendOne(clients[turn++ % clients.length]!);
+      sendOne();
     }
     if (sent >= count && outstanding === 0) finish();
   };
-  const sendOne = (c: ClientSocket): void => {
+  const sendOne = (): void => {
     const d = produce();
+    const c = d.foreign ? foreign! : clients[turn++ % rotation]!;
     sent++;
     tally.sent++;
     if (d.expect === 'reply') tally.expectedReplies++;
-    else if (d.expect === 'silence') tally.expectedSilences++;
+    else tally.expectedSilences++;
     let id = -1;
     if (d.idAt >= 0 && d.idAt + 2 <= d.bytes.length) {
       do id = c.nextId = (c.nextId + 1) & 0xffff;
@@ -173,27 +178,31 @@ export async function runUdp(
       if (o?.d === d) settle(c, id, o);
     });
   };
-
-  for (let i = 0; i < (opts.sockets ?? 8); i++) {
+  const open = async (nextId: number, address?: string): Promise<ClientSocket> => {
     const socket = dgram.createSocket(type);
-    const c: ClientSocket = { socket, pending: new Map(), nextId: i * 8191 };
+    const c: ClientSocket = { socket, pending: new Map(), nextId };
     socket.on('error', (err) => violations.add('client-socket', err.message, 'udp', label));
     socket.on('message', (reply: Buffer) => {
       const id = reply.length >= 2 ? reply.readUInt16BE(0) : -1;
       const o = c.pending.get(id);
       if (o === undefined) {
-        tally.stray++;
+        if (tally.stray++ < 3) tally.straySamples.push(reply.toString('hex').slice(0, 200));
         return;
       }
       settle(c, id, o);
       tally.reply(o.d, reply, 'udp', label, violations);
       pump();
     });
-    await new Promise<void>((resolve) => socket.bind(0, opts.localAddress, resolve));
+    await new Promise<void>((resolve) => socket.bind(0, address, resolve));
     socket.setRecvBufferSize(4 * 1024 * 1024);
     await new Promise<void>((resolve) => socket.connect(target.port, target.host, resolve));
-    clients.push(c);
-  }
+    return c;
+  };
+
+  const rotation = opts.sockets ?? 8;
+  for (let i = 0; i < rotation; i++) clients.push(await open(i * 8191));
+  const foreign = opts.foreignAddress ? await open(0, opts.foreignAddress) : null;
+  if (foreign) clients.push(foreign);
   // Expected replies past the timeout are losses; silences are kept as long, to catch late replies.
   const sweep = setInterval(() => {
     const now = Date.now();
@@ -219,7 +228,10 @@ export async function runUdp(
 
 /** One scripted TCP connection and the replies it must get. */
 export interface TcpPlan {
+  /** The session's kind, with the PROXY header's in front on that listener (for violation samples). */
   readonly kind: string;
+  /** The session's kind alone (framed, pipelined, ...): counted in TransportTally.kinds. */
+  readonly session: string;
   /** Everything written: a PROXY header, if any, then the DNS stream. */
   readonly bytes: Buffer;
   /** Offsets at which bytes are split into separate writes (ascending). */
@@ -282,7 +294,7 @@ async function runSession(
   }
   tally.tcpSessions++;
   tally.sent += plan.packets;
-  tally.countKind(plan.kind);
+  tally.countKind(plan.session);
   // A reset connection may lose replies in flight: they are checked, but none is owed.
   if (plan.silent) tally.expectedSilences += plan.packets;
   else if (!plan.abort) tally.expectedReplies += plan.answered.length;

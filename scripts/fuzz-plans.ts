@@ -4,6 +4,8 @@ import { expectsReply, FuzzGenerator, tcpMessages, type FuzzCase, type TcpSessio
 import type { Datagram, Probe, TcpPlan } from './fuzz-drivers.js';
 import { LOOPBACK_SOURCE, modelProxy, ProxyGenerator, type ProxyCase } from './fuzz-proxy.js';
 
+/** The header's fixed part: signature, version and command, family, length. */
+const PROXY_FIXED = 16;
 const VALID_HEADERS = new Set(['proxy-valid-v4', 'proxy-valid-v6', 'proxy-tlv']);
 /** Session kinds whose stream ends in bytes that are no message (they count one packet more). */
 const GARBAGE_TAIL = new Set(['bad-length', 'big-length', 'half', 'random']);
@@ -64,14 +66,10 @@ export class PlanMaker {
     const caseAt = h.header.length;
     const v = h.foreign ? ({ verdict: 'silence' } as const) : modelProxy(bytes, false);
     if (v.verdict === 'silence') {
-      // Stamp the case's ID anyway: a reply that should not exist is then caught by it.
-      return {
-        kind: `${h.kind} ${c.kind}`,
-        dns: null,
-        expect: 'silence',
-        bytes,
-        idAt: c.bytes.length >= 2 ? caseAt : -1,
-      };
+      // Stamp the case's ID anyway, so a reply that should not exist is matched to it; but not inside
+      // the header's fixed part (a truncated header), where the stamp would change the verdict.
+      const idAt = c.bytes.length >= 2 && caseAt >= PROXY_FIXED ? caseAt : -1;
+      return { kind: `${h.kind} ${c.kind}`, dns: null, expect: 'silence', bytes, idAt, foreign: h.foreign };
     }
     const dns = bytes.subarray(v.at);
     // A header that lies about its length moves where the DNS message starts: the case's rules no longer hold.
@@ -84,7 +82,7 @@ export class PlanMaker {
     const bytes = prefix.length > 0 ? Buffer.concat([prefix, s.stream]) : s.stream;
     const packets = s.cases.size + (GARBAGE_TAIL.has(s.kind) ? 1 : 0);
     const kind = header ? `${header.kind} ${s.kind}` : s.kind;
-    const base = { kind, bytes, cuts: s.cuts.map((c) => c + prefix.length), abort: s.abort, packets };
+    const base = { kind, session: s.kind, bytes, cuts: s.cuts.map((c) => c + prefix.length), abort: s.abort, packets };
     let at = 0;
     if (header) {
       const v = header.foreign ? ({ verdict: 'silence' } as const) : modelProxy(bytes, true);

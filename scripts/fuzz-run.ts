@@ -303,6 +303,7 @@ async function fuzzAll(
         stop,
         window: 128,
         sockets: 4,
+        foreignAddress: FOREIGN,
       }),
       runTcp(proxy, () => plans.proxyTcp(), counts['proxy-tcp'], tallies['proxy-tcp'], violations, 'proxy-tcp', {
         stop,
@@ -395,7 +396,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       rss.samples.push(rssKb(pid).kb);
       const sent = Object.values(tallies).reduce((n, t) => n + t.sent, 0);
       log(`  ${sent}/${o.count} sent, RSS ${mb(rss.samples.at(-1)!)} MB`);
-    }, 10_000);
+    }, 5_000);
     try {
       await fuzzAll(plans, plain, proxy, split(o.count, proxy !== null), tallies, violations, dead);
     } finally {
@@ -428,7 +429,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         warnings.push(
           `${name}: ${t.lost} of ${t.expectedReplies} expected replies lost (within ${MAX_LOSS_RATIO * 100}%)`,
         );
-      if (t.stray > 0) warnings.push(`${name}: ${t.stray} stray (late) replies`);
+      // A stray reply is a late one to a query counted lost, or one to a packet that deserved none.
+      if (t.stray > t.lost)
+        failures.push(`${name}: ${t.stray} replies matching no query, e.g. ${t.straySamples.join(' ')}`);
+      else if (t.stray > 0) warnings.push(`${name}: ${t.stray} late replies`);
       if (t.sendErrors > 0) warnings.push(`${name}: ${t.sendErrors} client send errors`);
     }
     if (server.errors.length > 0) {
@@ -466,7 +470,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     lines.push(
       `  server alive: ${alive ? 'yes' : 'NO'}; probe ${PROBE_NAME} A after the run: ${probeLine}`,
       `  server RSS (${rss.processes} processes summed): ${mb(rss.before)} MB after warm-up -> ${mb(rss.after)} MB at the end ` +
-        `(growth ${growth >= 0 ? '+' : ''}${mb(growth)} MB, bound ${mb(MAX_RSS_GROWTH_KB)} MB); every 10 s: ${rss.samples.map(mb).join(' ')}`,
+        `(growth ${growth >= 0 ? '+' : ''}${mb(growth)} MB, bound ${mb(MAX_RSS_GROWTH_KB)} MB); every 5 s: ${rss.samples.map(mb).join(' ')}`,
       `  server error log lines: ${server.errors.length}`,
       ...warnings.map((w) => `  warning: ${w}`),
       ...failures.map((f) => `  FAIL: ${f}`),

@@ -3,8 +3,10 @@
 // the fuzzer's own pieces (reply checks, PROXY model, generators) against hand-made bytes.
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
-import { checkReply, type CheckResult } from '../scripts/fuzz-check.js';
+import { checkReply, Violations, type CheckResult } from '../scripts/fuzz-check.js';
+import { runUdp, TransportTally } from '../scripts/fuzz-drivers.js';
 import { FuzzGenerator, frame, tcpMessages } from '../scripts/fuzz-packets.js';
+import { PlanMaker } from '../scripts/fuzz-plans.js';
 import { modelProxy, PROXY_KINDS, proxyHeader } from '../scripts/fuzz-proxy.js';
 import { proxyUnsupported, runFuzz, type FuzzReport } from '../scripts/fuzz-run.js';
 import { STRUCTURED_KINDS } from '../scripts/fuzz-structured.js';
@@ -13,9 +15,10 @@ import { FUZZ_APEX, makeFuzzZones } from '../scripts/fuzz-zone.js';
 import { StaticHealth } from '../health/static-health.js';
 import { compileCatalog } from '../server/catalog.js';
 import { openGeo } from '../server/cli/geo-files.js';
+import { startListeners, type Listeners } from '../server/listeners.js';
 import type { Logger } from '../server/log.js';
 import { createPipeline, type Pipeline } from '../server/pipeline.js';
-import type { Peer, Transport } from '../server/transport-types.js';
+import type { Peer, QueryHandler, Transport } from '../server/transport-types.js';
 import { loadZones } from '../zones/load.js';
 
 // dist/test/fuzz.test.js -> the project root, whatever the working directory.
@@ -249,6 +252,33 @@ describe('fuzz: generators', () => {
     expect(v.clientCookie!.equals(cc)).to.equal(true);
     expect(v.ecs).to.deep.include({ family: 1, source: 8 });
     expect(viewQuery(header({ qd: 2 })).question).to.equal(null);
+  });
+});
+
+describe('fuzz: drivers against a server that misbehaves', () => {
+  let listeners: Listeners;
+  after(() => listeners?.close());
+
+  it('count replies to packets that deserve none, oversized replies and lost ones as violations', async () => {
+    let n = 0;
+    // Answers everything (responses and short packets too) with the query padded to 600 octets; skips every 50th.
+    const handler: QueryHandler = (msg) => {
+      if (++n % 50 === 0 || msg.length < 2) return null;
+      const r = Buffer.alloc(Math.max(600, msg.length));
+      msg.copy(r);
+      r[2] = r[2]! | 0x80;
+      return r;
+    };
+    listeners = await startListeners([{ host: '127.0.0.1', port: 0 }], handler, { idleTimeoutMs: 2000 });
+    const plans = new PlanMaker(new FuzzGenerator(3));
+    const tally = new TransportTally();
+    const violations = new Violations();
+    const target = { host: '127.0.0.1', port: listeners.endpoints[0]!.port };
+    await runUdp(target, () => plans.udp(), 500, tally, violations, 'udp', { timeoutMs: 300 });
+    expect(tally.sent).to.equal(500);
+    expect(violations.counts.get('reply-to-silence') ?? 0).to.be.above(0);
+    expect(violations.counts.get('oversize') ?? 0).to.be.above(0);
+    expect(tally.lost).to.be.above(0);
   });
 });
 
