@@ -4,8 +4,10 @@
 // whole, slipped (TC=1) and unanswered replies, the whole ones per second, and the quiet client's
 // answers. With --workers N each worker enforces rate/N: the node's whole replies must come to
 // about R (the first second's burst), not N x R.
+// The flood's bytes received over bytes sent is the amplification a spoofed victim would see.
 // usage: node dist/scripts/rrl-flood.js [--workers 1,2] [--rate 50] [--slip 2] [--qps 2000] [--seconds 5]
-//                                      [--runs 3] [--name www.gslb.example.com] [--zones examples]
+//                                      [--runs 3] [--name www.gslb.example.com] [--type A] [--do]
+//                                      [--zones examples]
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     runs: { type: 'string', default: '3' },
     name: { type: 'string', default: 'www.gslb.example.com' },
+    type: { type: 'string', default: 'A' },
+    do: { type: 'boolean', default: false },
     zones: { type: 'string', default: join(ROOT, 'examples') },
   },
 });
@@ -30,16 +34,23 @@ const rate = Number(values.rate);
 const qps = Number(values.qps);
 const seconds = Number(values.seconds);
 
+const QTYPES: Record<string, number> = { A: 1, NS: 2, SOA: 6, MX: 15, TXT: 16, AAAA: 28, DNSKEY: 48, ANY: 255 };
+const qtype = QTYPES[values.type!.toUpperCase()];
+if (qtype === undefined) throw new Error(`--type: one of ${Object.keys(QTYPES).join(', ')}`);
+
+/** A query as a resolver sends it: EDNS with a 1232-byte buffer (DO with --do), no cookie. */
 function query(name: string, id: number): Buffer {
   const labels = name.split('.').filter(Boolean);
   const qname = Buffer.concat([
     ...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
     Buffer.from([0]),
   ]);
+  const opt = Buffer.from([0, 0, 41, 4, 0xd0, 0, 0, values.do ? 0x80 : 0, 0, 0, 0]);
   return Buffer.concat([
-    Buffer.from([id >> 8, id & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+    Buffer.from([id >> 8, id & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1]),
     qname,
-    Buffer.from([0, 1, 0, 1]),
+    Buffer.from([0, qtype!, 0, 1]),
+    opt,
   ]);
 }
 
@@ -78,6 +89,10 @@ async function start(workers: number): Promise<{ child: ChildProcess; port: numb
 
 interface Count {
   sent: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** The largest whole reply, in bytes. */
+  largest: number;
   whole: number;
   slipped: number;
   /** Whole replies by the second of the run in which their query was sent. */
@@ -90,14 +105,24 @@ async function ask(port: number, source: string, perSecond: number, secs: number
   await new Promise<void>((ok) => socket.bind(0, source, () => ok()));
   socket.setRecvBufferSize(8 * 1024 * 1024);
   const sentAt = new Map<number, number>();
-  const c: Count = { sent: 0, whole: 0, slipped: 0, wholePerSecond: Array(secs).fill(0) };
+  const c: Count = {
+    sent: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    largest: 0,
+    whole: 0,
+    slipped: 0,
+    wholePerSecond: Array(secs).fill(0),
+  };
   socket.on('message', (m) => {
     const id = m.readUInt16BE(0);
     const second = sentAt.get(id);
     if (second === undefined) return;
     sentAt.delete(id);
+    c.bytesReceived += m.length;
     if ((m[2]! & 0x02) !== 0) c.slipped++;
     else {
+      c.largest = Math.max(c.largest, m.length);
       c.whole++;
       c.wholePerSecond[second]!++;
     }
@@ -110,7 +135,9 @@ async function ask(port: number, source: string, perSecond: number, secs: number
     for (; c.sent < due; c.sent++) {
       const id = (firstId + c.sent) & 0xffff;
       sentAt.set(id, Math.min(secs - 1, Math.floor((performance.now() - t0) / 1000)));
-      socket.send(query(values.name!, id), port, '127.0.0.1');
+      const q = query(values.name!, id);
+      c.bytesSent += q.length;
+      socket.send(q, port, '127.0.0.1');
     }
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -126,9 +153,12 @@ const median = (xs: number[]): number => {
 
 console.log(
   `rrl-flood: --rrl-rate ${rate} --rrl-slip ${values.slip}; flood ${qps} q/s for ${seconds} s from 127.0.9.1, ` +
-    `a quiet client at ${rate / 2} q/s from 127.0.10.1, same question (${values.name} A); ${values.runs} runs, medians`,
+    `a quiet client at ${rate / 2} q/s from 127.0.10.1, same question (${values.name} ${values.type}` +
+    `${values.do ? ', DO=1' : ''}); ${values.runs} runs, medians`,
 );
-console.log('workers   sent  whole  slipped  silent  whole 1st s  whole after  quiet asked  quiet whole');
+console.log(
+  'workers   sent  whole  slipped  silent  whole 1st s  whole after  quiet asked  quiet whole  query B  reply B  amplification',
+);
 for (const workers of values.workers!.split(',').map(Number)) {
   const rows: number[][] = [];
   for (let run = 0; run < Number(values.runs); run++) {
@@ -149,10 +179,18 @@ for (const workers of values.workers!.split(',').map(Number)) {
       flood.whole - flood.wholePerSecond[0]!,
       quiet.sent,
       quiet.whole,
+      flood.bytesSent / flood.sent,
+      flood.largest,
+      flood.bytesReceived / flood.bytesSent,
     ]);
   }
   const m = rows[0]!.map((_, i) => median(rows.map((r) => r[i]!)));
   console.log(
-    [String(workers).padStart(7), ...m.map((v, i) => String(v).padStart([6, 6, 8, 7, 12, 12, 12, 12][i]!))].join(' '),
+    [
+      String(workers).padStart(7),
+      ...m.map((v, i) =>
+        (i === 10 ? v.toFixed(3) : String(Math.round(v))).padStart([6, 6, 8, 7, 12, 12, 12, 12, 8, 8, 14][i]!),
+      ),
+    ].join(' '),
   );
 }
