@@ -82,7 +82,10 @@ export class PlanMaker {
     const bytes = prefix.length > 0 ? Buffer.concat([prefix, s.stream]) : s.stream;
     const packets = s.cases.size + (GARBAGE_TAIL.has(s.kind) ? 1 : 0);
     const kind = header ? `${header.kind} ${s.kind}` : s.kind;
-    const base = { kind, session: s.kind, bytes, cuts: s.cuts.map((c) => c + prefix.length), abort: s.abort, packets };
+    const cuts = s.cuts.map((c) => c + prefix.length);
+    // Now and then the header itself arrives in two pieces, as a slow or fragmented proxy may send it.
+    if (prefix.length > 1 && this.gen.chance(0.3)) cuts.unshift(1 + this.gen.int(prefix.length - 1));
+    const base = { kind, session: s.kind, bytes, cuts, abort: s.abort, packets };
     let at = 0;
     if (header) {
       const v = header.foreign ? ({ verdict: 'silence' } as const) : modelProxy(bytes, true);
