@@ -61,6 +61,7 @@ export class Deployment {
   async startRedis(): Promise<void> {
     this.opts.logs.expect('redis-restart', Date.now() + 10_000);
     const p = spawnRedis(this.redisPort, 'pipe');
+    p.once('error', (err) => this.opts.logs.error('redis', `cannot run redis-server: ${err.message}`));
     this.opts.logs.follow('redis', p.stdout!, 'redis');
     this.opts.logs.follow('redis', p.stderr!, 'redis');
     this.redis = p;
@@ -97,6 +98,7 @@ export class Deployment {
     // bin/gslb itself (not node + the script), so its shebang's V8 flags apply as in production.
     const p = spawn(this.opts.gslb, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.node = p;
+    p.once('error', (err) => (this.nodeExit = `cannot run gslb serve: ${err.message}`));
     this.opts.logs.follow('serve', p.stderr!);
     let out = '';
     p.stdout!.setEncoding('utf8');
@@ -123,6 +125,7 @@ export class Deployment {
       ['agent', '--redis', this.redisUrl, '--redis-prefix', REDIS_PREFIX, '--datacenter', dc, '--id', id],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
+    p.once('error', (err) => this.opts.logs.error(id, `cannot run gslb agent: ${err.message}`));
     this.opts.logs.follow(id, p.stderr!);
     this.agents.set(id, p);
   }

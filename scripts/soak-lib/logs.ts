@@ -6,13 +6,26 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** What the soak provokes that a process may warn or err about. */
-export type Provoked = 'redis-restart' | 'invalid-reload';
+export type Provoked = 'redis-restart' | 'invalid-reload' | 'flood';
 
-/** Messages each provocation explains; anything else is unexpected, whenever it comes. */
-const EXPECTED: Record<Provoked, RegExp> = {
-  'redis-restart':
-    /^(cannot reach redis; retrying|redis connection lost[:;] .*|redis resync failed; retrying on the next connect|redis: .*)$/,
-  'invalid-reload': /^(reload failed; still serving the last good configuration|reload failed in a worker; .*)$/,
+/** The prefix the flood comes from, as RRL's log lines name it. */
+export const FLOOD_PREFIX = '127.66.66.0/24';
+
+interface Line {
+  readonly msg: string;
+  readonly fields: Record<string, unknown>;
+}
+
+/** The lines each provocation explains; anything else is unexpected, whenever it comes. */
+const EXPECTED: Record<Provoked, (l: Line) => boolean> = {
+  'redis-restart': (l) =>
+    /^(cannot reach redis; retrying|redis connection lost[:;] .*|redis resync failed; retrying on the next connect|redis: .*)$/.test(
+      l.msg,
+    ),
+  'invalid-reload': (l) =>
+    /^(reload failed; still serving the last good configuration|reload failed in a worker; .*)$/.test(l.msg),
+  // The flood's prefix limited, and only it: a legitimate prefix limited is unexpected.
+  flood: (l) => /^rrl: limiting (started|stopped)$/.test(l.msg) && l.fields['prefix'] === FLOOD_PREFIX,
 };
 
 export interface LogCount {
@@ -66,15 +79,20 @@ export class LogBook {
     });
   }
 
+  /** Something the soak itself saw go wrong with a process (it could not be started, say): an error. */
+  error(source: string, msg: string): void {
+    this.line(source, JSON.stringify({ level: 50, time: Date.now(), msg }), 'json');
+  }
+
   private line(source: string, line: string, format: 'json' | 'redis' | 'plain'): void {
     this.lines++;
     this.out.write(`${source} ${line}\n`);
     if (format === 'plain') return;
-    const { level, msg } = format === 'redis' ? redisLevel(line) : gslbLevel(line);
+    const { level, msg, fields } = format === 'redis' ? redisLevel(line) : gslbLevel(line);
     if (level < 40) return;
     const now = Date.now();
-    for (const [what, re] of Object.entries(EXPECTED) as [Provoked, RegExp][]) {
-      if ((this.windows.get(what) ?? 0) >= now && re.test(msg)) {
+    for (const [what, explains] of Object.entries(EXPECTED) as [Provoked, (l: Line) => boolean][]) {
+      if ((this.windows.get(what) ?? 0) >= now && explains({ msg, fields })) {
         this.expected[what] = (this.expected[what] ?? 0) + 1;
         return;
       }
@@ -95,19 +113,20 @@ export class LogBook {
   }
 }
 
-function gslbLevel(line: string): { level: number; msg: string } {
+function gslbLevel(line: string): Line & { level: number } {
   try {
-    const j = JSON.parse(line) as { level?: unknown; msg?: unknown };
-    if (typeof j.level === 'number') return { level: j.level, msg: typeof j.msg === 'string' ? j.msg : '' };
+    const j = JSON.parse(line) as Record<string, unknown>;
+    if (typeof j['level'] === 'number')
+      return { level: j['level'], msg: typeof j['msg'] === 'string' ? j['msg'] : '', fields: j };
   } catch {
     // not JSON: below
   }
-  return { level: 50, msg: `(not a log line) ${line.slice(0, 120)}` };
+  return { level: 50, msg: `(not a log line) ${line.slice(0, 120)}`, fields: {} };
 }
 
 /** redis-server: "pid:role dd Mon yyyy hh:mm:ss.mmm # message"; '#' is its warning level. */
-function redisLevel(line: string): { level: number; msg: string } {
+function redisLevel(line: string): Line & { level: number } {
   const m = /^\d+:[A-Z] .+? ([.\-*#]) (.*)$/.exec(line);
-  if (!m) return { level: 30, msg: line };
-  return { level: m[1] === '#' ? 40 : 30, msg: `redis: ${m[2]}` };
+  if (!m) return { level: 30, msg: line, fields: {} };
+  return { level: m[1] === '#' ? 40 : 30, msg: `redis: ${m[2]}`, fields: {} };
 }

@@ -102,7 +102,7 @@ export function latency(buckets: readonly number[]): { p50: number | null; p99: 
 }
 
 /** What fails the run. */
-export function failures(r: Omit<SoakResult, 'failures'>, rrlOn: boolean): string[] {
+export function failures(r: Omit<SoakResult, 'failures'>): string[] {
   const f: string[] = [];
   for (const cls of ['udp', 'tcp'] as const) {
     const t = r.byClass[cls];
@@ -123,7 +123,7 @@ export function failures(r: Omit<SoakResult, 'failures'>, rrlOn: boolean): strin
   if (r.scenario.churn.kills > 0 && !r.decisions['failover'])
     f.push('health churn moved no answer (no failover decision): did it reach the node through Redis?');
   const fl = r.byClass.flood;
-  if (rrlOn && fl.sent > 0 && fl.slipped + fl.lost < fl.sent / 2)
+  if (fl.sent > 0 && fl.slipped + fl.lost < fl.sent / 2)
     f.push(`RRL limited only ${fl.slipped + fl.lost} of ${fl.sent} flood queries`);
   return f;
 }
@@ -159,8 +159,10 @@ export function summary(r: SoakResult): string {
   L.push(row('tcp', r.byClass.tcp, [ms(r.latencyMs.tcp.p50), ms(r.latencyMs.tcp.p99)]));
   for (const g of GROUPS) L.push(row(`  ${g}`, r.byGroup[g]));
   const fl = r.byClass.flood;
+  const full = fl.answered + fl.late - fl.slipped - fl.wrong;
+  const burstSeconds = r.flood.bursts * r.flood.burstS;
   L.push(
-    `  flood: sent ${n(fl.sent)}, full ${n(fl.answered + fl.late - fl.slipped - fl.wrong)}, slipped (TC=1) ${n(fl.slipped)}, silent ${n(fl.lost)}, wrong ${n(fl.wrong)}`,
+    `  flood: sent ${n(fl.sent)}, full ${n(full)}${burstSeconds ? ` (${(full / burstSeconds).toFixed(0)} a second of a burst)` : ''}, slipped (TC=1) ${n(fl.slipped)}, silent ${n(fl.lost)}, wrong ${n(fl.wrong)}`,
   );
   const ld = r.load;
   L.push(
@@ -199,8 +201,11 @@ export function summary(r: SoakResult): string {
     L.push(
       `  agent cut off: ${s.agentCut.id} (SIGSTOP) at ${s.agentCut.atS} s; counted out by the node at the end: ${s.agentCut.seenStale === null ? 'unknown' : s.agentCut.seenStale ? 'yes' : 'NO'}`,
     );
-  const rr = Object.entries(r.rrlMetrics);
-  if (rr.length) L.push(`  RRL metrics: ${rr.map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+  // gslb_rrl_responses_total{class="answer",action="dropped"} 12 -> "responses answer dropped 12"; zeros left out.
+  const rr = Object.entries(r.rrlMetrics)
+    .filter(([, v]) => v !== 0)
+    .map(([k, v]) => `${k.replace(/^gslb_rrl_|_total|}|\w+="|"/g, '').replace(/[{,]/g, ' ')} ${n(v)}`);
+  L.push(`  RRL (the node's gslb_rrl_* at the end): ${rr.join(', ') || 'nothing limited'}`);
   L.push('');
   const rss = r.rss;
   L.push(
