@@ -3,6 +3,8 @@
 // usage: node dist/scripts/microbench.js [--seconds S] [--only WORKLOAD] [--dnssec] (e.g. --only nxdomain, for --cpu-prof)
 // --dnssec: the example zone signed (a combined ECDSA P-256 key made by BIND's dnssec-keygen in a temporary
 // copy) and every query with DNSSEC OK (DO=1); compare with a run without it.
+// --rrl: response rate limiting on (a rate no one reaches: every reply takes the limiter's path);
+// --cookie: a DNS client cookie in every ECS query (a server cookie made per reply).
 import { cpSync, mkdirSync, readFileSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,8 @@ import { silentLogger } from '../server/log.js';
 import { StaticHealth } from '../health/static-health.js';
 import { openGeoData } from '../geo/geoip.js';
 import { bundledDatabasePath } from '../geo/bundled.js';
+import { ResponseLimiter } from '../server/rrl/limiter.js';
+import { ServerCookies } from '../server/cookies/server-cookie.js';
 
 const arg = (flag: string): string | undefined => {
   const i = process.argv.indexOf(flag);
@@ -23,6 +27,8 @@ const arg = (flag: string): string | undefined => {
 const seconds = Number(arg('--seconds') ?? 2);
 const only = arg('--only');
 const dnssec = process.argv.includes('--dnssec');
+const rrl = process.argv.includes('--rrl');
+const cookie = process.argv.includes('--cookie');
 const dir = mkdtempSync(join(tmpdir(), 'gslb-mb-'));
 
 /** The example zones; with --dnssec a copy whose gslb.example.com has a key (signed). */
@@ -55,12 +61,29 @@ const p = createPipeline(() => catalog, {
   chaos: { identity: 'x', version: null },
   log: silentLogger,
   health: () => health.view(),
+  guard: {
+    rrl: rrl
+      ? new ResponseLimiter({
+          rate: 1_000_000,
+          slip: 2,
+          windowSec: 15,
+          ipv4Prefix: 24,
+          ipv6Prefix: 56,
+          tableSize: 65536,
+          logOnly: false,
+        })
+      : null,
+    rrlLogOnly: false,
+    rrlExempt: null,
+    cookies: new ServerCookies([Buffer.alloc(16, 7)]),
+  },
 });
 const peer = { address: '127.0.0.1', port: 5300, family: 4 as const };
 
 execFileSync(process.execPath, [
   'scripts/make-ecs-queries.mjs',
   ...(dnssec ? ['--do'] : []),
+  ...(cookie ? ['--cookie'] : []),
   join(dir, 'lb.bin'),
   'www.gslb.example.com',
   '10000',
