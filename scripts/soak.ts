@@ -6,7 +6,7 @@
 // usage: node dist/scripts/soak.js [--duration 30m] [--quick] [--workers N] [--rate QPS] [--json FILE]
 //   [--flood-rate QPS] [--udp-clients N] [--tcp-clients N] [--tcp-every N] [--rss-bound PCT] [--keep]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -92,8 +92,13 @@ const FLOOD_ON_MS = 5000;
 const FLOOD_EVERY_MS = 20_000;
 const RSS_EVERY_MS = 2000;
 const METRICS_EVERY_MS = 5000;
-/** A legitimate prefix stays at a fifth of the RRL rate in its busiest class (room for uneven spread). */
-const PREFIX_HEADROOM = 5;
+/**
+ * A legitimate prefix's busiest RRL class stays at half of what one worker allows (each enforces
+ * --rrl-rate / workers): safe even if one worker happens to read all of a prefix's queries.
+ */
+const PREFIX_HEADROOM = 2;
+/** The soak rate the prefixes are planned for when it is measured (a measured maximum up to twice this). */
+const PLANNED_QPS = 60_000;
 
 const gslb = fileURLToPath(new URL('../../bin/gslb', import.meta.url));
 const serveArgs = [
@@ -109,11 +114,11 @@ let load: LoadGenerator | null = null;
 const mib = (b: number) => b / 1048576;
 const say = (s: string) => console.log(s);
 
-/** Source addresses: legitimate UDP clients from 127.100.0.0 up, one /24 each; TCP in 127.120/16. */
+/** Source addresses: legitimate UDP clients from 127.100.0.0 up, one /24 each; TCP in 127.250/16. */
 function sources(udpClients: number) {
   return {
     udpSources: Array.from({ length: udpClients }, (_, i) => `127.${100 + (i >> 8)}.${i & 255}.1`),
-    tcpSources: Array.from({ length: tcpClients }, (_, i) => `127.120.${i}.1`),
+    tcpSources: Array.from({ length: tcpClients }, (_, i) => `127.250.${i}.1`),
     floodSources: Array.from({ length: 8 }, (_, i) => `127.66.66.${i + 1}`),
   };
 }
@@ -126,12 +131,12 @@ async function main(): Promise<number> {
     `soak: redis ${deployment.redisUrl}, gslb serve on 127.0.0.1:${deployment.dnsPort}, admin ${deployment.adminUrl}`,
   );
 
-  // Enough prefixes that the busiest RRL class stays well under the rate at the highest rate measured.
   const share = largestClassShare();
-  const planned = givenRate ?? 60_000;
+  const perWorker = RRL_RATE / (workers ?? availableParallelism());
   const udpClients =
     whole('udp-clients', values['udp-clients'], 1) ??
-    Math.max(512, Math.ceil((planned * share) / (RRL_RATE / PREFIX_HEADROOM)));
+    Math.max(512, Math.ceil(((givenRate ?? PLANNED_QPS) * share * PREFIX_HEADROOM) / perWorker));
+  if (udpClients > 25_600) throw new Error('more than 25,600 UDP clients: lower --rate or --udp-clients');
   const src = sources(udpClients);
   load = await LoadGenerator.start({ port: deployment.dnsPort, ...src, tcpEvery, timeoutMs: TIMEOUT_MS, seed: 17 });
 
@@ -145,6 +150,10 @@ async function main(): Promise<number> {
       `soak: measured ${Math.round(m.qps)} q/s in a 5 s closed-loop burst (${m.timedOut} timed out); running at ${rate} q/s`,
     );
   }
+  if ((rate * share) / udpClients > perWorker / PREFIX_HEADROOM)
+    say(
+      `soak: warning: ${udpClients} prefixes are few for ${rate} q/s: RRL may limit legitimate clients (--udp-clients)`,
+    );
 
   const t0 = Date.now();
   const scenario = new Scenario(deployment, logs, t0);
@@ -265,6 +274,7 @@ async function main(): Promise<number> {
       everyS: FLOOD_EVERY_MS / 1000,
     },
     perPrefixClassQps: (rate * share) / udpClients,
+    rrlPerWorkerQps: perWorker,
     byClass: { udp: totals(stats.counts.udp), tcp: totals(stats.counts.tcp), flood: totals(stats.counts.flood) },
     byGroup: byGroup(stats),
     latencyMs: { udp: latency(stats.latency.udp), tcp: latency(stats.latency.tcp) },

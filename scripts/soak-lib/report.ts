@@ -50,6 +50,8 @@ export interface SoakResult {
   readonly flood: { readonly qps: number; readonly bursts: number; readonly burstS: number; readonly everyS: number };
   /** The legitimate mix's busiest RRL class, per /24 prefix, at the target rate (queries per second). */
   readonly perPrefixClassQps: number;
+  /** What one worker allows a prefix per class: --rrl-rate / workers. */
+  readonly rrlPerWorkerQps: number;
   readonly byClass: Record<ClientClass, Totals>;
   readonly byGroup: Record<Group, Totals>;
   readonly latencyMs: Record<'udp' | 'tcp', { p50: number | null; p99: number | null }>;
@@ -141,12 +143,12 @@ export function summary(r: SoakResult): string {
   const L: string[] = [];
   const rate = r.rate;
   L.push(
-    `gslb soak: ${r.durationS} s${r.quick ? ' (quick)' : ''}, started ${r.startedAt}; node: gslb serve with ${r.node.workers} worker(s), ${r.node.serveArgs.join(' ') || 'no extra flags'}`,
+    `gslb soak: ${r.durationS} s${r.quick ? ' (quick)' : ''}, started ${r.startedAt}; node: gslb serve ${r.node.workers ? `with ${r.node.workers} workers` : 'in one process'}, ${r.node.serveArgs.join(' ')}`,
   );
   L.push(
     `  rate: ${n(Math.round(rate.target))} q/s${rate.measuredMax !== null ? ` (half of ${n(Math.round(rate.measuredMax))} measured)` : ' (given)'}, achieved ${n(Math.round(rate.achieved))} q/s;` +
       ` ${r.clients.udp} UDP sources in as many /24s, ${r.clients.tcp} TCP connections (1 query in ${r.clients.tcpEvery});` +
-      ` busiest RRL class ${r.perPrefixClassQps.toFixed(1)} q/s per prefix`,
+      ` busiest RRL class ${r.perPrefixClassQps.toFixed(1)} q/s per prefix (a worker allows ${r.rrlPerWorkerQps.toFixed(1)})`,
   );
   L.push(
     `  flood: ${n(r.flood.qps)} q/s from ${r.clients.flood} sources in 127.66.66.0/24, ${r.flood.bursts} burst(s) of ${r.flood.burstS} s every ${r.flood.everyS} s`,
@@ -215,11 +217,13 @@ export function summary(r: SoakResult): string {
   const el = r.eventLoopP99Ms;
   L.push(
     `  event-loop delay p99: primary median ${ms(el.primary.median)}, max ${ms(el.primary.max)}` +
-      (el.workers === null
-        ? '; workers: not in /metrics'
-        : `; ${Object.entries(el.workers)
-            .map(([w, v]) => `worker ${w} median ${ms(v.median)}, max ${ms(v.max)}`)
-            .join('; ')}`),
+      (r.node.workers === 0
+        ? ' (one process, no workers)'
+        : el.workers === null
+          ? '; workers: not in /metrics'
+          : `; ${Object.entries(el.workers)
+              .map(([w, v]) => `worker ${w} median ${ms(v.median)}, max ${ms(v.max)}`)
+              .join('; ')}`),
   );
   const lg = r.logs;
   const count = (b: Record<string, { count: number }>) => Object.values(b).reduce((a, c) => a + c.count, 0);
