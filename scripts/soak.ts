@@ -37,22 +37,27 @@ const USAGE = `usage: scripts/soak [--duration 30m] [--quick] [--workers N] [--r
   --rss-bound PCT  the largest RSS growth from the middle to the end that passes (default 10)
   --keep           keep the work folder (zones, the log of every process) even when the run passes`;
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    workers: { type: 'string' },
-    rate: { type: 'string' },
-    json: { type: 'string' },
-    'flood-rate': { type: 'string', default: '2000' },
-    'udp-clients': { type: 'string' },
-    'tcp-clients': { type: 'string', default: '8' },
-    'tcp-every': { type: 'string', default: '20' },
-    'rss-bound': { type: 'string', default: '10' },
-    keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+const OPTIONS = {
+  duration: { type: 'string' },
+  quick: { type: 'boolean', default: false },
+  workers: { type: 'string' },
+  rate: { type: 'string' },
+  json: { type: 'string' },
+  'flood-rate': { type: 'string', default: '2000' },
+  'udp-clients': { type: 'string' },
+  'tcp-clients': { type: 'string', default: '8' },
+  'tcp-every': { type: 'string', default: '20' },
+  'rss-bound': { type: 'string', default: '10' },
+  keep: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+try {
+  values = parseArgs({ options: OPTIONS }).values;
+} catch (err) {
+  console.error(`soak: ${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
