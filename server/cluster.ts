@@ -22,7 +22,7 @@ import type { DnsNode, ReloadResult } from './node.js';
 import { PipelineStats, statsSnapshot, sumStats, withoutExpiry, type StatsSnapshot } from './stats.js';
 import type { EpisodeLog } from './rrl-log.js';
 import type { RrlEpisode, RrlHooks } from './rrl/limiter.js';
-import { gateKey, type ConnectionGate } from './tcp-gate.js';
+import { gateKey, type Admission, type ConnectionGate } from './tcp-gate.js';
 
 type DrainArgs = [
   target: { datacenter: string } | { endpoint: string },
@@ -34,7 +34,7 @@ type ToWorker =
   | { t: 'health'; s: HealthSnapshot; steering: SteeringSnapshot }
   | { t: 'reload' }
   /** The node's answer to a worker's tcp-admit. */
-  | { t: 'tcp-admitted'; id: number; ok: boolean };
+  | { t: 'tcp-admitted'; id: number; ok: Admission };
 type ToPrimary =
   | { t: 'hello' }
   | { t: 'listening' }
@@ -91,22 +91,30 @@ export interface PrimaryHandle {
 export interface PrimaryGuards {
   /** Logs rate-limiting episodes once per node; null without --rrl-rate. */
   readonly episodes: EpisodeLog | null;
-  /** --tcp-max-per-client, counted over every worker's connections. */
+  /** --tcp-max-per-client and --tcp-max-connections, counted over every worker's connections. */
   readonly tcpMaxPerClient: number;
+  readonly tcpMaxConnections: number;
 }
 
 /**
- * Connections per client address over all workers, for --tcp-max-per-client: each worker asks before
- * it reads from a new connection, and tells when one closes; a worker that exits takes its own with it.
+ * The node's TCP connections over all workers, per client address (--tcp-max-per-client) and in all
+ * (--tcp-max-connections): each worker asks before it reads from a new connection, and tells when
+ * one closes; a worker that exits takes its own with it.
  */
 class NodeConnectionCount {
   private readonly total = new Map<string, number>();
   private readonly byWorker = new Map<number, Map<string, number>>();
-  constructor(private readonly max: number) {}
+  private open = 0;
+  constructor(
+    private readonly maxPerClient: number,
+    private readonly maxConnections: number,
+  ) {}
 
-  admit(worker: number, address: string): boolean {
+  admit(worker: number, address: string): Admission {
+    if (this.open >= this.maxConnections) return 'global';
     const n = this.total.get(address) ?? 0;
-    if (n >= this.max) return false;
+    if (n >= this.maxPerClient) return 'per-client';
+    this.open++;
     this.total.set(address, n + 1);
     let own = this.byWorker.get(worker);
     if (!own) this.byWorker.set(worker, (own = new Map()));
@@ -121,6 +129,7 @@ class NodeConnectionCount {
     if (n === 0) return;
     if (mine === n) own!.delete(address);
     else own!.set(address, mine - n);
+    this.open -= n;
     const left = (this.total.get(address) ?? 0) - n;
     if (left > 0) this.total.set(address, left);
     else this.total.delete(address);
@@ -138,10 +147,10 @@ export function startPrimary(
   health: HealthSource,
   workers: number,
   log: Logger,
-  guards: PrimaryGuards = { episodes: null, tcpMaxPerClient: Infinity },
+  guards: PrimaryGuards = { episodes: null, tcpMaxPerClient: Infinity, tcpMaxConnections: Infinity },
 ): PrimaryHandle {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  const connections = new NodeConnectionCount(guards.tcpMaxPerClient);
+  const connections = new NodeConnectionCount(guards.tcpMaxPerClient, guards.tcpMaxConnections);
   const live = new Set<Worker>();
   const stats = new Map<number, StatsSnapshot>();
   /** Each worker's reported names by number (its decision reports send a name's text once). */
@@ -395,14 +404,14 @@ export function workerEpisodeHooks(): RrlHooks {
 /** --tcp-max-per-client in a worker: the primary counts every worker's connections. */
 export function workerConnectionGate(): ConnectionGate {
   let seq = 0;
-  const pending = new Map<number, (ok: boolean) => void>();
+  const pending = new Map<number, (ok: Admission) => void>();
   process.on('message', (m: ToWorker) => {
     if (m.t !== 'tcp-admitted') return;
     pending.get(m.id)?.(m.ok);
     pending.delete(m.id);
   });
   return {
-    admit(address: string): Promise<boolean> {
+    admit(address: string): Promise<Admission> {
       const id = ++seq;
       // No primary to ask (it is gone and this worker about to be): let the connection be served.
       if (!process.connected || !process.send) return Promise.resolve(true);

@@ -4,6 +4,7 @@
 import { RRL_CLASS_NAMES } from './rrl/limiter.js';
 import type { ProxyDropReason } from './proxy/proxy-v2.js';
 import type { Transport } from './transport-types.js';
+import type { TcpRefusal } from './tcp-gate.js';
 
 export const RRL_ACTIONS = ['dropped', 'slipped', 'would-drop', 'would-slip'] as const;
 export const COOKIE_RESULTS = ['new', 'valid', 'stale', 'invalid'] as const;
@@ -16,8 +17,7 @@ export const PROXY_DROP_REASONS = [
   'source-not-allowed',
 ] as const satisfies readonly ProxyDropReason[];
 export const TRANSPORTS = ['udp', 'tcp'] as const satisfies readonly Transport[];
-export const TCP_REFUSALS = ['per-client', 'global'] as const;
-export type TcpRefusal = (typeof TCP_REFUSALS)[number];
+export const TCP_REFUSALS = ['per-client', 'global'] as const satisfies readonly TcpRefusal[];
 
 const NC = RRL_CLASS_NAMES.length;
 const NA = RRL_ACTIONS.length;

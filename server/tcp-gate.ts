@@ -1,8 +1,17 @@
 // Who may open one more TCP connection (--tcp-max-per-client): asked at accept, told at close.
 
+/** Why a connection was refused at accept. */
+export type TcpRefusal = 'per-client' | 'global';
+
+/** A gate's answer: true, or why not (false is 'per-client'). */
+export type Admission = boolean | TcpRefusal;
+
 export interface ConnectionGate {
-  /** On accept, before any byte is read: may this address hold one more connection? May answer later (a worker asks its primary). */
-  admit(address: string): boolean | Promise<boolean>;
+  /**
+   * On accept, before any byte is read: may this address hold one more connection? May answer later
+   * (a worker asks its primary, which also holds --tcp-max-connections for the node: 'global').
+   */
+  admit(address: string): Admission | Promise<Admission>;
   /** A connection admitted earlier has closed. Called exactly once per admitted connection. */
   release(address: string): void;
 }

@@ -3,7 +3,7 @@
 import net, { isIP, type AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from './log.js';
 import { parseProxyV2, type ProxyDropReason } from './proxy/proxy-v2.js';
-import type { ConnectionGate } from './tcp-gate.js';
+import type { Admission, ConnectionGate, TcpRefusal } from './tcp-gate.js';
 import type { Peer, ProxyOptions, QueryHandler } from './transport-types.js';
 
 export interface TcpOptions {
@@ -22,7 +22,7 @@ export interface TcpOptions {
   /** Per-client admission (--tcp-max-per-client). Not applied with `proxy`: see startTcp. */
   gate?: ConnectionGate;
   /** A connection refused at accept: over maxConnections, or its address over the gate's limit. */
-  onRefused?: (why: 'global' | 'per-client') => void;
+  onRefused?: (why: TcpRefusal) => void;
 }
 
 export interface TcpListener {
@@ -301,7 +301,7 @@ export function startTcp(opts: TcpOptions): Promise<TcpListener> {
   /** Sockets whose admission the gate has not decided yet: paused, and counted against maxConnections. */
   const waiting = new Set<net.Socket>();
 
-  function refuse(socket: net.Socket, why: 'global' | 'per-client'): void {
+  function refuse(socket: net.Socket, why: TcpRefusal): void {
     log.debug({ peer: socket.remoteAddress, why }, 'tcp connection refused');
     socket.destroy();
     onRefused?.(why);
@@ -338,7 +338,7 @@ export function startTcp(opts: TcpOptions): Promise<TcpListener> {
       return;
     }
     const release = (): void => gate.release(address);
-    let verdict: boolean | Promise<boolean>;
+    let verdict: Admission | Promise<Admission>;
     try {
       verdict = gate.admit(address);
     } catch (err) {
@@ -347,12 +347,12 @@ export function startTcp(opts: TcpOptions): Promise<TcpListener> {
       return;
     }
     if (verdict === true) open(socket, peer, release);
-    else if (verdict === false) refuse(socket, 'per-client');
+    else if (typeof verdict !== 'object') refuse(socket, refusal(verdict));
     else awaitAdmission(socket, peer, verdict, release);
   }
 
   /** An answer to come (a worker asks its primary): the socket waits paused, under the idle timeout. */
-  function awaitAdmission(socket: net.Socket, peer: Peer, verdict: Promise<boolean>, release: () => void): void {
+  function awaitAdmission(socket: net.Socket, peer: Peer, verdict: Promise<Admission>, release: () => void): void {
     socket.pause();
     waiting.add(socket);
     const onError = (err: Error): void => log.debug({ err, peer: peer.address }, 'tcp connection error');
@@ -361,7 +361,8 @@ export function startTcp(opts: TcpOptions): Promise<TcpListener> {
     socket.once('close', onClose);
     // A gate that never answers must not hold a slot for ever.
     const timer = setTimeout(() => socket.destroy(), cfg.idleTimeoutMs);
-    const settle = (admitted: boolean, failure: unknown): void => {
+    const settle = (admission: Admission, failure: unknown): void => {
+      const admitted = admission === true;
       clearTimeout(timer);
       waiting.delete(socket);
       socket.off('error', onError);
@@ -370,7 +371,7 @@ export function startTcp(opts: TcpOptions): Promise<TcpListener> {
         // Gone while we waited (the client, the timer or the listener's close): give the slot back.
         if (admitted) release();
       } else if (admitted) open(socket, peer, release);
-      else if (failure === undefined) refuse(socket, 'per-client');
+      else if (failure === undefined) refuse(socket, refusal(admission));
       else {
         log.error({ err: failure, peer: peer.address }, 'tcp connection gate failed, connection closed');
         socket.destroy();
@@ -392,6 +393,11 @@ export function startTcp(opts: TcpOptions): Promise<TcpListener> {
       resolve(makeListener(server, conns, waiting));
     });
   });
+}
+
+/** A gate's no: false means over the per-client limit. */
+function refusal(admission: Exclude<Admission, true>): TcpRefusal {
+  return admission === false ? 'per-client' : admission;
 }
 
 function makeListener(server: net.Server, conns: Set<Connection>, waiting: Set<net.Socket>): TcpListener {

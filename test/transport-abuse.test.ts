@@ -3,7 +3,7 @@
 // (sync and async admission, refusals, nothing leaked however a connection ends).
 import { expect } from 'chai';
 import { startListeners } from '../server/listeners.js';
-import { localGate, type ConnectionGate } from '../server/tcp-gate.js';
+import { localGate, type Admission, type ConnectionGate } from '../server/tcp-gate.js';
 import { startTcp, type TcpOptions } from '../server/tcp.js';
 import { peerHasRead } from './helpers/tcp-queues.js';
 import { Cleanups, frame, peerEchoHandler, peerOf, query, TcpClient, UdpClient } from './helpers/transport-clients.js';
@@ -68,7 +68,7 @@ class DeferredGate implements ConnectionGate {
     this.inner = localGate(max);
   }
 
-  admit(address: string): Promise<boolean> {
+  admit(address: string): Promise<Admission> {
     this.asked++;
     return new Promise((resolve) => this.queue.push(() => resolve(this.inner.admit(address))));
   }

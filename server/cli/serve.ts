@@ -244,6 +244,7 @@ async function serve(argv: string[]): Promise<number> {
     const p = startPrimary(node, health, workers, log, {
       episodes,
       tcpMaxPerClient: guardSettings.tcpMaxPerClient,
+      tcpMaxConnections: maxConnections,
     });
     primary = p;
     opened.push(() => p.stop(1000));
