@@ -356,9 +356,14 @@ describe('fuzz: the real server, 20,000 packets over UDP, TCP and the PROXY list
       this.skip();
     }
     for (const k of PROXY_KINDS) expect(report.proxyKinds.get(k) ?? 0, k).to.be.above(0);
+    // TCP sessions vary in size (a pipelined one is 100-500 messages), so the split between answered
+    // and silent sessions does too: both must happen, and every expected reply must come.
     for (const t of ['proxy-udp', 'proxy-tcp'] as const) {
-      expect(report.tallies[t].replies, t).to.be.above(100);
-      expect(report.tallies[t].expectedSilences, t).to.be.above(100);
+      const tally = report.tallies[t];
+      expect(tally.sent, t).to.be.above(1500);
+      expect(tally.replies, t).to.be.above(0);
+      expect(tally.lost, t).to.equal(0);
+      expect(tally.expectedSilences, t).to.be.above(0);
     }
   });
 });
