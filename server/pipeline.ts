@@ -104,7 +104,7 @@ function parentSide(catalog: Catalog, apexKey: string): ExactEntry | null {
 /** Builds the pipeline over a catalog read through getCatalog on every query (reloads swap it). */
 export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions): Pipeline {
   const stats = new PipelineStats();
-  const ctx = new QueryContext(opts.nsid);
+  const ctx = new QueryContext(opts.nsid, opts.guard?.cookies !== null);
   const rng = opts.rng ?? Math.random;
   const now = opts.now ?? Date.now;
   const steering = opts.steering ?? (() => NO_STEERING);

@@ -9,7 +9,7 @@ import type { QueryTrace } from './trace.js';
 
 export class QueryContext implements OptFields {
   /** Decodes each query into its one reused query object. */
-  readonly decoder = new QueryDecoder();
+  readonly decoder: QueryDecoder;
   /** Resolves each query's client into its one reused client address. */
   readonly clients = new ClientResolver();
   /** The client's class trie lookup: class id and depth (the widest prefix its class holds over). */
@@ -46,8 +46,10 @@ export class QueryContext implements OptFields {
   timeCounter = 0;
   sampleCounter = 0;
 
-  constructor(nsid: Buffer | null) {
+  /** cookies: COOKIE options are read (else ignored, for --no-cookies). */
+  constructor(nsid: Buffer | null, cookies = true) {
     this.nsid = nsid;
+    this.decoder = new QueryDecoder(cookies);
   }
 
   /** Forgets everything the last query set (the decoder and resolver refill their own objects). */

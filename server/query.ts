@@ -179,7 +179,14 @@ function readClientSubnet(msg: Buffer, start: number, len: number, q: ParsedQuer
 }
 
 /** Reads an OPT RR's fixed fields and options; returns an error reason or null. */
-function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery, ecs: ClientSubnet): string | null {
+function readOpt(
+  msg: Buffer,
+  pos: number,
+  rdlen: number,
+  q: ParsedQuery,
+  ecs: ClientSubnet,
+  cookies: boolean,
+): string | null {
   if (q.edns) return 'more than one OPT record';
   q.edns = true;
   const size = msg.readUInt16BE(pos - 8);
@@ -201,7 +208,7 @@ function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery, ecs: C
       sawEcs = true;
       const err = readClientSubnet(msg, o, len, q, ecs);
       if (err) return err;
-    } else if (code === EDNS_OPTION.COOKIE) {
+    } else if (code === EDNS_OPTION.COOKIE && cookies) {
       // RFC 7873 section 5.2.2: a malformed COOKIE is FORMERR. The reply then carries no cookie.
       if (q.cookieStart >= 0) {
         q.cookieStart = -1;
@@ -219,11 +226,11 @@ function readOpt(msg: Buffer, pos: number, rdlen: number, q: ParsedQuery, ecs: C
 }
 
 /** Reads an OPT record that directly follows the header (a query without a question). */
-function readBareOpt(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet): boolean {
+function readBareOpt(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet, cookies: boolean): boolean {
   if (msg.length < 12 + 11 || msg[12] !== 0 || msg.readUInt16BE(13) !== QTYPE.OPT) return false;
   const rdlen = msg.readUInt16BE(21);
   if (23 + rdlen !== msg.length) return false;
-  return readOpt(msg, 23, rdlen, q, ecs) === null || q.edns;
+  return readOpt(msg, 23, rdlen, q, ecs, cookies) === null || q.edns;
 }
 
 /**
@@ -236,13 +243,26 @@ export class QueryDecoder {
   private readonly ok: Decoded = Object.freeze({ kind: 'ok', query: this.query });
   private readonly badvers: Decoded = Object.freeze({ kind: 'badvers', query: this.query });
 
+  /**
+   * cookies: COOKIE options are read (and a malformed one is FORMERR); false for a server that does
+   * not answer cookies (--no-cookies), which ignores the option like any unknown one (RFC 7873 5.2).
+   */
+  constructor(private readonly cookies = true) {}
+
   /** Decodes a query into this decoder's query object (overwritten by the next call). */
   decode(msg: Buffer): Decoded {
-    return decodeInto(msg, this.query, this.subnet, this.ok, this.badvers);
+    return decodeInto(msg, this.query, this.subnet, this.ok, this.badvers, this.cookies);
   }
 }
 
-function decodeInto(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet, OK: Decoded, BADVERS: Decoded): Decoded {
+function decodeInto(
+  msg: Buffer,
+  q: ParsedQuery,
+  ecs: ClientSubnet,
+  OK: Decoded,
+  BADVERS: Decoded,
+  cookies: boolean,
+): Decoded {
   if (msg.length < 12) return DROP;
   const flags1 = msg[2]!;
   if (flags1 & 0x80) return DROP; // a response: never answer it (no reflection loops)
@@ -282,7 +302,7 @@ function decodeInto(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet, OK: Decoded,
   if (q.opcode !== 0) return { kind: 'notimp', query: q, questionOk };
   if (qd !== 1) {
     // No question to echo, but an OPT right after the header still gets one back (as Knot does).
-    const ednsOk = qd === 0 && an === 0 && ns === 0 && ar === 1 && readBareOpt(msg, q, ecs);
+    const ednsOk = qd === 0 && an === 0 && ns === 0 && ar === 1 && readBareOpt(msg, q, ecs, cookies);
     return formerr(q, false, ednsOk, `QDCOUNT is ${qd}, expected 1`);
   }
   if (!questionOk) return formerr(q, false, false, 'malformed question');
@@ -298,7 +318,7 @@ function decodeInto(msg: Buffer, q: ParsedQuery, ecs: ClientSubnet, OK: Decoded,
     if (rdata + rdlen > msg.length) return formerr(q, true, false, 'additional record overruns the message');
     if (type === QTYPE.OPT) {
       if (nameEnd !== pos + 1 || msg[pos] !== 0) return formerr(q, true, false, 'OPT owner is not the root');
-      const err = readOpt(msg, rdata, rdlen, q, ecs);
+      const err = readOpt(msg, rdata, rdlen, q, ecs, cookies);
       if (err) return formerr(q, true, q.edns && !err.startsWith('more than one OPT'), err);
     }
     pos = rdata + rdlen;

@@ -3,6 +3,7 @@
 // may start in several workers: the node logs it when the first starts and ends it when the last
 // stops. A flood from many spoofed prefixes cannot flood the log either: past LINES_PER_SECOND lines
 // a second, the rest are counted and summed up in one line.
+import { typeName } from '../zones/rdata.js';
 import type { Logger } from './log.js';
 import type { RrlEpisode } from './rrl/limiter.js';
 
@@ -92,7 +93,7 @@ export class EpisodeLog {
         prefix: e.prefix,
         class: e.class,
         name: e.name,
-        qtype: e.qtype,
+        qtype: e.qtype === null ? null : typeName(e.qtype),
         ...(why !== undefined ? { limited: e.limited, why } : {}),
       },
       msg,

@@ -26,6 +26,7 @@ describe('rrl episode log', () => {
     l.started(episode('192.0.2.0/24'), 1);
     l.started(episode('192.0.2.0/24'), 2);
     expect(lines.map((x) => x.msg)).to.deep.equal(['rrl: limiting started']);
+    expect(lines[0]!.fields).to.include({ prefix: '192.0.2.0/24', class: 'answer', qtype: 'A' });
     l.stopped(episode('192.0.2.0/24', 10), 'recovered', 1);
     expect(lines.length).to.equal(1);
     l.stopped(episode('192.0.2.0/24', 7), 'recovered', 2);
