@@ -154,6 +154,10 @@ async function main(): Promise<number> {
     say(
       `soak: measured ${Math.round(m.qps)} q/s in a 5 s closed-loop burst (${m.timedOut} timed out); running at ${rate} q/s`,
     );
+    // The burst came from the legitimate clients' prefixes at full speed, which may have run some of
+    // them into RRL debt: the run starts once any such debt is paid back (--rrl-window, 15 s).
+    say('soak: waiting 16 s for the burst to leave no rate-limiting debt');
+    await new Promise((r) => setTimeout(r, 16_000));
   }
   if ((rate * share) / udpClients > perWorker / PREFIX_HEADROOM)
     say(
