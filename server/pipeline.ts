@@ -388,8 +388,9 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   function handle(msg: Buffer, peer: Peer, transport: Transport): Buffer | null {
     const d = ctx.decoder.decode(msg);
     ctx.kind = d.kind;
-    if (cookies !== null && d.kind !== 'drop' && d.query.cookieStart >= 0) answerCookie(msg, d.query, peer);
     try {
+      // Inside the catch: a failure here is a SERVFAIL and a log line like any other, never a throw.
+      if (cookies !== null && d.kind !== 'drop' && d.query.cookieStart >= 0) answerCookie(msg, d.query, peer);
       switch (d.kind) {
         case 'drop':
           return null;
