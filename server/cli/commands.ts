@@ -151,7 +151,7 @@ export const SERVE = {
       value: 'N',
       default: '65536',
       group: 'response rate limiting',
-      help: 'entries of the fixed RRL table (about 40 bytes each, per worker)',
+      help: 'entries of the fixed RRL table (29 bytes each, per worker)',
     },
     'cookie-secret': {
       value: 'HEX',
