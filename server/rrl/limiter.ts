@@ -30,17 +30,8 @@ import {
   type RrlVerdict,
 } from './settings.js';
 
-export {
-  RRL_CLASS,
-  RRL_CLASS_NAMES,
-  RRL_DROP,
-  RRL_SEND,
-  RRL_SLIP,
-  rrlSettingsError,
-  type RrlClassName,
-  type RrlSettings,
-  type RrlVerdict,
-} from './settings.js';
+// The settings' names are part of the limiter's API: callers import everything from here.
+export * from './settings.js';
 
 /**
  * A limited episode of one key: starts at its first limited response, ends when its balance is back at
