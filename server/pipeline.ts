@@ -19,7 +19,6 @@ import type { CidrSet } from './cidr-set.js';
 import type { ServerCookies } from './cookies/server-cookie.js';
 import { COOKIE_INVALID, COOKIE_NEW, COOKIE_STALE, COOKIE_VALID, cookieSlot, rrlSlot } from './guard-stats.js';
 import { RRL_CLASS, RRL_SEND, RRL_SLIP, type ResponseLimiter } from './rrl/limiter.js';
-import { SourceAddress } from './source-address.js';
 import type { Logger } from './log.js';
 import { QueryContext } from './query-context.js';
 import type { ParsedQuery } from './query.js';
@@ -113,7 +112,8 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   const logOnly = opts.guard?.rrlLogOnly ?? false;
   const exempt = opts.guard?.rrlExempt ?? null;
   const cookies = opts.guard?.cookies ?? null;
-  const source = new SourceAddress();
+  // The source address as the client resolver parsed it (once per distinct peer text).
+  const source = ctx.clients.source;
 
   /** Out of every zone: REFUSED, with EDE 20 "Not Authoritative" when the query has EDNS (as Knot and NSD do). */
   function refused(msg: Buffer, q: ParsedQuery): Buffer {

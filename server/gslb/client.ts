@@ -1,6 +1,6 @@
 // Who the client is, read without allocation: the ECS address when its source prefix is > 0, else
 // the resolver's source address; IPv4-mapped IPv6 counts as IPv4.
-import { parseIPv6, readIPv4 } from '../../zones/rdata.js';
+import { SourceAddress } from '../source-address.js';
 import type { ParsedQuery } from '../query.js';
 import type { Peer } from '../transport-types.js';
 
@@ -24,12 +24,13 @@ function isMapped(b: Uint8Array): boolean {
 export class ClientResolver {
   private readonly v4bytes = new Uint8Array(4);
   private readonly v6bytes = new Uint8Array(16);
-  private readonly parsedV4 = new Uint8Array(4);
   /** The client of the last query (refilled by resolve: copy what you keep). */
   readonly client: ClientAddress = { family: 4, v4: 0, bytes: this.v4bytes, fromEcs: false, scopeOffset: 0 };
-  /** The last IPv4 resolver address seen, as text and as parsed. */
-  private lastV4Text = '';
-  private lastV4 = 0;
+  /**
+   * The query's source address, parsed once per distinct text: the client when there is no ECS, and
+   * what rate limiting and cookies key on whatever the ECS (the pipeline reads it from here).
+   */
+  readonly source = new SourceAddress();
 
   private setV4(n: number): void {
     const client = this.client;
@@ -41,13 +42,6 @@ export class ClientResolver {
     b[2] = (n >>> 8) & 0xff;
     b[3] = n & 0xff;
     client.bytes = b;
-  }
-
-  /** Dotted-quad text from `start` as an unsigned 32-bit integer, or -1 (zones/rdata.ts parses it). */
-  private v4Of(text: string, start = 0): number {
-    const p = this.parsedV4;
-    if (!readIPv4(text, p, start)) return -1;
-    return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
   }
 
   /** Fills `client` for this query. */
@@ -74,26 +68,15 @@ export class ClientResolver {
       return client;
     }
     client.fromEcs = false;
-    const addr = peer.address;
-    if (peer.family === 4) {
-      // Most queries come from a few resolvers: compare the text rather than parse it again.
-      if (addr !== this.lastV4Text) {
-        this.lastV4 = this.v4Of(addr);
-        this.lastV4Text = addr;
-      }
-      this.setV4(this.lastV4);
+    const src = this.source;
+    const known = src.update(peer);
+    if (known && src.family === 4) {
+      this.setV4(src.v4);
       return client;
     }
-    if (addr.startsWith('::ffff:') && addr.indexOf('.') > 0) {
-      const n = this.v4Of(addr, 7);
-      if (n >= 0) {
-        this.setV4(n);
-        return client;
-      }
-    }
-    const b = parseIPv6(addr.includes('%') ? addr.slice(0, addr.indexOf('%')) : addr);
-    v6bytes.fill(0);
-    if (b) v6bytes.set(b);
+    // IPv6, or (never from a socket) not an address at all: all zeros.
+    if (known) v6bytes.set(src.bytes);
+    else v6bytes.fill(0);
     client.family = 6;
     client.bytes = v6bytes;
     return client;
