@@ -189,4 +189,22 @@ names:
     expect(lines.length).to.equal(1);
     expect(new Set(lines.map((l) => (JSON.parse(l) as { pid: number }).pid))).to.deep.equal(new Set([node.pid]));
   });
+
+  it("the primary's /metrics has each worker's event-loop delay (their reports, once a second)", async () => {
+    let values: number[] = [];
+    await until(
+      'two workers reported',
+      async () => {
+        const text = await (await fetch(`${admin}metrics`)).text();
+        values = text
+          .split('\n')
+          .filter((l) => l.startsWith('gslb_worker_event_loop_delay_p99_seconds{worker="'))
+          .map((l) => Number(l.split(' ').pop()));
+        return values.length === 2;
+      },
+      5000,
+      200,
+    );
+    for (const v of values) expect(v).to.be.within(0, 5);
+  });
 });

@@ -20,23 +20,31 @@ export interface ServeNode {
 
 /**
  * Starts `gslb serve --zones DIR ARGS` with --listen 127.0.0.1:0 (and [::1]:0 with `ipv6`) and
- * --admin 127.0.0.1:0 added.
+ * --admin 127.0.0.1:0 added; `env` is added to the clean environment (helpers/processes.ts).
  */
-export async function startServe(zones: string, args: readonly string[] = [], ipv6 = false): Promise<ServeNode> {
-  const proc = gslb([
-    'serve',
-    '--zones',
-    zones,
-    '--listen',
-    '127.0.0.1:0',
-    ...(ipv6 ? ['--listen', '[::1]:0'] : []),
-    '--admin',
-    '127.0.0.1:0',
-    '--no-watch',
-    '--log-level',
-    'info',
-    ...args,
-  ]);
+export async function startServe(
+  zones: string,
+  args: readonly string[] = [],
+  ipv6 = false,
+  env: Record<string, string> = {},
+): Promise<ServeNode> {
+  const proc = gslb(
+    [
+      'serve',
+      '--zones',
+      zones,
+      '--listen',
+      '127.0.0.1:0',
+      ...(ipv6 ? ['--listen', '[::1]:0'] : []),
+      '--admin',
+      '127.0.0.1:0',
+      '--no-watch',
+      '--log-level',
+      'info',
+      ...args,
+    ],
+    env,
+  );
   const serving = await proc.waitFor(/gslb serving .* on (.+) \(udp\+tcp(?:, (\d+) workers)?\)/, 20_000);
   const v4 = /127\.0\.0\.1:(\d+)/.exec(serving[1]!);
   const v6 = /\[::1\]:(\d+)/.exec(serving[1]!);
