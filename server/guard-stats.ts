@@ -41,10 +41,13 @@ export function proxyDropSlot(reason: ProxyDropReason, transport: Transport): nu
 
 export const tcpRefusalSlot = (why: TcpRefusal): number => TCP_AT + TCP_REFUSALS.indexOf(why);
 
+/** Which metric a guard counter belongs to (metrics.ts). */
+export type GuardFamily = 'rrl' | 'cookies' | 'proxy' | 'tcp';
+
 /** Visits every counter with its metric family and labels (zeros included: the series exist from the start). */
 export function forEachGuardCount(
   counts: ArrayLike<number>,
-  fn: (family: 'rrl' | 'cookies' | 'proxy' | 'tcp', labels: Record<string, string>, value: number) => void,
+  fn: (family: GuardFamily, labels: Record<string, string>, value: number) => void,
 ): void {
   RRL_CLASS_NAMES.forEach((cls, c) =>
     RRL_ACTIONS.forEach((action, a) => fn('rrl', { class: cls, action }, counts[rrlSlot(c, a)] ?? 0)),

@@ -8,7 +8,7 @@ import { splitDecisionKey, type DecisionTally } from './decisions.js';
 import { PACKAGE_VERSION, type DnsNode } from './node.js';
 import { targetLabels } from './target-labels.js';
 import { LATENCY_BUCKETS, signingCounts } from './stats.js';
-import { forEachGuardCount } from './guard-stats.js';
+import { forEachGuardCount, type GuardFamily } from './guard-stats.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -81,45 +81,45 @@ export function createMetrics(node: DnsNode): Metrics {
   });
   registry.registerMetric(latencyHistogram(node));
 
-  // What protects the server on the open internet (docs/security.md); with --workers, summed.
-  const guardFamilies = {
-    rrl: new Counter({
-      name: 'gslb_rrl_responses_total',
-      help: 'UDP responses held back by response rate limiting, by response class and action (dropped, slipped = sent truncated; would-drop and would-slip with --rrl-log-only).',
-      labelNames: ['class', 'action'] as const,
+  // What protects the server on the open internet (docs/security.md); with --workers, summed. Each
+  // family reads its own slots of the one guard array (guard-stats.ts) at scrape time.
+  const guardCounter = (family: GuardFamily, name: string, help: string, labelNames: readonly string[]) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
       registers,
-    }),
-    cookies: new Counter({
-      name: 'gslb_cookies_total',
-      help: 'Queries with a DNS cookie, by what their server cookie was: none yet (new), ours (valid), ours but old or under an older secret (stale), not ours (invalid).',
-      labelNames: ['result'] as const,
-      registers,
-    }),
-    proxy: new Counter({
-      name: 'gslb_proxy_dropped_total',
-      help: 'Datagrams and connections on the PROXY listener dropped without a reply, by reason and transport.',
-      labelNames: ['reason', 'transport'] as const,
-      registers,
-    }),
-    tcp: new Counter({
-      name: 'gslb_tcp_refused_total',
-      help: 'TCP connections closed at accept: over --tcp-max-per-client (per-client) or --tcp-max-connections (global).',
-      labelNames: ['reason'] as const,
-      registers,
-    }),
-  };
-  // One pass over the counters fills all four families when the first of them is collected.
-  let guardsRead = false;
-  const readGuards = () => {
-    if (guardsRead) return;
-    guardsRead = true;
-    queueMicrotask(() => (guardsRead = false));
-    for (const c of Object.values(guardFamilies)) c.reset();
-    forEachGuardCount(stats().guards, (family, labels, value) =>
-      (guardFamilies[family] as Counter<string>).inc(labels, value),
-    );
-  };
-  for (const c of Object.values(guardFamilies)) (c as unknown as { collect: () => void }).collect = readGuards;
+      collect() {
+        this.reset();
+        forEachGuardCount(stats().guards, (f, labels, value) => {
+          if (f === family) this.inc(labels, value);
+        });
+      },
+    });
+  guardCounter(
+    'rrl',
+    'gslb_rrl_responses_total',
+    'UDP responses held back by response rate limiting, by response class and action (dropped, slipped = sent truncated; would-drop and would-slip with --rrl-log-only).',
+    ['class', 'action'],
+  );
+  guardCounter(
+    'cookies',
+    'gslb_cookies_total',
+    'Queries with a DNS cookie, by what their server cookie was: none yet (new), ours (valid), ours but old or under an older secret (stale), not ours (invalid).',
+    ['result'],
+  );
+  guardCounter(
+    'proxy',
+    'gslb_proxy_dropped_total',
+    'Datagrams and connections on the PROXY listener dropped without a reply, by reason and transport.',
+    ['reason', 'transport'],
+  );
+  guardCounter(
+    'tcp',
+    'gslb_tcp_refused_total',
+    'TCP connections closed at accept: over --tcp-max-per-client (per-client) or --tcp-max-connections (global).',
+    ['reason'],
+  );
 
   new Gauge({
     name: 'gslb_worker_event_loop_delay_p99_seconds',

@@ -14,7 +14,7 @@ export type EpisodeSource = number;
 
 export class EpisodeLog {
   /** Per episode key, the sources in which it is going on and the responses the ended ones limited. */
-  private readonly open = new Map<string, { sources: Set<EpisodeSource>; limited: number }>();
+  private readonly open = new Map<string, { episode: RrlEpisode; sources: Set<EpisodeSource>; limited: number }>();
   private windowStart = 0;
   private lines = 0;
   private suppressed = 0;
@@ -27,7 +27,7 @@ export class EpisodeLog {
   started(e: RrlEpisode, from: EpisodeSource = 0): void {
     const key = keyOf(e);
     let episode = this.open.get(key);
-    if (episode === undefined) this.open.set(key, (episode = { sources: new Set(), limited: 0 }));
+    if (episode === undefined) this.open.set(key, (episode = { episode: e, sources: new Set(), limited: 0 }));
     const first = episode.sources.size === 0;
     episode.sources.add(from);
     if (first) this.line(e, 'rrl: limiting started');
@@ -45,21 +45,10 @@ export class EpisodeLog {
 
   /** A worker went away: its episodes end with it. */
   sourceGone(from: EpisodeSource): void {
-    for (const [key, episode] of this.open) {
-      if (!episode.sources.delete(from) || episode.sources.size > 0) continue;
+    for (const [key, { episode, sources, limited }] of this.open) {
+      if (!sources.delete(from) || sources.size > 0) continue;
       this.open.delete(key);
-      const [prefix, cls, name, qtype] = key.split('\u0000') as [string, string, string, string];
-      this.line(
-        {
-          prefix,
-          class: cls as RrlEpisode['class'],
-          name: name || null,
-          qtype: qtype ? Number(qtype) : null,
-          limited: episode.limited,
-        },
-        'rrl: limiting stopped',
-        'worker exited',
-      );
+      this.line({ ...episode, limited }, 'rrl: limiting stopped', 'worker exited');
     }
   }
 
