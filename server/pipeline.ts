@@ -82,14 +82,28 @@ export interface Pipeline {
   trace(msg: Buffer, peer: Peer, transport: Transport): { reply: Buffer | null; trace: QueryTrace };
 }
 
-/** The family an ANY query for a load-balanced name is answered in: IPv4 unless it has only IPv6 endpoints. */
+/**
+ * The family an ANY query for a load-balanced name is answered in: IPv4 unless it has only IPv6
+ * endpoints; a CNAME name's one decision is made as IPv4 (its endpoints have no family).
+ */
 export function anyFamily(name: LbName): 4 | 6 {
-  return name.pools.some((p) => p.endpoints.some((e) => e.family === 4)) ? 4 : 6;
+  return name.cname || name.pools.some((p) => p.endpoints.some((e) => e.family === 4)) ? 4 : 6;
 }
 
-/** The family a query for a load-balanced name is decided in: A, AAAA, or ANY's. */
+/** The family a query for a load-balanced name is decided in: A, AAAA, or ANY's; a CNAME name's one. */
 function familyOf(qtype: number, name: LbName): 4 | 6 {
+  if (name.cname) return 4;
   return qtype === QTYPE.AAAA ? 6 : qtype === QTYPE.A ? 4 : anyFamily(name);
+}
+
+/**
+ * Whether a query at a load-balanced name is decided: A, AAAA and ANY; at a CNAME name every type
+ * (RFC 1034 3.6.2: a CNAME owner has no other data), NSEC and RRSIG of a signed zone excepted (those
+ * are the signer's, answered as at any name of the chain).
+ */
+function decidedType(name: LbName, qtype: number, signed: boolean): boolean {
+  if (qtype === QTYPE.A || qtype === QTYPE.AAAA || qtype === QTYPE.ANY) return true;
+  return name.cname && !(signed && (qtype === QTYPE.NSEC || qtype === QTYPE.RRSIG));
 }
 
 /** The delegation to a zone apex as its parent zone holds it, when the parent is served too; else null. */
@@ -187,7 +201,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     const t = now();
     if (exact !== undefined) {
       const node = exact.node;
-      if (node.lb !== null && (q.qtype === QTYPE.A || q.qtype === QTYPE.AAAA || q.qtype === QTYPE.ANY)) {
+      if (node.lb !== null && decidedType(node.lb.name, q.qtype, true)) {
         const r = decided(q, peer, node.lb, q.qtype);
         return finishReply(node.lb.pickSigned(r, sz, t), msg, q, limit, ctx);
       }
@@ -217,8 +231,12 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     const result = lookup(zone.zone, q.qkey, q.qtype);
     const sections = result.gslb !== undefined ? chainSections(q, peer, result, catalog) : result.sections;
     const qname: DnsName = { wire: msg.subarray(12, 12 + q.qnameLength), key: q.qkey };
+    // A chain ending at a decided CNAME ends there (the resolver asks for its target): signed as a
+    // CNAME query's answer, it asks no proof about the target, even one in this zone.
+    const endsInCname = result.gslb !== undefined && sections.answer.length > result.sections.answer.length &&
+      sections.answer[sections.answer.length - 1]!.type === QTYPE.CNAME;
     return finishReply(
-      encodeSections(msg, q, signAnswer(sz, qname, q.qtype, sections, t).sections),
+      encodeSections(msg, q, signAnswer(sz, qname, endsInCname ? QTYPE.CNAME : q.qtype, sections, t).sections),
       msg,
       q,
       limit,
@@ -268,8 +286,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     if (q.dnssecOk && zone.signed !== null) return signedAnswer(msg, q, peer, zone, exact, encloserKey, catalog, limit);
     if (exact !== undefined) {
       const node = exact.node;
-      if (node.lb !== null && (q.qtype === QTYPE.A || q.qtype === QTYPE.AAAA || q.qtype === QTYPE.ANY))
-        return lbAnswer(msg, q, peer, node.lb, limit);
+      if (node.lb !== null && decidedType(node.lb.name, q.qtype, false)) return lbAnswer(msg, q, peer, node.lb, limit);
       const compiled = node.byType.get(q.qtype) ?? node.other;
       if (compiled.nodata === true) {
         const out = negativeReply(zone.negative, RCODE.NOERROR, msg, q, limit, ctx);

@@ -17,7 +17,8 @@ export const POLICIES = [
 export type PolicyName = (typeof POLICIES)[number];
 
 export const FALLBACKS = ['all', 'first', 'nodata', 'servfail'] as const;
-export type Fallback = (typeof FALLBACKS)[number];
+/** The fallback modes, and 'cname': `fallback: { cname: HOST }` (the target is LbName.fallbackCname). */
+export type Fallback = (typeof FALLBACKS)[number] | 'cname';
 
 export interface Location {
   readonly lat: number;
@@ -143,8 +144,15 @@ export interface Region {
 export type RegionMap = ReadonlyMap<string, Region>;
 
 export interface Endpoint {
+  /**
+   * The IPv4 or IPv6 address; for a CNAME endpoint its target in lower case without the trailing dot
+   * (`lb-1.elb.example.net`): what health keys, drains (`ep:`), explain and the status page name it by.
+   */
   readonly address: string;
-  readonly family: 4 | 6;
+  /** 4 or 6; 0 for a CNAME endpoint, which answers A and AAAA alike. */
+  readonly family: 4 | 6 | 0;
+  /** A CNAME endpoint's target (the answer is one CNAME to it); absent or null for an address. */
+  readonly cname?: DnsName | null;
   /** Not kept by the loader (100,000 names would hold 400,000 small buffers): see addressBytes(). */
   readonly bytes?: Buffer;
   readonly weight: number;
@@ -153,6 +161,11 @@ export interface Endpoint {
   /** This endpoint's stats URL, instead of the load source's template. */
   readonly loadUrl: string | null;
   readonly datacenter: string;
+}
+
+/** Whether an endpoint is a CNAME target (answered as one CNAME, probed by its host name). */
+export function isCname(e: Endpoint): e is Endpoint & { readonly cname: DnsName } {
+  return e.cname !== undefined && e.cname !== null;
 }
 
 export interface Pool {
@@ -177,6 +190,10 @@ export interface LbName {
   readonly margin: number;
   readonly shed: ShedConfig | null;
   readonly fallback: Fallback;
+  /** fallback 'cname': the sorry site, as an endpoint of no datacenter (datacenter ''); else null. */
+  readonly fallbackCname: Endpoint | null;
+  /** Its endpoints are CNAME targets: every query type is answered with one CNAME (docs/policy.md). */
+  readonly cname: boolean;
   /** Pools in file order: the failover order. */
   readonly pools: readonly Pool[];
   /** The name's own region map, or null to use the zone's. */

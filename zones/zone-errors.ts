@@ -50,7 +50,8 @@ export const ZONE_ERRORS = errorCodes({
     fix: 'Correct the fields after the type; the message names the field and what it takes.',
   },
   E_ZONE_LB_NAME_HAS_RECORDS: {
-    summary: 'A load-balanced name also has A, AAAA or CNAME records in a master file.',
+    summary:
+      'A load-balanced name also has A, AAAA or CNAME records in a master file (a name load-balanced by CNAME: any record).',
     fix: "Remove those records: the policy's pools give the name's addresses (or take the name out of the policy).",
   },
   E_ZONE_LB_BELOW_DELEGATION: {

@@ -123,10 +123,23 @@ export function buildZone(
     set.records.push({ owner: r.owner, type: r.type, klass: CLASS.IN, ttl: set.ttl, rdata: r.rdata });
   }
 
-  // A load-balanced name owns its A and AAAA: the master file may not give them, nor a CNAME.
+  // A load-balanced name owns its A and AAAA: the master file may not give them, nor a CNAME. A CNAME
+  // name owns the whole name (RFC 1034 3.6.2: a CNAME owner has no other data): no record at all.
   for (const lb of lbNames.values()) {
     const node = nodeFor(lb.owner);
     node.lb = lb;
+    if (lb.cname) {
+      for (const set of node.rrsets.values()) {
+        const r = set.raw[0]!;
+        errors.push({
+          file: r.file,
+          line: r.line,
+          code: 'E_ZONE_LB_NAME_HAS_RECORDS',
+          message: `'${nameToText(lb.owner.wire)}' is load-balanced by CNAME (${lb.file}:${lb.line}); a CNAME name has no other records`,
+        });
+      }
+      continue;
+    }
     for (const t of [QTYPE.A, QTYPE.AAAA, QTYPE.CNAME]) {
       const r = node.rrsets.get(t)?.raw[0];
       if (r)
@@ -400,7 +413,7 @@ function answerFromNode(
     const target = cname.records[0]!.rdata[0] as DnsName;
     return chase(zone, records, target, qtype, depth, seen, wildcard);
   }
-  if (node.lb && !wildcard && (qtype === QTYPE.A || qtype === QTYPE.AAAA || qtype === QTYPE.ANY)) {
+  if (node.lb && !wildcard && (node.lb.cname || qtype === QTYPE.A || qtype === QTYPE.AAAA || qtype === QTYPE.ANY)) {
     const sections: Sections = {
       rcode: 0,
       aa: true,

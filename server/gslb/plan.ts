@@ -21,6 +21,9 @@ function usableWeight(c: CandidateReport): number {
 
 const usableEndpoints = (c: CandidateReport) => c.endpoints.filter((e) => e.usable).map((e) => e.endpoint);
 
+/** What a name's endpoints are called in steps: IPv4, IPv6, or CNAME (a CNAME name has no family). */
+const endpointKind = (name: PlanInput['name'], family: 4 | 6): string => (name.cname ? 'CNAME' : `IPv${family}`);
+
 /** Whether the answer depends on the client's class: its classes differ, and the policy reads the class. */
 function classesDiffer(input: PlanInput): boolean {
   const spread = input.name.policy === 'weighted' || input.name.policy === 'hashed';
@@ -57,7 +60,8 @@ function single(
     options,
     weights: NO_WEIGHTS,
     shed,
-    byClass: classesDiffer(input) && outcome !== 'nodata',
+    // NODATA and the fallback CNAME (no datacenter) are the same answer for every client.
+    byClass: classesDiffer(input) && outcome !== 'nodata' && !(outcome === 'fallback' && chosen === null),
     bySubnet: shed !== null,
     expires: t.ttlUntil ?? 0,
   };
@@ -81,15 +85,16 @@ export function planFor(input: PlanInput): ClassPlan {
   });
   const base: Base = { name, family, policy, order, candidates };
   const withFamily = candidates.filter((c) => c.endpoints.length > 0);
+  const kind = endpointKind(name, family);
   if (withFamily.length === 0) {
-    steps.push(`no datacenter has IPv${family} endpoints: NODATA`);
+    steps.push(`no datacenter has ${kind} endpoints: NODATA`);
     return single(input, base, steps, null, [], 'nodata', null);
   }
   const healthy = withFamily.filter((c) => c.usable > 0);
   for (const c of withFamily)
     if (c.usable === 0)
       steps.push(
-        `${c.datacenter}: no usable IPv${family} endpoint (${c.endpoints.map((e) => `${e.endpoint.address} ${e.drained ? 'drained' : e.health.reason}`).join('; ')})`,
+        `${c.datacenter}: no usable ${kind} endpoint (${c.endpoints.map((e) => `${e.endpoint.address} ${e.drained ? 'drained' : e.health.reason}`).join('; ')})`,
       );
   if (healthy.length === 0) return fallback(input, base, withFamily, steps);
   if (policy === 'weighted' || policy === 'hashed') return spread(input, base, healthy, steps);
@@ -191,5 +196,10 @@ function fallback(input: PlanInput, base: Base, withFamily: CandidateReport[], s
       return single(input, base, steps, null, [], 'nodata', mode);
     case 'servfail':
       return single(input, base, steps, null, [], 'servfail', mode);
+    case 'cname': {
+      const sorry = input.name.fallbackCname!;
+      steps.push(`answer with the fallback CNAME ${sorry.address}`);
+      return single(input, base, steps, null, [sorry], 'fallback', mode);
+    }
   }
 }

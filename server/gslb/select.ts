@@ -46,7 +46,8 @@ export function endpointStates(
   const load = name.load ? loads?.get(name.load) : undefined;
   const out: EndpointState[] = [];
   for (const ep of pool.endpoints) {
-    if (family !== 0 && ep.family !== family) continue;
+    // A CNAME endpoint (family 0) answers every family.
+    if (family !== 0 && ep.family !== family && ep.family !== 0) continue;
     let h = check ? health.target(targetKey(check, ep)) : NO_CHECK;
     if (load) h = merged(h, health.target(loadKey(load, ep)));
     const drained = health.isDrained(dc, ep.address);

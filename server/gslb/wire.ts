@@ -1,11 +1,11 @@
 // A decision's answer as records and wire replies: the chosen endpoints in smooth-weighted
-// round-robin order (one order per slot, at most max_answers each), NODATA with the zone's SOA, or
-// SERVFAIL. The answerer encodes an option's replies once (and, for DO=1 queries of a signed zone,
+// round-robin order (one order per slot, at most max_answers each; CNAME endpoints one per slot, so
+// each query's one CNAME rotates by weight), NODATA with the zone's SOA, or SERVFAIL. The answerer encodes an option's replies once (and, for DO=1 queries of a signed zone,
 // their signed counterparts on first use); a CNAME chain into a load-balanced name appends the same
 // records to its chain, per query.
 import { parseIp } from '../../zones/address.js';
 import type { DnsName } from '../../zones/name.js';
-import type { Endpoint, LbName } from '../../zones/policy-types.js';
+import { isCname, type Endpoint, type LbName } from '../../zones/policy-types.js';
 import { CLASS, QTYPE, RCODE } from '../../zones/dns.js';
 import type { AnswerRecord, Sections } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
@@ -22,12 +22,19 @@ export interface Answerable {
   readonly ttl: number;
 }
 
+/** A CNAME answer is one record (RFC 1034 3.6.2: one CNAME per name); addresses up to max_answers. */
 function schedule(o: Answerable, name: LbName): Endpoint[][] {
   return rotationSchedule(
     o.endpoints,
     o.endpoints.map((e) => e.weight || 1),
-    name.maxAnswers,
+    isCnameAnswer(o) ? 1 : name.maxAnswers,
   );
+}
+
+/** An endpoint's record: its address as A or AAAA, or the CNAME to its target. */
+function endpointRecord(e: Endpoint, type: number, owner: DnsName | null, ttl: number): AnswerRecord {
+  if (isCname(e)) return { owner, type: QTYPE.CNAME, klass: CLASS.IN, ttl, rdata: [e.cname] };
+  return { owner, type, klass: CLASS.IN, ttl, rdata: [parseIp(e.address)!.bytes] };
 }
 
 /** How many round-robin slots an answer has (1 for an answer without records). */
@@ -35,7 +42,10 @@ export function slotCount(o: Answerable, name: LbName): number {
   return Math.max(1, schedule(o, name).length);
 }
 
-/** The address records of round-robin slot `slot`; owner null points at the question (exact-name answers). */
+/**
+ * The records of round-robin slot `slot` (its addresses, or its one CNAME); owner null points at the
+ * question (exact-name answers).
+ */
 export function optionRecords(
   o: Answerable,
   family: 4 | 6,
@@ -46,7 +56,7 @@ export function optionRecords(
   const type = family === 4 ? QTYPE.A : QTYPE.AAAA;
   const slots = schedule(o, name);
   const order = slots.length > 0 ? slots[slot % slots.length]! : [];
-  return order.map((e) => ({ owner, type, klass: CLASS.IN, ttl: o.ttl, rdata: [parseIp(e.address)!.bytes] }));
+  return order.map((e) => endpointRecord(e, type, owner, o.ttl));
 }
 
 /**
@@ -99,10 +109,19 @@ export interface SignedAnswer {
   readonly refreshAt: number;
 }
 
+/** Whether an answer is a CNAME (a CNAME name's endpoint, or the fallback CNAME). */
+export function isCnameAnswer(o: Answerable): boolean {
+  const first = o.endpoints[0];
+  return first !== undefined && isCname(first) && o.outcome !== 'servfail' && o.outcome !== 'nodata';
+}
+
 /**
- * encodeAnswer's replies signed: RRSIGs over the address RRset of each slot, or the NODATA proof (an
- * NSEC at the name without the family's type). The signer caches signatures by RRset content, so the
- * replies of an answer seen before (a failover and back) cost no signature.
+ * encodeAnswer's replies signed: RRSIGs over the address (or CNAME) RRset of each slot, or the NODATA
+ * proof (an NSEC at the name without the family's type). The signer caches signatures by RRset content, so the
+ * replies of an answer seen before (a failover and back) cost no signature. A CNAME answer (and a
+ * CNAME name's NODATA) is signed as the answer to a CNAME query: the CNAME is the whole answer, which
+ * asks no proof about its target (even one in this zone: the resolver asks for it), and the NODATA
+ * proof is the NSEC without CNAME in its bitmap, so it denies every type the query may have asked.
  */
 export function encodeSignedAnswer(
   o: Answerable,
@@ -113,7 +132,7 @@ export function encodeSignedAnswer(
   now: number,
 ): SignedAnswer {
   const { qmsg, q } = syntheticQuestion(name.owner);
-  const qtype = family === 4 ? QTYPE.A : QTYPE.AAAA;
+  const qtype = name.cname || isCnameAnswer(o) ? QTYPE.CNAME : family === 4 ? QTYPE.A : QTYPE.AAAA;
   const replies: EncodedReply[] = [];
   let refreshAt = Infinity;
   const n = replyCount(o, name);

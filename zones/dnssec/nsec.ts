@@ -58,20 +58,21 @@ export function bitmapTypes(bitmap: Buffer): number[] {
   return out;
 }
 
-/** The types at a chain name: its RRsets (at a cut: NS and DS only), a load-balanced name's A/AAAA, RRSIG, NSEC. */
+/** The types at a chain name: its RRsets (at a cut: NS and DS only), a load-balanced name's A/AAAA (or CNAME), RRSIG, NSEC. */
 function typesAt(node: ZoneNode): number[] {
   if (node.cut === node)
     // A delegation point: the parent is authoritative only for DS (and NSEC); NS is the referral's.
     return node.rrsets.has(QTYPE.DS) ? CUT_WITH_DS : CUT;
   const types: number[] = [QTYPE.RRSIG, QTYPE.NSEC];
   for (const t of node.rrsets.keys()) types.push(t);
-  if (node.lb !== null) {
+  if (node.lb?.cname === true) types.push(QTYPE.CNAME);
+  else if (node.lb !== null) {
     let v4 = false;
     let v6 = false;
     for (const pool of node.lb.pools)
       for (const e of pool.endpoints) {
         if (e.family === 4) v4 = true;
-        else v6 = true;
+        else if (e.family === 6) v6 = true;
       }
     if (v4) types.push(QTYPE.A);
     if (v6) types.push(QTYPE.AAAA);

@@ -151,6 +151,15 @@ export const POLICY_ERRORS = errorCodes({
     summary: 'Every endpoint of a pool has weight 0, so the pool could never be chosen.',
     fix: 'Give at least one endpoint a weight above 0, or remove the pool.',
   },
+  E_POLICY_MIXED_ENDPOINTS: {
+    summary:
+      "A name's pools mix cname entries with address entries, or one entry has both 'address' and 'cname'.",
+    fix: 'Make every entry of the name a cname or every one an address (a CNAME answer has no address records beside it).',
+  },
+  E_POLICY_BAD_CNAME: {
+    summary: "A pool entry's or a fallback's cname is not a host name, or is the load-balanced name itself.",
+    fix: 'Write an absolute host name such as lb-1.elb.example.net (a trailing dot is optional; it is never relative to the zone).',
+  },
   E_POLICY_NEEDS_REGIONS: {
     summary: "A geo name has no regions: none in the zone's policy files and none of its own.",
     fix: "Define regions (at least 'default'), or give the name its own regions or another policy.",

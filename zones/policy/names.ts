@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_ANSWERS,
   DEFAULT_MIN_TTL,
   DEFAULT_TTL,
+  isCname,
   type Check,
   type Datacenter,
   type Endpoint,
@@ -17,12 +18,13 @@ import {
   type RegionMap,
 } from '../policy-types.js';
 import type { Collector } from './collector.js';
-import { buildEndpoint, entryPath, type RawEndpoint } from './endpoints.js';
+import { buildEndpoint, entryPath, parseCnameTarget, type RawEndpoint } from './endpoints.js';
 import type { PolicyFile } from './file.js';
 import { located } from './located.js';
 import type { Owned, Raw } from './merge.js';
 import { buildRegions } from './regions.js';
 import { buildShed, buildTier, checkSteering } from './steering.js';
+import type { Path } from './sections.js';
 import { ratio } from './values.js';
 
 /** The zone's sections a name refers to, built before the names. */
@@ -59,6 +61,8 @@ export function buildName(
   if (check !== null && !cfg.checks.has(check)) errs.unknown(f, [...path, 'check'], 'checks', check, cfg.checks.keys());
   const pools: Pool[] = [];
   const seen = new Map<string, string>();
+  // CNAME entries or address entries, never both: the first entry decides, a differing one is an error.
+  let cname: boolean | null = null;
   const rawPools = raw['pools'] as Record<string, RawEndpoint[]>;
   for (const dc in rawPools) {
     const list = rawPools[dc]!;
@@ -67,13 +71,29 @@ export function buildName(
     for (let i = 0; i < list.length; i++) {
       const ep = buildEndpoint(list[i]!, dc, path, i, f, errs);
       if (!ep) continue;
+      if (cname === null) cname = isCname(ep);
+      else if (cname !== isCname(ep)) {
+        errs.at(
+          f,
+          entryPath(path, dc, i),
+          'E_POLICY_MIXED_ENDPOINTS',
+          cname
+            ? `address ${ep.address} among CNAME entries: a name's entries are all cname or all addresses`
+            : `cname ${ep.address} among address entries: a name's entries are all cname or all addresses`,
+        );
+        continue;
+      }
+      if (isCname(ep) && ep.cname.key === owner.name.key) {
+        errs.at(f, [...entryPath(path, dc, i), 'cname'], 'E_POLICY_BAD_CNAME', `'${ep.address}' is the name itself`);
+        continue;
+      }
       const prev = seen.get(ep.address);
       if (prev !== undefined)
         errs.at(
           f,
           entryPath(path, dc, i),
           'E_POLICY_ADDRESS_IN_TWO_POOLS',
-          `address ${ep.address} is already in pool '${prev}'`,
+          `${isCname(ep) ? 'cname' : 'address'} ${ep.address} is already in pool '${prev}'`,
         );
       seen.set(ep.address, dc);
       endpoints.push(ep);
@@ -116,6 +136,7 @@ export function buildName(
         );
     }
   const load = (raw['load'] as string) ?? null;
+  const fallback = buildFallback(raw['fallback'], owner.name, [...path, 'fallback'], f, errs);
   checkSteering(raw, policy, check, load, pools, path, f, errs, cfg);
   return located(
     {
@@ -130,7 +151,9 @@ export function buildName(
       tier: buildTier(raw['tier']),
       margin: ratio(raw['margin'], DEFAULT_MARGIN),
       shed: raw['shed'] !== undefined ? buildShed(raw['shed'] as Raw, [...path, 'shed'], f, errs) : null,
-      fallback: (raw['fallback'] as Fallback) ?? 'all',
+      fallback: fallback.mode,
+      fallbackCname: fallback.cname,
+      cname: cname === true,
       pools: Object.freeze(pools.slice()),
       regions,
       file: f.file,
@@ -138,4 +161,37 @@ export function buildName(
     f,
     null,
   );
+}
+
+/** `fallback`: a mode, or `{ cname: HOST }` (a sorry site, as an endpoint of no datacenter). */
+function buildFallback(
+  raw: unknown,
+  owner: DnsName,
+  path: Path,
+  f: PolicyFile,
+  errs: Collector,
+): { mode: Fallback; cname: Endpoint | null } {
+  if (raw === undefined) return { mode: 'all', cname: null };
+  if (typeof raw === 'string') return { mode: raw as Fallback, cname: null };
+  const text = (raw as { cname: string }).cname;
+  const target = parseCnameTarget(text);
+  if (typeof target === 'string' || target.name.key === owner.key) {
+    errs.at(
+      f,
+      [...path, 'cname'],
+      'E_POLICY_BAD_CNAME',
+      typeof target === 'string' ? target : `'${text}' is the name itself`,
+    );
+    return { mode: 'all', cname: null };
+  }
+  const ep: Endpoint = Object.freeze({
+    address: target.text,
+    family: 0,
+    cname: target.name,
+    weight: 1,
+    probe: null,
+    loadUrl: null,
+    datacenter: '',
+  });
+  return { mode: 'cname', cname: ep };
 }
