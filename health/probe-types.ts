@@ -1,6 +1,6 @@
 // What agents probe: one spec per distinct target, derived from a check (or a load source) and its
 // endpoints. Active checks and load reads share the scheduler, the hysteresis and the quorum.
-import type { Check, Endpoint, LoadSource } from '../zones/policy-types.js';
+import { isCname, type Check, type Endpoint, type LoadSource } from '../zones/policy-types.js';
 import { LOAD_TYPES, type LoadReadSpec, type LoadReading } from './load/types.js';
 import { loadKey, loadUrlOf, targetKey } from './view.js';
 
@@ -112,8 +112,9 @@ export function probeTargetsFor(check: Check, endpoints: readonly Endpoint[]): P
       port: ep.probe?.port ?? check.port,
       path: check.path,
       expect: check.expect,
-      hostHeader: check.host,
-      sni: check.sni,
+      // A CNAME endpoint is its host name's virtual host: Host and SNI name it unless the check says otherwise.
+      hostHeader: check.host ?? (isCname(ep) && (check.type === 'http' || check.type === 'https') ? ep.address : null),
+      sni: check.sni ?? (isCname(ep) && check.type === 'tls' ? ep.address : null),
       tlsVerify: check.tlsVerify,
       ca: check.tlsCa,
       expiryWarnDays: check.expiryWarnDays,

@@ -2,7 +2,7 @@
 // policies use. Sources (embedded prober, Redis subscriber, tests) publish immutable views; a new
 // epoch number means "something changed, recompute cached decisions", a new stateEpoch that an up/down
 // verdict or a drain changed (what a decision that reads no figures depends on).
-import type { Check, Endpoint, LoadSource } from '../zones/policy-types.js';
+import { isCname, type Check, type Endpoint, type LoadSource } from '../zones/policy-types.js';
 import { fingerprint } from '../zones/hash.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -124,7 +124,9 @@ const settingsPrints = new WeakMap<Check | LoadSource, string>();
 export function targetKey(check: Check, ep: Endpoint): string {
   const host = ep.probe?.host ?? ep.address;
   const port = ep.probe?.port ?? check.port;
-  return `${check.name}|${host}|${port}|${settingsPrint(check)}`;
+  const key = `${check.name}|${host}|${port}|${settingsPrint(check)}`;
+  // A CNAME endpoint probed elsewhere still sends its host name (Host, SNI): that is part of the target.
+  return isCname(ep) && ep.probe !== null ? `${key}|${ep.address}` : key;
 }
 
 /** Load-read target keys start with this, so they never collide with a check's name. */

@@ -195,6 +195,16 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, str
     ['E_POLICY_NEEDS_LOAD_URL'],
   ],
   [
+    'cname entries mixed with addresses',
+    named('  www:\n    pools: { a: [{ cname: lb-1.example.net }], b: [192.0.2.1] }\n'),
+    ['E_POLICY_MIXED_ENDPOINTS'],
+  ],
+  [
+    'a cname that is not a host name',
+    named('  www:\n    pools: { a: [{ cname: "lb 1.example.net" }] }\n'),
+    ['E_POLICY_BAD_CNAME'],
+  ],
+  [
     'shed load with low above high',
     named(
       '  www:\n    policy: least-loaded\n    load: lb\n    shed: { high: 50%, low: 60% }\n    pools: { a: [192.0.2.1] }\n',

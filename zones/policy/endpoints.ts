@@ -27,7 +27,7 @@ export function parseCnameTarget(text: string): { text: string; name: DnsName } 
   if (bare === '' || !bare.split('.').every((l) => HOST_LABEL.test(l)))
     return `'${text}' is not a host name (labels of letters, digits, '-' and '_', at most 63 each)`;
   const parsed = parseName(bare, ROOT);
-  if (!parsed.ok) return `'${text}': ${parsed.error}`;
+  if (!parsed.ok) return parsed.error;
   return { text: bare, name: parsed.name };
 }
 
