@@ -18,6 +18,8 @@ export interface RouteAnswer {
   /** null when no datacenter answers (nodata, servfail). */
   readonly datacenter: string | null;
   readonly outcome: Outcome;
+  /** The fallback CNAME's target, when that is the answer (every datacenter down). */
+  readonly cname?: string;
   /** Shed load: this share of the group's clients (by subnet hash) goes to `to` instead. */
   readonly shed: { readonly to: string; readonly share: number } | null;
 }
@@ -53,6 +55,8 @@ export interface NameTraffic {
   readonly policy: PolicyName;
   /** The address family `routes` and `split` are for: 4 (A) when the name has IPv4 endpoints, else 6. */
   readonly family: 4 | 6;
+  /** Its endpoints are CNAMEs: one decision for every type (family is then 4). */
+  readonly cname: boolean;
   /** The name's datacenters in pool order. */
   readonly datacenters: readonly string[];
   readonly routes: readonly Route[];
@@ -118,6 +122,8 @@ function busiest(totals: ReadonlyMap<string, number>, max: number): string[] {
 
 function answerOf(d: Decision): RouteAnswer {
   // The group's datacenter is the one decided for it; shed load moves only part of its clients.
+  if (d.fallback === 'cname' && d.outcome === 'fallback')
+    return { datacenter: null, outcome: d.outcome, cname: d.endpoints[0]!.address, shed: null };
   return d.shed
     ? { datacenter: d.shed.from, outcome: d.outcome, shed: { to: d.shed.to, share: d.shed.fraction } }
     : { datacenter: d.chosen, outcome: d.outcome, shed: null };
@@ -170,7 +176,7 @@ function splitOf(lb: LbAnswerer, family: 4 | 6, health: HealthView, steering: St
   const serving = lb.servingWeights(family, health, steering, Date.now());
   const rows = lb.name.pools.map((p) => {
     let configured = 0;
-    for (const e of p.endpoints) if (e.family === family) configured += e.weight;
+    for (const e of p.endpoints) if (e.family === family || e.family === 0) configured += e.weight;
     const i = serving.dcs.indexOf(p.datacenter);
     return { datacenter: p.datacenter, configured, usable: i < 0 ? 0 : serving.weights[i]! };
   });
@@ -230,6 +236,7 @@ function nameTraffic(x: SimName, health: HealthView, steering: SteeringView, rec
     zone: x.zone.name,
     policy: name.policy,
     family,
+    cname: name.cname,
     datacenters,
     routes,
     split,

@@ -36,7 +36,10 @@ function health(down: (e: Endpoint) => boolean = () => false, drains: string[] =
   const h = new StaticHealth(() => NOW - 3_600_000);
   for (const n of policy.names.values())
     for (const e of n.pools.flatMap((p) => p.endpoints))
-      h.set(targetKey(web, e), down(e) ? { up: false, reason: 'connection refused', since: 1 } : { up: true, since: 1 });
+      h.set(
+        targetKey(web, e),
+        down(e) ? { up: false, reason: 'connection refused', since: 1 } : { up: true, since: 1 },
+      );
   for (const dc of drains) h.drain(dc);
   return h.view();
 }
@@ -91,7 +94,7 @@ describe('CNAME endpoints: the decision', () => {
     }
   });
 
-  it('the ECS scope is the region\'s, as for addresses; hashed by CNAME keys on the /24', () => {
+  it("the ECS scope is the region's, as for addresses; hashed by CNAME keys on the /24", () => {
     const d = decideFor('app', allUp, EUROPE);
     expect(d.scope).to.be.within(1, 32);
     expect(decideFor('app', allUp, AMERICAS).scope).to.be.within(1, 32);
@@ -111,7 +114,11 @@ describe('CNAME endpoints: the decision', () => {
       'eu-west: no usable CNAME endpoint (eu-1.elb.example.net connection refused; eu-2.elb.example.net connection refused)',
     );
     // One host down: only the other is answered.
-    const one = decideFor('app', health((e) => e.address === 'eu-1.elb.example.net'), EUROPE);
+    const one = decideFor(
+      'app',
+      health((e) => e.address === 'eu-1.elb.example.net'),
+      EUROPE,
+    );
     expect(row(one).endpoints).to.deep.equal(['eu-2.elb.example.net']);
   });
 
@@ -130,9 +137,15 @@ describe('CNAME endpoints: the decision', () => {
       ]);
     }
     // Drained datacenters are down too.
-    expect(row(decideFor('app', health(() => false, ['eu-west', 'us-east']), EUROPE)).endpoints).to.deep.equal([
-      'sorry.example.org',
-    ]);
+    expect(
+      row(
+        decideFor(
+          'app',
+          health(() => false, ['eu-west', 'us-east']),
+          EUROPE,
+        ),
+      ).endpoints,
+    ).to.deep.equal(['sorry.example.org']);
   });
 
   it('an address name with a fallback CNAME: A and AAAA both get it when everything is down', () => {
@@ -183,7 +196,7 @@ describe('CNAME endpoints: through the pipeline', () => {
       return `${x.name} ${x.ttl} ${x.type} ${String(x.data)}`;
     });
 
-  it('A, AAAA, ANY and every other type get the one CNAME, with the decision\'s TTL and ECS scope', () => {
+  it("A, AAAA, ANY and every other type get the one CNAME, with the decision's TTL and ECS scope", () => {
     const rig = makeRig({ zones: ZONES });
     for (const type of ['A', 'AAAA', 'ANY', 'TXT', 'MX', 'CNAME', 'SRV', 'NSEC', 'CAA']) {
       const r = rig.ask('app.cname.test', type, net(EUROPE));

@@ -199,9 +199,9 @@ describe('CNAME endpoints in policy files', () => {
     });
 
     it('a zone with a CNAME name and no records at it loads', () => {
-      expect(zoneWith('', '  www:\n    policy: failover\n    pools: { a: [{ cname: lb.example.net }] }\n')).to.deep.equal(
-        [],
-      );
+      expect(
+        zoneWith('', '  www:\n    policy: failover\n    pools: { a: [{ cname: lb.example.net }] }\n'),
+      ).to.deep.equal([]);
     });
   });
 });

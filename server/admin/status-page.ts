@@ -176,7 +176,7 @@ function routeCell(answers, colour) {
   const td = el('td', { class: answers.map((a) => a.outcome).join(' ') });
   answers.forEach((a, i) => {
     if (i > 0) td.append(' or ');
-    td.append(el('span', { class: 'swatch ' + colour(a.datacenter), 'aria-hidden': 'true' }), a.datacenter || '(none)');
+    td.append(el('span', { class: 'swatch ' + colour(a.datacenter), 'aria-hidden': 'true' }), a.datacenter || (a.cname ? 'CNAME ' + a.cname : '(none)'));
     if (a.outcome !== 'primary') td.append(el('span', { class: 'tag ' + (a.outcome === 'failover' ? 'warn' : 'bad') }, a.outcome));
     if (a.shed) td.append(el('small', {}, pct(a.shed.share) + ' shed to ' + a.shed.to));
   });
@@ -184,7 +184,7 @@ function routeCell(answers, colour) {
 }
 
 function renderName(n, t, colour) {
-  const family = n.family === 4 ? 'A' : 'AAAA';
+  const family = n.cname ? 'CNAME' : n.family === 4 ? 'A' : 'AAAA';
   const card = el('article', { class: 'card', 'data-name': n.name, 'data-policy': n.policy },
     el('h3', {}, n.name, el('small', {}, n.policy + ' · ' + family)));
   const left = el('div');

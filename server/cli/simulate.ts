@@ -173,6 +173,8 @@ function rowLabel(datacenter: string | null, to: Destination): string {
       return datacenter!;
     case 'fallback':
       return `${datacenter} (fallback, down)`;
+    case 'cname':
+      return `(fallback CNAME ${datacenter})`;
     case 'nodata':
       return '(no answer: NODATA)';
     case 'servfail':
@@ -210,7 +212,8 @@ function formatRun(run: Run): string {
     '',
   );
   for (const r of run.names) {
-    out.push(`${r.name.name} (${r.policy}, IPv${r.family}, ${r.clients} client line(s))`);
+    const answers = r.name.lb.name.cname ? 'CNAME' : `IPv${r.family}`;
+    out.push(`${r.name.name} (${r.policy}, ${answers}, ${r.clients} client line(s))`);
     for (const note of r.notes) out.push(`  note: ${note}`);
     const head = ['datacenter', ...scenarios.flatMap((s) => [scenarioLabel(s), '%'])];
     const body = r.rows.map((x) => [

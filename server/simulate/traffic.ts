@@ -39,9 +39,10 @@ export function nameMatches(n: SimName, text: string): boolean {
 
 /**
  * Where traffic goes: `served` by a datacenter; `fallback`: answered with a datacenter's endpoints
- * although every candidate is down (fallback all or first); `nodata` / `servfail`: no datacenter.
+ * although every candidate is down (fallback all or first); `cname`: answered with the fallback
+ * CNAME (its target in place of the datacenter); `nodata` / `servfail`: no datacenter.
  */
-export type Destination = 'served' | 'fallback' | 'nodata' | 'servfail';
+export type Destination = 'served' | 'fallback' | 'cname' | 'nodata' | 'servfail';
 
 export interface Share {
   readonly datacenter: string | null;
@@ -56,6 +57,8 @@ export function clientShares(n: SimName, client: Client, s: Scenario): Share[] {
   const t = askTraced(s.pipeline, lb.name.owner.wire, qtype, client).trace.lb;
   if (t === null || t.answerer !== lb) throw new Error(`${n.name} was not answered by its own decision`);
   const d = t.decision;
+  if (d.fallback === 'cname' && d.outcome === 'fallback')
+    return [{ datacenter: lb.name.fallbackCname!.address, to: 'cname', share: 1 }];
   if (d.chosen === null) return [{ datacenter: null, to: d.outcome === 'servfail' ? 'servfail' : 'nodata', share: 1 }];
   if (d.outcome === 'fallback') return [{ datacenter: d.chosen, to: 'fallback', share: 1 }];
   if (t.plan.pick !== 'weighted') return [{ datacenter: d.chosen, to: 'served', share: 1 }];

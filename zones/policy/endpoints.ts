@@ -8,8 +8,7 @@ import type { PolicyFile } from './file.js';
 import type { Path } from './sections.js';
 
 export type RawEndpoint =
-  | string
-  | { address?: string; cname?: string; weight?: number; probe?: string; load_url?: string };
+  string | { address?: string; cname?: string; weight?: number; probe?: string; load_url?: string };
 
 /** The path of entry i of a name's pool dc: made only for an error (400,000 endpoints, 400,000 arrays). */
 export const entryPath = (name: Path, dc: string, i: number): Path => [...name, 'pools', dc, i];
@@ -78,12 +77,7 @@ function cnameEndpoint(
   errs: Collector,
 ): Endpoint | null {
   if (raw.address !== undefined) {
-    errs.at(
-      f,
-      entryPath(name, dc, i),
-      'E_POLICY_MIXED_ENDPOINTS',
-      "an entry has both 'address' and 'cname': give one",
-    );
+    errs.at(f, entryPath(name, dc, i), 'E_POLICY_MIXED_ENDPOINTS', "an entry has both 'address' and 'cname': give one");
     return null;
   }
   const target = parseCnameTarget(raw.cname!);

@@ -152,8 +152,7 @@ export const POLICY_ERRORS = errorCodes({
     fix: 'Give at least one endpoint a weight above 0, or remove the pool.',
   },
   E_POLICY_MIXED_ENDPOINTS: {
-    summary:
-      "A name's pools mix cname entries with address entries, or one entry has both 'address' and 'cname'.",
+    summary: "A name's pools mix cname entries with address entries, or one entry has both 'address' and 'cname'.",
     fix: 'Make every entry of the name a cname or every one an address (a CNAME answer has no address records beside it).',
   },
   E_POLICY_BAD_CNAME: {
