@@ -19,6 +19,8 @@ export interface UnboundOptions {
   readonly upstreamPort: number;
   /** Trust anchors, as DS presentation lines (`apex. IN DS tag alg 2 hex`). */
   readonly anchors: readonly string[];
+  /** More stub zones, each at its own server on 127.0.0.1 (a second authority, a CNAME's target zone). */
+  readonly otherStubs?: ReadonlyArray<{ readonly zone: string; readonly port: number }>;
 }
 
 /** A DNS reply as a validating resolver gave it. */
@@ -113,6 +115,12 @@ export function unboundConfig(dir: string, port: number, o: UnboundOptions): str
     '  control-use-cert: no',
     '',
     ...o.stubZones.flatMap((z) => ['stub-zone:', `  name: ${q(z)}`, `  stub-addr: 127.0.0.1@${o.upstreamPort}`, '']),
+    ...(o.otherStubs ?? []).flatMap((s) => [
+      'stub-zone:',
+      `  name: ${q(s.zone)}`,
+      `  stub-addr: 127.0.0.1@${s.port}`,
+      '',
+    ]),
   ].join('\n');
 }
 
