@@ -71,11 +71,12 @@ describe('CNAME endpoints through gslb serve, a signed zone and a real resolver'
   let dnskey: Buffer;
   let ds: string[];
 
-  async function admin(path: 'drain' | 'undrain', datacenter: string): Promise<void> {
+  /** Drains or undrains a datacenter, or ({ endpoint }) one endpoint, through the admin API. */
+  async function admin(path: 'drain' | 'undrain', target: string | { endpoint: string }): Promise<void> {
     const res = await fetch(`${ours.admin}api/${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ datacenter }),
+      body: JSON.stringify(typeof target === 'string' ? { datacenter: target } : target),
     });
     expect(res.status, await res.clone().text()).to.equal(200);
   }
@@ -232,6 +233,15 @@ describe('CNAME endpoints through gslb serve, a signed zone and a real resolver'
 
   it('failover moves the CNAME; every datacenter down: the fallback CNAME for everyone (scope 0), signed', async () => {
     await europeGets(/ 4 CNAME eu-[12]\./);
+    // One host drained by its name (any case, a trailing dot): the other is the only answer.
+    await admin('drain', { endpoint: `EU-1.${TARGETS}.` });
+    await europeGets(/ CNAME eu-2\./);
+    for (let i = 0; i < 8; i++)
+      expect(answers(await askServer(ours.port, `app.${OURS}`, 'A', { subnet: EUROPE, dnssec: false }))).to.deep.equal([
+        `app.${OURS} 4 CNAME eu-2.${TARGETS}`,
+      ]);
+    await admin('undrain', { endpoint: `eu-1.${TARGETS}` });
+    await europeGets(/ CNAME eu-1\./);
     await admin('drain', 'eu-west');
     await europeGets(new RegExp(`^app\\.gslb\\.example\\.org 1 CNAME us-1\\.${TARGETS.replace(/\./g, '\\.')}$`));
     await admin('drain', 'us-east');

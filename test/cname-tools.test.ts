@@ -107,6 +107,18 @@ describe('CNAME endpoints in explain, simulate and the traffic view', () => {
     expect(json.names[0]!.rows.map((x) => `${x.datacenter} ${x.to}`)).to.include('sorry.example.org cname');
   });
 
+  it('gslb drain takes a cname endpoint by its host name; a name that is no host is a usage error', () => {
+    const bad = gslb('drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', 'lb 1.example.net');
+    expect([bad.status, bad.out]).to.deep.equal([
+      2,
+      "gslb drain: --endpoint 'lb 1.example.net' is not an IP address or a cname endpoint's host name [E_CLI_BAD_ADDRESS]\nrun 'gslb drain --help' for the flags\n",
+    ]);
+    // A host name passes the flag check and goes on to Redis (none listens on port 1: exit 1).
+    const host = gslb('drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', 'LB-1.example.net.');
+    expect(host.status, host.out).to.equal(1);
+    expect(host.out).to.not.include('E_CLI_BAD_ADDRESS');
+  });
+
   it('the traffic view marks CNAME names and shows the fallback CNAME where no datacenter answers', () => {
     const rig = makeRig({ zones: ZONES });
     const tally = new DecisionTally({ catalog: rig.catalog, onCatalogReplaced: () => {} });

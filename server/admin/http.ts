@@ -6,6 +6,7 @@ import { loadKey, targetKey } from '../../health/view.js';
 import { MAX_DRAIN_MS, type DrainTarget } from '../../health/drains.js';
 import { formatIp, parseIp } from '../../zones/address.js';
 import { DurationError, parseDuration } from '../../zones/duration.js';
+import { parseCnameTarget } from '../../zones/policy/endpoints.js';
 import { ExplainRequestError, formatExplanation } from '../explain/explain.js';
 import { ListenError } from '../listen-error.js';
 import type { ListenAddress } from '../listen-address.js';
@@ -107,9 +108,12 @@ function drainRequest(
   } else {
     const ep = b['endpoint'];
     const ip = typeof ep === 'string' ? parseIp(ep) : null;
-    if (typeof ep !== 'string' || !ip) throw new HttpError(400, '"endpoint" must be an IP address');
+    // A CNAME endpoint is drained by its host name (lower case, without the trailing dot).
+    const host = typeof ep === 'string' && !ip ? parseCnameTarget(ep) : null;
+    if (typeof ep !== 'string' || (!ip && (host === null || typeof host === 'string')))
+      throw new HttpError(400, '"endpoint" must be an IP address, or a cname endpoint\'s host name');
     // Drains match the address as the configuration spells it (2001:DB8::1 and 2001:db8::1 are one endpoint).
-    const configured = served.endpoints.get(formatIp(ip.bytes));
+    const configured = served.endpoints.get(ip ? formatIp(ip.bytes) : (host as { text: string }).text);
     if (!undo && configured === undefined) throw new HttpError(400, `endpoint ${ep} is not in any pool`);
     target = { endpoint: configured ?? ep };
   }

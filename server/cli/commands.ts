@@ -272,7 +272,7 @@ export const DRAIN = {
   name: 'drain',
   summary: 'take an endpoint or a datacenter out of every answer on every node, through Redis',
   flags: {
-    endpoint: { value: 'ADDR', help: 'the endpoint (IP address) to take out' },
+    endpoint: { value: 'ADDR', help: "the endpoint (IP address, or a cname endpoint's host name) to take out" },
     datacenter: { value: 'NAME', help: 'the datacenter to take out' },
     for: {
       value: 'DUR',
@@ -292,7 +292,7 @@ export const UNDRAIN = {
   name: 'undrain',
   summary: 'put a drained endpoint or datacenter back into the answers',
   flags: {
-    endpoint: { value: 'ADDR', help: 'the endpoint (IP address) to put back' },
+    endpoint: { value: 'ADDR', help: "the endpoint (IP address, or a cname endpoint's host name) to put back" },
     datacenter: { value: 'NAME', help: 'the datacenter to put back' },
     redis: { ...REDIS_URL, group: 'Redis' },
     ...redisConnection('Redis'),

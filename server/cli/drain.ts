@@ -5,6 +5,7 @@ import { listDrains, drain, undrain, type DrainTarget } from '../../health/drain
 import { MAX_DRAIN_MS } from '../../health/drains.js';
 import { RedisConnectionError } from '../../health/redis-errors.js';
 import { parseIp } from '../../zones/address.js';
+import { parseCnameTarget } from '../../zones/policy/endpoints.js';
 import { durationFlag, parse, UsageError, type FlagValues } from './args.js';
 import { DRAIN, UNDRAIN } from './commands.js';
 import { redisFlags } from './redis-flags.js';
@@ -14,9 +15,15 @@ function target(values: { endpoint?: string; datacenter?: string }): DrainTarget
   if (values.endpoint && values.datacenter)
     throw new UsageError('E_CLI_CONFLICTING_FLAGS', 'give --endpoint ADDR or --datacenter NAME, not both');
   if (values.endpoint) {
-    if (!parseIp(values.endpoint))
-      throw new UsageError('E_CLI_BAD_ADDRESS', `--endpoint '${values.endpoint}' is not an IP address`);
-    return { endpoint: values.endpoint };
+    if (parseIp(values.endpoint)) return { endpoint: values.endpoint };
+    // A CNAME endpoint is drained by its host name, spelt as the policy loader keeps it.
+    const host = parseCnameTarget(values.endpoint);
+    if (typeof host === 'string')
+      throw new UsageError(
+        'E_CLI_BAD_ADDRESS',
+        `--endpoint '${values.endpoint}' is not an IP address or a cname endpoint's host name`,
+      );
+    return { endpoint: host.text };
   }
   if (values.datacenter) return { datacenter: values.datacenter };
   throw new UsageError('E_CLI_MISSING_FLAG', 'give --endpoint ADDR or --datacenter NAME');
