@@ -200,7 +200,7 @@ describe('gslb drain / undrain / agent (CLI)', () => {
     const cases: Array<[string[], string]> = [
       [['drain', '--datacenter', 'x'], 'E_CLI_MISSING_FLAG'],
       [['drain', '--redis', 'redis://127.0.0.1:1'], 'E_CLI_MISSING_FLAG'],
-      [['drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', 'nope'], 'E_CLI_BAD_ADDRESS'],
+      [['drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', 'no pe'], 'E_CLI_BAD_ADDRESS'],
       [
         ['drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', '192.0.2.1', '--datacenter', 'x'],
         'E_CLI_CONFLICTING_FLAGS',
