@@ -21,6 +21,10 @@ import { decide, type Decision, type DecideInput } from '../server/gslb/decide.j
 import { candidateOrder, orderKey } from '../server/gslb/select.js';
 import { spreadAnswers } from '../server/gslb/spread.js';
 import { optionRecords } from '../server/gslb/wire.js';
+import { DecisionTally } from '../server/decisions.js';
+import { parseClients } from '../server/simulate/clients.js';
+import { clientShares, loadBalancedNames, scenariosOf } from '../server/simulate/traffic.js';
+import { traffic } from '../server/traffic.js';
 import { cityDatabase, makeRig } from './helpers/gslb.js';
 
 const ZONES = 'test/fixtures/steering-depth';
@@ -384,6 +388,41 @@ describe('steering in depth: expected rows', () => {
 });
 
 describe('steering in depth through the pipeline (in process)', () => {
+  it("the traffic view shows a region's split beside its datacenter; simulate shares a wide subnet by the weights", () => {
+    const rig = makeRig({ zones: ZONES });
+    const t = traffic(
+      {
+        catalog: rig.catalog,
+        decisions: new DecisionTally({ catalog: rig.catalog, onCatalogReplaced: () => {} }),
+        health: rig.health,
+      },
+      100,
+    );
+    const canary = t.names.find((n) => n.name === 'canary.sd.test.')!;
+    const route = (clients: string) => canary.routes.find((r) => r.clients === clients)!.answers[0]!;
+    expect(route('europe')).to.deep.equal({
+      datacenter: 'eu-west',
+      outcome: 'primary',
+      shed: null,
+      split: [
+        { datacenter: 'eu-west', share: 0.9 },
+        { datacenter: 'eu-central', share: 0.1 },
+      ],
+    });
+    expect(route('britain')).to.deep.equal({ datacenter: 'eu-west', outcome: 'primary', shed: null });
+    // simulate: a /32 of Germany holds many /56s, shared by the tier's weights; one /56 goes where its hash does.
+    const n = loadBalancedNames(rig.catalog).find((x) => x.name === 'canary.sd.test.')!;
+    const [now] = scenariosOf(rig.catalog, [{ down: [], health: rig.health.view() }]);
+    const { clients } = parseClients('2a02:d180::/32,100\n2a02:d180:0:100::/56,100\n', 'c.csv');
+    expect(clientShares(n, clients[0]!, now!)).to.deep.equal([
+      { datacenter: 'eu-west', to: 'served', share: 0.9 },
+      { datacenter: 'eu-central', to: 'served', share: 0.1 },
+    ]);
+    const one = clientShares(n, clients[1]!, now!);
+    expect(one).to.have.length(1);
+    expect(one[0]!.share).to.equal(1);
+  });
+
   it('classes with one order but different splits are planned apart: britain whole, europe split by /56', () => {
     const rig = makeRig({ zones: ZONES });
     const seen = new Set<string>();
