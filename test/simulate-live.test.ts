@@ -3,17 +3,21 @@
 // from that state (a dead endpoint's and a drained datacenter's clients elsewhere, shed load from the
 // load figures), says which state it used, and fails fast when Redis cannot be read.
 import { expect } from 'chai';
+import dnsPacket from 'dns-packet';
 import { Redis } from 'ioredis';
 import { createServer, type Server, type Socket } from 'node:net';
 import { isLoadSpec } from '../health/probe-types.js';
 import type { ReportedResult } from '../health/quorum.js';
 import { parseRedisUrl } from '../health/redis-connect.js';
-import { encodeAgent, encodeResult, keys, PROTOCOL_VERSION } from '../health/redis-protocol.js';
+import { encodeAgent, encodeReports, encodeResult, keys, PROTOCOL_VERSION } from '../health/redis-protocol.js';
 import { planFor } from '../server/probe-plan.js';
 import { loadZones } from '../zones/load.js';
 import { cityDatabase } from './helpers/gslb.js';
 import { gslb, stopAll } from './helpers/processes.js';
+import { buildQuery, udpExchange } from './helpers/dns.js';
 import { cleanup, redisOrSkip, testPrefix } from './helpers/redis.js';
+import { startServe } from './helpers/serve-node.js';
+import { until } from './helpers/until.js';
 
 const ZONES = 'test/fixtures/simulate-live/zones';
 const CLIENTS = 'test/fixtures/simulate-live/clients.csv';
@@ -76,6 +80,31 @@ interface Out {
 function weights(out: Out, name: string, s: 'now' | 'down' = 'now'): Record<string, number> {
   const n = out.names.find((x) => x.name === name)!;
   return Object.fromEntries(n.rows.filter((r) => r.to === 'served').map((r) => [r.datacenter, r[s]!.weight]));
+}
+
+/** The client lines of the fixture: subnet (as ECS), and where each address of the zones is. */
+const SUBNETS = ['81.2.69.160/27', '216.160.83.56/29', '214.0.0.0/24'];
+const DC_OF: Record<string, string> = {
+  '192.0.2.10': 'us-east',
+  '198.51.100.10': 'eu-west',
+  '203.0.113.10': 'ap-south',
+  '192.0.2.20': 'us-east',
+  '198.51.100.20': 'eu-west',
+};
+
+/** The datacenter a serving node answers `name` with for a client subnet (sent as ECS). */
+async function servedBy(port: number, name: string, subnet: string): Promise<string> {
+  const [ip, prefix] = subnet.split('/') as [string, string];
+  const ecs = { code: 8, family: 1, sourcePrefixLength: Number(prefix), scopePrefixLength: 0, ip };
+  const reply = await udpExchange(
+    '127.0.0.1',
+    port,
+    buildQuery({ name, edns: { options: [ecs as unknown as dnsPacket.PacketOpt] } }),
+  );
+  const a = dnsPacket.decode(reply!).answers!.filter((x) => x.type === 'A');
+  const dcs = [...new Set(a.map((x) => DC_OF[String((x as { data: unknown }).data)]))];
+  expect(dcs, `${name} for ${subnet}`).to.have.length(1);
+  return dcs[0]!;
 }
 
 async function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> {
@@ -171,6 +200,46 @@ describe('gslb simulate --redis (the live state)', function () {
     // us-east down: it sheds nothing (it has no usable endpoint to read), eu-west takes its clients.
     expect(down.scenarios['down']!.shed).to.deep.equal([]);
     expect(weights(down, 'shop.live.test.', 'down')).to.deep.equal({ 'us-east': 0, 'eu-west': 2400 });
+  });
+
+  it('agrees with what a node serving from the same Redis answers each client', async () => {
+    const agents = [
+      ['agent-us', 'us-east'],
+      ['agent-eu', 'eu-west'],
+      ['agent-ap', 'ap-south'],
+    ] as const;
+    for (const [id, dc] of agents) await writeAgent(r, prefix, id, dc, Date.now());
+    const drained = gslb(['drain', '--datacenter', 'ap-south', ...redisArgs()]);
+    expect(await drained.finished(), drained.stderr).to.equal(0);
+    // The agents' heartbeats, as `gslb agent` sends them every second: the node keeps them fresh.
+    const beat = setInterval(() => {
+      for (const [id, dc] of agents) {
+        const message = { v: PROTOCOL_VERSION, agent: id, datacenter: dc, at: Date.now(), results: {} };
+        void r.publish(keys(prefix).reportsChannel, encodeReports(message));
+      }
+    }, 500);
+    try {
+      const node = await startServe(ZONES, ['--geoip', cityDatabase(), '--workers', '1', ...redisArgs()]);
+      // The node steps shop's shed share every second: 50%, then 100%. Simulate shows where it settles.
+      await until(
+        "the node's shed share at its max",
+        async () => (await servedBy(node.port, 'shop.live.test', SUBNETS[1]!)) === 'eu-west',
+        10_000,
+        100,
+      );
+      const out = JSON.parse((await run(['--json', ...redisArgs()])).stdout) as Out;
+      for (const name of ['www.live.test.', 'shop.live.test.']) {
+        const served: Record<string, number> = {};
+        for (const [i, subnet] of SUBNETS.entries()) {
+          const dc = await servedBy(node.port, name, subnet);
+          served[dc] = (served[dc] ?? 0) + [1200, 800, 400][i]!;
+        }
+        const simulated = Object.fromEntries(Object.entries(weights(out, name)).filter(([, w]) => w > 0));
+        expect(simulated, name).to.deep.equal(served);
+      }
+    } finally {
+      clearInterval(beat);
+    }
   });
 
   it('counts agents within --max-age and by --quorum, as serve does', async () => {
