@@ -306,6 +306,10 @@ describe('gslb simulate --redis (the live state)', function () {
       expect(res.stderr.trim().split('\n')).to.have.length(1);
       expect(res.stderr).to.match(/^gslb simulate: redis: .*ECONNREFUSED.* \[E_REDIS_UNREACHABLE\]\n$/);
       expect(res.ms).to.be.below(4000);
+      // What the command line gets wrong is said first, without Redis.
+      const usage = await run(['--down', 'nowhere', '--redis', `redis://127.0.0.1:${port}`]);
+      expect(usage.status).to.equal(2);
+      expect(usage.stderr).to.match(/--down 'nowhere': no such datacenter .*\[E_CLI_UNKNOWN_DATACENTER\]/);
     });
 
     it('connected but silent: gives up after its timeout with the code, never hangs', async () => {

@@ -20,7 +20,7 @@ export function loadValidZones(dir: string): Zone[] | null {
 }
 
 /** The --down datacenters, each checked against the zones': a name no zone defines is a usage error, not a no-op. */
-function checkDown(zones: readonly Zone[], down: readonly string[]): void {
+export function checkDown(zones: readonly Zone[], down: readonly string[]): void {
   const known = new Set<string>();
   for (const z of zones) for (const dc of z.policy.datacenters.keys()) known.add(dc);
   for (const dc of down)

@@ -28,7 +28,7 @@ import {
 import { parse, UsageError } from './args.js';
 import type { CliErrorCode } from './cli-errors.js';
 import { SIMULATE } from './commands.js';
-import { loadValidZones, scenarioHealth } from './offline.js';
+import { checkDown, loadValidZones, scenarioHealth } from './offline.js';
 import { quorumFlags } from './quorum-flags.js';
 import { redisFlags, type RedisFlags } from './redis-flags.js';
 import { StartupError } from './startup-error.js';
@@ -129,10 +129,8 @@ export async function runSimulate(argv: string[]): Promise<number> {
   const zones = loadValidZones(values.zones);
   if (zones === null) return 1;
   const down = [...new Set(values.down ?? [])];
-  const source: HealthUsed = redis ? await readLive(zones, redis, quorum) : { source: 'assumed-up' };
-  const views = scenarioHealth(zones, down, source.source === 'redis' ? source.live : null);
+  checkDown(zones, down);
   const catalog = compileCatalog(zones, openGeo(values.geoip));
-  const scenarios = scenariosOf(catalog, views);
   const all = loadBalancedNames(catalog);
   const selected = selectNames(all, values.name ?? []);
   const parsed = parseClients(text, file);
@@ -147,6 +145,9 @@ export async function runSimulate(argv: string[]): Promise<number> {
     process.stderr.write(`${errors.length} bad line(s) in ${file}; nothing simulated\n`);
     return 2;
   }
+  // Redis last: everything the command line and the files can get wrong is said without waiting for it.
+  const source: HealthUsed = redis ? await readLive(zones, redis, quorum) : { source: 'assumed-up' };
+  const scenarios = scenariosOf(catalog, scenarioHealth(zones, down, source.source === 'redis' ? source.live : null));
   const names = selected.map((n) => simulateName(n, clients, scenarios, source.source === 'redis'));
   const run: Run = { file, clients, source, scenarios, names, totals: sumNames(names, scenarios.length) };
   process.stdout.write(values.json ? JSON.stringify(toJson(run), roundNumbers, 2) + '\n' : formatRun(run));
