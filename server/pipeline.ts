@@ -233,7 +233,9 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
     const qname: DnsName = { wire: msg.subarray(12, 12 + q.qnameLength), key: q.qkey };
     // A chain ending at a decided CNAME ends there (the resolver asks for its target): signed as a
     // CNAME query's answer, it asks no proof about the target, even one in this zone.
-    const endsInCname = result.gslb !== undefined && sections.answer.length > result.sections.answer.length &&
+    const endsInCname =
+      result.gslb !== undefined &&
+      sections.answer.length > result.sections.answer.length &&
       sections.answer[sections.answer.length - 1]!.type === QTYPE.CNAME;
     return finishReply(
       encodeSections(msg, q, signAnswer(sz, qname, endsInCname ? QTYPE.CNAME : q.qtype, sections, t).sections),

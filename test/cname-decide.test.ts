@@ -24,7 +24,6 @@ const geo = openGeoData([cityDatabase()]);
 const classifiers = new ClassifierCache(geo);
 const nameOf = (label: string): LbName => [...policy.names.values()].find((n) => n.label === label)!;
 const web = policy.checks.get('web')!;
-const endpointsOf = (label: string): Endpoint[] => nameOf(label).pools.flatMap((p) => p.endpoints);
 
 // Addresses of test/fixtures/geo/city.csv; as /24 ECS prefixes in the pipeline tests.
 const EUROPE = '2.2.3.1';

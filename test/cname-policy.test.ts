@@ -108,6 +108,19 @@ describe('CNAME endpoints in policy files', () => {
       expect(messages[0]).to.match(/\[E_POLICY_BAD_CNAME\]$/);
     });
 
+  it('max_answers and spread do not apply to cname entries (an answer is one CNAME)', () => {
+    const { messages } = load(
+      '  www:\n    policy: failover\n    max_answers: 2\n    spread: 2\n    pools: { a: [{ cname: a.example.net }], b: [{ cname: b.example.net }] }\n',
+    );
+    expect(messages).to.deep.equal([
+      "p.yaml:9: name 'www': max_answers: does not apply to cname entries (an answer is one CNAME) [E_POLICY_NOT_APPLICABLE]",
+      "p.yaml:10: name 'www': spread: does not apply to cname entries (an answer is one CNAME) [E_POLICY_NOT_APPLICABLE]",
+    ]);
+    expect(
+      load('  www:\n    spread: 1\n    policy: failover\n    pools: { a: [{ cname: a.example.net }] }\n').messages,
+    ).to.deep.equal([]);
+  });
+
   it('the same target twice in a name is an error, as the same address is', () => {
     const { messages } = load(
       '  www:\n    policy: failover\n    pools: { a: [{ cname: lb.example.net }], b: [{ cname: LB.example.net. }] }\n',

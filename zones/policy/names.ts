@@ -5,6 +5,7 @@ import {
   DEFAULT_MARGIN,
   DEFAULT_MAX_ANSWERS,
   DEFAULT_MIN_TTL,
+  DEFAULT_SPREAD,
   DEFAULT_TTL,
   isCname,
   type Check,
@@ -22,6 +23,7 @@ import { buildEndpoint, entryPath, parseCnameTarget, type RawEndpoint } from './
 import type { PolicyFile } from './file.js';
 import { located } from './located.js';
 import type { Owned, Raw } from './merge.js';
+import { buildMinUp } from './min-up.js';
 import { buildRegions } from './regions.js';
 import { buildShed, buildTier, checkSteering } from './steering.js';
 import type { Path } from './sections.js';
@@ -137,6 +139,11 @@ export function buildName(
     }
   const load = (raw['load'] as string) ?? null;
   const fallback = buildFallback(raw['fallback'], owner.name, [...path, 'fallback'], f, errs);
+  // One CNAME per answer: nothing to spread over datacenters or cap at max_answers.
+  if (cname === true)
+    for (const k of ['max_answers', 'spread'])
+      if (raw[k] !== undefined && !(k === 'spread' && raw[k] === 1))
+        errs.at(f, [...path, k], 'E_POLICY_NOT_APPLICABLE', 'does not apply to cname entries (an answer is one CNAME)');
   checkSteering(raw, policy, check, load, pools, path, f, errs, cfg);
   return located(
     {
@@ -154,6 +161,8 @@ export function buildName(
       fallback: fallback.mode,
       fallbackCname: fallback.cname,
       cname: cname === true,
+      spread: (raw['spread'] as number) ?? DEFAULT_SPREAD,
+      minUp: buildMinUp(raw['min_up'], pools, [...path, 'min_up'], f, errs),
       pools: Object.freeze(pools.slice()),
       regions,
       file: f.file,
