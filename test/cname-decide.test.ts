@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { openGeoData } from '../geo/geoip.js';
 import { StaticHealth } from '../health/static-health.js';
-import { targetKey, type HealthView } from '../health/view.js';
+import { loadKey, loadUrlOf, targetKey, type HealthView } from '../health/view.js';
 import { parseIp } from '../zones/address.js';
 import { loadZones } from '../zones/load.js';
 import type { Endpoint, LbName, PolicyConfig } from '../zones/policy-types.js';
@@ -253,5 +253,27 @@ describe('CNAME endpoints: through the pipeline', () => {
       ]);
       expect(r.scope, type).to.be.within(1, 32);
     }
+  });
+});
+
+describe('CNAME endpoints: load-aware, read at the host name', () => {
+  it("a load source's {address} is the host name; least-loaded keeps its choice within the margin", () => {
+    const rig = makeRig({ zones: ZONES });
+    const edge = policy.loads.get('edge')!;
+    const [eu, us] = nameOf('busy').pools.map((p) => p.endpoints[0]!);
+    expect(loadUrlOf(edge, eu!)).to.equal('http://eu.busy.example.net/nginx_status');
+    const load = (euConnections: number, usConnections: number) => {
+      rig.health.set(loadKey(edge, eu!), { up: true, connections: euConnections, capacity: 100, since: 1 });
+      rig.health.set(loadKey(edge, us!), { up: true, connections: usConnections, capacity: 100, since: 1 });
+    };
+    const target = () =>
+      (rig.ask('busy.cname.test', 'AAAA', net(EUROPE)).packet.answers ?? []).map((a) => String((a as { data: unknown }).data));
+    load(50, 10);
+    expect(target()).to.deep.equal(['us.busy.example.net']);
+    // eu-west is lower by less than the 10% margin: the node's steering keeps us-east.
+    load(9.5, 10);
+    expect(target()).to.deep.equal(['us.busy.example.net']);
+    load(5, 10);
+    expect(target()).to.deep.equal(['eu.busy.example.net']);
   });
 });

@@ -54,9 +54,10 @@ export function steeringConfig(catalog: Catalog): SteeringConfig {
           const order = candidateOrder(lb.name, cls).order.join(',');
           if (!orders.has(order)) orders.set(order, cls);
         }
-      const families = ([4, 6] as const).filter((f) =>
-        lb.name.pools.some((p) => p.endpoints.some((e) => e.family === f)),
-      );
+      // A CNAME name is decided once, as IPv4 (pipeline.ts familyOf).
+      const families = lb.name.cname
+        ? ([4] as const)
+        : ([4, 6] as const).filter((f) => lb.name.pools.some((p) => p.endpoints.some((e) => e.family === f)));
       names.push({
         key: lb.name.owner.key,
         name: lb.name,
