@@ -32,13 +32,17 @@ function labelsOf(catalog: Catalog): Map<string, Record<string, string>> {
   for (const z of zones) {
     const { names, checks, loads } = z.zone.policy;
     for (const name of names.values()) {
-      const check = name.check === null ? undefined : checks.get(name.check);
       const load = name.load === null ? undefined : loads.get(name.load);
       for (const pool of name.pools) {
-        if (check)
-          for (const t of probeTargetsFor(check, pool.endpoints)) {
-            const { host, port } = t.spec as CheckSpec;
-            add(t.key, z.name, { check: check.name, target: `${host.includes(':') ? `[${host}]` : host}:${port}` });
+        // Steering and monitor checks alike: a monitor's targets show in the metrics too.
+        for (const list of [name.checks, name.monitor])
+          for (const checkName of list) {
+            const check = checks.get(checkName);
+            if (check)
+              for (const t of probeTargetsFor(check, pool.endpoints)) {
+                const { host, port } = t.spec as CheckSpec;
+                add(t.key, z.name, { check: check.name, target: `${host.includes(':') ? `[${host}]` : host}:${port}` });
+              }
           }
         if (load)
           for (const t of loadTargetsFor(load, pool.endpoints))

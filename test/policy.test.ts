@@ -279,7 +279,7 @@ loads:
 checks:
   h: { type: https, port: 8443, path: /hc, expect: [200, 204], host: h.example, sni: s.example, tls_verify: false, body: ok, follow_redirects: true, interval: 2s, timeout: 500ms, jitter: 100ms, rise: 3, fall: 4 }
   d: { type: dns, port: 53, query: example.com, qtype: A, expect: [0] }
-  t: { type: tls, port: 8443, sni: t.example, tls_ca: examples/gslb.example.com/demo-tls/cert.pem, expiry_warn_days: 30 }
+  t: { type: tls, port: 8443, sni: t.example, tls_ca: examples/gslb.example.com/demo-tls/cert.pem, expiry_warn_days: 30, from: local }
 regions:
   r: { match: { cidrs: [10.0.0.0/8], subdivisions: [US-WA], countries: [FR], continents: [EU] }, datacenters: [a, b] }
   default: { datacenters: [b, a] }
@@ -290,6 +290,7 @@ names:
     min_ttl: 4
     max_answers: 3
     check: h
+    monitor: [t]
     fallback: nodata
     regions: { own: { match: { continents: [AS] }, datacenters: [b] } }
     pools: { a: [192.0.2.1, { address: 192.0.2.2, weight: 2, probe: "10.0.0.1:8080" }], b: [192.0.2.3] }
@@ -326,12 +327,13 @@ dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
       const d = c.checks.get('d')!;
       expect([d.query, d.qtype]).to.deep.equal(['example.com', 'A']);
       const t = c.checks.get('t')!;
-      expect([t.type, t.port, t.sni, t.tlsVerify, t.expiryWarnDays]).to.deep.equal([
+      expect([t.type, t.port, t.sni, t.tlsVerify, t.expiryWarnDays, t.from]).to.deep.equal([
         'tls',
         8443,
         't.example',
         true,
         30,
+        'local',
       ]);
       expect(t.tlsCa).to.equal(readFileSync('examples/gslb.example.com/demo-tls/cert.pem', 'utf8'));
       const region = c.regions.get('r')!;
@@ -390,7 +392,7 @@ dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
       expect(m.pools[0]!.endpoints[0]!.loadUrl).to.equal('http://10.0.0.9:8404/stats;csv');
       expect(c.dnssec).to.deep.equal({ validity: 864000, refresh: 216000, inceptionOffset: 1800, dnskeyTtl: 7200 });
       const n = [...c.names.values()][0]!;
-      expect([n.ttl, n.minTtl, n.maxAnswers, n.check, n.fallback]).to.deep.equal([15, 4, 3, 'h', 'nodata']);
+      expect([n.ttl, n.minTtl, n.maxAnswers, n.checks, n.monitor, n.fallback]).to.deep.equal([15, 4, 3, ['h'], ['t'], 'nodata']);
       expect([...n.regions!.keys()]).to.deep.equal(['own']);
       expect(n.pools[0]!.endpoints[1]).to.include({ weight: 2 });
       expect(n.pools[0]!.endpoints[1]!.probe).to.deep.equal({ host: '10.0.0.1', port: 8080 });

@@ -5,6 +5,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import { loadKey, targetKey } from '../../health/view.js';
 import { MAX_DRAIN_MS, type DrainTarget } from '../../health/drains.js';
 import { formatIp, parseIp } from '../../zones/address.js';
+import type { Check } from '../../zones/policy-types.js';
 import { DurationError, parseDuration } from '../../zones/duration.js';
 import { ExplainRequestError, formatExplanation } from '../explain/explain.js';
 import { ListenError } from '../listen-error.js';
@@ -121,12 +122,14 @@ function drainRequest(
 
 /** The health matrix with the pool addresses behind each probe target, and its readable labels (as /metrics has them). */
 function healthMatrix(node: DnsNode) {
-  const addresses = servedTargets(node).addresses;
+  const { addresses, monitorOnly } = servedTargets(node);
   const m = node.health.matrix();
   const labels = targetLabels(node.catalog);
   return {
     ...m,
     addresses: Object.fromEntries([...addresses].map(([k, v]) => [k, [...v]])),
+    /** Targets only monitor checks probe: shown, never moving an answer. */
+    monitors: m.targets.filter((t) => monitorOnly.has(t.key)).map((t) => t.key),
     labels: Object.fromEntries(m.targets.flatMap((t) => (labels.has(t.key) ? [[t.key, labels.get(t.key)]] : []))),
   };
 }
@@ -137,6 +140,9 @@ function servedTargets(node: DnsNode) {
   /** Canonical address text -> the address as configured. */
   const endpoints = new Map<string, string>();
   const addresses = new Map<string, Set<string>>();
+  /** Check targets some name steers by; the other check targets are only monitored. */
+  const steers = new Set<string>();
+  const monitored = new Set<string>();
   const add = (key: string, address: string) => {
     if (!addresses.has(key)) addresses.set(key, new Set());
     addresses.get(key)!.add(address);
@@ -145,20 +151,34 @@ function servedTargets(node: DnsNode) {
     const policy = zone.zone.policy;
     for (const dc of policy.datacenters.keys()) datacenters.add(dc);
     for (const name of policy.names.values()) {
-      const check = name.check === null ? undefined : policy.checks.get(name.check);
+      const steering = checksOf(name.checks, policy.checks);
+      const monitor = checksOf(name.monitor, policy.checks);
       const load = name.load === null ? undefined : policy.loads.get(name.load);
       for (const pool of name.pools) {
         datacenters.add(pool.datacenter);
         for (const ep of pool.endpoints) {
           const ip = parseIp(ep.address);
           endpoints.set(ip ? formatIp(ip.bytes) : ep.address, ep.address);
-          if (check) add(targetKey(check, ep), ep.address);
+          for (const check of steering) {
+            add(targetKey(check, ep), ep.address);
+            steers.add(targetKey(check, ep));
+          }
+          for (const check of monitor) {
+            add(targetKey(check, ep), ep.address);
+            monitored.add(targetKey(check, ep));
+          }
           if (load) add(loadKey(load, ep), ep.address);
         }
       }
     }
   }
-  return { datacenters, endpoints, addresses };
+  const monitorOnly = new Set([...monitored].filter((k) => !steers.has(k)));
+  return { datacenters, endpoints, addresses, monitorOnly };
+}
+
+/** The checks a name lists, as the policy defines them. */
+function checksOf(names: readonly string[], checks: ReadonlyMap<string, Check>): Check[] {
+  return names.flatMap((n) => checks.get(n) ?? []);
 }
 
 function status(node: DnsNode) {

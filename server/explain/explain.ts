@@ -62,7 +62,14 @@ export interface Explanation {
   policy: string | null;
   candidates: Array<{
     datacenter: string;
-    endpoints: Array<{ address: string; up: boolean; drained: boolean; reason: string }>;
+    endpoints: Array<{
+      address: string;
+      up: boolean;
+      drained: boolean;
+      reason: string;
+      /** The name's monitor checks on this endpoint: information, they never move the answer. */
+      monitors: Array<{ check: string; up: boolean; reason: string }>;
+    }>;
     usable: number;
     figure: number | null;
     /** The usable endpoints' load figures (connections, capacity, utilisation, bandwidth, RTT). */
@@ -229,6 +236,7 @@ export function explainQuery(
       up: e.health.up,
       drained: e.drained,
       reason: e.drained ? 'drained' : e.health.reason,
+      monitors: e.monitors.map((m) => ({ check: m.check, up: m.health.up, reason: m.health.reason })),
     })),
     usable: c.usable,
     figure: c.figure,
@@ -273,6 +281,7 @@ export function formatExplanation(e: Explanation): string {
       );
       const load = loadLine(c.load);
       if (load) lines.push(`     load: ${load}`);
+      for (const m of monitorLines(c.endpoints)) lines.push(`     ${m}`);
     });
     lines.push('decision:');
     for (const s of e.steps) lines.push(`  - ${s}`);
@@ -286,6 +295,19 @@ export function formatExplanation(e: Explanation): string {
   col('ecs scope', e.scope === null ? '- (no ECS in the query)' : `/${e.scope}`);
   if (e.dnssec) col('dnssec', dnssecLine(e.dnssec));
   return lines.join('\n') + '\n';
+}
+
+/** One line per monitor check: each endpoint's verdict under it, said not to steer. */
+function monitorLines(endpoints: Explanation['candidates'][number]['endpoints']): string[] {
+  const byCheck = new Map<string, string[]>();
+  for (const e of endpoints)
+    for (const m of e.monitors) {
+      const text = `${e.address} ${m.up ? 'up' : `down (${m.reason})`}`;
+      const list = byCheck.get(m.check);
+      if (list) list.push(text);
+      else byCheck.set(m.check, [text]);
+    }
+  return [...byCheck].map(([check, eps]) => `monitor ${check}: ${eps.join(', ')} — does not steer`);
 }
 
 /** "signed by key 12345 (ECDSAP256SHA256)", or what the zone is signed with when not asked with DO=1. */

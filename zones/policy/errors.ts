@@ -171,6 +171,10 @@ export const POLICY_ERRORS = errorCodes({
     summary: "The name's load source has no url, and an endpoint has no load_url to read its figures from.",
     fix: 'Give the load source a url (with {address}), or each endpoint a load_url.',
   },
+  E_POLICY_CHECK_LISTED_TWICE: {
+    summary: "A check is listed twice in a name's check or monitor, or in both (it either steers or only shows).",
+    fix: 'Keep it once: in check to steer by it, in monitor to only watch it.',
+  },
   E_POLICY_SHED_BOUNDS: {
     summary: "Shed load's low is not below its high, or its step is not above 0.",
     fix: 'Set low below high (such as high: 85%, low: 70%) and a step above 0.',
