@@ -201,7 +201,9 @@ describe('composite and monitor checks: the decision', () => {
 describe('who probes: the probe plan', () => {
   const plan = planFor([POLICY]);
   const target = (check: string, address: string): PlanTarget => {
-    const ep = [...POLICY.names.values()].flatMap((n) => n.pools.flatMap((p) => p.endpoints)).find((e) => e.address === address)!;
+    const ep = [...POLICY.names.values()]
+      .flatMap((n) => n.pools.flatMap((p) => p.endpoints))
+      .find((e) => e.address === address)!;
     return plan.targets.find((t) => t.key === targetKey(POLICY.checks.get(check)!, ep))!;
   };
 

@@ -99,9 +99,17 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, str
     named('  www:\n    check: { web: 1 }\n    pools: { a: [192.0.2.1] }\n'),
     ['E_POLICY_BAD_TYPE', 'E_POLICY_BAD_TYPE', 'E_POLICY_BAD_FORM'],
   ],
-  ["a check's from naming an unknown datacenter", checks('  c: { type: tcp, from: [a, mars] }\n'), ['E_POLICY_UNKNOWN_DATACENTER']],
+  [
+    "a check's from naming an unknown datacenter",
+    checks('  c: { type: tcp, from: [a, mars] }\n'),
+    ['E_POLICY_UNKNOWN_DATACENTER'],
+  ],
   ["a check's from: an empty list", checks('  c: { type: tcp, from: [] }\n'), ['E_POLICY_EMPTY']],
-  ["a check's from: neither all, local nor a list", checks('  c: { type: tcp, from: everywhere }\n'), ['E_POLICY_BAD_VALUE']],
+  [
+    "a check's from: neither all, local nor a list",
+    checks('  c: { type: tcp, from: everywhere }\n'),
+    ['E_POLICY_BAD_VALUE'],
+  ],
   [
     'an unknown load source',
     named('  www:\n    policy: failover\n    load: nope\n    pools: { a: [192.0.2.1] }\n'),

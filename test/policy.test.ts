@@ -392,7 +392,14 @@ dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
       expect(m.pools[0]!.endpoints[0]!.loadUrl).to.equal('http://10.0.0.9:8404/stats;csv');
       expect(c.dnssec).to.deep.equal({ validity: 864000, refresh: 216000, inceptionOffset: 1800, dnskeyTtl: 7200 });
       const n = [...c.names.values()][0]!;
-      expect([n.ttl, n.minTtl, n.maxAnswers, n.checks, n.monitor, n.fallback]).to.deep.equal([15, 4, 3, ['h'], ['t'], 'nodata']);
+      expect([n.ttl, n.minTtl, n.maxAnswers, n.checks, n.monitor, n.fallback]).to.deep.equal([
+        15,
+        4,
+        3,
+        ['h'],
+        ['t'],
+        'nodata',
+      ]);
       expect([...n.regions!.keys()]).to.deep.equal(['own']);
       expect(n.pools[0]!.endpoints[1]).to.include({ weight: 2 });
       expect(n.pools[0]!.endpoints[1]!.probe).to.deep.equal({ host: '10.0.0.1', port: 8080 });

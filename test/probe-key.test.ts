@@ -91,7 +91,7 @@ describe('probe target keys', () => {
     expect(targetKey({ ...check, name: 'api' }, ep)).to.equal(base.replace(/^web\|/, 'api|'));
   });
 
-  it("from: all (the default) leaves the key as it was before the field; local or a list changes it", () => {
+  it('from: all (the default) leaves the key as it was before the field; local or a list changes it', () => {
     const { from: _all, ...before } = check;
     expect(targetKey(before as unknown as Check, ep)).to.equal(targetKey(check, ep));
     const local = targetKey({ ...check, from: 'local' }, ep);

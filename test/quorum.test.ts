@@ -300,7 +300,7 @@ describe("quorum: who probes (a check's from)", () => {
       targets: { b1: 'up 1/1' },
     },
     {
-      rule: "its own agent still fails it: a local down vote is the verdict, whatever remote agents say",
+      rule: 'its own agent still fails it: a local down vote is the verdict, whatever remote agents say',
       agents: [agent('x', 'a', { b1: 'U' }), agent('y', 'b', { b1: 'D' }), agent('z', 'c', { b1: 'U' })],
       targets: { b1: 'down 1/1' },
     },

@@ -82,14 +82,7 @@ export function httpProbe(spec: CheckSpec, signal?: AbortSignal, userAgent = USE
   return attempt(spec, signal, (finish, defer) => request(spec, firstHop(spec), 0, userAgent, finish, defer));
 }
 
-function request(
-  spec: CheckSpec,
-  hop: Hop,
-  redirects: number,
-  userAgent: string,
-  finish: Finish,
-  defer: Defer,
-): void {
+function request(spec: CheckSpec, hop: Hop, redirects: number, userAgent: string, finish: Finish, defer: Defer): void {
   const headers: Record<string, string> = { 'user-agent': userAgent, connection: 'close' };
   if (hop.hostHeader !== null) headers['host'] = hop.hostHeader;
   const options = { host: hop.host, port: hop.port, path: hop.path, method: 'GET', headers, agent: false };

@@ -1,6 +1,12 @@
 // The checks section: each health check with its defaults, the keys that fit its type, and its tls_ca read.
 import { createHash } from 'node:crypto';
-import { DEFAULT_EXPIRY_WARN_DAYS, type Check, type CheckType, type Datacenter, type ProbeFrom } from '../policy-types.js';
+import {
+  DEFAULT_EXPIRY_WARN_DAYS,
+  type Check,
+  type CheckType,
+  type Datacenter,
+  type ProbeFrom,
+} from '../policy-types.js';
 import type { Collector } from './collector.js';
 import type { PolicyFile } from './file.js';
 import type { Raw } from './merge.js';

@@ -64,7 +64,8 @@ export function loadPolicy(
   const datacenters = new Map<string, Datacenter>();
   for (const [name, { value }] of merged.datacenters) datacenters.set(name, buildDatacenter(name, value));
   const checks = new Map<string, Check>();
-  for (const [name, { value, file }] of merged.checks) checks.set(name, buildCheck(name, value, file, errs, externals, datacenters));
+  for (const [name, { value, file }] of merged.checks)
+    checks.set(name, buildCheck(name, value, file, errs, externals, datacenters));
   const loads = new Map<string, LoadSource>();
   for (const [name, { value, file }] of merged.loads) loads.set(name, buildLoadSource(name, value, file, errs));
   const regions = buildRegions(merged.regions, ['regions'], datacenters, errs, isCountry);
