@@ -1,8 +1,10 @@
 // Composite checks (`check: [web, tls]`), monitor checks (`monitor: [deep]`) and who probes (a check's
 // `from`) as tables, without sockets: endpoint states and decisions over injected health, the probe
-// plan made from the policy, and the plan as agents read it back from Redis (old plans included).
-// The same through real processes: test/e2e-checks.test.ts.
+// plan made from the policy, and the plan as agents read it back from Redis (old plans included); then
+// a node on real Redis ignoring an older agent's votes outside `from`. The same through real
+// processes: test/e2e-checks.test.ts.
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { isCountryCode } from '../geo/countries.js';
 import { probedFrom, type PlanTarget } from '../health/plan-types.js';
 import { decodePlan, encodePlan, mergePlans, PROTOCOL_VERSION, type PlanDoc } from '../health/redis-protocol.js';
@@ -15,6 +17,8 @@ import { parseName } from '../zones/name.js';
 import { loadPolicy } from '../zones/policy/index.js';
 import type { Endpoint, LbName, PolicyConfig } from '../zones/policy-types.js';
 import { seeded } from '../zones/prng.js';
+import { cleanup, redisOrSkip, testNode, testPrefix } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 
 const NOW = 10_000_000;
 const apex = (() => {
@@ -278,3 +282,54 @@ describe('who probes: the plan in Redis', () => {
     expect(merged(all, { ...t, from: ['a'] })).to.equal(undefined);
   });
 });
+
+describe('who probes: a node on real Redis counts only the from agents', function () {
+  this.timeout(20_000);
+  let url = '';
+  before(async function () {
+    url = await redisOrSkip(this);
+  });
+
+  it('an older agent outside from that probes anyway is ignored; without a from agent, no verdict', async () => {
+    const prefix = testPrefix();
+    const plan = planFor([POLICY]);
+    // api's vip check on 192.0.2.21 (pool a): from local, so only datacenter a's agents count.
+    const vipA = plan.targets.find((t) => t.from?.join() === 'a' && t.key.startsWith('vip|192.0.2.21|'))!;
+    const node = testNode(url, prefix, plan, { nodeId: 'from-node' });
+    const r = new Redis(url);
+    try {
+      await node.start(3000);
+      const report = (agent: string, dc: string, up: boolean) =>
+        r.publish(
+          `${prefix}reports`,
+          JSON.stringify({
+            v: PROTOCOL_VERSION,
+            agent,
+            datacenter: dc,
+            at: Date.now(),
+            results: { [vipA.key]: { up, rttMs: null, reason: up ? 'HTTP 200' : 'HTTP 503', since: 1 } },
+          }),
+        );
+      // Two older agents of b and c that ignore from: both say down. Nobody of a reports yet.
+      await report('old-b', 'b', false);
+      await report('old-c', 'c', false);
+      await until('both heard', () => node.status().agents.length === 2);
+      await sleep(150); // past a rebuild: their votes would show by now
+      expect(node.view().target(vipA.key)).to.include({ up: true, reason: 'not probed' });
+      // a's agent says up: the verdict is its alone.
+      await report('new-a', 'a', true);
+      await until('a heard', () => node.view().target(vipA.key).reason === 'up: 1/1 agents');
+      expect(node.view().target(vipA.key).up).to.equal(true);
+      // The health matrix shows no cell for the agents outside from.
+      const row = node.matrix().targets.find((t) => t.key === vipA.key)!;
+      expect(row.cells).to.deep.equal({ 'old-b': null, 'old-c': null, 'new-a': row.cells['new-a'] });
+      expect(row.cells['new-a']).to.include({ up: true });
+    } finally {
+      r.disconnect();
+      await node.stop();
+      await cleanup(url, prefix);
+    }
+  });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { splitDecisionKey } from '../decisions.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { PACKAGE_VERSION, type DnsNode, type ReloadResult } from '../node.js';
-import { targetLabels } from '../target-labels.js';
+import { monitorOnlyTargets, targetLabels } from '../target-labels.js';
 import { traffic } from '../traffic.js';
 import { STATUS_PAGE_CSP, statusPageHtml } from './status-page.js';
 
@@ -122,7 +122,8 @@ function drainRequest(
 
 /** The health matrix with the pool addresses behind each probe target, and its readable labels (as /metrics has them). */
 function healthMatrix(node: DnsNode) {
-  const { addresses, monitorOnly } = servedTargets(node);
+  const { addresses } = servedTargets(node);
+  const monitorOnly = monitorOnlyTargets(node.catalog);
   const m = node.health.matrix();
   const labels = targetLabels(node.catalog);
   return {
@@ -140,9 +141,6 @@ function servedTargets(node: DnsNode) {
   /** Canonical address text -> the address as configured. */
   const endpoints = new Map<string, string>();
   const addresses = new Map<string, Set<string>>();
-  /** Check targets some name steers by; the other check targets are only monitored. */
-  const steers = new Set<string>();
-  const monitored = new Set<string>();
   const add = (key: string, address: string) => {
     if (!addresses.has(key)) addresses.set(key, new Set());
     addresses.get(key)!.add(address);
@@ -151,29 +149,20 @@ function servedTargets(node: DnsNode) {
     const policy = zone.zone.policy;
     for (const dc of policy.datacenters.keys()) datacenters.add(dc);
     for (const name of policy.names.values()) {
-      const steering = checksOf(name.checks, policy.checks);
-      const monitor = checksOf(name.monitor, policy.checks);
+      const checks = checksOf([...name.checks, ...name.monitor], policy.checks);
       const load = name.load === null ? undefined : policy.loads.get(name.load);
       for (const pool of name.pools) {
         datacenters.add(pool.datacenter);
         for (const ep of pool.endpoints) {
           const ip = parseIp(ep.address);
           endpoints.set(ip ? formatIp(ip.bytes) : ep.address, ep.address);
-          for (const check of steering) {
-            add(targetKey(check, ep), ep.address);
-            steers.add(targetKey(check, ep));
-          }
-          for (const check of monitor) {
-            add(targetKey(check, ep), ep.address);
-            monitored.add(targetKey(check, ep));
-          }
+          for (const check of checks) add(targetKey(check, ep), ep.address);
           if (load) add(loadKey(load, ep), ep.address);
         }
       }
     }
   }
-  const monitorOnly = new Set([...monitored].filter((k) => !steers.has(k)));
-  return { datacenters, endpoints, addresses, monitorOnly };
+  return { datacenters, endpoints, addresses };
 }
 
 /** The checks a name lists, as the policy defines them. */
