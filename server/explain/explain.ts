@@ -297,17 +297,16 @@ export function formatExplanation(e: Explanation): string {
   return lines.join('\n') + '\n';
 }
 
-/** One line per monitor check: each endpoint's verdict under it, said not to steer. */
+/** One line per monitor check: up, or the endpoints it finds down, said not to steer. */
 function monitorLines(endpoints: Explanation['candidates'][number]['endpoints']): string[] {
-  const byCheck = new Map<string, string[]>();
+  const down = new Map<string, string[]>();
   for (const e of endpoints)
     for (const m of e.monitors) {
-      const text = `${e.address} ${m.up ? 'up' : `down (${m.reason})`}`;
-      const list = byCheck.get(m.check);
-      if (list) list.push(text);
-      else byCheck.set(m.check, [text]);
+      const list = down.get(m.check) ?? [];
+      if (!m.up) list.push(`${e.address} down (${m.reason})`);
+      down.set(m.check, list);
     }
-  return [...byCheck].map(([check, eps]) => `monitor ${check}: ${eps.join(', ')} — does not steer`);
+  return [...down].map(([check, eps]) => `monitor ${check}: ${eps.length ? eps.join(', ') : 'up'} — does not steer`);
 }
 
 /** "signed by key 12345 (ECDSAP256SHA256)", or what the zone is signed with when not asked with DO=1. */
