@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { isCountryCode } from '../geo/countries.js';
 import { probedFrom, type PlanTarget } from '../health/plan-types.js';
+import { DrainSet } from '../health/drains.js';
+import { liveHealth } from '../health/redis-read.js';
 import { decodePlan, encodePlan, mergePlans, PROTOCOL_VERSION, type PlanDoc } from '../health/redis-protocol.js';
 import { StaticHealth } from '../health/static-health.js';
 import { targetKey, type TargetHealth } from '../health/view.js';
@@ -280,6 +282,35 @@ describe('who probes: the plan in Redis', () => {
     expect(merged({ ...t, from: ['a'] }, { ...t, from: ['b'] })).to.deep.equal(['a', 'b']);
     expect(merged({ ...t, from: ['a'] }, all)).to.equal(undefined);
     expect(merged(all, { ...t, from: ['a'] })).to.equal(undefined);
+  });
+});
+
+describe('who probes: simulate --redis combines a read as a node does', () => {
+  it('only the from agents count for a target with from', () => {
+    const plan = planFor([POLICY]);
+    const vipA = plan.targets.find((t) => t.from?.join() === 'a' && t.key.startsWith('vip|192.0.2.21|'))!;
+    const at = NOW;
+    const agent = (id: string, datacenter: string, up: boolean) => ({
+      agent: id,
+      datacenter,
+      at,
+      results: new Map([[vipA.key, { up, rttMs: null, reason: up ? 'HTTP 200' : 'HTTP 503', since: 1 }]]),
+    });
+    const read = {
+      at,
+      agents: [agent('a1', 'a', true), agent('b1', 'b', false), agent('c1', 'c', false)],
+      drains: new DrainSet(new Map()),
+      bad: [],
+    };
+    const dcs = new Map(plan.targets.map((t) => [t.key, t.datacenters]));
+    const probers = new Map(plan.targets.flatMap((t) => (t.from ? [[t.key, t.from] as const] : [])));
+    const quorum = { quorum: 'majority', maxAgeMs: 5000 } as const;
+    expect(liveHealth(read, dcs, quorum, probers).targets.get(vipA.key)).to.include({
+      up: true,
+      reason: 'up: 1/1 agents',
+    });
+    // Without from, the remote agents' 503s would outvote it.
+    expect(liveHealth(read, dcs, quorum).targets.get(vipA.key)!.up).to.equal(false);
   });
 });
 
