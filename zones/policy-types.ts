@@ -128,6 +128,10 @@ export interface RegionMatch {
   readonly subdivisions: readonly string[];
   readonly countries: readonly string[];
   readonly continents: readonly string[];
+  /** Autonomous system numbers (1..2^32-1), from an ASN database given with --geoip. */
+  readonly asns: readonly number[];
+  /** The line of `asns` in the region's file, kept for the error when no ASN database is loaded; 0 without. */
+  readonly asnsLine: number;
 }
 
 export interface Region {

@@ -22,7 +22,7 @@ import {
 import { parse, UsageError } from './args.js';
 import type { CliErrorCode } from './cli-errors.js';
 import { SIMULATE } from './commands.js';
-import { healthWithDown, loadValidZones } from './offline.js';
+import { geoServesZones, healthWithDown, loadValidZones } from './offline.js';
 import { openGeo } from './geo-files.js';
 
 /** Exit code when a datacenter is past its capacity in any scenario, so scripts can gate maintenance on it. */
@@ -78,7 +78,9 @@ export function runSimulate(argv: string[]): number {
     { down: [], health: healthWithDown(zones, []) },
   ];
   if (down.length > 0) views.push({ down, health: healthWithDown(zones, down) });
-  const catalog = compileCatalog(zones, openGeo(values.geoip));
+  const geo = openGeo(values.geoip);
+  if (!geoServesZones(zones, geo)) return 1;
+  const catalog = compileCatalog(zones, geo);
   const scenarios = scenariosOf(catalog, views);
   const all = loadBalancedNames(catalog);
   const selected = selectNames(all, values.name ?? []);
