@@ -56,29 +56,29 @@ export function matchLocation(ix: RegionIndex, loc: GeoLocation | null): RegionM
   return { region: null, why: `${what} and no default region: the name's pool order` };
 }
 
+/** Every region of these zones that matches ASNs (the zones' maps and names' own), each once. */
+export function regionsWithAsns(zones: readonly Zone[]): Region[] {
+  const seen = new Set<Region>();
+  const add = (map: RegionMap | null) => {
+    for (const r of map?.values() ?? []) if (r.match && r.match.asns.length > 0) seen.add(r);
+  };
+  for (const z of zones) {
+    add(z.policy.regions);
+    for (const n of z.policy.names.values()) add(n.regions);
+  }
+  return [...seen];
+}
+
 /**
  * Regions that match ASNs while no ASN database is loaded: each an error, since none of their ASNs
  * could ever match (serve refuses to start, a reload fails and the last good configuration serves on).
  */
 export function asnRegionErrors(zones: readonly Zone[], geo: GeoData): ZoneError[] {
   if (geo.asn !== null) return [];
-  const seen = new Set<Region>();
-  const errors: ZoneError[] = [];
-  const check = (map: RegionMap | null) => {
-    for (const r of map?.values() ?? []) {
-      if (!r.match || r.match.asns.length === 0 || seen.has(r)) continue;
-      seen.add(r);
-      errors.push({
-        file: r.file,
-        line: r.match.asnsLine,
-        code: 'E_GEO_NO_ASN_DATABASE',
-        message: `region '${r.name}' matches asns, but no ASN database is loaded: give one with --geoip (GeoLite2-ASN, or DB-IP ASN lite in MaxMind format)`,
-      });
-    }
-  };
-  for (const z of zones) {
-    check(z.policy.regions);
-    for (const n of z.policy.names.values()) check(n.regions);
-  }
-  return errors;
+  return regionsWithAsns(zones).map((r) => ({
+    file: r.file,
+    line: r.match!.asnsLine,
+    code: 'E_GEO_NO_ASN_DATABASE',
+    message: `region '${r.name}' matches asns, but no ASN database is loaded: give one with --geoip (GeoLite2-ASN, or DB-IP ASN lite in MaxMind format)`,
+  }));
 }
