@@ -185,7 +185,9 @@ describe('policy files: match.asns', () => {
       '  one:\n    match: { asns: [64500, 64501] }\n    datacenters: [a]\n  two:\n    match: { asns: [64502, 64500] }\n    datacenters: [b]\n',
     );
     expect(at(r)).to.deep.equal(['p.yaml:9 E_POLICY_MATCH_CLAIMED_TWICE']);
-    expect(r.errors[0]!.message).to.equal("region 'two': match: asns: entry 2: asn 64500 is already matched by region 'one'");
+    expect(r.errors[0]!.message).to.equal(
+      "region 'two': match: asns: entry 2: asn 64500 is already matched by region 'one'",
+    );
   });
 
   it("the 'default' region takes no asns either", () => {
@@ -271,7 +273,8 @@ describe('ASN regions in the class trie', () => {
         const size = 2 ** (32 - depth);
         const start = i - (i % size);
         // The block is one region, and the block one bit wider is not (else the scope could be wider).
-        for (let j = start; j < start + size; j++) expect(want[j], `${net}.${j} in ${net}.${i}/${depth}`).to.equal(want[i]);
+        for (let j = start; j < start + size; j++)
+          expect(want[j], `${net}.${j} in ${net}.${i}/${depth}`).to.equal(want[i]);
         if (depth > 24) {
           const wider = 2 * size;
           const w0 = i - (i % wider);
@@ -309,14 +312,17 @@ describe('ASN regions in the class trie', () => {
 
 describe('regions with asns and no ASN database', () => {
   const cityOnly = () => openGeoData([cityDatabase()]);
-  const LINE = /^asn\.test\/policy\.yaml:10: region 'isp-x' matches asns, but no ASN database is loaded: give one with --geoip \(GeoLite2-ASN, or DB-IP ASN lite in MaxMind format\) \[E_GEO_NO_ASN_DATABASE\]$/;
+  const LINE =
+    /^asn\.test\/policy\.yaml:10: region 'isp-x' matches asns, but no ASN database is loaded: give one with --geoip \(GeoLite2-ASN, or DB-IP ASN lite in MaxMind format\) \[E_GEO_NO_ASN_DATABASE\]$/;
 
   it('a build is refused, with the line of each region and the code', () => {
     const r = buildConfig(ASN_ZONES, cityOnly(), silentLogger);
     expect(r.built).to.equal(null);
     expect(r.errors).to.have.length(2);
     expect(r.errors[0]).to.match(LINE);
-    expect(r.errors[1]).to.match(/^asn\.test\/policy\.yaml:13: region 'isp-y' matches asns, .* \[E_GEO_NO_ASN_DATABASE\]$/);
+    expect(r.errors[1]).to.match(
+      /^asn\.test\/policy\.yaml:13: region 'isp-y' matches asns, .* \[E_GEO_NO_ASN_DATABASE\]$/,
+    );
     expect(buildConfig(ASN_ZONES, openGeoData([cityDatabase(), asnPath]), silentLogger).errors).to.deep.equal([]);
   });
 
@@ -371,7 +377,17 @@ describe('regions with asns and no ASN database', () => {
   it('gslb explain and gslb simulate say so and exit 1; gslb check validates the files alone and says serve needs one', () => {
     const explain = spawnSync(
       process.execPath,
-      ['bin/gslb', 'explain', '--zones', ASN_ZONES, '--geoip', cityDatabase(), '--client', '81.2.69.142/31', 'www.asn.test'],
+      [
+        'bin/gslb',
+        'explain',
+        '--zones',
+        ASN_ZONES,
+        '--geoip',
+        cityDatabase(),
+        '--client',
+        '81.2.69.142/31',
+        'www.asn.test',
+      ],
       { encoding: 'utf8' },
     );
     expect(explain.status).to.equal(1);
@@ -395,11 +411,23 @@ describe('regions with asns and no ASN database', () => {
   });
 
   it('gslb serve refuses to start: the region line with its code, then one line naming the zones', async () => {
-    const node = gslb(['serve', '--zones', ASN_ZONES, '--geoip', cityDatabase(), '--listen', '127.0.0.1:0', '--workers', '1']);
+    const node = gslb([
+      'serve',
+      '--zones',
+      ASN_ZONES,
+      '--geoip',
+      cityDatabase(),
+      '--listen',
+      '127.0.0.1:0',
+      '--workers',
+      '1',
+    ]);
     expect(await node.finished()).to.equal(1);
     const lines = node.stderr.trim().split('\n');
     expect(lines[0]).to.match(LINE);
-    expect(lines.at(-1)).to.match(/^gslb serve: refusing to start: 2 error\(s\) in test\/fixtures\/asn .*\[E_START_INVALID_CONFIG\]$/);
+    expect(lines.at(-1)).to.match(
+      /^gslb serve: refusing to start: 2 error\(s\) in test\/fixtures\/asn .*\[E_START_INVALID_CONFIG\]$/,
+    );
   });
 });
 
