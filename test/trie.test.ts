@@ -2,16 +2,7 @@
 // leaves the IPv4 aliases inside the IPv6 tree alone), and overlayTrie (a top trie over a bottom one
 // where the top has no value), checked as (address -> value, depth).
 import { expect } from 'chai';
-import {
-  TrieBuilder,
-  TrieHit,
-  leaf,
-  lookupV4,
-  lookupV6,
-  mapTrie,
-  overlayTrie,
-  type PrefixTrie,
-} from '../geo/trie.js';
+import { TrieBuilder, TrieHit, leaf, lookupV4, lookupV6, mapTrie, overlayTrie, type PrefixTrie } from '../geo/trie.js';
 
 const v4 = (s: string) => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
 const v6 = (s: string) => {
@@ -116,7 +107,11 @@ describe('geo/trie', () => {
     });
 
   it('overlayTrie: where the top is missing everywhere, the bottom comes back node for node', () => {
-    const t = overlayTrie(mapTrie(sample(), () => 99), sample(), 99);
+    const t = overlayTrie(
+      mapTrie(sample(), () => 99),
+      sample(),
+      99,
+    );
     const s0 = sample();
     expect(t.kids.length).to.equal(s0.kids.length);
     const hit = new TrieHit();
