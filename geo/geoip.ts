@@ -161,15 +161,20 @@ function compileTree(
   }
 }
 
-/** What a database gives, from its metadata or else its records' shape; null for neither. */
+/**
+ * What a database gives: ASNs when its type says ASN or its records carry autonomous_system_number
+ * and no location, else locations when its records can carry one; null for neither (a type that says
+ * ASN over records without the field, such as ipinfo's `asn` strings, included: nothing would match).
+ */
 function kindOf(tree: MmdbTree): 'location' | 'asn' | null {
-  if (/ASN/i.test(tree.metadata.databaseType)) return 'asn';
+  const saysAsn = /asn/i.test(tree.metadata.databaseType);
   const sample = firstRecord(tree);
-  if (sample === null) return 'location'; // an empty tree answers "unknown" for every address either way
+  if (sample === null) return saysAsn ? 'asn' : 'location'; // an empty tree: "unknown" for every address either way
   const record = tree.decode(sample);
-  if (looksLikeLocationRecord(record)) return 'location';
-  if (asnFromRecord(record) > 0) return 'asn';
-  return null;
+  const located = looksLikeLocationRecord(record);
+  if (located && !saysAsn) return 'location';
+  if (record !== null && typeof record === 'object' && 'autonomous_system_number' in record) return 'asn';
+  return located ? 'location' : null;
 }
 
 export interface GeoOpenOptions {

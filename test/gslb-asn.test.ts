@@ -123,6 +123,20 @@ describe('ASN databases (--geoip)', () => {
       .with.property('code', 'E_GEO_NO_LOCATIONS');
   });
 
+  it('a database whose type says ASN but whose records have no autonomous_system_number is refused', () => {
+    const path = join(tmp('gslb-ipinfo-'), 'ipinfo-asn.mmdb');
+    writeFileSync(
+      path,
+      writeMmdb([{ network: '81.2.69.0/24', data: { asn: 'AS64500', name: 'Example' } }], {
+        databaseType: 'ipinfo asn.mmdb',
+        ipVersion: 6,
+      }),
+    );
+    expect(() => openGeoData([path]))
+      .to.throw(GeoFileError, `${path}: database type 'ipinfo asn.mmdb' has neither locations nor ASNs`)
+      .with.property('code', 'E_GEO_NO_LOCATIONS');
+  });
+
   it("MaxMind's GeoLite2-ASN test database, when present, reads as an ASN database", function () {
     const path = join(SHARED_GEOIP_DIR, 'GeoLite2-ASN-Test.mmdb');
     try {
