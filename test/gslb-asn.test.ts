@@ -482,6 +482,16 @@ describe('gslb serve --geoip city.mmdb --geoip asn.mmdb (real process, ECS over 
     expect(await query('81.2.69.160', 28)).to.deep.equal(['ap-south', 28]); // corp's CIDR inside AS64500
   });
 
+  it('the status API lists each database with what it is used for', async () => {
+    const status = (await (await fetch(`${node.admin}api/status`)).json()) as {
+      geoip: Array<{ path: string; kind: string }>;
+    };
+    expect(status.geoip.map((d) => [d.path, d.kind])).to.deep.equal([
+      [cityDatabase(), 'location'],
+      [asnPath, 'asn'],
+    ]);
+  });
+
   it("the running node's explain (/api/explain) names the ASN and the reason of the class", async () => {
     const res = await fetch(`${node.admin}api/explain?name=www.asn.test&client=81.2.69.142/31`);
     expect(res.status).to.equal(200);
