@@ -272,6 +272,19 @@ describe('ASN regions in the class trie', () => {
       expect(e.scope).to.equal(scope);
     });
 
+  it("an ASN region fails over in its own order, with the same scope; the location's clients never see it", () => {
+    rig.health.drain('isp-pop');
+    try {
+      expect(dcOf(rig.ask('www.asn.test', 'A', '81.2.69.142/31').addresses)).to.equal('us-east'); // isp-x: [isp-pop, us-east]
+      expect(rig.ask('www.asn.test', 'A', '81.2.69.142/31').scope).to.equal(27);
+      expect(explainWhy('81.2.69.142/31').region).to.deep.equal({ name: 'isp-x', why: 'asn 64500' });
+      expect(dcOf(rig.ask('www.asn.test', 'A', '2a02:d184::/30').addresses)).to.equal('eu-west');
+    } finally {
+      rig.health.undrain('isp-pop');
+    }
+    expect(dcOf(rig.ask('www.asn.test', 'A', '81.2.69.142/31').addresses)).to.equal('isp-pop');
+  });
+
   it('every address of three /24s: the class is the hand-matched region, and its scope the widest block of that region', () => {
     const zone = [...rig.catalog.zones.values()][0]!.zone;
     const name = zone.policy.names.values().next().value as LbName;
