@@ -162,9 +162,10 @@ function compileTree(
 }
 
 /**
- * What a database gives: ASNs when its type says ASN or its records carry autonomous_system_number
- * and no location, else locations when its records can carry one; null for neither (a type that says
- * ASN over records without the field, such as ipinfo's `asn` strings, included: nothing would match).
+ * What a database gives, read off its first record: ASNs when it carries autonomous_system_number and
+ * the type says ASN or the record has no location, else locations when it can carry one; null for
+ * neither (a type that says ASN over records without the field, such as ipinfo's `asn` strings,
+ * included: none of its ASNs would ever match).
  */
 function kindOf(tree: MmdbTree): 'location' | 'asn' | null {
   const saysAsn = /asn/i.test(tree.metadata.databaseType);
