@@ -12,6 +12,9 @@ import { connect, parseRedisUrl, scanKeys, type RedisTls } from './redis-connect
 import { logConnectionErrors } from './redis-errors.js';
 import {
   decodePlan,
+  encodeAgent,
+  encodeReports,
+  encodeResult,
   keys as keysFor,
   mergePlans,
   PROTOCOL_VERSION,
@@ -170,12 +173,12 @@ export class Agent {
       if (results.size > 0)
         multi.hset(
           this.k.results(this.opts.id),
-          Object.fromEntries([...results].map(([k, v]) => [k, JSON.stringify(v)])),
+          Object.fromEntries([...results].map(([k, v]) => [k, encodeResult(v)])),
         );
       multi.pexpire(this.k.results(this.opts.id), this.opts.ttlMs ?? 10_000);
       multi.publish(
         this.k.reportsChannel,
-        JSON.stringify({
+        encodeReports({
           v: PROTOCOL_VERSION,
           agent: this.opts.id,
           datacenter: this.opts.datacenter,
@@ -197,7 +200,7 @@ export class Agent {
     try {
       await this.cmd.set(
         this.k.agent(this.opts.id),
-        JSON.stringify({
+        encodeAgent({
           v: PROTOCOL_VERSION,
           agent: this.opts.id,
           datacenter: this.opts.datacenter,

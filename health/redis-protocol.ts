@@ -150,6 +150,21 @@ export function decodeReports(text: string): Decoded<ReportsMessage> {
   };
 }
 
+/** An agent's heartbeat as stored under its key (`gslb agent` writes it each beat). */
+export function encodeAgent(doc: AgentDoc): string {
+  return JSON.stringify(doc);
+}
+
+/** One result as stored in an agent's results hash (its field is the target key). */
+export function encodeResult(r: ReportedResult): string {
+  return JSON.stringify(r);
+}
+
+/** A reports message as published on the reports channel. */
+export function encodeReports(m: ReportsMessage): string {
+  return JSON.stringify(m);
+}
+
 export function decodeAgent(text: string | null, key: string): Decoded<AgentDoc> {
   const p = parse(text, key);
   if (!p.ok) return p;

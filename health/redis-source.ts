@@ -5,7 +5,7 @@
 // which this source rebuilds on its own timers (a short debounce after reports, a tick for time).
 import type { Redis } from 'ioredis';
 import { briefly } from './agent.js';
-import { DrainSet, isDrainField } from './drains.js';
+import { DrainSet } from './drains.js';
 import { silentLogger, type Logger } from './log.js';
 import {
   combine,
@@ -17,20 +17,17 @@ import {
   type ReportedResult,
   type StalePolicy,
 } from './quorum.js';
-import { connect, parseRedisUrl, scanKeys, type RedisTls } from './redis-connect.js';
+import { connect, parseRedisUrl, type RedisTls } from './redis-connect.js';
 import { logConnectionErrors } from './redis-errors.js';
 import {
-  decodeAgent,
-  decodeDrain,
   decodeReports,
-  decodeResultText,
   encodePlan,
   keys as keysFor,
   PROTOCOL_VERSION,
-  type DrainDoc,
   type Keys,
   type PlanDoc,
 } from './redis-protocol.js';
+import { readAgents, readDrains } from './redis-read.js';
 import type { PlanTarget } from './plan-types.js';
 import type { HealthMatrix, HealthSource, MatrixCell } from './source.js';
 import { drain, undrain } from './drain-store.js';
@@ -269,28 +266,11 @@ export class RedisHealthSource implements HealthSource {
 
   /** Reads every agent's heartbeat and results and the drains: the state after a (re)connect. */
   private async resync(): Promise<void> {
-    const agentKeys = await scanKeys(this.cmd, this.k.agentPattern());
-    const docs = agentKeys.length > 0 ? await this.cmd.mget(...agentKeys) : [];
-    const fresh = new Map<string, AgentState>();
+    const read = await readAgents(this.cmd, this.k, (e) => this.bad(e));
     const heardAt = this.now();
-    for (let i = 0; i < agentKeys.length; i++) {
-      const d = decodeAgent(docs[i] ?? null, agentKeys[i]!);
-      if (!d.ok) {
-        this.bad(d.error);
-        continue;
-      }
-      const raw = await this.cmd.hgetall(this.k.results(d.value.agent));
-      const results = new Map<string, ReportedResult>();
-      for (const [key, text] of Object.entries(raw)) {
-        const r = decodeResultText(text, `${this.k.results(d.value.agent)} ${key}`);
-        if (r.ok) results.set(key, r.value);
-        else this.bad(r.error);
-      }
-      // An agent whose key exists is alive as of now (the key expires when it stops heartbeating).
-      fresh.set(d.value.agent, { datacenter: d.value.datacenter, heardAt, results });
-    }
     this.agents.clear();
-    for (const [id, a] of fresh) this.agents.set(id, a);
+    // An agent whose key exists is alive as of now (the key expires when it stops heartbeating).
+    for (const a of read) this.agents.set(a.agent, { datacenter: a.datacenter, heardAt, results: a.results });
     await this.readDrains();
     this.connected = true;
     this.disconnectedSince = null;
@@ -302,14 +282,7 @@ export class RedisHealthSource implements HealthSource {
   }
 
   private async readDrains(): Promise<void> {
-    const raw = await this.cmd.hgetall(this.k.drains);
-    const entries = new Map<string, DrainDoc>();
-    for (const [field, text] of Object.entries(raw)) {
-      const d = decodeDrain(text, field);
-      if (d.ok && isDrainField(field)) entries.set(field, d.value);
-      else this.bad(d.ok ? `drain field '${field}' is not dc:NAME or ep:ADDRESS` : d.error);
-    }
-    this.drains = new DrainSet(entries);
+    this.drains = await readDrains(this.cmd, this.k, (e) => this.bad(e));
     this.changed();
   }
 

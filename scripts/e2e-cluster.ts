@@ -294,6 +294,29 @@ export class Cluster {
     throw new Error(`not every node answered ${name} with ${address} within ${timeoutMs} ms`);
   }
 
+  /**
+   * Resolves when every node has answered `address` to `times` queries in a row (each from a new
+   * socket, so they reach every worker): a node's workers all follow the last health change. Throws
+   * with each node's last answers when that does not happen within timeoutMs.
+   */
+  async waitSteady(address: string, timeoutMs: number, times = 20, name = 'www.e2e.test'): Promise<void> {
+    const t0 = performance.now();
+    const last = new Map<number, string>();
+    for (const port of this.nodePorts) {
+      let run = 0;
+      while (run < times) {
+        if (performance.now() - t0 > timeoutMs)
+          throw new Error(
+            `not every node answered ${name} with ${address} ${times} times in a row within ${timeoutMs} ms ` +
+              `(last answers: ${[...last].map(([p, a]) => `:${p} ${a}`).join(', ')})`,
+          );
+        const a = await queryA(port, name, 500);
+        last.set(port, a === null ? 'timeout' : a.join(' '));
+        run = a !== null && a[0] === address ? run + 1 : 0;
+      }
+    }
+  }
+
   async stop(): Promise<void> {
     for (const p of this.procs) p.kill('SIGTERM');
     await sleep(300);

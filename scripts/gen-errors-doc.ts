@@ -106,7 +106,9 @@ export const ERROR_SECTIONS: readonly ErrorSection[] = [
     prefix: 'E_REDIS_',
     source: 'health/redis-errors.ts',
     intro:
-      '`gslb drain` and `undrain` print `gslb drain: redis: message [CODE]` and exit 1. `gslb serve` and ' +
+      '`gslb drain` and `undrain` print `gslb drain: redis: message [CODE]` and exit 1, as does ' +
+      '`gslb simulate --redis` (`gslb simulate: redis: ...`; a Redis that takes the connection but does not ' +
+      'answer within 5 s is `E_REDIS_UNREACHABLE`: `no answer from Redis within 5000 ms`). `gslb serve` and ' +
       '`gslb agent` keep retrying: their warn log line `cannot reach redis; retrying` carries the code in ' +
       'its `code` field, once per kind of failure. See [redis.md](redis.md).',
     table: REDIS_ERRORS,

@@ -88,12 +88,19 @@ describe('end to end: failover through Redis with agents', function () {
   }
 
   it('Redis down: every node keeps answering; Redis back: the nodes resync and follow changes again', async () => {
+    // The state the outage must keep: every worker of every node on dc1 (the last test's waitAll saw
+    // one answer per node; CI once saw a node answer an older state a moment later).
+    await cluster.waitSteady(cluster.addressOf('dc1'), 10_000);
     cluster.killRedis();
+    const killedAt = performance.now();
     // A second of answers while the nodes lose Redis and retry (a stretch of time is what is checked).
     for (let i = 0; i < 10; i++) {
       for (const port of cluster.nodePorts)
         // A generous timeout: what is tested is the answer, not how fast a loaded machine gives it.
-        expect(await queryA(port, 'www.e2e.test', 2000)).to.deep.equal([cluster.addressOf('dc1')]);
+        expect(
+          await queryA(port, 'www.e2e.test', 2000),
+          `node :${port}, ${Math.round(performance.now() - killedAt)} ms after Redis was killed`,
+        ).to.deep.equal([cluster.addressOf('dc1')]);
       await sleep(100);
     }
     await cluster.startRedis(cluster.redisPort);

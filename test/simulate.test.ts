@@ -137,7 +137,8 @@ describe('gslb simulate', () => {
     const { status, out } = json('--clients', CLIENTS, '--name', 'www', '--name', 'only-eu', '--down', 'eu-west');
     expect(status).to.equal(3);
     expect(out.clients).to.deep.equal({ file: CLIENTS, lines: 8 });
-    expect(out.scenarios).to.deep.equal({ now: { down: [] }, down: { down: ['eu-west'] } });
+    expect(out.health).to.deep.equal({ source: 'assumed-up' });
+    expect(out.scenarios).to.deep.equal({ now: { down: [], shed: [] }, down: { down: ['eu-west'], shed: [] } });
     expect(out.names.map((n: { name: string }) => n.name)).to.deep.equal(['www.sim.test.', 'only-eu.sim.test.']);
     expect(out.names[1]).to.deep.include({ zone: 'sim.test.', policy: 'geo', family: 4, clients: 6, notes: [] });
     expect(out.names[1].total).to.deep.equal({ now: 3300, down: 3300 });
@@ -161,7 +162,7 @@ describe('gslb simulate', () => {
   it('--name picks names (relative or fully qualified); an unknown one is a usage error', () => {
     const { out } = json('--clients', CLIENTS, '--name', 'busy', '--name', 'sticky.sim.test.');
     expect(out.names.map((n: { name: string }) => n.name)).to.deep.equal(['sticky.sim.test.', 'busy.sim.test.']);
-    expect(out.scenarios).to.deep.equal({ now: { down: [] } });
+    expect(out.scenarios).to.deep.equal({ now: { down: [], shed: [] } });
     // The Sao Paulo line names busy only; the Melbourne line, www only.
     expect(out.names.map((n: { clients: number }) => n.clients)).to.deep.equal([6, 7]);
     expect(out.names[1].notes[0]).to.match(/least-loaded has no live load figures offline: the plain order decides/);

@@ -46,6 +46,14 @@ const redisConnection = <G extends string>(group: G) =>
     },
   }) as const;
 
+/** How agents' reports combine into one verdict: serve's, and simulate's reading of the same Redis. */
+const QUORUM = {
+  value: 'majority|N',
+  default: 'majority',
+  help: 'agents (of those within --max-age) that must agree an endpoint is down',
+} as const;
+const MAX_AGE = { value: 'DUR', default: '5s', help: "an agent's results count this long: 500ms, 5s, 1m" } as const;
+
 export const SERVE = {
   name: 'serve',
   summary: 'the DNS server: answer from the zones, reload on change, health in-process or through Redis',
@@ -199,18 +207,8 @@ export const SERVE = {
     },
     ...redisConnection('health through Redis'),
     'redis-prefix': { ...REDIS_PREFIX, group: 'health through Redis' },
-    quorum: {
-      value: 'majority|N',
-      default: 'majority',
-      group: 'health through Redis',
-      help: 'agents (of those within --max-age) that must agree an endpoint is down',
-    },
-    'max-age': {
-      value: 'DUR',
-      default: '5s',
-      group: 'health through Redis',
-      help: "an agent's results count this long: 500ms, 5s, 1m",
-    },
+    quorum: { ...QUORUM, group: 'health through Redis' },
+    'max-age': { ...MAX_AGE, group: 'health through Redis' },
     grace: {
       value: 'DUR',
       default: '30s',
@@ -336,7 +334,7 @@ export const EXPLAIN = {
 
 export const SIMULATE = {
   name: 'simulate',
-  summary: 'how a sample of client traffic splits across datacenters, now and with some down',
+  summary: 'how a sample of client traffic splits across datacenters, now (or live) and with some down',
   flags: {
     zones: { value: 'DIR', required: true, help: 'one folder per zone, with its master files and policy' },
     clients: { value: 'FILE', required: true, help: 'the traffic sample: CSV lines subnet,weight[,name]' },
@@ -349,9 +347,21 @@ export const SIMULATE = {
       help: 'an mmdb database: City, Country, or ASN (for asns); first hit wins',
     },
     json: { help: 'print the result as JSON' },
+    redis: {
+      value: 'URL',
+      file: 'redis-url-file',
+      env: 'GSLB_REDIS_URL',
+      defaultText: 'every endpoint up',
+      group: 'live health',
+      help: "now is the agents' verdicts, drains and load figures in this Redis",
+    },
+    ...redisConnection('live health'),
+    'redis-prefix': { ...REDIS_PREFIX, group: 'live health' },
+    quorum: { ...QUORUM, group: 'live health' },
+    'max-age': { ...MAX_AGE, group: 'live health' },
   },
   exitCodes: [
-    '1 the zones are not valid',
+    '1 the zones are not valid, or Redis cannot be read (within 5 s)',
     '2 usage error, or a bad line in the clients file',
     '3 a datacenter is past its capacity in a scenario',
   ],

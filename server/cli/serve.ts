@@ -23,6 +23,7 @@ import { asStartupError, checkZonesFolder, probeAdmin } from './startup.js';
 import { StartupError } from './startup-error.js';
 import { onStopRequest } from './stop-requests.js';
 import { redisFlags } from './redis-flags.js';
+import { quorumFlags } from './quorum-flags.js';
 import { guardFlags } from './guard-flags.js';
 import { ServerCookies } from '../cookies/server-cookie.js';
 import { ResponseLimiter, type RrlHooks } from '../rrl/limiter.js';
@@ -58,11 +59,7 @@ async function serve(argv: string[]): Promise<number> {
   const adminModule = values.admin !== undefined ? await import('../admin/http.js') : null;
   const admin = adminModule ? (await import('./admin-flags.js')).adminFlags(values.admin, values['admin-token']) : null;
   const RedisHealthSource = redis ? (await import('../../health/redis-source.js')).RedisHealthSource : null;
-  const quorumText = values.quorum;
-  if (quorumText !== 'majority' && !/^[1-9][0-9]*$/.test(quorumText))
-    throw new UsageError('E_CLI_BAD_VALUE', `--quorum must be 'majority' or a number of agents`);
-  const quorum = quorumText === 'majority' ? ('majority' as const) : Number(quorumText);
-  const maxAgeMs = durationFlag('max-age', values['max-age']);
+  const quorum = quorumFlags(values);
   const graceMs = durationFlag('grace', values.grace);
   const stalePolicy = values['stale-policy'] as StalePolicy;
   if (stalePolicy !== 'open' && stalePolicy !== 'keep')
@@ -160,7 +157,7 @@ async function serve(argv: string[]): Promise<number> {
           urlFrom: redis.urlFrom,
           prefix: redis.prefix,
           nodeId,
-          quorum: { quorum, maxAgeMs },
+          quorum,
           graceMs,
           stalePolicy,
           log,

@@ -1,8 +1,14 @@
 // `gslb simulate`: how a sample of client traffic splits across datacenters now and with some down,
 // each client a traced query through the same loader and pipeline as serve; flags datacenters pushed
-// past capacity.
+// past capacity. "Now" is every endpoint up, or with --redis the live state (agents' verdicts, drains,
+// load figures and the shed load they cause), read once.
 import { readFileSync } from 'node:fs';
-import type { HealthView } from '../../health/view.js';
+import type { QuorumConfig } from '../../health/quorum.js';
+import { parseRedisUrl } from '../../health/redis-connect.js';
+import { RedisConnectionError } from '../../health/redis-errors.js';
+import { liveHealth, readHealthOnce, type HealthRead, type LiveHealth } from '../../health/redis-read.js';
+import type { Zone } from '../../zones/zone.js';
+import { planFor } from '../probe-plan.js';
 import { compileCatalog } from '../catalog.js';
 import { formatClientsError, parseClients, type Client, type ClientsError } from '../simulate/clients.js';
 import {
@@ -22,7 +28,10 @@ import {
 import { parse, UsageError } from './args.js';
 import type { CliErrorCode } from './cli-errors.js';
 import { SIMULATE } from './commands.js';
-import { geoServesZones, healthWithDown, loadValidZones } from './offline.js';
+import { checkDown, geoServesZones, loadValidZones, scenarioHealth } from './offline.js';
+import { quorumFlags } from './quorum-flags.js';
+import { redisFlags, type RedisFlags } from './redis-flags.js';
+import { StartupError } from './startup-error.js';
 import { openGeo } from './geo-files.js';
 
 /** Exit code when a datacenter is past its capacity in any scenario, so scripts can gate maintenance on it. */
@@ -31,6 +40,7 @@ export const EXIT_OVER_CAPACITY = 3;
 interface Run {
   readonly file: string;
   readonly clients: readonly Client[];
+  readonly source: HealthUsed;
   readonly scenarios: readonly Scenario[];
   readonly names: readonly NameResult[];
   readonly totals: Totals;
@@ -62,8 +72,53 @@ function anyOver(run: Run): boolean {
   return run.totals.rows.some((r) => run.scenarios.some((_, i) => isOver(r, i)));
 }
 
-export function runSimulate(argv: string[]): number {
-  const { values } = parse(argv, SIMULATE);
+/** Longest wait for Redis: simulate reads it once and never hangs on it. */
+export const REDIS_READ_TIMEOUT_MS = 5000;
+
+/** The health "now" starts from: every endpoint up, or what was read from Redis. */
+type HealthUsed =
+  | { readonly source: 'assumed-up' }
+  | {
+      readonly source: 'redis';
+      /** The URL without its password. */
+      readonly redis: string;
+      readonly prefix: string;
+      readonly at: number;
+      readonly live: LiveHealth;
+      /** Probe targets of the zones, and those no fresh agent reports (read as up, as a node reads them). */
+      readonly planned: number;
+      readonly unreported: number;
+    };
+
+/** Reads the live state once; a Redis that cannot be read ends the command with one line and its code. */
+async function readLive(zones: readonly Zone[], redis: RedisFlags, quorum: QuorumConfig): Promise<HealthUsed> {
+  const plan = planFor(zones.map((z) => z.policy));
+  let read: HealthRead;
+  try {
+    read = await readHealthOnce(redis, redis.prefix, REDIS_READ_TIMEOUT_MS);
+  } catch (err) {
+    if (err instanceof RedisConnectionError) throw new StartupError(err.code, `redis: ${err.message}`);
+    throw new StartupError('E_REDIS_COMMAND_FAILED', `redis: ${(err as Error).message}`);
+  }
+  for (const bad of read.bad) process.stderr.write(`gslb simulate: warning: skipped malformed health data: ${bad}\n`);
+  const live = liveHealth(read, new Map(plan.targets.map((t) => [t.key, t.datacenters])), quorum);
+  return {
+    source: 'redis',
+    redis: parseRedisUrl(redis.url).display,
+    prefix: redis.prefix,
+    at: read.at,
+    live,
+    planned: plan.targets.length,
+    unreported: plan.targets.filter((t) => !live.targets.has(t.key)).length,
+  };
+}
+
+export async function runSimulate(argv: string[]): Promise<number> {
+  const { values, origins, warnings } = parse(argv, SIMULATE);
+  const redis = redisFlags(values, origins);
+  const quorum = quorumFlags(values);
+  for (const warning of [...warnings, ...(redis?.warnings ?? [])])
+    process.stderr.write(`gslb simulate: warning: ${warning}\n`);
   const file = values.clients;
   let text: string;
   try {
@@ -74,14 +129,10 @@ export function runSimulate(argv: string[]): number {
   const zones = loadValidZones(values.zones);
   if (zones === null) return 1;
   const down = [...new Set(values.down ?? [])];
-  const views: Array<{ down: readonly string[]; health: HealthView }> = [
-    { down: [], health: healthWithDown(zones, []) },
-  ];
-  if (down.length > 0) views.push({ down, health: healthWithDown(zones, down) });
+  checkDown(zones, down);
   const geo = openGeo(values.geoip);
   if (!geoServesZones(zones, geo)) return 1;
   const catalog = compileCatalog(zones, geo);
-  const scenarios = scenariosOf(catalog, views);
   const all = loadBalancedNames(catalog);
   const selected = selectNames(all, values.name ?? []);
   const parsed = parseClients(text, file);
@@ -96,8 +147,11 @@ export function runSimulate(argv: string[]): number {
     process.stderr.write(`${errors.length} bad line(s) in ${file}; nothing simulated\n`);
     return 2;
   }
-  const names = selected.map((n) => simulateName(n, clients, scenarios));
-  const run: Run = { file, clients, scenarios, names, totals: sumNames(names, scenarios.length) };
+  // Redis last: everything the command line and the files can get wrong is said without waiting for it.
+  const source: HealthUsed = redis ? await readLive(zones, redis, quorum) : { source: 'assumed-up' };
+  const scenarios = scenariosOf(catalog, scenarioHealth(zones, down, source.source === 'redis' ? source.live : null));
+  const names = selected.map((n) => simulateName(n, clients, scenarios, source.source === 'redis'));
+  const run: Run = { file, clients, source, scenarios, names, totals: sumNames(names, scenarios.length) };
   process.stdout.write(values.json ? JSON.stringify(toJson(run), roundNumbers, 2) + '\n' : formatRun(run));
   return anyOver(run) ? EXIT_OVER_CAPACITY : 0;
 }
@@ -116,11 +170,35 @@ function share(part: number, whole: number): number {
   return whole > 0 ? part / whole : 0;
 }
 
+function healthJson(h: HealthUsed) {
+  if (h.source === 'assumed-up') return { source: h.source };
+  return {
+    source: h.source,
+    redis: h.redis,
+    prefix: h.prefix,
+    at: new Date(h.at).toISOString(),
+    agents: h.live.agents.map((a) => ({
+      agent: a.agent,
+      datacenter: a.datacenter,
+      fresh: a.fresh,
+      discounted: a.discounted,
+      ageMs: a.ageMs,
+      reason: a.reason,
+    })),
+    drains: h.live.drains.map((d) => ({
+      field: d.field,
+      until: d.until === null ? null : new Date(d.until).toISOString(),
+    })),
+    targets: { planned: h.planned, unreported: h.unreported },
+  };
+}
+
 function toJson(run: Run) {
   const n = run.scenarios.length;
   return {
     clients: { file: run.file, lines: run.clients.length },
-    scenarios: byScenario(n, (i) => ({ down: run.scenarios[i]!.down })),
+    health: healthJson(run.source),
+    scenarios: byScenario(n, (i) => ({ down: run.scenarios[i]!.down, shed: run.scenarios[i]!.shed })),
     names: run.names.map((r) => ({
       name: r.name.name,
       zone: r.name.zone.name,
@@ -202,15 +280,35 @@ function capacityNote(row: TotalRow, i: number): string {
   return u > 1 ? `OVER CAPACITY (${percent(u)})` : `${percent(u)} of capacity`;
 }
 
+const count = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** Which health "now" is: the first line says where it came from; more lines only when something is off. */
+function healthLines(h: HealthUsed): string[] {
+  if (h.source === 'assumed-up') return ['health: everything assumed up (no --redis)'];
+  const { agents, drains } = h.live;
+  const fresh = agents.filter((a) => a.fresh).length;
+  const stale = agents.length - fresh;
+  const discounted = agents.filter((a) => a.discounted).length;
+  const at = new Date(h.at).toISOString().replace(/\.[0-9]{3}Z$/, 'Z');
+  const lines = [
+    `health: live from ${h.redis} (prefix ${h.prefix}), ${count(fresh, 'agent')} fresh` +
+      (stale > 0 ? ` (${stale} stale, not counted)` : '') +
+      (discounted > 0 ? `, ${discounted} discounted as cut off` : '') +
+      `, ${count(drains.length, 'drain')}, as of ${at}`,
+  ];
+  if (h.unreported > 0)
+    lines.push(
+      `health: ${h.unreported} of ${count(h.planned, 'probe target')} reported by no fresh agent: read as up, as a node reads them`,
+    );
+  return lines;
+}
+
 function formatRun(run: Run): string {
   const { scenarios } = run;
   const out: string[] = [];
   const weight = run.clients.reduce((w, c) => w + c.weight, 0);
-  out.push(
-    `${run.file}: ${run.clients.length} client line(s), weight ${weightText(weight)}; ` +
-      `now = every datacenter up (no probes offline)`,
-    '',
-  );
+  out.push(`${run.file}: ${run.clients.length} client line(s), weight ${weightText(weight)}`);
+  out.push(...healthLines(run.source), '');
   for (const r of run.names) {
     out.push(`${r.name.name} (${r.policy}, IPv${r.family}, ${r.clients} client line(s))`);
     for (const note of r.notes) out.push(`  note: ${note}`);

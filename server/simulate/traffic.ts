@@ -1,7 +1,8 @@
 // `gslb simulate`'s model: each client subnet asks each name once, as a traced query carrying it in
 // EDNS Client Subnet through the same pipeline serve runs (the same classify, trie, plan and pick), and
-// its weight lands where the decision that query was served goes, once with every datacenter up and
-// once with the --down ones down. A weighted name's share is the served plan's weights, not one draw.
+// its weight lands where the decision that query was served goes, once as things are (every endpoint
+// up, or with --redis the live state) and once with the --down ones down. A weighted name's share is
+// the served plan's weights, not one draw.
 import type { HealthView } from '../../health/view.js';
 import { QTYPE } from '../../zones/dns.js';
 import { nameToText } from '../../zones/name.js';
@@ -12,6 +13,7 @@ import type { LbAnswerer } from '../gslb/answerer.js';
 import { silentLogger } from '../log.js';
 import { anyFamily, createPipeline, type Pipeline } from '../pipeline.js';
 import type { Client } from './clients.js';
+import { settledSteering, type ShedShare } from './steering.js';
 
 export interface SimName {
   /** Fully qualified, with the trailing dot. */
@@ -67,12 +69,26 @@ export function clientShares(n: SimName, client: Client, s: Scenario): Share[] {
   );
 }
 
-/** What offline figures cannot show for a name's policy. */
-export function policyNotes(name: LbName): string[] {
+/**
+ * What the health a name is simulated with shows of its policy: without live figures (no --redis),
+ * that load-aware policies and shed load have none; with them, each share the name sheds now.
+ */
+export function policyNotes(name: LbName, live: Scenario | null): string[] {
   const notes: string[] = [];
-  if (LOAD_POLICIES.has(name.policy))
-    notes.push(`${name.policy} has no live load figures offline: the plain order decides (first healthy datacenter)`);
-  if (name.shed) notes.push('shed load is not simulated: it needs live utilisation');
+  if (live === null) {
+    if (LOAD_POLICIES.has(name.policy))
+      notes.push(`${name.policy} has no live load figures offline: the plain order decides (first healthy datacenter)`);
+    if (name.shed) notes.push('shed load is not simulated: it needs live utilisation');
+    return notes;
+  }
+  if (!name.shed) return notes;
+  const mine = live.shed.filter((x) => x.name === nameToText(name.owner.wire));
+  if (mine.length === 0) notes.push('shed load: no datacenter sheds at the live figures');
+  for (const x of mine)
+    notes.push(
+      `shed load: ${x.datacenter} gives away ${Math.round(x.share * 1000) / 10}% of its clients` +
+        (x.utilisation === null ? '' : ` (utilisation ${(x.utilisation * 100).toFixed(1)}%)`),
+    );
   return notes;
 }
 
@@ -80,7 +96,9 @@ export interface Scenario {
   /** The datacenters down in this scenario (none: "now"). */
   readonly down: readonly string[];
   readonly health: HealthView;
-  /** The pipeline the scenario's queries are asked through: the catalog with this health. */
+  /** The shares shed under this health (the node's steering, settled: steering.ts). */
+  readonly shed: readonly ShedShare[];
+  /** The pipeline the scenario's queries are asked through: the catalog with this health and steering. */
   readonly pipeline: Pipeline;
 }
 
@@ -91,20 +109,26 @@ export interface Scenario {
 export function scenariosOf(
   catalog: Catalog,
   views: ReadonlyArray<{ readonly down: readonly string[]; readonly health: HealthView }>,
+  now: number = Date.now(),
 ): Scenario[] {
   const epochs = new Set(views.map((v) => `${v.health.epoch}/${v.health.stateEpoch}`));
   if (epochs.size !== views.length) throw new Error('simulated health views share an epoch');
-  return views.map(({ down, health }) => ({
-    down,
-    health,
-    pipeline: createPipeline(() => catalog, {
-      nsid: null,
-      chaos: { identity: 'simulate', version: null },
-      log: silentLogger,
-      health: () => health,
-      rng: () => 0, // a weighted draw is replaced by the plan's expected shares
-    }),
-  }));
+  return views.map(({ down, health }) => {
+    const steering = settledSteering(catalog, health, now);
+    return {
+      down,
+      health,
+      shed: steering.shed,
+      pipeline: createPipeline(() => catalog, {
+        nsid: null,
+        chaos: { identity: 'simulate', version: null },
+        log: silentLogger,
+        health: () => health,
+        steering: () => steering.state,
+        rng: () => 0, // a weighted draw is replaced by the plan's expected shares
+      }),
+    };
+  });
 }
 
 export interface Row {
@@ -129,8 +153,16 @@ function rowKey(datacenter: string | null, to: Destination): string {
   return `${datacenter ?? ''}|${to}`;
 }
 
-/** One name's traffic under each scenario, from the clients that apply to it. */
-export function simulateName(n: SimName, clients: readonly Client[], scenarios: readonly Scenario[]): NameResult {
+/**
+ * One name's traffic under each scenario, from the clients that apply to it; `live` is true when the
+ * scenarios' health is the live state (the first scenario's shed shares go in the notes).
+ */
+export function simulateName(
+  n: SimName,
+  clients: readonly Client[],
+  scenarios: readonly Scenario[],
+  live = false,
+): NameResult {
   const rows = new Map<string, Row>();
   const row = (datacenter: string | null, to: Destination): Row => {
     const key = rowKey(datacenter, to);
@@ -155,7 +187,7 @@ export function simulateName(n: SimName, clients: readonly Client[], scenarios: 
     policy: n.lb.name.policy,
     family: anyFamily(n.lb.name),
     clients: mine.length,
-    notes: policyNotes(n.lb.name),
+    notes: policyNotes(n.lb.name, live ? scenarios[0]! : null),
     rows: [...rows.values()],
     totals,
   };
