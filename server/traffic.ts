@@ -20,6 +20,11 @@ export interface RouteAnswer {
   readonly outcome: Outcome;
   /** Shed load: this share of the group's clients (by subnet hash) goes to `to` instead. */
   readonly shed: { readonly to: string; readonly share: number } | null;
+  /**
+   * A region tier's split in effect: each member's share of the group's client subnets (`datacenter`
+   * is the member with the largest). Absent when no split decides the group's answer.
+   */
+  readonly split?: ReadonlyArray<{ readonly datacenter: string; readonly share: number }>;
 }
 
 /** A group of clients and what they get now. */
@@ -117,6 +122,13 @@ function busiest(totals: ReadonlyMap<string, number>, max: number): string[] {
 }
 
 function answerOf(d: Decision): RouteAnswer {
+  if (d.split) {
+    // A split tier: the group's clients are shared by subnet hash; its datacenter is the largest share.
+    const total = d.split.reduce((a, x) => a + x.weight, 0);
+    const split = d.split.map((x) => ({ datacenter: x.datacenter, share: x.weight / total }));
+    const main = split.reduce((a, b) => (b.share > a.share ? b : a));
+    return { datacenter: main.datacenter, outcome: d.outcome, shed: null, split };
+  }
   // The group's datacenter is the one decided for it; shed load moves only part of its clients.
   return d.shed
     ? { datacenter: d.shed.from, outcome: d.outcome, shed: { to: d.shed.to, share: d.shed.fraction } }

@@ -128,6 +128,21 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, str
     ['E_POLICY_DATACENTER_LISTED_TWICE'],
   ],
   [
+    'a datacenter twice in a region, once inside a split tier',
+    [['p.yaml', BASE.replace('datacenters: [a] }', 'datacenters: [{ a: 90, b: 10 }, a] }')]],
+    ['E_POLICY_DATACENTER_LISTED_TWICE'],
+  ],
+  [
+    'a split tier whose weights are all 0',
+    [['p.yaml', BASE.replace('datacenters: [a] }', 'datacenters: [{ a: 0, b: 0 }] }')]],
+    ['E_POLICY_TIER_WEIGHTS_ZERO'],
+  ],
+  [
+    'min_up naming a datacenter that is not a pool',
+    named('  www:\n    min_up: { b: 2 }\n    pools: { a: [192.0.2.1, 192.0.2.2] }\n'),
+    ['E_POLICY_MIN_UP_NOT_A_POOL'],
+  ],
+  [
     'one country in two regions',
     [
       [

@@ -281,7 +281,7 @@ checks:
   d: { type: dns, port: 53, query: example.com, qtype: A, expect: [0] }
   t: { type: tls, port: 8443, sni: t.example, tls_ca: examples/gslb.example.com/demo-tls/cert.pem, expiry_warn_days: 30 }
 regions:
-  r: { match: { cidrs: [10.0.0.0/8], subdivisions: [US-WA], countries: [FR], continents: [EU], asns: [64500] }, datacenters: [a, b] }
+  r: { match: { cidrs: [10.0.0.0/8], subdivisions: [US-WA], countries: [FR], continents: [EU], asns: [64500] }, datacenters: [{ a: 90, b: 10 }] }
   default: { datacenters: [b, a] }
 names:
   n:
@@ -291,6 +291,8 @@ names:
     max_answers: 3
     check: h
     fallback: nodata
+    spread: 2
+    min_up: { a: 2, b: 50% }
     regions: { own: { match: { continents: [AS] }, datacenters: [b] } }
     pools: { a: [192.0.2.1, { address: 192.0.2.2, weight: 2, probe: "10.0.0.1:8080" }], b: [192.0.2.3] }
   m:
@@ -336,6 +338,10 @@ dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
       expect(t.tlsCa).to.equal(readFileSync('examples/gslb.example.com/demo-tls/cert.pem', 'utf8'));
       const region = c.regions.get('r')!;
       expect(region.match!.cidrs[0]!.text).to.equal('10.0.0.0/8');
+      expect([region.datacenters, region.splits]).to.deep.equal([
+        ['a', 'b'],
+        [{ datacenters: ['a', 'b'], weights: [90, 10] }],
+      ]);
       expect([region.match!.subdivisions, region.match!.countries, region.match!.continents]).to.deep.equal([
         ['US-WA'],
         ['FR'],
@@ -391,7 +397,18 @@ dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
       expect(m.pools[0]!.endpoints[0]!.loadUrl).to.equal('http://10.0.0.9:8404/stats;csv');
       expect(c.dnssec).to.deep.equal({ validity: 864000, refresh: 216000, inceptionOffset: 1800, dnskeyTtl: 7200 });
       const n = [...c.names.values()][0]!;
-      expect([n.ttl, n.minTtl, n.maxAnswers, n.check, n.fallback]).to.deep.equal([15, 4, 3, 'h', 'nodata']);
+      expect([n.ttl, n.minTtl, n.maxAnswers, n.check, n.fallback, n.spread]).to.deep.equal([
+        15,
+        4,
+        3,
+        'h',
+        'nodata',
+        2,
+      ]);
+      expect([...n.minUp!]).to.deep.equal([
+        ['a', { count: 2, percent: null }],
+        ['b', { count: null, percent: 50 }],
+      ]);
       expect([...n.regions!.keys()]).to.deep.equal(['own']);
       expect(n.pools[0]!.endpoints[1]).to.include({ weight: 2 });
       expect(n.pools[0]!.endpoints[1]!.probe).to.deep.equal({ host: '10.0.0.1', port: 8080 });

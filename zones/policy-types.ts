@@ -134,11 +134,20 @@ export interface RegionMatch {
   readonly asnsLine: number;
 }
 
+/** A tier of a region's order written as a map (`{ eu-west: 90, eu-central: 10 }`): its datacenters split the tier's clients by weight. */
+export interface TierSplit {
+  readonly datacenters: readonly string[];
+  readonly weights: readonly number[];
+}
+
 export interface Region {
   readonly name: string;
   /** null for a region without match (only 'default'). */
   readonly match: RegionMatch | null;
+  /** The order, map tiers flattened in place (a map's datacenters in the order written). */
   readonly datacenters: readonly string[];
+  /** The tiers of `datacenters` written as maps; every other datacenter is a tier of its own. */
+  readonly splits: readonly TierSplit[];
   readonly file: string;
   readonly line: number;
 }
@@ -164,6 +173,13 @@ export interface Pool {
   readonly endpoints: readonly Endpoint[];
 }
 
+/** min_up for one datacenter: a count of endpoints of the asked family, or a percentage of them. */
+export interface MinUp {
+  readonly count: number | null;
+  /** 0..100; null for a count. */
+  readonly percent: number | null;
+}
+
 export interface LbName {
   /** The name as written in the policy file ('www', '@'). */
   readonly label: string;
@@ -181,6 +197,10 @@ export interface LbName {
   readonly margin: number;
   readonly shed: ShedConfig | null;
   readonly fallback: Fallback;
+  /** The answer draws endpoints from this many healthy datacenters of the client's order (1..16). */
+  readonly spread: number;
+  /** min_up by datacenter (every pool's, when written as one value); null: 1 everywhere. */
+  readonly minUp: ReadonlyMap<string, MinUp> | null;
   /** Pools in file order: the failover order. */
   readonly pools: readonly Pool[];
   /** The name's own region map, or null to use the zone's. */
@@ -207,6 +227,8 @@ export const DEFAULT_EXPIRY_WARN_DAYS = 14;
 /** expiry_warn_days's upper bound (policy.schema.json's maximum; a plan's value is clamped to it). */
 export const MAX_EXPIRY_WARN_DAYS = 3650;
 export const DEFAULT_MARGIN = 0.1;
+export const DEFAULT_SPREAD = 1;
+export const MAX_SPREAD = 16;
 export const DEFAULT_SHED: ShedConfig = Object.freeze({ high: 0.9, low: 0.75, step: 0.1, everyMs: 5000, max: 1 });
 /** Policies that rank datacenters by load figures or round-trip times. */
 export const LOAD_POLICIES: ReadonlySet<PolicyName> = new Set([

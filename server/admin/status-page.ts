@@ -179,6 +179,7 @@ function routeCell(answers, colour) {
     td.append(el('span', { class: 'swatch ' + colour(a.datacenter), 'aria-hidden': 'true' }), a.datacenter || '(none)');
     if (a.outcome !== 'primary') td.append(el('span', { class: 'tag ' + (a.outcome === 'failover' ? 'warn' : 'bad') }, a.outcome));
     if (a.shed) td.append(el('small', {}, pct(a.shed.share) + ' shed to ' + a.shed.to));
+    if (a.split) td.append(el('small', {}, 'split: ' + a.split.map((x) => x.datacenter + ' ' + pct(x.share)).join(', ')));
   });
   return td;
 }

@@ -66,12 +66,18 @@ export interface Explanation {
     datacenter: string;
     endpoints: Array<{ address: string; up: boolean; drained: boolean; reason: string }>;
     usable: number;
+    /** min_up: the usable endpoints it needs to serve the name (1 unless the name says more). */
+    minUp: number;
     figure: number | null;
     /** The usable endpoints' load figures (connections, capacity, utilisation, bandwidth, RTT). */
     load: DatacenterLoad;
   }>;
   /** Shed load in effect for the chosen datacenter, if any. */
   shed: { from: string; to: string; share: number } | null;
+  /** A region tier's split decided the datacenter: the tier's healthy members and weights; null otherwise. */
+  split: Array<{ datacenter: string; weight: number }> | null;
+  /** spread: the datacenters the answer draws from, the chosen one first, and each one's places per answer. */
+  spread: Array<{ datacenter: string; answers: number }> | null;
   chosen: string | null;
   outcome: string | null;
   steps: readonly string[];
@@ -199,6 +205,8 @@ export function explainQuery(
     policy: null,
     candidates: [],
     shed: null,
+    split: null,
+    spread: null,
     chosen: null,
     outcome: null,
     steps: [],
@@ -239,10 +247,13 @@ export function explainQuery(
       reason: e.drained ? 'drained' : e.health.reason,
     })),
     usable: c.usable,
+    minUp: c.minUp,
     figure: c.figure,
     load: c.load,
   }));
   out.shed = d.shed && { from: d.shed.from, to: d.shed.to, share: d.shed.fraction };
+  out.split = d.split ? d.split.map((x) => ({ ...x })) : null;
+  out.spread = d.groups ? d.groups.map((g) => ({ datacenter: g.datacenter, answers: g.answers })) : null;
   out.chosen = d.chosen;
   out.outcome = d.outcome;
   out.steps =
@@ -284,7 +295,7 @@ export function formatExplanation(e: Explanation): string {
         )
         .join(', ');
       lines.push(
-        `  ${i + 1}. ${c.datacenter.padEnd(12)} ${c.usable}/${c.endpoints.length} usable${c.figure !== null ? `, figure ${c.figure}` : ''}${eps ? ': ' + eps : ''}`,
+        `  ${i + 1}. ${c.datacenter.padEnd(12)} ${c.usable}/${c.endpoints.length} usable${c.minUp > 1 ? ` (min_up ${c.minUp})` : ''}${c.figure !== null ? `, figure ${c.figure}` : ''}${eps ? ': ' + eps : ''}`,
       );
       const load = loadLine(c.load);
       if (load) lines.push(`     load: ${load}`);

@@ -19,7 +19,7 @@ import { decide, decisionOf } from './decide.js';
 import type { ClassPlan, Decision, PlanInput, ServedOption } from './decision-types.js';
 import { pickOption } from './pick.js';
 import { planFor } from './plan.js';
-import { candidateOrder } from './select.js';
+import { candidateOrder, orderKey } from './select.js';
 import type { SteeringView } from './steering-types.js';
 import { encodeAnswer, encodeSignedAnswer, type SignedAnswer } from './wire.js';
 import type { SignedZone } from '../../zones/dnssec/signed-answer.js';
@@ -86,7 +86,8 @@ export class LbAnswerer {
     if (this.classifier === null) return null;
     const orders = new Map<string, number>();
     const slots = this.classifier.classes.map((c) => {
-      const key = candidateOrder(this.name, c).order.join(',');
+      // Split tiers are part of the key: two regions with one order but different splits plan apart.
+      const key = orderKey(candidateOrder(this.name, c));
       let slot = orders.get(key);
       if (slot === undefined) orders.set(key, (slot = orders.size));
       return slot;

@@ -26,6 +26,8 @@ function pickStep(plan: ClassPlan, index: number, clientFamily: 4 | 6): string |
   const chosen = plan.options[index]!.datacenter;
   if (plan.pick === 'weighted')
     return `weighted pick among ${plan.options.map((o, i) => `${o.datacenter} (weight ${plan.weights[i]})`).join(', ')}: ${chosen}`;
+  if (plan.tierSplit)
+    return `tier split by rendezvous hash of the client /${HASH_PREFIX[clientFamily]}: ${plan.options.map((o, i) => `${o.datacenter} (weight ${plan.weights[i]})`).join(', ')}: ${chosen}`;
   if (plan.pick === 'hashed')
     return `rendezvous hash of the client /${HASH_PREFIX[clientFamily]} over ${plan.options.map((o) => o.datacenter).join(', ')}: ${chosen}`;
   return null;
@@ -55,6 +57,10 @@ export function decisionOf(
     candidates: plan.candidates,
     chosen: o.datacenter,
     endpoints: o.endpoints,
+    ...(o.groups ? { groups: o.groups } : {}),
+    ...(plan.tierSplit
+      ? { split: plan.options.map((x, i) => ({ datacenter: x.datacenter!, weight: plan.weights[i]! })) }
+      : {}),
     outcome: o.outcome,
     fallback: plan.fallback,
     steps,

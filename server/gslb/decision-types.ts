@@ -20,6 +20,8 @@ export interface CandidateReport {
   readonly datacenter: string;
   readonly endpoints: readonly EndpointState[];
   readonly usable: number;
+  /** min_up: the usable endpoints it needs to serve the name (1 unless the name says more). */
+  readonly minUp: number;
   /** Load figure that ranked it, for load-aware policies. */
   readonly figure: number | null;
   /** Its usable endpoints' load figures, when the name has a load source or a check. */
@@ -33,6 +35,21 @@ export interface Shed {
   readonly to: string;
   readonly fraction: number;
   readonly endpoints: readonly Endpoint[];
+}
+
+/** spread: one datacenter's part of an answer drawn from several. */
+export interface SpreadGroup {
+  readonly datacenter: string;
+  /** Its usable endpoints, rotated within the group. */
+  readonly endpoints: readonly Endpoint[];
+  /** How many of them each answer holds. */
+  readonly answers: number;
+}
+
+/** A tier split in effect: the tier's healthy datacenters and their weights. */
+export interface SplitShare {
+  readonly datacenter: string;
+  readonly weight: number;
 }
 
 /** What a class plan and the decision made from it share: the name, the candidates and how all-down ends. */
@@ -50,6 +67,10 @@ export interface Decision extends DecisionBasis {
   readonly chosen: string | null;
   /** Endpoints to answer with, in pool order (the server rotates them per query). */
   readonly endpoints: readonly Endpoint[];
+  /** spread: the datacenters the answer draws from, the chosen one first (absent: `endpoints` of one). */
+  readonly groups?: readonly SpreadGroup[];
+  /** A tier split decided this client's datacenter: the tier's healthy members and weights. */
+  readonly split?: readonly SplitShare[];
   readonly outcome: Outcome;
   readonly steps: readonly string[];
   /** The answer's TTL: the name's, or shorter while health is degraded or just changed. */
@@ -98,6 +119,8 @@ export type PlanInput = Omit<DecideInput, 'subnet' | 'rng' | 'depth'>;
 export interface ServedOption {
   readonly datacenter: string | null;
   readonly endpoints: readonly Endpoint[];
+  /** spread: the datacenters the answer draws from, this option's first (absent: `endpoints` of one). */
+  readonly groups?: readonly SpreadGroup[];
   readonly outcome: Outcome;
   readonly ttl: number;
   readonly ttlUntil: number | null;
@@ -126,8 +149,10 @@ export interface ClassPlan extends DecisionBasis, ScopeRule {
   readonly steps: readonly string[];
   readonly pick: PickKind;
   readonly options: readonly ServedOption[];
-  /** weighted and hashed: each option's weight (its usable endpoints' weights summed). */
+  /** weighted and hashed: each option's weight (its usable endpoints' weights summed); a tier split: the tier's weights. */
   readonly weights: readonly number[];
+  /** The options are a region tier's split (pick 'hashed' with the tier's weights), not a hashed policy's. */
+  readonly tierSplit?: boolean;
   /** The earliest time (ms) an option's shortened TTL ends, when the plan must be made again; 0: never. */
   readonly expires: number;
 }

@@ -2,7 +2,7 @@
 // candidate order per client class, weighted and rendezvous picks, smooth weighted rotation.
 import type { HealthView, TargetHealth } from '../../health/view.js';
 import { NO_CHECK, loadKey, targetKey } from '../../health/view.js';
-import type { Check, Endpoint, LbName, LoadSource } from '../../zones/policy-types.js';
+import type { Check, Endpoint, LbName, LoadSource, Region, TierSplit } from '../../zones/policy-types.js';
 import { fnv1a } from '../../zones/hash.js';
 import type { ClientClass } from './classify.js';
 
@@ -86,24 +86,65 @@ export function datacenterLoad(usable: readonly EndpointState[]): DatacenterLoad
   return { connections, capacity, utilisation: cap > 0 ? used / cap : null, bandwidthBps: bandwidth, rttMs: rtt };
 }
 
+/** A client's datacenter order for a name, why, and the tiers of it that split clients by weight. */
+export interface CandidateOrder {
+  readonly order: string[];
+  readonly why: string;
+  /** The region's map tiers restricted to the name's pools, those with two datacenters or more left. */
+  readonly splits: readonly TierSplit[];
+}
+
+const NO_SPLITS: readonly TierSplit[] = Object.freeze([]);
+
+/** A region's split tiers as far as the name has pools for them (a tier of one is a plain datacenter). */
+function splitsIn(region: Region, pools: readonly string[]): readonly TierSplit[] {
+  if (region.splits.length === 0) return NO_SPLITS;
+  const out: TierSplit[] = [];
+  for (const s of region.splits) {
+    const keep = s.datacenters.map((d, i) => i).filter((i) => pools.includes(s.datacenters[i]!));
+    if (keep.length >= 2)
+      out.push({ datacenters: keep.map((i) => s.datacenters[i]!), weights: keep.map((i) => s.weights[i]!) });
+  }
+  return out.length > 0 ? out : NO_SPLITS;
+}
+
 /**
  * The client's datacenter order for a name: the region's (or nearest) order restricted to the name's
  * pools, then the name's other pools in pool order as a last resort, so a healthy datacenter is never
  * passed over for a dead one just because the region's list did not mention it.
  */
-export function candidateOrder(name: LbName, cls: ClientClass | null): { order: string[]; why: string } {
+export function candidateOrder(name: LbName, cls: ClientClass | null): CandidateOrder {
   const pools = name.pools.map((p) => p.datacenter);
   const withRest = (first: string[]) => [...first, ...pools.filter((d) => !first.includes(d))];
   if (cls?.nearest)
-    return { order: withRest(cls.nearest.filter((d) => pools.includes(d))), why: 'datacenters by distance' };
+    return {
+      order: withRest(cls.nearest.filter((d) => pools.includes(d))),
+      why: 'datacenters by distance',
+      splits: NO_SPLITS,
+    };
   if (cls?.region) {
     const listed = cls.region.datacenters.filter((d) => pools.includes(d));
     if (listed.length === 0)
-      return { order: pools, why: `region '${cls.region.name}' lists none of the name's pools: pool order` };
+      return {
+        order: pools,
+        why: `region '${cls.region.name}' lists none of the name's pools: pool order`,
+        splits: NO_SPLITS,
+      };
     const extra = listed.length < pools.length ? ', then the other pools' : '';
-    return { order: withRest(listed), why: `region '${cls.region.name}' order${extra}` };
+    return {
+      order: withRest(listed),
+      why: `region '${cls.region.name}' order${extra}`,
+      splits: splitsIn(cls.region, pools),
+    };
   }
-  return { order: pools, why: 'pool order' };
+  return { order: pools, why: 'pool order', splits: NO_SPLITS };
+}
+
+/** What tells two classes' plans apart: the order, and its split tiers with their weights. */
+export function orderKey(o: CandidateOrder): string {
+  let key = o.order.join(',');
+  for (const s of o.splits) key += `|${s.datacenters.map((d, i) => `${d}=${s.weights[i]}`).join(',')}`;
+  return key;
 }
 
 /** Weighted rendezvous score: the highest wins; a datacenter leaving moves only its own clients. */

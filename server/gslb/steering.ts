@@ -11,6 +11,7 @@ import type { Catalog } from '../catalog.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ClientClass } from './classify.js';
 import type { ClassPlan } from './decision-types.js';
+import { serves } from './min-up.js';
 import { planFor } from './plan.js';
 import { candidateOrder, datacenterLoad, endpointStates } from './select.js';
 import { NOT_SHEDDING, nextShedStep, stepShed, type ShedState } from './shed.js';
@@ -113,7 +114,7 @@ export class SteeringState implements SteeringView {
 /** The healthy datacenters of a plan, in order, ',' joined. */
 function healthySet(plan: ClassPlan): string {
   return plan.candidates
-    .filter((c) => c.usable > 0)
+    .filter(serves)
     .map((c) => c.datacenter)
     .join(',');
 }

@@ -12,22 +12,42 @@ import type { Zone } from '../../zones/zone.js';
 import { signAnswer, type SignedZone } from '../../zones/dnssec/signed-answer.js';
 import { encodeSections, type EncodedReply } from '../encode.js';
 import { syntheticQuestion } from '../query.js';
-import type { Outcome } from './decision-types.js';
+import type { Outcome, SpreadGroup } from './decision-types.js';
 import { rotationSchedule } from './select.js';
 
 /** What an answer is made of: an option of a plan, or a whole Decision. */
 export interface Answerable {
   readonly endpoints: readonly Endpoint[];
+  /** spread: the datacenters it draws from, each rotated within its own places. */
+  readonly groups?: readonly SpreadGroup[];
   readonly outcome: Outcome;
   readonly ttl: number;
 }
 
+const weightsOf = (endpoints: readonly Endpoint[]) => endpoints.map((e) => e.weight || 1);
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * spread: each datacenter's endpoints rotate within its own places of the answer, the first
+ * datacenter's first. Enough slots for every group to come round (their least common multiple), at
+ * most 64; past that, as many as the longest rotation.
+ */
+function groupedSchedule(groups: readonly SpreadGroup[], maxSlots = 64): Endpoint[][] {
+  const each = groups.map((g) => rotationSchedule(g.endpoints, weightsOf(g.endpoints), g.answers));
+  let slots = 1;
+  for (const s of each) slots = (slots * s.length) / gcd(slots, s.length);
+  if (slots > maxSlots) slots = Math.max(...each.map((s) => s.length));
+  const out: Endpoint[][] = [];
+  for (let k = 0; k < slots; k++) out.push(each.flatMap((s) => s[k % s.length]!));
+  return out;
+}
+
 function schedule(o: Answerable, name: LbName): Endpoint[][] {
-  return rotationSchedule(
-    o.endpoints,
-    o.endpoints.map((e) => e.weight || 1),
-    name.maxAnswers,
-  );
+  if (o.groups !== undefined && o.groups.length > 1) return groupedSchedule(o.groups);
+  return rotationSchedule(o.endpoints, weightsOf(o.endpoints), name.maxAnswers);
 }
 
 /** How many round-robin slots an answer has (1 for an answer without records). */

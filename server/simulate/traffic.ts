@@ -10,6 +10,7 @@ import { LOAD_POLICIES, type LbName, type PolicyName } from '../../zones/policy-
 import type { Catalog, CompiledZone } from '../catalog.js';
 import { askTraced } from '../explain/query-bytes.js';
 import type { LbAnswerer } from '../gslb/answerer.js';
+import { HASH_PREFIX } from '../gslb/pick.js';
 import { silentLogger } from '../log.js';
 import { anyFamily, createPipeline, type Pipeline } from '../pipeline.js';
 import type { Client } from './clients.js';
@@ -60,7 +61,9 @@ export function clientShares(n: SimName, client: Client, s: Scenario): Share[] {
   const d = t.decision;
   if (d.chosen === null) return [{ datacenter: null, to: d.outcome === 'servfail' ? 'servfail' : 'nodata', share: 1 }];
   if (d.outcome === 'fallback') return [{ datacenter: d.chosen, to: 'fallback', share: 1 }];
-  if (t.plan.pick !== 'weighted') return [{ datacenter: d.chosen, to: 'served', share: 1 }];
+  // A region tier's split hashes each /24 (/56): a wider subnet holds many, shared by the tier's weights.
+  const wide = t.plan.tierSplit === true && client.prefix < HASH_PREFIX[client.family];
+  if (t.plan.pick !== 'weighted' && !wide) return [{ datacenter: d.chosen, to: 'served', share: 1 }];
   // A weighted plan draws each query among its options by weight: the expected shares.
   const { options, weights } = t.plan;
   const total = weights.reduce((a, b) => a + b, 0);

@@ -119,6 +119,10 @@ export const POLICY_ERRORS = errorCodes({
     summary: 'A region lists the same datacenter twice.',
     fix: 'Keep it once, where it belongs in the order.',
   },
+  E_POLICY_TIER_WEIGHTS_ZERO: {
+    summary: "A tier of a region's datacenters written as a map gives every datacenter weight 0.",
+    fix: 'Give at least one datacenter of the tier a weight above 0, or list them plainly.',
+  },
   E_POLICY_MATCH_CLAIMED_TWICE: {
     summary: 'The same CIDR, ASN, subdivision, country or continent is in the match of two regions.',
     fix: 'Keep it in one region: a client must fall in exactly one.',
@@ -150,6 +154,10 @@ export const POLICY_ERRORS = errorCodes({
   E_POLICY_ALL_WEIGHTS_ZERO: {
     summary: 'Every endpoint of a pool has weight 0, so the pool could never be chosen.',
     fix: 'Give at least one endpoint a weight above 0, or remove the pool.',
+  },
+  E_POLICY_MIN_UP_NOT_A_POOL: {
+    summary: "A name's min_up map names a datacenter that is not one of the name's pools.",
+    fix: 'Correct the name (the message suggests the closest pool) or remove the entry: min_up applies only to pools.',
   },
   E_POLICY_NEEDS_REGIONS: {
     summary: "A geo name has no regions: none in the zone's policy files and none of its own.",

@@ -5,6 +5,7 @@ import {
   DEFAULT_MARGIN,
   DEFAULT_MAX_ANSWERS,
   DEFAULT_MIN_TTL,
+  DEFAULT_SPREAD,
   DEFAULT_TTL,
   type Check,
   type Datacenter,
@@ -21,6 +22,7 @@ import { buildEndpoint, entryPath, type RawEndpoint } from './endpoints.js';
 import type { PolicyFile } from './file.js';
 import { located } from './located.js';
 import type { Owned, Raw } from './merge.js';
+import { buildMinUp } from './min-up.js';
 import { buildRegions } from './regions.js';
 import { buildShed, buildTier, checkSteering } from './steering.js';
 import { ratio } from './values.js';
@@ -131,6 +133,8 @@ export function buildName(
       margin: ratio(raw['margin'], DEFAULT_MARGIN),
       shed: raw['shed'] !== undefined ? buildShed(raw['shed'] as Raw, [...path, 'shed'], f, errs) : null,
       fallback: (raw['fallback'] as Fallback) ?? 'all',
+      spread: (raw['spread'] as number) ?? DEFAULT_SPREAD,
+      minUp: buildMinUp(raw['min_up'], pools, [...path, 'min_up'], f, errs),
       pools: Object.freeze(pools.slice()),
       regions,
       file: f.file,

@@ -1,9 +1,9 @@
 // Region maps (the zone's, or a name's own): what each region matches, claimed by one region only,
 // and the datacenters its clients go to.
 import { parseCidr } from '../address.js';
-import type { Cidr, Datacenter, Region, RegionMap } from '../policy-types.js';
+import type { Cidr, Datacenter, Region, RegionMap, TierSplit } from '../policy-types.js';
 import type { Collector } from './collector.js';
-import { lineOf } from './file.js';
+import { lineOf, type PolicyFile } from './file.js';
 import { located } from './located.js';
 import type { Owned, Raw } from './merge.js';
 import type { Path } from './sections.js';
@@ -15,6 +15,46 @@ interface RawMatch {
   readonly countries?: string[];
   readonly continents?: string[];
   readonly asns?: number[];
+}
+
+/** An item of a region's datacenters: a datacenter, or a map of datacenter to weight (a split tier). */
+type RawTier = string | Record<string, number>;
+
+const NO_SPLITS: readonly TierSplit[] = Object.freeze([]);
+
+/**
+ * A region's order: the items flattened (a map's datacenters in the order written) and the map items
+ * as splits. Every datacenter is known and listed once across the items; a map's weights are not all 0.
+ */
+function buildOrder(
+  items: readonly RawTier[],
+  path: Path,
+  f: PolicyFile,
+  datacenters: ReadonlyMap<string, Datacenter>,
+  errs: Collector,
+): { order: string[]; splits: readonly TierSplit[] } {
+  const order: string[] = [];
+  const splits: TierSplit[] = [];
+  const add = (dc: string, p: Path) => {
+    if (!datacenters.has(dc)) errs.unknown(f, p, 'datacenters', dc, datacenters.keys());
+    if (order.includes(dc)) errs.at(f, p, 'E_POLICY_DATACENTER_LISTED_TWICE', `datacenter '${dc}' listed twice`);
+    order.push(dc);
+  };
+  items.forEach((item, i) => {
+    if (typeof item === 'string') return add(item, [...path, i]);
+    const members = Object.keys(item);
+    for (const dc of members) add(dc, [...path, i, dc]);
+    const weights = members.map((dc) => item[dc]!);
+    if (weights.every((w) => w === 0))
+      errs.at(
+        f,
+        [...path, i],
+        'E_POLICY_TIER_WEIGHTS_ZERO',
+        'every datacenter of this tier has weight 0: its clients would have nowhere to go',
+      );
+    splits.push(Object.freeze({ datacenters: Object.freeze(members), weights: Object.freeze(weights) }));
+  });
+  return { order, splits: splits.length > 0 ? Object.freeze(splits) : NO_SPLITS };
 }
 
 export function buildRegions(
@@ -38,14 +78,13 @@ export function buildRegions(
         'E_POLICY_DEFAULT_REGION_MATCH',
         "the 'default' region catches every client no other region matches; it takes no 'match'",
       );
-    const dcs = value['datacenters'] as string[];
-    const seenDc = new Set<string>();
-    dcs.forEach((dc, i) => {
-      if (!datacenters.has(dc)) errs.unknown(f, [...path, 'datacenters', i], 'datacenters', dc, datacenters.keys());
-      if (seenDc.has(dc))
-        errs.at(f, [...path, 'datacenters', i], 'E_POLICY_DATACENTER_LISTED_TWICE', `datacenter '${dc}' listed twice`);
-      seenDc.add(dc);
-    });
+    const { order: dcs, splits } = buildOrder(
+      value['datacenters'] as RawTier[],
+      [...path, 'datacenters'],
+      f,
+      datacenters,
+      errs,
+    );
     const claim = (kind: string, key: string, p: Path) => {
       const prev = claimed.get(kind + ':' + key);
       if (prev !== undefined)
@@ -97,6 +136,7 @@ export function buildRegions(
           name,
           match: match ? Object.freeze({ cidrs, subdivisions, countries, continents, asns, asnsLine }) : null,
           datacenters: Object.freeze([...dcs]),
+          splits,
           file: f.file,
         },
         f,
