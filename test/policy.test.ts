@@ -281,7 +281,7 @@ checks:
   d: { type: dns, port: 53, query: example.com, qtype: A, expect: [0] }
   t: { type: tls, port: 8443, sni: t.example, tls_ca: examples/gslb.example.com/demo-tls/cert.pem, expiry_warn_days: 30, from: local }
 regions:
-  r: { match: { cidrs: [10.0.0.0/8], subdivisions: [US-WA], countries: [FR], continents: [EU] }, datacenters: [{ a: 90, b: 10 }] }
+  r: { match: { cidrs: [10.0.0.0/8], subdivisions: [US-WA], countries: [FR], continents: [EU], asns: [64500] }, datacenters: [{ a: 90, b: 10 }] }
   default: { datacenters: [b, a] }
 names:
   n:
@@ -349,6 +349,7 @@ dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
         ['FR'],
         ['EU'],
       ]);
+      expect(region.match!.asns).to.deep.equal([64500]);
       expect(c.datacenters.get('a')!.capacity).to.equal(5000);
       const lb = c.loads.get('lb')!;
       expect([

@@ -137,6 +137,10 @@ export interface RegionMatch {
   readonly subdivisions: readonly string[];
   readonly countries: readonly string[];
   readonly continents: readonly string[];
+  /** Autonomous system numbers (1..2^32-1), from an ASN database given with --geoip. */
+  readonly asns: readonly number[];
+  /** The line of `asns` in the region's file, kept for the error when no ASN database is loaded; 0 without. */
+  readonly asnsLine: number;
 }
 
 /** A tier of a region's order written as a map (`{ eu-west: 90, eu-central: 10 }`): its datacenters split the tier's clients by weight. */

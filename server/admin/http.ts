@@ -195,7 +195,12 @@ function status(node: DnsNode) {
       configVersion: l.configVersion,
       durationMs: Math.round(l.durationMs),
     },
-    geoip: node.geo.databases.map((d) => ({ path: d.path, type: d.databaseType, built: d.buildEpoch.toISOString() })),
+    geoip: node.geo.databases.map((d) => ({
+      path: d.path,
+      type: d.databaseType,
+      kind: d.kind,
+      built: d.buildEpoch.toISOString(),
+    })),
   };
 }
 

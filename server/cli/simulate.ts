@@ -28,7 +28,7 @@ import {
 import { parse, UsageError } from './args.js';
 import type { CliErrorCode } from './cli-errors.js';
 import { SIMULATE } from './commands.js';
-import { checkDown, loadValidZones, scenarioHealth } from './offline.js';
+import { checkDown, geoServesZones, loadValidZones, scenarioHealth } from './offline.js';
 import { quorumFlags } from './quorum-flags.js';
 import { redisFlags, type RedisFlags } from './redis-flags.js';
 import { StartupError } from './startup-error.js';
@@ -135,7 +135,9 @@ export async function runSimulate(argv: string[]): Promise<number> {
   if (zones === null) return 1;
   const down = [...new Set(values.down ?? [])];
   checkDown(zones, down);
-  const catalog = compileCatalog(zones, openGeo(values.geoip));
+  const geo = openGeo(values.geoip);
+  if (!geoServesZones(zones, geo)) return 1;
+  const catalog = compileCatalog(zones, geo);
   const all = loadBalancedNames(catalog);
   const selected = selectNames(all, values.name ?? []);
   const parsed = parseClients(text, file);

@@ -6,7 +6,7 @@
 // (`dnssec`), the reply's RRSIGs say whether the answer is signed and by which keys; without it, a
 // signed zone's signing keys are named from its key state.
 import { basename } from 'node:path';
-import { databaseOf, locate, type GeoData } from '../../geo/geoip.js';
+import { databaseOf, locate, locateAsn, type GeoData } from '../../geo/geoip.js';
 import { formatIp, maskBytes, parseIp, unmapIpv4 } from '../../zones/address.js';
 import { rcodeName } from '../../zones/dns.js';
 import { nameToText, parseName } from '../../zones/name.js';
@@ -56,6 +56,8 @@ export interface Explanation {
     database: string | null;
     network: string | null;
   };
+  /** The client's autonomous system, when an ASN database is loaded (regions may match it: `asns`). */
+  asn: null | { number: number | null; database: string | null; network: string | null };
   /** Whether a load-balanced name decided this answer (asked directly, or at the end of a CNAME chain). */
   loadBalanced: boolean;
   region: { name: string | null; why: string } | null;
@@ -190,6 +192,7 @@ export function explainQuery(
         network: db ? `${formatIp(maskBytes(client.bytes, loc.prefix))}/${loc.prefix}` : null,
       }
     : null;
+  const asn = geo.asn === null ? null : locateAsn(geo, client.family, client.bytes);
   const out: Explanation = {
     query: { name: nameToText(qname.name.wire), type },
     client: {
@@ -199,6 +202,11 @@ export function explainQuery(
       used: formatIp(client.bytes),
     },
     location,
+    asn: asn && {
+      number: asn.asn,
+      database: asn.database ? basename(asn.database.path) : null,
+      network: asn.database ? `${formatIp(maskBytes(client.bytes, asn.prefix))}/${asn.prefix}` : null,
+    },
     loadBalanced: false,
     region: null,
     policy: null,
@@ -275,6 +283,13 @@ export function formatExplanation(e: Explanation): string {
     col('location', `${where || 'no country'}${l.lat !== null ? ` (${l.lat}, ${l.lon}; ${l.coordinates})` : ''}`);
     col('database', `${l.database ?? '?'} network ${l.network ?? '?'}`);
   } else col('location', 'unknown (no database has this address)');
+  if (e.asn)
+    col(
+      'asn',
+      e.asn.number === null
+        ? 'unknown (no ASN database has this address)'
+        : `${e.asn.number} (${e.asn.database ?? '?'} network ${e.asn.network ?? '?'})`,
+    );
   if (e.loadBalanced) {
     for (const c of e.cnames) col('cname', c);
     if (e.region) col('region', `${e.region.name ?? '(none)'}: ${e.region.why}`);

@@ -109,7 +109,7 @@ export const POLICY_ERRORS = errorCodes({
   },
   E_POLICY_REGION_NEEDS_MATCH: {
     summary: "A region other than 'default' has no match, so no client would ever be in it.",
-    fix: "Add match (cidrs, subdivisions, countries or continents), or name it 'default'.",
+    fix: "Add match (cidrs, asns, subdivisions, countries or continents), or name it 'default'.",
   },
   E_POLICY_DEFAULT_REGION_MATCH: {
     summary: "The 'default' region has a match; it catches every client no other region matches.",
@@ -124,7 +124,7 @@ export const POLICY_ERRORS = errorCodes({
     fix: 'Give at least one datacenter of the tier a weight above 0, or list them plainly.',
   },
   E_POLICY_MATCH_CLAIMED_TWICE: {
-    summary: 'The same CIDR, subdivision, country or continent is in the match of two regions.',
+    summary: 'The same CIDR, ASN, subdivision, country or continent is in the match of two regions.',
     fix: 'Keep it in one region: a client must fall in exactly one.',
   },
   E_POLICY_BAD_CIDR: {
