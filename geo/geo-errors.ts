@@ -22,8 +22,12 @@ export const GEO_ERRORS = Object.freeze({
     fix: 'Download the database again; replace it by renaming a complete copy over it, not by writing it in place.',
   },
   E_GEO_NO_LOCATIONS: {
-    summary: 'The database holds no locations (an ASN, ISP or connection-type database).',
-    fix: 'Give a City or Country database.',
+    summary: 'The database holds neither locations nor ASNs (a connection-type or anonymous-IP database, say).',
+    fix: 'Give a City or Country database, or an ASN database (GeoLite2-ASN, DB-IP ASN lite) for regions that match asns.',
+  },
+  E_GEO_NO_ASN_DATABASE: {
+    summary: "A region matches 'asns', but no ASN database is loaded, so no client could ever match it.",
+    fix: 'Give an ASN database with --geoip (GeoLite2-ASN, or DB-IP ASN lite in MaxMind format) beside the location one, or remove the asns.',
   },
 } as const);
 

@@ -190,6 +190,34 @@ export function overlayMissing(tries: readonly PrefixTrie[], missing: number): P
   return b.finish(v4, v6);
 }
 
+/**
+ * Lays `top` over `bottom`: where top has the value `missing`, bottom answers; elsewhere top does
+ * (ASN classes over location classes). Collapses what becomes equal, so a leaf's depth stays the
+ * widest prefix with the same value. Bottom's subtrees under a missing leaf of top are copied once
+ * each (memoised per node); only top's own paths are walked, so a small top costs little.
+ */
+export function overlayTrie(top: PrefixTrie, bottom: PrefixTrie, missing: number): PrefixTrie {
+  const b = new TrieBuilder();
+  const scratch = new Scratch(bottom.kids.length / 2, 0x7fffffff);
+  const memo = scratch.a;
+  const copy = (ref: number): number => {
+    if (ref < 0) return ref;
+    const m = memo[ref]!;
+    if (m !== 0x7fffffff) return m;
+    const out = b.mk(copy(bottom.kids[2 * ref]!), copy(bottom.kids[2 * ref + 1]!));
+    memo[ref] = out;
+    return out;
+  };
+  const walk = (t: number, u: number): number => {
+    if (t < 0) return leafValue(t) === missing ? copy(u) : t;
+    return b.mk(walk(top.kids[2 * t]!, child(bottom.kids, u, 0)), walk(top.kids[2 * t + 1]!, child(bottom.kids, u, 1)));
+  };
+  const v4 = walk(top.v4Root, bottom.v4Root);
+  const v6 = walk(top.v6Root, bottom.v6Root);
+  scratch.release();
+  return b.finish(v4, v6);
+}
+
 /** A prefix to force to a value (see mapTrie for which wins where they overlap). */
 export interface PrefixOverride {
   readonly family: 4 | 6;

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { silentLogger, type Logger } from './log.js';
 import { isLoadSpec, type ProbeSpec } from './probe-types.js';
 import { publishedFigures } from './load/fold.js';
+import { probedFrom } from './plan-types.js';
 import { Prober } from './prober.js';
 import type { TargetState } from './hysteresis.js';
 import type { ReportedResult } from './quorum.js';
@@ -21,7 +22,8 @@ import {
   type Keys,
   type PlanDoc,
 } from './redis-protocol.js';
-import type { RunProbe } from './checks/index.js';
+import { runProbe, type RunProbe } from './checks/index.js';
+import { USER_AGENT } from './checks/http.js';
 
 export interface AgentOptions {
   readonly url: string;
@@ -45,6 +47,12 @@ export async function briefly(p: Promise<unknown>): Promise<void> {
   let t: NodeJS.Timeout | undefined;
   await Promise.race([p.catch(() => {}), new Promise((r) => (t = setTimeout(r, 500)))]);
   clearTimeout(t);
+}
+
+/** An agent's http(s) User-Agent: `gslb-health-check (datacenter eu-west; agent eu-west-a)`. */
+export function agentUserAgent(opts: Pick<AgentOptions, 'datacenter' | 'id'>): string {
+  // Only visible ASCII: Node refuses a header with anything else, which would fail every http probe.
+  return `${USER_AGENT} (datacenter ${opts.datacenter}; agent ${opts.id})`.replace(/[^\x20-\x7e]/g, '?');
 }
 
 export class Agent {
@@ -72,7 +80,7 @@ export class Agent {
     this.prober = new Prober({
       log: this.log,
       onResult: (key, _result, state, changed) => this.onResult(key, state, changed),
-      ...(opts.runProbe ? { runProbe: opts.runProbe } : {}),
+      runProbe: opts.runProbe ?? ((spec, signal) => runProbe(spec, signal, { userAgent: agentUserAgent(opts) })),
     });
     this.cmd.on('ready', () => void this.onReady());
     this.cmd.on('close', () => {
@@ -134,7 +142,8 @@ export class Agent {
           }
         } else if (docs[i] !== null) this.log.warn({ error: d.error }, 'ignored malformed plan');
       }
-      const targets = mergePlans(plans);
+      // Targets whose `from` leaves this datacenter out are not this agent's to probe at all.
+      const targets = mergePlans(plans).filter((t) => probedFrom(t, this.opts.datacenter));
       this.specs = new Map(targets.map((t) => [t.key, t.spec]));
       this.prober.update(targets);
       const keep = new Set(targets.map((t) => t.key));

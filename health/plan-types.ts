@@ -5,6 +5,12 @@ import type { ProbeTarget } from './probe-types.js';
 export interface PlanTarget extends ProbeTarget {
   /** The datacenters whose endpoints this target stands for (to recognise an agent's own). */
   readonly datacenters: readonly string[];
+  /**
+   * The datacenters whose agents probe it and vote on it (a check's `from`: local resolved to
+   * `datacenters`); absent: every agent. Agents of other datacenters are never sent the target, and
+   * the node ignores their votes on it (an older agent that does not read this field still probes it).
+   */
+  readonly from?: readonly string[];
 }
 
 export interface ProbePlan {
@@ -12,4 +18,9 @@ export interface ProbePlan {
   readonly targets: readonly PlanTarget[];
   /** A fingerprint of the whole plan: it changes when any target or its datacenters do. */
   readonly version: string;
+}
+
+/** Whether an agent of `datacenter` probes the target (and its vote on it counts). */
+export function probedFrom(t: Pick<PlanTarget, 'from'>, datacenter: string): boolean {
+  return t.from === undefined || t.from.includes(datacenter);
 }

@@ -50,12 +50,26 @@ export interface Combined {
 /** Which datacenters a target serves (from the probe plan), to recognise an agent's own targets. */
 export type TargetDatacenters = ReadonlyMap<string, readonly string[]>;
 
-function cutOff(a: AgentReports, dcs: TargetDatacenters): string | null {
+/**
+ * The datacenters whose agents vote on a target (its plan's `from`), for the targets that say; a target
+ * not in the map is voted on by every agent.
+ */
+export type TargetProbers = ReadonlyMap<string, readonly string[]>;
+
+const EVERY_AGENT: TargetProbers = new Map();
+
+/** Whether the agent's result on the target counts: an agent outside the target's `from` is not asked. */
+const counts = (probers: TargetProbers, key: string, a: AgentReports): boolean =>
+  probers.get(key)?.includes(a.datacenter) ?? true;
+
+function cutOff(a: AgentReports, dcs: TargetDatacenters, probers: TargetProbers): string | null {
   let own = 0;
   let probed = 0;
   for (const [key, r] of a.results) {
     // Load reads say nothing about reachability: a cut-off agent's stats reads fail without a verdict.
     if (isLoadKey(key)) continue;
+    // Nor does a target it was not asked to probe (an older agent that ignores `from`).
+    if (!counts(probers, key, a)) continue;
     probed++;
     if (r.up) return null;
     if (dcs.get(key)?.includes(a.datacenter)) own++;
@@ -79,6 +93,7 @@ export function combine(
   dcs: TargetDatacenters,
   cfg: QuorumConfig,
   now: number,
+  probers: TargetProbers = EVERY_AGENT,
 ): Combined {
   const verdicts: AgentVerdict[] = [];
   const fresh: AgentReports[] = [];
@@ -86,7 +101,7 @@ export function combine(
   for (const a of all) {
     const ageMs = Math.max(0, now - a.heardAt);
     const isFresh = ageMs <= cfg.maxAgeMs;
-    const why = isFresh ? cutOff(a, dcs) : null;
+    const why = isFresh ? cutOff(a, dcs, probers) : null;
     if (isFresh) fresh.push(a);
     if (why) cut.add(a);
     verdicts.push({
@@ -120,7 +135,7 @@ export function combine(
     const figures: Record<Figure, number[]> = { connections: [], capacity: [], bandwidthBps: [], errorRate: [] };
     for (const a of voters) {
       const r = a.results.get(key);
-      if (!r) continue;
+      if (!r || !counts(probers, key, a)) continue;
       votes++;
       since = Math.max(since, r.since);
       if (r.up) {
@@ -139,6 +154,8 @@ export function combine(
         if (x != null) figures[f].push(x);
       }
     }
+    // Only agents outside its `from` report it: no verdict, as for a target nobody reports.
+    if (votes === 0) continue;
     const need = cfg.quorum === 'majority' ? Math.floor(votes / 2) + 1 : Math.min(cfg.quorum, votes);
     const up = upVotes >= need;
     const reason = up

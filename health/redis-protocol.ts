@@ -294,9 +294,12 @@ export function decodePlan(text: string | null, key: string): Decoded<PlanDoc> {
   const cas = isObj(v['cas']) ? v['cas'] : {};
   for (const [i, t] of v['targets'].entries()) {
     const spec = isObj(t) ? decodeSpec(t['spec'], cas) : null;
+    // `from` (who probes) is optional: absent, every agent probes the target (plans before it had none).
+    const from = isObj(t) ? t['from'] : undefined;
     if (
       !isObj(t) ||
       !spec ||
+      (from !== undefined && !(Array.isArray(from) && from.every(isStr))) ||
       !isStr(t['key']) ||
       !isNum(t['intervalMs']) ||
       !isNum(t['rise']) ||
@@ -316,6 +319,7 @@ export function decodePlan(text: string | null, key: string): Decoded<PlanDoc> {
         rise: Math.max(1, Math.floor(t['rise'])),
         fall: Math.max(1, Math.floor(t['fall'])),
         datacenters: Object.freeze(t['datacenters'].filter(isStr)),
+        ...(Array.isArray(from) ? { from: Object.freeze(from as string[]) } : {}),
       }),
     );
   }
@@ -342,14 +346,20 @@ export function decodeDrain(text: string, field: string): Decoded<DrainDoc> {
   };
 }
 
-/** Merges plans from all nodes: each target is kept while any node references it. */
+/** Merges plans from all nodes: each target is kept while any node references it (who probes it: the union). */
 export function mergePlans(plans: readonly PlanDoc[]): PlanTarget[] {
   const out = new Map<string, PlanTarget>();
   for (const p of plans)
     for (const t of p.targets) {
       const prev = out.get(t.key);
       if (!prev) out.set(t.key, t);
-      else out.set(t.key, { ...prev, datacenters: [...new Set([...prev.datacenters, ...t.datacenters])] });
+      else {
+        const { from: prevFrom, ...rest } = prev;
+        const datacenters = [...new Set([...prev.datacenters, ...t.datacenters])];
+        // Who probes: every agent when any plan says so (no from), else every datacenter any plan names.
+        if (prevFrom === undefined || t.from === undefined) out.set(t.key, { ...rest, datacenters });
+        else out.set(t.key, { ...rest, datacenters, from: [...new Set([...prevFrom, ...t.from])] });
+      }
     }
   return [...out.values()];
 }

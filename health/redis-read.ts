@@ -10,6 +10,7 @@ import {
   type QuorumConfig,
   type ReportedResult,
   type TargetDatacenters,
+  type TargetProbers,
 } from './quorum.js';
 import { scanKeys, type RedisEndpoint } from './redis-connect.js';
 import { RedisConnectionError } from './redis-errors.js';
@@ -120,18 +121,24 @@ export interface LiveHealth {
 }
 
 /**
- * Combines a read as a serving node does (the same quorum over the agents within max age, cut-off
- * agents discounted). An agent counts as heard at its last heartbeat, which a running node hears as
+ * Combines a read as a serving node does (the same quorum over the agents within max age, and within a
+ * target's `from`, cut-off agents discounted). An agent counts as heard at its last heartbeat, which a running node hears as
  * it is sent (capped at the read's time: a clock ahead makes no agent younger than fresh).
  */
-export function liveHealth(read: HealthRead, planDatacenters: TargetDatacenters, quorum: QuorumConfig): LiveHealth {
+export function liveHealth(
+  read: HealthRead,
+  planDatacenters: TargetDatacenters,
+  quorum: QuorumConfig,
+  /** Who probes the targets whose check has `from`: only those datacenters' agents count, as on a node. */
+  probers?: TargetProbers,
+): LiveHealth {
   const reports = read.agents.map((a) => ({
     agent: a.agent,
     datacenter: a.datacenter,
     heardAt: Math.min(a.at, read.at),
     results: a.results,
   }));
-  const combined = combine(reports, planDatacenters, quorum, read.at);
+  const combined = combine(reports, planDatacenters, quorum, read.at, probers);
   return {
     targets: combined.targets,
     agents: combined.agents,

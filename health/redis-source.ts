@@ -28,7 +28,7 @@ import {
   type PlanDoc,
 } from './redis-protocol.js';
 import { readAgents, readDrains } from './redis-read.js';
-import type { PlanTarget } from './plan-types.js';
+import { probedFrom, type PlanTarget } from './plan-types.js';
 import type { HealthMatrix, HealthSource, MatrixCell } from './source.js';
 import { drain, undrain } from './drain-store.js';
 import { UNKNOWN_UP, type HealthView, type TargetHealth } from './view.js';
@@ -92,6 +92,8 @@ export class RedisHealthSource implements HealthSource {
   private drains = new DrainSet(new Map());
   private plan: PlanDoc | null = null;
   private planDcs = new Map<string, readonly string[]>();
+  /** Who probes the targets that say (their `from`): only those datacenters' agents vote on them. */
+  private planProbers = new Map<string, readonly string[]>();
   private connected = false;
   private disconnectedSince: number | null = null;
   private lastResync: number | null = null;
@@ -152,6 +154,7 @@ export class RedisHealthSource implements HealthSource {
   setPlan(targets: readonly PlanTarget[], version: string): void {
     this.plan = { v: PROTOCOL_VERSION, node: this.opts.nodeId, version, at: this.now(), targets };
     this.planDcs = new Map(targets.map((t) => [t.key, t.datacenters]));
+    this.planProbers = new Map(targets.flatMap((t) => (t.from ? [[t.key, t.from] as const] : [])));
     this.changed();
     void this.publishPlan(true);
   }
@@ -185,7 +188,8 @@ export class RedisHealthSource implements HealthSource {
       const h = view.target(t.key);
       const cells: Record<string, MatrixCell | null> = {};
       for (const [id, a] of this.agents) {
-        const r = a.results.get(t.key);
+        // An agent outside the target's `from` is not asked (an older agent's report does not count).
+        const r = probedFrom(t, a.datacenter) ? a.results.get(t.key) : undefined;
         cells[id] = r ? { up: r.up, reason: r.reason, rttMs: r.rttMs, ageMs: Math.max(0, now - a.heardAt) } : null;
       }
       return { key: t.key, datacenters: t.datacenters, verdict: h, cells };
@@ -378,7 +382,7 @@ export class RedisHealthSource implements HealthSource {
     }));
     // Failing open follows this.stale, which the tick sets (and logs).
     const { voteAt } = this.link(now);
-    const combined = combine(reports, this.planDcs, this.opts.quorum, voteAt);
+    const combined = combine(reports, this.planDcs, this.opts.quorum, voteAt, this.planProbers);
     this.lastVerdicts = [...combined.agents];
     const targets = new Map<string, TargetHealth>();
     for (const [key, t] of combined.targets) {

@@ -106,7 +106,9 @@ export const NO_CHECK: TargetHealth = Object.freeze({ ...UNKNOWN_UP, reason: 'no
 function settingsPrint(settings: Check | LoadSource): string {
   let print = settingsPrints.get(settings);
   if (print === undefined) {
-    print = fingerprint(canonicalJson(settings, NOT_SETTINGS));
+    // `from: all` (the default) is left out, so the field's arrival changed no existing key.
+    const all = 'from' in settings && settings.from === 'all';
+    print = fingerprint(canonicalJson(settings, all ? NOT_SETTINGS_FROM_ALL : NOT_SETTINGS));
     if (Object.isFrozen(settings)) settingsPrints.set(settings, print);
   }
   return print;
@@ -114,6 +116,7 @@ function settingsPrint(settings: Check | LoadSource): string {
 
 // jitterMs only spreads probe times: a changed jitter retimes the target (prober.ts) and keeps its state.
 const NOT_SETTINGS: ReadonlySet<string> = new Set(['name', 'tlsCa', 'jitterMs']);
+const NOT_SETTINGS_FROM_ALL: ReadonlySet<string> = new Set([...NOT_SETTINGS, 'from']);
 const settingsPrints = new WeakMap<Check | LoadSource, string>();
 
 /**

@@ -31,13 +31,18 @@ export class HttpBackend {
   private sockets = new Set<net.Socket>();
   /** The status every request gets (a test turns it to 500 to make errors). */
   status = 200;
+  /** When set, the status of each request instead (by path, by who asks). */
+  statusFor: ((req: http.IncomingMessage) => number) | null = null;
+  /** The User-Agent of every request seen (agents name their datacenter in it). */
+  readonly userAgents = new Set<string>();
   constructor(
     public port = 0,
     readonly host = '127.0.0.1',
   ) {}
   async start(): Promise<this> {
-    const server = http.createServer((_req, res) => {
-      res.writeHead(this.status, { connection: 'close' });
+    const server = http.createServer((req, res) => {
+      this.userAgents.add(req.headers['user-agent'] ?? '');
+      res.writeHead(this.statusFor?.(req) ?? this.status, { connection: 'close' });
       res.end('ok');
     });
     server.on('connection', (s) => {
@@ -158,6 +163,8 @@ export interface ClusterOptions {
   readonly policyYaml?: string;
   /** Extra `gslb serve` arguments (e.g. --admin). */
   readonly serveArgs?: readonly string[];
+  /** Give each node its own admin API on a free loopback port (Cluster.adminPorts). */
+  readonly admin?: boolean;
 }
 
 export class Cluster {
@@ -165,6 +172,8 @@ export class Cluster {
   readonly prefix = `gslb-e2e-${process.pid}-${Date.now() % 100000}:`;
   readonly backends = new Map<string, HttpBackend>();
   readonly nodePorts: number[] = [];
+  /** Each node's admin API port, with the `admin` option. */
+  readonly adminPorts: number[] = [];
   private readonly procs: ChildProcess[] = [];
   private readonly agentProcs = new Map<string, ChildProcess>();
   redis: ChildProcess | null = null;
@@ -202,6 +211,7 @@ export class Cluster {
     writeFileSync(join(zone, 'policy.yaml'), this.opts.policyYaml ?? (await this.failoverPolicy()));
     for (let i = 0; i < this.opts.nodes; i++) {
       const port = await freePort();
+      const admin = this.opts.admin ? await freePort() : null;
       const p = spawn(
         process.execPath,
         [
@@ -223,6 +233,7 @@ export class Cluster {
           '20s',
           '--log-level',
           'warn',
+          ...(admin !== null ? ['--admin', `127.0.0.1:${admin}`] : []),
           ...(this.opts.serveArgs ?? []),
         ],
         { stdio: ['ignore', 'pipe', 'ignore'] },
@@ -237,6 +248,7 @@ export class Cluster {
         p.once('exit', (code) => reject(new Error(`gslb serve exited ${code}`)));
       });
       this.nodePorts.push(port);
+      if (admin !== null) this.adminPorts.push(admin);
     }
     for (const dc of this.opts.agents) this.startAgent(dc);
   }

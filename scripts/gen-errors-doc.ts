@@ -75,7 +75,9 @@ export const ERROR_SECTIONS: readonly ErrorSection[] = [
     intro:
       'A database `--geoip` names (or the bundled one) that cannot be used. At start, serve, explain and ' +
       'simulate print `gslb COMMAND: FILE: message; --geoip FILE takes ... [CODE]` and exit 1; on a reload ' +
-      'the error is reported and the databases open before stay in use. See [geoip.md](geoip.md).',
+      'the error is reported and the databases open before stay in use. Regions that match `asns` with no ' +
+      'ASN database among them are an error of the configuration instead: `FILE:LINE: message [CODE]` ' +
+      "before serve's refusal, in a failed reload, or from explain and simulate. See [geoip.md](geoip.md).",
     table: GEO_ERRORS,
   },
   {

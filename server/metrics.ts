@@ -6,7 +6,7 @@ import type { HealthMatrix } from '../health/source.js';
 import { isLoadKey, type TargetHealth } from '../health/view.js';
 import { splitDecisionKey, type DecisionTally } from './decisions.js';
 import { PACKAGE_VERSION, type DnsNode } from './node.js';
-import { targetLabels } from './target-labels.js';
+import { monitorOnlyTargets, targetLabels } from './target-labels.js';
 import { LATENCY_BUCKETS, signingCounts } from './stats.js';
 import { forEachGuardCount, type GuardFamily } from './guard-stats.js';
 
@@ -231,9 +231,12 @@ export function createMetrics(node: DnsNode): Metrics {
     ['datacenter'],
     (set) => {
       const up = new Map<string, boolean>();
-      // Load targets are stats reads, not reachability: a datacenter is up by its checks.
+      // Load targets are stats reads, not reachability: a datacenter is up by its checks (monitor
+      // checks, which never move an answer, left out).
+      const monitors = monitorOnlyTargets(node.catalog);
       for (const t of matrix().targets)
-        if (!isLoadKey(t.key)) for (const dc of t.datacenters) up.set(dc, (up.get(dc) ?? false) || t.verdict.up);
+        if (!isLoadKey(t.key) && !monitors.has(t.key))
+          for (const dc of t.datacenters) up.set(dc, (up.get(dc) ?? false) || t.verdict.up);
       for (const [dc, v] of up) set({ datacenter: dc }, v ? 1 : 0);
     },
   );

@@ -10,6 +10,7 @@ import { loadZones, type PolicyCache } from '../zones/load.js';
 import { formatZoneError } from '../zones/records.js';
 import { compileCatalog, type Catalog } from './catalog.js';
 import { DecisionTally } from './decisions.js';
+import { asnRegionErrors } from './gslb/regions.js';
 import { explainQuery, type ExplainRequest, type Explanation } from './explain/explain.js';
 import type { Logger } from './log.js';
 import { collectGarbage, withBoundedHeapGrowth } from './heap.js';
@@ -56,6 +57,8 @@ export function buildConfig(
   return withBoundedHeapGrowth(() => {
     const loaded = loadZones(dir, previous?.policies);
     if (loaded.errors.length > 0) return { built: null, errors: loaded.errors.map(formatZoneError) };
+    const geoErrors = asnRegionErrors(loaded.zones, geo);
+    if (geoErrors.length > 0) return { built: null, errors: geoErrors.map(formatZoneError) };
     const catalog = compileCatalog(loaded.zones, geo, log);
     const plan = planFor(loaded.zones.map((z) => z.policy));
     return { built: { catalog, plan, policies: loaded.policies }, errors: [] };

@@ -11,6 +11,36 @@ import type { Catalog } from './catalog.js';
 type TargetLabels = ReadonlyMap<string, Readonly<Record<string, string>>>;
 
 const byCatalog = new WeakMap<Catalog, TargetLabels>();
+const monitorsByCatalog = new WeakMap<Catalog, ReadonlySet<string>>();
+
+/**
+ * The check targets only monitor checks probe (no name steers by them): shown, never moving an answer,
+ * so a datacenter's up/down (the status page, gslb_datacenter_up) leaves them out. Made on first use.
+ */
+export function monitorOnlyTargets(catalog: Catalog): ReadonlySet<string> {
+  let keys = monitorsByCatalog.get(catalog);
+  if (!keys) monitorsByCatalog.set(catalog, (keys = monitorOnlyOf(catalog)));
+  return keys;
+}
+
+function monitorOnlyOf(catalog: Catalog): Set<string> {
+  const steering = new Set<string>();
+  const monitored = new Set<string>();
+  for (const z of catalog.zones.values()) {
+    const { names, checks } = z.zone.policy;
+    for (const name of names.values())
+      for (const [list, into] of [
+        [name.checks, steering],
+        [name.monitor, monitored],
+      ] as const)
+        for (const checkName of list) {
+          const check = checks.get(checkName);
+          if (check)
+            for (const pool of name.pools) for (const t of probeTargetsFor(check, pool.endpoints)) into.add(t.key);
+        }
+  }
+  return new Set([...monitored].filter((k) => !steering.has(k)));
+}
 
 /** The labels of every probe and load target of the catalog's configuration, made on first use. */
 export function targetLabels(catalog: Catalog): TargetLabels {
@@ -32,13 +62,17 @@ function labelsOf(catalog: Catalog): Map<string, Record<string, string>> {
   for (const z of zones) {
     const { names, checks, loads } = z.zone.policy;
     for (const name of names.values()) {
-      const check = name.check === null ? undefined : checks.get(name.check);
       const load = name.load === null ? undefined : loads.get(name.load);
       for (const pool of name.pools) {
-        if (check)
-          for (const t of probeTargetsFor(check, pool.endpoints)) {
-            const { host, port } = t.spec as CheckSpec;
-            add(t.key, z.name, { check: check.name, target: `${host.includes(':') ? `[${host}]` : host}:${port}` });
+        // Steering and monitor checks alike: a monitor's targets show in the metrics too.
+        for (const list of [name.checks, name.monitor])
+          for (const checkName of list) {
+            const check = checks.get(checkName);
+            if (check)
+              for (const t of probeTargetsFor(check, pool.endpoints)) {
+                const { host, port } = t.spec as CheckSpec;
+                add(t.key, z.name, { check: check.name, target: `${host.includes(':') ? `[${host}]` : host}:${port}` });
+              }
           }
         if (load)
           for (const t of loadTargetsFor(load, pool.endpoints))

@@ -272,7 +272,7 @@ describe('gslb explain and simulate: a GeoIP file that cannot be used', () => {
       expect(r.status, r.stderr).to.equal(1);
       expect(r.stderr).to.equal(
         `gslb ${command}: /nonexistent/city.mmdb: GeoIP database not found (ENOENT); ` +
-          '--geoip FILE takes a MaxMind DB (.mmdb) City or Country database [E_GEO_FILE_MISSING]\n',
+          '--geoip FILE takes a MaxMind DB (.mmdb) City, Country or ASN database [E_GEO_FILE_MISSING]\n',
       );
       expect(r.stderr).not.to.match(/^\s+at /m);
     });

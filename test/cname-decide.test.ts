@@ -267,7 +267,9 @@ describe('CNAME endpoints: load-aware, read at the host name', () => {
       rig.health.set(loadKey(edge, us!), { up: true, connections: usConnections, capacity: 100, since: 1 });
     };
     const target = () =>
-      (rig.ask('busy.cname.test', 'AAAA', net(EUROPE)).packet.answers ?? []).map((a) => String((a as { data: unknown }).data));
+      (rig.ask('busy.cname.test', 'AAAA', net(EUROPE)).packet.answers ?? []).map((a) =>
+        String((a as { data: unknown }).data),
+      );
     load(50, 10);
     expect(target()).to.deep.equal(['us.busy.example.net']);
     // eu-west is lower by less than the 10% margin: the node's steering keeps us-east.

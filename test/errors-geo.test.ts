@@ -1,5 +1,6 @@
-// Every E_GEO_* code (geo/geo-errors.ts) from a real file opened as serve opens it, and a reload
-// whose GeoIP file went bad reports the coded line on the admin API (the last good one serves on).
+// Every E_GEO_* code (geo/geo-errors.ts) from a real file opened as serve opens it (and the one of a
+// policy that needs an ASN database none of the files is), and a reload whose GeoIP file went bad
+// reports the coded line on the admin API (the last good one serves on).
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,10 @@ import { join } from 'node:path';
 import { GEO_ERRORS, GeoFileError } from '../geo/geo-errors.js';
 import { openGeoData } from '../geo/geoip.js';
 import { writeMmdb } from '../geo/mmdb-writer.js';
+import { buildConfig } from '../server/node.js';
+import { silentLogger } from '../server/log.js';
 import { ask, type TestServer } from './helpers/dns.js';
+import { cityDatabase } from './helpers/gslb.js';
 import { serve, stopAll } from './helpers/processes.js';
 
 const META = { ipVersion: 6 as const, languages: ['en'], buildEpoch: 1767225600 };
@@ -48,12 +52,13 @@ const FIXTURES: ReadonlyArray<[string, (dir: string) => string]> = [
   [
     'E_GEO_NO_LOCATIONS',
     (dir) => {
-      const asn = writeMmdb([{ network: '192.0.2.0/24', data: { autonomous_system_number: 64500 } }], {
+      // Neither locations nor ASNs: a connection-type database.
+      const conn = writeMmdb([{ network: '192.0.2.0/24', data: { connection_type: 'Corporate' } }], {
         ...META,
-        databaseType: 'GeoLite2-ASN',
+        databaseType: 'GeoIP2-Connection-Type',
       });
-      writeFileSync(join(dir, 'asn.mmdb'), asn);
-      return join(dir, 'asn.mmdb');
+      writeFileSync(join(dir, 'conn.mmdb'), conn);
+      return join(dir, 'conn.mmdb');
     },
   ],
 ];
@@ -83,8 +88,14 @@ describe('GeoIP error codes', () => {
     });
   }
 
+  it('E_GEO_NO_ASN_DATABASE: regions match asns, and no database given is an ASN database', () => {
+    const r = buildConfig('test/fixtures/asn', openGeoData([cityDatabase()]), silentLogger);
+    expect(r.built).to.equal(null);
+    expect(r.errors[0]).to.match(/^asn\.test\/policy\.yaml:\d+: region 'isp-x' .* \[E_GEO_NO_ASN_DATABASE\]$/);
+  });
+
   it('every code has a fixture, and a good database opens', () => {
-    expect(FIXTURES.map(([code]) => code)).to.have.members(Object.keys(GEO_ERRORS));
+    expect([...FIXTURES.map(([code]) => code), 'E_GEO_NO_ASN_DATABASE']).to.have.members(Object.keys(GEO_ERRORS));
     writeFileSync(join(dir, 'good.mmdb'), countryDb());
     expect(openGeoData([join(dir, 'good.mmdb')]).databases).to.have.length(1);
   });

@@ -470,6 +470,7 @@ describe('health probe targets', () => {
     jitterMs: 500,
     rise: 2,
     fall: 3,
+    from: 'all',
   };
   const ep = (address: string, probe: Endpoint['probe'] = null): Endpoint => ({
     address,

@@ -79,6 +79,38 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, str
   ['an unknown datacenter', named('  www:\n    pools: { mars: [192.0.2.1] }\n'), ['E_POLICY_UNKNOWN_DATACENTER']],
   ['an unknown check', named('  www:\n    check: nope\n    pools: { a: [192.0.2.1] }\n'), ['E_POLICY_UNKNOWN_CHECK']],
   [
+    'an unknown check in a list, and in monitor',
+    named('  www:\n    check: [web, nope]\n    monitor: [deep]\n    pools: { a: [192.0.2.1] }\n'),
+    ['E_POLICY_UNKNOWN_CHECK', 'E_POLICY_UNKNOWN_CHECK'],
+  ],
+  [
+    'a check listed twice in check',
+    named('  www:\n    check: [web, web]\n    pools: { a: [192.0.2.1] }\n'),
+    ['E_POLICY_CHECK_LISTED_TWICE'],
+  ],
+  [
+    'a check in both check and monitor',
+    named('  www:\n    check: web\n    monitor: [web]\n    pools: { a: [192.0.2.1] }\n'),
+    ['E_POLICY_CHECK_LISTED_TWICE'],
+  ],
+  // Each form's own complaint comes first (neither text nor a list), then that none fits.
+  [
+    'check of no allowed form',
+    named('  www:\n    check: { web: 1 }\n    pools: { a: [192.0.2.1] }\n'),
+    ['E_POLICY_BAD_TYPE', 'E_POLICY_BAD_TYPE', 'E_POLICY_BAD_FORM'],
+  ],
+  [
+    "a check's from naming an unknown datacenter",
+    checks('  c: { type: tcp, from: [a, mars] }\n'),
+    ['E_POLICY_UNKNOWN_DATACENTER'],
+  ],
+  ["a check's from: an empty list", checks('  c: { type: tcp, from: [] }\n'), ['E_POLICY_EMPTY']],
+  [
+    "a check's from: neither all, local nor a list",
+    checks('  c: { type: tcp, from: everywhere }\n'),
+    ['E_POLICY_BAD_VALUE'],
+  ],
+  [
     'an unknown load source',
     named('  www:\n    policy: failover\n    load: nope\n    pools: { a: [192.0.2.1] }\n'),
     ['E_POLICY_UNKNOWN_LOAD'],

@@ -280,9 +280,9 @@ loads:
 checks:
   h: { type: https, port: 8443, path: /hc, expect: [200, 204], host: h.example, sni: s.example, tls_verify: false, body: ok, follow_redirects: true, interval: 2s, timeout: 500ms, jitter: 100ms, rise: 3, fall: 4 }
   d: { type: dns, port: 53, query: example.com, qtype: A, expect: [0] }
-  t: { type: tls, port: 8443, sni: t.example, tls_ca: examples/gslb.example.com/demo-tls/cert.pem, expiry_warn_days: 30 }
+  t: { type: tls, port: 8443, sni: t.example, tls_ca: examples/gslb.example.com/demo-tls/cert.pem, expiry_warn_days: 30, from: local }
 regions:
-  r: { match: { cidrs: [10.0.0.0/8], subdivisions: [US-WA], countries: [FR], continents: [EU] }, datacenters: [{ a: 90, b: 10 }] }
+  r: { match: { cidrs: [10.0.0.0/8], subdivisions: [US-WA], countries: [FR], continents: [EU], asns: [64500] }, datacenters: [{ a: 90, b: 10 }] }
   default: { datacenters: [b, a] }
 names:
   n:
@@ -291,6 +291,7 @@ names:
     min_ttl: 4
     max_answers: 3
     check: h
+    monitor: [t]
     fallback: nodata
     spread: 2
     min_up: { a: 2, b: 50% }
@@ -332,12 +333,13 @@ dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
       const d = c.checks.get('d')!;
       expect([d.query, d.qtype]).to.deep.equal(['example.com', 'A']);
       const t = c.checks.get('t')!;
-      expect([t.type, t.port, t.sni, t.tlsVerify, t.expiryWarnDays]).to.deep.equal([
+      expect([t.type, t.port, t.sni, t.tlsVerify, t.expiryWarnDays, t.from]).to.deep.equal([
         'tls',
         8443,
         't.example',
         true,
         30,
+        'local',
       ]);
       expect(t.tlsCa).to.equal(readFileSync('examples/gslb.example.com/demo-tls/cert.pem', 'utf8'));
       const region = c.regions.get('r')!;
@@ -351,6 +353,7 @@ dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
         ['FR'],
         ['EU'],
       ]);
+      expect(region.match!.asns).to.deep.equal([64500]);
       expect(c.datacenters.get('a')!.capacity).to.equal(5000);
       const lb = c.loads.get('lb')!;
       expect([
@@ -400,11 +403,12 @@ dnssec: { validity: 240h, refresh: 60h, inception_offset: 30m, dnskey_ttl: 2h }
       expect(m.pools[0]!.endpoints[0]!.loadUrl).to.equal('http://10.0.0.9:8404/stats;csv');
       expect(c.dnssec).to.deep.equal({ validity: 864000, refresh: 216000, inceptionOffset: 1800, dnskeyTtl: 7200 });
       const n = [...c.names.values()][0]!;
-      expect([n.ttl, n.minTtl, n.maxAnswers, n.check, n.fallback, n.spread]).to.deep.equal([
+      expect([n.ttl, n.minTtl, n.maxAnswers, n.checks, n.monitor, n.fallback, n.spread]).to.deep.equal([
         15,
         4,
         3,
-        'h',
+        ['h'],
+        ['t'],
         'nodata',
         2,
       ]);

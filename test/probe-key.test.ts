@@ -27,6 +27,7 @@ const check: Check = Object.freeze({
   jitterMs: 500,
   rise: 1,
   fall: 1,
+  from: 'all',
 });
 
 const source: LoadSource = Object.freeze({
@@ -88,6 +89,14 @@ describe('probe target keys', () => {
     // The jitter only spreads probe times: the prober retimes the target and keeps its state.
     expect(targetKey({ ...check, jitterMs: 900 }, ep)).to.equal(base);
     expect(targetKey({ ...check, name: 'api' }, ep)).to.equal(base.replace(/^web\|/, 'api|'));
+  });
+
+  it('from: all (the default) leaves the key as it was before the field; local or a list changes it', () => {
+    const { from: _all, ...before } = check;
+    expect(targetKey(before as unknown as Check, ep)).to.equal(targetKey(check, ep));
+    const local = targetKey({ ...check, from: 'local' }, ep);
+    const listed = targetKey({ ...check, from: ['dc1'] }, ep);
+    expect(new Set([targetKey(check, ep), local, listed]).size).to.equal(3);
   });
 
   it('a field the key does not know yet changes it too', () => {

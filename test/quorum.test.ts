@@ -10,6 +10,7 @@ import {
   type ReportedResult,
   type StalePolicy,
   type TargetDatacenters,
+  type TargetProbers,
 } from '../health/quorum.js';
 
 const NOW = 1_000_000;
@@ -35,8 +36,8 @@ function agent(id: string, dc: string, results: Record<string, 'U' | 'D'>, ageMs
 }
 
 /** Each target's verdict as "up 2/3" or "down 2/3", agents' as "fresh", "stale" or "discounted". */
-function outcome(all: readonly AgentReports[], cfg: QuorumConfig, now = NOW) {
-  const c = combine(all, dcs, cfg, now);
+function outcome(all: readonly AgentReports[], cfg: QuorumConfig, now = NOW, probers?: TargetProbers) {
+  const c = combine(all, dcs, cfg, now, probers);
   const targets: Record<string, string> = {};
   for (const [key, t] of c.targets) {
     const m = t.reason.match(/^(up|down): (\d+\/\d+) agents/);
@@ -283,6 +284,75 @@ describe('quorum: combine() vote rules', () => {
     expect(c.targets.get('b1')!.rttByDatacenter).to.deep.equal({ a: 3, b: 80 });
     const one = combine([of('x', 'a', rep(true, 4, 0)), of('y', 'b', rep(false, null, 0))], dcs, fixed(1), NOW);
     expect(one.targets.get('b1')).to.include({ up: true, rttMs: 4, rttByDatacenter: null });
+  });
+});
+
+describe("quorum: who probes (a check's from)", () => {
+  // b1's check says from: [b] (from: local for an endpoint of datacenter b); a1's from: [a, b].
+  const probers: TargetProbers = new Map([
+    ['b1', ['b']],
+    ['a1', ['a', 'b']],
+  ]);
+  const rows: Array<Omit<Row, 'cfg'> & { cfg?: QuorumConfig }> = [
+    {
+      rule: "only the from datacenter's agents vote: remote agents that cannot reach it are not counted",
+      agents: [agent('x', 'a', { b1: 'D' }), agent('y', 'b', { b1: 'U' }), agent('z', 'c', { b1: 'D' })],
+      targets: { b1: 'up 1/1' },
+    },
+    {
+      rule: 'its own agent still fails it: a local down vote is the verdict, whatever remote agents say',
+      agents: [agent('x', 'a', { b1: 'U' }), agent('y', 'b', { b1: 'D' }), agent('z', 'c', { b1: 'U' })],
+      targets: { b1: 'down 1/1' },
+    },
+    {
+      rule: 'the quorum is a majority of the from agents only',
+      agents: [
+        agent('w', 'b', { b1: 'U' }),
+        agent('x', 'b', { b1: 'D' }),
+        agent('y', 'a', { b1: 'U' }),
+        agent('z', 'c', { b1: 'U' }),
+      ],
+      targets: { b1: 'down 1/2' },
+    },
+    {
+      rule: 'a fixed quorum is capped at the from agents',
+      cfg: fixed(2),
+      agents: [agent('x', 'a', { a1: 'D' }), agent('y', 'b', { a1: 'U' }), agent('z', 'c', { a1: 'U' })],
+      targets: { a1: 'down 1/2' },
+    },
+    {
+      rule: 'no agent of the from datacenters reports it: no verdict (it reads as not probed, up)',
+      agents: [agent('x', 'a', { b1: 'D', c1: 'U' }), agent('z', 'c', { b1: 'D' })],
+      targets: { c1: 'up 1/1' },
+    },
+    {
+      rule: 'the from agent is stale: no verdict from the others',
+      agents: [agent('x', 'a', { b1: 'D' }), agent('y', 'b', { b1: 'U' }, MAX_AGE + 1)],
+      targets: {},
+      agentsNot: { y: 'stale' },
+    },
+    {
+      rule: 'a target it was not asked to probe does not make an agent look cut off',
+      agents: [agent('x', 'c', { c1: 'D', b1: 'D' }), agent('y', 'b', { c1: 'U', b1: 'U' })],
+      targets: { c1: 'down 1/2', b1: 'up 1/1' },
+    },
+  ];
+  for (const row of rows)
+    it(row.rule, () => {
+      const { targets, agents } = outcome(row.agents, row.cfg ?? majority, NOW, probers);
+      expect(targets).to.deep.equal(row.targets);
+      const expected: Record<string, string> = {};
+      for (const a of row.agents) expected[a.agent] = row.agentsNot?.[a.agent] ?? 'fresh';
+      expect(agents).to.deep.equal(expected);
+    });
+
+  it('without from, the same reports are counted as before (the cut-off row discounts x)', () => {
+    const { targets, agents } = outcome(
+      [agent('x', 'c', { c1: 'D', b1: 'D' }), agent('y', 'b', { c1: 'U', b1: 'U' })],
+      majority,
+    );
+    expect(targets).to.deep.equal({ c1: 'up 1/1', b1: 'up 1/1' });
+    expect(agents).to.deep.equal({ x: 'discounted', y: 'fresh' });
   });
 });
 

@@ -314,19 +314,19 @@ describe('gslb serve: start-up failures', function () {
     await expectFailure(o, 'E_GEO_NOT_MMDB', /notes\.txt: /);
   });
 
-  it('a GeoIP database without locations (ASN)', async () => {
-    const file = join(dir, 'asn.mmdb');
+  it('a GeoIP database with neither locations nor ASNs (connection type)', async () => {
+    const file = join(dir, 'conn.mmdb');
     writeFileSync(
       file,
-      writeMmdb([{ network: '192.0.2.0/24', data: { autonomous_system_number: 64500 } }], {
-        databaseType: 'GeoLite2-ASN',
+      writeMmdb([{ network: '192.0.2.0/24', data: { connection_type: 'Cable/DSL' } }], {
+        databaseType: 'GeoIP2-Connection-Type',
         ipVersion: 6,
         languages: ['en'],
         buildEpoch: 1767225600,
       }),
     );
     const o = await serve(['--zones', zones, '--listen', '127.0.0.1:0', '--geoip', file]);
-    await expectFailure(o, 'E_GEO_NO_LOCATIONS', /asn\.mmdb: /);
+    await expectFailure(o, 'E_GEO_NO_LOCATIONS', /conn\.mmdb: /);
   });
 
   it('a zones folder that is missing, or a file', async () => {

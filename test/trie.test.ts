@@ -1,7 +1,8 @@
-// Prefix tries: equal subtrees stored once, and mapTrie's overrides (most specific wins, a v4
-// override leaves the IPv4 aliases inside the IPv6 tree alone), checked as (address -> value, depth).
+// Prefix tries: equal subtrees stored once, mapTrie's overrides (most specific wins, a v4 override
+// leaves the IPv4 aliases inside the IPv6 tree alone), and overlayTrie (a top trie over a bottom one
+// where the top has no value), checked as (address -> value, depth).
 import { expect } from 'chai';
-import { TrieBuilder, TrieHit, leaf, lookupV4, lookupV6, mapTrie, type PrefixTrie } from '../geo/trie.js';
+import { TrieBuilder, TrieHit, leaf, lookupV4, lookupV6, mapTrie, overlayTrie, type PrefixTrie } from '../geo/trie.js';
 
 const v4 = (s: string) => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
 const v6 = (s: string) => {
@@ -82,4 +83,40 @@ describe('geo/trie', () => {
       const got = family === 4 ? lookupV4(mapped, v4(a), hit) : lookupV6(mapped, v6(a), hit);
       expect([got, hit.depth]).to.deep.equal([value, depth]);
     });
+
+  // Top: 10.0.0.0/9 -> 4 and 10.128.0.0/9 -> 1 (the bottom's value there), 128.0.0.0/1 -> 5, the rest missing (99).
+  const top = (() => {
+    const b = new TrieBuilder();
+    let ten = b.mk(leaf(4), leaf(1));
+    for (let d = 7; d >= 1; d--) ten = ((10 >> (7 - d)) & 1) === 0 ? b.mk(ten, leaf(99)) : b.mk(leaf(99), ten);
+    return b.finish(b.mk(ten, leaf(5)), leaf(99));
+  })();
+  const laid = overlayTrie(top, sample(), 99);
+  // [address, value, depth, why]
+  const overlaid: Array<[string, number, number, string]> = [
+    ['10.1.2.3', 4, 9, "the top's value, cut at its own /9"],
+    ['10.200.0.1', 1, 9, "the top's 1 covers the bottom's 3 and is one block with the 1 around it"],
+    ['11.0.0.1', 1, 8, "missing in the top: the bottom's 1, cut only by the top's 4 in 10.0.0.0/9"],
+    ['0.0.0.1', 1, 5, 'missing in the top: the bottom answers, at its own depth'],
+    ['200.0.0.1', 5, 1, 'the top over the bottom'],
+  ];
+  for (const [a, value, depth, why] of overlaid)
+    it(`overlayTrie: ${a} -> ${value} at /${depth} (${why})`, () => {
+      const hit = new TrieHit();
+      expect([lookupV4(laid, v4(a), hit), hit.depth]).to.deep.equal([value, depth]);
+    });
+
+  it('overlayTrie: where the top is missing everywhere, the bottom comes back node for node', () => {
+    const t = overlayTrie(
+      mapTrie(sample(), () => 99),
+      sample(),
+      99,
+    );
+    const s0 = sample();
+    expect(t.kids.length).to.equal(s0.kids.length);
+    const hit = new TrieHit();
+    const mapped = v6('::');
+    mapped.set([10, 1, 2, 3], 12);
+    expect([lookupV6(t, mapped, hit), hit.depth]).to.deep.equal([3, 104]);
+  });
 });

@@ -36,6 +36,13 @@ export interface Datacenter {
 
 export type CheckType = 'tcp' | 'http' | 'https' | 'dns' | 'tls';
 
+/**
+ * Who probes a check's targets (with agents): every agent ('all'), the agents in the datacenters the
+ * target serves ('local'), or the agents of the datacenters listed. Only these agents are sent the
+ * target, and only their votes count.
+ */
+export type ProbeFrom = 'all' | 'local' | readonly string[];
+
 export interface Check {
   readonly name: string;
   readonly type: CheckType;
@@ -60,6 +67,8 @@ export interface Check {
   readonly jitterMs: number;
   readonly rise: number;
   readonly fall: number;
+  /** Who probes it (agents only: the embedded prober of `gslb serve` probes everything itself). */
+  readonly from: ProbeFrom;
 }
 
 /** Passive health: an endpoint whose error rate stays above the threshold goes down (rise/fall like a check). */
@@ -129,6 +138,10 @@ export interface RegionMatch {
   readonly subdivisions: readonly string[];
   readonly countries: readonly string[];
   readonly continents: readonly string[];
+  /** Autonomous system numbers (1..2^32-1), from an ASN database given with --geoip. */
+  readonly asns: readonly number[];
+  /** The line of `asns` in the region's file, kept for the error when no ASN database is loaded; 0 without. */
+  readonly asnsLine: number;
 }
 
 /** A tier of a region's order written as a map (`{ eu-west: 90, eu-central: 10 }`): its datacenters split the tier's clients by weight. */
@@ -198,7 +211,10 @@ export interface LbName {
   /** Floor of the shorter, health-aware TTL. */
   readonly minTtl: number;
   readonly maxAnswers: number;
-  readonly check: string | null;
+  /** The checks that decide endpoint health: an endpoint is up while every one passes; empty: no check. */
+  readonly checks: readonly string[];
+  /** Checks probed and shown (status page, health API, metrics) that never move an answer. */
+  readonly monitor: readonly string[];
   /** The load source read for each endpoint (load-aware policies, shed load, passive health). */
   readonly load: string | null;
   readonly tier: Tier;

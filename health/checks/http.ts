@@ -75,12 +75,15 @@ function nextHop(hop: Hop, location: string): Hop | string {
   return { tls, host: name, port, path, hostHeader: url.host, servername: net.isIP(name) ? '' : name };
 }
 
-export function httpProbe(spec: CheckSpec, signal?: AbortSignal): Promise<ProbeResult> {
-  return attempt(spec, signal, (finish, defer) => request(spec, firstHop(spec), 0, finish, defer));
+/** The User-Agent of a probe that names nothing more (the embedded prober of `gslb serve`). */
+export const USER_AGENT = 'gslb-health-check';
+
+export function httpProbe(spec: CheckSpec, signal?: AbortSignal, userAgent = USER_AGENT): Promise<ProbeResult> {
+  return attempt(spec, signal, (finish, defer) => request(spec, firstHop(spec), 0, userAgent, finish, defer));
 }
 
-function request(spec: CheckSpec, hop: Hop, redirects: number, finish: Finish, defer: Defer): void {
-  const headers: Record<string, string> = { 'user-agent': 'gslb-health-check', connection: 'close' };
+function request(spec: CheckSpec, hop: Hop, redirects: number, userAgent: string, finish: Finish, defer: Defer): void {
+  const headers: Record<string, string> = { 'user-agent': userAgent, connection: 'close' };
   if (hop.hostHeader !== null) headers['host'] = hop.hostHeader;
   const options = { host: hop.host, port: hop.port, path: hop.path, method: 'GET', headers, agent: false };
   let req: http.ClientRequest;
@@ -109,7 +112,7 @@ function request(spec: CheckSpec, hop: Hop, redirects: number, finish: Finish, d
       if (redirects >= MAX_REDIRECTS) return finish(false, `too many redirects (${MAX_REDIRECTS})`);
       const next = nextHop(hop, location);
       if (typeof next === 'string') return finish(false, next);
-      return request(spec, next, redirects + 1, finish, defer);
+      return request(spec, next, redirects + 1, userAgent, finish, defer);
     }
     if (!spec.expect.includes(status)) return finish(false, `HTTP ${status} not in [${spec.expect.join(', ')}]`);
     if (spec.body === null) return finish(true, `HTTP ${status}`);

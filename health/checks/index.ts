@@ -7,10 +7,16 @@ import { httpProbe } from './http.js';
 import { tcpProbe } from './tcp.js';
 import { tlsProbe } from './tls.js';
 
-export type RunProbe = (spec: ProbeSpec, signal?: AbortSignal) => Promise<ProbeResult>;
+/** How this prober presents itself. */
+export interface ProbeOptions {
+  /** http/https checks' User-Agent: an agent names its datacenter, so a backend's logs say who probed. */
+  readonly userAgent?: string;
+}
+
+export type RunProbe = (spec: ProbeSpec, signal?: AbortSignal, opts?: ProbeOptions) => Promise<ProbeResult>;
 
 /** One probe; every failure (refused, timeout, bad status, TLS, abort, even a bug) is an ok:false result. */
-export const runProbe: RunProbe = async (spec, signal) => {
+export const runProbe: RunProbe = async (spec, signal, opts) => {
   const at = Date.now();
   try {
     if (isLoadSpec(spec)) {
@@ -24,7 +30,7 @@ export const runProbe: RunProbe = async (spec, signal) => {
         return await tcpProbe(spec, signal);
       case 'http':
       case 'https':
-        return await httpProbe(spec, signal);
+        return await httpProbe(spec, signal, opts?.userAgent);
       case 'dns':
         return await dnsProbe(spec, signal);
       case 'tls':

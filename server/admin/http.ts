@@ -5,6 +5,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import { loadKey, targetKey } from '../../health/view.js';
 import { MAX_DRAIN_MS, type DrainTarget } from '../../health/drains.js';
 import { formatIp, parseIp } from '../../zones/address.js';
+import type { Check } from '../../zones/policy-types.js';
 import { DurationError, parseDuration } from '../../zones/duration.js';
 import { parseCnameTarget } from '../../zones/policy/endpoints.js';
 import { ExplainRequestError, formatExplanation } from '../explain/explain.js';
@@ -14,7 +15,7 @@ import type { Logger } from '../log.js';
 import { splitDecisionKey } from '../decisions.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { PACKAGE_VERSION, type DnsNode, type ReloadResult } from '../node.js';
-import { targetLabels } from '../target-labels.js';
+import { monitorOnlyTargets, targetLabels } from '../target-labels.js';
 import { traffic } from '../traffic.js';
 import { STATUS_PAGE_CSP, statusPageHtml } from './status-page.js';
 
@@ -125,12 +126,15 @@ function drainRequest(
 
 /** The health matrix with the pool addresses behind each probe target, and its readable labels (as /metrics has them). */
 function healthMatrix(node: DnsNode) {
-  const addresses = servedTargets(node).addresses;
+  const { addresses } = servedTargets(node);
+  const monitorOnly = monitorOnlyTargets(node.catalog);
   const m = node.health.matrix();
   const labels = targetLabels(node.catalog);
   return {
     ...m,
     addresses: Object.fromEntries([...addresses].map(([k, v]) => [k, [...v]])),
+    /** Targets only monitor checks probe: shown, never moving an answer. */
+    monitors: m.targets.filter((t) => monitorOnly.has(t.key)).map((t) => t.key),
     labels: Object.fromEntries(m.targets.flatMap((t) => (labels.has(t.key) ? [[t.key, labels.get(t.key)]] : []))),
   };
 }
@@ -149,20 +153,25 @@ function servedTargets(node: DnsNode) {
     const policy = zone.zone.policy;
     for (const dc of policy.datacenters.keys()) datacenters.add(dc);
     for (const name of policy.names.values()) {
-      const check = name.check === null ? undefined : policy.checks.get(name.check);
+      const checks = checksOf([...name.checks, ...name.monitor], policy.checks);
       const load = name.load === null ? undefined : policy.loads.get(name.load);
       for (const pool of name.pools) {
         datacenters.add(pool.datacenter);
         for (const ep of pool.endpoints) {
           const ip = parseIp(ep.address);
           endpoints.set(ip ? formatIp(ip.bytes) : ep.address, ep.address);
-          if (check) add(targetKey(check, ep), ep.address);
+          for (const check of checks) add(targetKey(check, ep), ep.address);
           if (load) add(loadKey(load, ep), ep.address);
         }
       }
     }
   }
   return { datacenters, endpoints, addresses };
+}
+
+/** The checks a name lists, as the policy defines them. */
+function checksOf(names: readonly string[], checks: ReadonlyMap<string, Check>): Check[] {
+  return names.flatMap((n) => checks.get(n) ?? []);
 }
 
 function status(node: DnsNode) {
@@ -190,7 +199,12 @@ function status(node: DnsNode) {
       configVersion: l.configVersion,
       durationMs: Math.round(l.durationMs),
     },
-    geoip: node.geo.databases.map((d) => ({ path: d.path, type: d.databaseType, built: d.buildEpoch.toISOString() })),
+    geoip: node.geo.databases.map((d) => ({
+      path: d.path,
+      type: d.databaseType,
+      kind: d.kind,
+      built: d.buildEpoch.toISOString(),
+    })),
   };
 }
 

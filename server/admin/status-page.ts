@@ -112,9 +112,12 @@ function renderMatrix(h) {
   if (byDc.size === 0)
     table.append(el('tbody', {}, el('tr', {}, el('td', { colspan: agents.length + 2 }, 'No health checks configured.'))));
   for (const [dc, targets] of [...byDc].sort((a, b) => a[0].localeCompare(b[0]))) {
-    // A datacenter is up by its checks; load reads (key load:...) count only where there are no checks.
-    const checked = targets.filter((t) => !t.key.startsWith('load:'));
-    const up = (checked.length ? checked : targets).some((t) => t.verdict.up);
+    // A datacenter is up by its checks; load reads (key load:...) count only where there are no checks,
+    // monitor checks (which never move an answer) never.
+    const monitors = new Set(h.monitors || []);
+    const steering = targets.filter((t) => !monitors.has(t.key));
+    const checked = steering.filter((t) => !t.key.startsWith('load:'));
+    const up = (checked.length ? checked : steering).some((t) => t.verdict.up);
     const isDrained = drained.has(DRAIN.datacenter + dc);
     const group = el('tbody', { 'data-datacenter': dc });
     const head = el('th', { scope: 'rowgroup', colspan: agents.length + 1 }, dc);
@@ -126,6 +129,7 @@ function renderMatrix(h) {
       const addrs = (h.addresses && h.addresses[t.key]) || [];
       const th = el('th', { scope: 'row' }, targetLabel(h, t.key));
       if (addrs.length) th.append(el('small', {}, addrs.join(', ')));
+      if (monitors.has(t.key)) th.append(el('span', { class: 'tag', 'data-monitor': 'true', title: 'a monitor check: shown, never moves an answer' }, 'monitor'));
       for (const a of addrs) if (drained.has(DRAIN.endpoint + a)) th.append(el('span', { class: 'tag warn' }, a + ' drained'));
       row.append(th);
       for (const a of agents) {

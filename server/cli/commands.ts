@@ -69,7 +69,7 @@ export const SERVE = {
       multiple: true,
       defaultText: 'the bundled DB-IP country database',
       group: 'configuration',
-      help: 'an mmdb GeoIP database; the first that knows an address wins',
+      help: 'an mmdb database: City, Country, or ASN (for asns); first hit wins',
     },
     'no-watch': { group: 'configuration', help: 'do not reload when files change (SIGHUP and the admin API still do)' },
     listen: {
@@ -323,7 +323,7 @@ export const EXPLAIN = {
       value: 'FILE',
       multiple: true,
       defaultText: 'the bundled DB-IP country database',
-      help: 'an mmdb GeoIP database; the first that knows an address wins',
+      help: 'an mmdb database: City, Country, or ASN (for asns); first hit wins',
     },
     down: { value: 'DC', multiple: true, help: 'answer as if this datacenter were down' },
     dnssec: { help: 'ask with DNSSEC OK (DO=1): show the signed answer and the keys that sign it' },
@@ -344,7 +344,7 @@ export const SIMULATE = {
       value: 'FILE',
       multiple: true,
       defaultText: 'the bundled DB-IP country database',
-      help: 'an mmdb GeoIP database; the first that knows an address wins',
+      help: 'an mmdb database: City, Country, or ASN (for asns); first hit wins',
     },
     json: { help: 'print the result as JSON' },
     redis: {

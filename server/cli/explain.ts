@@ -3,7 +3,7 @@ import { compileCatalog } from '../catalog.js';
 import { explainQuery, ExplainRequestError, formatExplanation } from '../explain/explain.js';
 import { parse, UsageError } from './args.js';
 import { EXPLAIN } from './commands.js';
-import { healthWithDown, loadValidZones } from './offline.js';
+import { geoServesZones, healthWithDown, loadValidZones } from './offline.js';
 import { openGeo } from './geo-files.js';
 
 export function runExplain(argv: string[]): number {
@@ -13,6 +13,7 @@ export function runExplain(argv: string[]): number {
   if (zones === null) return 1;
   const health = healthWithDown(zones, values.down ?? []);
   const geo = openGeo(values.geoip);
+  if (!geoServesZones(zones, geo)) return 1;
   const catalog = compileCatalog(zones, geo);
   let e;
   try {

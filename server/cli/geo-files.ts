@@ -1,5 +1,5 @@
 // The GeoIP databases the commands open: the files --geoip names (first hit wins), or the bundled
-// DB-IP country database. Kept apart from serve.ts so that explain and simulate load only this.
+// DB-IP country database; with only ASN databases given, the bundled one still locates clients. Kept apart from serve.ts so that explain and simulate load only this.
 import { statSync } from 'node:fs';
 import { bundledDatabasePath } from '../../geo/bundled.js';
 import { GeoFileError } from '../../geo/geo-errors.js';
@@ -20,7 +20,7 @@ export function geoFailure(err: unknown, paths: readonly string[] | undefined): 
   return new StartupError(
     err.code,
     paths && paths.length > 0
-      ? `${message}; --geoip FILE takes a MaxMind DB (.mmdb) City or Country database`
+      ? `${message}; --geoip FILE takes a MaxMind DB (.mmdb) City, Country or ASN database`
       : `${message}; or give a MaxMind DB (.mmdb) City or Country database with --geoip FILE`,
   );
 }
@@ -28,7 +28,7 @@ export function geoFailure(err: unknown, paths: readonly string[] | undefined): 
 /** Opens the GeoIP databases given, or the bundled one; one that cannot be used is a StartupError. */
 export function openGeo(paths: readonly string[] | undefined): GeoData {
   try {
-    return openGeoData(geoFiles(paths));
+    return openGeoData(geoFiles(paths), { locationFallback: bundledDatabasePath() });
   } catch (err) {
     throw geoFailure(err, paths);
   }
@@ -57,7 +57,7 @@ export function geoOpener(paths: readonly string[] | undefined): () => GeoData {
   let open: { stamp: string; geo: GeoData } | null = null;
   return () => {
     const stamp = stampOf(files);
-    if (open?.stamp !== stamp) open = { stamp, geo: openGeoData(files) };
+    if (open?.stamp !== stamp) open = { stamp, geo: openGeoData(files, { locationFallback: bundledDatabasePath() }) };
     return open.geo;
   };
 }

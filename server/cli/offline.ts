@@ -1,10 +1,12 @@
 // What the commands that answer without serving (check, explain, simulate) share: zones loaded by the
 // same loader as serve with errors printed once, and a static health view with some datacenters down.
+import type { GeoData } from '../../geo/geoip.js';
 import { StaticHealth } from '../../health/static-health.js';
 import { datacenterDrainField } from '../../health/drains.js';
 import type { HealthView } from '../../health/view.js';
 import { ViewBuilder, type ViewParts } from '../../health/view-builder.js';
 import { loadZones } from '../../zones/load.js';
+import { asnRegionErrors } from '../gslb/regions.js';
 import { withBoundedHeapGrowth } from '../heap.js';
 import { formatZoneError } from '../../zones/records.js';
 import type { Zone } from '../../zones/zone.js';
@@ -17,6 +19,14 @@ export function loadValidZones(dir: string): Zone[] | null {
   for (const e of result.errors) process.stderr.write(formatZoneError(e) + '\n');
   process.stderr.write(`${result.errors.length} error(s); the configuration is not valid\n`);
   return null;
+}
+
+/** False after printing each region that matches asns without an ASN database, as serve refuses them. */
+export function geoServesZones(zones: readonly Zone[], geo: GeoData): boolean {
+  const errors = asnRegionErrors(zones, geo);
+  for (const e of errors) process.stderr.write(formatZoneError(e) + '\n');
+  if (errors.length > 0) process.stderr.write(`${errors.length} error(s); the configuration is not valid\n`);
+  return errors.length === 0;
 }
 
 /** The --down datacenters, each checked against the zones': a name no zone defines is a usage error, not a no-op. */

@@ -28,7 +28,7 @@ import {
 import { parse, UsageError } from './args.js';
 import type { CliErrorCode } from './cli-errors.js';
 import { SIMULATE } from './commands.js';
-import { checkDown, loadValidZones, scenarioHealth } from './offline.js';
+import { checkDown, geoServesZones, loadValidZones, scenarioHealth } from './offline.js';
 import { quorumFlags } from './quorum-flags.js';
 import { redisFlags, type RedisFlags } from './redis-flags.js';
 import { StartupError } from './startup-error.js';
@@ -101,7 +101,12 @@ async function readLive(zones: readonly Zone[], redis: RedisFlags, quorum: Quoru
     throw new StartupError('E_REDIS_COMMAND_FAILED', `redis: ${(err as Error).message}`);
   }
   for (const bad of read.bad) process.stderr.write(`gslb simulate: warning: skipped malformed health data: ${bad}\n`);
-  const live = liveHealth(read, new Map(plan.targets.map((t) => [t.key, t.datacenters])), quorum);
+  const live = liveHealth(
+    read,
+    new Map(plan.targets.map((t) => [t.key, t.datacenters])),
+    quorum,
+    new Map(plan.targets.flatMap((t) => (t.from ? [[t.key, t.from] as const] : []))),
+  );
   return {
     source: 'redis',
     redis: parseRedisUrl(redis.url).display,
@@ -130,7 +135,9 @@ export async function runSimulate(argv: string[]): Promise<number> {
   if (zones === null) return 1;
   const down = [...new Set(values.down ?? [])];
   checkDown(zones, down);
-  const catalog = compileCatalog(zones, openGeo(values.geoip));
+  const geo = openGeo(values.geoip);
+  if (!geoServesZones(zones, geo)) return 1;
+  const catalog = compileCatalog(zones, geo);
   const all = loadBalancedNames(catalog);
   const selected = selectNames(all, values.name ?? []);
   const parsed = parseClients(text, file);

@@ -6,7 +6,7 @@
 // (`dnssec`), the reply's RRSIGs say whether the answer is signed and by which keys; without it, a
 // signed zone's signing keys are named from its key state.
 import { basename } from 'node:path';
-import { databaseOf, locate, type GeoData } from '../../geo/geoip.js';
+import { databaseOf, locate, locateAsn, type GeoData } from '../../geo/geoip.js';
 import { formatIp, maskBytes, parseIp, unmapIpv4 } from '../../zones/address.js';
 import { rcodeName } from '../../zones/dns.js';
 import { nameToText, parseName } from '../../zones/name.js';
@@ -56,13 +56,22 @@ export interface Explanation {
     database: string | null;
     network: string | null;
   };
+  /** The client's autonomous system, when an ASN database is loaded (regions may match it: `asns`). */
+  asn: null | { number: number | null; database: string | null; network: string | null };
   /** Whether a load-balanced name decided this answer (asked directly, or at the end of a CNAME chain). */
   loadBalanced: boolean;
   region: { name: string | null; why: string } | null;
   policy: string | null;
   candidates: Array<{
     datacenter: string;
-    endpoints: Array<{ address: string; up: boolean; drained: boolean; reason: string }>;
+    endpoints: Array<{
+      address: string;
+      up: boolean;
+      drained: boolean;
+      reason: string;
+      /** The name's monitor checks on this endpoint: information, they never move the answer. */
+      monitors: Array<{ check: string; up: boolean; reason: string }>;
+    }>;
     usable: number;
     /** min_up: the usable endpoints it needs to serve the name (1 unless the name says more). */
     minUp: number;
@@ -183,6 +192,7 @@ export function explainQuery(
         network: db ? `${formatIp(maskBytes(client.bytes, loc.prefix))}/${loc.prefix}` : null,
       }
     : null;
+  const asn = geo.asn === null ? null : locateAsn(geo, client.family, client.bytes);
   const out: Explanation = {
     query: { name: nameToText(qname.name.wire), type },
     client: {
@@ -192,6 +202,11 @@ export function explainQuery(
       used: formatIp(client.bytes),
     },
     location,
+    asn: asn && {
+      number: asn.asn,
+      database: asn.database ? basename(asn.database.path) : null,
+      network: asn.database ? `${formatIp(maskBytes(client.bytes, asn.prefix))}/${asn.prefix}` : null,
+    },
     loadBalanced: false,
     region: null,
     policy: null,
@@ -237,6 +252,7 @@ export function explainQuery(
       up: e.health.up,
       drained: e.drained,
       reason: e.drained ? 'drained' : e.health.reason,
+      monitors: e.monitors.map((m) => ({ check: m.check, up: m.health.up, reason: m.health.reason })),
     })),
     usable: c.usable,
     minUp: c.minUp,
@@ -267,6 +283,13 @@ export function formatExplanation(e: Explanation): string {
     col('location', `${where || 'no country'}${l.lat !== null ? ` (${l.lat}, ${l.lon}; ${l.coordinates})` : ''}`);
     col('database', `${l.database ?? '?'} network ${l.network ?? '?'}`);
   } else col('location', 'unknown (no database has this address)');
+  if (e.asn)
+    col(
+      'asn',
+      e.asn.number === null
+        ? 'unknown (no ASN database has this address)'
+        : `${e.asn.number} (${e.asn.database ?? '?'} network ${e.asn.network ?? '?'})`,
+    );
   if (e.loadBalanced) {
     for (const c of e.cnames) col('cname', c);
     if (e.region) col('region', `${e.region.name ?? '(none)'}: ${e.region.why}`);
@@ -284,6 +307,7 @@ export function formatExplanation(e: Explanation): string {
       );
       const load = loadLine(c.load);
       if (load) lines.push(`     load: ${load}`);
+      for (const m of monitorLines(c.endpoints)) lines.push(`     ${m}`);
     });
     lines.push('decision:');
     for (const s of e.steps) lines.push(`  - ${s}`);
@@ -297,6 +321,18 @@ export function formatExplanation(e: Explanation): string {
   col('ecs scope', e.scope === null ? '- (no ECS in the query)' : `/${e.scope}`);
   if (e.dnssec) col('dnssec', dnssecLine(e.dnssec));
   return lines.join('\n') + '\n';
+}
+
+/** One line per monitor check: up, or the endpoints it finds down, said not to steer. */
+function monitorLines(endpoints: Explanation['candidates'][number]['endpoints']): string[] {
+  const down = new Map<string, string[]>();
+  for (const e of endpoints)
+    for (const m of e.monitors) {
+      const list = down.get(m.check) ?? [];
+      if (!m.up) list.push(`${e.address} down (${m.reason})`);
+      down.set(m.check, list);
+    }
+  return [...down].map(([check, eps]) => `monitor ${check}: ${eps.length ? eps.join(', ') : 'up'} — does not steer`);
 }
 
 /** "signed by key 12345 (ECDSAP256SHA256)", or what the zone is signed with when not asked with DO=1. */

@@ -1,8 +1,9 @@
 // Client classes: the GeoIP location trie compiled per region map (or per nearest-datacenter
 // geometry) into a small trie of class ids, so a query costs one tree walk and the leaf depth is the
-// widest ECS scope over which the class is the same (gdnsd-style). The same compile records why each
-// client is in its class (the CIDR, subdivision, country or continent that matched, or the default),
-// which explain reads off the classifier instead of matching regions again.
+// widest ECS scope over which the class is the same (gdnsd-style). Regions that match ASNs have the
+// ASN trie's classes laid over the location's, so the client's ASN costs no second walk. The same
+// compile records why each client is in its class (the CIDR, ASN, subdivision, country or continent
+// that matched, or the default), which explain reads off the classifier instead of matching again.
 import { type GeoData } from '../../geo/geoip.js';
 import type { GeoLocation } from '../../geo/location.js';
 import {
@@ -10,6 +11,7 @@ import {
   lookupV4,
   lookupV6,
   mapTrie,
+  overlayTrie,
   withV4Jump,
   type PrefixOverride,
   type PrefixTrie,
@@ -81,7 +83,7 @@ export const REGION_POLICIES = new Set([
 /** Why a client is in its class: the class, and the match that put it there. */
 export interface ClassReason {
   readonly classId: number;
-  /** "cidr 100.64.0.0/16", "subdivision US-WA", "country TR", "continent EU", "... default region", ... */
+  /** "cidr 100.64.0.0/16", "asn 64500", "subdivision US-WA", "country TR", "continent EU", "... default region", ... */
   readonly why: string;
 }
 
@@ -91,26 +93,43 @@ export interface ClassReasons {
   of(classId: number, family: 4 | 6, bytes: Uint8Array): ClassReason;
 }
 
+/** A leaf value no class or reason has: "no region matches this ASN", under the location's class. */
+const NO_ASN_REGION = 0x7ffffffe;
+
 /**
- * Region classes carry one class per region, so clients matched by different reasons (a CIDR, a
- * country, a continent) share a class and a trie leaf: the ECS scope stays the widest over which the
- * region is the same. Their reasons are interned beside them in the same pass, per (class, why), and
- * laid over the same location trie with the same overrides on the first explain; a serving node that
- * never explains never builds that trie.
+ * A region map's trie of class (or reason) ids: the location's, the ASN regions' laid over it, the
+ * CIDRs over both (cidrs > asns > subdivisions > countries > continents > default). Every step
+ * collapses what became equal, so a leaf's depth stays the widest prefix with the same id: the ASN
+ * database's network boundaries count only where an ASN region's id differs from the location's.
+ */
+function regionTrie(
+  geo: GeoData,
+  byLocation: (locationId: number) => number,
+  byAsn: ((asnId: number) => number) | null,
+  overrides: readonly PrefixOverride[],
+): PrefixTrie {
+  if (byAsn === null || geo.asn === null) return mapTrie(geo.trie, byLocation, overrides);
+  const asnRegions = mapTrie(geo.asn.trie, byAsn);
+  const both = overlayTrie(asnRegions, mapTrie(geo.trie, byLocation), NO_ASN_REGION);
+  return overrides.length > 0 ? mapTrie(both, (id) => id, overrides) : both;
+}
+
+/**
+ * Region classes carry one class per region, so clients matched by different reasons (a CIDR, an
+ * ASN, a country, a continent) share a class and a trie leaf: the ECS scope stays the widest over
+ * which the region is the same. Their reasons are interned beside them in the same pass, per (class,
+ * why), and laid over the same tries with the same overrides on the first explain; a serving node
+ * that never explains never builds that trie.
  */
 class RegionReasons implements ClassReasons {
   private trie: PrefixTrie | null = null;
   constructor(
-    private readonly geo: GeoData,
     private readonly list: readonly ClassReason[],
-    private readonly byLocation: Int32Array,
-    private readonly overrides: readonly PrefixOverride[],
-    private readonly unknown: number,
+    private readonly build: () => PrefixTrie,
   ) {}
 
   of(_classId: number, family: 4 | 6, bytes: Uint8Array): ClassReason {
-    const byLocation = this.byLocation;
-    const t = (this.trie ??= mapTrie(this.geo.trie, (id) => byLocation[id] ?? this.unknown, this.overrides));
+    const t = (this.trie ??= this.build());
     const id =
       family === 4
         ? lookupV4(t, ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0)
@@ -146,6 +165,20 @@ function regionClassifier(geo: GeoData, map: RegionMap): Classifier {
     byLocation[i] = cls;
     reasonByLocation[i] = reason(cls, m.why);
   });
+  // ASN ids of the databases to the class (and reason) of the region matching that ASN, if any.
+  let byAsn: Int32Array | null = null;
+  let reasonByAsn: Int32Array | null = null;
+  if (geo.asn !== null && ix.byAsn.size > 0) {
+    const asns = geo.asn.asns;
+    byAsn = new Int32Array(asns.length).fill(NO_ASN_REGION);
+    reasonByAsn = new Int32Array(asns.length).fill(NO_ASN_REGION);
+    for (let id = 1; id < asns.length; id++) {
+      const r = ix.byAsn.get(asns[id]!);
+      if (r === undefined) continue;
+      byAsn[id] = classOfRegion(r);
+      reasonByAsn[id] = reason(byAsn[id]!, `asn ${asns[id]}`);
+    }
+  }
   const overrides: PrefixOverride[] = [];
   const reasonOverrides: PrefixOverride[] = [];
   regions.forEach((r, i) => {
@@ -156,13 +189,16 @@ function regionClassifier(geo: GeoData, map: RegionMap): Classifier {
   });
   // A location id the table does not have (none in practice) falls to the class without a region.
   const unknown = reason(noRegion, "no location: the name's pool order");
-  const trie = mapTrie(geo.trie, (id) => byLocation[id] ?? noRegion, overrides);
+  const asnOf = (table: Int32Array | null) => (table ? (id: number) => table[id] ?? NO_ASN_REGION : null);
+  const trie = regionTrie(geo, (id) => byLocation[id] ?? noRegion, asnOf(byAsn), overrides);
+  const buildReasons = () =>
+    regionTrie(geo, (id) => reasonByLocation[id] ?? unknown, asnOf(reasonByAsn), reasonOverrides);
   return {
     kind: 'regions',
     trie: withV4Jump(trie),
     classes,
     regions: ix,
-    reasons: new RegionReasons(geo, reasons, reasonByLocation, reasonOverrides, unknown),
+    reasons: new RegionReasons(reasons, buildReasons),
   };
 }
 

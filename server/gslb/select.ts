@@ -8,9 +8,59 @@ import type { ClientClass } from './classify.js';
 
 export interface EndpointState {
   readonly endpoint: Endpoint;
+  /** What steers: every check of the name (and passive health) together. */
   readonly health: TargetHealth;
   readonly drained: boolean;
   readonly usable: boolean;
+  /** The name's monitor checks on this endpoint: shown (explain), never part of health or usable. */
+  readonly monitors: readonly MonitorState[];
+}
+
+/** A monitor check's verdict on one endpoint. */
+export interface MonitorState {
+  readonly check: string;
+  readonly health: TargetHealth;
+}
+
+const NO_MONITORS: readonly MonitorState[] = Object.freeze([]);
+
+/**
+ * An endpoint's health under every one of the name's checks (`check: [web, tls]`): up only while all
+ * pass; when one fails, its reason, named (`tls: connection refused`); round-trip times from the first
+ * check (what lowest-latency ranks by); changed when any of them last changed.
+ */
+function allOf(checks: readonly Check[], ep: Endpoint, health: HealthView): TargetHealth {
+  if (checks.length === 0) return NO_CHECK;
+  const first = health.target(targetKey(checks[0]!, ep));
+  if (checks.length === 1) return first;
+  let failed: TargetHealth | null = first.up ? null : first;
+  let failedName = checks[0]!.name;
+  let since = first.since;
+  for (let i = 1; i < checks.length; i++) {
+    const h = health.target(targetKey(checks[i]!, ep));
+    if (h.since > since) since = h.since;
+    if (failed === null && !h.up) {
+      failed = h;
+      failedName = checks[i]!.name;
+    }
+  }
+  if (failed === null && since === first.since) return first;
+  return {
+    ...first,
+    up: failed === null,
+    reason: failed === null ? first.reason : `${failedName}: ${failed.reason}`,
+    since,
+  };
+}
+
+/** The checks a list names, in its order (a name the policy lacks is skipped: the loader rejects it). */
+function resolve(names: readonly string[], checks: ReadonlyMap<string, Check>): readonly Check[] {
+  const out: Check[] = [];
+  for (const n of names) {
+    const c = checks.get(n);
+    if (c) out.push(c);
+  }
+  return out;
 }
 
 /**
@@ -42,16 +92,20 @@ export function endpointStates(
 ): EndpointState[] {
   const pool = name.pools.find((p) => p.datacenter === dc);
   if (!pool) return [];
-  const check = name.check ? checks.get(name.check) : undefined;
+  const steering = resolve(name.checks, checks);
+  const monitor = name.monitor.length > 0 ? resolve(name.monitor, checks) : null;
   const load = name.load ? loads?.get(name.load) : undefined;
   const out: EndpointState[] = [];
   for (const ep of pool.endpoints) {
     // A CNAME endpoint (family 0) answers every family.
     if (family !== 0 && ep.family !== family && ep.family !== 0) continue;
-    let h = check ? health.target(targetKey(check, ep)) : NO_CHECK;
+    let h = allOf(steering, ep, health);
     if (load) h = merged(h, health.target(loadKey(load, ep)));
     const drained = health.isDrained(dc, ep.address);
-    out.push({ endpoint: ep, health: h, drained, usable: h.up && !drained && ep.weight > 0 });
+    const monitors = monitor
+      ? monitor.map((c): MonitorState => ({ check: c.name, health: health.target(targetKey(c, ep)) }))
+      : NO_MONITORS;
+    out.push({ endpoint: ep, health: h, drained, usable: h.up && !drained && ep.weight > 0, monitors });
   }
   return out;
 }

@@ -74,3 +74,39 @@ export function buildIpv4Fixture(dir: string, entries?: MmdbEntry[]): string {
   );
   return path;
 }
+
+/**
+ * The ASN fixture's networks, laid over city.csv's: [network, ASN]. AS64500 and AS64501 are isp-x's,
+ * 4200000000 (a 32-bit private ASN) isp-y's in test/fixtures/asn; AS64502 is in no region.
+ */
+export const ASN_ROWS: ReadonlyArray<readonly [string, number]> = [
+  ['81.2.69.128/25', 64500], // GB London, corp's 81.2.69.160/28 inside
+  ['89.160.20.0/24', 64501], // SE's 89.160.20.112/28 and .128/25, and unknown space around them
+  ['216.160.83.56/29', 64502], // US-WA, in no ASN region
+  ['216.160.83.64/29', 64500], // US-WA, but isp-x's
+  ['67.43.156.0/24', 4200000000], // BT
+  ['2001:218::/32', 64500], // JP
+  ['2a02:d180::/32', 64501], // the first /32 of DE's 2a02:d180::/29
+];
+
+/** A GeoLite2-ASN-shaped IPv6 DB (IPv4 aliases on) of ASN_ROWS (or `rows`) written to `dir`/`file`. */
+export function buildAsnFixture(
+  dir: string,
+  opts: { rows?: ReadonlyArray<readonly [string, number]>; databaseType?: string; file?: string } = {},
+): string {
+  const entries: MmdbEntry[] = (opts.rows ?? ASN_ROWS).map(([network, asn]) => ({
+    network,
+    data: { autonomous_system_number: asn, autonomous_system_organization: `Test AS${asn}` },
+  }));
+  const path = join(dir, opts.file ?? 'asn.mmdb');
+  writeFileSync(
+    path,
+    writeMmdb(entries, {
+      databaseType: opts.databaseType ?? 'GSLB-ASN-Test',
+      ipVersion: 6,
+      languages: ['en'],
+      buildEpoch: FIXTURE_EPOCH,
+    }),
+  );
+  return path;
+}

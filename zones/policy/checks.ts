@@ -1,6 +1,12 @@
 // The checks section: each health check with its defaults, the keys that fit its type, and its tls_ca read.
 import { createHash } from 'node:crypto';
-import { DEFAULT_EXPIRY_WARN_DAYS, type Check, type CheckType } from '../policy-types.js';
+import {
+  DEFAULT_EXPIRY_WARN_DAYS,
+  type Check,
+  type CheckType,
+  type Datacenter,
+  type ProbeFrom,
+} from '../policy-types.js';
 import type { Collector } from './collector.js';
 import type { PolicyFile } from './file.js';
 import type { Raw } from './merge.js';
@@ -9,7 +15,31 @@ import { durationMs } from './values.js';
 
 const DEFAULT_PORT: Record<CheckType, number> = { tcp: 80, http: 80, https: 443, dns: 53, tls: 443 };
 
-export function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collector, ext: Externals): Check {
+/** A check's `from`: all (the default), local, or a list of known datacenters. */
+function buildFrom(
+  name: string,
+  raw: unknown,
+  f: PolicyFile,
+  errs: Collector,
+  datacenters: ReadonlyMap<string, Datacenter>,
+): ProbeFrom {
+  if (raw === undefined || raw === 'all') return 'all';
+  if (raw === 'local') return 'local';
+  const list = raw as string[];
+  list.forEach((dc, i) => {
+    if (!datacenters.has(dc)) errs.unknown(f, ['checks', name, 'from', i], 'datacenters', dc, datacenters.keys());
+  });
+  return Object.freeze(list.slice());
+}
+
+export function buildCheck(
+  name: string,
+  raw: Raw,
+  f: PolicyFile,
+  errs: Collector,
+  ext: Externals,
+  datacenters: ReadonlyMap<string, Datacenter>,
+): Check {
   const type = raw['type'] as CheckType;
   const intervalMs = durationMs(raw['interval'], 5000);
   const timeoutMs = durationMs(raw['timeout'], Math.min(2000, intervalMs));
@@ -60,5 +90,6 @@ export function buildCheck(name: string, raw: Raw, f: PolicyFile, errs: Collecto
     jitterMs: durationMs(raw['jitter'], Math.round(intervalMs / 10)),
     rise: (raw['rise'] as number) ?? 1,
     fall: (raw['fall'] as number) ?? 1,
+    from: buildFrom(name, raw['from'], f, errs, datacenters),
   });
 }

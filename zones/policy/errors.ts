@@ -109,7 +109,7 @@ export const POLICY_ERRORS = errorCodes({
   },
   E_POLICY_REGION_NEEDS_MATCH: {
     summary: "A region other than 'default' has no match, so no client would ever be in it.",
-    fix: "Add match (cidrs, subdivisions, countries or continents), or name it 'default'.",
+    fix: "Add match (cidrs, asns, subdivisions, countries or continents), or name it 'default'.",
   },
   E_POLICY_DEFAULT_REGION_MATCH: {
     summary: "The 'default' region has a match; it catches every client no other region matches.",
@@ -124,7 +124,7 @@ export const POLICY_ERRORS = errorCodes({
     fix: 'Give at least one datacenter of the tier a weight above 0, or list them plainly.',
   },
   E_POLICY_MATCH_CLAIMED_TWICE: {
-    summary: 'The same CIDR, subdivision, country or continent is in the match of two regions.',
+    summary: 'The same CIDR, ASN, subdivision, country or continent is in the match of two regions.',
     fix: 'Keep it in one region: a client must fall in exactly one.',
   },
   E_POLICY_BAD_CIDR: {
@@ -186,6 +186,10 @@ export const POLICY_ERRORS = errorCodes({
   E_POLICY_NEEDS_LOAD_URL: {
     summary: "The name's load source has no url, and an endpoint has no load_url to read its figures from.",
     fix: 'Give the load source a url (with {address}), or each endpoint a load_url.',
+  },
+  E_POLICY_CHECK_LISTED_TWICE: {
+    summary: "A check is listed twice in a name's check or monitor, or in both (it either steers or only shows).",
+    fix: 'Keep it once: in check to steer by it, in monitor to only watch it.',
   },
   E_POLICY_SHED_BOUNDS: {
     summary: "Shed load's low is not below its high, or its step is not above 0.",

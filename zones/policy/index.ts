@@ -64,7 +64,8 @@ export function loadPolicy(
   const datacenters = new Map<string, Datacenter>();
   for (const [name, { value }] of merged.datacenters) datacenters.set(name, buildDatacenter(name, value));
   const checks = new Map<string, Check>();
-  for (const [name, { value, file }] of merged.checks) checks.set(name, buildCheck(name, value, file, errs, externals));
+  for (const [name, { value, file }] of merged.checks)
+    checks.set(name, buildCheck(name, value, file, errs, externals, datacenters));
   const loads = new Map<string, LoadSource>();
   for (const [name, { value, file }] of merged.loads) loads.set(name, buildLoadSource(name, value, file, errs));
   const regions = buildRegions(merged.regions, ['regions'], datacenters, errs, isCountry);
@@ -72,9 +73,10 @@ export function loadPolicy(
   // ~110 MB, and holding it beside the built names set the loader's peak memory.
   for (const f of files) f.value = {};
   const names = new Map<string, LbName>();
+  const checkLists = new Map<string, readonly string[]>();
   for (const [label, { value, file }] of merged.names) {
     merged.names.delete(label);
-    const n = buildName(label, value, file, apex, { datacenters, checks, loads, regions }, errs, isCountry);
+    const n = buildName(label, value, file, apex, { datacenters, checks, loads, regions, checkLists }, errs, isCountry);
     if (!n) continue;
     if (names.has(n.owner.key))
       errs.at(

@@ -35,7 +35,51 @@ export interface NameContext {
   readonly checks: ReadonlyMap<string, Check>;
   readonly loads: ReadonlyMap<string, LoadSource>;
   readonly regions: RegionMap;
+  /** Check lists already made, by their text: 100,000 names with `check: web` share one array. */
+  readonly checkLists?: Map<string, readonly string[]>;
 }
+
+/**
+ * A name's check or monitor: one check or a list of them (empty: none), each defined and listed once.
+ * `check: [web, tls]` steers by both (an endpoint is up while every one passes).
+ */
+function checkList(
+  raw: Raw,
+  key: 'check' | 'monitor',
+  path: Path,
+  f: PolicyFile,
+  cfg: NameContext,
+  errs: Collector,
+  /** The name's steering checks, when reading monitor: a check is in one list or the other. */
+  steering: readonly string[],
+): readonly string[] {
+  const value = raw[key] as string | string[] | undefined;
+  if (value === undefined) return NO_CHECKS;
+  const list = typeof value === 'string' ? [value] : value;
+  const at = (i: number) => (typeof value === 'string' ? [...path, key] : [...path, key, i]);
+  list.forEach((c, i) => {
+    if (!cfg.checks.has(c)) errs.unknown(f, at(i), 'checks', c, cfg.checks.keys());
+    if (list.indexOf(c) !== i)
+      errs.at(f, at(i), 'E_POLICY_CHECK_LISTED_TWICE', `check '${c}' is listed twice in ${key}`);
+    else if (steering.includes(c))
+      errs.at(
+        f,
+        at(i),
+        'E_POLICY_CHECK_LISTED_TWICE',
+        `check '${c}' is in both check and monitor: it either steers or only shows`,
+      );
+  });
+  if (list.length === 0) return NO_CHECKS;
+  const id = list.join('\n');
+  let shared = cfg.checkLists?.get(id);
+  if (shared === undefined) {
+    shared = Object.freeze(list.slice());
+    cfg.checkLists?.set(id, shared);
+  }
+  return shared;
+}
+
+const NO_CHECKS: readonly string[] = Object.freeze([]);
 
 /** The name `label` of file f, or null when its owner name is unusable. */
 export function buildName(
@@ -59,8 +103,8 @@ export function buildName(
     return null;
   }
   const policy = (raw['policy'] as PolicyName) ?? 'geo';
-  const check = (raw['check'] as string) ?? null;
-  if (check !== null && !cfg.checks.has(check)) errs.unknown(f, [...path, 'check'], 'checks', check, cfg.checks.keys());
+  const checks = checkList(raw, 'check', path, f, cfg, errs, NO_CHECKS);
+  const monitor = checkList(raw, 'monitor', path, f, cfg, errs, checks);
   const pools: Pool[] = [];
   const seen = new Map<string, string>();
   // CNAME entries or address entries, never both: the first entry decides, a differing one is an error.
@@ -144,7 +188,7 @@ export function buildName(
     for (const k of ['max_answers', 'spread'])
       if (raw[k] !== undefined && !(k === 'spread' && raw[k] === 1))
         errs.at(f, [...path, k], 'E_POLICY_NOT_APPLICABLE', 'does not apply to cname entries (an answer is one CNAME)');
-  checkSteering(raw, policy, check, load, pools, path, f, errs, cfg);
+  checkSteering(raw, policy, checks[0] ?? null, load, pools, path, f, errs, cfg);
   return located(
     {
       label,
@@ -153,7 +197,8 @@ export function buildName(
       ttl: (raw['ttl'] as number) ?? DEFAULT_TTL,
       minTtl: Math.min((raw['min_ttl'] as number) ?? DEFAULT_MIN_TTL, (raw['ttl'] as number) ?? DEFAULT_TTL),
       maxAnswers: (raw['max_answers'] as number) ?? DEFAULT_MAX_ANSWERS,
-      check,
+      checks,
+      monitor,
       load,
       tier: buildTier(raw['tier']),
       margin: ratio(raw['margin'], DEFAULT_MARGIN),

@@ -3,10 +3,19 @@
 import { parseCidr } from '../address.js';
 import type { Cidr, Datacenter, Region, RegionMap, TierSplit } from '../policy-types.js';
 import type { Collector } from './collector.js';
+import { lineOf, type PolicyFile } from './file.js';
 import { located } from './located.js';
 import type { Owned, Raw } from './merge.js';
-import type { PolicyFile } from './file.js';
 import type { Path } from './sections.js';
+
+/** A region's match as the schema let it through (each list optional). */
+interface RawMatch {
+  readonly cidrs?: string[];
+  readonly subdivisions?: string[];
+  readonly countries?: string[];
+  readonly continents?: string[];
+  readonly asns?: number[];
+}
 
 /** An item of a region's datacenters: a datacenter, or a map of datacenter to weight (a split tier). */
 type RawTier = string | Record<string, number>;
@@ -59,7 +68,7 @@ export function buildRegions(
   const claimed = new Map<string, string>();
   for (const [name, { value, file: f }] of raw) {
     const path = [...base, name];
-    const match = value['match'] as Record<string, string[]> | undefined;
+    const match = value['match'] as RawMatch | undefined;
     if (!match && name !== 'default')
       errs.at(f, path, 'E_POLICY_REGION_NEEDS_MATCH', "needs 'match' (only the 'default' region may omit it)");
     if (match && name === 'default')
@@ -83,7 +92,7 @@ export function buildRegions(
       else claimed.set(kind + ':' + key, name);
     };
     const cidrs: Cidr[] = [];
-    (match?.['cidrs'] ?? []).forEach((c, i) => {
+    (match?.cidrs ?? []).forEach((c, i) => {
       const r = parseCidr(c);
       if (!r.ok) errs.at(f, [...path, 'match', 'cidrs', i], 'E_POLICY_BAD_CIDR', r.error);
       else {
@@ -91,14 +100,14 @@ export function buildRegions(
         claim('cidr', r.cidr.text, [...path, 'match', 'cidrs', i]);
       }
     });
-    const countries = (match?.['countries'] ?? []).map((c, i) => {
+    const countries = (match?.countries ?? []).map((c, i) => {
       const up = c.toUpperCase();
       if (!isCountry(up))
         errs.at(f, [...path, 'match', 'countries', i], 'E_POLICY_UNKNOWN_COUNTRY', `unknown country code '${c}'`);
       claim('country', up, [...path, 'match', 'countries', i]);
       return up;
     });
-    const subdivisions = (match?.['subdivisions'] ?? []).map((c, i) => {
+    const subdivisions = (match?.subdivisions ?? []).map((c, i) => {
       const up = c.toUpperCase();
       if (!isCountry(up.slice(0, 2)))
         errs.at(
@@ -110,16 +119,22 @@ export function buildRegions(
       claim('subdivision', up, [...path, 'match', 'subdivisions', i]);
       return up;
     });
-    const continents = (match?.['continents'] ?? []).map((c, i) => {
+    const continents = (match?.continents ?? []).map((c, i) => {
       claim('continent', c, [...path, 'match', 'continents', i]);
       return c;
     });
+    const asns = (match?.asns ?? []).map((a, i) => {
+      claim('asn', String(a), [...path, 'match', 'asns', i]);
+      return a;
+    });
+    // Found now, while the file's text is held: serve checks for an ASN database after loading.
+    const asnsLine = asns.length > 0 ? lineOf(f, [...path, 'match', 'asns']) : 0;
     out.set(
       name,
       located(
         {
           name,
-          match: match ? Object.freeze({ cidrs, subdivisions, countries, continents }) : null,
+          match: match ? Object.freeze({ cidrs, subdivisions, countries, continents, asns, asnsLine }) : null,
           datacenters: Object.freeze([...dcs]),
           splits,
           file: f.file,

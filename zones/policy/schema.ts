@@ -19,8 +19,19 @@ export function validatePolicyFile(f: PolicyFile, errs: Collector): boolean {
   const value: unknown = f.value;
   if (validateFile(value)) return true;
   const file = f.file;
-  // anyOf reports every branch's errors: keep the ones from the branch that fits the value's shape.
-  const all = validateFile.errors ?? [];
+  // anyOf reports every branch's errors: keep the ones from the branch that fits the value's shape. A
+  // branch whose type does not fit says nothing more (`from: []` is not a wrong enum value).
+  const raw = validateFile.errors ?? [];
+  const all = raw.filter(
+    (e) =>
+      e.keyword === 'type' ||
+      !raw.some(
+        (o) =>
+          o.keyword === 'type' &&
+          o.instancePath === e.instancePath &&
+          o.schemaPath === e.schemaPath.replace(/[^/]+$/, 'type'),
+      ),
+  );
   const deeperOrOther = (e: ErrorObject) =>
     all.some(
       (o) =>
