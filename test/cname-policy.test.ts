@@ -174,9 +174,8 @@ describe('CNAME endpoints in policy files', () => {
     fallback: nodta
     pools: { a: [192.0.2.4] }
 `);
-    // Schema errors come first; an object that is not { cname } hears of both forms.
+    // Schema errors come first; an object that is not { cname } hears what the object form needs.
     expect(messages).to.deep.equal([
-      "p.yaml:17: name 'app': fallback: must be one of all, first, nodata, servfail [E_POLICY_BAD_VALUE]",
       "p.yaml:17: name 'app': fallback: missing key 'cname' [E_POLICY_MISSING_KEY]",
       "p.yaml:17: name 'app': fallback: unknown key 'address' [E_POLICY_UNKNOWN_KEY]",
       "p.yaml:21: name 'web': fallback: must be one of all, first, nodata, servfail (did you mean 'nodata'?) [E_POLICY_BAD_VALUE]",
