@@ -5,6 +5,7 @@
 // When two targets would get the same labels (a check or source of one name defined differently in
 // two zones), the zone that defines each tells them apart.
 import { loadTargetsFor, probeTargetsFor, type CheckSpec, type LoadSpec } from '../health/probe-types.js';
+import { isCname, type Endpoint } from '../zones/policy-types.js';
 import type { Catalog } from './catalog.js';
 
 /** Labels by target key: { check, target } or { source, url }, plus zone where needed. */
@@ -42,6 +43,12 @@ function monitorOnlyOf(catalog: Catalog): Set<string> {
   return new Set([...monitored].filter((k) => !steering.has(k)));
 }
 
+/** The host name a cname endpoint's target key carries (targetKey adds it when probe: moves the probe). */
+function cnameOfKey(key: string, endpoints: readonly Endpoint[]): string | null {
+  for (const ep of endpoints) if (isCname(ep) && ep.probe !== null && key.endsWith(`|${ep.address}`)) return ep.address;
+  return null;
+}
+
 /** The labels of every probe and load target of the catalog's configuration, made on first use. */
 export function targetLabels(catalog: Catalog): TargetLabels {
   let labels = byCatalog.get(catalog);
@@ -71,7 +78,10 @@ function labelsOf(catalog: Catalog): Map<string, Record<string, string>> {
             if (check)
               for (const t of probeTargetsFor(check, pool.endpoints)) {
                 const { host, port } = t.spec as CheckSpec;
-                add(t.key, z.name, { check: check.name, target: `${host.includes(':') ? `[${host}]` : host}:${port}` });
+                const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+                // A cname endpoint probed elsewhere (probe:) is that address for its host name: its key says which.
+                const vhost = name.cname ? cnameOfKey(t.key, pool.endpoints) : null;
+                add(t.key, z.name, { check: check.name, target: vhost === null ? target : `${vhost}@${target}` });
               }
           }
         if (load)

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecisionTally } from '../server/decisions.js';
+import { targetLabels } from '../server/target-labels.js';
 import { traffic } from '../server/traffic.js';
 import { cityDatabase, makeRig } from './helpers/gslb.js';
 
@@ -117,6 +118,16 @@ describe('CNAME endpoints in explain, simulate and the traffic view', () => {
     const host = gslb('drain', '--redis', 'redis://127.0.0.1:1', '--endpoint', 'LB-1.example.net.');
     expect(host.status, host.out).to.equal(1);
     expect(host.out).to.not.include('E_CLI_BAD_ADDRESS');
+  });
+
+  it('metrics label a cname target by its host name, and by host and address when probe: moves it', () => {
+    const labels = [...targetLabels(makeRig({ zones: ZONES }).catalog).values()].filter((l) => l['check'] === 'web');
+    expect(labels.map((l) => l['target'])).to.include.members([
+      'eu-1.elb.example.net:80',
+      'eu-2.elb.example.net:80',
+      'us-1.elb.example.net@127.0.0.1:8080',
+      '198.51.100.10:80',
+    ]);
   });
 
   it('the traffic view marks CNAME names and shows the fallback CNAME where no datacenter answers', () => {
