@@ -97,14 +97,14 @@ describe('gslb check: root causes first, through the command', () => {
     ]);
   });
 
-  it("the example with 'datacentres:': the misspelt section, one line for its 20 references, the count", () => {
+  it("the example with 'datacentres:': the misspelt section, one line for its 31 references, the count", () => {
     const file = join(dir, 'examples', 'gslb.example.com', 'datacenters.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^datacenters:/m, 'datacentres:'));
     const r = check(join(dir, 'examples'));
     expect(r.status).to.equal(1);
     expect(r.stderr.split('\n').filter(Boolean)).to.deep.equal([
       "gslb.example.com/datacenters.yaml:3: unknown section 'datacentres' (did you mean 'datacenters'?) [E_POLICY_UNKNOWN_SECTION]",
-      'gslb.example.com/regions/americas.yaml:5: 20 references to datacenters not checked (here and in 4 other files): gslb.example.com/datacenters.yaml has errors [E_POLICY_NOT_CHECKED]',
+      'gslb.example.com/regions/americas.yaml:5: 31 references to datacenters not checked (here and in 4 other files): gslb.example.com/datacenters.yaml has errors [E_POLICY_NOT_CHECKED]',
       '2 error(s); the configuration is not valid',
     ]);
   });
