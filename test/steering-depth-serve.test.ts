@@ -2,11 +2,13 @@
 // loopback with EDNS Client Subnet. A 90/10 tier split measured over 2,000 client /24s with scope /24
 // in every reply; spread: the answer already holds the second datacenter's address before the first
 // dies, and no longer holds the dead one after; min_up: 3 of 4 endpoints gone moves the clients on.
-// Endpoints go down by drains through the admin API (health states are all these tests need).
+// The spread and min_up endpoints are probed by serve's own prober, each at an HTTP backend of its
+// own that the test kills (an endpoint dies as in production); one min_up step drains instead.
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HttpBackend } from '../scripts/e2e-cluster.js';
 import { buildQuery, decodeReply, udpExchange } from './helpers/dns.js';
 import { stopAll } from './helpers/processes.js';
 import { startServe, type ServeNode } from './helpers/serve-node.js';
@@ -14,10 +16,16 @@ import { until } from './helpers/until.js';
 
 const ZONE = 'sdx.test';
 const TOKEN = 'steering-depth-test-token-0123456789';
-const POLICY = `datacenters:
+/** The policy; `probe(address)` is where that endpoint's check connects (its own backend). */
+const policy = (probe: (address: string) => string) => {
+  const ep = (address: string) => `{ address: ${address}, probe: "${probe(address)}" }`;
+  return `datacenters:
   a: {}
   b: {}
   c: {}
+checks:
+  # Fast probes; two misses in a row, so one slow probe on a busy machine flips nothing.
+  web: { type: http, interval: 200ms, timeout: 150ms, jitter: 20ms, rise: 1, fall: 2 }
 regions:
   default:
     datacenters: [{ a: 90, b: 10 }, c]
@@ -31,17 +39,20 @@ names:
     policy: failover
     spread: 2
     max_answers: 3
+    check: web
     pools:
-      a: [198.51.100.1, 198.51.100.2]
-      b: [198.51.100.3, 198.51.100.4]
-      c: [198.51.100.5]
+      a: [${ep('198.51.100.1')}, ${ep('198.51.100.2')}]
+      b: [${ep('198.51.100.3')}, ${ep('198.51.100.4')}]
+      c: [${ep('198.51.100.5')}]
   minup:
     min_up: 3
+    check: web
     regions: { default: { datacenters: [a, b] } }
     pools:
-      a: [203.0.113.1, 203.0.113.2, 203.0.113.3, 203.0.113.4]
-      b: [203.0.113.5, 203.0.113.6]
+      a: [${ep('203.0.113.1')}, ${ep('203.0.113.2')}, ${ep('203.0.113.3')}, ${ep('203.0.113.4')}]
+      b: [${ep('203.0.113.5')}, ${ep('203.0.113.6')}]
 `;
+};
 const RECORDS = `$ORIGIN ${ZONE}.
 $TTL 3600
 @ SOA ns1 hostmaster 1 7200 900 1209600 300
@@ -92,15 +103,24 @@ describe('gslb serve: split tiers, spread and min_up (real process, UDP, ECS)', 
   this.timeout(60_000);
   let dir: string;
   let node: ServeNode;
+  /** Each probed endpoint's own backend, by its address. */
+  const backends = new Map<string, HttpBackend>();
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gslb-steering-depth-'));
     mkdirSync(join(dir, ZONE));
-    writeFileSync(join(dir, ZONE, 'policy.yaml'), POLICY);
+    const probed = ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4', '198.51.100.5'];
+    probed.push('203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4', '203.0.113.5', '203.0.113.6');
+    for (const address of probed) backends.set(address, await new HttpBackend().start());
+    writeFileSync(
+      join(dir, ZONE, 'policy.yaml'),
+      policy((address) => `127.0.0.1:${backends.get(address)!.port}`),
+    );
     writeFileSync(join(dir, ZONE, 'records.zone'), RECORDS);
     node = await startServe(dir, [], false, { GSLB_ADMIN_TOKEN: TOKEN });
   });
   after(async () => {
     await stopAll();
+    for (const b of backends.values()) await b.kill();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -138,8 +158,9 @@ describe('gslb serve: split tiers, spread and min_up (real process, UDP, ECS)', 
       expect(r.addresses.slice(0, 2).sort()).to.deep.equal(['198.51.100.1', '198.51.100.2']);
       expect(['198.51.100.3', '198.51.100.4']).to.include(r.addresses[2]);
     }
-    await drain(node, '198.51.100.1');
-    await drain(node, '198.51.100.2');
+    // a dies: both of its backends stop, and serve's prober finds them down.
+    await backends.get('198.51.100.1')!.kill();
+    await backends.get('198.51.100.2')!.kill();
     let after: Answer = before;
     await until(
       'the spread answer to leave a',
@@ -166,8 +187,9 @@ describe('gslb serve: split tiers, spread and min_up (real process, UDP, ECS)', 
       10_000,
       100,
     );
-    await drain(node, '203.0.113.2');
-    await drain(node, '203.0.113.3');
+    // Two more die: a has 1 of 4 left, below min_up 3.
+    await backends.get('203.0.113.2')!.kill();
+    await backends.get('203.0.113.3')!.kill();
     await until(
       'clients to move to b',
       async () => (await answerOf()).join() === '203.0.113.5,203.0.113.6',
