@@ -122,8 +122,9 @@ export interface LiveHealth {
 
 /**
  * Combines a read as a serving node does (the same quorum over the agents within max age, and within a
- * target's `from`, cut-off agents discounted). An agent counts as heard at its last heartbeat, which a running node hears as
- * it is sent (capped at the read's time: a clock ahead makes no agent younger than fresh).
+ * target's `from`, cut-off agents discounted). An agent counts as heard at its last heartbeat, which a
+ * running node hears as it is sent (capped at the read's time: a clock ahead makes no agent younger
+ * than fresh).
  */
 export function liveHealth(
   read: HealthRead,

@@ -100,8 +100,9 @@ export const NO_CHECK: TargetHealth = Object.freeze({ ...UNKNOWN_UP, reason: 'no
 /**
  * The fingerprint of a check's or a load source's settings: its canonical JSON with every field but the
  * name (already in the key) and the CA's PEM text (tlsCaDigest, made at load, stands for it), so any
- * setting, one added later included, makes a different target (the jitter excepted: it only moves probe times). Memoised per frozen object (the loader
- * freezes them; a reload makes new ones): keys are made on the first query after each health change.
+ * setting, one added later included, makes a different target (the jitter excepted: it only moves
+ * probe times). Memoised per frozen object (the loader freezes them; a reload makes new ones): keys
+ * are made on the first query after each health change.
  */
 function settingsPrint(settings: Check | LoadSource): string {
   let print = settingsPrints.get(settings);

@@ -1,5 +1,6 @@
 // The GeoIP databases the commands open: the files --geoip names (first hit wins), or the bundled
-// DB-IP country database; with only ASN databases given, the bundled one still locates clients. Kept apart from serve.ts so that explain and simulate load only this.
+// DB-IP country database; with only ASN databases given, the bundled one still locates clients. Kept
+// apart from serve.ts so that explain and simulate load only this.
 import { statSync } from 'node:fs';
 import { bundledDatabasePath } from '../../geo/bundled.js';
 import { GeoFileError } from '../../geo/geo-errors.js';

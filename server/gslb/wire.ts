@@ -1,8 +1,9 @@
 // A decision's answer as records and wire replies: the chosen endpoints in smooth-weighted
 // round-robin order (one order per slot, at most max_answers each; CNAME endpoints one per slot, so
-// each query's one CNAME rotates by weight), NODATA with the zone's SOA, or SERVFAIL. The answerer encodes an option's replies once (and, for DO=1 queries of a signed zone,
-// their signed counterparts on first use); a CNAME chain into a load-balanced name appends the same
-// records to its chain, per query.
+// each query's one CNAME rotates by weight), NODATA with the zone's SOA, or SERVFAIL. The answerer
+// encodes an option's replies once (and, for DO=1 queries of a signed zone, their signed counterparts
+// on first use); a CNAME chain into a load-balanced name appends the same records to its chain, per
+// query.
 import { parseIp } from '../../zones/address.js';
 import type { DnsName } from '../../zones/name.js';
 import { isCname, type Endpoint, type LbName } from '../../zones/policy-types.js';
@@ -138,8 +139,8 @@ export function isCnameAnswer(o: Answerable): boolean {
 
 /**
  * encodeAnswer's replies signed: RRSIGs over the address (or CNAME) RRset of each slot, or the NODATA
- * proof (an NSEC at the name without the family's type). The signer caches signatures by RRset content, so the
- * replies of an answer seen before (a failover and back) cost no signature. A CNAME answer (and a
+ * proof (an NSEC at the name without the family's type). The signer caches signatures by RRset
+ * content, so the replies of an answer seen before (a failover and back) cost no signature. A CNAME answer (and a
  * CNAME name's NODATA) is signed as the answer to a CNAME query: the CNAME is the whole answer, which
  * asks no proof about its target (even one in this zone: the resolver asks for it), and the NODATA
  * proof is the NSEC without CNAME in its bitmap, so it denies every type the query may have asked.
