@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dnspythonOrSkip, verifyMessage } from './helpers/dnssec-verify.js';
-import { normalizeDs, toolsOrSkip } from './helpers/dnssec-zone.js';
+import { dnskeyRdataOf, normalizeDs, toolsOrSkip } from './helpers/dnssec-zone.js';
 import { cityDatabase } from './helpers/gslb.js';
 import { startServe, type ServeNode } from './helpers/serve-node.js';
 import { askServer, Unbound, type AskOptions, type Resolved } from './helpers/unbound.js';
@@ -100,7 +100,7 @@ describe('CNAME endpoints through gslb serve, a signed zone and a real resolver'
     const keygen = spawnSync(process.execPath, ['bin/gslb', 'keygen', '--zones', oursDir, OURS], { encoding: 'utf8' });
     if (keygen.status !== 0) throw new Error(`gslb keygen: ${keygen.stderr}`);
     const keyFile = readdirSync(join(oursDir, OURS, 'keys')).find((f) => f.endsWith('.key'))!;
-    dnskey = dnskeyOf(readFileSync(join(oursDir, OURS, 'keys', keyFile), 'utf8'));
+    dnskey = dnskeyRdataOf(readFileSync(join(oursDir, OURS, 'keys', keyFile), 'utf8'));
     const dsRun = spawnSync(process.execPath, ['bin/gslb', 'ds', '--zones', oursDir, OURS], { encoding: 'utf8' });
     ds = normalizeDs(dsRun.stdout);
     expect(ds, dsRun.stderr).to.have.length.above(0);
@@ -278,20 +278,6 @@ describe('CNAME endpoints through gslb serve, a signed zone and a real resolver'
     await admin('undrain', 'us-east');
   });
 });
-
-/** The DNSKEY RDATA of a key file (`apex. IN DNSKEY 257 3 13 BASE64`). */
-function dnskeyOf(text: string): Buffer {
-  const line = text.split('\n').find((l) => /\sDNSKEY\s/.test(l) && !l.startsWith(';'))!;
-  const [flags, protocol, algorithm, ...b64] = line
-    .split(/\s+DNSKEY\s+/)[1]!
-    .trim()
-    .split(/\s+/);
-  const head = Buffer.alloc(4);
-  head.writeUInt16BE(Number(flags), 0);
-  head[2] = Number(protocol);
-  head[3] = Number(algorithm);
-  return Buffer.concat([head, Buffer.from(b64.join(''), 'base64')]);
-}
 
 describe('CNAME endpoints: the embedded prober probes the host name', function () {
   this.timeout(60_000);

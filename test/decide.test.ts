@@ -4,17 +4,16 @@
 // true: any other client inside it gets the same decision), then rows with expected outcomes.
 import { expect } from 'chai';
 import { openGeoData } from '../geo/geoip.js';
-import { loadKey, targetKey, type HealthView } from '../health/view.js';
+import { loadKey, targetKey } from '../health/view.js';
 import { StaticHealth } from '../health/static-health.js';
 import { parseIp } from '../zones/address.js';
 import { loadZones } from '../zones/load.js';
 import type { Endpoint, LbName, PolicyConfig } from '../zones/policy-types.js';
-import { ClassifierCache, type Classifier } from '../server/gslb/classify.js';
+import { ClassifierCache } from '../server/gslb/classify.js';
 import { decide, type Decision, type DecideInput } from '../server/gslb/decide.js';
 import { optionRecords } from '../server/gslb/wire.js';
-import { candidateOrder } from '../server/gslb/select.js';
-import { classifyWithDepth } from '../server/gslb/classify.js';
 import { seeded } from '../zones/prng.js';
+import { decideInput, healthState, type HealthState } from './helpers/decide-input.js';
 import { cityDatabase, GSLB_ZONES } from './helpers/gslb.js';
 
 const NOW = 10_000_000;
@@ -44,17 +43,10 @@ function figures(h: StaticHealth, byDc: Record<string, number>): void {
     if (byDc[e.datacenter] !== undefined) h.set(targetKey(web, e), { up: true, rttMs: byDc[e.datacenter]!, since: 1 });
 }
 
-interface State {
-  readonly what: string;
-  readonly health: HealthView;
-  readonly shedShares?: ReadonlyMap<string, { share: number }>;
-}
+type State = HealthState;
 
-function state(what: string, setup: (h: StaticHealth) => void, shedShares?: Map<string, { share: number }>): State {
-  const h = new StaticHealth(() => NOW - 3_600_000);
-  setup(h);
-  return { what, health: h.view(), ...(shedShares ? { shedShares } : {}) };
-}
+const state = (what: string, setup: (h: StaticHealth) => void, shedShares?: Map<string, { share: number }>) =>
+  healthState(what, NOW, setup, shedShares);
 
 const DCS = ['us-east', 'us-west', 'eu-west', 'ap-south'];
 const states: State[] = [
@@ -90,31 +82,8 @@ const clients = [
   '2a02:e700::1', // LY: default
 ];
 
-/** Whether a name's client classes give different candidate orders (what the answerer works out). */
-function classesDiffer(name: LbName, c: Classifier | null): boolean {
-  if (c === null) return false;
-  return new Set(c.classes.map((k) => candidateOrder(name, k).order.join(','))).size > 1;
-}
-
-function inputFor(name: LbName, s: State, family: 4 | 6, bytes: Uint8Array, seed: number): DecideInput {
-  const classifier = classifiers.forName(name, policy.regions, policy.datacenters);
-  const hit = classifyWithDepth(classifier, bytes.length === 16 ? 6 : 4, bytes);
-  return {
-    name,
-    family,
-    cls: classifier?.classes[hit.id] ?? null,
-    subnet: bytes,
-    health: s.health,
-    checks: policy.checks,
-    rng: seeded(seed),
-    now: NOW,
-    loads: policy.loads,
-    datacenters: policy.datacenters,
-    ...(s.shedShares ? { shedShares: s.shedShares } : {}),
-    depth: hit.depth,
-    classesDiffer: classesDiffer(name, classifier),
-  };
-}
+const inputFor = (name: LbName, s: State, family: 4 | 6, bytes: Uint8Array, seed: number): DecideInput =>
+  decideInput({ policy, classifiers, now: NOW }, name, s, family, bytes, seed);
 
 /** What a client is served: another client inside the scope must get exactly this. */
 const served = (d: Decision) => ({

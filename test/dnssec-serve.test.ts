@@ -21,7 +21,7 @@ import { silentLogger } from '../server/log.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { buildConfig, DnsNode } from '../server/node.js';
 import { buildQuery, decodeReply, tcpExchange, udpExchange, type QueryOptions } from './helpers/dns.js';
-import { dnssecKeygen, toolsOrSkip, type TestKey } from './helpers/dnssec-zone.js';
+import { dnskeyRdataOf, dnssecKeygen, toolsOrSkip, type TestKey } from './helpers/dnssec-zone.js';
 import { dnspythonOrSkip, verifyMessage, type Verification } from './helpers/dnssec-verify.js';
 import { cityDatabase, GSLB_ZONES, seeded } from './helpers/gslb.js';
 
@@ -102,20 +102,7 @@ async function serveZones(zonesDir: string): Promise<Served> {
 }
 
 /** The DNSKEY RDATA of a key file written by dnssec-keygen ("lb.test. IN DNSKEY 257 3 13 BASE64"). */
-function dnskeyOfFile(key: TestKey): Buffer {
-  const line = readFileSync(key.keyFile, 'utf8')
-    .split('\n')
-    .find((l) => /\sDNSKEY\s/.test(l) && !l.startsWith(';'))!;
-  const [flags, protocol, algorithm, ...b64] = line
-    .split(/\s+DNSKEY\s+/)[1]!
-    .trim()
-    .split(/\s+/);
-  const head = Buffer.alloc(4);
-  head.writeUInt16BE(Number(flags), 0);
-  head[2] = Number(protocol);
-  head[3] = Number(algorithm);
-  return Buffer.concat([head, Buffer.from(b64.join(''), 'base64')]);
-}
+const dnskeyOfFile = (key: TestKey): Buffer => dnskeyRdataOf(readFileSync(key.keyFile, 'utf8'));
 
 const ecs = (subnet: string): dnsPacket.PacketOpt => {
   const [ip, prefix] = subnet.split('/');

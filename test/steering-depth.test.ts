@@ -8,7 +8,6 @@ import { expect } from 'chai';
 import { openGeoData } from '../geo/geoip.js';
 import { isCountryCode } from '../geo/countries.js';
 import { StaticHealth } from '../health/static-health.js';
-import type { HealthView } from '../health/view.js';
 import { parseIp } from '../zones/address.js';
 import { loadZones } from '../zones/load.js';
 import { parseName } from '../zones/name.js';
@@ -16,15 +15,15 @@ import { loadPolicy } from '../zones/policy/index.js';
 import type { LbName, PolicyConfig } from '../zones/policy-types.js';
 import { formatZoneError } from '../zones/records.js';
 import { seeded } from '../zones/prng.js';
-import { ClassifierCache, classifyWithDepth, type Classifier } from '../server/gslb/classify.js';
+import { ClassifierCache } from '../server/gslb/classify.js';
 import { decide, type Decision, type DecideInput } from '../server/gslb/decide.js';
-import { candidateOrder, orderKey } from '../server/gslb/select.js';
 import { spreadAnswers } from '../server/gslb/spread.js';
 import { optionRecords } from '../server/gslb/wire.js';
 import { DecisionTally } from '../server/decisions.js';
 import { parseClients } from '../server/simulate/clients.js';
 import { clientShares, loadBalancedNames, scenariosOf } from '../server/simulate/traffic.js';
 import { traffic } from '../server/traffic.js';
+import { decideInput, healthState, type HealthState } from './helpers/decide-input.js';
 import { cityDatabase, makeRig } from './helpers/gslb.js';
 
 const ZONES = 'test/fixtures/steering-depth';
@@ -44,17 +43,10 @@ function dcOfAddress(a: string): string {
   throw new Error(`not a fixture address: ${a}`);
 }
 
-interface State {
-  readonly what: string;
-  readonly health: HealthView;
-  readonly shedShares?: ReadonlyMap<string, { share: number }>;
-}
+type State = HealthState;
 
-function state(what: string, setup: (h: StaticHealth) => void, shedShares?: Map<string, { share: number }>): State {
-  const h = new StaticHealth(() => NOW - 3_600_000);
-  setup(h);
-  return { what, health: h.view(), ...(shedShares ? { shedShares } : {}) };
-}
+const state = (what: string, setup: (h: StaticHealth) => void, shedShares?: Map<string, { share: number }>) =>
+  healthState(what, NOW, setup, shedShares);
 
 const drainAll = (h: StaticHealth, dc: string, addresses: string[]) => addresses.forEach((a) => h.drain(dc, a));
 
@@ -90,30 +82,8 @@ const clients = [
   '149.101.100.1', // US: default
 ];
 
-function classesDiffer(name: LbName, c: Classifier | null): boolean {
-  if (c === null) return false;
-  return new Set(c.classes.map((k) => orderKey(candidateOrder(name, k)))).size > 1;
-}
-
-function inputFor(name: LbName, s: State, family: 4 | 6, bytes: Uint8Array, seed = 1): DecideInput {
-  const classifier = classifiers.forName(name, policy.regions, policy.datacenters);
-  const hit = classifyWithDepth(classifier, bytes.length === 16 ? 6 : 4, bytes);
-  return {
-    name,
-    family,
-    cls: classifier?.classes[hit.id] ?? null,
-    subnet: bytes,
-    health: s.health,
-    checks: policy.checks,
-    rng: seeded(seed),
-    now: NOW,
-    loads: policy.loads,
-    datacenters: policy.datacenters,
-    ...(s.shedShares ? { shedShares: s.shedShares } : {}),
-    depth: hit.depth,
-    classesDiffer: classesDiffer(name, classifier),
-  };
-}
+const inputFor = (name: LbName, s: State, family: 4 | 6, bytes: Uint8Array, seed = 1): DecideInput =>
+  decideInput({ policy, classifiers, now: NOW }, name, s, family, bytes, seed);
 
 const decideFor = (label: string, s: State, client: string, family: 4 | 6 = 4, seed = 1) =>
   decide(inputFor(nameOf(label), s, family, parseIp(client)!.bytes, seed));

@@ -307,3 +307,17 @@ export function validationZones(zonesDir: string, setup: KeySetup): ValidationZo
   const { sep, zsk } = keyZone(zonesDir, EXAMPLE_APEX, setup);
   return { zonesDir, sep, zsk, child, signedCut: signedKey, keysDir: join(zone, 'keys') };
 }
+
+/** The DNSKEY RDATA written in a key file's text (`apex. IN DNSKEY 257 3 13 BASE64`). */
+export function dnskeyRdataOf(keyFileText: string): Buffer {
+  const line = keyFileText.split('\n').find((l) => /\sDNSKEY\s/.test(l) && !l.startsWith(';'))!;
+  const [flags, protocol, algorithm, ...b64] = line
+    .split(/\s+DNSKEY\s+/)[1]!
+    .trim()
+    .split(/\s+/);
+  const head = Buffer.alloc(4);
+  head.writeUInt16BE(Number(flags), 0);
+  head[2] = Number(protocol);
+  head[3] = Number(algorithm);
+  return Buffer.concat([head, Buffer.from(b64.join(''), 'base64')]);
+}
