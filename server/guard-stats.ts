@@ -1,5 +1,6 @@
 // Counters of what protects the server on the open internet (issue #17): response rate limiting,
-// DNS cookies, the PROXY listener's drops and refused TCP connections. One flat array, so workers ship
+// DNS cookies, the PROXY listener's drops and refused TCP connections; and dnstap's frames, sent or
+// dropped (not a guard, but counted per worker and summed the same way). One flat array, so workers ship
 // it to the primary with their other counters and the primary sums it like them.
 import { RRL_CLASS_NAMES } from './rrl/limiter.js';
 import type { ProxyDropReason } from './proxy/proxy-v2.js';
@@ -25,7 +26,12 @@ const RRL_AT = 0;
 const COOKIE_AT = RRL_AT + NC * NA;
 const PROXY_AT = COOKIE_AT + COOKIE_RESULTS.length;
 const TCP_AT = PROXY_AT + PROXY_DROP_REASONS.length * TRANSPORTS.length;
-export const GUARD_SLOTS = TCP_AT + TCP_REFUSALS.length;
+export const DNSTAP_RESULTS = ['sent', 'dropped'] as const;
+const DNSTAP_AT = TCP_AT + TCP_REFUSALS.length;
+export const GUARD_SLOTS = DNSTAP_AT + DNSTAP_RESULTS.length;
+/** dnstap frames handed to the collector's socket, and dropped (queue full, collector gone). */
+export const DNSTAP_SENT_SLOT = DNSTAP_AT;
+export const DNSTAP_DROPPED_SLOT = DNSTAP_AT + 1;
 
 /** The slot of an RRL action (index in RRL_ACTIONS) for a class index (RRL_CLASS). */
 export const rrlSlot = (cls: number, action: number): number => RRL_AT + cls * NA + action;
@@ -42,7 +48,7 @@ export function proxyDropSlot(reason: ProxyDropReason, transport: Transport): nu
 export const tcpRefusalSlot = (why: TcpRefusal): number => TCP_AT + TCP_REFUSALS.indexOf(why);
 
 /** Which metric a guard counter belongs to (metrics.ts). */
-export type GuardFamily = 'rrl' | 'cookies' | 'proxy' | 'tcp';
+export type GuardFamily = 'rrl' | 'cookies' | 'proxy' | 'tcp' | 'dnstap';
 
 /** Visits every counter with its metric family and labels (zeros included: the series exist from the start). */
 export function forEachGuardCount(
@@ -57,4 +63,5 @@ export function forEachGuardCount(
     for (const transport of TRANSPORTS)
       fn('proxy', { reason, transport }, counts[proxyDropSlot(reason, transport)] ?? 0);
   for (const reason of TCP_REFUSALS) fn('tcp', { reason }, counts[tcpRefusalSlot(reason)] ?? 0);
+  DNSTAP_RESULTS.forEach((result, i) => fn('dnstap', { result }, counts[DNSTAP_AT + i] ?? 0));
 }

@@ -120,6 +120,12 @@ export function createMetrics(node: DnsNode): Metrics {
     'TCP connections closed at accept: over --tcp-max-per-client (per-client) or --tcp-max-connections (global).',
     ['reason'],
   );
+  guardCounter(
+    'dnstap',
+    'gslb_dnstap_frames_total',
+    'dnstap frames (--dnstap) handed to the collector (sent) or dropped: queue full, collector slow or gone.',
+    ['result'],
+  );
 
   new Gauge({
     name: 'gslb_worker_event_loop_delay_p99_seconds',

@@ -28,6 +28,7 @@ import { nameToText, parentKey, type DnsName } from '../zones/name.js';
 import type { LbName } from '../zones/policy-types.js';
 import { newTrace, traceChain, traceDecision, type QueryTrace } from './trace.js';
 import type { Peer, QueryHandler, Transport } from './transport-types.js';
+import type { DnstapRecorder } from './dnstap/recorder.js';
 
 export interface PipelineOptions {
   /** NSID payload (RFC 5001); null disables NSID. */
@@ -52,6 +53,8 @@ export interface PipelineOptions {
   readonly queryLogSample?: number;
   /** What protects the server on the open internet; absent: no rate limiting, no cookies. */
   readonly guard?: GuardOptions;
+  /** Streams queries and replies to a dnstap collector (--dnstap); absent or null: off. */
+  readonly dnstap?: DnstapRecorder | null;
 }
 
 /** Response rate limiting and DNS cookies (issue #17). */
@@ -126,6 +129,7 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
   const logOnly = opts.guard?.rrlLogOnly ?? false;
   const exempt = opts.guard?.rrlExempt ?? null;
   const cookies = opts.guard?.cookies ?? null;
+  const dnstap = opts.dnstap ?? null;
   // The source address as the client resolver parsed it (once per distinct peer text).
   const source = ctx.clients.source;
 
@@ -329,9 +333,13 @@ export function createPipeline(getCatalog: () => Catalog, opts: PipelineOptions)
       logQuery(q, peer, rc, transport);
     }
     // Counted above as the query it is; gslb_rrl_responses_total says what was held back.
-    if (limiter !== null && transport === 'udp' && !ctx.cookieGenuine && ctx.trace === null)
-      return limited(out, msg, q, rcode, peer);
-    return out;
+    const reply =
+      limiter !== null && transport === 'udp' && !ctx.cookieGenuine && ctx.trace === null
+        ? limited(out, msg, q, rcode, peer)
+        : out;
+    // What the client sent and got (a traced query is not traffic); off, one null check.
+    if (dnstap !== null && ctx.trace === null) dnstap.record(msg, reply, peer, transport);
+    return reply;
   }
 
   /**

@@ -245,6 +245,23 @@ export const SERVE = {
       group: 'logging',
       help: 'log one query in N: client subnet, name, type, decision; 0 logs none',
     },
+    dnstap: {
+      value: 'unix:PATH|tcp:ADDR:PORT',
+      group: 'logging',
+      help: 'stream queries and responses to a dnstap collector (docs/dnstap.md)',
+    },
+    'dnstap-sample': {
+      value: 'N',
+      default: '1',
+      group: 'logging',
+      help: 'send one query in N (with its response) to dnstap',
+    },
+    'dnstap-only': {
+      value: 'WHAT',
+      default: 'both',
+      group: 'logging',
+      help: 'dnstap messages: queries, responses or both',
+    },
   },
   exitCodes: [
     '0 stopped by SIGTERM or SIGINT',

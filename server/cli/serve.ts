@@ -10,7 +10,10 @@ import { formatListenAddress, parseListenAddress, type ListenAddress } from '../
 import { probeListeners, startListeners } from '../listeners.js';
 import type { Logger } from '../log.js';
 import { collectGarbage, startHeapLeash } from '../heap.js';
-import { buildConfig, DnsNode, type ReloadResult } from '../node.js';
+import { buildConfig, DnsNode, PACKAGE_VERSION, type ReloadResult } from '../node.js';
+import { DnstapRecorder, type DnstapOnly } from '../dnstap/recorder.js';
+import { DnstapWriter, describe as describeDnstap, parseDnstapTarget, type DnstapTarget } from '../dnstap/writer.js';
+import { DNSTAP_DROPPED_SLOT, DNSTAP_SENT_SLOT } from '../guard-stats.js';
 import { watchConfig } from '../watch.js';
 import { availableParallelism } from 'node:os';
 import { isWorker, startPrimary, workerFeed, type PrimaryHandle } from '../cluster.js';
@@ -85,6 +88,7 @@ async function serve(argv: string[]): Promise<number> {
   const zonesDir = values.zones;
   const queryLogSample = intFlag('query-log-sample', values['query-log-sample'], 0, 1_000_000_000);
   const identity = values.identity ?? (nsid ? nsid.toString('utf8') : hostname());
+  const dnstapFlags = dnstapSettings(values);
   const nodeId = values['node-id'] ?? `${hostname()}-${process.pid}`;
   const workers = values.workers === undefined ? availableParallelism() : intFlag('workers', values.workers, 1, 256);
   const clustered = workers > 1;
@@ -165,6 +169,23 @@ async function serve(argv: string[]): Promise<number> {
       : new EmbeddedHealthSource({ log });
   opened.push(() => health.stop());
   const geoPaths = values.geoip;
+  // dnstap: each process that answers queries opens its own connection (with --workers, every
+  // worker; the primary answers none). The counters reach the node's once it exists.
+  let dnstapCount = (_sent: number, _dropped: number): void => {};
+  const dnstapWriter =
+    dnstapFlags && (inWorker || !clustered)
+      ? new DnstapWriter({ target: dnstapFlags.target, log, count: (sent, dropped) => dnstapCount(sent, dropped) })
+      : null;
+  const dnstap =
+    dnstapWriter && dnstapFlags
+      ? new DnstapRecorder({
+          identity: nsid ? nsid.toString('utf8') : hostname(),
+          version: `gslb ${PACKAGE_VERSION}`,
+          sample: dnstapFlags.sample,
+          only: dnstapFlags.only,
+          push: (frame) => dnstapWriter.push(frame),
+        })
+      : null;
   const node = new DnsNode(
     {
       zonesDir,
@@ -173,13 +194,22 @@ async function serve(argv: string[]): Promise<number> {
       geo,
       health,
       log,
-      pipeline: { nsid, chaos: { identity, version: values['version-string'] ?? null }, queryLogSample, guard },
+      pipeline: { nsid, chaos: { identity, version: values['version-string'] ?? null }, queryLogSample, guard, dnstap },
       reopenGeo,
       ...(feed ? { steering: feed.steering } : {}),
     },
     first.built,
   );
   opened.push(async () => node.close());
+  if (dnstapWriter) {
+    const guards = node.pipeline.stats.guards;
+    dnstapCount = (sent, dropped) => {
+      guards[DNSTAP_SENT_SLOT]! += sent;
+      guards[DNSTAP_DROPPED_SLOT]! += dropped;
+    };
+    dnstapWriter.start();
+    opened.push(() => dnstapWriter.close());
+  }
   collectGarbage(); // what the build left behind (for a big zone, more than the configuration itself)
   // Small heaps stay flat under load (server/heap.ts); the timer does not keep the process alive.
   const leash = startHeapLeash(({ freedBytes, pauseMs }) =>
@@ -291,6 +321,10 @@ async function serve(argv: string[]): Promise<number> {
   process.stdout.write(
     `gslb serving ${catalog.zones.size} zone(s) on ${where} (udp+tcp${clustered ? `, ${workers} workers` : ''})\n`,
   );
+  if (dnstapFlags)
+    process.stdout.write(
+      `dnstap to ${describeDnstap(dnstapFlags.target)} (one query in ${dnstapFlags.sample}, ${dnstapFlags.only})\n`,
+    );
   if (proxyEndpoints.length > 0)
     process.stdout.write(`proxy protocol v2 on ${proxyEndpoints.map(formatListenAddress).join(', ')} (udp+tcp)\n`);
   // The admin HTTP server (status page, metrics, API) starts once DNS is being served.
@@ -306,6 +340,7 @@ async function serve(argv: string[]): Promise<number> {
   leash.stop();
   watcher?.close();
   await listeners.shutdown(5000);
+  await dnstapWriter?.close();
   await adminServer?.close();
   node.close();
   await health.stop();
@@ -321,4 +356,26 @@ async function closeWithin(closers: ReadonlyArray<() => Promise<unknown>>, ms: n
   };
   await Promise.race([closeAll(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** --dnstap and its companions; null without --dnstap (the others then may not be given). */
+function dnstapSettings(values: {
+  dnstap?: string;
+  'dnstap-sample': string;
+  'dnstap-only': string;
+}): { target: DnstapTarget; sample: number; only: DnstapOnly } | null {
+  const only = values['dnstap-only'];
+  if (only !== 'queries' && only !== 'responses' && only !== 'both')
+    throw new UsageError('E_CLI_BAD_VALUE', `--dnstap-only must be queries, responses or both`);
+  const sample = intFlag('dnstap-sample', values['dnstap-sample'], 1, 1_000_000_000);
+  if (values.dnstap === undefined) {
+    if (sample !== 1 || only !== 'both')
+      throw new UsageError('E_CLI_FLAG_NEEDS_FLAG', '--dnstap-sample and --dnstap-only need --dnstap');
+    return null;
+  }
+  try {
+    return { target: parseDnstapTarget(values.dnstap), sample, only };
+  } catch (err) {
+    throw new UsageError('E_CLI_BAD_VALUE', (err as Error).message);
+  }
 }

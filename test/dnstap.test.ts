@@ -1,0 +1,465 @@
+// dnstap (issue #19): the hand-written protobuf, the sampling, the writer's bounded queue, and
+// `gslb serve --dnstap` streaming to Debian's `dnstap` command: every query answered appears once with
+// the bytes the client saw, the PROXY header's client as the address; the collector stopped and
+// restarted loses frames but no answer.
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AUTH_QUERY, AUTH_RESPONSE, encodeFrame, INET, INET6, TCP, UDP } from '../server/dnstap/message.js';
+import { DnstapRecorder, type DnstapOnly } from '../server/dnstap/recorder.js';
+import { controlFrame, DnstapWriter, parseDnstapTarget } from '../server/dnstap/writer.js';
+import { silentLogger } from '../server/log.js';
+import { PROXY_V2_SIGNATURE } from '../server/proxy/proxy-v2.js';
+import { buildQuery } from './helpers/dns.js';
+import { GSLB_ZONES } from './helpers/gslb.js';
+import { Running, serve, stopAll } from './helpers/processes.js';
+import { metrics, series, startServe } from './helpers/serve-node.js';
+import { until } from './helpers/until.js';
+
+// ---- a minimal protobuf reader: field number -> values (varints as numbers, the rest as bytes) ----
+type Fields = Map<number, Array<number | Buffer>>;
+
+function readVarint(b: Buffer, at: number): [number, number] {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    const byte = b[at++]!;
+    v += (byte & 0x7f) * mul;
+    mul *= 128;
+    if (byte < 128) return [v, at];
+  }
+}
+
+function decodeProto(b: Buffer): Fields {
+  const out: Fields = new Map();
+  let at = 0;
+  while (at < b.length) {
+    const [key, next] = readVarint(b, at);
+    at = next;
+    const field = Math.floor(key / 8);
+    let value: number | Buffer;
+    switch (key & 7) {
+      case 0:
+        [value, at] = readVarint(b, at);
+        break;
+      case 2: {
+        const [len, from] = readVarint(b, at);
+        value = b.subarray(from, from + len);
+        at = from + len;
+        break;
+      }
+      case 5:
+        value = b.readUInt32LE(at);
+        at += 4;
+        break;
+      default:
+        throw new Error(`wire type ${key & 7}`);
+    }
+    out.set(field, [...(out.get(field) ?? []), value]);
+  }
+  return out;
+}
+
+interface Tapped {
+  identity: string;
+  version: string;
+  dnstapType: number;
+  type: number;
+  family: number;
+  protocol: number;
+  address: Buffer;
+  port: number;
+  sec: number;
+  nsec: number;
+  message: Buffer;
+}
+
+/** One Dnstap payload as the fields these tests look at; throws on a field we never write. */
+function decodeDnstap(payload: Buffer): Tapped {
+  const d = decodeProto(payload);
+  expect([...d.keys()].sort((a, b) => a - b)).to.deep.equal([1, 2, 14, 15]);
+  const m = decodeProto(d.get(14)![0] as Buffer);
+  const one = (f: number) => m.get(f)?.[0];
+  const response = one(1) === AUTH_RESPONSE;
+  return {
+    identity: (d.get(1)![0] as Buffer).toString(),
+    version: (d.get(2)![0] as Buffer).toString(),
+    dnstapType: d.get(15)![0] as number,
+    type: one(1) as number,
+    family: one(2) as number,
+    protocol: one(3) as number,
+    address: one(4) as Buffer,
+    port: one(6) as number,
+    sec: one(response ? 12 : 8) as number,
+    nsec: one(response ? 13 : 9) as number,
+    message: one(response ? 14 : 10) as Buffer,
+  };
+}
+
+/** The data frames (payloads) of a Frame Streams byte stream; control frames are answered by `onControl`. */
+class FrameStreamsReader {
+  readonly frames: Buffer[] = [];
+  readonly controls: number[] = [];
+  private readonly server: net.Server;
+  constructor(readonly path: string) {
+    this.server = net.createServer((s) => {
+      let buf = Buffer.alloc(0);
+      s.on('error', () => {});
+      s.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        for (;;) {
+          if (buf.length < 4) return;
+          const len = buf.readUInt32BE(0);
+          if (len !== 0) {
+            if (buf.length < 4 + len) return;
+            this.frames.push(Buffer.from(buf.subarray(4, 4 + len)));
+            buf = buf.subarray(4 + len);
+            continue;
+          }
+          if (buf.length < 8 || buf.length < 8 + buf.readUInt32BE(4)) return;
+          const type = buf.readUInt32BE(8);
+          this.controls.push(type);
+          if (type === 0x04) s.write(controlFrame(0x01, true)); // READY -> ACCEPT
+          if (type === 0x03) s.end(controlFrame(0x05, false)); // STOP -> FINISH
+          buf = buf.subarray(8 + buf.readUInt32BE(4));
+        }
+      });
+    });
+  }
+  listen(): Promise<void> {
+    return new Promise((resolve) => this.server.listen(this.path, resolve));
+  }
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('dnstap', function () {
+  this.timeout(60_000);
+
+  describe('the protobuf encoder', () => {
+    const identity = Buffer.from('ns1');
+    const version = Buffer.from('gslb test');
+    const table: Array<[string, Parameters<typeof encodeFrame>[2]]> = [
+      [
+        'an IPv4 UDP query',
+        {
+          type: AUTH_QUERY,
+          family: INET,
+          protocol: UDP,
+          address: Buffer.from([192, 0, 2, 1]),
+          port: 53000,
+          sec: 1_700_000_000,
+          nsec: 123_456_789,
+          message: Buffer.from('query bytes'),
+        },
+      ],
+      [
+        'an IPv6 TCP response of 300 bytes (two-byte lengths)',
+        {
+          type: AUTH_RESPONSE,
+          family: INET6,
+          protocol: TCP,
+          address: Buffer.alloc(16, 0x20),
+          port: 1,
+          sec: 4_102_444_800,
+          nsec: 999_999_999,
+          message: Buffer.alloc(300, 7),
+        },
+      ],
+    ];
+    for (const [what, f] of table)
+      it(`writes ${what} as a data frame dnstap.proto decodes`, () => {
+        const frame = encodeFrame(identity, version, f);
+        expect(frame.readUInt32BE(0)).to.equal(frame.length - 4);
+        const t = decodeDnstap(frame.subarray(4));
+        expect(t).to.deep.equal({
+          identity: 'ns1',
+          version: 'gslb test',
+          dnstapType: 1,
+          type: f.type,
+          family: f.family,
+          protocol: f.protocol,
+          address: f.address,
+          port: f.port,
+          sec: f.sec,
+          nsec: f.nsec,
+          message: f.message,
+        });
+      });
+
+    it('parses --dnstap targets and refuses others', () => {
+      expect(parseDnstapTarget('unix:/run/dnstap.sock')).to.deep.equal({ unix: '/run/dnstap.sock' });
+      expect(parseDnstapTarget('tcp:127.0.0.1:6000')).to.deep.equal({ host: '127.0.0.1', port: 6000 });
+      expect(parseDnstapTarget('tcp:[::1]:6000')).to.deep.equal({ host: '::1', port: 6000 });
+      for (const bad of ['unix:', 'tcp:127.0.0.1', 'tcp:127.0.0.1:0', 'tcp:::1:53', 'udp:1.2.3.4:5', '/run/x'])
+        expect(() => parseDnstapTarget(bad), bad).to.throw(/unix:PATH or tcp:ADDR:PORT/);
+    });
+  });
+
+  describe('the recorder', () => {
+    const peer = { address: '::ffff:198.51.100.9', port: 4242, family: 6 as const };
+    const cases: Array<[number, DnstapOnly, boolean, number[]]> = [
+      // sample, only, answered, the message types pushed for 6 queries
+      [1, 'both', true, Array<number[]>(6).fill([AUTH_QUERY, AUTH_RESPONSE]).flat()],
+      [3, 'both', true, [AUTH_QUERY, AUTH_RESPONSE, AUTH_QUERY, AUTH_RESPONSE]],
+      [2, 'queries', true, [AUTH_QUERY, AUTH_QUERY, AUTH_QUERY]],
+      [1, 'responses', true, Array<number>(6).fill(AUTH_RESPONSE)],
+      [1, 'both', false, Array<number>(6).fill(AUTH_QUERY)],
+    ];
+    for (const [sample, only, answered, types] of cases)
+      it(`one in ${sample}, ${only}, ${answered ? 'answered' : 'dropped by rate limiting'}`, () => {
+        const pushed: Buffer[] = [];
+        const r = new DnstapRecorder({
+          identity: 'n',
+          version: 'v',
+          sample,
+          only,
+          push: (f) => pushed.push(f),
+          now: () => 1_700_000_000_250.5,
+        });
+        const query = Buffer.from('q');
+        const reply = Buffer.from('reply');
+        for (let i = 0; i < 6; i++) r.record(query, answered ? reply : null, peer, 'udp');
+        // The transports reuse their buffers: what was pushed is a copy.
+        reply.fill(0);
+        query.fill(0);
+        const got = pushed.map((f) => decodeDnstap(f.subarray(4)));
+        expect(got.map((t) => t.type)).to.deep.equal(types);
+        for (const t of got) {
+          // An IPv4-mapped source is the IPv4 client.
+          expect([t.family, [...t.address].join('.'), t.port]).to.deep.equal([INET, '198.51.100.9', 4242]);
+          expect([t.sec, t.nsec]).to.deep.equal([1_700_000_000, 250_500_000]);
+          expect(t.message.toString()).to.equal(t.type === AUTH_QUERY ? 'q' : 'reply');
+        }
+      });
+  });
+
+  describe('the writer', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gslb-dnstap-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('handshakes, sends in order, stops with STOP/FINISH, and drops beyond its queue', async () => {
+      const reader = new FrameStreamsReader(join(dir, 'c.sock'));
+      await reader.listen();
+      let sent = 0;
+      let dropped = 0;
+      const w = new DnstapWriter({
+        target: { unix: reader.path },
+        log: silentLogger,
+        queueFrames: 4,
+        count: (s, d) => ((sent += s), (dropped += d)),
+      });
+      // Before the handshake nothing is queued: dropped, counted.
+      w.push(Buffer.from([0, 0, 0, 1, 9]));
+      expect(dropped).to.equal(1);
+      w.start();
+      await until('START', () => reader.controls.includes(0x02));
+      // Ten frames in one turn of the event loop: the queue holds four, six are dropped.
+      for (let i = 0; i < 10; i++) w.push(Buffer.from([0, 0, 0, 1, i]));
+      expect(dropped).to.equal(7);
+      await until('four frames', () => reader.frames.length === 4);
+      expect(reader.frames.map((f) => f[0])).to.deep.equal([0, 1, 2, 3]);
+      expect(sent).to.equal(4);
+      await w.close();
+      expect(reader.controls).to.deep.equal([0x04, 0x02, 0x03]);
+      await reader.close();
+    });
+
+    it('reconnects with backoff when the collector comes (back)', async () => {
+      const path = join(dir, 'late.sock');
+      const w = new DnstapWriter({ target: { unix: path }, log: silentLogger, count: () => {}, backoffMs: 20 });
+      w.start();
+      await new Promise((r) => setTimeout(r, 100));
+      const reader = new FrameStreamsReader(path);
+      await reader.listen();
+      await until('START after the collector appeared', () => reader.controls.includes(0x02), 5000);
+      w.push(Buffer.from([0, 0, 0, 1, 42]));
+      await until('the frame', () => reader.frames.length === 1);
+      await w.close();
+      await reader.close();
+    });
+  });
+
+  describe('gslb serve --dnstap with the dnstap command', function () {
+    let dir: string;
+    before(function () {
+      if (spawnSync('sh', ['-c', 'command -v dnstap']).status !== 0) {
+        if (process.env['CI'] === 'true') throw new Error('the dnstap command is needed (CI=true)');
+        console.log('    (skipped: no `dnstap` command; apt-get install golang-github-dnstap-golang-dnstap-cli)');
+        this.skip();
+      }
+    });
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gslb-dnstap-'))));
+    afterEach(async () => {
+      await stopAll();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const collector = async (args: string[]): Promise<Running> => {
+      const c = new Running(spawn('dnstap', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+      await c.waitFor(/opened input socket/, 5000);
+      return c;
+    };
+
+    /** A query from a socket of our own: its port is the one dnstap must name. */
+    async function udpAsk(port: number, msg: Buffer, header: Buffer | null = null): Promise<[Buffer, number]> {
+      const s = dgram.createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+      try {
+        const reply = new Promise<Buffer>((resolve, reject) => {
+          s.once('message', resolve);
+          setTimeout(() => reject(new Error('no UDP reply')), 3000);
+        });
+        s.send(header ? Buffer.concat([header, msg]) : msg, port, '127.0.0.1');
+        return [await reply, s.address().port];
+      } finally {
+        s.close();
+      }
+    }
+
+    async function tcpAsk(port: number, msg: Buffer): Promise<[Buffer, number]> {
+      const s = net.connect(port, '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(msg.length);
+      s.write(Buffer.concat([len, msg]));
+      let buf = Buffer.alloc(0);
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        s.on('data', (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0))
+            resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+        });
+        setTimeout(() => reject(new Error('no TCP reply')), 3000);
+      });
+      const localPort = s.localPort!;
+      s.destroy();
+      return [reply, localPort];
+    }
+
+    /** A PROXY v2 header (UDP over IPv4) naming this client. */
+    function proxyHeader(address: string, port: number): Buffer {
+      const block = Buffer.alloc(12);
+      address.split('.').forEach((o, i) => (block[i] = Number(o)));
+      block.set([127, 0, 0, 1], 4);
+      block.writeUInt16BE(port, 8);
+      block.writeUInt16BE(53, 10);
+      return Buffer.concat([PROXY_V2_SIGNATURE, Buffer.from([0x21, 0x12, 0, 12]), block]);
+    }
+
+    it('logs every query and reply once, with the bytes the client saw and the PROXY client', async () => {
+      // The dnstap command relays what it reads (-u) to a Frame Streams socket (-U): the frames it
+      // accepted from us, byte for byte, reach this test's reader.
+      const reader = new FrameStreamsReader(join(dir, 'relay.sock'));
+      await reader.listen();
+      const relay = await collector(['-u', join(dir, 'tap.sock'), '-U', reader.path]);
+      const { node, port } = await serve([
+        '--zones',
+        GSLB_ZONES,
+        '--no-watch',
+        '--nsid',
+        'tap-node',
+        '--dnstap',
+        `unix:${join(dir, 'tap.sock')}`,
+        '--proxy-listen',
+        '127.0.0.1:0',
+        '--proxy-from',
+        '127.0.0.1/32',
+      ]);
+      const proxyPort = Number((await node.waitFor(/proxy protocol v2 on 127\.0\.0\.1:(\d+)/))[1]);
+      await node.waitFor(/dnstap: streaming to the collector/);
+      const ecs = { code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: '198.51.100.0' };
+      const asked: Array<{ q: Buffer; r: Buffer; address: string; port: number; protocol: number }> = [];
+      const lbQuery = buildQuery({ name: 'www.lb.test', edns: { options: [ecs as never] } });
+      let [r, p] = await udpAsk(port, lbQuery);
+      asked.push({ q: lbQuery, r, address: '127.0.0.1', port: p, protocol: UDP });
+      const soa = buildQuery({ name: 'lb.test', type: 'SOA' });
+      [r, p] = await tcpAsk(port, soa);
+      asked.push({ q: soa, r, address: '127.0.0.1', port: p, protocol: TCP });
+      const missing = buildQuery({ name: 'nowhere.lb.test', edns: {} });
+      [r, p] = await udpAsk(port, missing);
+      asked.push({ q: missing, r, address: '127.0.0.1', port: p, protocol: UDP });
+      const proxied = buildQuery({ name: 'www.lb.test', type: 'AAAA', edns: { options: [ecs as never] } });
+      [r] = await udpAsk(proxyPort, proxied, proxyHeader('203.0.113.77', 4711));
+      asked.push({ q: proxied, r, address: '203.0.113.77', port: 4711, protocol: UDP });
+      // The ECS answer carries a scope: its bytes are what dnstap must show.
+      expect(asked[0]!.r.includes(Buffer.from([0, 8]))).to.equal(true);
+
+      // The relay flushes its output every few seconds.
+      await until('8 frames through the dnstap command', () => reader.frames.length >= 8, 30_000, 100);
+      const tapped = reader.frames.map(decodeDnstap);
+      expect(tapped).to.have.length(8);
+      const nowSec = Date.now() / 1000;
+      for (const a of asked) {
+        const q = tapped.filter((t) => t.type === AUTH_QUERY && t.message.equals(a.q));
+        const r = tapped.filter((t) => t.type === AUTH_RESPONSE && t.message.equals(a.r));
+        expect([q.length, r.length], a.q.toString('hex')).to.deep.equal([1, 1]);
+        for (const t of [q[0]!, r[0]!]) {
+          expect([t.family, [...t.address].join('.'), t.port, t.protocol]).to.deep.equal([
+            INET,
+            a.address,
+            a.port,
+            a.protocol,
+          ]);
+          expect([t.identity, t.dnstapType]).to.deep.equal(['tap-node', 1]);
+          expect(t.version).to.match(/^gslb \d/);
+          expect(Math.abs(t.sec - nowSec)).to.be.below(60);
+        }
+      }
+      await node.stop();
+      await relay.stop();
+      await reader.close();
+    });
+
+    it('with workers, loses frames but no answer while the collector is away, and streams again after', async () => {
+      const sock = join(dir, 'tap.sock');
+      const first = await collector(['-u', sock, '-j']);
+      const node = await startServe(GSLB_ZONES, ['--workers', '2', '--dnstap', `unix:${sock}`]);
+      // Each worker has its own connection.
+      await first.waitFor(/accepted connection 2/, 10_000);
+      const lines = (c: Running) => c.stdout.split('\n').filter((l) => l.startsWith('{'));
+      const ask = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const [reply] = await udpAsk(node.port, buildQuery({ name: 'lb.test', type: 'SOA', id: i }));
+          expect(reply.readUInt16BE(0)).to.equal(i);
+        }
+      };
+      await ask(10);
+      await until('20 messages', () => lines(first).length === 20, 10_000);
+      expect(lines(first).map((l) => (JSON.parse(l) as { message: { type: string } }).message.type)).to.include.members(
+        ['AUTH_QUERY', 'AUTH_RESPONSE'],
+      );
+      await first.stop();
+      // Every query is still answered (ask() throws on a missing reply).
+      await ask(20);
+      const second = await collector(['-u', sock, '-j']);
+      await until(
+        'messages to the restarted collector',
+        async () => {
+          await ask(1);
+          return lines(second).length > 0;
+        },
+        20_000,
+        200,
+      );
+      await until(
+        'sent and dropped frames in /metrics',
+        async () => {
+          const m = await metrics(node);
+          return (
+            (m.get(series('gslb_dnstap_frames_total', { result: 'sent' })) ?? 0) >= 20 &&
+            (m.get(series('gslb_dnstap_frames_total', { result: 'dropped' })) ?? 0) > 0
+          );
+        },
+        10_000,
+        250,
+      );
+    });
+  });
+});
