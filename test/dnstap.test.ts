@@ -287,6 +287,29 @@ describe('dnstap', function () {
     });
   });
 
+  describe('the flags', () => {
+    it('gslb help serve lists the dnstap flags', () => {
+      const r = spawnSync(process.execPath, ['bin/gslb', 'help', 'serve'], { encoding: 'utf8' });
+      for (const flag of ['--dnstap unix:PATH|tcp:ADDR:PORT', '--dnstap-sample N', '--dnstap-only WHAT'])
+        expect(r.stdout).to.include(flag);
+    });
+
+    it('refuses bad dnstap flags with a usage error', () => {
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, ['bin/gslb', 'serve', '--zones', GSLB_ZONES, ...args], { encoding: 'utf8' });
+      for (const [args, message] of [
+        [['--dnstap', 'udp:1.2.3.4:5'], /--dnstap must be unix:PATH or tcp:ADDR:PORT/],
+        [['--dnstap', 'unix:/x', '--dnstap-only', 'answers'], /--dnstap-only must be queries, responses or both/],
+        [['--dnstap', 'unix:/x', '--dnstap-sample', '0'], /dnstap-sample/],
+        [['--dnstap-sample', '5'], /need --dnstap/],
+      ] as const) {
+        const r = run([...args]);
+        expect(r.status, r.stderr).to.equal(2);
+        expect(r.stderr).to.match(message);
+      }
+    });
+  });
+
   describe('gslb serve --dnstap with the dnstap command', function () {
     let dir: string;
     before(function () {
@@ -448,21 +471,6 @@ describe('dnstap', function () {
       // The third, sixth and ninth queries (one in 3), as the dnstap command prints their replies.
       expect(got.map((g) => /id: (\d+)/.exec(g.message.response_message)![1])).to.deep.equal(['102', '105', '108']);
       expect(ids).to.deep.equal([100, 101, 102, 103, 104, 105, 106, 107, 108]);
-    });
-
-    it('refuses bad dnstap flags with a usage error', () => {
-      const run = (args: string[]) =>
-        spawnSync(process.execPath, ['bin/gslb', 'serve', '--zones', GSLB_ZONES, ...args], { encoding: 'utf8' });
-      for (const [args, message] of [
-        [['--dnstap', 'udp:1.2.3.4:5'], /--dnstap must be unix:PATH or tcp:ADDR:PORT/],
-        [['--dnstap', 'unix:/x', '--dnstap-only', 'answers'], /--dnstap-only must be queries, responses or both/],
-        [['--dnstap', 'unix:/x', '--dnstap-sample', '0'], /dnstap-sample/],
-        [['--dnstap-sample', '5'], /need --dnstap/],
-      ] as const) {
-        const r = run([...args]);
-        expect(r.status, r.stderr).to.equal(2);
-        expect(r.stderr).to.match(message);
-      }
     });
 
     it('with workers, loses frames but no answer while the collector is away, and streams again after', async () => {
