@@ -290,7 +290,7 @@ describe('dnstap', function () {
   describe('the flags', () => {
     it('gslb help serve lists the dnstap flags', () => {
       const r = spawnSync(process.execPath, ['bin/gslb', 'help', 'serve'], { encoding: 'utf8' });
-      for (const flag of ['--dnstap unix:PATH|tcp:ADDR:PORT', '--dnstap-sample N', '--dnstap-only WHAT'])
+      for (const flag of ['--dnstap WHERE', '--dnstap-sample N', '--dnstap-only WHAT'])
         expect(r.stdout).to.include(flag);
     });
 

@@ -246,9 +246,9 @@ export const SERVE = {
       help: 'log one query in N: client subnet, name, type, decision; 0 logs none',
     },
     dnstap: {
-      value: 'unix:PATH|tcp:ADDR:PORT',
+      value: 'WHERE',
       group: 'logging',
-      help: 'stream queries and responses to a dnstap collector (docs/dnstap.md)',
+      help: 'stream queries and replies to dnstap: unix:PATH or tcp:ADDR:PORT',
     },
     'dnstap-sample': {
       value: 'N',
