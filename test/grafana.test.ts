@@ -80,6 +80,10 @@ function expressions(): Array<{ where: string; expr: string }> {
   ];
 }
 
+/** A dashboard query as Grafana sends it: its interval variables durations, the others `.*` (All). */
+const grafanaFilled = (expr: string): string =>
+  expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m').replace(/\$\w+/g, '.*');
+
 /** The ```yaml block of docs/metrics.md's Alerts section. */
 function alertsBlockOfDocs(): string {
   const doc = readFileSync('docs/metrics.md', 'utf8');
@@ -250,6 +254,22 @@ describe('grafana: the alert rules', function () {
       writeFileSync(broken, readFileSync(ALERTS, 'utf8').replace('gslb_datacenter_up == 0', 'gslb_datacenter_up =='));
       const bad = spawnSync('promtool', ['check', 'rules', broken], { encoding: 'utf8' });
       expect(bad.status, bad.stdout + bad.stderr).to.not.equal(0);
+      // The dashboard's queries parse as PromQL too, as recording rules with Grafana's variables filled
+      // in the way it does ($__rate_interval a duration, a multi-value variable a regex).
+      const panelExprs = expressions().filter((e) => e.where.startsWith('panel'));
+      const recorded = {
+        groups: [
+          {
+            name: 'gslb-dashboard',
+            rules: panelExprs.map((e, i) => ({ record: `gslb:dashboard:${i}`, expr: grafanaFilled(e.expr) })),
+          },
+        ],
+      };
+      const panelsFile = join(dir, 'dashboard-rules.yaml');
+      writeFileSync(panelsFile, yaml.dump(recorded));
+      const panels = spawnSync('promtool', ['check', 'rules', panelsFile], { encoding: 'utf8' });
+      expect(panels.status, panels.stdout + panels.stderr).to.equal(0);
+      expect(panels.stdout).to.include(`SUCCESS: ${panelExprs.length} rules found`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
