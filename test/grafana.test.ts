@@ -82,7 +82,7 @@ function expressions(): Array<{ where: string; expr: string }> {
 
 /** A dashboard query as Grafana sends it: its interval variables durations, the others `.*` (All). */
 const grafanaFilled = (expr: string): string =>
-  expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m').replace(/\$\w+/g, '.*');
+  expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m').replace(/\$\{?[a-zA-Z_]\w*\}?/g, '.*');
 
 /** The ```yaml block of docs/metrics.md's Alerts section. */
 function alertsBlockOfDocs(): string {
@@ -181,7 +181,7 @@ describe('grafana: the dashboard file', () => {
     const d = dashboard();
     const defined = new Set(d.templating.list.map((v) => v.name));
     for (const { where, expr } of expressions().filter((e) => !e.where.startsWith('alert')))
-      for (const m of expr.matchAll(/\$(\w+)/g))
+      for (const m of expr.matchAll(/\$\{?([a-zA-Z_]\w*)/g))
         expect(m[1]!.startsWith('__') || defined.has(m[1]!), `${where}: $${m[1]} is not a variable`).to.equal(true);
     expect([...defined].sort()).to.deep.equal(['datacenter', 'instance', 'name', 'node', 'zone']);
   });
