@@ -1,12 +1,14 @@
 // Decision table tests ask decide() as the answerer would: the client's class and its trie depth from
 // the name's classifier, whether the name's classes give different candidate orders (their splits
-// included), a health state and shed shares. Shared by decide.test and steering-depth.test.
+// included), a health state and shed shares; and the ECS scope invariant. Shared by decide.test and
+// steering-depth.test.
+import { expect } from 'chai';
 import { StaticHealth } from '../../health/static-health.js';
 import type { HealthView } from '../../health/view.js';
 import type { LbName, PolicyConfig } from '../../zones/policy-types.js';
 import { seeded } from '../../zones/prng.js';
 import { classifyWithDepth, type Classifier, type ClassifierCache } from '../../server/gslb/classify.js';
-import type { DecideInput } from '../../server/gslb/decide.js';
+import type { Decision, DecideInput } from '../../server/gslb/decide.js';
 import { candidateOrder, orderKey } from '../../server/gslb/select.js';
 
 /** A named health state of a table, with the shed shares the steering would hand out. */
@@ -61,4 +63,38 @@ export function decideInput(
     depth: hit.depth,
     classesDiffer: classesDiffer(name, classifier),
   };
+}
+
+/** What a client is served: another client inside the scope must get exactly this. */
+const served = (d: Decision) => ({
+  chosen: d.chosen,
+  outcome: d.outcome,
+  endpoints: d.endpoints.map((e) => e.address),
+  ttl: d.ttl,
+});
+
+/** A random address inside prefix/scope of `bytes` (same family). */
+function inside(bytes: Uint8Array, scope: number, rng: () => number): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  for (let bit = scope; bit < out.length * 8; bit++) if (rng() < 0.5) out[bit >> 3]! ^= 0x80 >> (bit & 7);
+  return out;
+}
+
+/**
+ * The scope is never wider than true: six random clients inside d.scope of `bytes` (decided by
+ * `decideAt`) are served exactly what d serves.
+ */
+export function expectScopeHolds(
+  d: Decision,
+  bytes: Uint8Array,
+  decideAt: (other: Uint8Array) => Decision,
+  rng: () => number,
+  where: string,
+): void {
+  expect(d.scope, where).to.be.within(0, bytes.length * 8);
+  for (let i = 0; i < 6; i++) {
+    const other = inside(bytes, d.scope, rng);
+    const why = `${where}; other client ${Buffer.from(other).toString('hex')} inside /${d.scope}`;
+    expect(served(decideAt(other)), why).to.deep.equal(served(d));
+  }
 }
