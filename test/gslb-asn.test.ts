@@ -25,7 +25,7 @@ import { formatZoneError } from '../zones/records.js';
 import type { LbName, Region, RegionMap } from '../zones/policy-types.js';
 import { StaticHealth } from '../health/static-health.js';
 import { ASN_ROWS, buildAsnFixture, SHARED_GEOIP_DIR } from './helpers/geo-fixtures.js';
-import { cityDatabase, GSLB_ZONES, makeRig, seeded, type Rig } from './helpers/gslb.js';
+import { cityDatabase, GSLB_ZONES, makeRig, seeded, staticSource, type Rig } from './helpers/gslb.js';
 import { startServe, type ServeNode } from './helpers/serve-node.js';
 import { ask, type TestServer } from './helpers/dns.js';
 import { gslb, stopAll } from './helpers/processes.js';
@@ -369,14 +369,7 @@ describe('regions with asns and no ASN database', () => {
         zonesDir: dir,
         nodeId: 'asn-node',
         geo,
-        health: {
-          view: () => health.view(),
-          matrix: () => ({ mode: 'embedded', agents: [], targets: [], redis: null, drains: [] }),
-          setDrain: async () => {},
-          setPlan: () => {},
-          start: async () => true,
-          stop: async () => {},
-        },
+        health: staticSource(health),
         log: silentLogger,
         pipeline: { nsid: null, chaos: { identity: 't', version: null }, rng: seeded(1) },
       },

@@ -15,7 +15,6 @@ import {
   type SteeringState,
 } from '../server/gslb/steering.js';
 import { StaticHealth } from '../health/static-health.js';
-import type { HealthSource } from '../health/source.js';
 import { buildConfig, DnsNode } from '../server/node.js';
 import { silentLogger } from '../server/log.js';
 import { loadKey } from '../health/view.js';
@@ -23,7 +22,7 @@ import type { Logger } from '../server/log.js';
 import { loadZones } from '../zones/load.js';
 import { nameToText } from '../zones/name.js';
 import type { Endpoint } from '../zones/policy-types.js';
-import { GSLB_ZONES, makeRig } from './helpers/gslb.js';
+import { GSLB_ZONES, makeRig, staticSource } from './helpers/gslb.js';
 
 const rig = makeRig();
 const policy = rig.catalog.zones.values().next().value!.zone.policy;
@@ -287,14 +286,7 @@ describe('steering: the warm start', () => {
 describe('steering: the node owns it', () => {
   it("answers and explain follow the node's choice, and a reload keeps it", () => {
     const health = new StaticHealth();
-    const source: HealthSource = {
-      view: () => health.view(),
-      matrix: () => ({ mode: 'embedded', agents: [], targets: [], redis: null, drains: [] }),
-      setDrain: async () => {},
-      setPlan: () => {},
-      start: async () => true,
-      stop: async () => {},
-    };
+    const source = staticSource(health);
     const first = buildConfig(GSLB_ZONES, rig.geo, silentLogger);
     if (!first.built) throw new Error(first.errors.join('\n'));
     const node = new DnsNode(

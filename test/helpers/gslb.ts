@@ -8,6 +8,7 @@ import { compileCatalog, type Catalog } from '../../server/catalog.js';
 import { silentLogger } from '../../server/log.js';
 import { createPipeline, type Pipeline } from '../../server/pipeline.js';
 import { SteeringController, steeringConfig } from '../../server/gslb/steering.js';
+import type { HealthSource } from '../../health/source.js';
 import { StaticHealth } from '../../health/static-health.js';
 import { loadZones } from '../../zones/load.js';
 import { seeded } from '../../zones/prng.js';
@@ -122,4 +123,16 @@ export function dcOf(addresses: readonly string[]): string {
     }),
   );
   return [...dcs].sort().join('+') || 'none';
+}
+
+/** A node's health source that only reads `health`: no probing, no drains kept, an empty matrix. */
+export function staticSource(health: StaticHealth): HealthSource {
+  return {
+    view: () => health.view(),
+    matrix: () => ({ mode: 'embedded', agents: [], targets: [], redis: null, drains: [] }),
+    setDrain: async () => {},
+    setPlan: () => {},
+    start: async () => true,
+    stop: async () => {},
+  };
 }
