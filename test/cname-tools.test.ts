@@ -68,43 +68,16 @@ describe('CNAME endpoints in explain, simulate and the traffic view', () => {
   it('simulate names CNAME names as such and counts the fallback CNAME as its own row', () => {
     const clients = join(dir, 'clients.csv');
     writeFileSync(clients, '2.2.3.0/24,100\n214.78.120.0/24,50\n');
-    const r = gslb(
-      'simulate',
-      '--zones',
-      ZONES,
-      '--geoip',
-      cityDatabase(),
-      '--clients',
-      clients,
-      '--name',
-      'app',
-      '--down',
-      'eu-west',
-      '--down',
-      'us-east',
-    );
+    const args = ['simulate', '--zones', ZONES, '--geoip', cityDatabase(), '--clients', clients, '--name', 'app'];
+    args.push('--down', 'eu-west', '--down', 'us-east');
+    const r = gslb(...args);
     expect(r.status, r.out).to.equal(0);
     expect(r.out).to.include('app.cname.test. (geo, CNAME, 2 client line(s))');
     expect(r.out).to.match(/\(fallback CNAME sorry\.example\.org\) +0 +0\.0% +150 +100\.0%/);
     expect(r.out).to.not.include('NODATA');
-    const json = JSON.parse(
-      gslb(
-        'simulate',
-        '--zones',
-        ZONES,
-        '--geoip',
-        cityDatabase(),
-        '--clients',
-        clients,
-        '--name',
-        'app',
-        '--down',
-        'eu-west',
-        '--down',
-        'us-east',
-        '--json',
-      ).out,
-    ) as { names: Array<{ rows: Array<{ datacenter: string; to: string }> }> };
+    const json = JSON.parse(gslb(...args, '--json').out) as {
+      names: Array<{ rows: Array<{ datacenter: string; to: string }> }>;
+    };
     expect(json.names[0]!.rows.map((x) => `${x.datacenter} ${x.to}`)).to.include('sorry.example.org cname');
   });
 
