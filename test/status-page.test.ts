@@ -34,7 +34,9 @@ function writeZones(backends: Record<string, Backend>, stats: string): string {
     join(dir, 'gslb.example.com', 'checks.yaml'),
     'checks:\n' +
       '  web: { type: http, path: /healthz, expect: [200], interval: 300ms, timeout: 250ms, rise: 1, fall: 2 }\n' +
-      '  tls: { type: tcp, interval: 300ms, timeout: 250ms, rise: 1, fall: 2 }\n',
+      '  tls: { type: tcp, interval: 300ms, timeout: 250ms, rise: 1, fall: 2 }\n' +
+      // A monitor of www that always fails (the backends answer /deep with 503): shown, never steers.
+      '  deep: { type: http, path: /deep, interval: 300ms, timeout: 250ms, rise: 1, fall: 2 }\n',
   );
   writeFileSync(
     join(dir, 'gslb.example.com', 'names.yaml'),
@@ -44,6 +46,7 @@ function writeZones(backends: Record<string, Backend>, stats: string): string {
     ttl: 30
     max_answers: 2
     check: web
+    monitor: [deep]
     pools:
       us-east: [{ address: 192.0.2.10, probe: ${p('us-east')} }, { address: 192.0.2.11, probe: ${p('us-east')} }]
       eu-west: [{ address: 198.51.100.10, probe: ${p('eu-west')} }, { address: 198.51.100.11, probe: ${p('eu-west')} }]
@@ -165,6 +168,9 @@ interface Row {
   cells: Array<{ state: string; text: string; title: string; cls: string }>;
 }
 
+/** A row of the monitor check (its target key starts with the check's name). */
+const isMonitor = (x: Row) => x.target.startsWith('deep|');
+
 const rows = (page: Page): Promise<Row[]> =>
   page.$$eval('tr[data-target]', (trs) =>
     trs.map((tr) => ({
@@ -196,7 +202,10 @@ describe('status page in a real browser', function () {
       console.log(`    skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
       this.skip();
     }
-    for (const dc of DATACENTERS) backends[dc] = await new Backend().start();
+    for (const dc of DATACENTERS) {
+      backends[dc] = await new Backend().start();
+      backends[dc].statusFor = (req) => (req.url === '/deep' ? 503 : 200);
+    }
     stats = http.createServer((_req, res) => res.end(JSON.stringify({ active: 42, limit: 100 })));
     await new Promise<void>((r) => stats!.listen(0, '127.0.0.1', () => r()));
     zones = writeZones(backends, `http://127.0.0.1:${(stats.address() as net.AddressInfo).port}`);
@@ -245,18 +254,28 @@ describe('status page in a real browser', function () {
     await page.goto(`${base}/?token=${TOKEN}`);
     await until(
       page,
-      'every target up',
+      'every target up but the failing monitor',
       async () => {
         const r = await rows(page);
-        return r.length === 8 && r.every((x) => x.verdict === 'up' && x.cells.every((c) => c.state === 'up'));
+        const [monitors, steering] = [r.filter(isMonitor), r.filter((x) => !isMonitor(x))];
+        return (
+          steering.length === 8 &&
+          steering.every((x) => x.verdict === 'up' && x.cells.every((c) => c.state === 'up')) &&
+          monitors.length === 3 &&
+          monitors.every((x) => x.verdict === 'down')
+        );
       },
       10_000,
     );
+    // The monitor's rows are tagged, and its failure holds no datacenter down.
+    expect(await page.locator('#matrix [data-monitor="true"]').count()).to.equal(3);
+    for (const dc of DATACENTERS)
+      expect(await page.locator(`tr.dc-row[data-datacenter="${dc}"]`).getAttribute('data-verdict'), dc).to.equal('up');
     // The node is named by its --nsid text; the node id is in the title attribute.
     expect(await page.title()).to.match(/^gslb node-a \d+\.\d+\.\d+/);
     expect(await page.locator('#node').innerText()).to.equal(NSID);
     expect(await page.locator('#node').getAttribute('title')).to.equal('node id dns-1');
-    const r = await rows(page);
+    const r = (await rows(page)).filter((x) => !isMonitor(x));
     expect(new Set(r.map((x) => x.datacenter))).to.deep.equal(new Set(DATACENTERS));
     for (const row of r) {
       expect(row.cells).to.have.length(1); // embedded mode: one agent, this node
@@ -273,8 +292,8 @@ describe('status page in a real browser', function () {
       .and.match(/us-east/);
     // Accessible markup: header cells carry their scope.
     expect(await page.locator('th[scope="col"]').count()).to.be.above(2);
-    // web x3, tls x2 (endpoints sharing a probe share a row), and shop's three load reads.
-    expect(await page.locator('#matrix th[scope="row"]').count()).to.equal(8);
+    // web x3, tls x2 (endpoints sharing a probe share a row), shop's three load reads, deep x3.
+    expect(await page.locator('#matrix th[scope="row"]').count()).to.equal(11);
     // A load read's verdict shows its figures.
     await until(
       page,
@@ -401,7 +420,7 @@ describe('status page in a real browser', function () {
       expect(await held.locator('#live').innerText()).to.match(/^as served at /);
       expect(await held.locator('#traffic article[data-name]').count()).to.equal(3);
       expect(await routeRows(held, 'www.gslb.example.com.')).to.deep.include({ europe: 'eu-west' });
-      expect(await held.locator('#matrix tr[data-target]').count()).to.equal(8);
+      expect(await held.locator('#matrix tr[data-target]').count()).to.equal(11);
       expect(await held.locator('#node').innerText()).to.equal(NSID);
       expect(statSync(shot).size).to.be.above(10_000);
     } finally {
@@ -413,7 +432,7 @@ describe('status page in a real browser', function () {
     await backends['eu-west']!.kill();
     // Its checks go down; its load read (the stats page is elsewhere) stays up and does not hold the
     // datacenter up.
-    const checked = (x: Row) => !x.target.startsWith('load:');
+    const checked = (x: Row) => !x.target.startsWith('load:') && !isMonitor(x);
     const ms = await until(
       page,
       'eu-west down',
@@ -424,13 +443,15 @@ describe('status page in a real browser', function () {
       5_000,
     );
     const r = await rows(page);
-    expect(r.find((x) => x.datacenter === 'eu-west' && !checked(x))!.verdict).to.equal('up');
+    expect(r.find((x) => x.datacenter === 'eu-west' && x.target.startsWith('load:'))!.verdict).to.equal('up');
     for (const row of r.filter((x) => x.datacenter === 'eu-west' && checked(x))) {
       expect(row.cells[0]!.cls).to.include('down');
       expect(row.cells[0]!.text).to.match(/^down/);
       expect(row.cells[0]!.title).to.match(/^down: .*refused/);
     }
-    expect(r.filter((x) => x.datacenter !== 'eu-west').every((x) => x.verdict === 'up')).to.equal(true);
+    expect(r.filter((x) => x.datacenter !== 'eu-west' && !isMonitor(x)).every((x) => x.verdict === 'up')).to.equal(
+      true,
+    );
     expect(await page.locator('tr.dc-row[data-datacenter="eu-west"]').getAttribute('data-verdict')).to.equal('down');
     expect(await page.locator('tr.dc-row[data-datacenter="us-east"]').getAttribute('data-verdict')).to.equal('up');
     expect(ms).to.be.below(5_000);
