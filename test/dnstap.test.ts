@@ -10,8 +10,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AUTH_QUERY, AUTH_RESPONSE, encodeFrame, INET, INET6, TCP, UDP } from '../server/dnstap/message.js';
+import {
+  AUTH_QUERY,
+  AUTH_RESPONSE,
+  DnstapFrame,
+  encodeFrame,
+  INET,
+  INET6,
+  TCP,
+  UDP,
+  type DnstapFields,
+  type OutFrame,
+} from '../server/dnstap/message.js';
 import { DnstapRecorder, type DnstapOnly } from '../server/dnstap/recorder.js';
+import { SlabPool } from '../server/dnstap/slabs.js';
 import { controlFrame, DnstapWriter, parseDnstapTarget } from '../server/dnstap/writer.js';
 import { silentLogger } from '../server/log.js';
 import { PROXY_V2_SIGNATURE } from '../server/proxy/proxy-v2.js';
@@ -139,6 +151,20 @@ class FrameStreamsReader {
   }
 }
 
+/** A data frame given as bytes (the writer's tests push these rather than encoded messages). */
+class Bytes implements OutFrame {
+  private readonly bytes: Buffer;
+  constructor(bytes: number[]) {
+    this.bytes = Buffer.from(bytes);
+  }
+  get size(): number {
+    return this.bytes.length;
+  }
+  writeTo(buf: Buffer, at: number): void {
+    this.bytes.copy(buf, at);
+  }
+}
+
 describe('dnstap', function () {
   this.timeout(60_000);
 
@@ -193,6 +219,48 @@ describe('dnstap', function () {
         });
       });
 
+    it('writes the bytes dnstap.proto orders its fields in (a frame of the first row, byte for byte)', () => {
+      expect(encodeFrame(identity, version, table[0]![1]).toString('hex')).to.equal(
+        '0000003c0a036e7331120967736c62207465737472280801100118012204c000020130889e034080e2cfaa064d15cd5b07520b' +
+          '71756572792062797465737801',
+      );
+    });
+
+    it('writes frames back to back into one slab, each decoding to its own fields', () => {
+      // One frame object reused for every message, as the recorder does: nothing of the last stays.
+      const frame = new DnstapFrame(identity, version);
+      const rows: DnstapFields[] = [
+        table[1]![1],
+        table[0]![1],
+        { ...table[0]![1], type: AUTH_RESPONSE, message: Buffer.alloc(127, 1), port: 65535 },
+        { ...table[1]![1], type: AUTH_QUERY, message: Buffer.alloc(0), sec: 0, nsec: 0 },
+      ];
+      const slab = Buffer.alloc(2048, 0xee);
+      let at = 7;
+      const ends: number[] = [];
+      for (const row of rows) {
+        Object.assign(frame.fields, row);
+        frame.measure();
+        frame.writeTo(slab, at);
+        at += frame.size;
+        ends.push(at);
+      }
+      // Nothing written past the frames.
+      expect(slab.subarray(at).every((b) => b === 0xee)).to.equal(true);
+      at = 7;
+      rows.forEach((row, i) => {
+        const len = slab.readUInt32BE(at);
+        expect(at + 4 + len, `frame ${i}`).to.equal(ends[i]);
+        const t = decodeDnstap(slab.subarray(at + 4, at + 4 + len));
+        const { identity: id, version: v, dnstapType, ...msg } = t;
+        expect([id, v, dnstapType]).to.deep.equal(['ns1', 'gslb test', 1]);
+        expect(msg, `frame ${i}`).to.deep.equal(row);
+        // The same bytes as a frame encoded on its own.
+        expect(slab.subarray(at, ends[i]).equals(encodeFrame(identity, version, row))).to.equal(true);
+        at = ends[i]!;
+      });
+    });
+
     it('parses --dnstap targets and refuses others', () => {
       expect(parseDnstapTarget('unix:/run/dnstap.sock')).to.deep.equal({ unix: '/run/dnstap.sock' });
       expect(parseDnstapTarget('tcp:127.0.0.1:6000')).to.deep.equal({ host: '127.0.0.1', port: 6000 });
@@ -220,7 +288,12 @@ describe('dnstap', function () {
           version: 'v',
           sample,
           only,
-          push: (f) => pushed.push(f),
+          // The writer copies the frame during the call: so does this.
+          push: (f) => {
+            const b = Buffer.alloc(f.size);
+            f.writeTo(b, 0);
+            pushed.push(b);
+          },
           now: () => 1_700_000_000_250.5,
         });
         const query = Buffer.from('q');
@@ -240,6 +313,93 @@ describe('dnstap', function () {
       });
   });
 
+  describe('the slab pool', () => {
+    // Steps on a pool of 2 slabs of 10 bytes: reserve N (and write N bytes of the step's number),
+    // seal, take (the bytes of the oldest sealed chunk, or none), release (the slab last taken).
+    type Step =
+      ['reserve', number, 'ok' | 'none'] | ['seal'] | ['take', string | null] | ['release'] | ['discard', number];
+    const cases: Array<[string, Step[]]> = [
+      [
+        'fills a slab, seals it when the next frame does not fit, and hands full slabs out in order',
+        [
+          ['reserve', 4, 'ok'],
+          ['reserve', 6, 'ok'],
+          ['reserve', 3, 'ok'],
+          ['take', '00000000010101010101'],
+          ['seal'],
+          ['take', '020202'],
+          ['take', null],
+        ],
+      ],
+      [
+        'has no room once both slabs are taken, and room again once one is released',
+        [
+          ['reserve', 10, 'ok'],
+          ['reserve', 10, 'ok'],
+          ['reserve', 1, 'none'],
+          ['take', '00000000000000000000'],
+          ['reserve', 1, 'none'],
+          ['release'],
+          ['reserve', 1, 'ok'],
+          ['take', '01010101010101010101'],
+          ['seal'],
+          ['take', '06'],
+        ],
+      ],
+      [
+        'refuses a frame larger than a slab',
+        [['reserve', 11, 'none'], ['reserve', 10, 'ok'], ['seal'], ['take', '01010101010101010101']],
+      ],
+      [
+        'discards what was not taken and counts its frames',
+        [
+          ['reserve', 5, 'ok'],
+          ['reserve', 5, 'ok'],
+          ['reserve', 5, 'ok'],
+          ['discard', 3],
+          ['take', null],
+          ['reserve', 10, 'ok'],
+          ['reserve', 10, 'ok'],
+          ['reserve', 1, 'none'],
+        ],
+      ],
+    ];
+    for (const [what, steps] of cases)
+      it(what, () => {
+        const pool = new SlabPool(10, 2);
+        let taken: Buffer | null = null;
+        steps.forEach((step, i) => {
+          const where = `step ${i}: ${step.join(' ')}`;
+          switch (step[0]) {
+            case 'reserve': {
+              const slab = pool.reserve(step[1]);
+              expect(slab === null ? 'none' : 'ok', where).to.equal(step[2]);
+              if (slab !== null) {
+                slab.fill(i, pool.offset, pool.offset + step[1]);
+                pool.commit(step[1]);
+              }
+              break;
+            }
+            case 'seal':
+              pool.seal();
+              break;
+            case 'take': {
+              const c = pool.take();
+              expect(c ? c.bytes.toString('hex') : null, where).to.equal(step[1]);
+              if (c) taken = c.slab;
+              break;
+            }
+            case 'release':
+              pool.release(taken!);
+              break;
+            case 'discard':
+              expect(pool.discard(), where).to.equal(step[1]);
+              break;
+          }
+        });
+      });
+  });
+
   describe('the writer', () => {
     let dir: string;
     beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gslb-dnstap-'))));
@@ -253,20 +413,36 @@ describe('dnstap', function () {
       const w = new DnstapWriter({
         target: { unix: reader.path },
         log: silentLogger,
-        queueFrames: 4,
+        // Two slabs of two 5-byte frames each.
+        slabBytes: 10,
+        slabs: 2,
         count: (s, d) => ((sent += s), (dropped += d)),
       });
       // Before the handshake nothing is queued: dropped, counted.
-      w.push(Buffer.from([0, 0, 0, 1, 9]));
+      w.push(new Bytes([0, 0, 0, 1, 9]));
       expect(dropped).to.equal(1);
       w.start();
       await until('START', () => reader.controls.includes(0x02));
-      // Ten frames in one turn of the event loop: the queue holds four, six are dropped.
-      for (let i = 0; i < 10; i++) w.push(Buffer.from([0, 0, 0, 1, i]));
+      // Ten frames in one turn of the event loop: the slabs hold four, six are dropped.
+      for (let i = 0; i < 10; i++) w.push(new Bytes([0, 0, 0, 1, i]));
       expect(dropped).to.equal(7);
       await until('four frames', () => reader.frames.length === 4);
       expect(reader.frames.map((f) => f[0])).to.deep.equal([0, 1, 2, 3]);
       expect(sent).to.equal(4);
+      // The socket gave the slabs back: ten more, five turns of two, all go through.
+      for (let i = 10; i < 20; i += 2) {
+        w.push(new Bytes([0, 0, 0, 1, i]));
+        w.push(new Bytes([0, 0, 0, 1, i + 1]));
+        await until('the two frames', () => reader.frames.length === i - 4);
+      }
+      expect(reader.frames.map((f) => f[0])).to.deep.equal([
+        0,
+        1,
+        2,
+        3,
+        ...Array.from({ length: 10 }, (_, i) => 10 + i),
+      ]);
+      expect([sent, dropped]).to.deep.equal([14, 7]);
       await w.close();
       expect(reader.controls).to.deep.equal([0x04, 0x02, 0x03]);
       await reader.close();
@@ -280,7 +456,8 @@ describe('dnstap', function () {
       const reader = new FrameStreamsReader(path);
       await reader.listen();
       await until('START after the collector appeared', () => reader.controls.includes(0x02), 5000);
-      w.push(Buffer.from([0, 0, 0, 1, 42]));
+      // One frame alone: it goes out when its partly filled slab's wait is over.
+      w.push(new Bytes([0, 0, 0, 1, 42]));
       await until('the frame', () => reader.frames.length === 1);
       await w.close();
       await reader.close();

@@ -1,7 +1,7 @@
 // One dnstap message (dnstap.proto, github.com/dnstap/dnstap.pb) encoded by hand: the few fields an
-// authoritative server fills, written straight into one buffer that is also the Frame Streams data
-// frame (its 4-byte length first). That buffer is the copy the queue keeps: the query and reply
-// buffers it was made from are reused by the transports.
+// authoritative server fills, written as a Frame Streams data frame (its 4-byte length first)
+// straight into the writer's output buffer. The constant parts (identity, version, the wrapper's
+// keys) are encoded once per recorder; a frame only writes what varies per message.
 
 /** Message.Type values we send. */
 export const AUTH_QUERY = 1;
@@ -13,7 +13,7 @@ export const INET6 = 2;
 export const UDP = 1;
 export const TCP = 2;
 
-/** What goes into one Dnstap message (the bytes fields are written as given, so pass views). */
+/** What goes into one Dnstap message (the bytes fields are copied when the frame is written). */
 export interface DnstapFields {
   /** AUTH_QUERY or AUTH_RESPONSE. */
   type: number;
@@ -27,6 +27,13 @@ export interface DnstapFields {
   nsec: number;
   /** The query message (AUTH_QUERY), or the response message (AUTH_RESPONSE). */
   message: Buffer;
+}
+
+/** A frame the writer copies into its output: its size in bytes (length prefix included), then the bytes. */
+export interface OutFrame {
+  readonly size: number;
+  /** Writes exactly `size` bytes at `at`. */
+  writeTo(buf: Buffer, at: number): void;
 }
 
 // Field keys: (field number << 3) | wire type (0 varint, 2 length-delimited, 5 fixed32).
@@ -66,58 +73,113 @@ function putVarint(buf: Buffer, at: number, v: number): number {
   return at;
 }
 
-function putBytes(buf: Buffer, at: number, key: number, bytes: Buffer): number {
-  buf[at++] = key;
-  at = putVarint(buf, at, bytes.length);
-  bytes.copy(buf, at);
-  return at + bytes.length;
+/** Copies small byte strings byte by byte: cheaper than a typed-array copy call at these sizes. */
+function putRaw(buf: Buffer, at: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n > 32) {
+    buf.set(bytes, at);
+    return at + n;
+  }
+  for (let i = 0; i < n; i++) buf[at + i] = bytes[i]!;
+  return at + n;
 }
 
 /** Size of a length-delimited field with a one-byte key. */
 const bytesField = (n: number): number => 1 + varintSize(n) + n;
 
 /**
- * Encodes the Dnstap wrapper { identity, version, type MESSAGE, message } around one Message, as a
- * Frame Streams data frame: a 4-byte big-endian length, then the protobuf.
+ * One Dnstap wrapper { identity, version, message, type MESSAGE } around a Message, as a Frame
+ * Streams data frame: a 4-byte big-endian length, then the protobuf. Fill `fields`, call measure(),
+ * then the writer calls writeTo() with room for `size` bytes. One per recorder, reused per message.
  */
-export function encodeFrame(identity: Buffer, version: Buffer, f: DnstapFields): Buffer {
-  const response = f.type === AUTH_RESPONSE;
-  // The times are this message's: query_time on a query, response_time on a response.
-  const msgSize =
-    2 + // type
-    2 + // socket_family
-    2 + // socket_protocol
-    bytesField(f.address.length) +
-    1 +
-    varintSize(f.port) +
-    1 +
-    varintSize(f.sec) +
-    5 + // nsec: key and fixed32
-    bytesField(f.message.length);
-  const size = bytesField(identity.length) + bytesField(version.length) + bytesField(msgSize) + 2;
-  const buf = Buffer.allocUnsafe(4 + size);
-  buf.writeUInt32BE(size, 0);
-  let at = putBytes(buf, 4, DNSTAP_IDENTITY, identity);
-  at = putBytes(buf, at, DNSTAP_VERSION, version);
-  buf[at++] = DNSTAP_MESSAGE;
-  at = putVarint(buf, at, msgSize);
-  buf[at++] = MSG_TYPE;
-  buf[at++] = f.type;
-  buf[at++] = MSG_FAMILY;
-  buf[at++] = f.family;
-  buf[at++] = MSG_PROTOCOL;
-  buf[at++] = f.protocol;
-  at = putBytes(buf, at, MSG_QUERY_ADDRESS, f.address);
-  buf[at++] = MSG_QUERY_PORT;
-  at = putVarint(buf, at, f.port);
-  buf[at++] = response ? MSG_RESPONSE_TIME_SEC : MSG_QUERY_TIME_SEC;
-  at = putVarint(buf, at, f.sec);
-  buf[at++] = response ? MSG_RESPONSE_TIME_NSEC : MSG_QUERY_TIME_NSEC;
-  buf.writeUInt32LE(f.nsec, at);
-  at += 4;
-  at = putBytes(buf, at, response ? MSG_RESPONSE_MESSAGE : MSG_QUERY_MESSAGE, f.message);
-  buf[at++] = DNSTAP_TYPE;
-  buf[at++] = DNSTAP_TYPE_MESSAGE;
-  if (at !== buf.length) throw new Error(`dnstap frame size mismatch: ${at} != ${buf.length}`);
+export class DnstapFrame implements OutFrame {
+  readonly fields: DnstapFields = {
+    type: AUTH_QUERY,
+    family: INET,
+    protocol: UDP,
+    address: Buffer.alloc(4),
+    port: 0,
+    sec: 0,
+    nsec: 0,
+    message: Buffer.alloc(0),
+  };
+  size = 0;
+  /** The identity and version fields and the message's key: the same bytes in every frame. */
+  private readonly head: Buffer;
+  private msgSize = 0;
+
+  constructor(identity: Buffer, version: Buffer) {
+    this.head = Buffer.alloc(bytesField(identity.length) + bytesField(version.length) + 1);
+    let at = 0;
+    this.head[at++] = DNSTAP_IDENTITY;
+    at = putVarint(this.head, at, identity.length);
+    at += identity.copy(this.head, at);
+    this.head[at++] = DNSTAP_VERSION;
+    at = putVarint(this.head, at, version.length);
+    at += version.copy(this.head, at);
+    this.head[at++] = DNSTAP_MESSAGE;
+  }
+
+  /** Sets `size` from the fields (call after changing them, before writeTo). */
+  measure(): number {
+    const f = this.fields;
+    // The times are this message's: query_time on a query, response_time on a response.
+    this.msgSize =
+      6 + // type, socket_family, socket_protocol: key and one-byte value each
+      bytesField(f.address.length) +
+      1 +
+      varintSize(f.port) +
+      1 +
+      varintSize(f.sec) +
+      5 + // nsec: key and fixed32
+      bytesField(f.message.length);
+    this.size = 4 + this.head.length + varintSize(this.msgSize) + this.msgSize + 2;
+    return this.size;
+  }
+
+  writeTo(buf: Buffer, start: number): void {
+    const f = this.fields;
+    const response = f.type === AUTH_RESPONSE;
+    const len = this.size - 4;
+    buf[start] = len >>> 24;
+    buf[start + 1] = (len >>> 16) & 0xff;
+    buf[start + 2] = (len >>> 8) & 0xff;
+    buf[start + 3] = len & 0xff;
+    let at = putRaw(buf, start + 4, this.head);
+    at = putVarint(buf, at, this.msgSize);
+    buf[at++] = MSG_TYPE;
+    buf[at++] = f.type;
+    buf[at++] = MSG_FAMILY;
+    buf[at++] = f.family;
+    buf[at++] = MSG_PROTOCOL;
+    buf[at++] = f.protocol;
+    buf[at++] = MSG_QUERY_ADDRESS;
+    at = putVarint(buf, at, f.address.length);
+    at = putRaw(buf, at, f.address);
+    buf[at++] = MSG_QUERY_PORT;
+    at = putVarint(buf, at, f.port);
+    buf[at++] = response ? MSG_RESPONSE_TIME_SEC : MSG_QUERY_TIME_SEC;
+    at = putVarint(buf, at, f.sec);
+    buf[at++] = response ? MSG_RESPONSE_TIME_NSEC : MSG_QUERY_TIME_NSEC;
+    const ns = f.nsec;
+    buf[at++] = ns & 0xff;
+    buf[at++] = (ns >>> 8) & 0xff;
+    buf[at++] = (ns >>> 16) & 0xff;
+    buf[at++] = ns >>> 24;
+    buf[at++] = response ? MSG_RESPONSE_MESSAGE : MSG_QUERY_MESSAGE;
+    at = putVarint(buf, at, f.message.length);
+    at = putRaw(buf, at, f.message);
+    buf[at++] = DNSTAP_TYPE;
+    buf[at++] = DNSTAP_TYPE_MESSAGE;
+    if (at !== start + this.size) throw new Error(`dnstap frame size mismatch: ${at - start} != ${this.size}`);
+  }
+}
+
+/** One frame in a buffer of its own (tests, and anything outside the query path). */
+export function encodeFrame(identity: Buffer, version: Buffer, fields: DnstapFields): Buffer {
+  const frame = new DnstapFrame(identity, version);
+  Object.assign(frame.fields, fields);
+  const buf = Buffer.alloc(frame.measure());
+  frame.writeTo(buf, 0);
   return buf;
 }

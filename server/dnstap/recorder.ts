@@ -1,10 +1,10 @@
 // What the pipeline hands dnstap per query: the query and the reply as the client saw them, the
 // client's address and port (the PROXY header's client on --proxy-listen: the pipeline's peer), the
 // transport. Sampled one query in N; each kept query becomes an AUTH_QUERY and/or an AUTH_RESPONSE
-// frame, copied at once (the transports reuse their buffers) and pushed to the writer's queue.
+// frame, copied at once into the writer's output (the transports reuse their buffers).
 import { SourceAddress } from '../source-address.js';
 import type { Peer, Transport } from '../transport-types.js';
-import { AUTH_QUERY, AUTH_RESPONSE, encodeFrame, INET, INET6, TCP, UDP, type DnstapFields } from './message.js';
+import { AUTH_QUERY, AUTH_RESPONSE, DnstapFrame, INET, INET6, TCP, UDP, type OutFrame } from './message.js';
 
 export type DnstapOnly = 'queries' | 'responses' | 'both';
 
@@ -16,34 +16,22 @@ export interface RecorderOptions {
   /** One query in this many (1: every query). */
   readonly sample: number;
   readonly only: DnstapOnly;
-  /** Takes a finished data frame; never blocks (DnstapWriter.push). */
-  readonly push: (frame: Buffer) => void;
+  /** Copies the frame out (during the call) or drops it; never blocks (DnstapWriter.push). */
+  readonly push: (frame: OutFrame) => void;
   /** The wall clock in ms with a fraction (injected in tests). */
   readonly now?: () => number;
 }
 
 export class DnstapRecorder {
-  private readonly identity: Buffer;
-  private readonly version: Buffer;
   private readonly source = new SourceAddress();
-  private readonly fields: DnstapFields = {
-    type: AUTH_QUERY,
-    family: INET,
-    protocol: UDP,
-    address: Buffer.alloc(0),
-    port: 0,
-    sec: 0,
-    nsec: 0,
-    message: Buffer.alloc(0),
-  };
+  private readonly frame: DnstapFrame;
   private counter = 0;
   private readonly queries: boolean;
   private readonly responses: boolean;
   private readonly now: () => number;
 
   constructor(private readonly opts: RecorderOptions) {
-    this.identity = Buffer.from(opts.identity, 'utf8');
-    this.version = Buffer.from(opts.version, 'utf8');
+    this.frame = new DnstapFrame(Buffer.from(opts.identity, 'utf8'), Buffer.from(opts.version, 'utf8'));
     this.queries = opts.only !== 'responses';
     this.responses = opts.only !== 'queries';
     // performance.now() has sub-millisecond resolution; Date.now() only milliseconds.
@@ -60,7 +48,8 @@ export class DnstapRecorder {
     this.counter = 0;
     // A peer that is not an IP literal (never from a socket) has no address to log.
     if (!this.source.update(peer)) return;
-    const f = this.fields;
+    const frame = this.frame;
+    const f = frame.fields;
     f.family = this.source.family === 4 ? INET : INET6;
     f.protocol = transport === 'tcp' ? TCP : UDP;
     f.address = this.source.bytes;
@@ -72,12 +61,14 @@ export class DnstapRecorder {
     if (this.queries) {
       f.type = AUTH_QUERY;
       f.message = query;
-      this.opts.push(encodeFrame(this.identity, this.version, f));
+      frame.measure();
+      this.opts.push(frame);
     }
     if (this.responses && reply !== null) {
       f.type = AUTH_RESPONSE;
       f.message = reply;
-      this.opts.push(encodeFrame(this.identity, this.version, f));
+      frame.measure();
+      this.opts.push(frame);
     }
   }
 }

@@ -1,10 +1,13 @@
 // A Frame Streams writer (the bidirectional handshake of fstrm: READY, ACCEPT, START; data frames;
-// STOP, FINISH) to a dnstap collector on a unix socket or TCP. The query path only calls push(): a
-// frame goes into a bounded queue, or is dropped and counted when the queue is full or the collector
-// is not connected. The queue is drained to the socket as fast as the socket takes it; a lost
-// connection is tried again with backoff.
+// STOP, FINISH) to a dnstap collector on a unix socket or TCP. The query path only calls push(): the
+// frame is written straight into a slab of a bounded pool, or dropped and counted when every slab is
+// taken or the collector is not connected. Full slabs go to the socket as one write each, as fast as
+// it takes them; a slab left partly filled is written after FLUSH_MS. A lost connection is tried
+// again with backoff.
 import net from 'node:net';
 import type { Logger } from '../log.js';
+import type { OutFrame } from './message.js';
+import { SlabPool } from './slabs.js';
 
 export const CONTENT_TYPE = 'protobuf:dnstap.Dnstap';
 
@@ -22,8 +25,9 @@ export type DnstapTarget = { readonly unix: string } | { readonly host: string; 
 export interface WriterOptions {
   readonly target: DnstapTarget;
   readonly log: Logger;
-  /** Frames waiting for the socket; beyond this, dropped. */
-  readonly queueFrames?: number;
+  /** The output memory: `slabs` buffers of `slabBytes` each; a frame that finds no room is dropped. */
+  readonly slabBytes?: number;
+  readonly slabs?: number;
   /** Called per frame: handed to the socket (sent) or dropped. */
   readonly count: (sent: number, dropped: number) => void;
   /** First reconnect delay and its cap (doubling in between). */
@@ -65,14 +69,15 @@ type State = 'down' | 'connecting' | 'handshake' | 'started' | 'closed';
 export class DnstapWriter {
   private socket: net.Socket | null = null;
   private state: State = 'down';
-  private readonly queue: Buffer[] = [];
-  private head = 0;
-  private readonly max: number;
+  private readonly pool: SlabPool;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
   private backoff: number;
   private timer: NodeJS.Timeout | null = null;
+  /** A flush of the full slabs is queued (setImmediate). */
   private flushing = false;
+  /** A partly filled slab is written when this fires. */
+  private partial: NodeJS.Timeout | null = null;
   /** Waiting for the socket's 'drain' (it buffers more than its high-water mark). */
   private blocked = false;
   private input: Buffer = Buffer.alloc(0);
@@ -81,7 +86,7 @@ export class DnstapWriter {
   private warned = false;
 
   constructor(private readonly opts: WriterOptions) {
-    this.max = opts.queueFrames ?? 10_000;
+    this.pool = new SlabPool(opts.slabBytes ?? SLAB_BYTES, opts.slabs ?? SLABS);
     this.minBackoff = opts.backoffMs ?? 250;
     this.maxBackoff = opts.maxBackoffMs ?? 5000;
     this.backoff = this.minBackoff;
@@ -91,25 +96,40 @@ export class DnstapWriter {
     this.connect();
   }
 
-  /** Takes a data frame (the caller's own copy) or drops it; never blocks, never throws. */
-  push(frame: Buffer): void {
-    if (this.state !== 'started' || this.queue.length - this.head >= this.max) {
+  /** Copies a data frame into the output or drops it; never blocks, never throws. */
+  push(frame: OutFrame): void {
+    const slab = this.state === 'started' ? this.pool.reserve(frame.size) : null;
+    if (slab === null) {
       this.opts.count(0, 1);
       return;
     }
-    this.queue.push(frame);
-    if (!this.flushing && !this.blocked) {
-      this.flushing = true;
-      // After the current burst of queries: one write loop serves many frames.
-      setImmediate(() => this.flush());
+    frame.writeTo(slab, this.pool.offset);
+    this.pool.commit(frame.size);
+    if (this.pool.hasReady) {
+      if (!this.flushing && !this.blocked) {
+        this.flushing = true;
+        // After the current burst of queries, not inside the query path.
+        setImmediate(() => this.flush());
+      }
+    } else if (this.partial === null) {
+      this.partial = setTimeout(() => this.flushPartial(), FLUSH_MS);
+      this.partial.unref();
     }
   }
 
-  /** Sends STOP and waits for FINISH (up to ms), then closes; frames still queued are dropped. */
+  /**
+   * Writes what is waiting, then sends STOP and waits for FINISH (up to ms), then closes; frames the
+   * socket does not take at once are dropped.
+   */
   async close(ms = 1000): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    this.clearPartial();
     const s = this.socket;
     const wasStarted = this.state === 'started';
+    if (wasStarted) {
+      this.pool.seal();
+      this.flush();
+    }
     this.state = 'closed';
     this.dropQueued();
     if (s === null) return;
@@ -189,44 +209,38 @@ export class DnstapWriter {
     }
   }
 
-  /**
-   * Writes queued frames until the socket's buffer is full, then waits for 'drain'. Frames go out
-   * joined into chunks of up to BATCH_BYTES: one stream write per chunk, not per frame (a write
-   * costs about as much as encoding a frame).
-   */
+  /** Writes the sealed slabs until the socket's buffer is full, then waits for 'drain'. */
   private flush(): void {
     this.flushing = false;
     const s = this.socket;
     if (s === null || this.state !== 'started') return;
     let sent = 0;
-    while (this.head < this.queue.length) {
-      const from = this.head;
-      let bytes = 0;
-      while (this.head < this.queue.length && (bytes === 0 || bytes + this.queue[this.head]!.length <= BATCH_BYTES))
-        bytes += this.queue[this.head++]!.length;
-      const chunk =
-        this.head - from === 1 ? this.queue[from]! : Buffer.concat(this.queue.slice(from, this.head), bytes);
-      this.queue.fill(EMPTY, from, this.head);
-      sent += this.head - from;
-      if (!s.write(chunk)) {
+    for (let c = this.pool.take(); c !== undefined; c = this.pool.take()) {
+      const slab = c.slab;
+      sent += c.frames;
+      // The slab is reused once the socket is done with it (written, or failed when it closes).
+      if (!s.write(c.bytes, () => this.pool.release(slab))) {
         this.blocked = true;
         break;
       }
     }
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 4096) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
     if (sent > 0) this.opts.count(sent, 0);
   }
 
+  private flushPartial(): void {
+    this.partial = null;
+    this.pool.seal();
+    if (!this.blocked) this.flush();
+  }
+
+  private clearPartial(): void {
+    if (this.partial) clearTimeout(this.partial);
+    this.partial = null;
+  }
+
   private dropQueued(): void {
-    const n = this.queue.length - this.head;
-    this.queue.length = 0;
-    this.head = 0;
+    this.clearPartial();
+    const n = this.pool.discard();
     if (n > 0) this.opts.count(0, n);
   }
 
@@ -246,9 +260,12 @@ export class DnstapWriter {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-/** The most bytes of frames joined into one socket write. */
-const BATCH_BYTES = 64 * 1024;
+/** One slab: one socket write when full (a dnstap frame of the largest DNS message fits). */
+const SLAB_BYTES = 256 * 1024;
+/** Slabs per writer: 2 MiB of frames at most waiting for or in the socket. */
+const SLABS = 8;
+/** A partly filled slab waits at most this long for more frames (fstrm's writers wait up to 1 s). */
+const FLUSH_MS = 50;
 
 export function describe(t: DnstapTarget): string {
   return 'unix' in t ? `unix:${t.unix}` : `tcp:${t.host}:${t.port}`;
