@@ -56,15 +56,24 @@ const MSG_RESPONSE_MESSAGE = (14 << 3) | 2;
 
 /** Bytes of a varint (values up to 2^53: times, lengths, ports). */
 function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  let n = 3;
+  for (v = Math.floor(v / 0x200000); v > 0; v = Math.floor(v / 128)) n++;
   return n;
 }
 
 function putVarint(buf: Buffer, at: number, v: number): number {
+  // Lengths and ports: one or two bytes, without division.
+  if (v < 0x80) {
+    buf[at] = v;
+    return at + 1;
+  }
+  if (v < 0x4000) {
+    buf[at] = (v & 0x7f) | 0x80;
+    buf[at + 1] = v >>> 7;
+    return at + 2;
+  }
   while (v >= 128) {
     buf[at++] = (v % 128) | 128;
     v = Math.floor(v / 128);
@@ -107,6 +116,10 @@ export class DnstapFrame implements OutFrame {
   /** The identity and version fields and the message's key: the same bytes in every frame. */
   private readonly head: Buffer;
   private msgSize = 0;
+  /** The varint of the last `sec` seen: it changes once a second. */
+  private sec = -1;
+  private readonly secBytes = Buffer.alloc(10);
+  private secSize = 0;
 
   constructor(identity: Buffer, version: Buffer) {
     this.head = Buffer.alloc(bytesField(identity.length) + bytesField(version.length) + 1);
@@ -123,6 +136,10 @@ export class DnstapFrame implements OutFrame {
   /** Sets `size` from the fields (call after changing them, before writeTo). */
   measure(): number {
     const f = this.fields;
+    if (f.sec !== this.sec) {
+      this.sec = f.sec;
+      this.secSize = putVarint(this.secBytes, 0, f.sec);
+    }
     // The times are this message's: query_time on a query, response_time on a response.
     this.msgSize =
       6 + // type, socket_family, socket_protocol: key and one-byte value each
@@ -130,7 +147,7 @@ export class DnstapFrame implements OutFrame {
       1 +
       varintSize(f.port) +
       1 +
-      varintSize(f.sec) +
+      this.secSize +
       5 + // nsec: key and fixed32
       bytesField(f.message.length);
     this.size = 4 + this.head.length + varintSize(this.msgSize) + this.msgSize + 2;
@@ -159,7 +176,8 @@ export class DnstapFrame implements OutFrame {
     buf[at++] = MSG_QUERY_PORT;
     at = putVarint(buf, at, f.port);
     buf[at++] = response ? MSG_RESPONSE_TIME_SEC : MSG_QUERY_TIME_SEC;
-    at = putVarint(buf, at, f.sec);
+    const secBytes = this.secBytes;
+    for (let i = 0; i < this.secSize; i++) buf[at++] = secBytes[i]!;
     buf[at++] = response ? MSG_RESPONSE_TIME_NSEC : MSG_QUERY_TIME_NSEC;
     const ns = f.nsec;
     buf[at++] = ns & 0xff;

@@ -2,6 +2,7 @@
 // client's address and port (the PROXY header's client on --proxy-listen: the pipeline's peer), the
 // transport. Sampled one query in N; each kept query becomes an AUTH_QUERY and/or an AUTH_RESPONSE
 // frame, copied at once into the writer's output (the transports reuse their buffers).
+import { performance } from 'node:perf_hooks';
 import { SourceAddress } from '../source-address.js';
 import type { Peer, Transport } from '../transport-types.js';
 import { AUTH_QUERY, AUTH_RESPONSE, DnstapFrame, INET, INET6, TCP, UDP, type OutFrame } from './message.js';
@@ -34,8 +35,10 @@ export class DnstapRecorder {
     this.frame = new DnstapFrame(Buffer.from(opts.identity, 'utf8'), Buffer.from(opts.version, 'utf8'));
     this.queries = opts.only !== 'responses';
     this.responses = opts.only !== 'queries';
-    // performance.now() has sub-millisecond resolution; Date.now() only milliseconds.
-    this.now = opts.now ?? (() => performance.timeOrigin + performance.now());
+    // performance.now() has sub-millisecond resolution; Date.now() only milliseconds. The origin is
+    // read once: its getter costs as much as the clock.
+    const origin = performance.timeOrigin;
+    this.now = opts.now ?? (() => origin + performance.now());
   }
 
   /**
