@@ -10,6 +10,7 @@ import { CLI_ERRORS } from '../server/cli/cli-errors.js';
 import { START_ERRORS } from '../server/cli/start-errors.js';
 import { DNSSEC_ERRORS } from '../zones/dnssec/dnssec-errors.js';
 import type { ErrorCodeTable } from '../zones/error-codes.js';
+import { IMPORT_ERRORS } from '../zones/import/import-errors.js';
 import { ZONES_ERRORS } from '../zones/load-errors.js';
 import { POLICY_ERRORS } from '../zones/policy/errors.js';
 import { ZONE_ERRORS } from '../zones/zone-errors.js';
@@ -112,6 +113,18 @@ export const ERROR_SECTIONS: readonly ErrorSection[] = [
       '`gslb agent` keep retrying: their warn log line `cannot reach redis; retrying` carries the code in ' +
       'its `code` field, once per kind of failure. See [redis.md](redis.md).',
     table: REDIS_ERRORS,
+  },
+  {
+    title: 'Migration (gslb import)',
+    prefix: 'E_IMPORT_',
+    source: 'zones/import/import-errors.ts',
+    intro:
+      '`gslb import gdnsd DIR OUT` and `gslb import pdns-lua ZONEFILE OUT` print each part of the source ' +
+      'they cannot translate as `file:line: message [E_IMPORT_UNTRANSLATABLE]` and then write nothing and ' +
+      'exit 1, unless `--partial` is given (then the rest is written and the exit code is 0). A source that ' +
+      'cannot be read or parsed, or an output folder that exists, stops the import with one such line and ' +
+      'exit code 1. See [migration.md](migration.md).',
+    table: IMPORT_ERRORS,
   },
 ];
 

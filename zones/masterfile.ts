@@ -21,9 +21,11 @@ export interface ParseResult {
 export const MAX_TTL = 2147483647;
 
 /** One logical line: a record or directive, with parentheses already joined. */
-interface Entry {
+export interface Entry {
   /** 1-based line where the entry starts. */
   line: number;
+  /** 1-based line where it ends (after a closing parenthesis on a later line). */
+  endLine: number;
   /** Line began with whitespace: the owner is the previous record's. */
   blankOwner: boolean;
   tokens: Token[];
@@ -59,6 +61,7 @@ function* entries(text: string): Generator<Entry> {
       i++;
       line++;
       if (depth === 0) {
+        entry.endLine = line - 1;
         if (entry.tokens.length > 0 || entry.error) yield entry;
         entry = newEntry(text, i, line);
       }
@@ -110,12 +113,18 @@ function* entries(text: string): Generator<Entry> {
     }
   }
   if (depth > 0) fail('unbalanced parentheses');
+  entry.endLine = line;
   if (entry.tokens.length > 0 || entry.error) yield entry;
+}
+
+/** The logical lines of a master file, for tools that rewrite one (gslb import): not the hot path. */
+export function masterFileEntries(text: string): Iterable<Entry> {
+  return entries(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 }
 
 function newEntry(text: string, at: number, line: number): Entry {
   const c = text.charCodeAt(at);
-  return { line, blankOwner: c === SPACE || c === TAB, tokens: [], error: null };
+  return { line, endLine: line, blankOwner: c === SPACE || c === TAB, tokens: [], error: null };
 }
 
 const CLASS_WORDS: ReadonlySet<string> = new Set(['IN', 'CH', 'CS', 'HS', 'NONE']);

@@ -411,5 +411,35 @@ export const DS = {
   exitCodes: ['1 the keys are not valid (each error as file:line: message [CODE])'],
 } as const satisfies CommandSpec;
 
+export const IMPORT = {
+  name: 'import',
+  summary: 'migrate a gdnsd config folder or a PowerDNS zone file with LUA records into a zone folder',
+  positionals: [{ name: 'FORMAT' }, { name: 'SOURCE' }, { name: 'OUT' }],
+  flags: {
+    partial: { help: 'write what can be translated even when some parts cannot (each is still listed)' },
+    origin: {
+      value: 'APEX',
+      defaultText: "the file's $ORIGIN, else its name without .zone",
+      help: 'pdns-lua: the zone apex of ZONEFILE',
+    },
+  },
+  exitCodes: [
+    '0 OUT/APEX written for each zone (with --partial, parts may be left out: listed on stderr)',
+    '1 nothing written: the source cannot be read or parsed, parts of it cannot be translated',
+    '  (without --partial), or OUT/APEX exists',
+  ],
+} as const satisfies CommandSpec;
+
 /** The commands in the order `gslb help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [SERVE, AGENT, CHECK, EXPLAIN, SIMULATE, DRAIN, UNDRAIN, KEYGEN, DS];
+export const COMMANDS: readonly CommandSpec[] = [
+  SERVE,
+  AGENT,
+  CHECK,
+  EXPLAIN,
+  SIMULATE,
+  DRAIN,
+  UNDRAIN,
+  KEYGEN,
+  DS,
+  IMPORT,
+];

@@ -4,7 +4,7 @@
 // and version are quick.
 import { readFileSync } from 'node:fs';
 import { UsageError, type CommandSpec } from './args.js';
-import { AGENT, CHECK, COMMANDS, DRAIN, DS, EXPLAIN, KEYGEN, SERVE, SIMULATE, UNDRAIN } from './commands.js';
+import { AGENT, CHECK, COMMANDS, DRAIN, DS, EXPLAIN, IMPORT, KEYGEN, SERVE, SIMULATE, UNDRAIN } from './commands.js';
 import { commandHelp, commandList } from './help.js';
 import { EXIT_CANNOT_START, StartupError } from './startup-error.js';
 import { closestMatch } from '../../zones/suggest.js';
@@ -21,6 +21,7 @@ const RUNNERS: ReadonlyMap<CommandSpec, () => Promise<Run>> = new Map<CommandSpe
   [UNDRAIN, async () => (argv: string[]) => import('./drain.js').then((m) => m.runDrain(argv, true))],
   [KEYGEN, async () => (await import('./keygen.js')).runKeygen],
   [DS, async () => (await import('./ds.js')).runDs],
+  [IMPORT, async () => (await import('./import.js')).runImport],
 ]);
 
 /** A usage error, and the command whose help would have helped (null: the command list). */
