@@ -29,7 +29,7 @@ const TCP_AT = PROXY_AT + PROXY_DROP_REASONS.length * TRANSPORTS.length;
 export const DNSTAP_RESULTS = ['sent', 'dropped'] as const;
 const DNSTAP_AT = TCP_AT + TCP_REFUSALS.length;
 export const GUARD_SLOTS = DNSTAP_AT + DNSTAP_RESULTS.length;
-/** dnstap frames handed to the collector's socket, and dropped (queue full, collector gone). */
+/** dnstap frames handed to the collector's socket, and dropped (buffers full, collector slow or gone). */
 export const DNSTAP_SENT_SLOT = DNSTAP_AT;
 export const DNSTAP_DROPPED_SLOT = DNSTAP_AT + 1;
 

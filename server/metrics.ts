@@ -123,7 +123,7 @@ export function createMetrics(node: DnsNode): Metrics {
   guardCounter(
     'dnstap',
     'gslb_dnstap_frames_total',
-    'dnstap frames (--dnstap) handed to the collector (sent) or dropped: queue full, collector slow or gone.',
+    'dnstap frames (--dnstap) handed to the collector (sent) or dropped: buffers full, collector slow or gone.',
     ['result'],
   );
 

@@ -118,8 +118,10 @@ class FrameStreamsReader {
   readonly frames: Buffer[] = [];
   readonly controls: number[] = [];
   private readonly server: net.Server;
+  private readonly sockets: net.Socket[] = [];
   constructor(readonly path: string) {
     this.server = net.createServer((s) => {
+      this.sockets.push(s);
       let buf = Buffer.alloc(0);
       s.on('error', () => {});
       s.on('data', (d: Buffer) => {
@@ -145,6 +147,13 @@ class FrameStreamsReader {
   }
   listen(): Promise<void> {
     return new Promise((resolve) => this.server.listen(this.path, resolve));
+  }
+  /** Stops reading (a slow collector): the writer's socket fills up. */
+  pause(): void {
+    for (const s of this.sockets) s.pause();
+  }
+  resume(): void {
+    for (const s of this.sockets) s.resume();
   }
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
@@ -445,6 +454,52 @@ describe('dnstap', function () {
       expect([sent, dropped]).to.deep.equal([14, 7]);
       await w.close();
       expect(reader.controls).to.deep.equal([0x04, 0x02, 0x03]);
+      await reader.close();
+    });
+
+    it('drops and counts while the collector does not read, and sends every frame it kept once it does', async () => {
+      const reader = new FrameStreamsReader(join(dir, 'slow.sock'));
+      await reader.listen();
+      let sent = 0;
+      let dropped = 0;
+      const w = new DnstapWriter({
+        target: { unix: reader.path },
+        log: silentLogger,
+        slabBytes: 4096,
+        slabs: 4,
+        count: (s, d) => ((sent += s), (dropped += d)),
+      });
+      w.start();
+      await until('START', () => reader.controls.includes(0x02));
+      reader.pause();
+      // 100-byte frames numbered from 0, a hundred per turn of the event loop, until the kernel's
+      // buffer, the socket's and the four slabs are full and frames are dropped.
+      const frame = (i: number) =>
+        new Bytes([0, 0, 0, 96, i >>> 24, (i >>> 16) & 255, (i >>> 8) & 255, i & 255, ...Array<number>(92).fill(7)]);
+      let pushed = 0;
+      while (dropped === 0) {
+        for (let k = 0; k < 100; k++) w.push(frame(pushed++));
+        await new Promise((r) => setImmediate(r));
+        expect(pushed, 'nothing dropped after 10 MB').to.be.below(100_000);
+      }
+      // Dropping goes on while the collector does not read: what is kept stays bounded.
+      const keptBefore = pushed - dropped;
+      for (let k = 0; k < 1000; k++) w.push(frame(pushed++));
+      expect(pushed - dropped - keptBefore).to.be.at.most(4096 / 100);
+      reader.resume();
+      await until(
+        'every frame kept, through the socket',
+        () => sent + dropped === pushed && reader.frames.length === sent,
+      );
+      const numbers = reader.frames.map((f) => f.readUInt32BE(0));
+      // In order, none twice; the first ones all there (nothing was full yet).
+      expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).to.equal(true);
+      expect(numbers.slice(0, 100)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i));
+      // The slabs came back: a frame alone goes through again.
+      w.push(frame(pushed++));
+      await until('the frame after', () => reader.frames.length === sent && sent + dropped === pushed);
+      expect(reader.frames.at(-1)!.readUInt32BE(0)).to.equal(pushed - 1);
+      await w.close();
       await reader.close();
     });
 

@@ -105,13 +105,13 @@ export class DnstapWriter {
     }
     frame.writeTo(slab, this.pool.offset);
     this.pool.commit(frame.size);
-    if (this.pool.hasReady) {
-      if (!this.flushing && !this.blocked) {
-        this.flushing = true;
-        // After the current burst of queries, not inside the query path.
-        setImmediate(() => this.flush());
-      }
-    } else if (this.partial === null) {
+    if (this.pool.hasReady && !this.flushing && !this.blocked) {
+      this.flushing = true;
+      // After the current burst of queries, not inside the query path.
+      setImmediate(() => this.flush());
+    }
+    // The frame just written sits in a slab that may not fill: it goes out within FLUSH_MS.
+    if (this.partial === null) {
       this.partial = setTimeout(() => this.flushPartial(), FLUSH_MS);
       this.partial.unref();
     }
