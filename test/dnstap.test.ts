@@ -155,6 +155,10 @@ class FrameStreamsReader {
   resume(): void {
     for (const s of this.sockets) s.resume();
   }
+  /** Cuts every connection (a collector that dies). */
+  cut(): void {
+    for (const s of this.sockets) s.destroy();
+  }
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -501,6 +505,45 @@ describe('dnstap', function () {
       expect(reader.frames.at(-1)!.readUInt32BE(0)).to.equal(pushed - 1);
       await w.close();
       await reader.close();
+    });
+
+    it('gets its slabs back from a connection that dies with writes pending', async () => {
+      const path = join(dir, 'dies.sock');
+      const first = new FrameStreamsReader(path);
+      await first.listen();
+      let sent = 0;
+      let dropped = 0;
+      const w = new DnstapWriter({
+        target: { unix: path },
+        log: silentLogger,
+        slabBytes: 4096,
+        slabs: 2,
+        backoffMs: 20,
+        count: (s, d) => ((sent += s), (dropped += d)),
+      });
+      w.start();
+      await until('START', () => first.controls.includes(0x02));
+      first.pause();
+      const frame = new Bytes([0, 0, 0, 96, ...Array<number>(96).fill(1)]);
+      // Until both slabs are in the socket (written but not yet taken by the kernel) or full.
+      while (dropped === 0) {
+        for (let k = 0; k < 100; k++) w.push(frame);
+        await new Promise((r) => setImmediate(r));
+      }
+      first.cut();
+      await first.close();
+      const second = new FrameStreamsReader(path);
+      await second.listen();
+      await until('START again', () => second.controls.includes(0x02), 5000);
+      // Both slabs are free again: two slabs of frames in each of three turns all go through.
+      const before = [sent, dropped];
+      for (let turn = 0; turn < 3; turn++) {
+        for (let k = 0; k < 80; k++) w.push(frame);
+        await until("the turn's frames", () => second.frames.length === 80 * (turn + 1));
+      }
+      expect([sent - before[0]!, dropped - before[1]!]).to.deep.equal([240, 0]);
+      await w.close();
+      await second.close();
     });
 
     it('reconnects with backoff when the collector comes (back)', async () => {
