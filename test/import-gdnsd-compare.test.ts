@@ -36,7 +36,7 @@ const CLIENTS: ReadonlyArray<readonly [string, string | null]> = [
   ['nets override 10.0.0.0/8', '10.1.0.0/16'],
   ['no ECS', null],
 ];
-const NAMES = ['www', 'api', 'mf', 'sf'] as const;
+const NAMES = ['www', 'api', 'mf', 'sf', 'cdn', 'bk'] as const;
 
 function config(dir: string, port: number, backendPort: number, mmdb: string): string {
   return `# written from gdnsd.config(5) and the plugin pages
@@ -78,11 +78,18 @@ plugins => {
           ap => ${AP[0]}
         }
       }
+      cdn => {
+        map => world
+        dcmap => { na => na.cdn.example.net., eu => eu.cdn.example.net., ap => ap.cdn.example.net. }
+      }
     }
   }
   metafo => {
     resources => {
       api => { datacenters => [eu, na], service_types => web, dcmap => { eu => [${EU.join(', ')}], na => ${NA[0]} } }
+      # the last-resort CNAME of gdnsd-plugin-metafo(8); it is monitored by the inherited service_types too,
+      # which http_status cannot do for a CNAME: the check is the eu datacenter's own
+      bk => { datacenters => [eu, sorry], dcmap => { eu => { service_types => web, lb1 => ${EU[0]}, lb2 => ${EU[1]} }, sorry => sorry.example.net. } }
     }
   }
   multifo => { mf => { service_types => web, lb01 => ${NA[0]}, lb02 => ${NA[1]}, lb03 => ${EU[0]} } }
@@ -102,9 +109,11 @@ api 30 DYNA metafo!api
 mf 20 DYNA multifo!mf
 wt 20 DYNA weighted!wt
 sf 20 DYNA simplefo!sf
+cdn 30 DYNC geoip!cdn
+bk 30 DYNC metafo!bk
 `;
 
-/** The sorted A addresses a server gives `name` for `client` (an ECS subnet, or none). */
+/** The sorted A addresses (and `CNAME target`s) a server gives `name` for `client` (an ECS subnet, or none). */
 async function addresses(port: number, name: string, client: string | null): Promise<string[]> {
   const options = client
     ? [
@@ -124,8 +133,8 @@ async function addresses(port: number, name: string, client: string | null): Pro
     const r = decodeReply(raw);
     expect(r.rcode, `${name} for ${client ?? 'no ECS'} on port ${port}`).to.equal(0);
     return (r.packet.answers ?? [])
-      .filter((a) => a.type === 'A')
-      .map((a) => String((a as { data: unknown }).data))
+      .filter((a) => a.type === 'A' || a.type === 'CNAME')
+      .map((a) => `${a.type === 'CNAME' ? 'CNAME ' : ''}${String((a as { data: unknown }).data)}`)
       .sort();
   }
   throw new Error(`no reply from port ${port} for ${name}`);
@@ -182,7 +191,7 @@ describe('gslb import gdnsd: answers compared with gdnsd serving the same config
     const out = join(dir, 'out');
     const imp = spawnSync(process.execPath, ['bin/gslb', 'import', 'gdnsd', src, out], { encoding: 'utf8' });
     expect(imp.status, imp.stderr).to.equal(0);
-    expect(imp.stdout).to.include('(5 load-balanced name(s))');
+    expect(imp.stdout).to.include('(7 load-balanced name(s))');
     // One node with Redis (drains; no agents, so endpoints are not probed), one probing the backends.
     drained = await startServe(out, ['--geoip', mmdb, '--redis', redisUrl, '--redis-prefix', prefix]);
     probed = await startServe(out, ['--geoip', mmdb]);
@@ -216,12 +225,14 @@ describe('gslb import gdnsd: answers compared with gdnsd serving the same config
     expect(g).to.include(`www Washington (NA, subdivision US-WA): ${AP.join(' ')}`);
     expect(g).to.include(`www nets override 10.0.0.0/8: ${EU.join(' ')}`);
     expect(g).to.include(`www no ECS: ${NA.join(' ')}`);
+    expect(g).to.include('cdn Bhutan (AS): CNAME ap.cdn.example.net');
+    expect(g).to.include(`bk no ECS: ${EU.join(' ')}`);
     expect([...(await weightedDraws(gdnsd!.port, 40))].sort()).to.deep.equal([NA[0], EU[0]]);
     expect([...(await weightedDraws(drained!.port, 8))].sort()).to.deep.equal([NA[0], EU[0]]);
   });
 
   it('answers the same after eu is marked down (admin_state in gdnsd, gslb drain in ours)', async () => {
-    gdnsd!.adminState('geoip/www/eu => DOWN\nmetafo/api/eu => DOWN\n');
+    gdnsd!.adminState('geoip/www/eu => DOWN\ngeoip/cdn/eu => DOWN\nmetafo/api/eu => DOWN\nmetafo/bk/eu => DOWN\n');
     const drain = spawnSync(
       process.execPath,
       ['bin/gslb', 'drain', '--redis', redisUrl, '--redis-prefix', prefix, '--datacenter', 'eu'],
@@ -244,9 +255,19 @@ describe('gslb import gdnsd: answers compared with gdnsd serving the same config
     expect(d).to.deep.equal(g);
     expect(g).to.include(`api London (EU, GB): ${NA[0]}`);
     expect(g).to.include(`www nets override 10.0.0.0/8: ${AP.join(' ')}`);
+    expect(g).to.include('cdn London (EU, GB): CNAME na.cdn.example.net');
+    expect(g).to.include('bk no ECS: CNAME sorry.example.net');
   });
 
   it('answers the same after the eu backends stop (both servers probe them)', async () => {
+    // Only health decides now: gdnsd's admin state cleared (the probing node never had the drain).
+    gdnsd!.adminState('');
+    await until(
+      'gdnsd brings eu back',
+      async () => (await addresses(gdnsd!.port, 'cdn', '81.2.69.144/28')).join() === 'CNAME eu.cdn.example.net',
+      15_000,
+      200,
+    );
     for (const s of backends.slice(2, 4)) s.close();
     await until(
       'both see eu down',
@@ -261,6 +282,7 @@ describe('gslb import gdnsd: answers compared with gdnsd serving the same config
     expect(p).to.deep.equal(g);
     expect(g).to.include(`mf no ECS: ${NA.join(' ')}`);
     expect(g).to.include(`www London (EU, GB): ${NA.join(' ')}`);
+    expect(g).to.include('bk London (EU, GB): CNAME sorry.example.net');
     expect([...(await weightedDraws(gdnsd!.port, 20))]).to.deep.equal([NA[0]]);
     expect([...(await weightedDraws(probed!.port, 8))]).to.deep.equal([NA[0]]);
   });

@@ -222,6 +222,19 @@ describe('gslb import gdnsd: plugin resources as policy', () => {
       },
     ],
     [
+      "metafo's last-resort CNAME datacenter: the name's fallback CNAME",
+      'plugins => { metafo => { resources => { r => { datacenters => [ a, bk ], dcmap => { a => [ 192.0.2.1, 192.0.2.2 ], bk => sorry.example.org. } } } } }',
+      'api 30 DYNC metafo!r\n',
+      {
+        policy: 'failover',
+        ttl: 30,
+        min_ttl: 15,
+        max_answers: 2,
+        fallback: { cname: 'sorry.example.org' },
+        pools: { a: ['192.0.2.1', '192.0.2.2'] },
+      },
+    ],
+    [
       'a synthetic res/dc resource: that datacenter only',
       'plugins => { metafo => { resources => { r => { datacenters => [ a, b ], dcmap => { a => 192.0.2.1, b => 192.0.2.2 } } } } }',
       'www-b 30 DYNA metafo!r/b\n',

@@ -29,6 +29,8 @@ export interface NameSpec {
   readonly maxAnswers: number | null;
   /** The geoip map whose regions the name follows. */
   readonly map: string | null;
+  /** A metafo's last datacenter that is a CNAME: answered when every other one is down. */
+  readonly fallbackCname?: string;
 }
 
 export interface PluginContext {
@@ -268,7 +270,14 @@ function dcPool(ctx: PluginContext, dc: string, v: VNode, inh: Inherited, owner:
       return { ...multifo(ctx, dc, r.value, inherit(new Map(), p.hash)), dc };
     }
     if (isCname(s))
-      return { dc, endpoints: [{ cname: s.replace(/\.$/, ''), weight: 1 }], checks: [], upThresh: null, at: place(v) };
+      // Monitored by the inherited service_types too (gdnsd refuses http_status and tcp_connect there).
+      return {
+        dc,
+        endpoints: [{ cname: s.replace(/\.$/, ''), weight: 1 }],
+        checks: checksOf(ctx, inh, place(v)),
+        upThresh: null,
+        at: place(v),
+      };
     if (isAddress(s)) return multifo(ctx, dc, { kind: 'array', items: [v], file: v.file, line: v.line }, inh);
     stop(ctx, v, `${owner} datacenter '${dc}': '${s}' is not an address, a CNAME ending in '.' or a %plugin!resource`);
   }
@@ -378,7 +387,25 @@ function resolve(ctx: PluginContext, ref: string, at: VPlace, dync: boolean, map
       if (!dcs) stop(ctx, h, `${owner}: datacenters is required`);
       const order = (dcs.value.kind === 'array' ? dcs.value.items : [dcs.value]).map((v) => str(v) ?? '');
       skipFirst(ctx, h, owner);
-      spec = { policy: 'failover', pools: dcmapPools(ctx, owner, h, inh, order, false), maxAnswers: null, map: null };
+      const pools = dcmapPools(ctx, owner, h, inh, order, false);
+      spec = { policy: 'failover', pools, maxAnswers: null, map: null };
+      // A last-resort CNAME after address datacenters (gdnsd-plugin-metafo(8)'s `dc-bk =>
+      // fallback.static.cname.example.org.`) is our fallback CNAME: answered once every other is down.
+      const last = pools[pools.length - 1]!;
+      if (
+        dcOnly === undefined &&
+        pools.length > 1 &&
+        last.endpoints.length === 1 &&
+        last.endpoints[0]!.cname &&
+        last.checks.length === 0
+      )
+        if (pools.slice(0, -1).every((x) => x.endpoints.every((e) => e.address))) {
+          spec = { ...spec, pools: pools.slice(0, -1), fallbackCname: last.endpoints[0]!.cname! };
+          ctx.log.note(
+            place(last.at),
+            `${owner}: its last datacenter '${last.dc}' is a CNAME: it becomes the name's fallback { cname: ${last.endpoints[0]!.cname} }, answered when every other datacenter is down`,
+          );
+        }
       break;
     }
     case 'geoip': {

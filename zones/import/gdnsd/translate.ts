@@ -265,6 +265,7 @@ function nameYaml(
   else if (checks.length > 1) out['check'] = [...checks];
   const mu = cname ? null : minUp(spec);
   if (mu) out['min_up'] = mu;
+  if (spec.fallbackCname !== undefined) out['fallback'] = { cname: spec.fallbackCname };
   out['pools'] = Object.fromEntries(spec.pools.map((p) => [p.dc, endpointYaml(p)]));
   return out;
 }
