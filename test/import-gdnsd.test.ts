@@ -327,7 +327,7 @@ describe('gslb import gdnsd: plugin resources as policy', () => {
   });
 
   it('lists every untranslatable part with its file:line and why', async () => {
-    const { r, dir } = await translate(
+    const { r, policy, dir } = await translate(
       `options => {
         edns_client_subnet => false
       }
@@ -361,6 +361,15 @@ describe('gslb import gdnsd: plugin resources as policy', () => {
       [zone, 9, 'reflect'],
       [zone, 10, '$INCLUDE'],
     ];
+    // A service type without an equivalent is left out of a name that --partial still writes.
+    expect(policy.names['m']).to.deep.equal({
+      policy: 'failover',
+      ttl: 30,
+      min_ttl: 15,
+      max_answers: 1,
+      pools: { m: ['192.0.2.1'] },
+    });
+    expect(Object.keys(policy.names)).to.deep.equal(['m']);
     for (const [file, line, text] of want)
       expect(
         r.untranslated.some((u) => u.file === file && u.line === line && u.message.includes(text)),

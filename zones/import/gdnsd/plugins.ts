@@ -39,6 +39,8 @@ export interface PluginContext {
   readonly serviceTypes: ReadonlyMap<string, ServiceType>;
   /** Check names used (to write the checks section). */
   readonly checksUsed: Set<string>;
+  /** Untranslatable parts said already (a service type used by many resources is listed once). */
+  readonly reported: Set<string>;
   readonly log: ImportLog;
 }
 
@@ -71,17 +73,22 @@ function checksOf(ctx: PluginContext, inh: Inherited, at: VPlace): string[] {
   const v = inh.get('service_types');
   const names = v ? (v.kind === 'array' ? v.items : [v]).map((n) => str(n) ?? '') : ['up'];
   const out: string[] = [];
+  // A service type without an equivalent is listed (once) and left out, so that --partial still writes
+  // the name, probed by the rest (or not at all) until the operator adds a check.
+  const leaveOut = (why: string) => {
+    const key = `${(v ?? at).file}:${(v ?? at).line}:${why}`;
+    if (!ctx.reported.has(key)) ctx.log.untranslatable(place(v ?? at), `${why}; the name is written without it`);
+    ctx.reported.add(key);
+  };
   for (const n of names) {
+    const st = n === 'down' ? null : ctx.serviceTypes.get(n);
     if (n === 'down')
-      stop(
-        ctx,
-        v ?? at,
-        `service type 'down' (always down) has no equivalent: leave it out and drain the datacenter or endpoints with gslb drain`,
+      leaveOut(
+        `service type 'down' (always down) has no equivalent: drain the datacenter or endpoints with gslb drain`,
       );
-    const st = ctx.serviceTypes.get(n);
-    if (!st) stop(ctx, v ?? at, `service type '${n}' is not defined in service_types`);
-    if (st.kind === 'untranslatable') stop(ctx, v ?? at, st.why);
-    if (st.kind === 'check' && !out.includes(n)) {
+    else if (!st) stop(ctx, v ?? at, `service type '${n}' is not defined in service_types`);
+    else if (st.kind === 'untranslatable') leaveOut(st.why);
+    else if (st.kind === 'check' && !out.includes(n)) {
       out.push(n);
       ctx.checksUsed.add(n);
     }

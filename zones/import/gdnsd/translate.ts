@@ -162,9 +162,10 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
     policy: new Map([...maps].filter(([, v]) => v).map(([k, v]) => [k, v!.policy] as const)),
   };
   const zones: ImportedZone[] = [];
+  const reported = new Set<string>();
   for (const z of zoneFiles(dir, o.origin, log)) {
     const checksUsed = new Set<string>();
-    const ctx: PluginContext = { plugins, serviceTypes, checksUsed, log };
+    const ctx: PluginContext = { plugins, serviceTypes, checksUsed, reported, log };
     const ranged = takeTtlRanges(readSource(z.file));
     const split = splitMasterFile(ranged.text, {
       file: z.file,
