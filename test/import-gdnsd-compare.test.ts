@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../scripts/e2e-cluster.js';
-import { buildQuery, decodeReply, udpExchange } from './helpers/dns.js';
+import { buildQuery, decodeReply, udpExchange, type Reply } from './helpers/dns.js';
 import { Gdnsd, gdnsdOrSkip } from './helpers/gdnsd.js';
 import { buildCityFixture } from './helpers/geo-fixtures.js';
 import { cleanup, redisOrSkip, testPrefix } from './helpers/redis.js';
@@ -113,8 +113,8 @@ cdn 30 DYNC geoip!cdn
 bk 30 DYNC metafo!bk
 `;
 
-/** The sorted A addresses (and `CNAME target`s) a server gives `name` for `client` (an ECS subnet, or none). */
-async function addresses(port: number, name: string, client: string | null): Promise<string[]> {
+/** The reply a server gives to `name` A for `client` (an ECS subnet, or none). */
+async function reply(port: number, name: string, client: string | null): Promise<Reply> {
   const options = client
     ? [
         {
@@ -132,12 +132,23 @@ async function addresses(port: number, name: string, client: string | null): Pro
     if (!raw) continue;
     const r = decodeReply(raw);
     expect(r.rcode, `${name} for ${client ?? 'no ECS'} on port ${port}`).to.equal(0);
-    return (r.packet.answers ?? [])
-      .filter((a) => a.type === 'A' || a.type === 'CNAME')
-      .map((a) => `${a.type === 'CNAME' ? 'CNAME ' : ''}${String((a as { data: unknown }).data)}`)
-      .sort();
+    return r;
   }
   throw new Error(`no reply from port ${port} for ${name}`);
+}
+
+/** The sorted A addresses (and `CNAME target`s) a server gives `name` for `client`. */
+async function addresses(port: number, name: string, client: string | null): Promise<string[]> {
+  return ((await reply(port, name, client)).packet.answers ?? [])
+    .filter((a) => a.type === 'A' || a.type === 'CNAME')
+    .map((a) => `${a.type === 'CNAME' ? 'CNAME ' : ''}${String((a as { data: unknown }).data)}`)
+    .sort();
+}
+
+/** The ECS scope prefix of the reply (null: no ECS option in it). */
+async function scope(port: number, name: string, client: string): Promise<number | null> {
+  const ecs = (await reply(port, name, client)).opt?.options?.find((o) => o['code'] === 8);
+  return ecs ? Number(ecs['scopePrefixLength']) : null;
 }
 
 /** Every (name, client) answer of both servers, as `name client: addresses` lines. */
@@ -227,6 +238,16 @@ describe('gslb import gdnsd: answers compared with gdnsd serving the same config
     expect(g).to.include(`www no ECS: ${NA.join(' ')}`);
     expect(g).to.include('cdn Bhutan (AS): CNAME ap.cdn.example.net');
     expect(g).to.include(`bk no ECS: ${EU.join(' ')}`);
+    // The ECS scopes agree too with this database (each merges networks with the same answer).
+    const scopes: string[][] = [[], []];
+    for (const name of NAMES)
+      for (const [label, client] of CLIENTS)
+        if (client)
+          for (const [i, port] of [gdnsd!.port, drained!.port].entries())
+            scopes[i]!.push(`${name} ${label}: /${await scope(port, name, client)}`);
+    expect(scopes[1]).to.deep.equal(scopes[0]);
+    expect(scopes[0]).to.include('www nets override 10.0.0.0/8: /8');
+    expect(scopes[0]).to.include('api London (EU, GB): /0');
     expect([...(await weightedDraws(gdnsd!.port, 40))].sort()).to.deep.equal([NA[0], EU[0]]);
     expect([...(await weightedDraws(drained!.port, 8))].sort()).to.deep.equal([NA[0], EU[0]]);
   });
