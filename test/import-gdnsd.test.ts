@@ -326,6 +326,29 @@ describe('gslb import gdnsd: plugin resources as policy', () => {
     expect(r.notes.map((n) => n.message).join('\n')).to.include('down_thresh 10 counts failures until 10 successes');
   });
 
+  it("takes a DYNA's TTL as gdnsd does: its own, else $TTL, else zones_default_ttl (not the last TTL written)", async () => {
+    const dir = gdnsdDir(
+      'options => { zones_default_ttl => 120 }\nplugins => { multifo => { m => { a => 192.0.2.1 } } }',
+      '@ 3600 SOA ns1 hostmaster 1 3600 600 86400 60\n@ 3600 NS ns1\nns1 3600 A 192.0.2.1\na DYNA multifo!m\n$TTL 600\nb DYNA multifo!m\n',
+    );
+    dirs.push(dir);
+    const r = await translateGdnsd(dir, { origin: null });
+    const names = (parseYaml(r.zones[0]!.files.get('policy.yaml')!) as Policy).names;
+    expect([names['a']!['ttl'], names['b']!['ttl']]).to.deep.equal([120, 600]);
+  });
+
+  it('lists the same address in two datacenters and the @Z/@F shorthands as untranslatable', async () => {
+    const { r, dir } = await translate(
+      'plugins => { metafo => { resources => { r => {\n datacenters => [a, b]\n dcmap => { a => 192.0.2.1, b => [192.0.2.2, 192.0.2.1] } } } } }',
+      'x 30 DYNA metafo!r\ny.@Z 30 A 192.0.2.7\n',
+    );
+    dirs.push(dir);
+    expect(r.untranslated.map((u) => `${u.line}: ${u.message}`)).to.deep.equal([
+      "3: metafo resource 'r': 192.0.2.1 is in datacenters 'a' and 'b': a gslb endpoint belongs to one datacenter of a name (give one of them another address, or merge the datacenters)",
+      "6: gdnsd's @Z/@F name shorthand: write the name out (relative to the zone, or absolute)",
+    ]);
+  });
+
   it('lists every untranslatable part with its file:line and why', async () => {
     const { r, policy, dir } = await translate(
       `options => {

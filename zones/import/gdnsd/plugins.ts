@@ -458,6 +458,19 @@ function resolve(ctx: PluginContext, ref: string, at: VPlace, dync: boolean, map
       at,
       `${owner} mixes CNAME and address datacenters: a gslb name answers with one or the other (use fallback: { cname: HOST } for a last-resort CNAME)`,
     );
+  const seen = new Map<string, string>();
+  for (const x of spec.pools)
+    for (const e of x.endpoints) {
+      const key = e.address ?? e.cname!;
+      const other = seen.get(key);
+      if (other !== undefined && other !== x.dc)
+        stop(
+          ctx,
+          x.at,
+          `${owner}: ${key} is in datacenters '${other}' and '${x.dc}': a gslb endpoint belongs to one datacenter of a name (give one of them another address, or merge the datacenters)`,
+        );
+      seen.set(key, x.dc);
+    }
   const checkSets = new Set(spec.pools.map((x) => x.checks.join(',')));
   if (checkSets.size > 1)
     stop(ctx, at, `${owner}: its datacenters use different service_types: a gslb name has one check for every pool`);

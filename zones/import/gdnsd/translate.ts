@@ -5,7 +5,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImportError } from '../import-errors.js';
-import { splitMasterFile, type DynamicEntry } from '../master-split.js';
+import { MAX_TTL } from '../../masterfile.js';
+import { parseTime } from '../../rdata.js';
+import { splitMasterFile } from '../master-split.js';
 import { policyYaml } from '../policy-yaml.js';
 import { readSource } from '../read-source.js';
 import { ImportLog, type ImportedZone, type ImportResult } from '../result.js';
@@ -32,6 +34,29 @@ const ANSWER_OPTIONS: Readonly<Record<string, string>> = {
 
 function place(v: VPlace): VPlace {
   return { file: v.file, line: v.line };
+}
+
+/** The `$TTL` in effect at `line` (gdnsd: else zones_default_ttl, never the last TTL written). */
+function ttlDirectiveAt(text: string, line: number): number | null {
+  let ttl: number | null = null;
+  for (const l of text.split('\n').slice(0, line - 1)) {
+    const m = /^\$TTL\s+(\S+)/i.exec(l);
+    if (m) {
+      const t = parseTime(m[1]!, MAX_TTL);
+      if (typeof t === 'number') ttl = t;
+    }
+  }
+  return ttl;
+}
+
+/** gdnsd's `@Z` and `@F` name shorthands (gdnsd.zonefile(5)), outside comments and quotes. */
+function specialNames(text: string): number[] {
+  const out: number[] = [];
+  text.split('\n').forEach((l, i) => {
+    const code = l.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/;.*$/, '');
+    if (/(^|[\s.])@[ZF](?=$|[\s.])/.test(code)) out.push(i + 1);
+  });
+  return out;
 }
 
 /** `300/30` TTLs of DYNA/DYNC (gdnsd.zonefile(5)): MAX for the splitter, MIN kept by line. */
@@ -173,6 +198,11 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
       dynamicTypes: new Set(['DYNA', 'DYNC']),
       dropDirectives: new Set(['$INCLUDE']),
     });
+    for (const line of specialNames(ranged.text))
+      log.untranslatable(
+        { file: z.file, line },
+        `gdnsd's @Z/@F name shorthand: write the name out (relative to the zone, or absolute)`,
+      );
     for (const d of split.dropped)
       log.untranslatable(
         { file: z.file, line: d.line },
@@ -196,7 +226,8 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
       }
       const spec = resolveResource(ctx, ref, at, d.type === 'DYNC', mapInfo);
       if (!spec) continue;
-      names[rel] = nameYaml(spec, d, ranged.mins.get(d.line) ?? null, defaultTtl, at, log);
+      const ttl = d.ttl ?? ttlDirectiveAt(ranged.text, d.line) ?? defaultTtl;
+      names[rel] = nameYaml(spec, ttl, ranged.mins.get(d.line) ?? null, at, log);
       for (const p of spec.pools) if (!dcsUsed.has(p.dc)) dcsUsed.set(p.dc, p.at);
       if (spec.map) namesByMap.set(spec.map, [...(namesByMap.get(spec.map) ?? []), rel]);
     }
@@ -243,13 +274,11 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
 
 function nameYaml(
   spec: NameSpec,
-  d: DynamicEntry,
+  ttl: number,
   min: number | null,
-  defaultTtl: number,
   at: VPlace,
   log: ImportLog,
 ): Record<string, unknown> {
-  let ttl = d.ttl ?? d.defaultTtl ?? defaultTtl;
   if (ttl > OUR_MAX_TTL) {
     log.note(at, `TTL ${ttl} is above gslb's 86400 for load-balanced names: 86400`);
     ttl = OUR_MAX_TTL;
