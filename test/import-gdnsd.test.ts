@@ -152,10 +152,10 @@ describe('gslb import gdnsd: plugin resources as policy', () => {
       },
     ],
     [
-      'multifo with addrs_v4 and addrs_v6 arrays',
+      'multifo with addrs_v4 and addrs_v6 arrays: max_answers counts one family',
       'plugins => { multifo => { m => { addrs_v4 => [192.0.2.1], addrs_v6 => [ "2001:db8::1" ] } } }',
       'www 60/20 DYNA multifo!m\n',
-      { policy: 'failover', ttl: 60, min_ttl: 20, max_answers: 2, pools: { m: ['192.0.2.1', '2001:db8::1'] } },
+      { policy: 'failover', ttl: 60, min_ttl: 20, max_answers: 1, pools: { m: ['192.0.2.1', '2001:db8::1'] } },
     ],
     [
       'simplefo: primary then secondary',
@@ -375,7 +375,7 @@ describe('gslb import gdnsd: plugin resources as policy', () => {
     expect(got, got.join('\n')).to.have.length(9);
     const want: ReadonlyArray<readonly [string, number, string]> = [
       [cfg, 2, 'edns_client_subnet => false'],
-      [cfg, 9, "'Paris' is a city"],
+      [cfg, 9, "'Paris' is not an ISO 3166-2 subdivision code"],
       [cfg, 9, 'an empty datacenter list'],
       [cfg, 12, 'skip_first'],
       [cfg, 13, 'extmon runs a command'],

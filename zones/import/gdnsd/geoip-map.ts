@@ -135,7 +135,7 @@ function walkMap(h: VHash, c: Collect, known: ReadonlySet<string>, log: ImportLo
         if (!/^[A-Za-z0-9]{1,3}$/.test(se.key)) {
           log.untranslatable(
             place(se.at),
-            `map ${cont} ${cc}: '${se.key}' is a city: gslb regions match continents, countries, subdivisions and CIDRs, not cities (use the city's subdivision, or cidrs)`,
+            `map ${cont} ${cc}: '${se.key}' is not an ISO 3166-2 subdivision code (a city or a region's name): gslb regions match continents, countries, subdivision codes and CIDRs, not cities (use the subdivision's code, or cidrs)`,
           );
           c.ok = false;
           continue;

@@ -287,7 +287,10 @@ function nameYaml(
   const out: Record<string, unknown> = { policy: spec.policy, ttl, min_ttl: minTtl };
   const cname = spec.pools.some((p) => p.endpoints.some((e) => e.cname));
   if (!cname) {
-    const size = spec.maxAnswers ?? Math.max(...spec.pools.map((p) => p.endpoints.length));
+    // An answer holds one family: the most addresses of one family in a pool (gdnsd answers all of them).
+    const family = (p: Pool, v6: boolean) => p.endpoints.filter((e) => e.address!.includes(':') === v6).length;
+    const most = Math.max(...spec.pools.map((p) => Math.max(family(p, false), family(p, true))));
+    const size = Math.min(spec.maxAnswers ?? most, most);
     out['max_answers'] = Math.min(64, Math.max(1, size));
   }
   const checks = spec.pools[0]?.checks ?? [];
