@@ -434,6 +434,18 @@ describe('gslb import gdnsd: the command', () => {
     expect(check.status, check.stderr).to.equal(0);
   });
 
+  it('--origin imports one zone of DIR/zones/; files starting with a dot are skipped', () => {
+    writeFileSync(join(dir, 'zones', 'other.test'), SOA);
+    writeFileSync(join(dir, 'zones', '.example.test.swp'), 'not a zone');
+    const r = run(dir, join(dir, 'out'), '--partial', '--origin', 'other.test');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(existsSync(join(dir, 'out', 'other.test', 'records.zone'))).to.equal(true);
+    expect(existsSync(join(dir, 'out', 'example.test'))).to.equal(false);
+    const all = run(dir, join(dir, 'all'), '--partial');
+    expect(all.status, all.stderr).to.equal(0);
+    expect(all.stdout.trim().split('\n')).to.have.length(2);
+  });
+
   it('never replaces an existing zone folder (E_IMPORT_OUT_EXISTS)', () => {
     mkdirSync(join(dir, 'out', 'example.test'), { recursive: true });
     const r = run(dir, join(dir, 'out'), '--partial');
