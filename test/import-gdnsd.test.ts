@@ -337,16 +337,19 @@ describe('gslb import gdnsd: plugin resources as policy', () => {
     expect([names['a']!['ttl'], names['b']!['ttl']]).to.deep.equal([120, 600]);
   });
 
-  it('lists the same address in two datacenters and the @Z/@F shorthands as untranslatable', async () => {
+  it('lists the same address in two datacenters and the @Z/@F shorthands as untranslatable, $ADDR_LIMIT as a note', async () => {
     const { r, dir } = await translate(
       'plugins => { metafo => { resources => { r => {\n datacenters => [a, b]\n dcmap => { a => 192.0.2.1, b => [192.0.2.2, 192.0.2.1] } } } } }',
-      'x 30 DYNA metafo!r\ny.@Z 30 A 192.0.2.7\n',
+      'x 30 DYNA metafo!r\ny.@Z 30 A 192.0.2.7\n$ADDR_LIMIT_V4 2\n',
     );
     dirs.push(dir);
     expect(r.untranslated.map((u) => `${u.line}: ${u.message}`)).to.deep.equal([
       "3: metafo resource 'r': 192.0.2.1 is in datacenters 'a' and 'b': a gslb endpoint belongs to one datacenter of a name (give one of them another address, or merge the datacenters)",
       "6: gdnsd's @Z/@F name shorthand: write the name out (relative to the zone, or absolute)",
     ]);
+    expect(r.notes.map((u) => `${u.line}: ${u.message}`)).to.include(
+      "7: $ADDR_LIMIT_V4 (gdnsd 2; gdnsd 3 refuses it) left out: a load-balanced name's max_answers limits its answers",
+    );
   });
 
   it('lists every untranslatable part with its file:line and why', async () => {

@@ -196,7 +196,7 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
       file: z.file,
       origin: z.apex,
       dynamicTypes: new Set(['DYNA', 'DYNC']),
-      dropDirectives: new Set(['$INCLUDE']),
+      dropDirectives: new Set(['$INCLUDE', '$ADDR_LIMIT_V4', '$ADDR_LIMIT_V6']),
     });
     for (const line of specialNames(ranged.text))
       log.untranslatable(
@@ -204,10 +204,16 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
         `gdnsd's @Z/@F name shorthand: write the name out (relative to the zone, or absolute)`,
       );
     for (const d of split.dropped)
-      log.untranslatable(
-        { file: z.file, line: d.line },
-        `${d.name}: gslb zone folders are one master file (records.zone): paste the included records in`,
-      );
+      if (d.name.startsWith('$ADDR_LIMIT'))
+        log.note(
+          { file: z.file, line: d.line },
+          `${d.name} (gdnsd 2; gdnsd 3 refuses it) left out: a load-balanced name's max_answers limits its answers`,
+        );
+      else
+        log.untranslatable(
+          { file: z.file, line: d.line },
+          `${d.name}: gslb zone folders are one master file (records.zone): paste the included records in`,
+        );
     if (!/^\s*\$TTL\s/im.test(ranged.text))
       log.note(
         { file: z.file, line: 0 },
