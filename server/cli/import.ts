@@ -20,7 +20,9 @@ interface ImportOptions {
 }
 
 /** The formats and their translators, loaded on demand. */
-const FORMATS: Readonly<Record<string, (source: string, o: ImportOptions) => Promise<ImportResult>>> = {};
+const FORMATS: Readonly<Record<string, (source: string, o: ImportOptions) => Promise<ImportResult>>> = {
+  gdnsd: async (source, o) => (await import('../../zones/import/gdnsd/translate.js')).translateGdnsd(source, o),
+};
 
 export async function runImport(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, IMPORT);
