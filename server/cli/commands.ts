@@ -422,6 +422,10 @@ export const IMPORT = {
       defaultText: "the file's $ORIGIN, else its name without .zone",
       help: 'pdns-lua: the zone apex of ZONEFILE',
     },
+    geoip: {
+      value: 'FILE',
+      help: "pdns-lua: a MaxMind database that places pickclosest's addresses (the one PowerDNS's geoip backend reads)",
+    },
   },
   exitCodes: [
     '0 OUT/APEX written for each zone (with --partial, parts may be left out: listed on stderr)',

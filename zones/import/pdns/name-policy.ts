@@ -1,0 +1,175 @@
+// A load-balanced name from the LUA records of one owner (an A and an AAAA record become one name
+// serving both families): the policy, regions, pools, check and the datacenters and checks the zone
+// gains for it.
+import { parseIp } from '../../address.js';
+import { locate, type GeoData } from '../../../geo/geoip.js';
+import type { Match } from './conditions.js';
+import { Untranslatable, type CheckSpec, type Plan, type Slot } from './plan.js';
+import type { RecordBranch, TranslatedRecord } from './record.js';
+
+export interface ZoneParts {
+  readonly datacenters: Map<string, Record<string, unknown>>;
+  /** Check name -> spec; keyed by the spec's JSON to reuse equal checks. */
+  readonly checks: Map<string, Readonly<Record<string, unknown>>>;
+  readonly checkByKey: Map<string, string>;
+}
+
+const samePlanShape = (a: Plan, b: Plan): boolean =>
+  a.policy === b.policy &&
+  a.granularity === b.granularity &&
+  a.maxAnswers === b.maxAnswers &&
+  a.fallback === b.fallback &&
+  JSON.stringify(a.check?.spec ?? null) === JSON.stringify(b.check?.spec ?? null) &&
+  a.order.length === b.order.length;
+
+/** The AAAA record's plan folded into the A record's (same shape: the same datacenters by position). */
+function mergePlan(a: Plan, b: Plan): Plan {
+  if (!samePlanShape(a, b))
+    throw new Untranslatable(
+      'differs from the LUA record of the other family in its function, options or groups (one gslb name serves both)',
+    );
+  const order = a.order.map((tier, i): Slot[] => {
+    const other = b.order[i]!;
+    if (a.granularity === 'address') return [...tier, ...other];
+    return [{ ...tier[0]!, entries: [...tier[0]!.entries, ...other[0]!.entries] }];
+  });
+  return { ...a, order, notes: [...new Set([...a.notes, ...b.notes])] };
+}
+
+const sameMatch = (a: Match, b: Match) => JSON.stringify(a) === JSON.stringify(b);
+
+/** One record per family folded into one (A first). */
+export function mergeRecords(a: TranslatedRecord, b: TranslatedRecord): TranslatedRecord {
+  if (a.branches.length !== b.branches.length || (a.otherwise === null) !== (b.otherwise === null))
+    throw new Untranslatable(
+      'has other conditions than the LUA record of the other family (one gslb name serves both)',
+    );
+  const branches: RecordBranch[] = a.branches.map((br, i) => {
+    const o = b.branches[i]!;
+    if (!sameMatch(br.match, o.match))
+      throw new Untranslatable(
+        'has other conditions than the LUA record of the other family (one gslb name serves both)',
+      );
+    return { match: br.match, plan: mergePlan(br.plan, o.plan) };
+  });
+  const otherwise = a.otherwise && b.otherwise ? mergePlan(a.otherwise, b.otherwise) : null;
+  return { qtype: a.qtype, branches, otherwise, notes: [...new Set([...a.notes, ...b.notes])] };
+}
+
+function tierItem(tier: readonly Slot[]): string | Record<string, number> {
+  if (tier.length === 1) return tier[0]!.dc;
+  return Object.fromEntries(tier.map((s) => [s.dc, s.weight]));
+}
+
+function checkName(parts: ZoneParts, check: CheckSpec): string {
+  const key = JSON.stringify(check.spec);
+  let name = parts.checkByKey.get(key);
+  if (name === undefined) {
+    name = check.hint;
+    for (let n = 2; parts.checks.has(name); n++) name = `${check.hint}-${n}`;
+    parts.checks.set(name, check.spec);
+    parts.checkByKey.set(key, name);
+  }
+  return name;
+}
+
+function matchYaml(m: Match): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (m.cidrs.length > 0) out['cidrs'] = m.cidrs;
+  if (m.asns.length > 0) out['asns'] = m.asns;
+  if (m.countries.length > 0) out['countries'] = m.countries;
+  if (m.continents.length > 0) out['continents'] = m.continents;
+  return out;
+}
+
+const pick = (d: Record<string, unknown>) => ('location' in d ? { location: d['location'] } : {});
+
+export interface NameOptions {
+  readonly ttl: number;
+  readonly cname: boolean;
+  readonly geo: GeoData | null;
+}
+
+/** The name's entry for policy.yaml; adds its datacenters and check to the zone. */
+export function namePolicy(
+  r: TranslatedRecord,
+  o: NameOptions,
+  parts: ZoneParts,
+  notes: string[],
+): Record<string, unknown> {
+  const plans = [...(r.otherwise ? [r.otherwise] : []), ...r.branches.map((b) => b.plan)];
+  const first = plans[0]!;
+  for (const p of plans) {
+    if (p.maxAnswers !== first.maxAnswers || p.fallback !== first.fallback)
+      throw new Untranslatable(
+        'its conditions answer different numbers of addresses, or fall back differently: a gslb name has one max_answers and fallback',
+      );
+    if (JSON.stringify(p.check?.spec ?? null) !== JSON.stringify(first.check?.spec ?? null))
+      throw new Untranslatable(
+        'its conditions check health differently (or some not at all): a gslb name has one check',
+      );
+  }
+  let policy: string;
+  if (r.branches.length === 0) policy = first.policy === 'tiers' ? 'geo' : first.policy;
+  else {
+    const bad = plans.find((p) => p.policy === 'weighted' || p.policy === 'nearest');
+    if (bad)
+      throw new Untranslatable(
+        `a ${bad.policy === 'weighted' ? 'random' : 'closest'} pick under a condition: gslb's ${bad.policy} policy does not follow regions`,
+      );
+    policy = 'geo';
+  }
+  const pools = new Map<string, { entries: string[]; weight: number; granularity: string }>();
+  for (const p of plans)
+    for (const tier of p.order)
+      for (const s of tier) {
+        const had = pools.get(s.dc);
+        if (had && had.entries.join(' ') !== s.entries.join(' '))
+          throw new Untranslatable(
+            `two different groups would both be datacenter ${s.dc}: give them distinct first addresses`,
+          );
+        pools.set(s.dc, { entries: [...s.entries], weight: s.weight, granularity: p.granularity });
+      }
+  const datacenters = new Map<string, Record<string, unknown>>();
+  for (const [dc, p] of pools) datacenters.set(dc, { description: `from PowerDNS: ${p.entries.join(' ')}` });
+  if (policy === 'nearest') {
+    if (!o.geo)
+      throw new Untranslatable(
+        "pickclosest needs the addresses' locations: run gslb import with --geoip FILE (the database PowerDNS's geoip backend reads)",
+      );
+    for (const [dc, pool] of pools) {
+      const ip = parseIp(pool.entries[0]!)!;
+      const loc = locate(o.geo, ip.family, ip.bytes).location;
+      const lat = loc?.lat ?? null;
+      const lon = loc?.lon ?? null;
+      if (lat === null || lon === null)
+        notes.push(`${pool.entries[0]} has no location in the GeoIP database: placed at 0,0 as PowerDNS does`);
+      datacenters.get(dc)!['location'] = { lat: lat ?? 0, lon: lon ?? 0 };
+    }
+  }
+  // Only now that nothing can fail; a datacenter another name made first keeps its description.
+  for (const [dc, d] of datacenters) parts.datacenters.set(dc, { ...d, ...parts.datacenters.get(dc), ...pick(d) });
+  // weighted and hashed weigh datacenters by their endpoints' weights; tiers carry theirs in the region.
+  const endpointWeights = policy === 'weighted' || policy === 'hashed';
+  const entry: Record<string, unknown> = { policy, ttl: o.ttl };
+  if (!o.cname) entry['max_answers'] = first.maxAnswers;
+  if (first.check) entry['check'] = checkName(parts, first.check);
+  if (first.fallback) entry['fallback'] = first.fallback;
+  const regions: Record<string, unknown> = {};
+  r.branches.forEach((b, i) => {
+    regions[`condition-${i + 1}`] = { match: matchYaml(b.match), datacenters: b.plan.order.map(tierItem) };
+  });
+  if (r.otherwise && (r.branches.length > 0 || r.otherwise.policy === 'tiers'))
+    regions['default'] = { datacenters: r.otherwise.order.map(tierItem) };
+  if (Object.keys(regions).length > 0) entry['regions'] = regions;
+  entry['pools'] = Object.fromEntries(
+    [...pools].map(([dc, p]) => [
+      dc,
+      p.entries.map((e) => {
+        const key = o.cname ? 'cname' : 'address';
+        return endpointWeights && p.weight !== 1 ? { [key]: e, weight: p.weight } : o.cname ? { cname: e } : e;
+      }),
+    ]),
+  );
+  return entry;
+}

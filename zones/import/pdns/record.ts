@@ -1,0 +1,109 @@
+// One LUA record (`www 30 IN LUA A "..."`) translated: its branches as region matches each with a
+// plan, and the plan for everyone else. PowerDNS tries the conditions in order and the first that
+// holds wins; gslb matches the most specific first (cidrs, asns, countries, continents), so codes an
+// earlier branch already catches are taken out of later ones, and the rest of the difference is noted.
+import { countryInfo } from '../../../geo/countries.js';
+import { matchOf, type Match } from './conditions.js';
+import { decisionOf } from './decision.js';
+import { LuaSubsetError, parseLuaSnippet } from './lua-parse.js';
+import { planOf, Untranslatable, type Plan, type PlanContext } from './plan.js';
+
+export interface RecordBranch {
+  readonly match: Match;
+  readonly plan: Plan;
+}
+
+export interface TranslatedRecord {
+  readonly qtype: string;
+  readonly branches: readonly RecordBranch[];
+  readonly otherwise: Plan | null;
+  readonly notes: readonly string[];
+}
+
+const matchEmpty = (m: Match) => m.countries.length + m.continents.length + m.asns.length + m.cidrs.length === 0;
+
+/** Takes out of each branch what an earlier branch catches first in PowerDNS. */
+function firstMatchWins(branches: RecordBranch[], notes: string[]): RecordBranch[] {
+  const seen = {
+    countries: new Set<string>(),
+    continents: new Set<string>(),
+    asns: new Set<number>(),
+    cidrs: new Set<string>(),
+  };
+  const out: RecordBranch[] = [];
+  let broad = false;
+  branches.forEach((b, i) => {
+    const n = i + 1;
+    const countries = b.match.countries.filter((c) => {
+      const continent = countryInfo(c)?.continent;
+      if (seen.countries.has(c)) notes.push(`condition ${n}: country ${c} is caught by an earlier condition; left out`);
+      else if (continent && seen.continents.has(continent))
+        notes.push(
+          `condition ${n}: country ${c} is in continent ${continent}, caught by an earlier condition; left out`,
+        );
+      else return true;
+      return false;
+    });
+    const continents = b.match.continents.filter(
+      (c) =>
+        !seen.continents.has(c) ||
+        (notes.push(`condition ${n}: continent ${c} is caught by an earlier condition; left out`), false),
+    );
+    const asns = b.match.asns.filter(
+      (a) =>
+        !seen.asns.has(a) || (notes.push(`condition ${n}: AS${a} is caught by an earlier condition; left out`), false),
+    );
+    const cidrs = b.match.cidrs.filter(
+      (c) =>
+        !seen.cidrs.has(c) || (notes.push(`condition ${n}: ${c} is caught by an earlier condition; left out`), false),
+    );
+    if ((asns.length > 0 || cidrs.length > 0) && broad)
+      notes.push(
+        `condition ${n}: gslb matches netmasks and AS numbers before countries and continents, so a client matching an earlier condition too follows this one in gslb`,
+      );
+    if (countries.length + continents.length > 0) broad = true;
+    countries.forEach((c) => seen.countries.add(c));
+    continents.forEach((c) => seen.continents.add(c));
+    asns.forEach((a) => seen.asns.add(a));
+    cidrs.forEach((c) => seen.cidrs.add(c));
+    const match = { countries, continents, asns, cidrs };
+    if (matchEmpty(match)) notes.push(`condition ${n} can never be reached (or never matches); left out`);
+    else out.push({ match, plan: b.plan });
+  });
+  return out;
+}
+
+/** Translates a record's snippet; throws Untranslatable (the why) for anything gslb cannot express. */
+export function translateRecord(qtype: string, code: string): TranslatedRecord {
+  let body;
+  try {
+    body = parseLuaSnippet(code);
+  } catch (err) {
+    if (err instanceof LuaSubsetError) throw new Untranslatable(`not in the Lua subset gslb reads: ${err.message}`);
+    throw err;
+  }
+  const d = decisionOf(body);
+  const ctx: PlanContext = { qtype, lookup: (name) => d.locals.get(name) ?? null };
+  const notes: string[] = [];
+  const branches = firstMatchWins(
+    d.branches.map((b) => ({ match: matchOf(b.cond, ctx, notes), plan: planOf(b.value, ctx) })),
+    notes,
+  );
+  const otherwise = d.otherwise === null ? null : planOf(d.otherwise, ctx);
+  if (branches.length > 0) {
+    if (otherwise === null)
+      notes.push(
+        'no value for clients that match no condition: PowerDNS fails their queries, gslb answers them from the pools in order',
+      );
+    if (
+      [...branches.map((b) => b.plan), ...(otherwise ? [otherwise] : [])].some(
+        (p) => p.check !== null && p.order.length > 0,
+      )
+    )
+      notes.push(
+        "when every address of a condition's value is down, PowerDNS answers with its backupSelector; gslb fails over to the other conditions' datacenters first",
+      );
+  }
+  for (const p of [...branches.map((b) => b.plan), ...(otherwise ? [otherwise] : [])]) notes.push(...p.notes);
+  return { qtype, branches, otherwise, notes: [...new Set(notes)] };
+}
