@@ -17,7 +17,8 @@ export interface ZoneParts {
 const samePlanShape = (a: Plan, b: Plan): boolean =>
   a.policy === b.policy &&
   a.granularity === b.granularity &&
-  a.maxAnswers === b.maxAnswers &&
+  a.every === b.every &&
+  (a.every || a.maxAnswers === b.maxAnswers) &&
   a.fallback === b.fallback &&
   JSON.stringify(a.check?.spec ?? null) === JSON.stringify(b.check?.spec ?? null) &&
   a.order.length === b.order.length;
@@ -33,7 +34,8 @@ function mergePlan(a: Plan, b: Plan): Plan {
     if (a.granularity === 'address') return [...tier, ...other];
     return [{ ...tier[0]!, entries: [...tier[0]!.entries, ...other[0]!.entries] }];
   });
-  return { ...a, order, notes: [...new Set([...a.notes, ...b.notes])] };
+  const maxAnswers = Math.max(a.maxAnswers, b.maxAnswers);
+  return { ...a, order, maxAnswers, notes: [...new Set([...a.notes, ...b.notes])] };
 }
 
 const sameMatch = (a: Match, b: Match) => JSON.stringify(a) === JSON.stringify(b);
@@ -100,7 +102,7 @@ export function namePolicy(
   const plans = [...(r.otherwise ? [r.otherwise] : []), ...r.branches.map((b) => b.plan)];
   const first = plans[0]!;
   for (const p of plans) {
-    if (p.maxAnswers !== first.maxAnswers || p.fallback !== first.fallback)
+    if (p.every !== first.every || (!p.every && p.maxAnswers !== first.maxAnswers) || p.fallback !== first.fallback)
       throw new Untranslatable(
         'its conditions answer different numbers of addresses, or fall back differently: a gslb name has one max_answers and fallback',
       );
@@ -152,7 +154,7 @@ export function namePolicy(
   // weighted and hashed weigh datacenters by their endpoints' weights; tiers carry theirs in the region.
   const endpointWeights = policy === 'weighted' || policy === 'hashed';
   const entry: Record<string, unknown> = { policy, ttl: o.ttl };
-  if (!o.cname) entry['max_answers'] = first.maxAnswers;
+  if (!o.cname) entry['max_answers'] = Math.max(...plans.map((p) => p.maxAnswers));
   if (first.check) entry['check'] = checkName(parts, first.check);
   if (first.fallback) entry['fallback'] = first.fallback;
   const regions: Record<string, unknown> = {};

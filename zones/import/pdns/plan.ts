@@ -29,6 +29,8 @@ export interface Plan {
   /** Failover order; each item one datacenter or (tiers) several split by weight. */
   readonly order: readonly (readonly Slot[])[];
   readonly maxAnswers: number;
+  /** The answer holds every usable address of the datacenter (selector 'all', literal lists): max_answers is its size. */
+  readonly every: boolean;
   readonly check: CheckSpec | null;
   /** gslb's fallback when every datacenter is down (null: the default, all). */
   readonly fallback: string | null;
@@ -182,6 +184,7 @@ function checkedGroups(fn: string, groups: string[][], check: CheckSpec, opts: M
       granularity: 'address',
       order: groups.map((g) => addressSlots(g.map((a) => [1, a]))),
       maxAnswers: 1,
+      every: false,
     };
   if (selector === 'pickclosest')
     return {
@@ -190,11 +193,19 @@ function checkedGroups(fn: string, groups: string[][], check: CheckSpec, opts: M
       granularity: 'address',
       order: [addressSlots(all.map((a) => [1, a]))],
       maxAnswers: 1,
+      every: false,
     };
   const maxAnswers = selector === 'all' ? Math.min(64, Math.max(...groups.map((g) => g.length))) : 1;
   if (selector === 'all' && maxAnswers < Math.max(...groups.map((g) => g.length)))
     notes.push(`${fn}: selector 'all' over more than 64 addresses: gslb answers at most 64`);
-  return { ...base, policy: 'failover', granularity: 'group', order: groups.map((g) => [groupSlot(g)]), maxAnswers };
+  return {
+    ...base,
+    policy: 'failover',
+    granularity: 'group',
+    order: groups.map((g) => [groupSlot(g)]),
+    maxAnswers,
+    every: selector === 'all',
+  };
 }
 
 function healthOptions(fn: string, opts: Map<string, LuaExpr>, spec: Record<string, unknown>, notes: string[]): void {
@@ -313,6 +324,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
       granularity: 'group',
       order: [[groupSlot([v.v])]],
       maxAnswers: 1,
+      every: false,
       notes: [],
     };
   }
@@ -324,6 +336,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
       granularity: 'group',
       order: [[groupSlot(all)]],
       maxAnswers: Math.min(64, all.length),
+      every: true,
       notes: [],
     };
   }
@@ -345,6 +358,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
         granularity: 'group',
         order: [[groupSlot(all)]],
         maxAnswers: Math.min(64, all.length),
+        every: true,
         notes: [],
       };
     }
@@ -355,6 +369,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
         granularity: 'address',
         order: [addressSlots(plain('pickrandom', args[0], ctx).map((a) => [1, a]))],
         maxAnswers: 1,
+        every: false,
         notes: [],
       };
     case 'pickwrandom':
@@ -364,6 +379,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
         granularity: 'address',
         order: [addressSlots(weighted('pickwrandom', args[0], ctx))],
         maxAnswers: 1,
+        every: false,
         notes: [],
       };
     case 'pickhashed':
@@ -371,7 +387,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
       const entries =
         fn === 'pickhashed' ? plain(fn, args[0], ctx).map((a): [number, string] => [1, a]) : weighted(fn, args[0], ctx);
       return {
-        ...unchecked, policy: 'hashed', granularity: 'address', order: [addressSlots(entries)], maxAnswers: 1,
+        ...unchecked, policy: 'hashed', granularity: 'address', order: [addressSlots(entries)], maxAnswers: 1, every: false,
         notes: [`${fn}(): gslb hashes the client's /24 (/56) by rendezvous hashing, PowerDNS the client address modulo the weights: each client is sticky in both, but not to the same address`],
       }; // prettier-ignore
     }
@@ -382,6 +398,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
         granularity: 'address',
         order: [addressSlots(plain('pickclosest', args[0], ctx).map((a) => [1, a]))],
         maxAnswers: 1,
+        every: false,
         notes: [],
       };
     case 'pickrandomsample': {
@@ -390,7 +407,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
         throw new Untranslatable('pickrandomsample(): the count must be a whole number from 1');
       const all = plain('pickrandomsample', args[1], ctx);
       return {
-        ...unchecked, policy: 'failover', granularity: 'group', order: [[groupSlot(all)]], maxAnswers: Math.min(64, n.v, all.length),
+        ...unchecked, policy: 'failover', granularity: 'group', order: [[groupSlot(all)]], maxAnswers: Math.min(64, n.v, all.length), every: false,
         notes: [`pickrandomsample(): gslb answers ${Math.min(n.v, all.length)} addresses in rotation (a rotating window), PowerDNS a random sample`],
       }; // prettier-ignore
     }
