@@ -14,11 +14,19 @@ export interface ZoneParts {
   readonly checkByKey: Map<string, string>;
 }
 
+const perFamily = (entries: readonly string[]) => {
+  const v6 = entries.filter((e) => e.includes(':')).length;
+  return Math.max(v6, entries.length - v6);
+};
+
+/** The plan answers every usable address of its datacenter (so any larger max_answers keeps it). */
+const answersAll = (p: Plan): boolean =>
+  p.every || p.order.every((tier) => tier.every((s) => perFamily(s.entries) <= p.maxAnswers));
+
 const samePlanShape = (a: Plan, b: Plan): boolean =>
   a.policy === b.policy &&
   a.granularity === b.granularity &&
-  a.every === b.every &&
-  (a.every || a.maxAnswers === b.maxAnswers) &&
+  ((answersAll(a) && answersAll(b)) || a.maxAnswers === b.maxAnswers) &&
   a.fallback === b.fallback &&
   JSON.stringify(a.check?.spec ?? null) === JSON.stringify(b.check?.spec ?? null) &&
   a.order.length === b.order.length;
@@ -101,8 +109,9 @@ export function namePolicy(
 ): Record<string, unknown> {
   const plans = [...(r.otherwise ? [r.otherwise] : []), ...r.branches.map((b) => b.plan)];
   const first = plans[0]!;
+  const maxAnswers = Math.max(...plans.map((p) => p.maxAnswers));
   for (const p of plans) {
-    if (p.every !== first.every || (!p.every && p.maxAnswers !== first.maxAnswers) || p.fallback !== first.fallback)
+    if ((!answersAll(p) && p.maxAnswers !== maxAnswers) || p.fallback !== first.fallback)
       throw new Untranslatable(
         'its conditions answer different numbers of addresses, or fall back differently: a gslb name has one max_answers and fallback',
       );
@@ -154,7 +163,7 @@ export function namePolicy(
   // weighted and hashed weigh datacenters by their endpoints' weights; tiers carry theirs in the region.
   const endpointWeights = policy === 'weighted' || policy === 'hashed';
   const entry: Record<string, unknown> = { policy, ttl: o.ttl };
-  if (!o.cname) entry['max_answers'] = Math.max(...plans.map((p) => p.maxAnswers));
+  if (!o.cname) entry['max_answers'] = maxAnswers;
   if (first.check) entry['check'] = checkName(parts, first.check);
   if (first.fallback) entry['fallback'] = first.fallback;
   const regions: Record<string, unknown> = {};
