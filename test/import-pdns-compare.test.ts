@@ -170,6 +170,22 @@ describe('gslb import pdns-lua: the same answers as PowerDNS', function () {
     });
   }
 
+  /** TTL and ECS scope of one reply (they legitimately differ: docs/migration.md). */
+  async function meta(port: number, name: string, client: string): Promise<{ ttl: number; scope: number | null }> {
+    const raw = await udpExchange(
+      '127.0.0.1',
+      port,
+      buildQuery({ name: `${name}.${APEX}`, edns: { options: [ecs(client)] } }),
+      2000,
+    );
+    const r = decodeReply(raw!);
+    const opt = (r.opt?.options ?? []).find((o) => o['code'] === 8);
+    return {
+      ttl: (r.packet.answers?.[0] as { ttl?: number } | undefined)?.ttl ?? -1,
+      scope: (opt?.['scopePrefixLength'] as number | undefined) ?? null,
+    };
+  }
+
   /** What each server answers a client over N queries (the set of answers), for random pickers. */
   async function tally(srvPort: number, name: string, client: string | null, n: number): Promise<Map<string, number>> {
     const seen = new Map<string, number>();
@@ -196,6 +212,14 @@ describe('gslb import pdns-lua: the same answers as PowerDNS', function () {
     await sameForAll('www', 'AAAA');
     const eu = await ask(node!.port, 'geo', '81.2.69.144/28');
     expect(eu.records).to.deep.equal(EU.map((a) => `A ${a}`));
+    // TTLs are the record's in both; PowerDNS echoes the client's prefix as the ECS scope, gslb gives the
+    // widest prefix with the same answer (never narrower than the client's).
+    for (const n of ['geo', 'near', 'wh', 'ao']) {
+      const [p, g] = [await meta(pdns!.port, n, '81.2.69.144/28'), await meta(node!.port, n, '81.2.69.144/28')];
+      expect([p.ttl, g.ttl], n).to.deep.equal([30, 30]);
+      expect(p.scope, n).to.equal(28);
+      expect(g.scope, n).to.be.at.most(28);
+    }
   });
 
   it('random pickers answer from the same set in about the same shares', async function () {
@@ -244,6 +268,10 @@ describe('gslb import pdns-lua: the same answers as PowerDNS', function () {
       );
     await sameForAll('geo');
     await sameForAll('all');
+    // gslb shortens the TTL while a datacenter of the decision is down (health-aware TTL); PowerDNS does not.
+    const [p, g] = [await meta(pdns!.port, 'geo', '81.2.69.144/28'), await meta(node!.port, 'geo', '81.2.69.144/28')];
+    expect(p.ttl).to.equal(30);
+    expect(g.ttl).to.be.within(5, 8);
     // The random one answers only the address that still listens.
     for (const srv of [pdns!.port, node!.port]) {
       await until(
