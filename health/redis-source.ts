@@ -271,10 +271,14 @@ export class RedisHealthSource implements HealthSource {
   /** Reads every agent's heartbeat and results and the drains: the state after a (re)connect. */
   private async resync(): Promise<void> {
     const read = await readAgents(this.cmd, this.k, (e) => this.bad(e));
-    const heardAt = this.now();
+    const now = this.now();
     this.agents.clear();
-    // An agent whose key exists is alive as of now (the key expires when it stops heartbeating).
-    for (const a of read) this.agents.set(a.agent, { datacenter: a.datacenter, heardAt, results: a.results });
+    // An agent counts as heard at its last heartbeat, as simulate --redis reads it: its key outlives the
+    // last beat by the agent's TTL (10 s), longer than --max-age, so "the key exists" alone would let an
+    // agent that stopped a few seconds ago vote for a while. Capped at now: a clock ahead makes no
+    // agent younger than fresh.
+    for (const a of read)
+      this.agents.set(a.agent, { datacenter: a.datacenter, heardAt: Math.min(a.at, now), results: a.results });
     await this.readDrains();
     this.connected = true;
     this.disconnectedSince = null;

@@ -352,6 +352,28 @@ describe('redis health source', function () {
     expect(second.view().target(keyOf(config, 'a')).up).to.equal(true);
   });
 
+  it('resync judges an agent by its last heartbeat, not by its key still existing', async () => {
+    const prefix = testPrefix();
+    stops.push(() => cleanup(url, prefix));
+    const r = new Redis(url);
+    stops.push(async () => r.disconnect());
+    // Two agents that said b is down: one beat 8 s ago (stopped; its key has not expired yet; max age here is 2 s), one now.
+    const write = async (id: string, at: number) => {
+      const doc = { v: 1, agent: id, datacenter: 'a', at, targets: 2 };
+      await r.set(`${prefix}agent:${id}`, JSON.stringify(doc), 'PX', 10_000);
+      const down = { up: false, rttMs: null, reason: 'refused', since: at - 1000 };
+      await r.hset(`${prefix}results:${id}`, keyOf(config, 'b'), JSON.stringify(down));
+    };
+    await write('stopped', Date.now() - 8000);
+    const lone = node(url, prefix);
+    expect(await lone.start(3000)).to.equal(true);
+    expect(lone.view().target(keyOf(config, 'b')).up, 'a stale agent alone gives no verdict').to.equal(true);
+    await write('fresh', Date.now());
+    const later = node(url, prefix);
+    expect(await later.start(3000)).to.equal(true);
+    expect(later.view().target(keyOf(config, 'b')).up, 'the fresh agent votes').to.equal(false);
+  });
+
   it('ignores malformed data in Redis and keeps working', async () => {
     const prefix = testPrefix();
     stops.push(() => cleanup(url, prefix));
