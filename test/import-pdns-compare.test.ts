@@ -1,6 +1,6 @@
 // The PowerDNS LUA records import against PowerDNS itself: a zone whose LUA records follow the
 // PowerDNS documentation's examples (continent()/country() branches, ifurlup with groups, ifportup,
-// pickwhashed, pickwrandom, pickclosest, a CNAME by continent) is served by pdns_server (bind backend,
+// ifurlextup, pickwhashed, pickwrandom, pickclosest, a CNAME by continent) is served by pdns_server (bind backend,
 // enable-lua-records, the geoip backend reading the test's MaxMind database, ECS on) and, after
 // `gslb import pdns-lua`, by `gslb serve --geoip` with the same database. Both probe the same real
 // backends bound on 127.0.x.y; a table of clients (ECS) must get the same answers while every
@@ -49,6 +49,14 @@ function zoneText(port: number): string {
     `wr 30 IN LUA A "pickwrandom({{1, '192.0.2.41'}, {3, '192.0.2.42'}})"`,
     // The closest of three addresses the database places in London, Washington and Singapore.
     `near 30 IN LUA A "pickclosest({'81.2.69.142', '216.160.83.56', '214.0.0.1'})"`,
+    // The form of a PowerDNS GSLB setup (../shared/bench/conf/pdns-lua): answers decoupled from their
+    // health URLs, an order per continent by reassigning a local, every address of the first group up.
+    `ext 30 IN LUA A ( ";local na={['192.0.2.11']='http://${US[0]}:${port}/health',['192.0.2.12']='http://${US[0]}:${port}/health'} "`,
+    `                  "local eu={['198.51.100.21']='http://${EU[0]}:${port}/health',['198.51.100.22']='http://${EU[1]}:${port}/health'} "`,
+    `                  "local sa={['203.0.113.31']='http://${SA[0]}:${port}/health'} "`,
+    `                  "local c=continentCode() local o={na,eu,sa} "`,
+    `                  "if c=='eu' or c=='af' then o={eu,na,sa} elseif c=='sa' then o={sa,na,eu} end "`,
+    `                  "return ifurlextup(o,{selector='all'})" )`,
     // The documentation's CNAME by continent.
     `www 30 IN LUA CNAME ";if(continent('EU')) then return 'west.example.net' else return 'usa.example.net' end"`,
     '',
@@ -199,13 +207,14 @@ describe('gslb import pdns-lua: the same answers as PowerDNS', function () {
 
   it('writes a policy with the translated names', function () {
     const policy = readFileSync(join(dir, 'zones', APEX, 'policy.yaml'), 'utf8');
-    for (const name of ['geo', 'all', 'one', 'ao', 'wh', 'wr', 'near', 'www'])
+    for (const name of ['geo', 'all', 'one', 'ext', 'ao', 'wh', 'wr', 'near', 'www'])
       expect(policy).to.match(new RegExp(`^  ${name}:`, 'm'));
   });
 
   it('answers the same while every backend is up: branches, groups, ifportup, and/or, pickclosest, CNAME', async function () {
     await sameForAll('geo');
     await sameForAll('all');
+    await sameForAll('ext');
     await sameForAll('ao');
     await sameForAll('near');
     await sameForAll('www');
@@ -268,6 +277,8 @@ describe('gslb import pdns-lua: the same answers as PowerDNS', function () {
       );
     await sameForAll('geo');
     await sameForAll('all');
+    await sameForAll('ext');
+    expect((await ask(node!.port, 'ext', '81.2.69.144/28')).records).to.deep.equal(['A 192.0.2.11', 'A 192.0.2.12']);
     // gslb shortens the TTL while a datacenter of the decision is down (health-aware TTL); PowerDNS does not.
     const [p, g] = [await meta(pdns!.port, 'geo', '81.2.69.144/28'), await meta(node!.port, 'geo', '81.2.69.144/28')];
     expect(p.ttl).to.equal(30);

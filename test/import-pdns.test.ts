@@ -32,7 +32,7 @@ describe('gslb import pdns-lua', function () {
           { cond: { k: 'ne', a: { k: 'name', name: 'b' }, b: { k: 'nil' } }, body: [{ k: 'return', values: [{ k: 'name', name: 'b' }] }] },
         ], otherwise: [{ k: 'return', values: [{ k: 'bool', v: true }] }] },
       ]],
-      ['comments and semicolons', ";-- a comment\n;x = 1; return x", [{ k: 'assign', name: 'x' }, { k: 'return', values: [{ k: 'name', name: 'x' }] }]],
+      ['comments and semicolons', ";-- a comment\n;x = 1; return x", [{ k: 'assign', name: 'x', values: [{ k: 'num', v: 1 }] }, { k: 'return', values: [{ k: 'name', name: 'x' }] }]],
     ]; // prettier-ignore
     for (const [what, code, tree] of ok)
       it(`parses ${what}`, function () {
@@ -165,7 +165,7 @@ describe('gslb import pdns-lua', function () {
       const forms = [
         ";if continent('EU') or country({'us', 'CA'}) then return '192.0.2.1' else return '192.0.2.2' end",
         "(continent('EU') or country('US') or country('CA')) and '192.0.2.1' or '192.0.2.2'",
-        ";local c = continentCode() local cc = countryCode() if c == 'eu' or cc == 'US' or 'CA' == cc then return '192.0.2.1' end return '192.0.2.2'",
+        ";local c = continentCode() local cc = countryCode() if c == 'eu' or cc == 'us' or 'ca' == cc then return '192.0.2.1' end return '192.0.2.2'",
       ];
       for (const code of forms) {
         const r = t(code);
@@ -175,12 +175,38 @@ describe('gslb import pdns-lua', function () {
         ).to.deep.equal([{ countries: ['US', 'CA'], continents: ['EU'], asns: [], cidrs: [] }]);
         expect(r.otherwise!.order[0]![0]!.dc).to.equal('192-0-2-2');
       }
+      const upper = t(";if countryCode() == 'US' or country('CA') then return '192.0.2.1' end return '192.0.2.2'");
+      expect(upper.branches[0]!.match.countries).to.deep.equal(['CA']);
+      expect(upper.notes.join('\n')).to.match(
+        /countryCode\(\) == 'US' never matches: countryCode\(\) answers in lower case/,
+      );
       const net = t(";if netmask({'10.0.0.0/8'}) or asnum({64500}) then return '192.0.2.1' end return '192.0.2.2'");
       expect(net.branches[0]!.match).to.deep.equal({
         countries: [],
         continents: [],
         asns: [64500],
         cidrs: ['10.0.0.0/8'],
+      });
+    });
+
+    it('ifurlextup with branches that reassign a local (the form of PowerDNS GSLB setups): probes at the URLs', function () {
+      const r = t(
+        ";local na={['192.0.2.11']='http://127.0.0.1:15381/health'} local eu={['198.51.100.21']='http://127.0.0.1:15382/health'} " +
+          "local c=continentCode() local o={na,eu} if c=='eu' or c=='af' then o={eu,na} end return ifurlextup(o, {selector='all'})",
+      );
+      const orders = (p: { order: readonly (readonly { dc: string; probes?: readonly string[] }[])[] }) =>
+        p.order.map((tier) => tier.map((s) => `${s.dc}@${s.probes!.join()}`));
+      expect(r.branches.map((b) => b.match.continents)).to.deep.equal([['EU', 'AF']]);
+      expect(orders(r.branches[0]!.plan)).to.deep.equal([
+        ['198-51-100-21@127.0.0.1:15382'],
+        ['192-0-2-11@127.0.0.1:15381'],
+      ]);
+      expect(orders(r.otherwise!)).to.deep.equal([['192-0-2-11@127.0.0.1:15381'], ['198-51-100-21@127.0.0.1:15382']]);
+      expect(r.otherwise!.check!.spec).to.deep.equal({
+        type: 'http',
+        path: '/health',
+        expect: [200],
+        follow_redirects: true,
       });
     });
 
@@ -202,7 +228,11 @@ describe('gslb import pdns-lua', function () {
 
     const untranslatable: [string, string, RegExp][] = [
       ['view()', "view({{{'10.0.0.0/8'}, {'192.0.2.1'}}})", /view\(\) .* cidrs/],
-      ['ifurlextup()', "ifurlextup({{['192.0.2.1']='http://h/'}})", /probe: HOST:PORT/],
+      [
+        'ifurlextup() URLs of different paths',
+        "ifurlextup({{['192.0.2.1']='http://h/a', ['192.0.2.2']='http://h/b'}})",
+        /differ in scheme, path/,
+      ],
       ['createReverse()', "createReverse('%1%.example.com')", /PTR/],
       ['include()', ";include('config') return ifportup(80, USAips)", /include\(\)/],
       [
@@ -212,7 +242,7 @@ describe('gslb import pdns-lua', function () {
       ],
       ['a negated condition', ";if not country('US') then return '192.0.2.1' end return '192.0.2.2'", /negated/],
       ['region()', ";if region('CA') then return '192.0.2.1' end return '192.0.2.2'", /subdivisions/],
-      ['an assignment', ";x = {'192.0.2.1'} return x", /assigns 'x'/],
+      ['an assignment', ";x = {'192.0.2.1'} return x", /assigns the global 'x'/],
       ["PowerDNS's variables", 'bestwho', /uses 'bestwho'/],
       ['an IPv6 address in an A record', "ifportup(80, {'2001:db8::1'})", /IPv6 address in a LUA A record/],
       ['an empty list', 'ifportup(80, {})', /empty/],

@@ -51,8 +51,13 @@ export function matchOf(cond: LuaExpr, ctx: PlanContext, notes: string[], into: 
     const [call, lit] =
       resolve(e.a, ctx).k === 'call' ? [resolve(e.a, ctx), resolve(e.b, ctx)] : [resolve(e.b, ctx), resolve(e.a, ctx)];
     if (call.k === 'call' && call.args.length === 0 && lit.k === 'str') {
-      if (call.fn === 'countryCode') return (add(into, 'country', lit.v, notes), into);
-      if (call.fn === 'continentCode') return (add(into, 'continent', lit.v, notes), into);
+      if (call.fn === 'countryCode' || call.fn === 'continentCode') {
+        // PowerDNS's geoip lookups answer in lower case, and == compares exactly.
+        if (lit.v !== lit.v.toLowerCase())
+          notes.push(`${call.fn}() == '${lit.v}' never matches: ${call.fn}() answers in lower case; left out`);
+        else add(into, call.fn === 'countryCode' ? 'country' : 'continent', lit.v, notes);
+        return into;
+      }
     }
     throw new Untranslatable("only countryCode() or continentCode() == 'XX' comparisons become regions");
   }

@@ -1,24 +1,25 @@
 // The shape of a LUA record's code that gslb can express: locals, then either one returned value or
-// a chain of conditions each returning a value (`if/elseif/else`, or `c1 and A or c2 and B or C`),
-// with an optional value for everyone else. Anything with more control flow is untranslatable.
+// a chain of conditions each giving a value, with an optional value for everyone else. The chain may
+// be written `if/elseif/else` with a return in each branch, `c1 and A or c2 and B or C`, or (as in
+// PowerDNS's own GSLB examples) branches that reassign locals before one final return. Anything with
+// more control flow is untranslatable.
 import type { LuaExpr, LuaStmt } from './lua-parse.js';
 import { Untranslatable } from './plan.js';
+
+/** The locals a value is read with: name -> value. */
+export type Env = ReadonlyMap<string, LuaExpr>;
 
 export interface Branch {
   readonly cond: LuaExpr;
   readonly value: LuaExpr;
+  readonly env: Env;
 }
 
 export interface Decision {
   readonly branches: readonly Branch[];
   /** The value for clients no condition matches; null: none (PowerDNS fails those queries). */
   readonly otherwise: LuaExpr | null;
-  /** The record's locals by name (the latest binding wins, as in straight-line Lua). */
-  readonly locals: ReadonlyMap<string, LuaExpr>;
-}
-
-function bind(s: Extract<LuaStmt, { k: 'local' }>, locals: Map<string, LuaExpr>): void {
-  s.names.forEach((n, i) => locals.set(n, s.values[i] ?? { k: 'nil' }));
+  readonly env: Env;
 }
 
 function single(values: readonly LuaExpr[]): LuaExpr {
@@ -26,8 +27,17 @@ function single(values: readonly LuaExpr[]): LuaExpr {
   return values[0]!;
 }
 
-function refuse(s: LuaStmt): never {
-  if (s.k === 'assign') throw new Untranslatable(`assigns '${s.name}' (only 'local' bindings are read)`);
+/** Runs a local or an assignment to a local into `env`; anything else is refused. */
+function bind(s: LuaStmt, env: Map<string, LuaExpr>): void {
+  if (s.k === 'local') {
+    s.names.forEach((n, i) => env.set(n, s.values[i] ?? { k: 'nil' }));
+    return;
+  }
+  if (s.k === 'assign') {
+    if (!env.has(s.name)) throw new Untranslatable(`assigns the global '${s.name}' (only locals are read)`);
+    env.set(s.name, single(s.values));
+    return;
+  }
   if (s.k === 'call') {
     const fn = s.call.k === 'call' ? s.call.fn : '?';
     throw new Untranslatable(
@@ -36,21 +46,20 @@ function refuse(s: LuaStmt): never {
         : `calls ${fn}() for its effect`,
     );
   }
-  throw new Untranslatable('has control flow beyond one if/elseif/else chain of returns');
+  throw new Untranslatable('has control flow beyond one if/elseif/else chain');
 }
 
-/** The value of a clause body: its locals, then `return X`. */
-function clauseValue(body: readonly LuaStmt[], locals: Map<string, LuaExpr>): LuaExpr | null {
+/** A clause body: its locals and assignments, then maybe `return X` (null: it falls through). */
+function clause(body: readonly LuaStmt[], env: Map<string, LuaExpr>): LuaExpr | null {
   for (const s of body) {
-    if (s.k === 'local') bind(s, locals);
-    else if (s.k === 'return') return single(s.values);
-    else refuse(s);
+    if (s.k === 'return') return single(s.values);
+    bind(s, env);
   }
   return null;
 }
 
-/** Splits `c1 and A or c2 and B or C` into branches and a default. */
-function andOrChain(e: LuaExpr): { branches: Branch[]; otherwise: LuaExpr | null } | null {
+/** Splits `c1 and A or c2 and B or C` into conditions and values, and the default. */
+function andOrChain(e: LuaExpr): { pairs: [LuaExpr, LuaExpr][]; otherwise: LuaExpr | null } | null {
   const terms: LuaExpr[] = [];
   const flatten = (x: LuaExpr): void => {
     if (x.k === 'or') {
@@ -60,45 +69,61 @@ function andOrChain(e: LuaExpr): { branches: Branch[]; otherwise: LuaExpr | null
   };
   flatten(e);
   if (terms.length < 2 || terms[0]!.k !== 'and') return null;
-  const branches: Branch[] = [];
+  const pairs: [LuaExpr, LuaExpr][] = [];
   let otherwise: LuaExpr | null = null;
   terms.forEach((t, i) => {
-    if (t.k === 'and') branches.push({ cond: t.a, value: t.b });
+    if (t.k === 'and') pairs.push([t.a, t.b]);
     else if (i === terms.length - 1) otherwise = t;
     else throw new Untranslatable("an 'or' chain whose terms are not 'condition and value'");
   });
-  return { branches, otherwise };
+  return { pairs, otherwise };
 }
 
 export function decisionOf(body: readonly LuaStmt[]): Decision {
-  const locals = new Map<string, LuaExpr>();
-  const branches: Branch[] = [];
-  let otherwise: LuaExpr | null = null;
-  let done = false;
-  for (const s of body) {
-    if (done) throw new Untranslatable('has code after the value it returns');
-    if (s.k === 'local') bind(s, locals);
-    else if (s.k === 'if') {
+  const env = new Map<string, LuaExpr>();
+  // Branches in order; a branch that only reassigned locals gets its value at the final return.
+  const branches: { cond: LuaExpr; value: LuaExpr | null; env: Map<string, LuaExpr> }[] = [];
+  let seenIf = false;
+  for (const [i, s] of body.entries()) {
+    if (s.k === 'if') {
+      if (seenIf) throw new Untranslatable('has more than one if statement');
+      seenIf = true;
       for (const c of s.clauses) {
-        const value = clauseValue(c.body, locals);
-        if (value === null) throw new Untranslatable('a branch that does not return');
-        branches.push({ cond: c.cond, value });
+        const own = new Map(env);
+        branches.push({ cond: c.cond, value: clause(c.body, own), env: own });
       }
       if (s.otherwise) {
-        otherwise = clauseValue(s.otherwise, locals);
-        if (otherwise === null) throw new Untranslatable("an 'else' that does not return");
-        done = true;
+        const own = new Map(env);
+        const value = clause(s.otherwise, own);
+        if (value !== null) {
+          if (i !== body.length - 1) throw new Untranslatable('has code after the value it returns');
+          if (branches.some((b) => b.value === null))
+            throw new Untranslatable("an 'else' that returns while a branch falls through");
+          return { branches: branches.map((b) => ({ ...b, value: b.value! })), otherwise: value, env: own };
+        }
+        // An else that only reassigns: its locals are everyone else's.
+        env.clear();
+        for (const [k, v] of own) env.set(k, v);
       }
     } else if (s.k === 'return') {
+      if (i !== body.length - 1) throw new Untranslatable('has code after the value it returns');
       const v = single(s.values);
       const chain = branches.length === 0 ? andOrChain(v) : null;
-      if (chain) {
-        branches.push(...chain.branches);
-        otherwise = chain.otherwise;
-      } else otherwise = v;
-      done = true;
-    } else refuse(s);
+      if (chain)
+        return {
+          branches: chain.pairs.map(([cond, value]) => ({ cond, value, env })),
+          otherwise: chain.otherwise,
+          env,
+        };
+      return { branches: branches.map((b) => ({ ...b, value: b.value ?? v })), otherwise: v, env };
+    } else if (seenIf && (s.k === 'assign' || s.k === 'local')) {
+      // After the if, a binding holds for every branch that fell through, and for everyone else.
+      for (const b of branches) if (b.value === null) bind(s, b.env);
+      bind(s, env);
+    } else bind(s, env);
   }
-  if (branches.length === 0 && otherwise === null) throw new Untranslatable('returns nothing');
-  return { branches, otherwise, locals };
+  if (branches.length === 0) throw new Untranslatable('returns nothing');
+  if (branches.some((b) => b.value === null))
+    throw new Untranslatable('a branch that does not return, and no return after it');
+  return { branches: branches.map((b) => ({ ...b, value: b.value! })), otherwise: null, env };
 }

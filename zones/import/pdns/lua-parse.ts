@@ -16,7 +16,7 @@ export type LuaExpr =
 
 export type LuaStmt =
   | { readonly k: 'local'; readonly names: readonly string[]; readonly values: readonly LuaExpr[] }
-  | { readonly k: 'assign'; readonly name: string }
+  | { readonly k: 'assign'; readonly name: string; readonly values: readonly LuaExpr[] }
   | { readonly k: 'if'; readonly clauses: readonly LuaClause[]; readonly otherwise: readonly LuaStmt[] | null }
   | { readonly k: 'return'; readonly values: readonly LuaExpr[] }
   | { readonly k: 'call'; readonly call: LuaExpr };
@@ -186,10 +186,7 @@ class Parser {
     if (t.t === 'name' && KEYWORDS.has(t.v)) throw new LuaSubsetError(`'${t.v}' statements are not supported`);
     const start = this.pos;
     const target = this.ident();
-    if (this.accept('=')) {
-      this.exprList();
-      return { k: 'assign', name: target };
-    }
+    if (this.accept('=')) return { k: 'assign', name: target, values: this.exprList() };
     this.pos = start;
     const call = this.primary();
     if (call.k !== 'call') throw new LuaSubsetError(`a statement must be a call or an assignment (found ${target})`);

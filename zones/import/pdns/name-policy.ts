@@ -40,11 +40,15 @@ function mergePlan(a: Plan, b: Plan): Plan {
   const order = a.order.map((tier, i): Slot[] => {
     const other = b.order[i]!;
     if (a.granularity === 'address') return [...tier, ...other];
-    return [{ ...tier[0]!, entries: [...tier[0]!.entries, ...other[0]!.entries] }];
+    const [x, y] = [tier[0]!, other[0]!];
+    const probes = x.probes || y.probes ? [...probesOf(x), ...probesOf(y)] : undefined;
+    return [{ ...x, entries: [...x.entries, ...y.entries], ...(probes ? { probes } : {}) }];
   });
   const maxAnswers = Math.max(a.maxAnswers, b.maxAnswers);
   return { ...a, order, maxAnswers, notes: [...new Set([...a.notes, ...b.notes])] };
 }
+
+const probesOf = (s: Slot): string[] => s.entries.map((_, i) => s.probes?.[i] ?? '');
 
 const sameMatch = (a: Match, b: Match) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -130,7 +134,7 @@ export function namePolicy(
       );
     policy = 'geo';
   }
-  const pools = new Map<string, { entries: string[]; weight: number; granularity: string }>();
+  const pools = new Map<string, { entries: string[]; probes: string[]; weight: number; granularity: string }>();
   for (const p of plans)
     for (const tier of p.order)
       for (const s of tier) {
@@ -139,7 +143,7 @@ export function namePolicy(
           throw new Untranslatable(
             `two different groups would both be datacenter ${s.dc}: give them distinct first addresses`,
           );
-        pools.set(s.dc, { entries: [...s.entries], weight: s.weight, granularity: p.granularity });
+        pools.set(s.dc, { entries: [...s.entries], probes: probesOf(s), weight: s.weight, granularity: p.granularity });
       }
   const datacenters = new Map<string, Record<string, unknown>>();
   for (const [dc, p] of pools) datacenters.set(dc, { description: `from PowerDNS: ${p.entries.join(' ')}` });
@@ -176,9 +180,11 @@ export function namePolicy(
   entry['pools'] = Object.fromEntries(
     [...pools].map(([dc, p]) => [
       dc,
-      p.entries.map((e) => {
-        const key = o.cname ? 'cname' : 'address';
-        return endpointWeights && p.weight !== 1 ? { [key]: e, weight: p.weight } : o.cname ? { cname: e } : e;
+      p.entries.map((e, i) => {
+        const endpoint: Record<string, unknown> = { [o.cname ? 'cname' : 'address']: e };
+        if (endpointWeights && p.weight !== 1) endpoint['weight'] = p.weight;
+        if (p.probes[i]) endpoint['probe'] = p.probes[i];
+        return Object.keys(endpoint).length === 1 && !o.cname ? e : endpoint;
       }),
     ]),
   );

@@ -10,6 +10,8 @@ export interface Slot {
   readonly dc: string;
   readonly entries: readonly string[];
   readonly weight: number;
+  /** Per entry, where to probe it (HOST:PORT) when not at the address itself (ifurlextup). */
+  readonly probes?: readonly string[];
 }
 
 export type Granularity = 'group' | 'address';
@@ -50,7 +52,6 @@ export interface PlanContext {
 
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   view: "view() answers by the client's netmask with a random pick: write a region with match: { cidrs } per netmask",
-  ifurlextup: 'ifurlextup() checks URLs decoupled from the addresses: write endpoints with probe: HOST:PORT and an http check',
   createReverse: 'createReverse() synthesises PTR names: gslb serves only static PTR records',
   createReverse6: 'createReverse6() synthesises PTR names: gslb serves only static PTR records',
   createForward: 'createForward() synthesises addresses from the query name: gslb has no equivalent',
@@ -283,6 +284,71 @@ function ifurlup(args: readonly LuaExpr[], ctx: PlanContext): Plan {
   return { ...plan, notes: [...notes, ...plan.notes] };
 }
 
+/** ifurlextup({{[addr]=url, ...}, ...}): groups whose addresses are checked at URLs of their own. */
+function ifurlextup(args: readonly LuaExpr[], ctx: PlanContext): Plan {
+  const fn = 'ifurlextup()';
+  const groupList = list(args[0] ?? { k: 'nil' }, ctx, `the groups of ${fn}`);
+  if (groupList.length === 0) throw new Untranslatable(`${fn}: no groups (PowerDNS fails the query)`);
+  const groups: string[][] = [];
+  const probes: string[][] = [];
+  let shape: { type: string; path: string; host: string | null } | null = null;
+  for (const [n, g] of groupList.entries()) {
+    const t = resolve(g, ctx);
+    if (t.k !== 'table' || t.items.length > 0 || t.fields.size === 0)
+      throw new Untranslatable(`${fn}: group ${n + 1} must be a table {['address']='url', ...}`);
+    const addrs: string[] = [];
+    const at: string[] = [];
+    for (const [addr, urlExpr] of t.fields) {
+      const urlText = str(urlExpr, ctx, `the URL of ${addr}`);
+      let url: URL;
+      try {
+        url = new URL(urlText);
+      } catch {
+        throw new Untranslatable(`${fn}: '${urlText}' is not a URL`);
+      }
+      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '')
+        throw new Untranslatable(`${fn}: only http and https URLs without user:password are checked ('${urlText}')`);
+      const type = url.protocol === 'https:' ? 'https' : 'http';
+      const port = url.port === '' ? (type === 'https' ? 443 : 80) : Number(url.port);
+      const hostname = url.hostname.replace(/^\[|\]$/g, '');
+      const mine = {
+        type,
+        path: `${url.pathname}${url.search}`,
+        host: ipFamily(hostname) === 0 ? hostname : null,
+        port,
+      };
+      shape ??= mine;
+      if (shape.type !== mine.type || shape.path !== mine.path || shape.host !== mine.host)
+        throw new Untranslatable(
+          `${fn}: the URLs differ in scheme, path or host name; a gslb check has one (probe: HOST:PORT moves only where)`,
+        );
+      addrs.push(addr);
+      at.push(hostname.includes(':') ? `[${hostname}]:${port}` : `${hostname}:${port}`);
+    }
+    addresses(addrs, ctx, fn);
+    groups.push(addrs);
+    probes.push(at);
+  }
+  const opts = options(args[1], ctx, fn);
+  // Every endpoint names its probe's port, so the check keeps the scheme's (the same for every branch).
+  const spec: Record<string, unknown> = { type: shape!.type, path: shape!.path };
+  if (shape!.host !== null) spec['host'] = shape!.host;
+  spec['expect'] = [200];
+  spec['follow_redirects'] = true;
+  const match = opts.get('stringmatch');
+  if (match !== undefined) {
+    if (match.k !== 'str') throw new Untranslatable(`${fn}: stringmatch must be a string`);
+    spec['body'] = match.v;
+  }
+  const notes: string[] = [];
+  healthOptions(fn, opts, spec, notes);
+  const plan = checkedGroups(fn, groups, { spec, hint: 'url' }, opts);
+  // Each endpoint is probed where its URL points; the slots are the groups' (or the addresses') own.
+  const probeOf = new Map(groups.flatMap((g, i) => g.map((a, j): [string, string] => [a, probes[i]![j]!])));
+  const order = plan.order.map((tier) => tier.map((s) => ({ ...s, probes: s.entries.map((e) => probeOf.get(e)!) })));
+  return { ...plan, order, notes: [...notes, ...plan.notes] };
+}
+
 /** {{w, 'a'}, ...} of pickwrandom/pickwhashed. */
 function weighted(fn: string, arg: LuaExpr | undefined, ctx: PlanContext): [number, string][] {
   if (arg === undefined) throw new Untranslatable(`${fn}() needs a list of {weight, address}`);
@@ -343,13 +409,15 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
   if (v.k !== 'call')
     throw new Untranslatable(`returns ${v.k === 'nil' ? 'nil' : `a ${v.k} expression`}, not addresses`);
   const { fn, args } = v;
-  if (ctx.qtype === 'CNAME' && (fn === 'ifportup' || fn === 'ifurlup' || fn === 'pickclosest'))
+  if (ctx.qtype === 'CNAME' && ['ifportup', 'ifurlup', 'ifurlextup', 'pickclosest'].includes(fn))
     throw new Untranslatable(`${fn}() in a LUA CNAME record: it works on addresses`);
   switch (fn) {
     case 'ifportup':
       return ifportup(args, ctx);
     case 'ifurlup':
       return ifurlup(args, ctx);
+    case 'ifurlextup':
+      return ifurlextup(args, ctx);
     case 'all': {
       const all = plain('all', args[0], ctx);
       return {

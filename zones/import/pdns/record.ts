@@ -4,7 +4,7 @@
 // earlier branch already catches are taken out of later ones, and the rest of the difference is noted.
 import { countryInfo } from '../../../geo/countries.js';
 import { matchOf, type Match } from './conditions.js';
-import { decisionOf } from './decision.js';
+import { decisionOf, type Env } from './decision.js';
 import { LuaSubsetError, parseLuaSnippet } from './lua-parse.js';
 import { planOf, Untranslatable, type Plan, type PlanContext } from './plan.js';
 
@@ -83,10 +83,12 @@ export function translateRecord(qtype: string, code: string): TranslatedRecord {
     throw err;
   }
   const d = decisionOf(body);
-  const ctx: PlanContext = { qtype, lookup: (name) => d.locals.get(name) ?? null };
+  const ctxOf = (env: Env): PlanContext => ({ qtype, lookup: (name) => env.get(name) ?? null });
+  const ctx = ctxOf(d.env);
   const notes: string[] = [];
+  // A condition reads the record's locals; a branch's value, the locals as the branch left them.
   const branches = firstMatchWins(
-    d.branches.map((b) => ({ match: matchOf(b.cond, ctx, notes), plan: planOf(b.value, ctx) })),
+    d.branches.map((b) => ({ match: matchOf(b.cond, ctx, notes), plan: planOf(b.value, ctxOf(b.env)) })),
     notes,
   );
   const otherwise = d.otherwise === null ? null : planOf(d.otherwise, ctx);
@@ -95,11 +97,9 @@ export function translateRecord(qtype: string, code: string): TranslatedRecord {
       notes.push(
         'no value for clients that match no condition: PowerDNS fails their queries, gslb answers them from the pools in order',
       );
-    if (
-      [...branches.map((b) => b.plan), ...(otherwise ? [otherwise] : [])].some(
-        (p) => p.check !== null && p.order.length > 0,
-      )
-    )
+    const plans = [...branches.map((b) => b.plan), ...(otherwise ? [otherwise] : [])];
+    const all = new Set(plans.flatMap((p) => p.order.flat().map((s) => s.dc)));
+    if (plans.some((p) => p.check !== null && new Set(p.order.flat().map((s) => s.dc)).size < all.size))
       notes.push(
         "when every address of a condition's value is down, PowerDNS answers with its backupSelector; gslb fails over to the other conditions' datacenters first",
       );
