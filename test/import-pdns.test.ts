@@ -119,7 +119,12 @@ describe('gslb import pdns-lua', function () {
     it('the pickers: weighted, hashed, nearest, random, all, literals', function () {
       const shape = (code: string, qtype = 'A') => {
         const p = t(code, qtype).otherwise!;
-        return [p.policy, p.maxAnswers, p.order.map((tier) => tier.map((s) => `${s.dc}:${s.weight}`))];
+        const weights = (w: readonly number[] | undefined) => (w ? `(${w.join(',')})` : '');
+        return [
+          p.policy,
+          p.maxAnswers,
+          p.order.map((tier) => tier.map((s) => `${s.dc}:${s.weight}${weights(s.weights)}`)),
+        ];
       };
       expect(shape("pickwhashed({{15, '192.0.2.1'}, {100, '198.51.100.5'}})")).to.deep.equal([
         'hashed',
@@ -127,15 +132,11 @@ describe('gslb import pdns-lua', function () {
         [['192-0-2-1:15', '198-51-100-5:100']],
       ]);
       expect(shape("pickwrandom({{1, '192.0.2.1'}, {3, '192.0.2.2'}})")).to.deep.equal([
-        'weighted',
+        'failover',
         1,
-        [['192-0-2-1:1', '192-0-2-2:3']],
+        [['192-0-2-1-x2:1(1,3)']],
       ]);
-      expect(shape("pickrandom({'192.0.2.1', '192.0.2.2'})")).to.deep.equal([
-        'weighted',
-        1,
-        [['192-0-2-1:1', '192-0-2-2:1']],
-      ]);
+      expect(shape("pickrandom({'192.0.2.1', '192.0.2.2'})")).to.deep.equal(['failover', 1, [['192-0-2-1-x2:1(1,1)']]]);
       expect(shape("pickhashed({'192.0.2.1', '192.0.2.2'})")).to.deep.equal([
         'hashed',
         1,
@@ -155,10 +156,15 @@ describe('gslb import pdns-lua', function () {
         [['192-0-2-1-x3:1']],
       ]);
       expect(shape("pickrandom({'a.example.net', 'b.example.net.'})", 'CNAME')).to.deep.equal([
-        'weighted',
+        'failover',
         1,
-        [['a-example-net:1', 'b-example-net:1']],
+        [['a-example-net-x2:1(1,1)']],
       ]);
+      // One datacenter per pick, so a random pick works under a condition too.
+      const cond = t(
+        ";if continent('EU') then return pickwrandom({{1, '192.0.2.1'}, {3, '192.0.2.2'}}) end return pickrandom({'192.0.2.9'})",
+      );
+      expect(cond.branches[0]!.plan.order[0]![0]!.weights).to.deep.equal([1, 3]);
     });
 
     it('conditions become region matches, in every written form', function () {
@@ -306,7 +312,16 @@ describe('gslb import pdns-lua', function () {
       expect(policy.names['www']!['pools']).to.deep.equal({
         '192-0-2-1-x2': ['192.0.2.1', '192.0.2.2', '2001:db8::1', '2001:db8::2'],
       });
-      expect(policy.names['wr']).to.include({ policy: 'weighted', ttl: 60 });
+      expect(policy.names['wr']).to.deep.include({
+        policy: 'failover',
+        ttl: 60,
+        pools: {
+          '192-0-2-1-x2': [
+            { address: '192.0.2.1', weight: 15 },
+            { address: '198.51.100.5', weight: 100 },
+          ],
+        },
+      });
       expect(policy.names['cdn']!['pools']).to.deep.equal({
         'usa-example-org': [{ cname: 'usa.example.org' }],
         'west-example-org': [{ cname: 'west.example.org' }],

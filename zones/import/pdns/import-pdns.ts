@@ -119,7 +119,7 @@ export async function importPdnsLua(source: string, o: PdnsImportOptions): Promi
     list.records.push({ entry: e, t });
     owners.set(rel, list);
   }
-  const parts: ZoneParts = { datacenters: new Map(), checks: new Map(), checkByKey: new Map() };
+  const parts: ZoneParts = { datacenters: new Map(), members: new Map(), checks: new Map(), checkByKey: new Map() };
   const names: Record<string, unknown> = {};
   for (const [rel, { records }] of owners) {
     const sorted = [...records].sort((a, b) => (a.t.qtype === 'AAAA' ? 1 : 0) - (b.t.qtype === 'AAAA' ? 1 : 0));

@@ -9,6 +9,8 @@ import type { RecordBranch, TranslatedRecord } from './record.js';
 
 export interface ZoneParts {
   readonly datacenters: Map<string, Record<string, unknown>>;
+  /** Datacenter -> its addresses (space separated), so one name is never two different groups. */
+  readonly members: Map<string, string>;
   /** Check name -> spec; keyed by the spec's JSON to reuse equal checks. */
   readonly checks: Map<string, Readonly<Record<string, unknown>>>;
   readonly checkByKey: Map<string, string>;
@@ -42,13 +44,17 @@ function mergePlan(a: Plan, b: Plan): Plan {
     if (a.granularity === 'address') return [...tier, ...other];
     const [x, y] = [tier[0]!, other[0]!];
     const probes = x.probes || y.probes ? [...probesOf(x), ...probesOf(y)] : undefined;
-    return [{ ...x, entries: [...x.entries, ...y.entries], ...(probes ? { probes } : {}) }];
+    const weights = x.weights || y.weights ? [...weightsOf(x), ...weightsOf(y)] : undefined;
+    return [
+      { ...x, entries: [...x.entries, ...y.entries], ...(probes ? { probes } : {}), ...(weights ? { weights } : {}) },
+    ];
   });
   const maxAnswers = Math.max(a.maxAnswers, b.maxAnswers);
   return { ...a, order, maxAnswers, notes: [...new Set([...a.notes, ...b.notes])] };
 }
 
 const probesOf = (s: Slot): string[] => s.entries.map((_, i) => s.probes?.[i] ?? '');
+const weightsOf = (s: Slot): number[] => s.entries.map((_, i) => s.weights?.[i] ?? 1);
 
 const sameMatch = (a: Match, b: Match) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -68,11 +74,6 @@ export function mergeRecords(a: TranslatedRecord, b: TranslatedRecord): Translat
   });
   const otherwise = a.otherwise && b.otherwise ? mergePlan(a.otherwise, b.otherwise) : null;
   return { qtype: a.qtype, branches, otherwise, notes: [...new Set([...a.notes, ...b.notes])] };
-}
-
-function tierItem(tier: readonly Slot[]): string | Record<string, number> {
-  if (tier.length === 1) return tier[0]!.dc;
-  return Object.fromEntries(tier.map((s) => [s.dc, s.weight]));
 }
 
 function checkName(parts: ZoneParts, check: CheckSpec): string {
@@ -134,16 +135,25 @@ export function namePolicy(
       );
     policy = 'geo';
   }
-  const pools = new Map<string, { entries: string[]; probes: string[]; weight: number; granularity: string }>();
+  const pools = new Map<
+    string,
+    { entries: string[]; probes: string[]; weights: number[]; weight: number; granularity: string }
+  >();
   for (const p of plans)
     for (const tier of p.order)
       for (const s of tier) {
         const had = pools.get(s.dc);
-        if (had && had.entries.join(' ') !== s.entries.join(' '))
+        if (had && (had.entries.join(' ') !== s.entries.join(' ') || had.weights.join() !== weightsOf(s).join()))
           throw new Untranslatable(
             `two different groups would both be datacenter ${s.dc}: give them distinct first addresses`,
           );
-        pools.set(s.dc, { entries: [...s.entries], probes: probesOf(s), weight: s.weight, granularity: p.granularity });
+        pools.set(s.dc, {
+          entries: [...s.entries],
+          probes: probesOf(s),
+          weights: weightsOf(s),
+          weight: s.weight,
+          granularity: p.granularity,
+        });
       }
   const datacenters = new Map<string, Record<string, unknown>>();
   for (const [dc, p] of pools) datacenters.set(dc, { description: `from PowerDNS: ${p.entries.join(' ')}` });
@@ -162,8 +172,21 @@ export function namePolicy(
       datacenters.get(dc)!['location'] = { lat: lat ?? 0, lon: lon ?? 0 };
     }
   }
-  // Only now that nothing can fail; a datacenter another name made first keeps its description.
-  for (const [dc, d] of datacenters) parts.datacenters.set(dc, { ...d, ...parts.datacenters.get(dc), ...pick(d) });
+  // Only now that nothing can fail. Names whose groups hold the same addresses share a datacenter (a
+  // drain takes those addresses out everywhere); another group whose name is taken gets a suffix.
+  const rename = new Map<string, string>();
+  for (const [dc, pool] of pools) {
+    const members = pool.entries.join(' ');
+    let name = dc;
+    for (let n = 2; parts.members.has(name) && parts.members.get(name) !== members; n++) name = `${dc}-${n}`;
+    rename.set(dc, name);
+    parts.members.set(name, members);
+    const d = datacenters.get(dc)!;
+    parts.datacenters.set(name, { ...d, ...parts.datacenters.get(name), ...pick(d) });
+  }
+  const dcOf = (dc: string) => rename.get(dc) ?? dc;
+  const tierItem = (tier: readonly Slot[]): string | Record<string, number> =>
+    tier.length === 1 ? dcOf(tier[0]!.dc) : Object.fromEntries(tier.map((s) => [dcOf(s.dc), s.weight]));
   // weighted and hashed weigh datacenters by their endpoints' weights; tiers carry theirs in the region.
   const endpointWeights = policy === 'weighted' || policy === 'hashed';
   const entry: Record<string, unknown> = { policy, ttl: o.ttl };
@@ -179,10 +202,11 @@ export function namePolicy(
   if (Object.keys(regions).length > 0) entry['regions'] = regions;
   entry['pools'] = Object.fromEntries(
     [...pools].map(([dc, p]) => [
-      dc,
+      dcOf(dc),
       p.entries.map((e, i) => {
         const endpoint: Record<string, unknown> = { [o.cname ? 'cname' : 'address']: e };
-        if (endpointWeights && p.weight !== 1) endpoint['weight'] = p.weight;
+        const weight = endpointWeights ? p.weight : p.weights[i]!;
+        if (weight !== 1) endpoint['weight'] = weight;
         if (p.probes[i]) endpoint['probe'] = p.probes[i];
         return Object.keys(endpoint).length === 1 && !o.cname ? e : endpoint;
       }),

@@ -10,6 +10,8 @@ export interface Slot {
   readonly dc: string;
   readonly entries: readonly string[];
   readonly weight: number;
+  /** Per entry, its weight inside the datacenter (pickwrandom); 1 when absent. */
+  readonly weights?: readonly number[];
   /** Per entry, where to probe it (HOST:PORT) when not at the address itself (ifurlextup). */
   readonly probes?: readonly string[];
 }
@@ -379,6 +381,24 @@ function plain(fn: string, arg: LuaExpr | undefined, ctx: PlanContext): string[]
 
 const unchecked = { check: null, fallback: null } as const;
 
+/**
+ * pickrandom/pickwrandom (and view()'s pick): one datacenter of the addresses, one per answer; gslb
+ * rotates through them by weight (smooth weighted round robin) where PowerDNS draws: the same set
+ * and the same shares. One datacenter, so it also works under a condition.
+ */
+export function randomPick(entries: readonly (readonly [number, string])[]): Plan {
+  const slot = { ...groupSlot(entries.map(([, a]) => a)), weights: entries.map(([w]) => w) };
+  return {
+    ...unchecked,
+    policy: 'failover',
+    granularity: 'group',
+    order: [[slot]],
+    maxAnswers: 1,
+    every: false,
+    notes: [],
+  };
+}
+
 /** The plan for a returned value; Untranslatable when gslb has no equal. */
 export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
   const v = resolve(value, ctx);
@@ -431,25 +451,9 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
       };
     }
     case 'pickrandom':
-      return {
-        ...unchecked,
-        policy: 'weighted',
-        granularity: 'address',
-        order: [addressSlots(plain('pickrandom', args[0], ctx).map((a) => [1, a]))],
-        maxAnswers: 1,
-        every: false,
-        notes: [],
-      };
+      return randomPick(plain('pickrandom', args[0], ctx).map((a): [number, string] => [1, a]));
     case 'pickwrandom':
-      return {
-        ...unchecked,
-        policy: 'weighted',
-        granularity: 'address',
-        order: [addressSlots(weighted('pickwrandom', args[0], ctx))],
-        maxAnswers: 1,
-        every: false,
-        notes: [],
-      };
+      return randomPick(weighted('pickwrandom', args[0], ctx));
     case 'pickhashed':
     case 'pickwhashed': {
       const entries =
