@@ -316,12 +316,15 @@ describe('gslb import pdns-lua', function () {
         policy: 'failover',
         ttl: 60,
         pools: {
-          '192-0-2-1-x2': [
+          '192-0-2-1-x2-3': [
             { address: '192.0.2.1', weight: 15 },
             { address: '198.51.100.5', weight: 100 },
           ],
         },
       });
+      // Groups of the same addresses share a datacenter across names; other groups named alike get a suffix.
+      expect(policy.names['west']!['pools']).to.have.keys('192-0-2-1-x2-2', '198-51-100-1');
+      expect(policy.names['rnd']!['pools']).to.have.keys('192-0-2-1-x2-2');
       expect(policy.names['cdn']!['pools']).to.deep.equal({
         'usa-example-org': [{ cname: 'usa.example.org' }],
         'west-example-org': [{ cname: 'west.example.org' }],
