@@ -1,6 +1,6 @@
 // The PowerDNS LUA records import against PowerDNS itself: a zone whose LUA records follow the
 // PowerDNS documentation's examples (continent()/country() branches, ifurlup with groups, ifportup,
-// ifurlextup, pickwhashed, pickwrandom, pickclosest, a CNAME by continent) is served by pdns_server (bind backend,
+// ifurlextup, view(), pickwhashed, pickwrandom, pickclosest, a CNAME by continent) is served by pdns_server (bind backend,
 // enable-lua-records, the geoip backend reading the test's MaxMind database, ECS on) and, after
 // `gslb import pdns-lua`, by `gslb serve --geoip` with the same database. Both probe the same real
 // backends bound on 127.0.x.y; a table of clients (ECS) must get the same answers while every
@@ -57,6 +57,8 @@ function zoneText(port: number): string {
     `                  "local c=continentCode() local o={na,eu,sa} "`,
     `                  "if c=='eu' or c=='af' then o={eu,na,sa} elseif c=='sa' then o={sa,na,eu} end "`,
     `                  "return ifurlextup(o,{selector='all'})" )`,
+    // view(): answers by the client's netmask, the first rule that matches.
+    `vw 30 IN LUA A "view({{{'81.2.69.0/24', '2a02:d180::/29'}, {'192.0.2.61'}}, {{'214.0.0.0/16'}, {'192.0.2.62'}}, {{'0.0.0.0/0', '::/0'}, {'192.0.2.63'}}})"`,
     // The documentation's CNAME by continent.
     `www 30 IN LUA CNAME ";if(continent('EU')) then return 'west.example.net' else return 'usa.example.net' end"`,
     '',
@@ -207,7 +209,7 @@ describe('gslb import pdns-lua: the same answers as PowerDNS', function () {
 
   it('writes a policy with the translated names', function () {
     const policy = readFileSync(join(dir, 'zones', APEX, 'policy.yaml'), 'utf8');
-    for (const name of ['geo', 'all', 'one', 'ext', 'ao', 'wh', 'wr', 'near', 'www'])
+    for (const name of ['geo', 'all', 'one', 'ext', 'ao', 'vw', 'wh', 'wr', 'near', 'www'])
       expect(policy).to.match(new RegExp(`^  ${name}:`, 'm'));
   });
 
@@ -216,6 +218,7 @@ describe('gslb import pdns-lua: the same answers as PowerDNS', function () {
     await sameForAll('all');
     await sameForAll('ext');
     await sameForAll('ao');
+    await sameForAll('vw');
     await sameForAll('near');
     await sameForAll('www');
     await sameForAll('www', 'AAAA');

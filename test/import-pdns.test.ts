@@ -216,6 +216,22 @@ describe('gslb import pdns-lua', function () {
       });
     });
 
+    it('view(): a condition per rule matching its netmasks; a netmask inside an earlier rule never wins', function () {
+      const r = t(
+        "view({{{'192.168.0.0/16'}, {'192.168.1.54'}}, {{'192.168.1.0/24', '10.0.0.0/8'}, {'192.168.1.55'}}, {{'0.0.0.0/0'}, {'192.0.2.1', '192.0.2.2'}}})",
+      );
+      expect(r.branches.map((b) => b.match.cidrs)).to.deep.equal([['192.168.0.0/16'], ['10.0.0.0/8'], ['0.0.0.0/0']]);
+      expect(r.branches.map((b) => b.plan.order[0]![0]!.entries)).to.deep.equal([
+        ['192.168.1.54'],
+        ['192.168.1.55'],
+        ['192.0.2.1', '192.0.2.2'],
+      ]);
+      expect(r.otherwise).to.equal(null);
+      expect(r.notes.join('\n'))
+        .to.match(/192\.168\.1\.0\/24 is caught by an earlier condition \(192\.168\.0\.0\/16\)/)
+        .and.match(/SERVFAIL/);
+    });
+
     it('the first condition that holds wins, as in PowerDNS: what an earlier one catches leaves later ones', function () {
       const r = t(
         ";if continent('EU') then return '192.0.2.1' elseif country({'FR', 'US'}) then return '192.0.2.2' elseif country('DE') then return '192.0.2.3' else return '192.0.2.4' end",
@@ -233,7 +249,12 @@ describe('gslb import pdns-lua', function () {
     });
 
     const untranslatable: [string, string, RegExp][] = [
-      ['view()', "view({{{'10.0.0.0/8'}, {'192.0.2.1'}}})", /view\(\) .* cidrs/],
+      [
+        'view() inside a condition',
+        ";if country('US') then return view({{{'10.0.0.0/8'}, {'192.0.2.1'}}}) end",
+        /view\(\) is read only as the whole value/,
+      ],
+      ['a view() rule without answers', "view({{{'10.0.0.0/8'}, {}}})", /rule 1 has no answers/],
       [
         'ifurlextup() URLs of different paths',
         "ifurlextup({{['192.0.2.1']='http://h/a', ['192.0.2.2']='http://h/b'}})",
@@ -298,7 +319,6 @@ describe('gslb import pdns-lua', function () {
       const r = await importPdnsLua(FIXTURE, { origin: null });
       expect(r.untranslated.map((u) => [u.line, u.message.slice(0, 40)])).to.deep.equal([
         [18, "LUA A near: pickclosest needs the addres"],
-        [26, 'LUA A view: view() answers by the client'],
         [30, 'LUA TXT records have no equivalent: gslb'],
         [31, 'a LUA LUA record (code shared through in'],
         [34, "LUA A inc: include() runs another LUA re"],
@@ -307,7 +327,17 @@ describe('gslb import pdns-lua', function () {
       const zone = r.zones[0]!;
       expect(zone.apex).to.equal('example.org');
       const policy = parseYaml(zone.files.get('policy.yaml')!) as { names: Record<string, Record<string, unknown>> };
-      expect(Object.keys(policy.names)).to.have.members(['www', 'west', 'usa', 'cdn', 'wh', 'wr', 'rnd', 'geo']);
+      expect(Object.keys(policy.names)).to.have.members([
+        'www',
+        'west',
+        'usa',
+        'cdn',
+        'wh',
+        'wr',
+        'rnd',
+        'geo',
+        'view',
+      ]);
       // One name serves the A and the AAAA record: one datacenter holds both families.
       expect(policy.names['www']!['pools']).to.deep.equal({
         '192-0-2-1-x2': ['192.0.2.1', '192.0.2.2', '2001:db8::1', '2001:db8::2'],
@@ -392,15 +422,15 @@ describe('gslb import pdns-lua', function () {
     it('exits 1 and writes nothing while parts cannot be translated', async function () {
       const p = gslb(['import', 'pdns-lua', FIXTURE, join(dir, 'out')]);
       expect(await p.exit()).to.equal(1);
-      expect(p.stderr).to.include(`${FIXTURE}:26: LUA A view: view() answers`);
-      expect(p.stderr).to.match(/5 part\(s\) cannot be translated; nothing written/);
+      expect(p.stderr).to.include(`${FIXTURE}:30: LUA TXT records have no equivalent`);
+      expect(p.stderr).to.match(/4 part\(s\) cannot be translated; nothing written/);
       expect(existsSync(join(dir, 'out', 'example.org'))).to.equal(false);
     });
 
     it('with --partial writes the rest, which gslb check accepts', async function () {
       const p = gslb(['import', 'pdns-lua', FIXTURE, join(dir, 'out'), '--partial']);
       expect(await p.exit(), p.stderr).to.equal(0);
-      expect(p.stdout).to.include('(8 load-balanced name(s))');
+      expect(p.stdout).to.include('(9 load-balanced name(s))');
       expect(readFileSync(join(dir, 'out', 'example.org', 'policy.yaml'), 'utf8')).to.match(
         /^# Translated by gslb import pdns-lua/,
       );

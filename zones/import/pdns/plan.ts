@@ -53,7 +53,7 @@ export interface PlanContext {
 }
 
 const UNSUPPORTED: Readonly<Record<string, string>> = {
-  view: "view() answers by the client's netmask with a random pick: write a region with match: { cidrs } per netmask",
+  view: 'view() is read only as the whole value of a record (return view({...}))',
   createReverse: 'createReverse() synthesises PTR names: gslb serves only static PTR records',
   createReverse6: 'createReverse6() synthesises PTR names: gslb serves only static PTR records',
   createForward: 'createForward() synthesises addresses from the query name: gslb has no equivalent',
