@@ -424,7 +424,7 @@ export const IMPORT = {
     },
     geoip: {
       value: 'FILE',
-      help: "pdns-lua: a MaxMind database that places pickclosest's addresses (the one PowerDNS's geoip backend reads)",
+      help: "pdns-lua: the MaxMind database that places pickclosest's addresses",
     },
   },
   exitCodes: [
