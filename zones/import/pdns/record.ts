@@ -8,7 +8,8 @@ import { maskBytes, parseCidr } from '../../address.js';
 import { decisionOf, type Env } from './decision.js';
 import { LuaSubsetError, parseLuaSnippet } from './lua-parse.js';
 import type { LuaExpr } from './lua-parse.js';
-import { planOf, randomPick, resolve, Untranslatable, type Plan, type PlanContext } from './plan.js';
+import { randomPick, resolve, Untranslatable, type Plan, type PlanContext } from './plan.js';
+import { planOf } from './value-plan.js';
 
 export interface RecordBranch {
   readonly match: Match;
