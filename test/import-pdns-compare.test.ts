@@ -44,6 +44,7 @@ function zoneText(port: number): string {
     `one 30 IN LUA A "ifportup(${port}, ${q([EU[0]!, US[0]!])})"`,
     // The and/or expression form with literal answers.
     `ao 30 IN LUA A "continent('EU') and '192.0.2.10' or '192.0.2.20'"`,
+    `ao 30 IN LUA AAAA "continent('EU') and '2001:db8::10' or '2001:db8::20'"`,
     // Weighted pickers, without health checks.
     `wh 30 IN LUA A "pickwhashed({{1, '192.0.2.31'}, {3, '192.0.2.32'}})"`,
     `wr 30 IN LUA A "pickwrandom({{1, '192.0.2.41'}, {3, '192.0.2.42'}})"`,
@@ -218,6 +219,7 @@ describe('gslb import pdns-lua: the same answers as PowerDNS', function () {
     await sameForAll('all');
     await sameForAll('ext');
     await sameForAll('ao');
+    await sameForAll('ao', 'AAAA'); // the A and AAAA records are one gslb name
     await sameForAll('vw');
     await sameForAll('near');
     await sameForAll('www');
