@@ -300,4 +300,35 @@ describe('gslb import pdns-lua: the same answers as PowerDNS', function () {
       expect([...t.keys()]).to.deep.equal([`A ${US[0]}`]);
     }
   });
+
+  it('when every backend is down: PowerDNS answers its backupSelector, gslb its fallback (a documented difference)', async function () {
+    for (const a of [...US, ...SA]) {
+      const s = backends.get(a)!;
+      const closed = new Promise((r) => s.close(r));
+      s.closeAllConnections();
+      await closed;
+    }
+    const eu = '81.2.69.144/28';
+    // gslb: fallback all, every address of the client's first datacenter (Europe's group).
+    await until(
+      'gslb: Europe fails open to its own group',
+      async () => (await ask(node!.port, 'geo', eu)).records.join() === EU.map((a) => `A ${a}`).join(),
+      20_000,
+      250,
+    );
+    // PowerDNS: backupSelector 'random', one address of all the groups.
+    await until(
+      'PowerDNS: one address of all',
+      async () => (await ask(pdns!.port, 'geo', eu)).records.length === 1,
+      20_000,
+      250,
+    );
+    const t = await tally(pdns!.port, 'geo', eu, 30);
+    for (const k of t.keys()) expect([...EU, ...US].map((a) => `A ${a}`)).to.include(k);
+    // With one group and the same selector for both, the answers agree again: one of the addresses.
+    for (const srv of [pdns!.port, node!.port]) {
+      const one = await tally(srv, 'one', eu, 40);
+      expect([...one.keys()].sort()).to.deep.equal([`A ${EU[0]}`, `A ${US[0]}`]);
+    }
+  });
 });
