@@ -438,6 +438,53 @@ describe('gslb import pdns-lua', function () {
       expect(await check.exit(), check.stderr + check.stdout).to.equal(0);
     });
 
+    it('writes split tiers, nearest over both families and hashed picks under conditions that gslb check accepts', async function () {
+      const zonefile = join(dir, 'h.test.zone');
+      writeFileSync(
+        zonefile,
+        [
+          '$ORIGIN h.test.',
+          '@ 300 IN SOA ns1 h 1 2 3 4 5',
+          '@ 300 IN NS ns1',
+          'ns1 300 IN A 192.0.2.53',
+          `hs IN LUA A "ifurlup('http://x.h.test/', {{'192.0.2.1','192.0.2.2'},{'198.51.100.1'}}, {selector='hashed', backupSelector='empty'})"`,
+          `hs IN LUA AAAA "ifurlup('http://x.h.test/', {{'2001:db8::1','2001:db8::2'},{'2001:db8:1::1'}}, {selector='hashed', backupSelector='empty'})"`,
+          `cl IN LUA A "pickclosest({'81.2.69.142','214.0.0.1'})"`,
+          `cl IN LUA AAAA "pickclosest({'2a02:d180::1','2001:218::1'})"`,
+          `wh IN LUA A ";if continent('EU') then return pickwhashed({{1,'192.0.2.1'},{2,'192.0.2.2'}}) else return pickhashed({'198.51.100.1'}) end"`,
+          '',
+        ].join('\n'),
+      );
+      const p = gslb(['import', 'pdns-lua', zonefile, join(dir, 'out'), '--geoip', buildCityFixture(dir)]);
+      expect(await p.exit(), p.stderr).to.equal(0);
+      const policy = parseYaml(readFileSync(join(dir, 'out', 'h.test', 'policy.yaml'), 'utf8')) as {
+        names: Record<string, Record<string, unknown>>;
+      };
+      expect(policy.names['hs']).to.deep.include({
+        policy: 'geo',
+        fallback: 'nodata',
+        regions: {
+          default: {
+            datacenters: [
+              { '192-0-2-1': 1, '192-0-2-2': 1, '2001-db8--1': 1, '2001-db8--2': 1 },
+              { '198-51-100-1': 1, '2001-db8-1--1': 1 },
+            ],
+          },
+        },
+      });
+      expect(policy.names['cl']).to.include({ policy: 'nearest' });
+      const check = gslb(['check', '--zones', join(dir, 'out')]);
+      expect(await check.exit(), check.stderr + check.stdout).to.equal(0);
+    });
+
+    it('says when the --geoip database cannot be read', async function () {
+      const p = gslb(['import', 'pdns-lua', FIXTURE, join(dir, 'out'), '--geoip', join(dir, 'none.mmdb')]);
+      expect(await p.exit()).to.equal(1);
+      expect(p.stderr.trim()).to.equal(
+        `${join(dir, 'none.mmdb')}: GeoIP database not found (ENOENT) [E_IMPORT_SOURCE_UNREADABLE]`,
+      );
+    });
+
     it('says which file is missing, without a stack trace', async function () {
       const p = gslb(['import', 'pdns-lua', join(dir, 'nope.zone'), join(dir, 'out')]);
       expect(await p.exit()).to.equal(1);
