@@ -419,8 +419,8 @@ export const IMPORT = {
     partial: { help: 'write what can be translated even when some parts cannot (each is still listed)' },
     origin: {
       value: 'APEX',
-      defaultText: "the file's $ORIGIN, else its name without .zone",
-      help: 'pdns-lua: the zone apex of ZONEFILE',
+      defaultText: "pdns-lua: $ORIGIN, else the file's name without .zone; gdnsd: all",
+      help: 'pdns-lua: the zone apex of ZONEFILE; gdnsd: import only this zone of DIR/zones/',
     },
     geoip: {
       value: 'FILE',

@@ -22,6 +22,7 @@ interface ImportOptions {
 
 /** The formats and their translators, loaded on demand. */
 const FORMATS: Readonly<Record<string, (source: string, o: ImportOptions) => Promise<ImportResult>>> = {
+  gdnsd: async (source, o) => (await import('../../zones/import/gdnsd/translate.js')).translateGdnsd(source, o),
   'pdns-lua': async (source, o) => (await import('../../zones/import/pdns/import-pdns.js')).importPdnsLua(source, o),
 };
 
