@@ -60,6 +60,58 @@ describe('gslb import pdns-lua', function () {
       });
   });
 
+  it('never crashes on arbitrary code: every snippet translates or is untranslatable with a reason', function () {
+    const atoms = [
+      'ifportup',
+      'ifurlup',
+      'pickwrandom',
+      'view',
+      'country',
+      "'EU'",
+      "'192.0.2.1'",
+      "'2001:db8::1'",
+      '443',
+      '{',
+      '}',
+      '(',
+      ')',
+      ',',
+      '=',
+      '==',
+      'and',
+      'or',
+      'not',
+      'if',
+      'then',
+      'else',
+      'end',
+      'return',
+      'local',
+      'x',
+      ';',
+      "selector='all'",
+      '[',
+      ']',
+      '"',
+      '\\',
+      '..',
+      '-1',
+      '0',
+    ];
+    let seed = 42;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+    for (let n = 0; n < 2000; n++) {
+      const code = Array.from({ length: 1 + (next() % 14) }, () => atoms[next() % atoms.length]).join(' ');
+      for (const qtype of ['A', 'AAAA', 'CNAME'])
+        try {
+          translateRecord(qtype, code);
+        } catch (err) {
+          if (!(err instanceof Untranslatable)) throw new Error(`${qtype} ${code}: ${(err as Error).stack}`);
+          expect((err as Error).message, code).to.match(/\w/);
+        }
+    }
+  });
+
   describe('translation of one record', function () {
     const t = (code: string, qtype = 'A') => translateRecord(qtype, code);
 
