@@ -429,8 +429,7 @@ export const IMPORT = {
   },
   exitCodes: [
     '0 OUT/APEX written for each zone (with --partial, parts may be left out: listed on stderr)',
-    '1 nothing written: the source cannot be read or parsed, parts of it cannot be translated',
-    '  (without --partial), or OUT/APEX exists',
+    '1 nothing written: a source unreadable or bad, parts untranslatable (no --partial), OUT/APEX there',
   ],
 } as const satisfies CommandSpec;
 
