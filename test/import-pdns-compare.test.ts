@@ -7,13 +7,12 @@
 // backend is up and after one datacenter's backends stop. Random and hashed pickers are compared by
 // what they may answer (and how often), not answer by answer.
 import { expect } from 'chai';
-import type dnsPacket from 'dns-packet';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../scripts/e2e-cluster.js';
-import { buildQuery, decodeReply, udpExchange } from './helpers/dns.js';
+import { buildQuery, decodeReply, ecsOption, udpExchange } from './helpers/dns.js';
 import { buildCityFixtureWithRadius } from './helpers/geo-fixtures.js';
 import { Pdns, pdnsOrSkip } from './helpers/pdns.js';
 import { gslb } from './helpers/processes.js';
@@ -85,16 +84,7 @@ const CLIENTS: readonly (string | null)[] = [
   null,
 ];
 
-function ecs(subnet: string): dnsPacket.PacketOpt {
-  const [ip, prefix] = subnet.split('/');
-  return {
-    code: 8,
-    family: ip!.includes(':') ? 2 : 1,
-    sourcePrefixLength: Number(prefix),
-    scopePrefixLength: 0,
-    ip,
-  } as never;
-}
+const ecs = ecsOption;
 
 interface Answer {
   readonly rcode: number;

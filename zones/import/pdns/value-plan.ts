@@ -53,6 +53,19 @@ function plain(fn: string, arg: LuaExpr | undefined, ctx: PlanContext): string[]
   return out;
 }
 
+/** Every address of the list in each answer, unchecked: a literal list, or all(). */
+function everyAddress(all: string[]): Plan {
+  return {
+    ...unchecked,
+    policy: 'failover',
+    granularity: 'group',
+    order: [[groupSlot(all)]],
+    maxAnswers: Math.min(64, all.length),
+    every: true,
+    notes: [],
+  };
+}
+
 /** The plan for a returned value; Untranslatable when gslb has no equal. */
 export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
   const v = resolve(value, ctx);
@@ -68,18 +81,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
       notes: [],
     };
   }
-  if (v.k === 'table') {
-    const all = plain('the answer', v, ctx);
-    return {
-      ...unchecked,
-      policy: 'failover',
-      granularity: 'group',
-      order: [[groupSlot(all)]],
-      maxAnswers: Math.min(64, all.length),
-      every: true,
-      notes: [],
-    };
-  }
+  if (v.k === 'table') return everyAddress(plain('the answer', v, ctx));
   if (v.k !== 'call')
     throw new Untranslatable(`returns ${v.k === 'nil' ? 'nil' : `a ${v.k} expression`}, not addresses`);
   const { fn, args } = v;
@@ -92,18 +94,8 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
       return ifurlup(args, ctx);
     case 'ifurlextup':
       return ifurlextup(args, ctx);
-    case 'all': {
-      const all = plain('all', args[0], ctx);
-      return {
-        ...unchecked,
-        policy: 'failover',
-        granularity: 'group',
-        order: [[groupSlot(all)]],
-        maxAnswers: Math.min(64, all.length),
-        every: true,
-        notes: [],
-      };
-    }
+    case 'all':
+      return everyAddress(plain('all', args[0], ctx));
     case 'pickrandom':
       return randomPick(plain('pickrandom', args[0], ctx).map((a): [number, string] => [1, a]));
     case 'pickwrandom':
