@@ -20,7 +20,7 @@ import { startListeners, type Listeners } from '../server/listeners.js';
 import { silentLogger } from '../server/log.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { buildConfig, DnsNode } from '../server/node.js';
-import { buildQuery, decodeReply, tcpExchange, udpExchange, type QueryOptions } from './helpers/dns.js';
+import { buildQuery, decodeReply, ecsOption, tcpExchange, udpExchange, type QueryOptions } from './helpers/dns.js';
 import { dnskeyRdataOf, dnssecKeygen, toolsOrSkip, type TestKey } from './helpers/dnssec-zone.js';
 import { dnspythonOrSkip, verifyMessage, type Verification } from './helpers/dnssec-verify.js';
 import { cityDatabase, GSLB_ZONES, seeded } from './helpers/gslb.js';
@@ -104,16 +104,7 @@ async function serveZones(zonesDir: string): Promise<Served> {
 /** The DNSKEY RDATA of a key file written by dnssec-keygen ("lb.test. IN DNSKEY 257 3 13 BASE64"). */
 const dnskeyOfFile = (key: TestKey): Buffer => dnskeyRdataOf(readFileSync(key.keyFile, 'utf8'));
 
-const ecs = (subnet: string): dnsPacket.PacketOpt => {
-  const [ip, prefix] = subnet.split('/');
-  return {
-    code: 8,
-    family: ip!.includes(':') ? 2 : 1,
-    sourcePrefixLength: Number(prefix),
-    scopePrefixLength: 0,
-    ip,
-  } as unknown as dnsPacket.PacketOpt;
-};
+const ecs = ecsOption;
 
 /** One query's bytes, with a fixed ID so two servers' replies can be compared byte for byte. */
 function query(

@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../scripts/e2e-cluster.js';
-import { buildQuery, decodeReply, udpExchange, type Reply } from './helpers/dns.js';
+import { buildQuery, decodeReply, ecsOption, udpExchange, type Reply } from './helpers/dns.js';
 import { Gdnsd, gdnsdOrSkip } from './helpers/gdnsd.js';
 import { buildCityFixture } from './helpers/geo-fixtures.js';
 import { cleanup, redisOrSkip, testPrefix } from './helpers/redis.js';
@@ -115,17 +115,7 @@ bk 30 DYNC metafo!bk
 
 /** The reply a server gives to `name` A for `client` (an ECS subnet, or none). */
 async function reply(port: number, name: string, client: string | null): Promise<Reply> {
-  const options = client
-    ? [
-        {
-          code: 8,
-          family: 1,
-          sourcePrefixLength: Number(client.split('/')[1]),
-          scopePrefixLength: 0,
-          ip: client.split('/')[0],
-        } as never,
-      ]
-    : [];
+  const options = client ? [ecsOption(client)] : [];
   const q = buildQuery({ name: `${name}.${APEX}`, type: 'A', edns: { options } });
   for (let attempt = 0; attempt < 3; attempt++) {
     const raw = await udpExchange('127.0.0.1', port, q, 1000);

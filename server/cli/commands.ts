@@ -422,11 +422,14 @@ export const IMPORT = {
       defaultText: "pdns-lua: $ORIGIN, else the file's name without .zone; gdnsd: all",
       help: 'pdns-lua: the zone apex of ZONEFILE; gdnsd: import only this zone of DIR/zones/',
     },
+    geoip: {
+      value: 'FILE',
+      help: "pdns-lua: the MaxMind database that places pickclosest's addresses",
+    },
   },
   exitCodes: [
     '0 OUT/APEX written for each zone (with --partial, parts may be left out: listed on stderr)',
-    '1 nothing written: the source cannot be read or parsed, parts of it cannot be translated',
-    '  (without --partial), or OUT/APEX exists',
+    '1 nothing written: a source unreadable or bad, parts untranslatable (no --partial), OUT/APEX there',
   ],
 } as const satisfies CommandSpec;
 

@@ -17,11 +17,13 @@ const UNTRANSLATABLE: ImportErrorCode = 'E_IMPORT_UNTRANSLATABLE';
 
 interface ImportOptions {
   readonly origin: string | null;
+  readonly geoip: string | null;
 }
 
 /** The formats and their translators, loaded on demand. */
 const FORMATS: Readonly<Record<string, (source: string, o: ImportOptions) => Promise<ImportResult>>> = {
   gdnsd: async (source, o) => (await import('../../zones/import/gdnsd/translate.js')).translateGdnsd(source, o),
+  'pdns-lua': async (source, o) => (await import('../../zones/import/pdns/import-pdns.js')).importPdnsLua(source, o),
 };
 
 export async function runImport(argv: string[]): Promise<number> {
@@ -35,7 +37,7 @@ export async function runImport(argv: string[]): Promise<number> {
     );
   let result: ImportResult;
   try {
-    result = await translate(source, { origin: values.origin ?? null });
+    result = await translate(source, { origin: values.origin ?? null, geoip: values.geoip ?? null });
   } catch (err) {
     if (!(err instanceof ImportError)) throw err;
     process.stderr.write(err.format() + '\n');

@@ -79,6 +79,18 @@ export interface QueryOptions {
   edns?: { udpSize?: number; version?: number; options?: dnsPacket.PacketOpt[]; do?: boolean };
 }
 
+/** An EDNS Client Subnet option (RFC 7871) for `ADDRESS/PREFIX`, as a client or resolver sends it (scope 0). */
+export function ecsOption(subnet: string): dnsPacket.PacketOpt {
+  const [ip, prefix] = subnet.split('/') as [string, string];
+  return {
+    code: 8,
+    family: ip.includes(':') ? 2 : 1,
+    sourcePrefixLength: Number(prefix),
+    scopePrefixLength: 0,
+    ip,
+  } as unknown as dnsPacket.PacketOpt;
+}
+
 export function buildQuery(o: QueryOptions): Buffer {
   const packet: dnsPacket.Packet = {
     type: 'query',

@@ -29,6 +29,7 @@ export const DNSSEC_TOOLS: Readonly<Record<string, string>> = {
   'named-checkconf': 'bind9-utils',
   dnsdist: 'dnsdist',
   kdig: 'knot-dnsutils',
+  pdns_server: 'pdns-server',
 };
 
 function onPath(tool: string): boolean {

@@ -35,6 +35,26 @@ export function buildCityFixture(dir: string): string {
   return path;
 }
 
+/**
+ * The City fixture with `location.accuracy_radius` (uint16) beside the coordinates, as MaxMind's City
+ * databases have it: PowerDNS's geoip backend reads a location only with it (pickclosest, latlon()).
+ */
+export function buildCityFixtureWithRadius(dir: string): string {
+  const entries: MmdbEntry[] = cityFixtureRows().map((row) => {
+    const rec = cityRecord(row) as Record<string, MmdbValue>;
+    const loc = rec['location'];
+    if (loc !== undefined)
+      rec['location'] = { ...(loc as Record<string, MmdbValue>), accuracy_radius: { type: 'uint16', value: 100 } };
+    return { network: row.network, data: rec };
+  });
+  const path = join(dir, 'city-radius.mmdb');
+  writeFileSync(
+    path,
+    writeMmdb(entries, { databaseType: 'GSLB-City-Test', ipVersion: 6, languages: ['en'], buildEpoch: FIXTURE_EPOCH }),
+  );
+  return path;
+}
+
 /** Country-only layout `{ country: { iso_code }, continent: { code } }` (rows with neither are left out). */
 export function buildCountryFixture(dir: string): string {
   const entries: MmdbEntry[] = [];
