@@ -40,9 +40,10 @@ type ToPrimary =
   | { t: 'listening' }
   /**
    * s: the worker's counters since it started; decisions: what it counted since its last report;
-   * loopP99: its event-loop delay's 99th percentile since the last report, in seconds.
+   * loopP99: its event-loop delay's 99th percentile since the last report, in seconds;
+   * stateEpoch: the health state it answers from (the primary's numbering).
    */
-  | { t: 'stats'; s: StatsSnapshot; decisions: DecisionReport; loopP99: number }
+  | { t: 'stats'; s: StatsSnapshot; decisions: DecisionReport; loopP99: number; stateEpoch: number }
   /** A rate-limiting episode started or stopped in the worker (the node logs it once). */
   | { t: 'rrl'; started: boolean; e: RrlEpisode; why?: string }
   /** May this TCP client hold one more connection (--tcp-max-per-client counts for the node)? */
@@ -217,6 +218,7 @@ export function startPrimary(
           stats.set(w.id, m.s);
           node.decisions.addReport(reportedNames(w), m.decisions);
           node.pipeline.stats.loopDelay.set(String(w.id), m.loopP99);
+          node.pipeline.stats.workerStateEpoch.set(String(w.id), m.stateEpoch);
           aggregate();
           break;
         case 'rrl':
@@ -252,6 +254,7 @@ export function startPrimary(
       stats.delete(w.id);
       names.delete(w.id);
       node.pipeline.stats.loopDelay.delete(String(w.id));
+      node.pipeline.stats.workerStateEpoch.delete(String(w.id));
       connections.workerGone(w.id);
       guards.episodes?.sourceGone(w.id);
       aggregate();
@@ -386,6 +389,7 @@ export function workerAttach(node: DnsNode): void {
       s: statsSnapshot(node.pipeline.stats, node.catalog),
       decisions: node.decisions.report(),
       loopP99: loop.count > 0 ? loop.percentile(99) / 1e9 : 0,
+      stateEpoch: node.health.view().stateEpoch,
     } satisfies ToPrimary);
     loop.reset();
   }, 1000);

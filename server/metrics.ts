@@ -328,6 +328,20 @@ export function createMetrics(node: DnsNode): Metrics {
     const m = matrix();
     for (const a of m.agents) set({ agent: a.id }, m.targets.filter((t) => t.cells[a.id]).length);
   });
+  gauge(
+    'gslb_health_state_epoch',
+    "The number of the health state this node's answers come from: it moves on with every change of a verdict or a drain (not with RTT figures); with --workers, the primary's, which its workers follow.",
+    [],
+    (set) => set({}, node.health.view().stateEpoch),
+  );
+  gauge(
+    'gslb_worker_health_state_epoch',
+    'The health state epoch each worker answered from at its last report (about a second ago); with --workers only. Behind gslb_health_state_epoch for more than a few seconds: that worker answers from an old state.',
+    ['worker'],
+    (set) => {
+      for (const [worker, epoch] of stats().workerStateEpoch) set({ worker }, epoch);
+    },
+  );
   gauge('gslb_redis_connected', 'Whether this node is connected to Redis (Redis health mode only).', [], (set) => {
     const r = matrix().redis;
     if (r) set({}, r.connected ? 1 : 0);

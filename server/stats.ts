@@ -67,6 +67,8 @@ export class PipelineStats {
   readonly guards = new Float64Array(GUARD_SLOTS);
   /** With --workers, in the primary: each worker's last event-loop delay p99, in seconds, by worker id. */
   readonly loopDelay = new Map<string, number>();
+  /** With --workers, in the primary: the health state epoch each worker last reported, by worker id. */
+  readonly workerStateEpoch = new Map<string, number>();
 
   /** The slot of a zone, stable across reloads (by name). */
   zoneSlot(zone: CompiledZone): number {

@@ -26,6 +26,7 @@ describe('gslb serve --workers 2: one steering state per node', function () {
   let node: Running;
   let port = 0;
   let admin = '';
+  const TOKEN = 'steering-workers-test-token';
   /** Active connections per stats document (capacity 100 each). */
   const active: Record<string, number> = { ll1: 0, ll2: 0, shed1: 0, shed2: 0 };
 
@@ -63,20 +64,23 @@ names:
       dc2: [{ address: 192.0.2.2, load_url: "${s}/shed2" }]
 `,
     );
-    node = gslb([
-      'serve',
-      '--zones',
-      dir,
-      '--listen',
-      '127.0.0.1:0',
-      '--workers',
-      '2',
-      '--admin',
-      '127.0.0.1:0',
-      '--no-watch',
-      '--log-level',
-      'info',
-    ]);
+    node = gslb(
+      [
+        'serve',
+        '--zones',
+        dir,
+        '--listen',
+        '127.0.0.1:0',
+        '--workers',
+        '2',
+        '--admin',
+        '127.0.0.1:0',
+        '--no-watch',
+        '--log-level',
+        'info',
+      ],
+      { GSLB_ADMIN_TOKEN: TOKEN },
+    );
     port = Number((await node.waitFor(/on 127\.0\.0\.1:(\d+) \(udp\+tcp, 2 workers\)/, 20_000))[1]);
     admin = (await node.waitFor(/admin on (http:\/\/\S+)/))[1]!;
   });
@@ -206,5 +210,44 @@ names:
       200,
     );
     for (const v of values) expect(v).to.be.within(0, 5);
+  });
+
+  it("every worker answers from its node's health state: /metrics shows the primary's epoch for both, after a change too", async () => {
+    const epochs = async () => {
+      const lines = (await (await fetch(`${admin}metrics`)).text()).split('\n');
+      const value = (l: string) => Number(l.split(' ').pop());
+      const primary = lines.find((l) => l.startsWith('gslb_health_state_epoch '));
+      const workers = lines.filter((l) => l.startsWith('gslb_worker_health_state_epoch{worker="')).map(value);
+      return { primary: primary === undefined ? NaN : value(primary), workers };
+    };
+    let seen = { primary: NaN, workers: [] as number[] };
+    const agree = (what: string) =>
+      until(
+        what,
+        async () => {
+          seen = await epochs();
+          return seen.workers.length === 2 && seen.workers.every((w) => w === seen.primary);
+        },
+        10_000,
+        200,
+      ).catch(() => {
+        throw new Error(`${what}: ${JSON.stringify(seen)}`);
+      });
+    await agree('both workers report the primary epoch');
+    const before = seen.primary;
+    // A drain is a change of state: the primary numbers a new one and ships it to the workers.
+    const post = (route: string) =>
+      fetch(`${admin}api/${route}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ endpoint: '192.0.2.2' }),
+      });
+    expect((await post('drain')).status).to.equal(200);
+    try {
+      await until('a new health state', async () => (await epochs()).primary > before, 10_000, 200);
+      await agree('both workers follow the new state');
+    } finally {
+      expect((await post('undrain')).status).to.equal(200);
+    }
   });
 });
