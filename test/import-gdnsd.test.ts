@@ -463,4 +463,15 @@ describe('gslb import gdnsd: the command', () => {
     expect(r.stderr).to.include(`${join(dir, 'config')}:3: '{' is not closed by '}' [E_IMPORT_SOURCE_SYNTAX]`);
     expect(r.stderr).not.to.match(/at .*\.js:\d+/);
   });
+
+  it('names a DIR that is missing or a file, not the zones/ folder inside it', () => {
+    const missing = run(join(dir, 'nope'), join(dir, 'out'));
+    expect(missing.status).to.equal(1);
+    expect(missing.stderr.trim()).to.equal(
+      `${join(dir, 'nope')}: no such folder (gdnsd's config folder: gdnsd -c DIR) [E_IMPORT_SOURCE_UNREADABLE]`,
+    );
+    const file = run(join(dir, 'config'), join(dir, 'out'));
+    expect(file.status).to.equal(1);
+    expect(file.stderr).to.include(`${join(dir, 'config')}: is a file; give gdnsd's config folder`);
+  });
 });

@@ -132,6 +132,10 @@ function zoneFiles(dir: string, origin: string | null, log: ImportLog): ZoneWork
 
 export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<ImportResult> {
   const log = new ImportLog();
+  if (!existsSync(dir))
+    throw new ImportError('E_IMPORT_SOURCE_UNREADABLE', dir, 0, "no such folder (gdnsd's config folder: gdnsd -c DIR)");
+  if (!statSync(dir).isDirectory())
+    throw new ImportError('E_IMPORT_SOURCE_UNREADABLE', dir, 0, "is a file; give gdnsd's config folder (gdnsd -c DIR)");
   const configFile = join(dir, 'config');
   // gdnsd runs with defaults without a config file; so does the import.
   const config: VHash = existsSync(configFile)
