@@ -464,6 +464,22 @@ describe('gslb import gdnsd: the command', () => {
     expect(r.stderr).not.to.match(/at .*\.js:\d+/);
   });
 
+  it('a resource named like an object property (__proto__) keeps its datacenter; a plugin named constructor is unknown', () => {
+    const d = gdnsdDir(
+      'service_types => { x => { plugin => constructor } }\nplugins => { multifo => { __proto__ => { a => 192.0.2.1, service_types => x } } }',
+      `${SOA}www 30 DYNA multifo!__proto__\n`,
+    );
+    try {
+      const r = run(d, join(d, 'out'), '--partial');
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stderr).to.include("service type 'x': unknown monitoring plugin 'constructor'");
+      const policy = readFileSync(join(d, 'out', 'example.test', 'policy.yaml'), 'utf8');
+      expect(policy).to.match(/^ {2}__proto__: \{\}$/m);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('names a DIR that is missing or a file, not the zones/ folder inside it', () => {
     const missing = run(join(dir, 'nope'), join(dir, 'out'));
     expect(missing.status).to.equal(1);

@@ -471,6 +471,38 @@ describe('gslb import pdns-lua', function () {
       rmSync(dir, { recursive: true, force: true });
     });
 
+    it('a FORMAT it does not have is a usage error, also one named like an object property', async function () {
+      for (const format of ['bind', 'constructor', 'toString']) {
+        const p = gslb(['import', format, FIXTURE, join(dir, 'out')]);
+        expect(await p.exit(), format).to.equal(2);
+        expect(p.stderr).to.include(`FORMAT '${format}' is not one gslb imports (gdnsd, pdns-lua) [E_CLI_BAD_VALUE]`);
+        expect(p.stderr).not.to.match(/at .*\.js:\d+/);
+      }
+    });
+
+    it('an owner named like an object property (__proto__) is a name like any other; constructor() is no function', async function () {
+      const zonefile = join(dir, 'p.test.zone');
+      writeFileSync(
+        zonefile,
+        [
+          '$ORIGIN p.test.',
+          '@ 300 IN SOA ns1 h 1 2 3 4 5',
+          '@ 300 IN NS ns1',
+          'ns1 300 IN A 192.0.2.1',
+          `__proto__ 30 IN LUA A "ifportup(443, {'192.0.2.10', '192.0.2.11'})"`,
+          `a 30 IN LUA A "constructor({'192.0.2.2'})"`,
+          '',
+        ].join('\n'),
+      );
+      const p = gslb(['import', 'pdns-lua', zonefile, join(dir, 'out'), '--partial']);
+      expect(await p.exit(), p.stderr).to.equal(0);
+      expect(p.stdout).to.include('(1 load-balanced name(s))');
+      expect(p.stderr).to.include(
+        `${zonefile}:6: LUA A a: constructor() is not a PowerDNS LUA record function gslb knows`,
+      );
+      expect(readFileSync(join(dir, 'out', 'p.test', 'policy.yaml'), 'utf8')).to.match(/^ {2}__proto__:$/m);
+    });
+
     it('exits 1 and writes nothing while parts cannot be translated', async function () {
       const p = gslb(['import', 'pdns-lua', FIXTURE, join(dir, 'out')]);
       expect(await p.exit()).to.equal(1);

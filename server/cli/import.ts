@@ -29,7 +29,8 @@ const FORMATS: Readonly<Record<string, (source: string, o: ImportOptions) => Pro
 export async function runImport(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, IMPORT);
   const [format, source, out] = positionals as [string, string, string];
-  const translate = FORMATS[format];
+  // Own keys only: 'constructor' or 'toString' must not find Object's.
+  const translate = Object.hasOwn(FORMATS, format) ? FORMATS[format] : undefined;
   if (!translate)
     throw new UsageError(
       'E_CLI_BAD_VALUE',

@@ -18,3 +18,11 @@ export function policyYaml(header: readonly string[], policy: Readonly<Record<st
   const comments = header.map((l) => `# ${l}`.trimEnd()).join('\n');
   return `${comments}\n${doc.toString({ lineWidth: 0, flowCollectionPadding: true })}`;
 }
+
+/**
+ * An empty map for sections keyed by the source's names (datacenters, names, checks, regions): no
+ * prototype, so a name such as `__proto__` is a key like any other instead of being lost.
+ */
+export function yamlMap<T = unknown>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}

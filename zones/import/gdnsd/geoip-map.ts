@@ -5,6 +5,7 @@
 // of that continent or country. Matching agrees: gdnsd takes the deepest map level of the client's own
 // location and lets `nets` override it, gslb takes cidrs, then subdivisions, countries, continents.
 // City-auto-mode (`auto_dc_coords`) becomes the nearest policy with datacenter locations.
+import { yamlMap } from '../policy-yaml.js';
 import { isIP } from 'node:net';
 import { ImportLog } from '../result.js';
 import { entry, listOf, readVscf, type VHash, type VNode, type VPlace } from './vscf.js';
@@ -292,7 +293,7 @@ export function translateMap(name: string, h: VHash, geoipDir: string, log: Impo
     } else walkNets(nets, c, known, log);
   }
   if (!ok || !c.ok) return null;
-  const regions: Record<string, unknown> = {};
+  const regions = yamlMap<unknown>();
   for (const r of c.byOrder.values()) {
     const match: Record<string, string[]> = {};
     if (r.continents.length) match['continents'] = r.continents;

@@ -51,9 +51,10 @@ export function translateServiceType(name: string, def: VNode, at: VPlace, notes
   if (def.kind !== 'hash') return { kind: 'untranslatable', why: `service type '${name}' must be a hash`, at };
   const plugin = scalar(entry(def, 'plugin')?.value);
   if (plugin === null) return { kind: 'untranslatable', why: `service type '${name}' has no plugin`, at };
-  if (NO_EQUIVALENT[plugin])
+  // Own keys only: a plugin named 'constructor' must not find Object's.
+  if (Object.hasOwn(NO_EQUIVALENT, plugin))
     return { kind: 'untranslatable', why: `service type '${name}': ${NO_EQUIVALENT[plugin]}`, at };
-  const own = PLUGIN_KEYS[plugin];
+  const own = Object.hasOwn(PLUGIN_KEYS, plugin) ? PLUGIN_KEYS[plugin] : undefined;
   if (!own) return { kind: 'untranslatable', why: `service type '${name}': unknown monitoring plugin '${plugin}'`, at };
   for (const e of def.entries)
     if (!GENERIC.has(e.key) && !own.has(e.key))

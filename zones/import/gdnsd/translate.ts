@@ -8,7 +8,7 @@ import { ImportError } from '../import-errors.js';
 import { MAX_TTL } from '../../masterfile.js';
 import { parseTime } from '../../rdata.js';
 import { splitMasterFile } from '../master-split.js';
-import { policyYaml } from '../policy-yaml.js';
+import { policyYaml, yamlMap } from '../policy-yaml.js';
 import { readSource } from '../read-source.js';
 import { ImportLog, type ImportedZone, type ImportResult } from '../result.js';
 import { translateMap, type TranslatedMap } from './geoip-map.js';
@@ -80,7 +80,7 @@ function endpointYaml(p: Pool): unknown[] {
 
 /** min_up per pool from multifo's up_thresh (ceil(thresh x count), as ours): only where it needs more than 1. */
 function minUp(spec: NameSpec): Record<string, string> | null {
-  const out: Record<string, string> = {};
+  const out = yamlMap<string>();
   for (const p of spec.pools) {
     if (p.upThresh === null) continue;
     const fams = [4, 6].map(
@@ -162,7 +162,7 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
       defaultTtl = Number(e.value.value);
       ttlAt = place(e.at);
     } else if (
-      ANSWER_OPTIONS[e.key] &&
+      Object.hasOwn(ANSWER_OPTIONS, e.key) &&
       !(e.key === 'edns_client_subnet' && e.value.kind === 'scalar' && e.value.value.toLowerCase() === 'true')
     )
       log.untranslatable(place(e.at), ANSWER_OPTIONS[e.key]!);
@@ -223,7 +223,7 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
         { file: z.file, line: 0 },
         `no $TTL: gdnsd gives records without a TTL ${defaultTtl}s (zones_default_ttl${ttlAt ? '' : ' default'}), gslb the last TTL written before them (RFC 1035), else the SOA minimum: add $TTL ${defaultTtl} at the top`,
       );
-    const names: Record<string, unknown> = {};
+    const names = yamlMap<unknown>();
     const dcsUsed = new Map<string, VPlace>();
     const namesByMap = new Map<string, string[]>();
     for (const d of split.dynamic) {
@@ -250,12 +250,12 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
       if (i === 0) zoneRegions = regions;
       else for (const u of users) (names[u] as Record<string, unknown>)['regions'] = regions;
     }
-    const datacenters: Record<string, unknown> = {};
+    const datacenters = yamlMap<unknown>();
     for (const dc of dcsUsed.keys()) {
       const loc = [...maps.values()].map((m) => m?.locations.get(dc)).find((l) => l);
       datacenters[dc] = loc ? { location: loc } : {};
     }
-    const checks: Record<string, unknown> = {};
+    const checks = yamlMap<unknown>();
     for (const c of checksUsed) {
       const st = serviceTypes.get(c);
       if (st?.kind === 'check') checks[c] = st.check;

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { openGeoData, type GeoData } from '../../../geo/geoip.js';
 import { ImportError } from '../import-errors.js';
 import { splitMasterFile, type DynamicEntry } from '../master-split.js';
-import { policyYaml } from '../policy-yaml.js';
+import { policyYaml, yamlMap } from '../policy-yaml.js';
 import { readSource } from '../read-source.js';
 import { ImportLog, type ImportResult } from '../result.js';
 import { mergeRecords, namePolicy, type ZoneParts } from './name-policy.js';
@@ -120,7 +120,7 @@ export async function importPdnsLua(source: string, o: PdnsImportOptions): Promi
     owners.set(rel, list);
   }
   const parts: ZoneParts = { datacenters: new Map(), members: new Map(), checks: new Map(), checkByKey: new Map() };
-  const names: Record<string, unknown> = {};
+  const names = yamlMap<unknown>();
   for (const [rel, { records }] of owners) {
     const sorted = [...records].sort((a, b) => (a.t.qtype === 'AAAA' ? 1 : 0) - (b.t.qtype === 'AAAA' ? 1 : 0));
     const head = sorted[0]!;

@@ -130,7 +130,7 @@ export function planOf(value: LuaExpr, ctx: PlanContext): Plan {
       }; // prettier-ignore
     }
     default: {
-      const why = UNSUPPORTED[fn];
+      const why = Object.hasOwn(UNSUPPORTED, fn) ? UNSUPPORTED[fn] : undefined;
       throw new Untranslatable(why ?? `${fn}() is not a PowerDNS LUA record function gslb knows`);
     }
   }
