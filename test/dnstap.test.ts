@@ -77,18 +77,11 @@ function decodeProto(b: Buffer): Fields {
   return out;
 }
 
-interface Tapped {
+/** What a frame carries: the message's fields as the encoder takes them, and the wrapper's. */
+interface Tapped extends DnstapFields {
   identity: string;
   version: string;
   dnstapType: number;
-  type: number;
-  family: number;
-  protocol: number;
-  address: Buffer;
-  port: number;
-  sec: number;
-  nsec: number;
-  message: Buffer;
 }
 
 /** One Dnstap payload as the fields these tests look at; throws on a field we never write. */
@@ -418,30 +411,37 @@ describe('dnstap', function () {
     beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gslb-dnstap-'))));
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('handshakes, sends in order, stops with STOP/FINISH, and drops beyond its queue', async () => {
-      const reader = new FrameStreamsReader(join(dir, 'c.sock'));
+    /** A collector listening on dir/name and a writer aimed at it (not started), counting what it sends and drops. */
+    async function writerTo(name: string, slabBytes: number, slabs: number) {
+      const reader = new FrameStreamsReader(join(dir, name));
       await reader.listen();
-      let sent = 0;
-      let dropped = 0;
+      const n = { sent: 0, dropped: 0 };
+      const count = (s: number, d: number) => ((n.sent += s), (n.dropped += d));
       const w = new DnstapWriter({
         target: { unix: reader.path },
         log: silentLogger,
-        // Two slabs of two 5-byte frames each.
-        slabBytes: 10,
-        slabs: 2,
-        count: (s, d) => ((sent += s), (dropped += d)),
+        slabBytes,
+        slabs,
+        backoffMs: 20,
+        count,
       });
+      return { reader, w, n };
+    }
+
+    it('handshakes, sends in order, stops with STOP/FINISH, and drops beyond its queue', async () => {
+      // Two slabs of two 5-byte frames each.
+      const { reader, w, n } = await writerTo('c.sock', 10, 2);
       // Before the handshake nothing is queued: dropped, counted.
       w.push(new Bytes([0, 0, 0, 1, 9]));
-      expect(dropped).to.equal(1);
+      expect(n.dropped).to.equal(1);
       w.start();
       await until('START', () => reader.controls.includes(0x02));
       // Ten frames in one turn of the event loop: the slabs hold four, six are dropped.
       for (let i = 0; i < 10; i++) w.push(new Bytes([0, 0, 0, 1, i]));
-      expect(dropped).to.equal(7);
+      expect(n.dropped).to.equal(7);
       await until('four frames', () => reader.frames.length === 4);
       expect(reader.frames.map((f) => f[0])).to.deep.equal([0, 1, 2, 3]);
-      expect(sent).to.equal(4);
+      expect(n.sent).to.equal(4);
       // The socket gave the slabs back: ten more, five turns of two, all go through.
       for (let i = 10; i < 20; i += 2) {
         w.push(new Bytes([0, 0, 0, 1, i]));
@@ -455,24 +455,14 @@ describe('dnstap', function () {
         3,
         ...Array.from({ length: 10 }, (_, i) => 10 + i),
       ]);
-      expect([sent, dropped]).to.deep.equal([14, 7]);
+      expect([n.sent, n.dropped]).to.deep.equal([14, 7]);
       await w.close();
       expect(reader.controls).to.deep.equal([0x04, 0x02, 0x03]);
       await reader.close();
     });
 
     it('drops and counts while the collector does not read, and sends every frame it kept once it does', async () => {
-      const reader = new FrameStreamsReader(join(dir, 'slow.sock'));
-      await reader.listen();
-      let sent = 0;
-      let dropped = 0;
-      const w = new DnstapWriter({
-        target: { unix: reader.path },
-        log: silentLogger,
-        slabBytes: 4096,
-        slabs: 4,
-        count: (s, d) => ((sent += s), (dropped += d)),
-      });
+      const { reader, w, n } = await writerTo('slow.sock', 4096, 4);
       w.start();
       await until('START', () => reader.controls.includes(0x02));
       reader.pause();
@@ -481,19 +471,19 @@ describe('dnstap', function () {
       const frame = (i: number) =>
         new Bytes([0, 0, 0, 96, i >>> 24, (i >>> 16) & 255, (i >>> 8) & 255, i & 255, ...Array<number>(92).fill(7)]);
       let pushed = 0;
-      while (dropped === 0) {
+      while (n.dropped === 0) {
         for (let k = 0; k < 100; k++) w.push(frame(pushed++));
         await new Promise((r) => setImmediate(r));
         expect(pushed, 'nothing dropped after 10 MB').to.be.below(100_000);
       }
       // Dropping goes on while the collector does not read: what is kept stays bounded.
-      const keptBefore = pushed - dropped;
+      const keptBefore = pushed - n.dropped;
       for (let k = 0; k < 1000; k++) w.push(frame(pushed++));
-      expect(pushed - dropped - keptBefore).to.be.at.most(4096 / 100);
+      expect(pushed - n.dropped - keptBefore).to.be.at.most(4096 / 100);
       reader.resume();
       await until(
         'every frame kept, through the socket',
-        () => sent + dropped === pushed && reader.frames.length === sent,
+        () => n.sent + n.dropped === pushed && reader.frames.length === n.sent,
       );
       const numbers = reader.frames.map((f) => f.readUInt32BE(0));
       // In order, none twice; the first ones all there (nothing was full yet).
@@ -501,32 +491,21 @@ describe('dnstap', function () {
       expect(numbers.slice(0, 100)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i));
       // The slabs came back: a frame alone goes through again.
       w.push(frame(pushed++));
-      await until('the frame after', () => reader.frames.length === sent && sent + dropped === pushed);
+      await until('the frame after', () => reader.frames.length === n.sent && n.sent + n.dropped === pushed);
       expect(reader.frames.at(-1)!.readUInt32BE(0)).to.equal(pushed - 1);
       await w.close();
       await reader.close();
     });
 
     it('gets its slabs back from a connection that dies with writes pending', async () => {
-      const path = join(dir, 'dies.sock');
-      const first = new FrameStreamsReader(path);
-      await first.listen();
-      let sent = 0;
-      let dropped = 0;
-      const w = new DnstapWriter({
-        target: { unix: path },
-        log: silentLogger,
-        slabBytes: 4096,
-        slabs: 2,
-        backoffMs: 20,
-        count: (s, d) => ((sent += s), (dropped += d)),
-      });
+      const { reader: first, w, n } = await writerTo('dies.sock', 4096, 2);
+      const path = first.path;
       w.start();
       await until('START', () => first.controls.includes(0x02));
       first.pause();
       const frame = new Bytes([0, 0, 0, 96, ...Array<number>(96).fill(1)]);
       // Until both slabs are in the socket (written but not yet taken by the kernel) or full.
-      while (dropped === 0) {
+      while (n.dropped === 0) {
         for (let k = 0; k < 100; k++) w.push(frame);
         await new Promise((r) => setImmediate(r));
       }
@@ -536,12 +515,12 @@ describe('dnstap', function () {
       await second.listen();
       await until('START again', () => second.controls.includes(0x02), 5000);
       // Both slabs are free again: two slabs of frames in each of three turns all go through.
-      const before = [sent, dropped];
+      const before = [n.sent, n.dropped];
       for (let turn = 0; turn < 3; turn++) {
         for (let k = 0; k < 80; k++) w.push(frame);
         await until("the turn's frames", () => second.frames.length === 80 * (turn + 1));
       }
-      expect([sent - before[0]!, dropped - before[1]!]).to.deep.equal([240, 0]);
+      expect([n.sent - before[0]!, n.dropped - before[1]!]).to.deep.equal([240, 0]);
       await w.close();
       await second.close();
     });
