@@ -280,6 +280,25 @@ describe('gslb import gdnsd: plugin resources as policy', () => {
     expect(policy.names['www']!['policy']).to.equal('geo');
   });
 
+  it('geoip nets: read as the policy loader reads cidrs (written normalised; host bits set listed with the fix)', async () => {
+    const config = (nets: string) =>
+      `plugins => { geoip => {
+        maps => { m => { datacenters => [us, eu], map => { default => [us, eu] }, nets => { ${nets} => [eu, us] } } }
+        resources => { www => { map => m, dcmap => { us => 192.0.2.1, eu => 192.0.2.2 } } }
+      } }`;
+    const good = await translate(config('2001:DB8::/32'), 'www 30 DYNA geoip!www\n');
+    const bad = await translate(config('10.1.2.3/8'), 'www 30 DYNA geoip!www\n');
+    dirs.push(good.dir, bad.dir);
+    expect(good.r.untranslated).to.deep.equal([]);
+    expect((good.policy.regions as Record<string, unknown>)['eu_us']).to.deep.equal({
+      match: { cidrs: ['2001:db8::/32'] },
+      datacenters: ['eu', 'us'],
+    });
+    expect(bad.r.untranslated.map((u) => u.message)[0]).to.equal(
+      "nets: '10.1.2.3/8' has host bits set; did you mean 10.0.0.0/8?",
+    );
+  });
+
   it('geoip auto_dc_coords: the nearest policy with datacenter locations', async () => {
     const { r, policy, dir } = await translate(
       `plugins => { geoip => {

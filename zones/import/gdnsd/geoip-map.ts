@@ -5,8 +5,8 @@
 // of that continent or country. Matching agrees: gdnsd takes the deepest map level of the client's own
 // location and lets `nets` override it, gslb takes cidrs, then subdivisions, countries, continents.
 // City-auto-mode (`auto_dc_coords`) becomes the nearest policy with datacenter locations.
+import { parseCidr } from '../../address.js';
 import { yamlMap } from '../policy-yaml.js';
-import { isIP } from 'node:net';
 import { ImportLog } from '../result.js';
 import { entry, listOf, readVscf, type VHash, type VNode, type VPlace } from './vscf.js';
 import { join, isAbsolute } from 'node:path';
@@ -157,22 +157,17 @@ function walkMap(h: VHash, c: Collect, known: ReadonlySet<string>, log: ImportLo
   }
 }
 
-function cidrOk(net: string): boolean {
-  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(net);
-  if (!m) return false;
-  const fam = isIP(m[1]!);
-  return fam !== 0 && Number(m[2]) <= (fam === 4 ? 32 : 128);
-}
-
 function walkNets(h: VHash, c: Collect, known: ReadonlySet<string>, log: ImportLog): void {
   for (const e of h.entries) {
-    if (!cidrOk(e.key)) {
-      log.untranslatable(place(e.at), `nets: '${e.key}' is not a network/prefix`);
+    // The policy loader's own parser: what passes here passes gslb check.
+    const net = parseCidr(e.key);
+    if (!net.ok || !e.key.includes('/')) {
+      log.untranslatable(place(e.at), `nets: ${net.ok ? `'${e.key}' has no prefix length` : net.error}`);
       c.ok = false;
       continue;
     }
     const l = dcList(e.value, known, `nets ${e.key}`, log);
-    if (l) add(c, l, 'cidrs', e.key.toLowerCase());
+    if (l) add(c, l, 'cidrs', net.cidr.text);
     else c.ok = false;
   }
 }

@@ -1,7 +1,7 @@
 // gdnsd's address plugins (multifo, weighted, simplefo, metafo, geoip, static) as one load-balanced
 // name each: datacenters with their pools, the policy that picks among them, and the thresholds.
 // Keys set at the plugin or resource level are inherited down to the datacenters, as gdnsd does.
-import { isIP } from 'node:net';
+import { ipFamily } from '../../address.js';
 import type { ImportLog } from '../result.js';
 import type { ServiceType } from './service-types.js';
 import { entry, type VHash, type VNode, type VPlace } from './vscf.js';
@@ -111,7 +111,7 @@ function upThresh(ctx: PluginContext, inh: Inherited): number {
 }
 
 function isAddress(s: string): boolean {
-  return isIP(s) !== 0;
+  return ipFamily(s) !== 0;
 }
 
 function isCname(s: string): boolean {
