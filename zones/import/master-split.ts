@@ -16,6 +16,8 @@ export interface DynamicEntry {
   readonly ttl: number | null;
   /** The TTL a record without one would get here ($TTL, else the last explicit TTL), or null. */
   readonly defaultTtl: number | null;
+  /** The $TTL in effect here, or null (gdnsd ignores earlier explicit TTLs: it falls back to its own default). */
+  readonly ttlDirective: number | null;
   /** The record type as written, upper case (DYNA, DYNC, LUA). */
   readonly type: string;
   /** The tokens after the type (quoted strings unquoted, their escapes kept). */
@@ -62,7 +64,7 @@ export function splitMasterFile(text: string, o: SplitOptions): SplitMasterFile 
   let origin = originName.name;
   let owner: string | null = null;
   let defaultTtl: number | null = null;
-  let ttlFromDirective = false;
+  let ttlDirective: number | null = null;
   // A moved entry named its owner: the next kept entry that inherits it must be given the name.
   let ownerMoved = false;
   const dynamic: DynamicEntry[] = [];
@@ -82,10 +84,7 @@ export function splitMasterFile(text: string, o: SplitOptions): SplitMasterFile 
         origin = r.name;
       } else if (name === '$TTL' && arg) {
         const t = parseTime(arg.text, MAX_TTL);
-        if (typeof t === 'number') {
-          defaultTtl = t;
-          ttlFromDirective = true;
-        }
+        if (typeof t === 'number') defaultTtl = ttlDirective = t;
       } else if (o.dropDirectives.has(name)) {
         dropped.push({ name, args: e.tokens.slice(1), line: e.line });
         commentOut(e.line, e.endLine, 'left out by gslb import');
@@ -114,7 +113,16 @@ export function splitMasterFile(text: string, o: SplitOptions): SplitMasterFile 
     const type = typeTok.text.toUpperCase();
     if (owner === null) throw new ImportError('E_IMPORT_SOURCE_SYNTAX', o.file, e.line, 'no owner name');
     if (o.dynamicTypes.has(type)) {
-      dynamic.push({ owner, ttl, defaultTtl, type, args: e.tokens.slice(k), line: e.line, endLine: e.endLine });
+      dynamic.push({
+        owner,
+        ttl,
+        defaultTtl,
+        ttlDirective,
+        type,
+        args: e.tokens.slice(k),
+        line: e.line,
+        endLine: e.endLine,
+      });
       commentOut(e.line, e.endLine, 'moved to the policy by gslb import');
       if (explicitOwner) ownerMoved = true;
     } else if (ownerMoved && !explicitOwner) {
@@ -123,7 +131,7 @@ export function splitMasterFile(text: string, o: SplitOptions): SplitMasterFile 
     } else {
       ownerMoved = false;
     }
-    if (ttl !== null && !ttlFromDirective) defaultTtl = ttl;
+    if (ttl !== null && ttlDirective === null) defaultTtl = ttl;
   }
   return { text: lines.join('\n'), dynamic, dropped };
 }

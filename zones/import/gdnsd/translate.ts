@@ -5,8 +5,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImportError } from '../import-errors.js';
-import { MAX_TTL } from '../../masterfile.js';
-import { parseTime } from '../../rdata.js';
 import { splitMasterFile } from '../master-split.js';
 import { policyYaml, yamlMap } from '../policy-yaml.js';
 import { readSource } from '../read-source.js';
@@ -34,19 +32,6 @@ const ANSWER_OPTIONS: Readonly<Record<string, string>> = {
 
 function place(v: VPlace): VPlace {
   return { file: v.file, line: v.line };
-}
-
-/** The `$TTL` in effect at `line` (gdnsd: else zones_default_ttl, never the last TTL written). */
-function ttlDirectiveAt(text: string, line: number): number | null {
-  let ttl: number | null = null;
-  for (const l of text.split('\n').slice(0, line - 1)) {
-    const m = /^\$TTL\s+(\S+)/i.exec(l);
-    if (m) {
-      const t = parseTime(m[1]!, MAX_TTL);
-      if (typeof t === 'number') ttl = t;
-    }
-  }
-  return ttl;
 }
 
 /** gdnsd's `@Z` and `@F` name shorthands (gdnsd.zonefile(5)), outside comments and quotes. */
@@ -236,7 +221,8 @@ export async function translateGdnsd(dir: string, o: GdnsdOptions): Promise<Impo
       }
       const spec = resolveResource(ctx, ref, at, d.type === 'DYNC', mapInfo);
       if (!spec) continue;
-      const ttl = d.ttl ?? ttlDirectiveAt(ranged.text, d.line) ?? defaultTtl;
+      // gdnsd: its own TTL, else $TTL, else zones_default_ttl (never the last TTL written).
+      const ttl = d.ttl ?? d.ttlDirective ?? defaultTtl;
       names[rel] = nameYaml(spec, ttl, ranged.mins.get(d.line) ?? null, at, log);
       for (const p of spec.pools) if (!dcsUsed.has(p.dc)) dcsUsed.set(p.dc, p.at);
       if (spec.map) namesByMap.set(spec.map, [...(namesByMap.get(spec.map) ?? []), rel]);

@@ -38,6 +38,9 @@ export function zoneOrigin(text: string, file: string, given: string | null): st
     .toLowerCase();
 }
 
+/** A LUA record's TTL as the bind backend reads it: its own, else $TTL or the last written, else default-ttl. */
+const ttlOf = (e: DynamicEntry): number => e.ttl ?? e.defaultTtl ?? PDNS_DEFAULT_TTL;
+
 /** The record's code as PowerDNS runs it: its quoted strings joined by a space. */
 function codeOf(e: DynamicEntry): { qtype: string; code: string } | null {
   const [type, ...parts] = e.args;
@@ -125,7 +128,7 @@ export async function importPdnsLua(source: string, o: PdnsImportOptions): Promi
     const sorted = [...records].sort((a, b) => (a.t.qtype === 'AAAA' ? 1 : 0) - (b.t.qtype === 'AAAA' ? 1 : 0));
     const head = sorted[0]!;
     const at = { file: source, line: head.entry.line };
-    let ttl = head.entry.ttl ?? head.entry.defaultTtl ?? PDNS_DEFAULT_TTL;
+    let ttl = ttlOf(head.entry);
     if (ttl > MAX_NAME_TTL) {
       log.note(at, `${rel}: TTL ${ttl} is above gslb's largest name TTL; ${MAX_NAME_TTL} used`);
       ttl = MAX_NAME_TTL;
@@ -140,8 +143,8 @@ export async function importPdnsLua(source: string, o: PdnsImportOptions): Promi
           if (!(err instanceof Untranslatable)) throw err;
           log.untranslatable({ file: source, line: second.entry.line }, `LUA ${second.t.qtype} ${rel}: ${err.message}`);
         }
-        const ttl2 = second.entry.ttl ?? second.entry.defaultTtl ?? PDNS_DEFAULT_TTL;
-        if (ttl2 !== (head.entry.ttl ?? head.entry.defaultTtl ?? PDNS_DEFAULT_TTL))
+        const ttl2 = ttlOf(second.entry);
+        if (ttl2 !== ttlOf(head.entry))
           log.note(
             { file: source, line: second.entry.line },
             `${rel}: TTL ${ttl2} differs from the A record's; the name uses ${ttl}`,
