@@ -429,7 +429,7 @@ export const IMPORT = {
   },
   exitCodes: [
     '0 OUT/APEX written for each zone (with --partial, parts may be left out: listed on stderr)',
-    '1 nothing written: a source unreadable or bad, parts untranslatable (no --partial), OUT/APEX there',
+    '1 nothing written: source unreadable or bad, parts untranslatable (no --partial), OUT/APEX exists',
   ],
 } as const satisfies CommandSpec;
 
