@@ -24,36 +24,16 @@ describe('CNAME endpoints in explain, simulate and the traffic view', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('explain lists the hosts, says CNAME endpoints are down, and reads back the one CNAME', () => {
-    const up = gslb(
-      'explain',
-      '--zones',
-      ZONES,
-      '--geoip',
-      cityDatabase(),
-      '--client',
-      '2.2.3.0/24',
-      'app.cname.test',
-      'AAAA',
-    );
+    // A client in Europe (the fixture's 2.2.3.0/24), asked with every datacenter up and with both down.
+    const explain = (...rest: string[]) =>
+      gslb('explain', '--zones', ZONES, '--geoip', cityDatabase(), '--client', '2.2.3.0/24', ...rest);
+    const up = explain('app.cname.test', 'AAAA');
     expect(up.status, up.out).to.equal(0);
     expect(up.out).to.include(
       '1. eu-west      2/2 usable: eu-1.elb.example.net up (not probed), eu-2.elb.example.net up',
     );
     expect(up.out).to.match(/answer:\n {2}app\.cname\.test\. 60 IN CNAME eu-[12]\.elb\.example\.net\n/);
-    const down = gslb(
-      'explain',
-      '--zones',
-      ZONES,
-      '--geoip',
-      cityDatabase(),
-      '--client',
-      '2.2.3.0/24',
-      '--down',
-      'eu-west',
-      '--down',
-      'us-east',
-      'app.cname.test',
-    );
+    const down = explain('--down', 'eu-west', '--down', 'us-east', 'app.cname.test');
     expect(down.status, down.out).to.equal(0);
     expect(down.out).to.include(
       '  - eu-west: no usable CNAME endpoint (eu-1.elb.example.net drained; eu-2.elb.example.net drained)',
